@@ -1,0 +1,258 @@
+// Binary encoding of metadata commands (see metadata_commands.hpp).
+#include <sstream>
+
+#include "actors/controller/metadata_commands.hpp"
+
+namespace al {
+namespace {
+
+class writer {
+public:
+  explicit writer(bytes& out) : out_(out) {}
+  template <class T>
+  void fixed(T v) {
+    size_t at = out_.size();
+    out_.resize(at + sizeof(T));
+    store_be<T>(out_.data() + at, v);
+  }
+  void str(const std::string& s) {
+    fixed<uint32_t>(static_cast<uint32_t>(s.size()));
+    out_.insert(out_.end(), s.begin(), s.end());
+  }
+  void ids(const std::vector<int32_t>& v) {
+    fixed<uint32_t>(static_cast<uint32_t>(v.size()));
+    for (auto x : v)
+      fixed<int32_t>(x);
+  }
+  void strs(const std::vector<std::string>& v) {
+    fixed<uint32_t>(static_cast<uint32_t>(v.size()));
+    for (auto& x : v)
+      str(x);
+  }
+  void configs(const config_map& m) {
+    fixed<uint32_t>(static_cast<uint32_t>(m.size()));
+    for (auto& [k, v] : m) {
+      str(k);
+      str(v);
+    }
+  }
+  void assignment(const std::vector<std::vector<int32_t>>& a) {
+    fixed<uint32_t>(static_cast<uint32_t>(a.size()));
+    for (auto& r : a)
+      ids(r);
+  }
+
+private:
+  bytes& out_;
+};
+
+/// Bounds-checked reader: after any overrun, ok() is false and reads return zeros.
+class reader {
+public:
+  explicit reader(byte_view in) : in_(in) {}
+  bool ok() const { return ok_; }
+  bool at_end() const { return pos_ == in_.size; }
+  template <class T>
+  T fixed() {
+    if (!need(sizeof(T)))
+      return T{};
+    T v = load_be<T>(in_.data + pos_);
+    pos_ += sizeof(T);
+    return v;
+  }
+  std::string str() {
+    auto n = fixed<uint32_t>();
+    if (!need(n))
+      return {};
+    std::string s(reinterpret_cast<const char*>(in_.data + pos_), n);
+    pos_ += n;
+    return s;
+  }
+  std::vector<int32_t> ids() {
+    std::vector<int32_t> v(count(4));
+    for (auto& x : v)
+      x = fixed<int32_t>();
+    return v;
+  }
+  std::vector<std::string> strs() {
+    std::vector<std::string> v(count(4));
+    for (auto& x : v)
+      x = str();
+    return v;
+  }
+  config_map configs() {
+    config_map m;
+    auto n = count(8);
+    for (size_t i = 0; i < n && ok_; ++i) {
+      auto k = str();
+      m[k] = str();
+    }
+    return m;
+  }
+  std::vector<std::vector<int32_t>> assignment() {
+    std::vector<std::vector<int32_t>> a(count(4));
+    for (auto& r : a)
+      r = ids();
+    return a;
+  }
+
+private:
+  bool need(size_t n) {
+    if (!ok_ || in_.size - pos_ < n) {
+      ok_ = false;
+      return false;
+    }
+    return true;
+  }
+  /// A list length, refused when the remaining bytes cannot hold it.
+  size_t count(size_t min_element_size) {
+    auto n = fixed<uint32_t>();
+    if (!ok_ || n > (in_.size - pos_) / min_element_size) {
+      ok_ = false;
+      return 0;
+    }
+    return n;
+  }
+  byte_view in_;
+  size_t pos_ = 0;
+  bool ok_ = true;
+};
+
+void write_fields(writer& w, const register_broker_cmd& c) {
+  w.fixed(c.broker_id);
+  w.str(c.host);
+  w.fixed(c.port);
+  w.fixed(c.incarnation);
+}
+void read_fields(reader& r, register_broker_cmd& c) {
+  c.broker_id = r.fixed<int32_t>();
+  c.host = r.str();
+  c.port = r.fixed<uint16_t>();
+  c.incarnation = r.fixed<int64_t>();
+}
+void write_fields(writer& w, const fence_broker_cmd& c) {
+  w.fixed(c.broker_id);
+  w.fixed<uint8_t>(c.fenced ? 1 : 0);
+}
+void read_fields(reader& r, fence_broker_cmd& c) {
+  c.broker_id = r.fixed<int32_t>();
+  c.fenced = r.fixed<uint8_t>() != 0;
+}
+void write_fields(writer& w, const create_topic_cmd& c) {
+  w.str(c.name);
+  w.str(c.topic_id);
+  w.configs(c.configs);
+  w.assignment(c.assignment);
+}
+void read_fields(reader& r, create_topic_cmd& c) {
+  c.name = r.str();
+  c.topic_id = r.str();
+  c.configs = r.configs();
+  c.assignment = r.assignment();
+}
+void write_fields(writer& w, const create_partitions_cmd& c) {
+  w.str(c.name);
+  w.assignment(c.new_assignment);
+}
+void read_fields(reader& r, create_partitions_cmd& c) {
+  c.name = r.str();
+  c.new_assignment = r.assignment();
+}
+void write_fields(writer& w, const alter_configs_cmd& c) {
+  w.str(c.name);
+  w.configs(c.set);
+  w.strs(c.remove);
+}
+void read_fields(reader& r, alter_configs_cmd& c) {
+  c.name = r.str();
+  c.set = r.configs();
+  c.remove = r.strs();
+}
+void write_fields(writer& w, const delete_topic_cmd& c) { w.str(c.name); }
+void read_fields(reader& r, delete_topic_cmd& c) { c.name = r.str(); }
+void write_fields(writer& w, const change_partition_cmd& c) {
+  w.str(c.topic);
+  w.fixed(c.partition);
+  w.fixed(c.leader);
+  w.ids(c.isr);
+  w.fixed<uint8_t>(c.bump_leader_epoch ? 1 : 0);
+}
+void read_fields(reader& r, change_partition_cmd& c) {
+  c.topic = r.str();
+  c.partition = r.fixed<int32_t>();
+  c.leader = r.fixed<int32_t>();
+  c.isr = r.ids();
+  c.bump_leader_epoch = r.fixed<uint8_t>() != 0;
+}
+
+template <size_t I = 0>
+bool decode_alternative(uint8_t type, reader& r, metadata_command& out) {
+  if constexpr (I < std::variant_size_v<metadata_command>) {
+    using T = std::variant_alternative_t<I, metadata_command>;
+    if (T::type_id == type) {
+      T cmd;
+      read_fields(r, cmd);
+      out = std::move(cmd);
+      return true;
+    }
+    return decode_alternative<I + 1>(type, r, out);
+  } else {
+    return false;
+  }
+}
+
+} // namespace
+
+bytes encode_command(const metadata_command& cmd) {
+  bytes out;
+  out.reserve(64);
+  writer w{out};
+  std::visit(
+    [&](const auto& c) {
+      w.fixed<uint8_t>(std::decay_t<decltype(c)>::type_id);
+      write_fields(w, c);
+    },
+    cmd);
+  return out;
+}
+
+result<metadata_command> decode_command(byte_view in) {
+  reader r{in};
+  auto type = r.fixed<uint8_t>();
+  metadata_command cmd;
+  if (!r.ok())
+    return status{errc::corrupt_message, "metadata command: empty record"};
+  if (!decode_alternative(type, r, cmd))
+    return status{errc::corrupt_message,
+                  "metadata command: unknown type id " + std::to_string(type)};
+  if (!r.ok() || !r.at_end())
+    return status{errc::corrupt_message, "metadata command type " + std::to_string(type) +
+                                           ": " + (r.ok() ? "trailing bytes" : "truncated")};
+  return cmd;
+}
+
+std::string describe(const metadata_command& cmd) {
+  std::ostringstream os;
+  std::visit(
+    [&](const auto& c) {
+      using T = std::decay_t<decltype(c)>;
+      if constexpr (std::is_same_v<T, register_broker_cmd>)
+        os << "register_broker " << c.broker_id << " at " << c.host << ':' << c.port;
+      else if constexpr (std::is_same_v<T, fence_broker_cmd>)
+        os << (c.fenced ? "fence_broker " : "unfence_broker ") << c.broker_id;
+      else if constexpr (std::is_same_v<T, create_topic_cmd>)
+        os << "create_topic " << c.name << " (" << c.assignment.size() << " partitions)";
+      else if constexpr (std::is_same_v<T, create_partitions_cmd>)
+        os << "create_partitions " << c.name << " (+" << c.new_assignment.size() << ")";
+      else if constexpr (std::is_same_v<T, alter_configs_cmd>)
+        os << "alter_configs " << c.name;
+      else if constexpr (std::is_same_v<T, delete_topic_cmd>)
+        os << "delete_topic " << c.name;
+      else
+        os << "change_partition " << c.topic << '-' << c.partition << " leader " << c.leader;
+    },
+    cmd);
+  return os.str();
+}
+
+} // namespace al

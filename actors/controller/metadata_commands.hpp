@@ -1,0 +1,79 @@
+#pragma once
+// Cluster metadata changes as data. The active controller appends each
+// command to the metadata log (`__cluster_metadata`); every node applies
+// committed commands in log order (metadata_machine::apply). Command type
+// ids are only ever appended, never reused: they are on disk.
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "actors/protocol/admin_messages.hpp"
+#include "storage/bytes.hpp"
+#include "storage/status.hpp"
+
+namespace al {
+
+struct register_broker_cmd {
+  static constexpr uint8_t type_id = 1;
+  int32_t broker_id = -1;
+  std::string host;
+  uint16_t port = 0;
+  int64_t incarnation = 0; // changes on every process start
+};
+
+struct fence_broker_cmd {
+  static constexpr uint8_t type_id = 2;
+  int32_t broker_id = -1;
+  bool fenced = true; // false: unfence
+};
+
+struct create_topic_cmd {
+  static constexpr uint8_t type_id = 3;
+  std::string name;
+  std::string topic_id;
+  config_map configs;
+  std::vector<std::vector<int32_t>> assignment; // replicas per partition; [0] is the preferred leader
+};
+
+struct create_partitions_cmd {
+  static constexpr uint8_t type_id = 4;
+  std::string name;
+  std::vector<std::vector<int32_t>> new_assignment; // for partitions count..count+n-1
+};
+
+struct alter_configs_cmd {
+  static constexpr uint8_t type_id = 5;
+  std::string name;
+  config_map set;
+  std::vector<std::string> remove;
+};
+
+struct delete_topic_cmd {
+  static constexpr uint8_t type_id = 6;
+  std::string name;
+};
+
+/// Leader and ISR changes (leader election, ISR shrink/expand).
+struct change_partition_cmd {
+  static constexpr uint8_t type_id = 7;
+  std::string topic;
+  int32_t partition = 0;
+  int32_t leader = -1;
+  std::vector<int32_t> isr;
+  bool bump_leader_epoch = false;
+};
+
+using metadata_command =
+  std::variant<register_broker_cmd, fence_broker_cmd, create_topic_cmd, create_partitions_cmd,
+               alter_configs_cmd, delete_topic_cmd, change_partition_cmd>;
+
+/// Short human-readable form for logs: "create_topic orders (6 partitions)".
+std::string describe(const metadata_command& cmd);
+
+/// Binary encoding (stored as a record value in the metadata log):
+/// u8 type id, then the fields big-endian, strings and lists length-prefixed (u32).
+bytes encode_command(const metadata_command& cmd);
+result<metadata_command> decode_command(byte_view in);
+
+} // namespace al

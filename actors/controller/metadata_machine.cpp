@@ -1,0 +1,248 @@
+#include "actors/controller/metadata_machine.hpp"
+
+#include <algorithm>
+
+#include "storage/topic_config.hpp"
+
+namespace al {
+
+namespace {
+
+status unknown_topic(const std::string& name) {
+  return {errc::unknown_topic_or_partition, "topic \"" + name + "\" does not exist"};
+}
+
+uint32_t name_hash(const std::string& s) { // FNV-1a: stable across runs and platforms
+  uint32_t h = 2166136261u;
+  for (unsigned char c : s)
+    h = (h ^ c) * 16777619u;
+  return h;
+}
+
+} // namespace
+
+status validate_topic_name(const std::string& name) {
+  if (name.empty())
+    return {errc::invalid_topic_exception, "topic name is empty"};
+  if (name == "." || name == "..")
+    return {errc::invalid_topic_exception, "topic name cannot be \".\" or \"..\""};
+  if (name.size() > 249)
+    return {errc::invalid_topic_exception,
+            "topic name is " + std::to_string(name.size()) + " characters, the limit is 249"};
+  for (char c : name) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '-';
+    if (!ok)
+      return {errc::invalid_topic_exception,
+              "topic name \"" + name + "\" has an illegal character '" + std::string(1, c) +
+                "' (allowed: a-z A-Z 0-9 . _ -)"};
+  }
+  return status::ok();
+}
+
+const topic_description* metadata_machine::find_topic(const std::string& name) const {
+  auto i = image_.topics.find(name);
+  return i == image_.topics.end() ? nullptr : &i->second;
+}
+
+std::vector<int32_t> metadata_machine::live_brokers() const {
+  std::vector<int32_t> out;
+  for (auto& [id, b] : image_.brokers)
+    if (!b.fenced)
+      out.push_back(id);
+  return out;
+}
+
+std::vector<std::vector<int32_t>>
+metadata_machine::assign_replicas(const std::string& name, int32_t first_partition,
+                                  int32_t count, int32_t replication_factor) const {
+  // Kafka's idea: a start broker per topic, then consecutive brokers, so
+  // leaders (replica 0) spread evenly over the brokers.
+  auto brokers = live_brokers();
+  AL_ASSERT(!brokers.empty() && replication_factor <= int32_t(brokers.size()));
+  auto n = brokers.size();
+  size_t start = name_hash(name) % n;
+  std::vector<std::vector<int32_t>> out;
+  for (int32_t p = first_partition; p < first_partition + count; ++p) {
+    std::vector<int32_t> replicas;
+    for (int32_t r = 0; r < replication_factor; ++r)
+      replicas.push_back(brokers[(start + size_t(p) + size_t(r)) % n]);
+    out.push_back(std::move(replicas));
+  }
+  return out;
+}
+
+result<create_topic_cmd> metadata_machine::plan_create_topic(const create_topic_request& req,
+                                                             const topic_defaults& defaults,
+                                                             std::string topic_id) const {
+  if (auto st = validate_topic_name(req.name); !st)
+    return st;
+  if (find_topic(req.name))
+    return status{errc::topic_already_exists, "topic \"" + req.name + "\" already exists"};
+  int32_t partitions = req.partitions == -1 ? defaults.num_partitions : req.partitions;
+  if (partitions <= 0)
+    return status{errc::invalid_partitions,
+                  "number of partitions must be at least 1, got " + std::to_string(partitions)};
+  int32_t rf = req.replication_factor == -1 ? defaults.replication_factor
+                                            : req.replication_factor;
+  auto live = int32_t(live_brokers().size());
+  if (rf <= 0)
+    return status{errc::invalid_replication_factor,
+                  "replication factor must be at least 1, got " + std::to_string(rf)};
+  if (rf > live)
+    return status{errc::invalid_replication_factor,
+                  "replication factor " + std::to_string(rf) + " is larger than the " +
+                    std::to_string(live) + " available broker(s)"};
+  if (auto st = validate_topic_configs(req.configs); !st)
+    return st;
+  create_topic_cmd cmd;
+  cmd.name = req.name;
+  cmd.topic_id = std::move(topic_id);
+  cmd.configs = req.configs;
+  cmd.assignment = assign_replicas(req.name, 0, partitions, rf);
+  return cmd;
+}
+
+result<create_partitions_cmd> metadata_machine::plan_create_partitions(const std::string& name,
+                                                                       int32_t new_total) const {
+  auto t = find_topic(name);
+  if (!t)
+    return unknown_topic(name);
+  auto current = int32_t(t->partitions.size());
+  if (new_total < current)
+    return status{errc::invalid_partitions,
+                  "topic \"" + name + "\" has " + std::to_string(current) +
+                    " partitions; the count can only grow (asked for " +
+                    std::to_string(new_total) + ")"};
+  if (new_total == current)
+    return status{errc::invalid_partitions,
+                  "topic \"" + name + "\" already has " + std::to_string(current) + " partitions"};
+  auto rf = int32_t(t->partitions.empty() ? 1 : t->partitions.front().replicas.size());
+  if (rf > int32_t(live_brokers().size()))
+    return status{errc::invalid_replication_factor,
+                  "not enough live brokers for replication factor " + std::to_string(rf)};
+  create_partitions_cmd cmd;
+  cmd.name = name;
+  cmd.new_assignment = assign_replicas(name, current, new_total - current, rf);
+  return cmd;
+}
+
+result<alter_configs_cmd> metadata_machine::plan_alter_configs(const alter_topic_request& req) const {
+  if (!find_topic(req.name))
+    return unknown_topic(req.name);
+  if (auto st = validate_topic_configs(req.set_configs); !st)
+    return st;
+  alter_configs_cmd cmd;
+  cmd.name = req.name;
+  cmd.set = req.set_configs;
+  cmd.remove = req.delete_configs;
+  return cmd;
+}
+
+result<delete_topic_cmd> metadata_machine::plan_delete_topic(const std::string& name) const {
+  if (!find_topic(name))
+    return unknown_topic(name);
+  return delete_topic_cmd{name};
+}
+
+status metadata_machine::apply(const metadata_command& cmd, int64_t offset) {
+  if (offset <= image_.last_offset)
+    return status::ok(); // already applied (replay)
+  auto st = std::visit([this](const auto& c) { return apply_one(c); }, cmd);
+  // A rejected command still consumes its offset: every node rejects it the
+  // same way, so images stay identical.
+  image_.last_offset = offset;
+  return st;
+}
+
+status metadata_machine::apply_one(const register_broker_cmd& c) {
+  auto& b = image_.brokers[c.broker_id];
+  b.id = c.broker_id;
+  b.host = c.host;
+  b.port = c.port;
+  b.fenced = false;
+  image_.broker_incarnations[c.broker_id] = c.incarnation;
+  return status::ok();
+}
+
+status metadata_machine::apply_one(const fence_broker_cmd& c) {
+  auto i = image_.brokers.find(c.broker_id);
+  if (i == image_.brokers.end())
+    return {errc::broker_not_available, "broker " + std::to_string(c.broker_id) + " is unknown"};
+  i->second.fenced = c.fenced;
+  return status::ok();
+}
+
+namespace {
+partition_description new_partition(int32_t index, const std::vector<int32_t>& replicas) {
+  partition_description p;
+  p.partition = index;
+  p.replicas = replicas;
+  p.isr = replicas;
+  p.leader = replicas.empty() ? -1 : replicas.front();
+  p.leader_epoch = 0;
+  return p;
+}
+} // namespace
+
+status metadata_machine::apply_one(const create_topic_cmd& c) {
+  if (auto st = validate_topic_name(c.name); !st)
+    return st;
+  if (find_topic(c.name))
+    return {errc::topic_already_exists, "topic \"" + c.name + "\" already exists"};
+  if (c.assignment.empty())
+    return {errc::invalid_partitions, "topic \"" + c.name + "\" has no partitions"};
+  topic_description t;
+  t.name = c.name;
+  t.topic_id = c.topic_id;
+  t.configs = c.configs;
+  for (size_t p = 0; p < c.assignment.size(); ++p)
+    t.partitions.push_back(new_partition(int32_t(p), c.assignment[p]));
+  image_.topics.emplace(c.name, std::move(t));
+  return status::ok();
+}
+
+status metadata_machine::apply_one(const create_partitions_cmd& c) {
+  auto i = image_.topics.find(c.name);
+  if (i == image_.topics.end())
+    return unknown_topic(c.name);
+  auto& parts = i->second.partitions;
+  for (auto& replicas : c.new_assignment)
+    parts.push_back(new_partition(int32_t(parts.size()), replicas));
+  return status::ok();
+}
+
+status metadata_machine::apply_one(const alter_configs_cmd& c) {
+  auto i = image_.topics.find(c.name);
+  if (i == image_.topics.end())
+    return unknown_topic(c.name);
+  for (auto& [k, v] : c.set)
+    i->second.configs[k] = v;
+  for (auto& k : c.remove)
+    i->second.configs.erase(k);
+  return status::ok();
+}
+
+status metadata_machine::apply_one(const delete_topic_cmd& c) {
+  if (image_.topics.erase(c.name) == 0)
+    return unknown_topic(c.name);
+  return status::ok();
+}
+
+status metadata_machine::apply_one(const change_partition_cmd& c) {
+  auto i = image_.topics.find(c.topic);
+  if (i == image_.topics.end())
+    return unknown_topic(c.topic);
+  auto& parts = i->second.partitions;
+  if (c.partition < 0 || c.partition >= int32_t(parts.size()))
+    return {errc::unknown_topic_or_partition,
+            c.topic + "-" + std::to_string(c.partition) + " does not exist"};
+  auto& p = parts[size_t(c.partition)];
+  if (c.leader != p.leader || c.bump_leader_epoch)
+    ++p.leader_epoch;
+  p.leader = c.leader;
+  p.isr = c.isr;
+  return status::ok();
+}
+
+} // namespace al

@@ -1,0 +1,70 @@
+#pragma once
+// The controller's apply step: a pure state machine (no CAF, no I/O, no
+// clock). It holds the cluster metadata image, turns admin requests into
+// validated commands (plan_*), and applies committed commands in log order.
+// apply() re-validates, so a command that raced another one in the log is
+// rejected at apply time with the same error the planner would give.
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "actors/controller/metadata_commands.hpp"
+#include "actors/protocol/admin_messages.hpp"
+
+namespace al {
+
+struct metadata_image {
+  std::map<std::string, topic_description> topics;
+  std::map<int32_t, broker_description> brokers;
+  std::map<int32_t, int64_t> broker_incarnations;
+  int64_t last_offset = -1; // offset of the last applied command
+};
+
+struct topic_defaults {
+  int32_t num_partitions = 1;
+  int32_t replication_factor = 1;
+};
+
+/// Kafka's topic name rule: 1..249 chars of [a-zA-Z0-9._-], not "." or "..".
+status validate_topic_name(const std::string& name);
+
+class metadata_machine {
+public:
+  const metadata_image& image() const { return image_; }
+  int64_t last_applied_offset() const { return image_.last_offset; }
+  const topic_description* find_topic(const std::string& name) const;
+
+  /// Brokers that are registered and not fenced, by id.
+  std::vector<int32_t> live_brokers() const;
+
+  result<create_topic_cmd> plan_create_topic(const create_topic_request& req,
+                                             const topic_defaults& defaults,
+                                             std::string topic_id) const;
+  result<create_partitions_cmd> plan_create_partitions(const std::string& name,
+                                                       int32_t new_total) const;
+  result<alter_configs_cmd> plan_alter_configs(const alter_topic_request& req) const;
+  result<delete_topic_cmd> plan_delete_topic(const std::string& name) const;
+
+  /// Applies the command committed at `offset`. Offsets at or below the last
+  /// applied one are skipped (ok), which makes replay after restart safe.
+  status apply(const metadata_command& cmd, int64_t offset);
+
+  /// Replaces the image (restore from a snapshot or from the SQLite view).
+  void restore(metadata_image image) { image_ = std::move(image); }
+
+private:
+  std::vector<std::vector<int32_t>> assign_replicas(const std::string& name,
+                                                    int32_t first_partition, int32_t count,
+                                                    int32_t replication_factor) const;
+  status apply_one(const register_broker_cmd& c);
+  status apply_one(const fence_broker_cmd& c);
+  status apply_one(const create_topic_cmd& c);
+  status apply_one(const create_partitions_cmd& c);
+  status apply_one(const alter_configs_cmd& c);
+  status apply_one(const delete_topic_cmd& c);
+  status apply_one(const change_partition_cmd& c);
+
+  metadata_image image_;
+};
+
+} // namespace al

@@ -1,0 +1,26 @@
+#pragma once
+// Atoms of actorlog's actor messages (CAF 0.17: at most 10 chars, [0-9A-Za-z_]).
+#include <caf/atom.hpp>
+
+namespace al {
+
+using produce_atom = caf::atom_constant<caf::atom("produce")>;
+using fetch_atom = caf::atom_constant<caf::atom("fetch")>;
+using list_offsets_atom = caf::atom_constant<caf::atom("listoffs")>;
+using metadata_atom = caf::atom_constant<caf::atom("metadata")>;
+using create_topic_atom = caf::atom_constant<caf::atom("mktopic")>;
+using delete_topic_atom = caf::atom_constant<caf::atom("rmtopic")>;
+using alter_topic_atom = caf::atom_constant<caf::atom("altertopic")>;
+using describe_topics_atom = caf::atom_constant<caf::atom("desctopics")>;
+using describe_cluster_atom = caf::atom_constant<caf::atom("descclust")>;
+using controller_atom = caf::atom_constant<caf::atom("controller")>;
+using register_atom = caf::atom_constant<caf::atom("register")>;
+using heartbeat_atom = caf::atom_constant<caf::atom("heartbeat")>;
+using tick_atom = caf::atom_constant<caf::atom("tick")>;
+using flush_atom = caf::atom_constant<caf::atom("flush")>;
+using shutdown_atom = caf::atom_constant<caf::atom("shutdown")>;
+using expire_atom = caf::atom_constant<caf::atom("expire")>;
+using apply_atom = caf::atom_constant<caf::atom("apply")>;
+using stats_atom = caf::atom_constant<caf::atom("stats")>;
+
+} // namespace al

@@ -1,0 +1,114 @@
+#pragma once
+// Messages that cross nodes: produce, fetch, list offsets. Plain structs (no
+// CAF include, so pure state machines use them too); each has an
+// `inspect` overload and is registered once in actor_config.cpp.
+// Record data always travels as one Kafka RecordBatch v2 (or several,
+// concatenated) in `al::bytes`, never one message per record.
+#include <cstdint>
+#include <string>
+#include <tuple>
+
+
+#include "storage/bytes.hpp"
+
+namespace al {
+
+/// Kafka's acks: 0 = no reply wait, 1 = leader wrote it, -1 = all in-sync replicas have it.
+enum class acks_mode : int8_t { none = 0, leader = 1, all = -1 };
+std::string to_string(acks_mode x);
+
+struct topic_partition {
+  std::string topic;
+  int32_t partition = 0;
+  friend bool operator<(const topic_partition& a, const topic_partition& b) {
+    return std::tie(a.topic, a.partition) < std::tie(b.topic, b.partition);
+  }
+  friend bool operator==(const topic_partition& a, const topic_partition& b) {
+    return a.partition == b.partition && a.topic == b.topic;
+  }
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, topic_partition& x) {
+  return f(x.topic, x.partition);
+}
+std::string to_string(const topic_partition& tp); // "orders-3"
+
+struct produce_request {
+  std::string topic;
+  int32_t partition = 0;
+  acks_mode acks = acks_mode::all;
+  int32_t timeout_ms = 30000;
+  bytes batch; // one RecordBatch v2; the partition stamps offsets in place
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, produce_request& x) {
+  return f(x.topic, x.partition, x.acks,
+           x.timeout_ms, x.batch);
+}
+
+struct produce_response {
+  int64_t base_offset = -1;
+  int64_t log_append_time = -1;
+  int64_t log_start_offset = 0;
+  int32_t record_count = 0;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, produce_response& x) {
+  return f(x.base_offset, x.log_append_time,
+           x.log_start_offset, x.record_count);
+}
+
+constexpr int32_t consumer_replica_id = -1;
+
+struct fetch_request {
+  std::string topic;
+  int32_t partition = 0;
+  int64_t offset = 0;
+  int32_t max_bytes = 1048576;   // per partition (Kafka max.partition.fetch.bytes)
+  int32_t min_bytes = 1;         // fetch.min.bytes
+  int32_t max_wait_ms = 500;     // fetch.max.wait.ms
+  int32_t replica_id = consumer_replica_id; // >= 0: a follower fetching
+  int32_t current_leader_epoch = -1;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, fetch_request& x) {
+  return f(x.topic, x.partition, x.offset, x.max_bytes,
+           x.min_bytes, x.max_wait_ms, x.replica_id, x.current_leader_epoch);
+}
+
+struct fetch_response {
+  int64_t high_watermark = 0;
+  int64_t log_start_offset = 0;
+  int64_t log_end_offset = 0;
+  bytes records; // whole batches, concatenated; may start before the requested offset
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, fetch_response& x) {
+  return f(x.high_watermark, x.log_start_offset,
+           x.log_end_offset, x.records);
+}
+
+/// ListOffsets special timestamps (Kafka's values).
+constexpr int64_t latest_timestamp = -1;
+constexpr int64_t earliest_timestamp = -2;
+
+struct list_offsets_request {
+  std::string topic;
+  int32_t partition = 0;
+  int64_t timestamp = latest_timestamp;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, list_offsets_request& x) {
+  return f(x.topic, x.partition, x.timestamp);
+}
+
+struct list_offsets_response {
+  int64_t offset = -1;    // -1: no record at or after the timestamp
+  int64_t timestamp = -1;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, list_offsets_response& x) {
+  return f(x.offset, x.timestamp);
+}
+
+} // namespace al

@@ -1,0 +1,84 @@
+#include "storage/topic_config.hpp"
+
+#include <cerrno>
+#include <cstdlib>
+
+namespace al {
+
+const std::vector<topic_config_key>& topic_config_keys() {
+  static const std::vector<topic_config_key> keys = {
+    {"cleanup.policy", "enum", "delete|compact|compact,delete|delete,compact", 0,
+     "delete old segments, keep the latest value per key, or both"},
+    {"compression.type", "enum", "producer|none|gzip|snappy|lz4|zstd", 0,
+     "codec batches are stored with; producer keeps the client's"},
+    {"delete.retention.ms", "long", nullptr, 0, "how long tombstones survive compaction"},
+    {"flush.messages", "long", nullptr, 1, "fsync after this many messages"},
+    {"flush.ms", "long", nullptr, -1, "fsync when the oldest unflushed message is this old"},
+    {"index.interval.bytes", "int", nullptr, 0, "bytes between offset index entries"},
+    {"max.message.bytes", "int", nullptr, 0, "largest record batch accepted"},
+    {"min.compaction.lag.ms", "long", nullptr, 0, "records younger than this are not compacted"},
+    {"min.insync.replicas", "int", nullptr, 1, "replicas that must have a write for acks=all"},
+    {"retention.bytes", "long", nullptr, -1, "size above which old segments are deleted"},
+    {"retention.ms", "long", nullptr, -1, "age above which old segments are deleted"},
+    {"segment.bytes", "int", nullptr, 1024, "size at which a segment is rolled"},
+    {"segment.ms", "long", nullptr, 1, "age at which a segment is rolled"},
+    {"unclean.leader.election.enable", "bool", nullptr, 0,
+     "allow an out-of-sync replica to become leader (may lose data)"},
+  };
+  return keys;
+}
+
+namespace {
+
+status check_value(const topic_config_key& key, const std::string& value) {
+  auto bad = [&](const std::string& why) {
+    return status{errc::invalid_config, std::string{key.name} + ": \"" + value + "\" " + why};
+  };
+  std::string type = key.type;
+  if (type == "enum") {
+    std::string allowed = key.allowed;
+    size_t start = 0;
+    while (start <= allowed.size()) {
+      auto end = allowed.find('|', start);
+      if (end == std::string::npos)
+        end = allowed.size();
+      if (allowed.compare(start, end - start, value) == 0)
+        return status::ok();
+      start = end + 1;
+    }
+    return bad("is not one of " + allowed);
+  }
+  if (type == "bool") {
+    if (value == "true" || value == "false")
+      return status::ok();
+    return bad("is not true or false");
+  }
+  errno = 0;
+  char* end = nullptr;
+  long long v = std::strtoll(value.c_str(), &end, 10);
+  if (value.empty() || *end != '\0')
+    return bad("is not an integer");
+  if (errno == ERANGE || (type == "int" && (v > 2147483647LL || v < -2147483648LL)))
+    return bad("is out of range");
+  if (v < key.min_value)
+    return bad("is below the minimum " + std::to_string(key.min_value));
+  return status::ok();
+}
+
+} // namespace
+
+status validate_topic_configs(const std::map<std::string, std::string>& configs) {
+  for (auto& [name, value] : configs) {
+    const topic_config_key* found = nullptr;
+    for (auto& key : topic_config_keys())
+      if (name == key.name)
+        found = &key;
+    if (!found)
+      return status{errc::invalid_config, "unknown topic config \"" + name + "\""};
+    if (auto st = check_value(*found, value); !st)
+      return st;
+  }
+  return status::ok();
+}
+
+} // namespace al
