@@ -15,8 +15,7 @@ errc error_code_of(const caf::error& err) {
       case caf::sec::request_receiver_down:
       case caf::sec::cannot_connect_to_node:
       case caf::sec::remote_linking_failed:
-      case caf::sec::no_actor_published_at_port:
-      case caf::sec::broken_promise: return errc::network_exception;
+      case caf::sec::no_actor_published_at_port: return errc::network_exception;
       default: break;
     }
   }
