@@ -68,3 +68,10 @@ private:
 };
 
 } // namespace al
+
+namespace al {
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, metadata_image& x) {
+  return f(x.topics, x.brokers, x.broker_incarnations, x.last_offset);
+}
+} // namespace al

@@ -2,6 +2,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/controller/metadata_machine.hpp"
 #include "actors/protocol/admin_messages.hpp"
 #include "actors/protocol/errors.hpp"
 #include "actors/protocol/messages.hpp"
@@ -40,6 +41,7 @@ actor_config::actor_config() {
   add_message_type<cluster_description>("al::cluster_description");
   add_message_type<metadata_request>("al::metadata_request");
   add_message_type<metadata_response>("al::metadata_response");
+  add_message_type<metadata_image>("al::metadata_image");
   add_error_category(error_category, [](uint8_t code, caf::atom_value, const caf::message& ctx) {
     std::string s{"actorlog:"};
     s += to_string(static_cast<errc>(code));

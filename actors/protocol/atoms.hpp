@@ -24,3 +24,9 @@ using apply_atom = caf::atom_constant<caf::atom("apply")>;
 using stats_atom = caf::atom_constant<caf::atom("stats")>;
 
 } // namespace al
+
+namespace al {
+using config_atom = caf::atom_constant<caf::atom("config")>;
+using delete_atom = caf::atom_constant<caf::atom("delete")>;
+using metadata_update_atom = caf::atom_constant<caf::atom("mdupdate")>;
+} // namespace al

@@ -1,0 +1,40 @@
+#pragma once
+// Typed interface of a node's broker: the actor published on the node's
+// port. Clients (CLI, producers, consumers) talk only to brokers; the broker
+// routes data requests to partition actors and admin requests to the
+// controller.
+#include <string>
+#include <vector>
+
+#include <caf/actor.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "actors/controller/metadata_machine.hpp"
+#include "actors/protocol/admin_messages.hpp"
+#include "actors/protocol/atoms.hpp"
+#include "actors/protocol/messages.hpp"
+
+namespace al {
+
+using broker_api = caf::typed_actor<
+  // data path
+  caf::replies_to<produce_atom, produce_request>::with<produce_response>,
+  caf::replies_to<fetch_atom, fetch_request>::with<fetch_response>,
+  caf::replies_to<list_offsets_atom, list_offsets_request>::with<list_offsets_response>,
+  caf::replies_to<metadata_atom, metadata_request>::with<metadata_response>,
+  // admin (forwarded to the controller)
+  caf::replies_to<create_topic_atom, create_topic_request>::with<topic_description>,
+  caf::replies_to<alter_topic_atom, alter_topic_request>::with<topic_description>,
+  caf::replies_to<delete_topic_atom, std::string>::with<bool>,
+  caf::replies_to<describe_topics_atom, std::vector<std::string>>::with<std::vector<topic_description>>,
+  caf::replies_to<describe_cluster_atom>::with<cluster_description>,
+  // offsets of a partition replica hosted here
+  caf::replies_to<stats_atom, topic_partition>::with<partition_description>,
+  // from the controller: the current metadata image
+  caf::reacts_to<metadata_update_atom, metadata_image>,
+  // the controller actor (untyped handle; actor_cast to controller_api)
+  caf::replies_to<controller_atom>::with<caf::actor>,
+  caf::reacts_to<tick_atom>>;
+
+} // namespace al
