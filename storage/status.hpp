@@ -42,6 +42,7 @@ public:
   T&& value() && { AL_ASSERT(has_value()); return std::get<0>(std::move(v_)); }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
+  T&& operator*() && { return std::move(*this).value(); }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
   const status& error() const { AL_ASSERT(!has_value()); return std::get<1>(v_); }
