@@ -7,7 +7,9 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <initializer_list>
 #include <map>
+#include <mutex>
 #include <set>
 #include <sys/stat.h>
 
@@ -118,10 +120,11 @@ public:
       error(where, section, name, "key belongs in section [" + std::string{k->section} + "]");
       return;
     }
-    if (auto i = set_at_.find(k->name); i != set_at_.end()) {
+    if (auto i = in_file_.find(k->name); i != in_file_.end()) {
       error(where, section, name, "duplicate key (first set at " + i->second + ")");
       return;
     }
+    in_file_.emplace(k->name, where);
     apply(*k, text, where);
   }
 
@@ -160,7 +163,7 @@ public:
     }
     bad_.erase(k.name); // an override may fix a bad file value; the file error stays reported
     k.store(cfg_, *v);
-    set_at_[k.name] = where;
+    set_at_[k.name] = origin{where, ++seq_};
   }
 
   /// Required keys and the rules that tie several keys together.
@@ -169,60 +172,60 @@ public:
       if (k.required && !set_at_.count(k.name) && !bad_.count(k.name))
         error(std::string{source_}, k.section, k.name,
               "required key is missing (expected " + describe_expected(k) + ")");
-    auto ok = [this](std::initializer_list<std::string_view> keys) {
-      for (auto key : keys) {
-        auto* k = find_config_key(key);
-        AL_ASSERT(k != nullptr, key);
-        if (bad_.count(key) || (k->required && !set_at_.count(key)))
-          return false;
-      }
-      return true;
-    };
-    auto where = [this](std::string_view key) {
-      auto i = set_at_.find(key);
-      return i != set_at_.end() ? i->second : std::string{source_};
-    };
-    // The last-set of two keys is the more likely culprit.
-    auto where2 = [&](std::string_view a, std::string_view b) {
-      return set_at_.count(a) ? where(a) : where(b);
-    };
-    if (ok({"node.id", "process.roles", "controller.quorum.voters", "listeners"})
-        && cfg_.has_role(node_role::controller)) {
-      auto* self = cfg_.find_voter(cfg_.node_id);
-      if (!self) {
+    auto& c = cfg_;
+    if (c.has_role(node_role::controller)) {
+      if (auto* self = c.find_voter(c.node_id); !self) {
         std::string ids;
-        for (auto& v : cfg_.quorum_voters)
+        for (auto& v : c.quorum_voters)
           ids += (ids.empty() ? "" : ", ") + std::to_string(v.id);
-        error(where("controller.quorum.voters"), "cluster", "controller.quorum.voters",
-              "node.id " + std::to_string(cfg_.node_id) + " is not among the voters (" + ids
-                + ") but process.roles includes controller");
-      } else if (self->port != cfg_.listeners.port) {
-        error(where("controller.quorum.voters"), "cluster", "controller.quorum.voters",
-              "this node's voter entry " + to_string(*self) + " does not match listeners="
-                + to_string(cfg_.listeners) + " (ports differ)");
+        rule({"node.id", "controller.quorum.voters", "process.roles"},
+             "node.id " + std::to_string(c.node_id) + " is not among controller.quorum.voters ("
+               + ids + ") but process.roles includes controller");
+      } else if (self->port != c.listeners.port) {
+        rule({"controller.quorum.voters", "listeners", "node.id", "process.roles"},
+             "this node's entry in controller.quorum.voters, " + to_string(*self)
+               + ", and listeners, " + to_string(c.listeners) + ", differ in port");
       }
     }
-    if (ok({"broker.heartbeat.interval.ms", "broker.session.timeout.ms"})
-        && cfg_.broker_heartbeat_interval_ms >= cfg_.broker_session_timeout_ms)
-      error(where2("broker.heartbeat.interval.ms", "broker.session.timeout.ms"), "cluster",
-            "broker.heartbeat.interval.ms",
-            std::to_string(cfg_.broker_heartbeat_interval_ms)
-              + " must be less than broker.session.timeout.ms ("
-              + std::to_string(cfg_.broker_session_timeout_ms) + ")");
-    if (ok({"middleman.heartbeat.interval.ms", "middleman.connection.timeout.ms"})
-        && cfg_.middleman_heartbeat_interval_ms >= cfg_.middleman_connection_timeout_ms)
-      error(where2("middleman.heartbeat.interval.ms", "middleman.connection.timeout.ms"), "cluster",
-            "middleman.heartbeat.interval.ms",
-            std::to_string(cfg_.middleman_heartbeat_interval_ms)
-              + " must be less than middleman.connection.timeout.ms ("
-              + std::to_string(cfg_.middleman_connection_timeout_ms) + ")");
-    auto& ld = cfg_.log_defaults;
-    if (ok({"min.insync.replicas", "default.replication.factor"})
-        && ld.min_insync_replicas > ld.default_replication_factor)
-      error(where2("min.insync.replicas", "default.replication.factor"), "log", "min.insync.replicas",
-            std::to_string(ld.min_insync_replicas) + " exceeds default.replication.factor ("
-              + std::to_string(ld.default_replication_factor)
-              + "): acks=all writes to default topics would always fail");
+    if (c.broker_heartbeat_interval_ms >= c.broker_session_timeout_ms)
+      rule({"broker.heartbeat.interval.ms", "broker.session.timeout.ms"},
+           "broker.heartbeat.interval.ms (" + std::to_string(c.broker_heartbeat_interval_ms)
+             + ") must be less than broker.session.timeout.ms ("
+             + std::to_string(c.broker_session_timeout_ms) + ")");
+    if (c.middleman_heartbeat_interval_ms >= c.middleman_connection_timeout_ms)
+      rule({"middleman.heartbeat.interval.ms", "middleman.connection.timeout.ms"},
+           "middleman.heartbeat.interval.ms (" + std::to_string(c.middleman_heartbeat_interval_ms)
+             + ") must be less than middleman.connection.timeout.ms ("
+             + std::to_string(c.middleman_connection_timeout_ms) + ")");
+    auto& ld = c.log_defaults;
+    if (ld.min_insync_replicas > ld.default_replication_factor)
+      rule({"min.insync.replicas", "default.replication.factor"},
+           "min.insync.replicas (" + std::to_string(ld.min_insync_replicas)
+             + ") must not exceed default.replication.factor ("
+             + std::to_string(ld.default_replication_factor)
+             + "): acks=all writes to default topics would always fail");
+  }
+
+  /// Reports a violated rule over `keys`, unless one of them is bad or
+  /// missing (then the rule's input is meaningless and already reported).
+  /// The error names the key set last, the likeliest culprit.
+  void rule(std::initializer_list<std::string_view> keys, const std::string& why) {
+    const key_info* culprit = nullptr;
+    const origin* at = nullptr;
+    for (auto key : keys) {
+      auto* k = find_config_key(key);
+      AL_ASSERT(k != nullptr, key);
+      auto i = set_at_.find(key);
+      if (bad_.count(key) || (k->required && i == set_at_.end()))
+        return;
+      if (i != set_at_.end() && (!at || i->second.seq > at->seq)) {
+        culprit = k;
+        at = &i->second;
+      }
+    }
+    if (!culprit) // only defaults: the schema's defaults break a rule
+      culprit = find_config_key(*keys.begin());
+    error(at ? at->where : std::string{source_}, culprit->section, culprit->name, why);
   }
 
   result<node_config> take() {
@@ -241,7 +244,13 @@ private:
   std::string_view source_;
   node_config cfg_;
   std::vector<std::string> errors_;
-  std::map<std::string_view, std::string> set_at_;     // key -> where its value came from
+  struct origin {
+    std::string where; // "file:line" or "--override:N"
+    int seq;           // order of setting; overrides come last
+  };
+  int seq_ = 0;
+  std::map<std::string_view, origin> set_at_;          // key -> where its valid value came from
+  std::map<std::string_view, std::string> in_file_;    // key -> its first line in the file
   std::map<std::string_view, std::string> overridden_; // key -> first --override setting it
   std::set<std::string_view> bad_;                     // keys whose last value was rejected
 };
@@ -256,6 +265,8 @@ private:
 // strips leading blanks so inih's multi-line continuation never applies.
 
 enum class line_kind { blank, section, entry };
+
+constexpr int max_line_bytes = 16384;
 
 struct ini_feed {
   loader* ld;
@@ -368,6 +379,14 @@ std::vector<std::string_view> split_lines(std::string_view text) {
 
 result<node_config> parse_node_config(std::string_view ini_text, std::string_view source,
                                       const std::vector<std::string>& overrides) {
+  // Debian's inih is built with INI_RUNTIME_OPTIONS: its line buffer (a VLA)
+  // has ini_max_line bytes, 200 by default, and we pass it as `num` to our
+  // reader. Allow long lines (a big controller.quorum.voters list).
+  static std::once_flag once;
+  std::call_once(once, [] {
+    if (ini_max_line < max_line_bytes)
+      ini_max_line = max_line_bytes;
+  });
   loader ld{source};
   ini_feed feed{&ld, split_lines(ini_text), 0, 0, {}, {}};
   int rc = ini_parse_stream(ini_feed_reader, &feed, ini_feed_handler, &feed);

@@ -355,6 +355,20 @@ std::string range_text(const key_info& k) {
   return std::to_string(k.min) + ".." + std::to_string(k.max);
 }
 
+/// "int, >= 0", "duration ms, -1 or >= 0", "enum: a|b", "host:port", ...
+std::string help_type(const key_info& k) {
+  std::string out{type_name(k.type)};
+  switch (k.type) {
+    case T::int32:
+    case T::int64: return out + ", " + range_text(k);
+    case T::duration_ms: return out + " ms, " + range_text(k);
+    case T::string_list:
+    case T::enumeration: return out + ": " + std::string{k.allowed};
+    case T::voters: return out + ": id@host:port,...";
+    default: return out;
+  }
+}
+
 } // namespace
 
 const std::vector<key_info>& config_schema() {
@@ -531,9 +545,7 @@ std::string render_config_help() {
       out += "  ";
       out += k.name;
       out += "  (";
-      out += type_name(k.type);
-      out += ": ";
-      out += describe_expected(k);
+      out += help_type(k);
       if (k.required) {
         out += "; required)\n";
       } else {
