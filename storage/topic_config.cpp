@@ -81,4 +81,57 @@ status validate_topic_configs(const std::map<std::string, std::string>& configs)
   return status::ok();
 }
 
+result<log_config> apply_topic_configs(log_config cfg,
+                                       const std::map<std::string, std::string>& overrides) {
+  if (auto st = validate_topic_configs(overrides); !st)
+    return st;
+  for (auto& [key, value] : overrides) {
+    if (key == "cleanup.policy") {
+      parse_cleanup_policy(value, cfg.policy); // validated above
+      continue;
+    }
+    struct field {
+      const char* name;
+      int64_t* wide;
+      int32_t* narrow;
+    };
+    const field fields[] = {
+      {"segment.bytes", &cfg.segment_bytes, nullptr},
+      {"segment.ms", &cfg.segment_ms, nullptr},
+      {"index.interval.bytes", nullptr, &cfg.index_interval_bytes},
+      {"max.message.bytes", nullptr, &cfg.max_message_bytes},
+      {"retention.ms", &cfg.retention_ms, nullptr},
+      {"retention.bytes", &cfg.retention_bytes, nullptr},
+      {"delete.retention.ms", &cfg.delete_retention_ms, nullptr},
+      {"min.compaction.lag.ms", &cfg.min_compaction_lag_ms, nullptr},
+      {"flush.messages", &cfg.flush_messages, nullptr},
+      {"flush.ms", &cfg.flush_ms, nullptr},
+    };
+    for (auto& f : fields) {
+      if (key != f.name)
+        continue;
+      auto v = std::strtoll(value.c_str(), nullptr, 10);
+      if (f.wide)
+        *f.wide = v;
+      else
+        *f.narrow = static_cast<int32_t>(v);
+    }
+  }
+  if (cfg.flush_ms == -1)
+    cfg.flush_ms = log_config::never;
+  if (auto st = cfg.validate(); !st)
+    return st;
+  return cfg;
+}
+
+int64_t topic_config_int(const std::map<std::string, std::string>& configs,
+                         const std::string& key, int64_t fallback) {
+  auto i = configs.find(key);
+  if (i == configs.end())
+    return fallback;
+  char* end = nullptr;
+  auto v = std::strtoll(i->second.c_str(), &end, 10);
+  return (i->second.empty() || *end != '\0') ? fallback : v;
+}
+
 } // namespace al

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "storage/log_config.hpp"
 #include "storage/status.hpp"
 
 namespace al {
@@ -25,5 +26,15 @@ const std::vector<topic_config_key>& topic_config_keys();
 /// INVALID_CONFIG naming the first bad key and why ("retention.ms: \"abc\" is
 /// not an integer"), or ok.
 status validate_topic_configs(const std::map<std::string, std::string>& configs);
+
+/// The log settings of a topic: `defaults` (the broker's) with the topic's
+/// overrides applied. Keys that are not log settings (min.insync.replicas,
+/// compression.type, unclean.leader.election.enable) are left to the caller.
+result<log_config> apply_topic_configs(log_config defaults,
+                                       const std::map<std::string, std::string>& overrides);
+
+/// An integer topic config with a fallback ("min.insync.replicas").
+int64_t topic_config_int(const std::map<std::string, std::string>& configs,
+                         const std::string& key, int64_t fallback);
 
 } // namespace al

@@ -1,0 +1,309 @@
+#include "actors/partition/partition_actor.hpp"
+
+#include <chrono>
+#include <filesystem>
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include "actors/partition/partition_state.hpp"
+#include "actors/protocol/errors.hpp"
+#include "storage/record_batch.hpp"
+#include "storage/topic_config.hpp"
+
+namespace al {
+
+namespace {
+
+using self_ptr = partition_api::stateful_pointer<partition_state>;
+
+int64_t wall_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+std::string where(const partition_state& st) { return to_string(st.setup.tp); }
+
+/// Checks a producer's batch beyond the header: every record decodes, and a
+/// compacted topic gets no null keys (Kafka rejects those too).
+status validate_records(const partition_state& st, const bytes& batch) {
+  auto decoded = decode_batch(batch, "produce to " + where(st));
+  if (!decoded)
+    return decoded.error();
+  if (decoded->header.is_control())
+    return {errc::invalid_request, where(st) + ": clients cannot write control batches"};
+  if (st.setup.log.policy.compact) {
+    for (auto& r : decoded->records)
+      if (!r.key)
+        return {errc::invalid_request /* Kafka: INVALID_RECORD */,
+                where(st) + ": compacted topic requires a key for every record"};
+  }
+  return status::ok();
+}
+
+/// The upper bound a fetcher may read to: consumers stop at the high
+/// watermark, followers read everything the leader has.
+int64_t fetch_limit(const partition_state& st, const fetch_request& req) {
+  return req.replica_id >= 0 ? st.log->log_end_offset() : st.high_watermark;
+}
+
+result<fetch_response> read_now(const partition_state& st, const fetch_request& req) {
+  fetch_response resp;
+  resp.high_watermark = st.high_watermark;
+  resp.log_start_offset = st.log->log_start_offset();
+  resp.log_end_offset = st.log->log_end_offset();
+  auto limit = fetch_limit(st, req);
+  if (req.offset >= limit)
+    return resp; // nothing visible yet
+  auto data = st.log->read(req.offset, size_t(std::max<int32_t>(req.max_bytes, 1)), limit);
+  if (!data)
+    return data.error();
+  resp.records = std::move(*data);
+  return resp;
+}
+
+/// Answers parked fetches that now have enough data.
+void wake_parked(self_ptr self) {
+  auto& st = self->state;
+  for (auto i = st.parked.begin(); i != st.parked.end();) {
+    auto& pf = i->second;
+    if (pf.req.offset >= fetch_limit(st, pf.req)) {
+      ++i;
+      continue;
+    }
+    auto resp = read_now(st, pf.req);
+    if (!resp) {
+      pf.promise.deliver(to_caf_error(resp.error()));
+    } else if (int64_t(resp->records.size()) >= pf.req.min_bytes) {
+      pf.promise.deliver(std::move(*resp));
+    } else {
+      ++i;
+      continue;
+    }
+    i = st.parked.erase(i);
+  }
+}
+
+void advance_high_watermark(self_ptr self) {
+  auto& st = self->state;
+  // Single replica (or no followers yet): everything appended is replicated
+  // "to the whole ISR". Replication (follower fetch positions) refines this.
+  if (st.setup.state.isr.size() <= 1 && st.log->log_end_offset() > st.high_watermark) {
+    st.high_watermark = st.log->log_end_offset();
+    wake_parked(self);
+  }
+}
+
+caf::result<produce_response> on_produce(self_ptr self, produce_request& req) {
+  auto& st = self->state;
+  if (!st.open_error.is_ok())
+    return to_caf_error(st.open_error);
+  if (!st.is_leader())
+    return make_error(errc::not_leader_or_follower,
+                      where(st) + ": leader is node " + std::to_string(st.setup.state.leader));
+  if (req.acks == acks_mode::all) {
+    auto min_isr = topic_config_int(st.setup.topic_configs, "min.insync.replicas",
+                                    st.setup.default_min_insync_replicas);
+    if (int64_t(st.setup.state.isr.size()) < min_isr)
+      return make_error(errc::not_enough_replicas,
+                        where(st) + ": " + std::to_string(st.setup.state.isr.size()) +
+                          " in-sync replica(s), min.insync.replicas=" + std::to_string(min_isr));
+  }
+  if (auto v = validate_records(st, req.batch); !v)
+    return to_caf_error(v);
+  if (req.batch.size() >= batch_layout::header_size)
+    stamp_partition_leader_epoch(req.batch.data(), st.setup.state.leader_epoch);
+  auto info = st.log->append(req.batch, wall_ms());
+  if (!info)
+    return to_caf_error(info.error());
+  advance_high_watermark(self);
+  produce_response resp;
+  resp.base_offset = info->base_offset;
+  resp.log_start_offset = st.log->log_start_offset();
+  resp.record_count = int32_t(info->last_offset - info->base_offset + 1);
+  return resp;
+}
+
+caf::result<fetch_response> on_fetch(self_ptr self, fetch_request& req) {
+  auto& st = self->state;
+  if (!st.open_error.is_ok())
+    return to_caf_error(st.open_error);
+  if (!st.is_leader())
+    return make_error(errc::not_leader_or_follower,
+                      where(st) + ": leader is node " + std::to_string(st.setup.state.leader));
+  if (req.offset < st.log->log_start_offset() || req.offset > st.log->log_end_offset())
+    return make_error(errc::offset_out_of_range,
+                      where(st) + ": offset " + std::to_string(req.offset) + " is outside [" +
+                        std::to_string(st.log->log_start_offset()) + ", " +
+                        std::to_string(st.log->log_end_offset()) + "]");
+  auto resp = read_now(st, req);
+  if (!resp)
+    return to_caf_error(resp.error());
+  if (int64_t(resp->records.size()) >= std::max<int32_t>(req.min_bytes, 1) ||
+      req.max_wait_ms <= 0)
+    return std::move(*resp);
+  // Long poll: park until enough data arrives or fetch.max.wait.ms passes.
+  auto id = st.next_fetch_id++;
+  auto promise = self->make_response_promise<fetch_response>();
+  st.parked.emplace(id, parked_fetch{req, promise});
+  self->delayed_send(self, std::chrono::milliseconds(req.max_wait_ms), expire_atom::value, id);
+  return promise;
+}
+
+caf::result<list_offsets_response> on_list_offsets(self_ptr self,
+                                                   const list_offsets_request& req) {
+  auto& st = self->state;
+  if (!st.open_error.is_ok())
+    return to_caf_error(st.open_error);
+  if (!st.is_leader())
+    return make_error(errc::not_leader_or_follower, where(st));
+  list_offsets_response resp;
+  if (req.timestamp == earliest_timestamp) {
+    resp.offset = st.log->log_start_offset();
+  } else if (req.timestamp == latest_timestamp) {
+    resp.offset = st.high_watermark;
+  } else {
+    auto found = st.log->lookup_by_timestamp(req.timestamp);
+    if (!found)
+      return to_caf_error(found.error());
+    if (*found && found->value().offset < st.high_watermark) {
+      resp.offset = found->value().offset;
+      resp.timestamp = found->value().timestamp;
+    }
+  }
+  return resp;
+}
+
+partition_description describe(const partition_state& st) {
+  auto d = st.setup.state;
+  if (st.log) {
+    d.log_start_offset = st.log->log_start_offset();
+    d.log_end_offset = st.log->log_end_offset();
+    d.high_watermark = st.high_watermark;
+  }
+  return d;
+}
+
+void housekeeping(self_ptr self) {
+  auto& st = self->state;
+  if (!st.log)
+    return;
+  auto now = wall_ms();
+  if (auto flushed = st.log->maybe_flush(now); !flushed)
+    spdlog::error("{}: flush failed: {}", where(st), flushed.error().to_string());
+  if (now - st.last_retention_check_ms < st.setup.retention_check_interval_ms)
+    return;
+  st.last_retention_check_ms = now;
+  if (st.setup.log.policy.delete_segments) {
+    auto deleted = st.log->apply_retention(now);
+    if (!deleted)
+      spdlog::error("{}: retention failed: {}", where(st), deleted.error().to_string());
+    else
+      for (auto& d : *deleted)
+        spdlog::info("{}: deleted segment {} ({} bytes) by {}", where(st), d.base_offset,
+                     d.size_bytes, d.reason);
+  }
+  if (st.setup.log.policy.compact) {
+    auto stats = st.log->compact(now);
+    if (!stats)
+      spdlog::error("{}: compaction failed: {}", where(st), stats.error().to_string());
+  }
+}
+
+void open_log(self_ptr self) {
+  auto& st = self->state;
+  recovery_report report;
+  auto opened = partition_log::open(st.setup.dir, st.setup.log, wall_ms(), &report);
+  if (!opened) {
+    st.open_error = status{errc::kafka_storage_error,
+                           where(st) + ": cannot open log: " + opened.error().to_string()};
+    spdlog::error("{}", st.open_error.message());
+    return;
+  }
+  st.log = std::move(*opened);
+  if (!report.events.empty())
+    spdlog::warn("{}: recovered log: {}", where(st), report.to_string());
+  // Until replication tracks follower positions, a leader without followers
+  // exposes everything it has on disk.
+  st.high_watermark = st.setup.state.isr.size() <= 1 ? st.log->log_end_offset() : 0;
+  spdlog::debug("{}: opened, log [{}, {})", where(st), st.log->log_start_offset(),
+                st.log->log_end_offset());
+}
+
+} // namespace
+
+partition_api::behavior_type partition_actor(self_ptr self, partition_setup setup) {
+  self->state.setup = std::move(setup);
+  open_log(self);
+  self->delayed_send(self, std::chrono::milliseconds(self->state.setup.housekeeping_interval_ms),
+                     tick_atom::value);
+  return {
+    [=](produce_atom, produce_request& req) { return on_produce(self, req); },
+    [=](fetch_atom, fetch_request& req) { return on_fetch(self, req); },
+    [=](list_offsets_atom, const list_offsets_request& req) { return on_list_offsets(self, req); },
+    [=](stats_atom) { return describe(self->state); },
+    [=](config_atom, const config_map& configs) {
+      auto& st = self->state;
+      st.setup.topic_configs = configs;
+      if (!st.log)
+        return;
+      // Recompute from the broker defaults the log was created with.
+      auto cfg = apply_topic_configs(st.setup.log, configs);
+      if (!cfg) {
+        spdlog::error("{}: config rejected: {}", where(st), cfg.error().to_string());
+        return;
+      }
+      st.setup.log = *cfg;
+      st.log->set_config(*cfg);
+      st.last_retention_check_ms = 0; // apply new retention at the next tick
+    },
+    [=](metadata_update_atom, const partition_description& d) {
+      self->state.setup.state = d;
+      advance_high_watermark(self);
+    },
+    [=](tick_atom) {
+      housekeeping(self);
+      self->delayed_send(self,
+                         std::chrono::milliseconds(self->state.setup.housekeeping_interval_ms),
+                         tick_atom::value);
+    },
+    [=](expire_atom, uint64_t id) {
+      auto& st = self->state;
+      auto i = st.parked.find(id);
+      if (i == st.parked.end())
+        return;
+      auto resp = st.log ? read_now(st, i->second.req) : result<fetch_response>(st.open_error);
+      if (resp)
+        i->second.promise.deliver(std::move(*resp));
+      else
+        i->second.promise.deliver(to_caf_error(resp.error()));
+      st.parked.erase(i);
+    },
+    [=](flush_atom) -> caf::result<bool> {
+      auto& st = self->state;
+      if (!st.log)
+        return true;
+      if (auto s = st.log->flush(); !s)
+        return to_caf_error(s);
+      return true;
+    },
+    [=](delete_atom) -> caf::result<bool> {
+      auto& st = self->state;
+      for (auto& [id, pf] : st.parked)
+        pf.promise.deliver(make_error(errc::unknown_topic_or_partition, where(st) + " deleted"));
+      st.parked.clear();
+      if (st.log) {
+        (void)st.log->close();
+        st.log.reset();
+      }
+      std::error_code ec;
+      std::filesystem::remove_all(st.setup.dir, ec);
+      if (ec)
+        spdlog::error("{}: cannot remove {}: {}", where(st), st.setup.dir, ec.message());
+      self->quit();
+      return true;
+    },
+  };
+}
+
+} // namespace al
