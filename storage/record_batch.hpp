@@ -90,6 +90,9 @@ struct batch_options {
   int32_t partition_leader_epoch = no_partition_leader_epoch;
   int64_t base_offset = 0;
   bool transactional = false;
+  /// Sets the LogAppendTime attribute bit (readers then take every record's
+  /// timestamp from maxTimestamp); used when rebuilding such a batch.
+  bool log_append_time = false;
 };
 
 /// Builds one RecordBatch v2 at a time. Records are encoded straight into one

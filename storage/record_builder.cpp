@@ -133,7 +133,8 @@ bytes batch_builder::build() {
   h.batch_length = int32_t(out.size() - L::log_overhead);
   h.partition_leader_epoch = opts_.partition_leader_epoch;
   h.attributes = int16_t(int16_t(opts_.codec) |
-                         (opts_.transactional ? batch_attr::transactional : int16_t(0)));
+                         (opts_.transactional ? batch_attr::transactional : int16_t(0)) |
+                         (opts_.log_append_time ? batch_attr::log_append_time : int16_t(0)));
   h.last_offset_delta = count_ > 0 ? last_offset_delta_ : 0;
   h.base_timestamp = base_timestamp_;
   h.max_timestamp = max_timestamp_;

@@ -1,13 +1,49 @@
-// actorlog: command-line tool (mirrors Kafka's tools).
-#include <cstdio>
+// actorlog: command-line tool (mirrors Kafka's tools). `actorlog <command>
+// [options]`; each command parses its own options (cxxopts).
 #include <cstring>
+#include <iostream>
 #include <string>
 
+#include "runtime/cli/dump_log.hpp"
+
+namespace {
+
+struct command {
+  const char* name;
+  const char* summary;
+  int (*run)(int argc, char** argv);
+};
+
+int run_dump_log(int argc, char** argv) {
+  return al::dump_log_command(argc, argv, std::cout, std::cerr);
+}
+
+const command commands[] = {
+  {"dump-log", "print the batches and records of segment or batch files", run_dump_log},
+};
+
+void usage(std::ostream& out) {
+  out << "usage: actorlog <command> [options]\n\ncommands:\n";
+  for (const auto& c : commands)
+    out << "  " << c.name << std::string(12 - std::strlen(c.name), ' ') << c.summary << '\n';
+  out << "\n`actorlog <command> --help` describes a command's options.\n";
+}
+
+} // namespace
+
 int main(int argc, char** argv) {
-  if (argc < 2 || std::strcmp(argv[1], "--help") == 0) {
-    std::puts("usage: actorlog <command> [options]\n\ncommands:\n  dump-log   print the batches and records of segment or batch files");
-    return argc < 2 ? 1 : 0;
+  if (argc < 2) {
+    usage(std::cerr);
+    return 2;
   }
-  std::fprintf(stderr, "actorlog: unknown command '%s' (try --help)\n", argv[1]);
-  return 1;
+  std::string name = argv[1];
+  if (name == "--help" || name == "-h" || name == "help") {
+    usage(std::cout);
+    return 0;
+  }
+  for (const auto& c : commands)
+    if (name == c.name)
+      return c.run(argc - 1, argv + 1); // the command sees itself as argv[0]
+  std::cerr << "actorlog: unknown command '" << name << "' (try --help)\n";
+  return 2;
 }
