@@ -1,0 +1,223 @@
+#include "storage/file.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <system_error>
+
+namespace al {
+namespace {
+
+namespace fs = std::filesystem;
+
+status os_error(const char* op, const std::string& path, int err) {
+  return status{errc::kafka_storage_error,
+                std::string(op) + " " + path + ": " + std::strerror(err)};
+}
+
+status fs_error(const char* op, const std::string& path, const std::error_code& ec) {
+  return status{errc::kafka_storage_error, std::string(op) + " " + path + ": " + ec.message()};
+}
+
+int open_flags(open_mode mode) {
+  switch (mode) {
+    case open_mode::read_only: return O_RDONLY;
+    case open_mode::read_write: return O_RDWR;
+    case open_mode::create: return O_RDWR | O_CREAT;
+    case open_mode::create_truncate: return O_RDWR | O_CREAT | O_TRUNC;
+  }
+  return O_RDONLY;
+}
+
+} // namespace
+
+file::file(file&& other) noexcept
+  : fd_(other.fd_), size_(other.size_), path_(std::move(other.path_)) {
+  other.fd_ = -1;
+  other.size_ = 0;
+}
+
+file& file::operator=(file&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0)
+      ::close(fd_);
+    fd_ = other.fd_;
+    size_ = other.size_;
+    path_ = std::move(other.path_);
+    other.fd_ = -1;
+    other.size_ = 0;
+  }
+  return *this;
+}
+
+file::~file() {
+  if (fd_ >= 0)
+    ::close(fd_);
+}
+
+result<file> file::open(const std::string& path, open_mode mode) {
+  int fd = ::open(path.c_str(), open_flags(mode) | O_CLOEXEC, 0644);
+  if (fd < 0)
+    return os_error("open", path, errno);
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    int err = errno;
+    ::close(fd);
+    return os_error("fstat", path, err);
+  }
+  file f;
+  f.fd_ = fd;
+  f.size_ = static_cast<uint64_t>(st.st_size);
+  f.path_ = path;
+  return f;
+}
+
+status file::error(const char* op) const { return os_error(op, path_, errno); }
+
+status file::pwrite(byte_view data, uint64_t position) {
+  AL_ASSERT(is_open(), path_);
+  size_t done = 0;
+  while (done < data.size) {
+    auto n = ::pwrite(fd_, data.data + done, data.size - done, off_t(position + done));
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      return error("write");
+    }
+    done += size_t(n);
+  }
+  size_ = std::max(size_, position + data.size);
+  return status::ok();
+}
+
+status file::append(byte_view data) { return pwrite(data, size_); }
+
+result<size_t> file::pread(uint8_t* out, size_t n, uint64_t position) const {
+  AL_ASSERT(is_open(), path_);
+  size_t done = 0;
+  while (done < n) {
+    auto got = ::pread(fd_, out + done, n - done, off_t(position + done));
+    if (got < 0) {
+      if (errno == EINTR)
+        continue;
+      return error("read");
+    }
+    if (got == 0)
+      break;
+    done += size_t(got);
+  }
+  return done;
+}
+
+status file::pread_exact(bytes& out, size_t n, uint64_t position) const {
+  auto old = out.size();
+  out.resize(old + n);
+  auto got = pread(out.data() + old, n, position);
+  if (!got) {
+    out.resize(old);
+    return got.error();
+  }
+  if (*got != n) {
+    out.resize(old);
+    return status{errc::kafka_storage_error,
+                  "read " + path_ + ": wanted " + std::to_string(n) + " bytes at position " +
+                    std::to_string(position) + ", file ends after " + std::to_string(*got)};
+  }
+  return status::ok();
+}
+
+status file::fsync() {
+  AL_ASSERT(is_open(), path_);
+  return ::fsync(fd_) == 0 ? status::ok() : error("fsync");
+}
+
+status file::fdatasync() {
+  AL_ASSERT(is_open(), path_);
+  return ::fdatasync(fd_) == 0 ? status::ok() : error("fdatasync");
+}
+
+status file::truncate(uint64_t new_size) {
+  AL_ASSERT(is_open(), path_);
+  if (::ftruncate(fd_, off_t(new_size)) != 0)
+    return error("truncate");
+  size_ = new_size;
+  return status::ok();
+}
+
+status file::close() {
+  if (fd_ < 0)
+    return status::ok();
+  int rc = ::close(fd_);
+  fd_ = -1;
+  return rc == 0 ? status::ok() : error("close");
+}
+
+std::string join_path(const std::string& dir, const std::string& name) {
+  if (dir.empty() || dir.back() == '/')
+    return dir + name;
+  return dir + "/" + name;
+}
+
+bool path_exists(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+status make_directories(const std::string& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  return ec ? fs_error("mkdir", dir, ec) : status::ok();
+}
+
+status fsync_directory(const std::string& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return os_error("open directory", dir, errno);
+  int rc = ::fsync(fd);
+  int err = errno;
+  ::close(fd);
+  return rc == 0 ? status::ok() : os_error("fsync directory", dir, err);
+}
+
+result<std::vector<std::string>> list_directory(const std::string& dir) {
+  std::error_code ec;
+  std::vector<std::string> names;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
+    names.push_back(it->path().filename().string());
+  if (ec)
+    return fs_error("list", dir, ec);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+status rename_file(const std::string& from, const std::string& to) {
+  if (::rename(from.c_str(), to.c_str()) != 0)
+    return os_error("rename", from + " -> " + to, errno);
+  return status::ok();
+}
+
+status remove_file(const std::string& path) {
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT)
+    return os_error("unlink", path, errno);
+  return status::ok();
+}
+
+status remove_tree(const std::string& dir) {
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+  return ec ? fs_error("remove", dir, ec) : status::ok();
+}
+
+result<uint64_t> file_size(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0)
+    return os_error("stat", path, errno);
+  return static_cast<uint64_t>(st.st_size);
+}
+
+} // namespace al

@@ -1,0 +1,77 @@
+#pragma once
+// A small POSIX file wrapper. Every failure is a KAFKA_STORAGE_ERROR status
+// naming the operation, the path and errno's text; nothing throws.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "storage/bytes.hpp"
+#include "storage/status.hpp"
+
+namespace al {
+
+enum class open_mode : uint8_t {
+  read_only,       // must exist
+  read_write,      // must exist
+  create,          // read-write; created if missing, kept if present
+  create_truncate, // read-write; created if missing, emptied if present
+};
+
+class file {
+public:
+  file() = default;
+  file(file&& other) noexcept;
+  file& operator=(file&& other) noexcept;
+  file(const file&) = delete;
+  file& operator=(const file&) = delete;
+  ~file();
+
+  static result<file> open(const std::string& path, open_mode mode);
+
+  bool is_open() const { return fd_ >= 0; }
+  const std::string& path() const { return path_; }
+  /// Size as tracked by this object: the size at open plus appends,
+  /// adjusted by truncate. Only this object writes to the file.
+  uint64_t size() const { return size_; }
+
+  /// Writes all of `data` at `position` (extends size_ if it writes past it).
+  status pwrite(byte_view data, uint64_t position);
+  /// Writes all of `data` at the end of the file.
+  status append(byte_view data);
+  /// Reads up to `n` bytes at `position` into `out`; fewer only at end of
+  /// file. Returns the number of bytes read.
+  result<size_t> pread(uint8_t* out, size_t n, uint64_t position) const;
+  /// Reads exactly `n` bytes at `position`, appending them to `out`.
+  status pread_exact(bytes& out, size_t n, uint64_t position) const;
+
+  status fsync();
+  status fdatasync();
+  status truncate(uint64_t size);
+  status close();
+
+private:
+  status error(const char* op) const;
+
+  int fd_ = -1;
+  uint64_t size_ = 0;
+  std::string path_;
+};
+
+// Directory and path operations.
+std::string join_path(const std::string& dir, const std::string& name);
+bool path_exists(const std::string& path);
+status make_directories(const std::string& dir);
+/// fsync on the directory itself, so created/renamed/removed names persist.
+status fsync_directory(const std::string& dir);
+/// File names (not paths) in `dir`, sorted, without "." and "..".
+result<std::vector<std::string>> list_directory(const std::string& dir);
+/// Atomically replaces `to` by `from` (POSIX rename).
+status rename_file(const std::string& from, const std::string& to);
+/// Removes a file; a missing file is not an error.
+status remove_file(const std::string& path);
+/// Removes a directory and everything below it (for tests and tools).
+status remove_tree(const std::string& dir);
+/// Size of the file at `path`.
+result<uint64_t> file_size(const std::string& path);
+
+} // namespace al

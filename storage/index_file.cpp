@@ -1,0 +1,33 @@
+#include "storage/index_file.hpp"
+
+#include "storage/file.hpp"
+
+namespace al {
+
+result<std::optional<bytes>> read_index_file(const std::string& path) {
+  if (!path_exists(path))
+    return std::optional<bytes>{};
+  auto f = file::open(path, open_mode::read_only);
+  if (!f)
+    return f.error();
+  bytes data;
+  if (auto st = f->pread_exact(data, f->size(), 0); !st)
+    return st;
+  return std::optional<bytes>{std::move(data)};
+}
+
+status write_index_file(const std::string& path, byte_view data, uint64_t position) {
+  auto f = file::open(path, open_mode::create);
+  if (!f)
+    return f.error();
+  if (auto st = f->pwrite(data, position); !st)
+    return st;
+  if (f->size() != position + data.size)
+    if (auto st = f->truncate(position + data.size); !st)
+      return st;
+  if (auto st = f->fsync(); !st)
+    return st;
+  return f->close();
+}
+
+} // namespace al

@@ -1,0 +1,75 @@
+#pragma once
+// Log compaction (cleanup.policy=compact): keeps the latest record per key,
+// offsets unchanged. Three steps so the expensive middle one can run away
+// from the log's owner while appends continue:
+//   plan    partition_log::plan_compaction: which files, up to which size
+//   run     run_compaction: builds the key -> latest offset map over every
+//           planned segment (the active one included, up to its size at plan
+//           time, so a key overwritten there is dropped from older
+//           segments), then writes each cleanable closed segment's retained
+//           records to <base>.log.cleaned and fsyncs it. Reads and writes
+//           only files named in the plan; never touches the active segment.
+//   commit  partition_log::commit_compaction: for each output whose source
+//           is unchanged, renames .cleaned -> .swap (the commit point),
+//           drops the old indexes, renames .swap over the .log, rebuilds the
+//           indexes. A crash leaves .cleaned (deleted on open) or .swap
+//           (completed on open).
+// Rules: a record survives if it is its key's latest; tombstones (null
+// value) survive until segment max timestamp + delete.retention.ms <= now;
+// null-key records are dropped (Kafka rejects them at produce time for
+// compacted topics, so only a policy change lets them in); control batches
+// are kept as they are. Each batch is rebuilt with its original base offset,
+// last offset delta, producer id/epoch/sequence and leader epoch, so offsets
+// never change. Segments whose max timestamp is within
+// min.compaction.lag.ms of now are not cleaned.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "storage/status.hpp"
+
+namespace al {
+
+struct compaction_source {
+  int64_t base_offset = 0;
+  std::string log_path;
+  uint64_t size_bytes = 0;   // read only this far (the active segment grows)
+  int64_t max_timestamp = -1;
+  bool clean = false;        // a closed segment old enough to rewrite
+};
+
+struct compaction_plan {
+  std::string dir;
+  int64_t now_ms = 0;
+  int64_t delete_retention_ms = 0;
+  uint64_t truncations = 0;                // the log's truncation count at plan time
+  std::vector<compaction_source> segments; // every segment, oldest first
+};
+
+struct compaction_stats {
+  size_t segments_cleaned = 0;
+  size_t segments_skipped = 0; // changed between plan and commit
+  uint64_t bytes_before = 0;
+  uint64_t bytes_after = 0;
+  uint64_t records_kept = 0;
+  uint64_t records_removed = 0;    // superseded by a later record of the key
+  uint64_t tombstones_removed = 0; // past delete.retention.ms
+  uint64_t null_keys_removed = 0;
+};
+
+struct cleaned_segment {
+  int64_t base_offset = 0;
+  std::string cleaned_path;
+  uint64_t source_size = 0;
+  uint64_t size_bytes = 0;
+};
+
+struct compaction_output {
+  std::vector<cleaned_segment> segments; // only segments that shrank
+  compaction_stats stats;
+};
+
+/// Step 2: builds the key map and writes the .cleaned files.
+result<compaction_output> run_compaction(const compaction_plan& plan);
+
+} // namespace al

@@ -1,0 +1,34 @@
+#pragma once
+// Names of the files in a partition directory: one function per kind plus
+// one parser. A segment is named by its base offset, zero-padded to 20
+// digits so names sort like offsets:
+//   00000000000000001234.log          record batches
+//   00000000000000001234.index        sparse offset index
+//   00000000000000001234.timeindex    sparse time index
+//   00000000000000001234.log.cleaned  compaction output, not yet committed
+//   00000000000000001234.log.swap     committed compaction output, not yet
+//                                     renamed over the .log
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace al {
+
+enum class log_file_kind : uint8_t { log, index, time_index, cleaned, swap };
+
+std::string log_file_name(int64_t base_offset);
+std::string index_file_name(int64_t base_offset);
+std::string time_index_file_name(int64_t base_offset);
+std::string cleaned_file_name(int64_t base_offset);
+std::string swap_file_name(int64_t base_offset);
+
+struct parsed_log_file_name {
+  int64_t base_offset = 0;
+  log_file_kind kind = log_file_kind::log;
+};
+
+/// Parses any of the names above; nullopt for anything else.
+std::optional<parsed_log_file_name> parse_log_file_name(std::string_view name);
+
+} // namespace al

@@ -1,0 +1,323 @@
+#include "storage/partition_log.hpp"
+
+#include <algorithm>
+
+#include "storage/batch_header.hpp"
+#include "storage/file.hpp"
+#include "storage/record_batch.hpp"
+
+namespace al {
+
+partition_log::partition_log(std::string dir, const log_config& config, int64_t now_ms)
+  : dir_(std::move(dir)), config_(config), last_flush_ms_(now_ms), latest_now_ms_(now_ms) {}
+
+partition_log::~partition_log() { (void)close(); }
+
+void partition_log::check_invariants() const {
+  AL_ASSERT(!segments_.empty(), dir_);
+  AL_ASSERT(log_start_offset_ <= flushed_offset_ && flushed_offset_ <= log_end_offset_, dir_,
+            log_start_offset_, flushed_offset_, log_end_offset_);
+  AL_ASSERT(log_end_offset_ == active().next_offset(), dir_, log_end_offset_,
+            active().next_offset());
+  AL_ASSERT(log_start_offset_ == segments_.front()->base_offset(), dir_, log_start_offset_);
+}
+
+void partition_log::set_config(const log_config& config) {
+  AL_ASSERT(config.validate().is_ok(), config.validate().to_string());
+  config_ = config;
+}
+
+uint64_t partition_log::size_bytes() const {
+  uint64_t total = 0;
+  for (const auto& s : segments_)
+    total += s->size_bytes();
+  return total;
+}
+
+std::vector<segment_info> partition_log::segments() const {
+  std::vector<segment_info> out;
+  for (const auto& s : segments_)
+    out.push_back({s->base_offset(), s->next_offset(), s->size_bytes(), s->max_timestamp(),
+                   s->log_path()});
+  return out;
+}
+
+size_t partition_log::segment_index_for(int64_t offset) const {
+  auto it = std::upper_bound(segments_.begin(), segments_.end(), offset,
+                             [](int64_t o, const auto& s) { return o < s->base_offset(); });
+  return it == segments_.begin() ? 0 : size_t(it - segments_.begin()) - 1;
+}
+
+result<append_info> partition_log::append(bytes& batch, int64_t now_ms) {
+  latest_now_ms_ = std::max(latest_now_ms_, now_ms);
+  if (closed_)
+    return status{errc::kafka_storage_error, dir_ + ": log is closed"};
+  if (batch.size() > size_t(config_.max_message_bytes))
+    return status{errc::message_too_large,
+                  "batch of " + std::to_string(batch.size()) +
+                    " bytes exceeds max.message.bytes " +
+                    std::to_string(config_.max_message_bytes)};
+  auto h = validate_batch(batch, "produced batch");
+  if (!h)
+    return h.error();
+  if (h->size_in_bytes() != batch.size())
+    return status{errc::corrupt_message, "produced batch: " +
+                                           std::to_string(batch.size() - h->size_in_bytes()) +
+                                           " bytes after the batch"};
+  if (h->records_count == 0 || h->last_offset_delta != h->records_count - 1)
+    return status{errc::corrupt_message,
+                  "produced batch: lastOffsetDelta " + std::to_string(h->last_offset_delta) +
+                    " does not fit " + std::to_string(h->records_count) + " records"};
+  int64_t original_base = h->base_offset;
+  h->base_offset = log_end_offset_;
+  stamp_base_offset(batch.data(), h->base_offset);
+  append_info info;
+  auto st = append_checked(batch, *h, now_ms, info);
+  if (st)
+    st = apply_flush_policy(now_ms, info);
+  if (!st) {
+    if (info.base_offset < 0)
+      stamp_base_offset(batch.data(), original_base);
+    return st;
+  }
+  return info;
+}
+
+result<append_info> partition_log::append_as_follower(byte_view batches, int64_t now_ms) {
+  latest_now_ms_ = std::max(latest_now_ms_, now_ms);
+  if (closed_)
+    return status{errc::kafka_storage_error, dir_ + ": log is closed"};
+  std::vector<batch_header> headers;
+  int64_t expected = log_end_offset_;
+  for (size_t pos = 0; pos < batches.size;) {
+    auto h = validate_batch(batches.sub(pos, batches.size - pos),
+                            "replicated batch at position " + std::to_string(pos));
+    if (!h)
+      return h.error();
+    if (h->base_offset < expected)
+      return status{errc::offset_out_of_range,
+                    "replicated batch base offset " + std::to_string(h->base_offset) +
+                      " is below the expected " + std::to_string(expected)};
+    expected = h->next_offset();
+    pos += h->size_in_bytes();
+    headers.push_back(*h);
+  }
+  append_info info;
+  size_t pos = 0;
+  for (const auto& h : headers) {
+    append_info one;
+    if (auto st = append_checked(batches.sub(pos, h.size_in_bytes()), h, now_ms, one); !st)
+      return st;
+    if (info.base_offset < 0)
+      info.base_offset = one.base_offset;
+    info.last_offset = one.last_offset;
+    info.max_timestamp = std::max(info.max_timestamp, one.max_timestamp);
+    info.rolled |= one.rolled;
+    pos += h.size_in_bytes();
+  }
+  if (auto st = apply_flush_policy(now_ms, info); !st)
+    return st;
+  return info;
+}
+
+status partition_log::append_checked(byte_view batch, const batch_header& h, int64_t now_ms,
+                                     append_info& info) {
+  AL_ASSERT(h.base_offset >= log_end_offset_, h.base_offset, log_end_offset_);
+  if (auto st = maybe_roll(h, now_ms, info.rolled); !st)
+    return st;
+  if (auto st = active().append(batch, h); !st)
+    return st;
+  log_end_offset_ = h.next_offset();
+  info.base_offset = h.base_offset;
+  info.last_offset = h.last_offset();
+  info.max_timestamp = h.max_timestamp;
+  check_invariants();
+  return status::ok();
+}
+
+status partition_log::maybe_roll(const batch_header& h, int64_t now_ms, bool& rolled) {
+  const segment& seg = active();
+  bool offset_overflow =
+    h.last_offset() - seg.base_offset() > std::numeric_limits<int32_t>::max();
+  bool full = !seg.empty() && seg.size_bytes() + h.size_in_bytes() > uint64_t(config_.segment_bytes);
+  bool old = !seg.empty() && now_ms - seg.created_ms() >= config_.segment_ms;
+  if (!offset_overflow && !full && !old)
+    return status::ok();
+  rolled = true;
+  return roll(h.base_offset, now_ms);
+}
+
+status partition_log::roll(int64_t base_offset, int64_t now_ms) {
+  AL_ASSERT(base_offset >= log_end_offset_, base_offset, log_end_offset_);
+  // The outgoing segment is fsynced here, so every closed segment is
+  // durable and recovery only has to distrust the last one.
+  if (auto st = active().on_roll(); !st)
+    return st;
+  flushed_offset_ = log_end_offset_;
+  auto seg = segment::create(dir_, base_offset, config_.index_interval_bytes, now_ms);
+  if (!seg)
+    return seg.error();
+  if (auto st = fsync_directory(dir_); !st)
+    return st;
+  segments_.push_back(std::move(seg.value()));
+  log_end_offset_ = base_offset;
+  flushed_offset_ = std::max(flushed_offset_, log_end_offset_);
+  return status::ok();
+}
+
+status partition_log::apply_flush_policy(int64_t now_ms, append_info& info) {
+  int64_t unflushed = log_end_offset_ - flushed_offset_;
+  bool due = unflushed >= config_.flush_messages ||
+             (unflushed > 0 && config_.flush_ms != log_config::never &&
+              now_ms - last_flush_ms_ >= config_.flush_ms);
+  if (due) {
+    if (auto st = flush(); !st)
+      return st;
+    last_flush_ms_ = now_ms;
+    info.flushed = true;
+  }
+  info.flushed_offset = flushed_offset_;
+  return status::ok();
+}
+
+status partition_log::flush() {
+  if (flushed_offset_ == log_end_offset_)
+    return status::ok();
+  if (auto st = active().flush(); !st)
+    return st;
+  flushed_offset_ = log_end_offset_;
+  return status::ok();
+}
+
+result<bool> partition_log::maybe_flush(int64_t now_ms) {
+  latest_now_ms_ = std::max(latest_now_ms_, now_ms);
+  if (config_.flush_ms == log_config::never || now_ms - last_flush_ms_ < config_.flush_ms ||
+      flushed_offset_ == log_end_offset_)
+    return false;
+  if (auto st = flush(); !st)
+    return st;
+  last_flush_ms_ = now_ms;
+  return true;
+}
+
+result<bytes> partition_log::read(int64_t offset, size_t max_bytes, int64_t max_offset) const {
+  if (offset < log_start_offset_ || offset > log_end_offset_)
+    return status{errc::offset_out_of_range,
+                  dir_ + ": offset " + std::to_string(offset) + " is outside [" +
+                    std::to_string(log_start_offset_) + ", " + std::to_string(log_end_offset_) +
+                    "]"};
+  bytes out;
+  if (offset == log_end_offset_ || max_offset <= offset)
+    return out;
+  for (size_t i = segment_index_for(offset); i < segments_.size(); ++i) {
+    const segment& seg = *segments_[i];
+    auto found = seg.find_batch(offset);
+    if (!found)
+      return found.error();
+    if (!*found)
+      continue; // offset is past this segment's batches (or in a compaction gap)
+    size_t budget = out.size() < max_bytes ? max_bytes - out.size() : 0;
+    auto r = seg.read_batches((*found)->position, budget, max_offset, out.empty(), out);
+    if (!r)
+      return r.error();
+    if (r->more || out.size() >= max_bytes)
+      break;
+  }
+  return out;
+}
+
+result<std::optional<timestamp_offset>>
+partition_log::lookup_by_timestamp(int64_t timestamp) const {
+  using found_t = std::optional<timestamp_offset>;
+  for (const auto& seg : segments_) {
+    if (seg->empty() || seg->max_timestamp() < timestamp)
+      continue;
+    auto found = seg->find_by_timestamp(timestamp);
+    if (!found)
+      return found.error();
+    if (!*found)
+      continue;
+    bytes batch;
+    auto size = (*found)->header.size_in_bytes();
+    auto f = file::open(seg->log_path(), open_mode::read_only);
+    if (!f)
+      return f.error();
+    if (auto st = f->pread_exact(batch, size, (*found)->position); !st)
+      return st;
+    auto decoded = decode_batch(batch, seg->log_path() + " position " +
+                                         std::to_string((*found)->position));
+    if (!decoded)
+      return decoded.error();
+    for (const auto& r : decoded->records)
+      if (r.timestamp >= timestamp)
+        return found_t{timestamp_offset{r.timestamp, r.offset}};
+  }
+  return found_t{};
+}
+
+status partition_log::truncate_to(int64_t offset) {
+  if (closed_)
+    return status{errc::kafka_storage_error, dir_ + ": log is closed"};
+  if (offset >= log_end_offset_)
+    return status::ok();
+  ++truncations_;
+  if (offset <= log_start_offset_) {
+    if (auto st = remove_segments_from(0, nullptr, ""); !st)
+      return st;
+    return create_first_segment(offset, latest_now_ms_);
+  }
+  size_t keep = segment_index_for(offset);
+  if (auto st = remove_segments_from(keep + 1, nullptr, ""); !st)
+    return st;
+  if (auto st = active().truncate_to(offset); !st)
+    return st;
+  log_end_offset_ = active().next_offset();
+  flushed_offset_ = std::min(flushed_offset_, log_end_offset_);
+  if (auto st = flush(); !st)
+    return st;
+  check_invariants();
+  return status::ok();
+}
+
+status partition_log::remove_segments_from(size_t first, recovery_report* report,
+                                           const std::string& why) {
+  if (first >= segments_.size())
+    return status::ok();
+  while (segments_.size() > first) {
+    auto& seg = *segments_.back();
+    if (report)
+      report->events.push_back({recovery_action::deleted_after_corruption, seg.log_path(), 0,
+                                seg.size_bytes(), why});
+    if (auto st = seg.remove_files(); !st)
+      return st;
+    segments_.pop_back();
+  }
+  return fsync_directory(dir_);
+}
+
+status partition_log::create_first_segment(int64_t base_offset, int64_t now_ms) {
+  AL_ASSERT(segments_.empty(), dir_);
+  auto seg = segment::create(dir_, base_offset, config_.index_interval_bytes, now_ms);
+  if (!seg)
+    return seg.error();
+  if (auto st = fsync_directory(dir_); !st)
+    return st;
+  segments_.push_back(std::move(seg.value()));
+  log_start_offset_ = log_end_offset_ = flushed_offset_ = base_offset;
+  return status::ok();
+}
+
+status partition_log::close() {
+  if (closed_)
+    return status::ok();
+  closed_ = true;
+  status first_error;
+  for (auto& seg : segments_)
+    if (auto st = seg->close(); !st && first_error.is_ok())
+      first_error = st;
+  if (first_error.is_ok())
+    flushed_offset_ = log_end_offset_;
+  return first_error;
+}
+
+} // namespace al

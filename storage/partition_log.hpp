@@ -1,0 +1,165 @@
+#pragma once
+// The log of one partition replica: a directory of segments named by base
+// offset, the last one active (appends go there). Pure storage engine: no
+// threads, no clock (time comes in as now_ms), not thread-safe.
+//
+// Offsets: log_start_offset <= flushed_offset <= log_end_offset. Appends
+// write straight to the active segment's file (no user-space buffer), so
+// appended == written; flushed_offset says what is fsynced (Redpanda keeps
+// the same invariant between its appended/written/fsynced offsets).
+//
+// Split by concern: partition_log.cpp (append, read, truncate, flush),
+// log_recovery.cpp (open), log_retention.cpp, log_compaction.cpp.
+// File formats and recovery rules: docs/formats/segment.md.
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "storage/bytes.hpp"
+#include "storage/log_compaction.hpp"
+#include "storage/log_config.hpp"
+#include "storage/recovery_report.hpp"
+#include "storage/segment.hpp"
+#include "storage/status.hpp"
+
+namespace al {
+
+struct append_info {
+  int64_t base_offset = -1;
+  int64_t last_offset = -1;
+  int64_t max_timestamp = -1;
+  bool rolled = false;        // a new segment was started first
+  bool flushed = false;       // the log was fsynced after this append
+  int64_t flushed_offset = 0; // every offset below this is on disk
+};
+
+struct timestamp_offset {
+  int64_t timestamp = -1;
+  int64_t offset = -1;
+};
+
+/// A segment removed by retention.
+struct deleted_segment {
+  int64_t base_offset = 0;
+  int64_t next_offset = 0;
+  uint64_t size_bytes = 0;
+  int64_t max_timestamp = -1;
+  std::string reason; // "retention.ms" or "retention.bytes"
+};
+
+/// Read-only description of one segment, for tools and tests.
+struct segment_info {
+  int64_t base_offset = 0;
+  int64_t next_offset = 0;
+  uint64_t size_bytes = 0;
+  int64_t max_timestamp = -1;
+  std::string log_path;
+};
+
+class partition_log {
+public:
+  static constexpr int64_t no_limit = std::numeric_limits<int64_t>::max();
+
+  /// Opens (creating if needed) the log in `dir` and recovers it: leftover
+  /// compaction files, torn or corrupt tail, missing indexes. What was
+  /// repaired goes to *report when given.
+  static result<std::unique_ptr<partition_log>> open(const std::string& dir,
+                                                     const log_config& config, int64_t now_ms,
+                                                     recovery_report* report = nullptr);
+  ~partition_log();
+  partition_log(const partition_log&) = delete;
+  partition_log& operator=(const partition_log&) = delete;
+
+  /// Leader append of one batch from a producer: validates it (magic, CRC,
+  /// lengths, dense offset deltas, size <= max.message.bytes), stamps its
+  /// base offset (= log end offset) in place, appends, rolls and flushes as
+  /// configured. A rejected batch leaves the log and `batch` unchanged.
+  result<append_info> append(bytes& batch, int64_t now_ms);
+  /// Follower append of one or more concatenated batches that already carry
+  /// offsets: each base offset must be >= the log end offset (gaps are what
+  /// compaction leaves behind, as in Kafka). All are validated first.
+  result<append_info> append_as_follower(byte_view batches, int64_t now_ms);
+
+  /// Whole batches holding offsets >= offset whose last offset is
+  /// < max_offset (e.g. the high watermark), up to max_bytes, but at least
+  /// one batch when one qualifies (Kafka's fetch semantics).
+  /// OFFSET_OUT_OF_RANGE below log start or above log end.
+  result<bytes> read(int64_t offset, size_t max_bytes, int64_t max_offset = no_limit) const;
+  /// The first record with timestamp >= timestamp (Kafka's ListOffsets),
+  /// or nullopt when every record is older.
+  result<std::optional<timestamp_offset>> lookup_by_timestamp(int64_t timestamp) const;
+
+  /// Removes every batch whose last offset is >= offset, across segments;
+  /// a batch holding `offset` goes whole, so the log end offset becomes the
+  /// end of the last batch kept. Below the log start: the log is emptied and
+  /// restarts at `offset`. Durable on return.
+  status truncate_to(int64_t offset);
+  /// fsyncs the active segment; flushed_offset becomes log_end_offset.
+  status flush();
+  /// flush() if flush.ms has passed since the last flush and data is
+  /// unflushed. Returns whether it flushed.
+  result<bool> maybe_flush(int64_t now_ms);
+
+  /// Deletes whole closed segments that retention.ms or retention.bytes
+  /// condemns (oldest first, first hit wins); never the active segment.
+  result<std::vector<deleted_segment>> apply_retention(int64_t now_ms);
+
+  /// Compaction in one call: plan, run, commit.
+  result<compaction_stats> compact(int64_t now_ms);
+  /// Compaction in three steps, so the middle one (which only reads and
+  /// writes files named in the plan) can run elsewhere while appends go on.
+  compaction_plan plan_compaction(int64_t now_ms) const;
+  /// Swaps in the cleaned segments whose source is unchanged since the plan.
+  result<compaction_stats> commit_compaction(const compaction_plan& plan,
+                                             const compaction_output& output);
+
+  /// Writes indexes, fsyncs, closes files. Also done by the destructor.
+  status close();
+
+  int64_t log_start_offset() const { return log_start_offset_; }
+  int64_t log_end_offset() const { return log_end_offset_; }
+  int64_t flushed_offset() const { return flushed_offset_; }
+  uint64_t size_bytes() const;
+  size_t segment_count() const { return segments_.size(); }
+  std::vector<segment_info> segments() const;
+  const std::string& dir() const { return dir_; }
+  const log_config& config() const { return config_; }
+  void set_config(const log_config& config);
+
+private:
+  partition_log(std::string dir, const log_config& config, int64_t now_ms);
+  status recover(int64_t now_ms, recovery_report& report);
+  status recover_segments(const std::vector<int64_t>& bases, int64_t now_ms,
+                          recovery_report& report);
+  status remove_segments_from(size_t first, recovery_report* report, const std::string& why);
+  status create_first_segment(int64_t base_offset, int64_t now_ms);
+
+  status append_checked(byte_view batch, const batch_header& h, int64_t now_ms,
+                        append_info& info);
+  status maybe_roll(const batch_header& h, int64_t now_ms, bool& rolled);
+  status roll(int64_t base_offset, int64_t now_ms);
+  status apply_flush_policy(int64_t now_ms, append_info& info);
+  /// Index of the segment with the largest base offset <= offset.
+  size_t segment_index_for(int64_t offset) const;
+  segment& active() { return *segments_.back(); }
+  const segment& active() const { return *segments_.back(); }
+  void check_invariants() const;
+
+  std::string dir_;
+  log_config config_;
+  std::vector<std::unique_ptr<segment>> segments_;
+  int64_t log_start_offset_ = 0;
+  int64_t log_end_offset_ = 0;
+  int64_t flushed_offset_ = 0;
+  int64_t last_flush_ms_ = 0;
+  int64_t latest_now_ms_ = 0; // the latest now_ms seen, for calls that take none
+  /// Bumped by every truncate_to: a compaction planned before a truncation
+  /// may have seen keys that are gone, so its output is discarded.
+  uint64_t truncations_ = 0;
+  bool closed_ = false;
+};
+
+} // namespace al

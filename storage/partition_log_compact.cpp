@@ -1,0 +1,67 @@
+// partition_log's side of compaction: planning from the current segments
+// and committing cleaned segments by rename (see log_compaction.hpp).
+#include "storage/file.hpp"
+#include "storage/log_filename.hpp"
+#include "storage/partition_log.hpp"
+
+namespace al {
+
+compaction_plan partition_log::plan_compaction(int64_t now_ms) const {
+  compaction_plan plan;
+  plan.dir = dir_;
+  plan.now_ms = now_ms;
+  plan.delete_retention_ms = config_.delete_retention_ms;
+  plan.truncations = truncations_;
+  for (size_t i = 0; i < segments_.size(); ++i) {
+    const segment& seg = *segments_[i];
+    bool closed = i + 1 < segments_.size();
+    bool old_enough = seg.max_timestamp() <= now_ms - config_.min_compaction_lag_ms;
+    plan.segments.push_back({seg.base_offset(), seg.log_path(), seg.size_bytes(),
+                             seg.max_timestamp(),
+                             config_.policy.compact && closed && old_enough && !seg.empty()});
+  }
+  return plan;
+}
+
+result<compaction_stats> partition_log::commit_compaction(const compaction_plan& plan,
+                                                          const compaction_output& output) {
+  compaction_stats stats = output.stats;
+  for (const auto& cleaned : output.segments) {
+    segment* target = nullptr;
+    for (size_t i = 0; i + 1 < segments_.size(); ++i)
+      if (segments_[i]->base_offset() == cleaned.base_offset)
+        target = segments_[i].get();
+    // A truncation may have removed keys the plan counted as latest; a
+    // retention run may have deleted the source. Either way: discard.
+    if (closed_ || plan.truncations != truncations_ || !target ||
+        target->size_bytes() != cleaned.source_size) {
+      ++stats.segments_skipped;
+      if (auto st = remove_file(cleaned.cleaned_path); !st)
+        return st;
+      continue;
+    }
+    auto swap = join_path(dir_, swap_file_name(cleaned.base_offset));
+    if (auto st = rename_file(cleaned.cleaned_path, swap); !st)
+      return st;
+    if (auto st = fsync_directory(dir_); !st) // the commit point
+      return st;
+    if (auto st = target->replace_log(swap); !st)
+      return st;
+    ++stats.segments_cleaned;
+    stats.bytes_before += cleaned.source_size;
+    stats.bytes_after += cleaned.size_bytes;
+  }
+  check_invariants();
+  return stats;
+}
+
+result<compaction_stats> partition_log::compact(int64_t now_ms) {
+  latest_now_ms_ = std::max(latest_now_ms_, now_ms);
+  auto plan = plan_compaction(now_ms);
+  auto output = run_compaction(plan);
+  if (!output)
+    return output.error();
+  return commit_compaction(plan, *output);
+}
+
+} // namespace al
