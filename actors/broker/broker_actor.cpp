@@ -1,0 +1,248 @@
+#include "actors/broker/broker_actor.hpp"
+
+#include <chrono>
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include "actors/partition/partition_state.hpp"
+#include "actors/protocol/errors.hpp"
+#include "storage/topic_config.hpp"
+
+namespace al {
+
+namespace {
+
+using self_ptr = broker_api::stateful_pointer<broker_state>;
+constexpr auto admin_timeout = std::chrono::seconds(30);
+
+std::string partition_dir(const broker_setup& s, const topic_partition& tp) {
+  return s.data_dir + "/" + to_string(tp);
+}
+
+void spawn_partition(self_ptr self, const topic_description& t, const partition_description& p) {
+  auto& st = self->state;
+  topic_partition tp{t.name, p.partition};
+  auto cfg = apply_topic_configs(st.setup.log_defaults, t.configs);
+  if (!cfg) {
+    spdlog::error("broker: {}: bad topic config, using defaults: {}", to_string(tp),
+                  cfg.error().to_string());
+    cfg = st.setup.log_defaults;
+  }
+  partition_setup ps;
+  ps.tp = tp;
+  ps.dir = partition_dir(st.setup, tp);
+  ps.log = *cfg;
+  ps.topic_configs = t.configs;
+  ps.default_min_insync_replicas = st.setup.default_min_insync_replicas;
+  ps.state = p;
+  ps.node_id = st.setup.node_id;
+  ps.retention_check_interval_ms = st.setup.retention_check_interval_ms;
+  partition_api actor = st.setup.detach_partitions
+                          ? self->spawn<caf::detached + caf::linked>(partition_actor, ps)
+                          : self->spawn<caf::linked>(partition_actor, ps);
+  st.partitions[tp] = hosted_partition{actor, p, t.configs};
+  spdlog::info("broker: hosting {} (leader {}, epoch {})", to_string(tp), p.leader,
+               p.leader_epoch);
+}
+
+/// Brings the hosted partition actors in line with a new metadata image.
+void apply_image(self_ptr self, metadata_image image) {
+  auto& st = self->state;
+  if (image.last_offset < st.image.last_offset)
+    return; // stale push
+  for (auto i = st.partitions.begin(); i != st.partitions.end();) {
+    auto t = image.topics.find(i->first.topic);
+    bool gone = t == image.topics.end() || i->first.partition >= int32_t(t->second.partitions.size());
+    if (!gone) {
+      auto& reps = t->second.partitions[size_t(i->first.partition)].replicas;
+      gone = std::find(reps.begin(), reps.end(), st.setup.node_id) == reps.end();
+    }
+    if (gone) {
+      spdlog::info("broker: {} removed", to_string(i->first));
+      self->request(i->second.actor, admin_timeout, delete_atom::value).then([](bool) {});
+      i = st.partitions.erase(i);
+    } else {
+      ++i;
+    }
+  }
+  for (auto& [name, t] : image.topics) {
+    for (auto& p : t.partitions) {
+      auto& reps = p.replicas;
+      if (std::find(reps.begin(), reps.end(), st.setup.node_id) == reps.end())
+        continue;
+      auto hosted = st.partitions.find(topic_partition{name, p.partition});
+      if (hosted == st.partitions.end()) {
+        spawn_partition(self, t, p);
+        continue;
+      }
+      auto& h = hosted->second;
+      if (h.configs != t.configs) {
+        h.configs = t.configs;
+        self->send(h.actor, config_atom::value, t.configs);
+      }
+      if (h.state.leader != p.leader || h.state.leader_epoch != p.leader_epoch ||
+          h.state.isr != p.isr || h.state.replicas != p.replicas) {
+        h.state = p;
+        self->send(h.actor, metadata_update_atom::value, p);
+      }
+    }
+  }
+  st.image = std::move(image);
+}
+
+/// The partition actor for a data request, or the Kafka error to answer with.
+result<partition_api> route(self_ptr self, const std::string& topic, int32_t partition) {
+  auto& st = self->state;
+  auto hosted = st.partitions.find(topic_partition{topic, partition});
+  if (hosted != st.partitions.end())
+    return hosted->second.actor;
+  auto t = st.image.topics.find(topic);
+  if (t == st.image.topics.end() || partition < 0 ||
+      partition >= int32_t(t->second.partitions.size()))
+    return status{errc::unknown_topic_or_partition,
+                  topic + "-" + std::to_string(partition) + " does not exist"};
+  return status{errc::not_leader_or_follower,
+                topic + "-" + std::to_string(partition) + " is not hosted on node " +
+                  std::to_string(st.setup.node_id)};
+}
+
+metadata_response on_metadata(self_ptr self, const metadata_request& req) {
+  auto& img = self->state.image;
+  metadata_response resp;
+  for (auto& [id, b] : img.brokers)
+    resp.brokers.push_back(b);
+  if (req.topics.empty()) {
+    for (auto& [name, t] : img.topics)
+      resp.topics.push_back(t);
+  } else {
+    for (auto& name : req.topics) {
+      auto i = img.topics.find(name);
+      if (i != img.topics.end())
+        resp.topics.push_back(i->second);
+    }
+  }
+  resp.controller_id = self->state.setup.node_id; // single controller for now
+  return resp;
+}
+
+/// describe: topics from the image, offsets asked from the local replicas.
+caf::result<std::vector<topic_description>> on_describe(self_ptr self,
+                                                        const std::vector<std::string>& names) {
+  auto& img = self->state.image;
+  auto out = std::make_shared<std::vector<topic_description>>();
+  for (auto& [name, t] : img.topics)
+    if (names.empty() || std::find(names.begin(), names.end(), name) != names.end())
+      out->push_back(t);
+  for (auto& name : names)
+    if (!img.topics.count(name))
+      return make_error(errc::unknown_topic_or_partition, "topic \"" + name + "\" does not exist");
+  auto rp = self->make_response_promise<std::vector<topic_description>>();
+  auto pending = std::make_shared<size_t>(1);
+  auto done = [rp, out, pending]() mutable {
+    if (--*pending == 0)
+      rp.deliver(*out);
+  };
+  for (size_t ti = 0; ti < out->size(); ++ti) {
+    for (size_t pi = 0; pi < (*out)[ti].partitions.size(); ++pi) {
+      topic_partition tp{(*out)[ti].name, int32_t(pi)};
+      auto hosted = self->state.partitions.find(tp);
+      if (hosted == self->state.partitions.end())
+        continue;
+      ++*pending;
+      self->request(hosted->second.actor, std::chrono::seconds(5), stats_atom::value)
+        .then(
+          [out, ti, pi, done](const partition_description& d) mutable {
+            auto& p = (*out)[ti].partitions[pi];
+            p.log_start_offset = d.log_start_offset;
+            p.log_end_offset = d.log_end_offset;
+            p.high_watermark = d.high_watermark;
+            done();
+          },
+          [done](caf::error&) mutable { done(); });
+    }
+  }
+  done();
+  return rp;
+}
+
+void register_with_controller(self_ptr self) {
+  auto& s = self->state.setup;
+  broker_description me{s.node_id, s.host, s.port, false};
+  self->request(s.controller, std::chrono::seconds(10), register_atom::value, me, s.incarnation,
+                caf::actor_cast<caf::actor>(self))
+    .then(
+      [=](metadata_image& image) {
+        self->state.registered = true;
+        spdlog::info("broker {}: registered with the controller", self->state.setup.node_id);
+        apply_image(self, std::move(image));
+      },
+      [=](caf::error& err) {
+        spdlog::warn("broker: registration failed ({}), retrying", describe_error(err));
+        self->delayed_send(self, std::chrono::seconds(1), tick_atom::value);
+      });
+}
+
+} // namespace
+
+broker_api::behavior_type broker_actor(self_ptr self, broker_setup setup) {
+  self->state.setup = std::move(setup);
+  register_with_controller(self);
+  self->delayed_send(self, std::chrono::milliseconds(self->state.setup.heartbeat_interval_ms),
+                     tick_atom::value);
+  return {
+    [=](produce_atom atm, produce_request& req) -> caf::result<produce_response> {
+      auto p = route(self, req.topic, req.partition);
+      if (!p)
+        return to_caf_error(p.error());
+      return self->delegate(*p, atm, std::move(req));
+    },
+    [=](fetch_atom atm, fetch_request& req) -> caf::result<fetch_response> {
+      auto p = route(self, req.topic, req.partition);
+      if (!p)
+        return to_caf_error(p.error());
+      return self->delegate(*p, atm, std::move(req));
+    },
+    [=](list_offsets_atom atm, list_offsets_request& req) -> caf::result<list_offsets_response> {
+      auto p = route(self, req.topic, req.partition);
+      if (!p)
+        return to_caf_error(p.error());
+      return self->delegate(*p, atm, std::move(req));
+    },
+    [=](metadata_atom, const metadata_request& req) { return on_metadata(self, req); },
+    [=](create_topic_atom atm, create_topic_request& req) {
+      return self->delegate(self->state.setup.controller, atm, std::move(req));
+    },
+    [=](alter_topic_atom atm, alter_topic_request& req) {
+      return self->delegate(self->state.setup.controller, atm, std::move(req));
+    },
+    [=](delete_topic_atom atm, std::string& name) {
+      return self->delegate(self->state.setup.controller, atm, std::move(name));
+    },
+    [=](describe_topics_atom, const std::vector<std::string>& names) {
+      return on_describe(self, names);
+    },
+    [=](describe_cluster_atom atm) { return self->delegate(self->state.setup.controller, atm); },
+    [=](stats_atom, const topic_partition& tp) -> caf::result<partition_description> {
+      auto hosted = self->state.partitions.find(tp);
+      if (hosted == self->state.partitions.end())
+        return make_error(errc::unknown_topic_or_partition, to_string(tp));
+      return self->delegate(hosted->second.actor, stats_atom::value);
+    },
+    [=](metadata_update_atom, metadata_image& image) { apply_image(self, std::move(image)); },
+    [=](controller_atom) { return caf::actor_cast<caf::actor>(self->state.setup.controller); },
+    [=](tick_atom) {
+      auto& st = self->state;
+      if (!st.registered) {
+        register_with_controller(self);
+        return;
+      }
+      self->send(st.setup.controller, heartbeat_atom::value, st.setup.node_id,
+                 st.setup.incarnation);
+      self->delayed_send(self, std::chrono::milliseconds(st.setup.heartbeat_interval_ms),
+                         tick_atom::value);
+    },
+  };
+}
+
+} // namespace al

@@ -1,0 +1,48 @@
+#pragma once
+// The broker actor: one per node, published on the node's port. Registers
+// with the controller, keeps the latest metadata image, spawns one partition
+// actor per hosted partition replica (and stops them when topics go), and
+// routes client requests: data requests to partition actors, admin requests
+// to the controller.
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "actors/broker/broker_api.hpp"
+#include "actors/controller/controller_api.hpp"
+#include "actors/partition/partition_actor.hpp"
+
+namespace al {
+
+struct broker_setup {
+  int32_t node_id = -1;
+  std::string host;
+  uint16_t port = 0;
+  std::string data_dir;
+  log_config log_defaults;          // broker-level log.* settings
+  int32_t default_min_insync_replicas = 1;
+  int64_t retention_check_interval_ms = 300000;
+  int64_t heartbeat_interval_ms = 2000;
+  int64_t incarnation = 0;          // differs on every process start
+  controller_api controller;
+  bool detach_partitions = true;    // false in deterministic tests
+};
+
+struct hosted_partition {
+  partition_api actor;
+  partition_description state;
+  config_map configs;
+};
+
+struct broker_state {
+  broker_setup setup;
+  metadata_image image;
+  std::map<topic_partition, hosted_partition> partitions;
+  bool registered = false;
+  static constexpr const char* name = "broker";
+};
+
+broker_api::behavior_type broker_actor(broker_api::stateful_pointer<broker_state> self,
+                                       broker_setup setup);
+
+} // namespace al
