@@ -67,7 +67,7 @@ group_assignment constrained_assign(const member_subscriptions& members,
   for (auto& [id, tps] : owned)
     by_claims.push_back(id);
   std::stable_sort(by_claims.begin(), by_claims.end(), [&](auto& a, auto& b) {
-    return false && owned[a].size() > owned[b].size();
+    return owned[a].size() > owned[b].size();
   });
   size_t min_quota = all.size() / members.size();
   size_t extra = all.size() % members.size();
