@@ -1,0 +1,218 @@
+// JoinGroup and the rebalance itself: PreparingRebalance collects the
+// members' joins; when all known members have rejoined (and the initial
+// delay is over) or the rebalance timeout fires, the generation advances,
+// the coordinator runs the chosen assignor and answers every held join.
+#include <algorithm>
+
+#include "actors/group/group_machine.hpp"
+
+namespace al {
+
+void group_machine::on_join(const join_group_request& req, int64_t now) {
+  advance_clock(now);
+  auto reply = [&](errc e, std::string member_id) {
+    respond(join_group_response{req.request_id, e, -1, {}, {}, std::move(member_id), {}});
+  };
+  if (state_ == group_state::dead)
+    return reply(errc::coordinator_not_available, req.member_id);
+  if (auto e = validate_join(req); e != errc::none)
+    return reply(e, req.member_id);
+  if (req.member_id.empty()) {
+    // KIP-394: hand out an id first; only a join that carries it becomes a
+    // member, so a retried first join cannot leave an orphan member behind.
+    auto id = new_member_id(req.client_id);
+    pending_members_[id] = now + req.session_timeout_ms;
+    return reply(errc::member_id_required, id);
+  }
+  if (pending_members_.erase(req.member_id)) {
+    add_member(req, now);
+  } else if (auto it = members_.find(req.member_id); it != members_.end()) {
+    rejoin_member(it->second, req, now);
+  } else {
+    return reply(errc::unknown_member_id, req.member_id);
+  }
+  settle(now);
+}
+
+errc group_machine::validate_join(const join_group_request& req) const {
+  if (req.session_timeout_ms < config_.min_session_timeout_ms ||
+      req.session_timeout_ms > config_.max_session_timeout_ms)
+    return errc::invalid_session_timeout;
+  if (req.protocol_type != "consumer" || req.protocols.empty())
+    return errc::inconsistent_group_protocol;
+  auto candidates = candidate_protocols();
+  bool any = false;
+  for (auto& p : req.protocols)
+    if (assignor_from_name(p.name) && (members_.empty() || candidates.count(p.name)))
+      any = true;
+  // A new protocol list must share a protocol with every current member
+  // (as Kafka), so the group always has one protocol all members support.
+  return any ? errc::none : errc::inconsistent_group_protocol;
+}
+
+void group_machine::add_member(const join_group_request& req, int64_t now) {
+  AL_ASSERT(!members_.count(req.member_id), req.member_id);
+  member m;
+  m.member_id = req.member_id;
+  m.client_id = req.client_id;
+  m.client_host = req.client_host;
+  m.session_timeout_ms = req.session_timeout_ms;
+  m.rebalance_timeout_ms = req.rebalance_timeout_ms > 0 ? req.rebalance_timeout_ms
+                                                        : req.session_timeout_ms;
+  m.protocols = req.protocols;
+  m.pending_join = req.request_id;
+  m.last_heartbeat_ms = now;
+  members_.emplace(m.member_id, std::move(m));
+  auto why = "member " + req.member_id + " joined";
+  log(now, why);
+  switch (state_) {
+    case group_state::empty:
+      protocol_type_ = req.protocol_type;
+      prepare_rebalance(now, why);
+      break;
+    case group_state::preparing_rebalance:
+      if (initial_delay_phase_) // each newcomer buys the others another delay
+        join_not_before_ms_ = std::min(now + config_.initial_rebalance_delay_ms,
+                                       rebalance_deadline_ms_);
+      break;
+    case group_state::completing_rebalance:
+    case group_state::stable: prepare_rebalance(now, why); break;
+    case group_state::dead: AL_ASSERT(false, "join on a dead group"); break;
+  }
+}
+
+void group_machine::rejoin_member(member& m, const join_group_request& req, int64_t now) {
+  bool changed = m.protocols != req.protocols;
+  m.client_id = req.client_id;
+  m.client_host = req.client_host;
+  m.session_timeout_ms = req.session_timeout_ms;
+  m.rebalance_timeout_ms = req.rebalance_timeout_ms > 0 ? req.rebalance_timeout_ms
+                                                        : req.session_timeout_ms;
+  m.protocols = req.protocols;
+  m.last_heartbeat_ms = now;
+  if (state_ == group_state::preparing_rebalance) {
+    if (m.pending_join) // superseded by the retry; the client waits on the new one
+      respond(join_group_response{*m.pending_join, errc::rebalance_in_progress, -1, {}, {},
+                                  m.member_id, {}});
+    m.pending_join = req.request_id;
+    return;
+  }
+  AL_ASSERT(state_ == group_state::stable || state_ == group_state::completing_rebalance,
+            to_string(state_));
+  if (!changed) // nothing to rebalance for: the current generation stands
+    return respond(join_response(m, req.request_id));
+  m.pending_join = req.request_id;
+  prepare_rebalance(now, "member " + m.member_id + " rejoined with a new subscription");
+}
+
+void group_machine::prepare_rebalance(int64_t now, const std::string& reason) {
+  bool from_empty = state_ == group_state::empty;
+  int32_t timeout = 0;
+  for (auto& [id, m] : members_)
+    timeout = std::max(timeout, m.rebalance_timeout_ms);
+  rebalance_deadline_ms_ = now + timeout;
+  initial_delay_phase_ = from_empty && config_.initial_rebalance_delay_ms > 0;
+  join_not_before_ms_ = initial_delay_phase_
+                            ? std::min(now + config_.initial_rebalance_delay_ms,
+                                       rebalance_deadline_ms_)
+                            : now;
+  revoking_.clear();
+  transition(group_state::preparing_rebalance, now, reason);
+}
+
+void group_machine::maybe_complete_join(int64_t now) {
+  if (state_ != group_state::preparing_rebalance)
+    return;
+  bool all_joined = std::all_of(members_.begin(), members_.end(),
+                                [](auto& e) { return e.second.pending_join.has_value(); });
+  if ((all_joined && now >= join_not_before_ms_) || now >= rebalance_deadline_ms_)
+    complete_join(now);
+}
+
+void group_machine::complete_join(int64_t now) {
+  AL_ASSERT(state_ == group_state::preparing_rebalance, to_string(state_));
+  std::vector<std::string> late;
+  for (auto& [id, m] : members_)
+    if (!m.pending_join)
+      late.push_back(id);
+  for (auto& id : late) {
+    members_.erase(id);
+    log(now, "member " + id + " removed: did not rejoin within the rebalance timeout");
+  }
+  ++generation_;
+  assignment_.clear();
+  revoking_.clear();
+  if (members_.empty()) {
+    protocol_name_.clear();
+    leader_.clear();
+    return transition(group_state::empty, now, "no members left");
+  }
+  protocol_name_ = select_protocol();
+  if (!members_.count(leader_))
+    leader_ = members_.begin()->first;
+  auto kind = assignor_from_name(protocol_name_);
+  AL_ASSERT(kind.has_value(), protocol_name_);
+  assignment_ = run_assignor(*kind, subscriptions(), topics_, &revoking_);
+  AL_ASSERT(assignment_.size() == members_.size(), assignment_.size(), members_.size());
+  for (auto& [id, m] : members_) {
+    respond(join_response(m, *m.pending_join));
+    m.pending_join.reset();
+    m.last_heartbeat_ms = now; // the session clock restarts with the new generation
+    m.synced = false;
+  }
+  transition(group_state::completing_rebalance, now,
+             "generation " + std::to_string(generation_) + " with " +
+                 std::to_string(members_.size()) + " members, protocol " + protocol_name_);
+}
+
+std::set<std::string> group_machine::candidate_protocols() const {
+  std::optional<std::set<std::string>> common;
+  for (auto& [id, m] : members_) {
+    std::set<std::string> mine;
+    for (auto& p : m.protocols)
+      if (assignor_from_name(p.name) && (!common || common->count(p.name)))
+        mine.insert(p.name);
+    common = std::move(mine);
+  }
+  return common ? *common : std::set<std::string>{};
+}
+
+std::string group_machine::select_protocol() const {
+  auto candidates = candidate_protocols();
+  AL_ASSERT(!candidates.empty(), members_.size());
+  // Each member votes for its most preferred candidate; most votes wins,
+  // ties go to the smaller name so every run picks the same one.
+  std::map<std::string, size_t> votes;
+  for (auto& [id, m] : members_)
+    for (auto& p : m.protocols)
+      if (candidates.count(p.name)) {
+        ++votes[p.name];
+        break;
+      }
+  auto best = std::max_element(votes.begin(), votes.end(), [](auto& a, auto& b) {
+    return a.second < b.second || (a.second == b.second && a.first > b.first);
+  });
+  AL_ASSERT(best != votes.end());
+  return best->first;
+}
+
+member_subscriptions group_machine::subscriptions() const {
+  member_subscriptions out;
+  for (auto& [id, m] : members_) {
+    auto p = std::find_if(m.protocols.begin(), m.protocols.end(),
+                          [&](auto& x) { return x.name == protocol_name_; });
+    AL_ASSERT(p != m.protocols.end(), id, protocol_name_);
+    out[id] = p->subscription;
+  }
+  return out;
+}
+
+join_group_response group_machine::join_response(const member& m, group_request_id id) const {
+  join_group_response r{id, errc::none, generation_, protocol_name_, leader_, m.member_id, {}};
+  if (m.member_id == leader_)
+    for (auto& [member_id, other] : members_)
+      r.members.push_back(member_id);
+  return r;
+}
+
+} // namespace al

@@ -1,0 +1,152 @@
+#pragma once
+// One consumer group's coordinator as a pure state machine (etcd-raft
+// surface): the actor feeds requests, persistence acks, topic metadata and
+// time (every input carries now_ms; it never goes backwards), then drains
+// take_ready() and executes it in order: persist offsets, send responses,
+// log events. No CAF, no clock, no I/O: the simulator runs the same class.
+//
+// States and transitions are Kafka's (docs/groups.md has the diagram):
+//   Empty -> PreparingRebalance -> CompletingRebalance -> Stable, any -> Dead.
+// Unlike Kafka, the coordinator runs the assignor itself when the join phase
+// ends; SyncGroup only fetches the member's share.
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "actors/group/group_messages.hpp"
+#include "storage/status.hpp"
+
+namespace al {
+
+struct group_config {
+  std::string group_id;
+  int32_t min_session_timeout_ms = 6000;     // group.min.session.timeout.ms
+  int32_t max_session_timeout_ms = 1800000;  // group.max.session.timeout.ms
+  int32_t initial_rebalance_delay_ms = 3000; // group.initial.rebalance.delay.ms
+  /// Part of every generated member id; the actor passes something unique
+  /// per coordinator incarnation (node id + load epoch) so ids never repeat.
+  std::string member_id_salt;
+};
+
+class group_machine {
+public:
+  /// `topics`: partition counts of (at least) every topic members subscribe
+  /// to; `offsets`: the committed offsets the actor loaded from storage.
+  group_machine(group_config config, partition_counts topics, committed_offsets offsets,
+                int64_t now_ms);
+
+  // ---- inputs -------------------------------------------------------------
+  void on_join(const join_group_request& req, int64_t now_ms);
+  void on_sync(const sync_group_request& req, int64_t now_ms);
+  void on_heartbeat(const heartbeat_request& req, int64_t now_ms);
+  /// Also what a consumer sends when its max.poll.interval.ms expires.
+  void on_leave(const leave_group_request& req, int64_t now_ms);
+  void on_offset_commit(const offset_commit_request& req, int64_t now_ms);
+  /// The actor wrote persist effect `persist_id` (result none) or failed
+  /// (the error goes to the committer). Acks come in persist_id order.
+  void on_persisted(uint64_t persist_id, errc result, int64_t now_ms);
+  /// A topic's partition count changed (or became known; 0 = deleted).
+  void on_topic_partitions(const std::string& topic, int32_t partitions, int64_t now_ms);
+  /// Session, rebalance, initial-delay and pending-member timeouts.
+  void tick(int64_t now_ms);
+  /// DeleteGroups: only an Empty group; then Dead and its offsets forgotten
+  /// (the actor deletes the stored rows on success).
+  errc delete_group(int64_t now_ms);
+  /// The coordinator moved away: Dead, pending requests get NOT_COORDINATOR.
+  void unload(int64_t now_ms);
+
+  // ---- outputs ------------------------------------------------------------
+  group_ready take_ready();
+  /// Earliest time at which tick() has something to do, if any.
+  std::optional<int64_t> next_deadline_ms() const;
+
+  // ---- queries ------------------------------------------------------------
+  group_state state() const { return state_; }
+  int32_t generation_id() const { return generation_; }
+  const std::string& protocol_name() const { return protocol_name_; }
+  const std::string& leader_id() const { return leader_; }
+  const group_config& config() const { return config_; }
+  /// Assignment of the current generation (empty while Empty).
+  const group_assignment& assignment() const { return assignment_; }
+  /// Partitions held back this generation by cooperative-sticky.
+  const std::vector<topic_partition>& revoking() const { return revoking_; }
+  bool is_member(const std::string& member_id) const { return members_.count(member_id) > 0; }
+  size_t member_count() const { return members_.size(); }
+  const partition_counts& topics() const { return topics_; }
+  group_description describe() const;
+  /// OffsetFetch: all offsets when `partitions` is empty; unknown ones as -1.
+  result<committed_offsets> fetch_offsets(const std::vector<topic_partition>& partitions) const;
+  /// Topics whose partition counts the actor must report (union of subscriptions).
+  std::set<std::string> subscribed_topics() const;
+
+private:
+  struct member {
+    std::string member_id;
+    std::string client_id;
+    std::string client_host;
+    int32_t session_timeout_ms = 0;
+    int32_t rebalance_timeout_ms = 0;
+    std::vector<group_protocol> protocols;
+    std::optional<group_request_id> pending_join; // join waiting for the rebalance
+    int64_t last_heartbeat_ms = 0;
+    bool synced = false; // fetched this generation's assignment
+  };
+  struct pending_commit {
+    group_request_id request_id = 0;
+    committed_offsets offsets;
+  };
+
+  // group_join_machine.cpp
+  errc validate_join(const join_group_request& req) const;
+  void add_member(const join_group_request& req, int64_t now);
+  void rejoin_member(member& m, const join_group_request& req, int64_t now);
+  void prepare_rebalance(int64_t now, const std::string& reason);
+  void maybe_complete_join(int64_t now);
+  void complete_join(int64_t now);
+  std::set<std::string> candidate_protocols() const;
+  std::string select_protocol() const;
+  member_subscriptions subscriptions() const;
+  join_group_response join_response(const member& m, group_request_id id) const;
+
+  // group_membership_machine.cpp
+  errc validate_member(const std::string& member_id, int32_t generation_id) const;
+  void remove_member(const std::string& member_id, int64_t now, const std::string& reason);
+  void expire_sessions(int64_t now);
+  void settle(int64_t now);
+
+  // group_machine.cpp
+  void advance_clock(int64_t now);
+  void transition(group_state to, int64_t now, const std::string& why);
+  void log(int64_t now, std::string what);
+  void respond(group_response r) { ready_.responses.push_back(std::move(r)); }
+  std::string new_member_id(const std::string& client_id);
+
+  group_config config_;
+  partition_counts topics_;
+  committed_offsets offsets_;
+  int64_t now_ms_ = 0;
+
+  group_state state_ = group_state::empty;
+  int32_t generation_ = 0;
+  std::string protocol_type_;
+  std::string protocol_name_;
+  std::string leader_;
+  std::map<std::string, member> members_;
+  std::map<std::string, int64_t> pending_members_; // MEMBER_ID_REQUIRED given; id -> expiry
+  group_assignment assignment_;
+  std::vector<topic_partition> revoking_;
+
+  int64_t rebalance_deadline_ms_ = 0; // members not rejoined by then are removed
+  int64_t join_not_before_ms_ = 0;    // group.initial.rebalance.delay.ms holds the join
+  bool initial_delay_phase_ = false;
+
+  uint64_t next_member_seq_ = 0;
+  uint64_t next_persist_id_ = 1;
+  std::map<uint64_t, pending_commit> pending_commits_;
+  group_ready ready_;
+};
+
+} // namespace al

@@ -1,0 +1,235 @@
+#pragma once
+// Inputs and outputs of the group coordinator machine (group_machine.hpp):
+// Kafka's JoinGroup, SyncGroup, Heartbeat, LeaveGroup and OffsetCommit as
+// plain structs (no CAF; `inspect` overloads let the actor send them), and
+// the effects the machine hands back. Every request carries a request_id
+// chosen by the actor; the response carrying the same id may come later
+// (joins wait for the rebalance, commits wait for persistence).
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "actors/group/assignor_machine.hpp"
+#include "storage/errc.hpp"
+
+namespace al {
+
+/// Kafka's group states (names as in kafka-consumer-groups --describe --state).
+enum class group_state : uint8_t { empty, preparing_rebalance, completing_rebalance, stable, dead };
+std::string_view to_string(group_state s); // "Empty", "PreparingRebalance", ...
+
+using group_request_id = uint64_t;
+
+/// One entry of JoinGroup's protocol list: an assignor name ("range",
+/// "roundrobin", "sticky", "cooperative-sticky") and the subscription.
+struct group_protocol {
+  std::string name;
+  member_subscription subscription;
+  friend bool operator==(const group_protocol& a, const group_protocol& b) {
+    return a.name == b.name && a.subscription == b.subscription;
+  }
+};
+
+struct join_group_request {
+  group_request_id request_id = 0;
+  std::string member_id; // empty on a member's first join
+  std::string client_id;
+  std::string client_host;
+  int32_t session_timeout_ms = 45000;
+  int32_t rebalance_timeout_ms = 300000; // the consumer's max.poll.interval.ms
+  std::string protocol_type = "consumer";
+  std::vector<group_protocol> protocols; // in the member's order of preference
+};
+
+struct join_group_response {
+  group_request_id request_id = 0;
+  errc error = errc::none;
+  int32_t generation_id = -1;
+  std::string protocol_name;
+  std::string leader_id;
+  std::string member_id; // also set with MEMBER_ID_REQUIRED: rejoin with it
+  std::vector<std::string> members; // all member ids, for the leader only (as Kafka)
+};
+
+/// The coordinator computed the assignment when the join phase ended, so
+/// SyncGroup only fetches the member's share (no leader-sent assignments).
+struct sync_group_request {
+  group_request_id request_id = 0;
+  std::string member_id;
+  int32_t generation_id = -1;
+};
+
+struct sync_group_response {
+  group_request_id request_id = 0;
+  errc error = errc::none;
+  std::string protocol_name;
+  std::vector<topic_partition> assignment;
+};
+
+struct heartbeat_request {
+  group_request_id request_id = 0;
+  std::string member_id;
+  int32_t generation_id = -1;
+};
+
+struct heartbeat_response {
+  group_request_id request_id = 0;
+  errc error = errc::none;
+};
+
+struct leave_group_request {
+  group_request_id request_id = 0;
+  std::string member_id;
+};
+
+struct leave_group_response {
+  group_request_id request_id = 0;
+  errc error = errc::none;
+};
+
+struct offset_and_metadata {
+  int64_t offset = -1;
+  std::string metadata;
+};
+
+/// generation_id -1 with an empty member_id: a consumer using assign()
+/// without membership; accepted only while the group is Empty (as Kafka).
+struct offset_commit_request {
+  group_request_id request_id = 0;
+  std::string member_id;
+  int32_t generation_id = -1;
+  std::map<topic_partition, offset_and_metadata> offsets;
+};
+
+struct offset_commit_response {
+  group_request_id request_id = 0;
+  errc error = errc::none;
+};
+
+/// One row of the committed-offsets store (meta.db / offsets topic).
+struct committed_offset {
+  int64_t offset = -1;
+  std::string metadata;
+  int32_t generation_id = -1;
+  int64_t commit_time_ms = 0;
+};
+using committed_offsets = std::map<topic_partition, committed_offset>;
+
+using group_response = std::variant<join_group_response, sync_group_response,
+                                    heartbeat_response, leave_group_response,
+                                    offset_commit_response>;
+group_request_id request_id_of(const group_response& r);
+errc error_of(const group_response& r);
+
+/// Effect: write these offsets durably, then call on_persisted(persist_id).
+/// The commit's reply is only emitted after that (never before the write).
+struct persist_offsets_effect {
+  uint64_t persist_id = 0;
+  std::string group_id;
+  std::string member_id;
+  int32_t generation_id = -1;
+  committed_offsets offsets;
+};
+
+/// A log line: a state change (from != to) or a membership change.
+struct group_event {
+  int64_t at_ms = 0;
+  group_state from = group_state::empty;
+  group_state to = group_state::empty;
+  int32_t generation_id = 0;
+  std::string what;
+};
+
+/// Everything the actor must do after feeding inputs, in this order:
+/// persist (then acknowledge via on_persisted), send responses, log events.
+struct group_ready {
+  std::vector<persist_offsets_effect> persist;
+  std::vector<group_response> responses;
+  std::vector<group_event> events;
+  bool empty() const { return persist.empty() && responses.empty() && events.empty(); }
+};
+
+struct member_description {
+  std::string member_id;
+  std::string client_id;
+  std::string client_host;
+  int32_t session_timeout_ms = 0;
+  int32_t rebalance_timeout_ms = 0;
+  std::vector<std::string> topics; // subscription under the chosen protocol
+  std::vector<topic_partition> assignment;
+};
+
+struct group_description {
+  std::string group_id;
+  group_state state = group_state::empty;
+  std::string protocol_type;
+  std::string protocol_name;
+  int32_t generation_id = 0;
+  std::string leader_id;
+  std::vector<member_description> members;
+  committed_offsets offsets;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, member_subscription& x) {
+  return f(x.topics, x.owned_partitions, x.generation_id);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, group_protocol& x) {
+  return f(x.name, x.subscription);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, join_group_request& x) {
+  return f(x.request_id, x.member_id, x.client_id, x.client_host, x.session_timeout_ms,
+           x.rebalance_timeout_ms, x.protocol_type, x.protocols);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, join_group_response& x) {
+  return f(x.request_id, x.error, x.generation_id, x.protocol_name, x.leader_id, x.member_id,
+           x.members);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, sync_group_request& x) {
+  return f(x.request_id, x.member_id, x.generation_id);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, sync_group_response& x) {
+  return f(x.request_id, x.error, x.protocol_name, x.assignment);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, heartbeat_request& x) {
+  return f(x.request_id, x.member_id, x.generation_id);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, heartbeat_response& x) {
+  return f(x.request_id, x.error);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, leave_group_request& x) {
+  return f(x.request_id, x.member_id);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, leave_group_response& x) {
+  return f(x.request_id, x.error);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, offset_and_metadata& x) {
+  return f(x.offset, x.metadata);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, offset_commit_request& x) {
+  return f(x.request_id, x.member_id, x.generation_id, x.offsets);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, offset_commit_response& x) {
+  return f(x.request_id, x.error);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, committed_offset& x) {
+  return f(x.offset, x.metadata, x.generation_id, x.commit_time_ms);
+}
+
+} // namespace al

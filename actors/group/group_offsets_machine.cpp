@@ -1,0 +1,81 @@
+// OffsetCommit (validate, persist effect, reply after the ack) and
+// OffsetFetch. Commit validation follows Kafka's classic group:
+//  - member id or generation given: the member must exist and the
+//    generation must be the current one (ILLEGAL_GENERATION fences zombies);
+//  - neither given (assign() without membership): only while Empty;
+//  - CompletingRebalance: REBALANCE_IN_PROGRESS. PreparingRebalance still
+//    accepts the current generation: members commit what they processed
+//    before rejoining, and they still own their partitions until the new
+//    generation's assignment exists.
+#include "actors/group/group_machine.hpp"
+
+namespace al {
+
+namespace {
+
+errc validate_commit(group_state state, bool known_member, int32_t current_generation,
+                     const offset_commit_request& req) {
+  if (state == group_state::dead)
+    return errc::coordinator_not_available;
+  if (req.generation_id >= 0 || !req.member_id.empty()) {
+    if (!known_member)
+      return errc::unknown_member_id;
+    if (req.generation_id != current_generation)
+      return errc::illegal_generation;
+  } else if (state != group_state::empty) {
+    return errc::unknown_member_id;
+  }
+  if (state == group_state::completing_rebalance)
+    return errc::rebalance_in_progress;
+  return errc::none;
+}
+
+} // namespace
+
+void group_machine::on_offset_commit(const offset_commit_request& req, int64_t now) {
+  advance_clock(now);
+  auto error = validate_commit(state_, is_member(req.member_id), generation_, req);
+  if (error != errc::none || req.offsets.empty())
+    return respond(offset_commit_response{req.request_id, error});
+  if (auto it = members_.find(req.member_id); it != members_.end())
+    it->second.last_heartbeat_ms = now; // a commit shows the member is alive (as Kafka)
+  AL_ASSERT(req.generation_id == generation_ || req.generation_id < 0, req.generation_id);
+  pending_commit commit{req.request_id, {}};
+  for (auto& [tp, om] : req.offsets)
+    commit.offsets[tp] = committed_offset{om.offset, om.metadata, req.generation_id, now};
+  auto id = next_persist_id_++;
+  ready_.persist.push_back(
+      persist_offsets_effect{id, config_.group_id, req.member_id, req.generation_id,
+                             commit.offsets});
+  pending_commits_.emplace(id, std::move(commit));
+}
+
+void group_machine::on_persisted(uint64_t persist_id, errc result, int64_t now) {
+  advance_clock(now);
+  if (state_ == group_state::dead)
+    return; // unload() already answered the commit
+  AL_ASSERT(!pending_commits_.empty() && pending_commits_.begin()->first == persist_id,
+            "persist acks must come in order:", persist_id);
+  auto commit = std::move(pending_commits_.begin()->second);
+  pending_commits_.erase(pending_commits_.begin());
+  if (result == errc::none)
+    for (auto& [tp, row] : commit.offsets)
+      offsets_[tp] = row;
+  respond(offset_commit_response{commit.request_id, result});
+}
+
+result<committed_offsets>
+group_machine::fetch_offsets(const std::vector<topic_partition>& partitions) const {
+  if (state_ == group_state::dead)
+    return status{errc::coordinator_not_available, "group " + config_.group_id + " is dead"};
+  if (partitions.empty())
+    return offsets_;
+  committed_offsets out;
+  for (auto& tp : partitions) {
+    auto it = offsets_.find(tp);
+    out[tp] = it != offsets_.end() ? it->second : committed_offset{};
+  }
+  return out;
+}
+
+} // namespace al

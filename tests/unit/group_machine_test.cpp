@@ -1,0 +1,401 @@
+// Scenario tests for the group coordinator machine. Each test reads as a
+// short story: members join, sync, heartbeat, commit, time passes.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+
+#include "actors/group/group_machine.hpp"
+
+using namespace al;
+
+namespace {
+
+using tps = std::vector<topic_partition>;
+
+// Drives one group_machine: numbers requests, collects responses and
+// persist effects, and moves a virtual clock.
+struct group_driver {
+  group_machine m;
+  int64_t now = 0;
+  group_request_id next_request = 1;
+  std::vector<group_response> responses;
+  std::vector<persist_offsets_effect> persists;
+  std::vector<group_event> events;
+
+  explicit group_driver(int32_t initial_delay_ms = 0, partition_counts topics = {{"orders", 6}})
+    : m(group_config{"g", 6000, 300000, initial_delay_ms, "s"}, std::move(topics), {}, 0) {}
+
+  void drain() {
+    auto r = m.take_ready();
+    for (auto& x : r.responses)
+      responses.push_back(std::move(x));
+    for (auto& x : r.persist)
+      persists.push_back(std::move(x));
+    for (auto& x : r.events)
+      events.push_back(std::move(x));
+  }
+
+  // The response to `id`, if the machine has emitted it (removed when taken).
+  template <class T>
+  std::optional<T> take(group_request_id id) {
+    drain();
+    for (auto it = responses.begin(); it != responses.end(); ++it)
+      if (request_id_of(*it) == id) {
+        auto out = std::get<T>(*it);
+        responses.erase(it);
+        return out;
+      }
+    return std::nullopt;
+  }
+
+  join_group_request join_req(const std::string& member, std::vector<std::string> topics,
+                              const std::string& protocol = "range", int32_t session = 10000,
+                              int32_t rebalance = 30000) {
+    return join_group_request{next_request++, member, "client", "10.0.0.1", session, rebalance,
+                              "consumer",
+                              {group_protocol{protocol, member_subscription{topics, {}, -1}}}};
+  }
+  // First join round trip (MEMBER_ID_REQUIRED), then the real join; returns
+  // the member id and the request id whose response is held for the rebalance.
+  std::pair<std::string, group_request_id> join_new(std::vector<std::string> topics = {"orders"},
+                                                    const std::string& protocol = "range") {
+    auto first = join_req("", topics, protocol);
+    m.on_join(first, now);
+    auto r = take<join_group_response>(first.request_id);
+    REQUIRE(r);
+    REQUIRE(r->error == errc::member_id_required);
+    auto second = join_req(r->member_id, topics, protocol);
+    m.on_join(second, now);
+    return {r->member_id, second.request_id};
+  }
+  group_request_id rejoin(const std::string& member, std::vector<std::string> topics = {"orders"},
+                          const std::string& protocol = "range") {
+    auto req = join_req(member, topics, protocol);
+    m.on_join(req, now);
+    return req.request_id;
+  }
+  sync_group_response sync(const std::string& member, int32_t generation) {
+    auto id = next_request++;
+    m.on_sync(sync_group_request{id, member, generation}, now);
+    return *take<sync_group_response>(id);
+  }
+  errc heartbeat(const std::string& member, int32_t generation) {
+    auto id = next_request++;
+    m.on_heartbeat(heartbeat_request{id, member, generation}, now);
+    return take<heartbeat_response>(id)->error;
+  }
+  errc leave(const std::string& member) {
+    auto id = next_request++;
+    m.on_leave(leave_group_request{id, member}, now);
+    return take<leave_group_response>(id)->error;
+  }
+  // Commits and, if accepted, persists; returns the final reply's error.
+  errc commit(const std::string& member, int32_t generation, topic_partition tp, int64_t offset,
+              errc persist_result = errc::none) {
+    auto id = next_request++;
+    m.on_offset_commit(offset_commit_request{id, member, generation, {{tp, {offset, "md"}}}},
+                       now);
+    if (auto early = take<offset_commit_response>(id))
+      return early->error;
+    REQUIRE(persists.size() == 1);
+    auto effect = persists.front();
+    persists.clear();
+    CHECK(effect.generation_id == generation);
+    m.on_persisted(effect.persist_id, persist_result, now);
+    return take<offset_commit_response>(id)->error;
+  }
+  void advance(int64_t ms) {
+    now += ms;
+    m.tick(now);
+  }
+};
+
+topic_partition orders(int32_t p) { return topic_partition{"orders", p}; }
+
+// A and B stable in generation 2, each holding 3 of the 6 partitions.
+std::pair<std::string, std::string> two_stable_members(group_driver& d) {
+  auto [a, a_join] = d.join_new();
+  REQUIRE(d.take<join_group_response>(a_join)->generation_id == 1);
+  d.sync(a, 1);
+  auto [b, b_join] = d.join_new();
+  CHECK(d.heartbeat(a, 1) == errc::rebalance_in_progress);
+  auto a_rejoin = d.rejoin(a);
+  REQUIRE(d.take<join_group_response>(a_rejoin)->generation_id == 2);
+  REQUIRE(d.take<join_group_response>(b_join)->generation_id == 2);
+  d.sync(a, 2);
+  d.sync(b, 2);
+  REQUIRE(d.m.state() == group_state::stable);
+  return {a, b};
+}
+
+} // namespace
+
+TEST_CASE("one member: join, sync, stable, owns every partition", "[group]") {
+  group_driver d;
+  auto [a, join] = d.join_new();
+  auto r = d.take<join_group_response>(join);
+  REQUIRE(r);
+  CHECK(r->error == errc::none);
+  CHECK(r->generation_id == 1);
+  CHECK(r->leader_id == a);
+  CHECK(r->protocol_name == "range");
+  CHECK(r->members == std::vector<std::string>{a});
+  CHECK(d.m.state() == group_state::completing_rebalance);
+  auto s = d.sync(a, 1);
+  CHECK(s.error == errc::none);
+  CHECK(s.assignment == tps{orders(0), orders(1), orders(2), orders(3), orders(4), orders(5)});
+  CHECK(d.m.state() == group_state::stable);
+  CHECK(d.heartbeat(a, 1) == errc::none);
+}
+
+TEST_CASE("a second member triggers a rebalance; partitions split without overlap", "[group]") {
+  group_driver d;
+  auto [a, b] = two_stable_members(d);
+  CHECK(d.m.generation_id() == 2);
+  auto sa = d.sync(a, 2).assignment, sb = d.sync(b, 2).assignment;
+  CHECK(sa.size() == 3);
+  CHECK(sb.size() == 3);
+  for (auto& x : sa)
+    CHECK(std::find(sb.begin(), sb.end(), x) == sb.end());
+}
+
+TEST_CASE("join responses wait for the rebalance to complete", "[group]") {
+  group_driver d;
+  auto [a, a_join] = d.join_new();
+  d.take<join_group_response>(a_join);
+  d.sync(a, 1);
+  auto [b, b_join] = d.join_new();
+  CHECK_FALSE(d.take<join_group_response>(b_join)); // held until A rejoins
+  CHECK(d.m.state() == group_state::preparing_rebalance);
+  d.rejoin(a);
+  CHECK(d.take<join_group_response>(b_join)->generation_id == 2);
+}
+
+TEST_CASE("initial rebalance delay holds the first join for late members", "[group]") {
+  group_driver d(3000);
+  auto [a, a_join] = d.join_new();
+  d.advance(1000);
+  auto [b, b_join] = d.join_new(); // extends the delay to t=4000
+  d.advance(2999);
+  CHECK_FALSE(d.take<join_group_response>(a_join));
+  d.advance(1);
+  CHECK(d.take<join_group_response>(a_join)->generation_id == 1);
+  CHECK(d.take<join_group_response>(b_join)->generation_id == 1);
+}
+
+TEST_CASE("a commit with a stale generation gets ILLEGAL_GENERATION", "[group]") {
+  group_driver d;
+  auto [a, b] = two_stable_members(d);
+  CHECK(d.commit(a, 1, orders(0), 10) == errc::illegal_generation);
+  CHECK(d.commit(a, 3, orders(0), 10) == errc::illegal_generation);
+  CHECK(d.commit(a, 2, orders(0), 10) == errc::none);
+  auto fetched = d.m.fetch_offsets({orders(0), orders(1)});
+  REQUIRE(fetched);
+  CHECK(fetched->at(orders(0)).offset == 10);
+  CHECK(fetched->at(orders(0)).generation_id == 2);
+  CHECK(fetched->at(orders(1)).offset == -1);
+}
+
+TEST_CASE("the commit reply waits for persistence; a failed write is reported", "[group]") {
+  group_driver d;
+  auto [a, join] = d.join_new();
+  d.sync(a, 1);
+  d.m.on_offset_commit(offset_commit_request{99, a, 1, {{orders(1), {5, ""}}}}, d.now);
+  CHECK_FALSE(d.take<offset_commit_response>(99));
+  REQUIRE(d.persists.size() == 1);
+  CHECK(d.persists[0].offsets.at(orders(1)).offset == 5);
+  d.m.on_persisted(d.persists[0].persist_id, errc::kafka_storage_error, d.now);
+  CHECK(d.take<offset_commit_response>(99)->error == errc::kafka_storage_error);
+  CHECK(d.m.fetch_offsets({orders(1)})->at(orders(1)).offset == -1);
+}
+
+TEST_CASE("commits during a rebalance", "[group]") {
+  group_driver d;
+  auto [a, b] = two_stable_members(d);
+  auto c_join = d.join_new().second;
+  // PreparingRebalance: generation 2 still owns its partitions, so A may
+  // commit what it processed before rejoining.
+  CHECK(d.commit(a, 2, orders(0), 7) == errc::none);
+  d.rejoin(a);
+  d.rejoin(b);
+  REQUIRE(d.take<join_group_response>(c_join));
+  REQUIRE(d.m.state() == group_state::completing_rebalance);
+  CHECK(d.commit(a, 3, orders(0), 8) == errc::rebalance_in_progress);
+  CHECK(d.commit(a, 2, orders(0), 8) == errc::illegal_generation);
+}
+
+TEST_CASE("a member without heartbeats for session.timeout.ms is removed", "[group]") {
+  group_driver d;
+  auto [a, b] = two_stable_members(d);
+  for (int i = 0; i < 3; ++i) {
+    d.advance(3000);
+    CHECK(d.heartbeat(a, 2) == errc::none);
+  }
+  CHECK(d.m.is_member(b)); // 9 s of silence < 10 s
+  d.advance(1000);
+  CHECK_FALSE(d.m.is_member(b));
+  CHECK(d.m.state() == group_state::preparing_rebalance);
+  CHECK(d.heartbeat(b, 2) == errc::unknown_member_id);
+  CHECK(d.heartbeat(a, 2) == errc::rebalance_in_progress);
+  auto r = d.rejoin(a);
+  CHECK(d.take<join_group_response>(r)->generation_id == 3);
+  CHECK(d.sync(a, 3).assignment.size() == 6);
+}
+
+TEST_CASE("members that do not rejoin within the rebalance timeout are dropped", "[group]") {
+  group_driver d;
+  auto [a, b] = two_stable_members(d);
+  auto c_join = d.join_new().second;
+  d.rejoin(a);
+  for (int i = 0; i < 9; ++i) { // B heartbeats but never rejoins
+    d.advance(3000);
+    CHECK(d.heartbeat(b, 2) == errc::rebalance_in_progress);
+  }
+  CHECK(d.m.state() == group_state::preparing_rebalance);
+  d.advance(2999);
+  CHECK(d.m.is_member(b));
+  d.advance(1); // 30 s rebalance timeout
+  CHECK(d.m.state() == group_state::completing_rebalance);
+  CHECK_FALSE(d.m.is_member(b));
+  CHECK(d.take<join_group_response>(c_join)->generation_id == 3);
+}
+
+TEST_CASE("leave triggers a rebalance; the last member leaving empties the group", "[group]") {
+  group_driver d;
+  auto [a, b] = two_stable_members(d);
+  CHECK(d.leave(b) == errc::none);
+  CHECK(d.m.state() == group_state::preparing_rebalance);
+  CHECK(d.leave(b) == errc::unknown_member_id);
+  d.rejoin(a);
+  CHECK(d.sync(a, 3).assignment.size() == 6);
+  CHECK(d.leave(a) == errc::none);
+  CHECK(d.m.state() == group_state::empty);
+  CHECK(d.m.generation_id() == 4);
+}
+
+TEST_CASE("unknown members are told so", "[group]") {
+  group_driver d;
+  auto [a, b] = two_stable_members(d);
+  CHECK(d.heartbeat("ghost", 2) == errc::unknown_member_id);
+  CHECK(d.sync("ghost", 2).error == errc::unknown_member_id);
+  CHECK(d.commit("ghost", 2, orders(0), 1) == errc::unknown_member_id);
+  CHECK(d.leave("ghost") == errc::unknown_member_id);
+  auto r = d.rejoin("ghost");
+  CHECK(d.take<join_group_response>(r)->error == errc::unknown_member_id);
+}
+
+TEST_CASE("commits without membership are accepted only while Empty", "[group]") {
+  group_driver d;
+  CHECK(d.commit("", -1, orders(2), 42) == errc::none);
+  CHECK(d.m.fetch_offsets({})->at(orders(2)).offset == 42);
+  auto [a, join] = d.join_new();
+  CHECK(d.commit("", -1, orders(2), 43) == errc::unknown_member_id);
+}
+
+TEST_CASE("join validation: session timeout and protocols", "[group]") {
+  group_driver d;
+  auto bad = d.join_req("", {"orders"}, "range", 1000);
+  d.m.on_join(bad, d.now);
+  CHECK(d.take<join_group_response>(bad.request_id)->error == errc::invalid_session_timeout);
+  auto unknown = d.join_req("", {"orders"}, "my-assignor");
+  d.m.on_join(unknown, d.now);
+  CHECK(d.take<join_group_response>(unknown.request_id)->error ==
+        errc::inconsistent_group_protocol);
+  auto [a, join] = d.join_new({"orders"}, "range");
+  auto other = d.join_req("", {"orders"}, "roundrobin");
+  d.m.on_join(other, d.now);
+  CHECK(d.take<join_group_response>(other.request_id)->error ==
+        errc::inconsistent_group_protocol);
+}
+
+TEST_CASE("rebalance triggers: partitions added, subscription changed", "[group]") {
+  group_driver d(0, {{"orders", 6}, {"fills", 2}});
+  auto [a, b] = two_stable_members(d);
+  auto same = d.rejoin(a); // same subscription: no rebalance, current generation
+  CHECK(d.take<join_group_response>(same)->generation_id == 2);
+  CHECK(d.m.state() == group_state::stable);
+  d.m.on_topic_partitions("fills", 4, d.now); // not subscribed: nothing happens
+  CHECK(d.m.state() == group_state::stable);
+  d.m.on_topic_partitions("orders", 8, d.now);
+  CHECK(d.m.state() == group_state::preparing_rebalance);
+  d.rejoin(a);
+  d.rejoin(b);
+  CHECK(d.sync(a, 3).assignment.size() + d.sync(b, 3).assignment.size() == 8);
+  d.rejoin(b, {"orders", "fills"});
+  CHECK(d.m.state() == group_state::preparing_rebalance);
+  d.rejoin(a);
+  CHECK(d.sync(b, 4).assignment.size() == 4 + 4); // orders 4 of 8 plus fills 0..3
+}
+
+TEST_CASE("describe shows members, assignments and committed offsets", "[group]") {
+  group_driver d;
+  auto [a, b] = two_stable_members(d);
+  CHECK(d.commit(b, 2, orders(4), 100) == errc::none);
+  auto desc = d.m.describe();
+  CHECK(desc.state == group_state::stable);
+  CHECK(desc.protocol_type == "consumer");
+  CHECK(desc.protocol_name == "range");
+  CHECK(desc.generation_id == 2);
+  REQUIRE(desc.members.size() == 2);
+  CHECK(desc.members[0].client_host == "10.0.0.1");
+  CHECK(desc.members[0].topics == std::vector<std::string>{"orders"});
+  CHECK(desc.members[0].assignment.size() + desc.members[1].assignment.size() == 6);
+  CHECK(desc.offsets.at(orders(4)).offset == 100);
+  CHECK(to_string(desc.state) == "Stable");
+}
+
+TEST_CASE("unload: pending joins get NOT_COORDINATOR, then the group is Dead", "[group]") {
+  group_driver d;
+  auto [a, b] = two_stable_members(d);
+  auto c_join = d.join_new().second;
+  d.m.unload(d.now);
+  CHECK(d.take<join_group_response>(c_join)->error == errc::not_coordinator);
+  CHECK(d.m.state() == group_state::dead);
+  CHECK(d.heartbeat(a, 2) == errc::coordinator_not_available);
+  CHECK(d.commit(a, 2, orders(0), 1) == errc::coordinator_not_available);
+  CHECK(d.m.fetch_offsets({}).error().code() == errc::coordinator_not_available);
+}
+
+TEST_CASE("delete_group: only when Empty", "[group]") {
+  group_driver d;
+  auto [a, join] = d.join_new();
+  CHECK(d.m.delete_group(d.now) == errc::non_empty_group);
+  d.leave(a);
+  CHECK(d.m.delete_group(d.now) == errc::none);
+  CHECK(d.m.state() == group_state::dead);
+  CHECK(d.m.delete_group(d.now) == errc::group_id_not_found);
+}
+
+TEST_CASE("a MEMBER_ID_REQUIRED id that never comes back expires quietly", "[group]") {
+  group_driver d;
+  auto first = d.join_req("", {"orders"});
+  d.m.on_join(first, d.now);
+  auto id = d.take<join_group_response>(first.request_id)->member_id;
+  CHECK(d.m.next_deadline_ms() == 10000);
+  d.advance(10000);
+  CHECK(d.m.state() == group_state::empty);
+  auto late = d.rejoin(id);
+  CHECK(d.take<join_group_response>(late)->error == errc::unknown_member_id);
+}
+
+TEST_CASE("cooperative-sticky: revoke first, hand out after everyone synced", "[group]") {
+  group_driver d;
+  auto [a, a_join] = d.join_new({"orders"}, "cooperative-sticky");
+  auto owned_a = d.sync(a, 1).assignment;
+  auto [b, b_join] = d.join_new({"orders"}, "cooperative-sticky");
+  auto req = d.join_req(a, {"orders"}, "cooperative-sticky");
+  req.protocols[0].subscription = member_subscription{{"orders"}, owned_a, 1};
+  d.m.on_join(req, d.now);
+  CHECK(d.m.revoking().size() == 3);
+  auto kept_a = d.sync(a, 2).assignment;
+  CHECK(kept_a.size() == 3);
+  CHECK(d.sync(b, 2).assignment.empty()); // B waits until A has let go
+  CHECK(d.m.state() == group_state::preparing_rebalance); // follow-up round
+  req = d.join_req(a, {"orders"}, "cooperative-sticky");
+  req.protocols[0].subscription = member_subscription{{"orders"}, kept_a, 2};
+  d.m.on_join(req, d.now);
+  d.rejoin(b, {"orders"}, "cooperative-sticky");
+  CHECK(d.sync(a, 3).assignment == kept_a);
+  CHECK(d.sync(b, 3).assignment.size() == 3);
+  CHECK(d.m.revoking().empty());
+}
