@@ -109,13 +109,15 @@ TEST_CASE("librdkafka trading batches decode record by record", "[record_batch]"
 
 TEST_CASE("librdkafka idempotent batch carries producer id, epoch and sequence",
           "[record_batch]") {
-  auto b = decode_ok(testdata("idempotent-4.bin"));
+  auto b_raw = testdata("idempotent-4.bin"); // views point into it
+  auto b = decode_ok(b_raw);
   CHECK(b.header.producer_id == 4242);
   CHECK(b.header.producer_epoch == 0);
   CHECK(b.header.base_sequence == 0);
   CHECK(b.header.last_sequence() == 3);
   CHECK(record_sequence(b.header, 3) == 3);
-  auto plain = decode_ok(testdata("uncompressed-100.bin"));
+  auto plain_raw = testdata("uncompressed-100.bin"); // views point into it
+  auto plain = decode_ok(plain_raw);
   CHECK(plain.header.producer_id == no_producer_id);
   CHECK(plain.header.producer_epoch == no_producer_epoch);
   CHECK(plain.header.base_sequence == no_sequence);
@@ -123,7 +125,8 @@ TEST_CASE("librdkafka idempotent batch carries producer id, epoch and sequence",
 }
 
 TEST_CASE("librdkafka tombstone and null-key batches", "[record_batch]") {
-  auto t = decode_ok(testdata("tombstone-2.bin"));
+  auto t_raw = testdata("tombstone-2.bin"); // views point into it
+  auto t = decode_ok(t_raw);
   check_librdkafka_header(t.header, compression::none, 2);
   REQUIRE(t.records.size() == 2);
   check_offsets_and_times(t);
@@ -132,7 +135,8 @@ TEST_CASE("librdkafka tombstone and null-key batches", "[record_batch]") {
   CHECK(t.records[1].key->as_string() == "TCS");
   CHECK(t.records[1].value->as_string() == "live");
 
-  auto n = decode_ok(testdata("null-key-2.bin"));
+  auto n_raw = testdata("null-key-2.bin"); // views point into it
+  auto n = decode_ok(n_raw);
   check_librdkafka_header(n.header, compression::none, 2);
   REQUIRE(n.records.size() == 2);
   check_offsets_and_times(n);
@@ -234,7 +238,8 @@ TEST_CASE("builder: options, offset gaps, empty batch and reuse", "[record_batch
 
   // Reuse: a second batch from the same builder is independent of the first.
   builder.append(99, std::nullopt, byte_view{std::string_view{"z"}});
-  auto d2 = decode_ok(builder.build());
+  auto d2_raw = builder.build();
+  auto d2 = decode_ok(d2_raw);
   REQUIRE(d2.records.size() == 1);
   CHECK(d2.records[0].offset == 5000);
   CHECK(d2.header.base_timestamp == 99);
@@ -245,6 +250,21 @@ TEST_CASE("builder: options, offset gaps, empty batch and reuse", "[record_batch
   auto de = decode_ok(empty);
   CHECK(de.records.empty());
   CHECK(de.header.base_timestamp == -1);
+}
+
+TEST_CASE("LogAppendTime batches report maxTimestamp for every record", "[record_batch]") {
+  batch_options opts;
+  opts.log_append_time = true;
+  batch_builder builder(opts);
+  builder.append(500, std::nullopt, byte_view{std::string_view{"a"}});
+  builder.append(700, std::nullopt, byte_view{std::string_view{"b"}});
+  auto d_raw = builder.build();
+  auto d = decode_ok(d_raw);
+  CHECK((d.header.attributes & batch_attr::log_append_time) != 0);
+  CHECK(d.header.max_timestamp == 700);
+  REQUIRE(d.records.size() == 2);
+  CHECK(d.records[0].timestamp == 700); // Kafka's reading of LogAppendTime
+  CHECK(d.records[1].timestamp == 700);
 }
 
 TEST_CASE("seeded random batches round-trip through every codec", "[record_batch]") {
