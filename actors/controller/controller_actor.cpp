@@ -137,7 +137,7 @@ void open_and_replay(self_ptr self) {
   }
   spdlog::info("controller: replayed {} metadata commands, {} topic(s)", n,
                st.machine.image().topics.size());
-  if (st.setup.store)
+  if (st.setup.store && st.machine.last_applied_offset() >= 0)
     self->send(st.setup.store, apply_atom::value, st.machine.last_applied_offset(),
                st.machine.image());
 }

@@ -26,6 +26,8 @@ store_api::behavior_type store_actor(store_api::stateful_pointer<store_state> se
   return {
     [=](apply_atom, int64_t offset, const metadata_image& image) {
       using namespace std::chrono;
+      if (offset < 0)
+        return;
       auto now = duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
       if (auto st = materialize(*store, image, offset, now); !st)
         spdlog::error("metadata store: applying offset {} failed: {}", offset, st.to_string());

@@ -1,0 +1,174 @@
+#include "runtime/node/node.hpp"
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include <caf/all.hpp>
+#include <caf/io/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include "actors/broker/broker_actor.hpp"
+#include "actors/controller/controller_actor.hpp"
+#include "actors/protocol/actor_config.hpp"
+#include "actors/protocol/errors.hpp"
+#include "actors/store/store_api.hpp"
+
+namespace al {
+
+namespace fs = std::filesystem;
+
+result<std::string> prepare_data_dir(const std::string& data_dir, int32_t node_id) {
+  std::error_code ec;
+  fs::create_directories(data_dir, ec);
+  if (ec)
+    return status{errc::kafka_storage_error, "cannot create data.dir " + data_dir + ": " + ec.message()};
+  auto path = data_dir + "/meta.properties";
+  std::ifstream in(path);
+  std::string cluster_id;
+  if (in) {
+    std::string line;
+    int32_t stored_id = -1;
+    while (std::getline(in, line)) {
+      if (line.rfind("cluster.id=", 0) == 0)
+        cluster_id = line.substr(11);
+      else if (line.rfind("node.id=", 0) == 0)
+        stored_id = std::atoi(line.c_str() + 8);
+    }
+    if (cluster_id.empty() || stored_id < 0)
+      return status{errc::invalid_config, path + ": missing cluster.id or node.id"};
+    if (stored_id != node_id)
+      return status{errc::invalid_config, path + ": the data dir belongs to node.id " +
+                                            std::to_string(stored_id) + ", not " +
+                                            std::to_string(node_id)};
+    return cluster_id;
+  }
+  std::mt19937_64 rng{std::random_device{}()};
+  static const char* alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  for (int i = 0; i < 22; ++i)
+    cluster_id += alphabet[rng() % 62];
+  auto tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp);
+    out << "version=1\ncluster.id=" << cluster_id << "\nnode.id=" << node_id << "\n";
+    if (!out.flush())
+      return status{errc::kafka_storage_error, "cannot write " + tmp};
+  }
+  fs::rename(tmp, path, ec);
+  if (ec)
+    return status{errc::kafka_storage_error, "cannot write " + path + ": " + ec.message()};
+  return cluster_id;
+}
+
+namespace {
+
+log_config broker_log_defaults(const config::log_config& c) {
+  log_config l;
+  l.segment_bytes = c.segment_bytes;
+  l.segment_ms = c.segment_ms;
+  l.index_interval_bytes = c.index_interval_bytes;
+  l.max_message_bytes = c.max_message_bytes;
+  l.retention_ms = c.retention_ms;
+  l.retention_bytes = c.retention_bytes;
+  parse_cleanup_policy(config::to_string(c.cleanup_policy), l.policy);
+  l.delete_retention_ms = c.delete_retention_ms;
+  l.flush_messages = c.log_flush_interval_messages;
+  l.flush_ms = c.log_flush_interval_ms < 0 ? log_config::never : c.log_flush_interval_ms;
+  return l;
+}
+
+struct caf_config : actor_config {
+  explicit caf_config(const config::node_config& c) {
+    load<caf::io::middleman>();
+    set("scheduler.max-threads", 2);
+    set("middleman.heartbeat-interval",
+        caf::timespan{std::chrono::milliseconds(c.middleman_heartbeat_interval_ms)});
+    set("middleman.connection-timeout",
+        caf::timespan{std::chrono::milliseconds(c.middleman_connection_timeout_ms)});
+  }
+};
+
+} // namespace
+
+struct node::impl {
+  config::node_config cfg;
+  std::string cluster_id;
+  caf_config caf_cfg;
+  caf::actor_system sys;
+  store_api store;
+  controller_api controller;
+  broker_api broker;
+  uint16_t port = 0;
+  bool stopped = false;
+
+  impl(const config::node_config& c, std::string cid)
+    : cfg(c), cluster_id(std::move(cid)), caf_cfg(c), sys(caf_cfg) {}
+};
+
+node::node(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
+
+node::~node() { stop(); }
+
+uint16_t node::port() const { return impl_->port; }
+const std::string& node::cluster_id() const { return impl_->cluster_id; }
+
+result<std::unique_ptr<node>> node::start(const config::node_config& cfg) {
+  auto cluster_id = prepare_data_dir(cfg.data_dir, cfg.node_id);
+  if (!cluster_id)
+    return cluster_id.error();
+  auto p = std::make_unique<impl>(cfg, *cluster_id);
+  auto& sys = p->sys;
+  p->store = sys.spawn<caf::detached>(store_actor, cfg.data_dir + "/meta.db");
+  controller_setup cs;
+  cs.node_id = cfg.node_id;
+  cs.data_dir = cfg.data_dir;
+  cs.cluster_id = *cluster_id;
+  cs.defaults = topic_defaults{cfg.log_defaults.num_partitions,
+                               cfg.log_defaults.default_replication_factor};
+  cs.store = p->store;
+  cs.broker_session_timeout_ms = cfg.broker_session_timeout_ms;
+  p->controller = sys.spawn<caf::detached>(controller_actor, cs);
+  broker_setup bs;
+  bs.node_id = cfg.node_id;
+  bs.host = cfg.listeners.host;
+  bs.port = cfg.listeners.port;
+  bs.data_dir = cfg.data_dir;
+  bs.log_defaults = broker_log_defaults(cfg.log_defaults);
+  bs.default_min_insync_replicas = cfg.log_defaults.min_insync_replicas;
+  bs.retention_check_interval_ms = cfg.log_defaults.log_retention_check_interval_ms;
+  bs.heartbeat_interval_ms = cfg.broker_heartbeat_interval_ms;
+  bs.incarnation = std::chrono::system_clock::now().time_since_epoch().count();
+  bs.controller = p->controller;
+  p->broker = sys.spawn(broker_actor, bs);
+  auto port = sys.middleman().publish(p->broker, cfg.listeners.port,
+                                      cfg.listeners.host.c_str(), true);
+  if (!port) {
+    auto msg = "cannot listen on " + config::to_string(cfg.listeners) + ": " + sys.render(port.error());
+    std::unique_ptr<node> n{new node(std::move(p))};
+    n->stop();
+    return status{errc::network_exception, msg};
+  }
+  p->port = *port;
+  spdlog::info("node {} up: cluster {}, listening on {}:{}, data in {}", cfg.node_id, *cluster_id,
+               cfg.listeners.host, *port, cfg.data_dir);
+  return std::unique_ptr<node>(new node(std::move(p)));
+}
+
+void node::stop() {
+  if (!impl_ || impl_->stopped)
+    return;
+  impl_->stopped = true;
+  auto& p = *impl_;
+  if (p.port != 0)
+    (void)p.sys.middleman().unpublish(p.broker, p.port);
+  // The broker's partition actors are linked to it: killing the broker
+  // ends them, and each closes (indexes written, fsync) its log on exit.
+  caf::anon_send_exit(p.broker, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(p.controller, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(p.store, caf::exit_reason::user_shutdown);
+  p.sys.await_all_actors_done();
+  spdlog::info("node {} stopped", p.cfg.node_id);
+}
+
+} // namespace al

@@ -1,0 +1,40 @@
+#pragma once
+// One actorlog node inside a process: the actor system with the middleman,
+// the store, controller and broker actors, the broker published on the
+// node's listener. Used by the actorlog-node binary and by programs and
+// tests that embed a node.
+#include <cstdint>
+#include <memory>
+
+#include "runtime/config/node_config.hpp"
+#include "storage/status.hpp"
+
+namespace al {
+
+class node {
+public:
+  /// Prepares the data dir (meta.properties), starts the actors and
+  /// publishes the broker. Errors name what was wrong (file, port, ...).
+  static result<std::unique_ptr<node>> start(const config::node_config& cfg);
+  ~node();
+
+  /// Clean shutdown: unpublishes the broker, stops every actor (partition
+  /// logs are flushed and closed, SQLite committed). Idempotent.
+  void stop();
+
+  uint16_t port() const;
+  const std::string& cluster_id() const;
+
+  struct impl;
+
+private:
+  explicit node(std::unique_ptr<impl> p);
+  std::unique_ptr<impl> impl_;
+};
+
+/// Reads or creates `<data.dir>/meta.properties` (cluster.id, node.id), as
+/// Kafka does; a node.id that differs from the config is an error naming
+/// the file.
+result<std::string> prepare_data_dir(const std::string& data_dir, int32_t node_id);
+
+} // namespace al
