@@ -70,6 +70,7 @@ bytes rebuild_batch(const decoded_batch& d, const std::vector<bool>& keep) {
   opts.partition_leader_epoch = h.partition_leader_epoch;
   opts.base_offset = h.base_offset;
   opts.transactional = h.is_transactional();
+  opts.log_append_time = (h.attributes & batch_attr::log_append_time) != 0;
   batch_builder builder(opts);
   for (size_t i = 0; i < d.records.size(); ++i) {
     const auto& r = d.records[i];

@@ -74,11 +74,19 @@ status settle_leftovers(const std::string& dir, dir_listing& listing, recovery_r
       e.log = true;
       e.index = e.time_index = false;
     }
-    if (!e.log && (e.index || e.time_index)) {
+    if (!e.log && e.index) {
       changed = true;
-      for (const auto& name : {index_file_name(base), time_index_file_name(base)})
-        if (auto st = remove_reported(join_path(dir, name), "index without a .log", report); !st)
-          return st;
+      if (auto st = remove_reported(join_path(dir, index_file_name(base)),
+                                    "index without a .log", report);
+          !st)
+        return st;
+    }
+    if (!e.log && e.time_index) {
+      changed = true;
+      if (auto st = remove_reported(join_path(dir, time_index_file_name(base)),
+                                    "time index without a .log", report);
+          !st)
+        return st;
     }
   }
   return changed ? fsync_directory(dir) : status::ok();

@@ -125,7 +125,7 @@ status partition_log::append_checked(byte_view batch, const batch_header& h, int
   AL_ASSERT(h.base_offset >= log_end_offset_, h.base_offset, log_end_offset_);
   if (auto st = maybe_roll(h, now_ms, info.rolled); !st)
     return st;
-  if (auto st = active().append(batch, h); !st)
+  if (auto st = active().append(batch, h, now_ms); !st)
     return st;
   log_end_offset_ = h.next_offset();
   info.base_offset = h.base_offset;

@@ -108,7 +108,7 @@ status segment::scan_tail() {
     time_index_.empty() ? base_offset_ : base_offset_ + time_index_.entries().back().relative_offset;
   auto s = scan(scan_mode::headers, hint.position, hint.offset);
   scan_result r;
-  bool first = true;
+  bool first = !offset_index_.empty(); // an entry must point at a batch start
   while ((r = s.next()) == scan_result::batch) {
     const auto& h = s.header();
     if (first && h.base_offset != hint.offset)
@@ -164,7 +164,7 @@ batch_scanner segment::scan(scan_mode mode, uint64_t position, int64_t first_off
                        first_offset < 0 ? base_offset_ : first_offset, mode);
 }
 
-status segment::append(byte_view batch, const batch_header& h) {
+status segment::append(byte_view batch, const batch_header& h, int64_t now_ms) {
   AL_ASSERT(batch.size == h.size_in_bytes(), batch.size, h.size_in_bytes());
   AL_ASSERT(h.base_offset >= next_offset_, log_.path(), h.base_offset, next_offset_);
   AL_ASSERT(h.last_offset() - base_offset_ <= std::numeric_limits<int32_t>::max(), log_.path(),
@@ -174,6 +174,8 @@ status segment::append(byte_view batch, const batch_header& h) {
     (void)log_.truncate(position); // a partial write must not stay behind
     return st;
   }
+  if (position == 0)
+    created_ms_ = now_ms;
   track_batch(position, h);
   return status::ok();
 }

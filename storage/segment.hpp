@@ -57,8 +57,9 @@ public:
   /// the last good one and rebuilds both indexes from the batches.
   result<segment_scan> recover();
 
-  /// Appends one validated, stamped batch (`h` is its header).
-  status append(byte_view batch, const batch_header& h);
+  /// Appends one validated, stamped batch (`h` is its header). The first
+  /// append into an empty segment restarts its segment.ms clock at now_ms.
+  status append(byte_view batch, const batch_header& h, int64_t now_ms);
   /// The first batch whose last offset is >= offset, if any.
   result<std::optional<segment_batch>> find_batch(int64_t offset) const;
   /// The first batch whose max timestamp is >= timestamp, if any.
@@ -98,8 +99,8 @@ public:
   bool empty() const { return log_.size() == 0; }
   /// Largest batch max timestamp, -1 when empty.
   int64_t max_timestamp() const { return max_timestamp_; }
-  /// When the segment was created, or on reopen its first batch's max
-  /// timestamp; segment.ms counts from here.
+  /// When the first batch was appended (creation time while empty), or on
+  /// reopen the first batch's max timestamp; segment.ms counts from here.
   int64_t created_ms() const { return created_ms_; }
   const offset_index& index() const { return offset_index_; }
   const time_index& timestamps() const { return time_index_; }
