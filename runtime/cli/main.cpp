@@ -4,6 +4,8 @@
 #include <iostream>
 #include <string>
 
+#include "runtime/cli/cli_args.hpp"
+#include "runtime/cli/commands.hpp"
 #include "runtime/cli/dump_log.hpp"
 
 namespace {
@@ -19,6 +21,10 @@ int run_dump_log(int argc, char** argv) {
 }
 
 const command commands[] = {
+  {"topics", "create, list, describe, alter and delete topics", al::cli::topics_command},
+  {"produce", "produce lines from stdin as records", al::cli::produce_command},
+  {"consume", "print the records of a topic", al::cli::consume_command},
+  {"cluster", "describe the cluster: brokers and controller quorum", al::cli::cluster_command},
   {"dump-log", "print the batches and records of segment or batch files", run_dump_log},
 };
 
@@ -26,7 +32,9 @@ void usage(std::ostream& out) {
   out << "usage: actorlog <command> [options]\n\ncommands:\n";
   for (const auto& c : commands)
     out << "  " << c.name << std::string(12 - std::strlen(c.name), ' ') << c.summary << '\n';
-  out << "\n`actorlog <command> --help` describes a command's options.\n";
+  out << "\n`actorlog <command> --help` describes a command's options.\n"
+         "Commands that talk to a broker take --bootstrap host:port (default "
+      << al::cli::default_bootstrap << ").\n";
 }
 
 } // namespace

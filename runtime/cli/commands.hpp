@@ -1,0 +1,12 @@
+#pragma once
+// Entry points of the `actorlog` commands that talk to a broker. Each gets
+// argv with argv[0] = its own name ("topics", "produce", ...) and returns the
+// exit status: 0 success, 1 failure (one line on stderr), 2 usage error.
+namespace al::cli {
+
+int topics_command(int argc, char** argv);
+int produce_command(int argc, char** argv);
+int consume_command(int argc, char** argv);
+int cluster_command(int argc, char** argv);
+
+} // namespace al::cli

@@ -1,0 +1,338 @@
+// `actorlog produce`: lines from stdin become records (kafka-console-producer).
+// Records are batched per partition (one RecordBatch per request, up to
+// --batch-size bytes or --linger-ms after its first record) with up to
+// --max-in-flight requests outstanding.
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <deque>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <random>
+#include <string>
+#include <unistd.h>
+
+#include "runtime/cli/broker_connection.hpp"
+#include "runtime/cli/command_line.hpp"
+#include "runtime/cli/commands.hpp"
+#include "runtime/cli/line_reader.hpp"
+#include "runtime/cli/partitioner.hpp"
+#include "storage/record_batch.hpp"
+
+namespace al::cli {
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+struct produce_options {
+  std::string topic;
+  std::optional<int32_t> partition;
+  std::optional<std::string> key_separator;
+  acks_mode acks = acks_mode::all;
+  size_t batch_size = 16384;
+  int linger_ms = 1000;
+  size_t max_in_flight = 5;
+  compression codec = compression::none;
+};
+
+using produce_handle = decltype(std::declval<caf::scoped_actor&>()->request(
+  std::declval<const broker_api&>(), std::declval<std::chrono::milliseconds>(),
+  produce_atom::value, std::declval<produce_request>()));
+
+int64_t wall_clock_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+           std::chrono::system_clock::now().time_since_epoch())
+    .count();
+}
+
+/// Builds one batch per partition and sends it when full or lingered.
+class producer {
+public:
+  producer(broker_connection& conn, const produce_options& opts, int32_t partition_count)
+    : conn_(conn), opts_(opts), partition_count_(partition_count) {
+    std::random_device rd;
+    sticky_ = int32_t(rd() % uint32_t(partition_count));
+  }
+
+  /// Adds one record, sending batches as they fill. False once a batch failed.
+  bool add(std::optional<std::string_view> key, std::string_view value) {
+    if (failed())
+      return false;
+    bool sticky = !opts_.partition && !key;
+    auto partition = opts_.partition ? *opts_.partition
+                     : key           ? choose_partition(*key, partition_count_)
+                                     : sticky_;
+    // Kafka's rule: a record that would overflow a non-empty batch starts the
+    // next one; a null-key record then moves on with the sticky partition.
+    constexpr size_t record_overhead = 32; // varint fields of one record, at most
+    auto size = key.value_or("").size() + value.size() + record_overhead;
+    auto* b = &batch_for(partition);
+    while (!b->builder.empty() && b->builder.estimated_size() + size > opts_.batch_size) {
+      send(partition, *b);
+      if (failed())
+        return false;
+      if (sticky) {
+        partition = sticky_;
+        b = &batch_for(partition);
+      }
+    }
+    if (b->builder.empty())
+      b->opened = clock_type::now();
+    std::optional<byte_view> k;
+    if (key)
+      k = byte_view{*key};
+    b->builder.append(wall_clock_ms(), k, byte_view{value});
+    return true;
+  }
+
+  /// Milliseconds until the oldest open batch has lingered long enough
+  /// (0: now), or -1 when no batch is open.
+  int linger_left_ms() const {
+    std::optional<clock_type::time_point> oldest;
+    for (const auto& [p, b] : open_)
+      if (!b.builder.empty() && (!oldest || b.opened < *oldest))
+        oldest = b.opened;
+    if (!oldest)
+      return -1;
+    auto due = *oldest + std::chrono::milliseconds(opts_.linger_ms);
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(due - clock_type::now());
+    return left.count() > 0 ? int(left.count()) : 0;
+  }
+
+  /// Sends the batches that have lingered long enough.
+  void send_lingering() {
+    auto now = clock_type::now();
+    for (auto& [p, b] : open_)
+      if (!failed() && !b.builder.empty()
+          && now - b.opened >= std::chrono::milliseconds(opts_.linger_ms))
+        send(p, b);
+  }
+
+  /// Sends every open batch (unless a batch failed) and waits for all replies.
+  void finish() {
+    for (auto& [p, b] : open_)
+      if (!failed() && !b.builder.empty())
+        send(p, b);
+    while (!in_flight_.empty())
+      wait_oldest();
+    if (opts_.acks == acks_mode::none && !failed()) {
+      // Nothing confirms acks=0 sends. One round trip on the same connection
+      // makes sure the broker has taken them before this process exits.
+      auto res = conn_.request<metadata_response>(metadata_atom::value,
+                                                  metadata_request{{opts_.topic}});
+      if (!res)
+        fail("", 0, res.error());
+    }
+  }
+
+  bool failed() const { return !error_.empty(); }
+  const std::string& error() const { return error_; }
+  int64_t produced() const { return produced_; }
+  int64_t records_failed() const { return failed_records_; }
+
+private:
+  struct open_batch {
+    batch_builder builder;
+    clock_type::time_point opened;
+  };
+
+  struct pending {
+    produce_handle handle;
+    int32_t partition;
+    size_t records;
+  };
+
+  open_batch& batch_for(int32_t partition) {
+    auto i = open_.find(partition);
+    if (i == open_.end())
+      i = open_.emplace(partition, open_batch{batch_builder{batch_options{opts_.codec}}, {}})
+            .first;
+    return i->second;
+  }
+
+  void send(int32_t partition, open_batch& b) {
+    auto records = b.builder.record_count();
+    produce_request req;
+    req.topic = opts_.topic;
+    req.partition = partition;
+    req.acks = opts_.acks;
+    req.timeout_ms = int32_t(conn_.request_timeout().count());
+    req.batch = b.builder.build();
+    if (partition == sticky_ && !opts_.partition)
+      sticky_ = (sticky_ + 1) % partition_count_;
+    if (opts_.acks == acks_mode::none) {
+      caf::anon_send(conn_.broker(), produce_atom::value, std::move(req));
+      produced_ += int64_t(records);
+      return;
+    }
+    while (in_flight_.size() >= opts_.max_in_flight && !failed())
+      wait_oldest();
+    if (failed()) {
+      failed_records_ += int64_t(records);
+      return;
+    }
+    // The broker gets the request timeout to wait for replicas, we a little more.
+    auto timeout = conn_.request_timeout() + std::chrono::seconds(5);
+    in_flight_.push_back(pending{
+      conn_.self()->request(conn_.broker(), timeout, produce_atom::value, std::move(req)),
+      partition, records});
+  }
+
+  void wait_oldest() {
+    auto p = std::move(in_flight_.front());
+    in_flight_.pop_front();
+    auto timeout = conn_.request_timeout() + std::chrono::seconds(5);
+    p.handle.receive([&](const produce_response&) { produced_ += int64_t(p.records); },
+                     [&](caf::error& err) {
+                       fail(opts_.topic + "-" + std::to_string(p.partition), p.records,
+                            conn_.explain(std::move(err), timeout));
+                     });
+  }
+
+  void fail(const std::string& where, size_t records, const caf::error& err) {
+    failed_records_ += int64_t(records);
+    if (error_.empty())
+      error_ = (where.empty() ? "" : where + ": ") + render_error(err);
+  }
+
+  broker_connection& conn_;
+  const produce_options& opts_;
+  int32_t partition_count_;
+  int32_t sticky_ = 0; ///< where null-key records go; moves on with each batch sent there
+  std::map<int32_t, open_batch> open_;
+  std::deque<pending> in_flight_;
+  int64_t produced_ = 0;
+  int64_t failed_records_ = 0;
+  std::string error_;
+};
+
+/// The topic's partition count from a metadata request.
+caf::expected<int32_t> partition_count(broker_connection& conn, const std::string& topic) {
+  auto md = conn.request<metadata_response>(metadata_atom::value, metadata_request{{topic}});
+  if (!md)
+    return md.error();
+  for (const auto& t : md->topics)
+    if (t.name == topic && !t.partitions.empty())
+      return int32_t(t.partitions.size());
+  return make_error(errc::unknown_topic_or_partition,
+                    "topic \"" + topic + "\" does not exist");
+}
+
+} // namespace
+
+int produce_command(int argc, char** argv) {
+  const std::string ctx = "produce";
+  cxxopts::Options options(
+    "actorlog produce",
+    "Reads lines from stdin and produces one record per line (kafka-console-producer).\n"
+    "Without --key-separator a line is the value and the key is null. Records go to\n"
+    "--partition if given, else by key hash, and null-key records to one partition per\n"
+    "batch in turn. Prints \"Produced N records to T\" on stderr at the end.");
+  options.add_options()                                                                  //
+    ("topic", "topic to produce to (required)", cxxopts::value<std::string>())           //
+    ("partition", "produce every record to this partition", cxxopts::value<int32_t>())   //
+    ("key-separator", "lines are key<SEP>value, split at the first SEP (\\t for a tab)",
+     cxxopts::value<std::string>())                                                      //
+    ("acks", "all (or -1): every in-sync replica has the batch; 1: the leader; "
+             "0: do not wait for replies",
+     cxxopts::value<std::string>()->default_value("all"))                                //
+    ("batch-size", "bytes per batch (one request), at most",
+     cxxopts::value<int32_t>()->default_value("16384"))                                  //
+    ("linger-ms", "send a batch this long after its first record even if not full",
+     cxxopts::value<int32_t>()->default_value("1000"))                                   //
+    ("max-in-flight", "requests sent before waiting for the oldest reply",
+     cxxopts::value<int32_t>()->default_value("5"))                                      //
+    ("compression-type", "none, gzip, snappy, lz4 or zstd",
+     cxxopts::value<std::string>()->default_value("none"));
+  add_connection_options(options);
+  options.add_options()("h,help", "show this help");
+  int rc = 0;
+  auto args = parse_command_line(options, ctx, argc, argv, rc, std::cout, std::cerr);
+  if (!args)
+    return rc;
+  produce_options opts;
+  if (!args->count("topic"))
+    return report_usage_error(ctx, "--topic is required");
+  opts.topic = (*args)["topic"].as<std::string>();
+  if (args->count("partition")) {
+    opts.partition = (*args)["partition"].as<int32_t>();
+    if (*opts.partition < 0)
+      return report_usage_error(ctx, "--partition must be >= 0");
+  }
+  if (args->count("key-separator")) {
+    opts.key_separator = unescape((*args)["key-separator"].as<std::string>());
+    if (opts.key_separator->empty())
+      return report_usage_error(ctx, "--key-separator must not be empty");
+  }
+  auto acks = parse_acks((*args)["acks"].as<std::string>());
+  if (!acks)
+    return report_usage_error(ctx, "--acks: " + acks.error().message());
+  opts.acks = *acks;
+  auto batch_size = (*args)["batch-size"].as<int32_t>();
+  auto linger = (*args)["linger-ms"].as<int32_t>();
+  auto in_flight = (*args)["max-in-flight"].as<int32_t>();
+  if (batch_size < 1)
+    return report_usage_error(ctx, "--batch-size must be at least 1");
+  if (linger < 0)
+    return report_usage_error(ctx, "--linger-ms must be >= 0");
+  if (in_flight < 1)
+    return report_usage_error(ctx, "--max-in-flight must be at least 1");
+  opts.batch_size = size_t(batch_size);
+  opts.linger_ms = linger;
+  opts.max_in_flight = size_t(in_flight);
+  auto codec_name = (*args)["compression-type"].as<std::string>();
+  if (!parse_compression(codec_name, opts.codec))
+    return report_usage_error(ctx, "--compression-type: unknown codec \"" + codec_name
+                                     + "\" (expected none, gzip, snappy, lz4 or zstd)");
+  auto conn = connect_to_broker(*args, ctx, rc);
+  if (!conn)
+    return rc;
+  auto count = partition_count(*conn, opts.topic);
+  if (!count)
+    return report_failure(ctx, render_error(count.error()));
+  if (opts.partition && *opts.partition >= *count)
+    return report_failure(ctx, "UNKNOWN_TOPIC_OR_PARTITION: topic \"" + opts.topic + "\" has "
+                                 + std::to_string(*count) + " partition(s), no partition "
+                                 + std::to_string(*opts.partition));
+  producer prod{*conn, opts, *count};
+  line_reader in{STDIN_FILENO};
+  std::string line;
+  std::string input_error;
+  while (!prod.failed()) {
+    auto got = in.next(line, prod.linger_left_ms());
+    if (got == line_reader::outcome::timeout) {
+      prod.send_lingering();
+      continue;
+    }
+    if (got == line_reader::outcome::eof)
+      break;
+    if (got == line_reader::outcome::error) {
+      input_error = std::string{"cannot read stdin: "} + std::strerror(in.error_number());
+      break;
+    }
+    if (!opts.key_separator) {
+      prod.add(std::nullopt, line);
+      continue;
+    }
+    auto kv = split_key_value(line, *opts.key_separator);
+    if (!kv) {
+      input_error = "no key separator \"" + *opts.key_separator + "\" on line "
+                    + std::to_string(in.line_number());
+      break;
+    }
+    prod.add(kv->first, kv->second);
+  }
+  prod.finish();
+  auto summary = std::to_string(prod.produced()) + " record(s) produced to " + opts.topic;
+  if (prod.failed())
+    return report_failure(ctx, prod.error() + " (" + summary + ", "
+                                 + std::to_string(prod.records_failed()) + " failed)");
+  if (!input_error.empty())
+    return report_failure(ctx, input_error + " (" + summary + " before it)");
+  std::cerr << "Produced " << prod.produced() << " records to " << opts.topic << std::endl;
+  return 0;
+}
+
+} // namespace al::cli

@@ -1,0 +1,236 @@
+// `actorlog topics create|list|describe|alter|delete` (kafka-topics.sh).
+#include <algorithm>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "runtime/cli/broker_connection.hpp"
+#include "runtime/cli/command_line.hpp"
+#include "runtime/cli/commands.hpp"
+#include "runtime/cli/output_format.hpp"
+
+namespace al::cli {
+
+namespace {
+
+using strings = std::vector<std::string>;
+
+void add_help(cxxopts::Options& options) {
+  options.add_options()("h,help", "show this help");
+}
+
+void add_topic_option(cxxopts::Options& options, const char* what) {
+  options.add_options()("topic", what, cxxopts::value<std::string>());
+}
+
+/// The --config entries, or a usage error.
+result<config_map> read_configs(const cxxopts::ParseResult& args) {
+  if (!args.count("config"))
+    return config_map{};
+  return parse_config_entries(args["config"].as<strings>());
+}
+
+int create(int argc, char** argv) {
+  const std::string ctx = "topics create";
+  cxxopts::Options options("actorlog topics create",
+                           "Creates a topic (kafka-topics --create).");
+  add_topic_option(options, "name of the topic to create (required)");
+  options.add_options()                                                                  //
+    ("partitions", "number of partitions (default: the cluster's num.partitions)",
+     cxxopts::value<int32_t>())                                                          //
+    ("replication-factor", "replicas of each partition (default: the cluster's "
+                           "default.replication.factor)",
+     cxxopts::value<int32_t>())                                                          //
+    ("config", "topic config override key=value, e.g. retention.ms=86400000 "
+               "(repeat the option, or separate with commas)",
+     cxxopts::value<strings>());
+  add_connection_options(options);
+  add_help(options);
+  int rc = 0;
+  auto args = parse_command_line(options, ctx, argc, argv, rc, std::cout, std::cerr);
+  if (!args)
+    return rc;
+  if (!args->count("topic"))
+    return report_usage_error(ctx, "--topic is required");
+  create_topic_request req;
+  req.name = (*args)["topic"].as<std::string>();
+  if (args->count("partitions")) {
+    req.partitions = (*args)["partitions"].as<int32_t>();
+    if (req.partitions < 1)
+      return report_usage_error(ctx, "--partitions must be at least 1");
+  }
+  if (args->count("replication-factor")) {
+    req.replication_factor = (*args)["replication-factor"].as<int32_t>();
+    if (req.replication_factor < 1)
+      return report_usage_error(ctx, "--replication-factor must be at least 1");
+  }
+  auto configs = read_configs(*args);
+  if (!configs)
+    return report_usage_error(ctx, "--config: " + configs.error().message());
+  req.configs = std::move(*configs);
+  auto conn = connect_to_broker(*args, ctx, rc);
+  if (!conn)
+    return rc;
+  auto res = conn->request<topic_description>(create_topic_atom::value, req);
+  if (!res)
+    return report_failure(ctx, render_error(res.error()));
+  std::cout << "Created topic " << req.name << "." << std::endl;
+  return 0;
+}
+
+int list(int argc, char** argv) {
+  const std::string ctx = "topics list";
+  cxxopts::Options options("actorlog topics list",
+                           "Prints the names of all topics, one per line, sorted "
+                           "(kafka-topics --list).");
+  add_connection_options(options);
+  add_help(options);
+  int rc = 0;
+  auto args = parse_command_line(options, ctx, argc, argv, rc, std::cout, std::cerr);
+  if (!args)
+    return rc;
+  auto conn = connect_to_broker(*args, ctx, rc);
+  if (!conn)
+    return rc;
+  auto res = conn->request<metadata_response>(metadata_atom::value, metadata_request{});
+  if (!res)
+    return report_failure(ctx, render_error(res.error()));
+  strings names;
+  for (const auto& t : res->topics)
+    names.push_back(t.name);
+  std::sort(names.begin(), names.end());
+  for (const auto& n : names)
+    std::cout << n << '\n';
+  std::cout.flush();
+  return 0;
+}
+
+int describe(int argc, char** argv) {
+  const std::string ctx = "topics describe";
+  cxxopts::Options options("actorlog topics describe",
+                           "Describes a topic, or every topic: partitions, leaders, "
+                           "replicas, ISR,\nconfig overrides and each partition's log "
+                           "start and end offsets (kafka-topics --describe).");
+  add_topic_option(options, "the topic to describe (default: all topics)");
+  add_connection_options(options);
+  add_help(options);
+  int rc = 0;
+  auto args = parse_command_line(options, ctx, argc, argv, rc, std::cout, std::cerr);
+  if (!args)
+    return rc;
+  strings wanted;
+  if (args->count("topic"))
+    wanted.push_back((*args)["topic"].as<std::string>());
+  auto conn = connect_to_broker(*args, ctx, rc);
+  if (!conn)
+    return rc;
+  auto res = conn->request<std::vector<topic_description>>(describe_topics_atom::value, wanted);
+  if (!res)
+    return report_failure(ctx, render_error(res.error()));
+  auto topics = std::move(*res);
+  if (!wanted.empty() && topics.empty())
+    return report_failure(ctx, "UNKNOWN_TOPIC_OR_PARTITION: topic \"" + wanted.front()
+                                 + "\" does not exist");
+  std::sort(topics.begin(), topics.end(),
+            [](const auto& a, const auto& b) { return a.name < b.name; });
+  for (const auto& t : topics)
+    std::cout << format_topic_description(t);
+  std::cout.flush();
+  return 0;
+}
+
+int alter(int argc, char** argv) {
+  const std::string ctx = "topics alter";
+  cxxopts::Options options("actorlog topics alter",
+                           "Adds partitions to a topic and changes its config overrides\n"
+                           "(kafka-topics --alter, kafka-configs --alter).");
+  add_topic_option(options, "the topic to change (required)");
+  options.add_options()                                                                //
+    ("partitions", "new total number of partitions (can only grow)",
+     cxxopts::value<int32_t>())                                                        //
+    ("config", "set a config override key=value (repeat, or separate with commas)",
+     cxxopts::value<strings>())                                                        //
+    ("delete-config", "remove a config override, back to the cluster default "
+                      "(repeat, or separate with commas)",
+     cxxopts::value<strings>());
+  add_connection_options(options);
+  add_help(options);
+  int rc = 0;
+  auto args = parse_command_line(options, ctx, argc, argv, rc, std::cout, std::cerr);
+  if (!args)
+    return rc;
+  if (!args->count("topic"))
+    return report_usage_error(ctx, "--topic is required");
+  alter_topic_request req;
+  req.name = (*args)["topic"].as<std::string>();
+  if (args->count("partitions")) {
+    req.partitions = (*args)["partitions"].as<int32_t>();
+    if (req.partitions < 1)
+      return report_usage_error(ctx, "--partitions must be at least 1");
+  }
+  auto configs = read_configs(*args);
+  if (!configs)
+    return report_usage_error(ctx, "--config: " + configs.error().message());
+  req.set_configs = std::move(*configs);
+  if (args->count("delete-config")) {
+    auto names = parse_config_names((*args)["delete-config"].as<strings>());
+    if (!names)
+      return report_usage_error(ctx, "--delete-config: " + names.error().message());
+    req.delete_configs = std::move(*names);
+  }
+  for (const auto& key : req.delete_configs)
+    if (req.set_configs.count(key))
+      return report_usage_error(ctx, "config \"" + key + "\" is both set and deleted");
+  if (req.partitions < 0 && req.set_configs.empty() && req.delete_configs.empty())
+    return report_usage_error(ctx, "nothing to change: give --partitions, --config or "
+                                   "--delete-config");
+  auto conn = connect_to_broker(*args, ctx, rc);
+  if (!conn)
+    return rc;
+  auto res = conn->request<topic_description>(alter_topic_atom::value, req);
+  if (!res)
+    return report_failure(ctx, render_error(res.error()));
+  std::cout << "Altered topic " << req.name << "." << std::endl;
+  return 0;
+}
+
+int remove(int argc, char** argv) {
+  const std::string ctx = "topics delete";
+  cxxopts::Options options("actorlog topics delete",
+                           "Deletes a topic and all its data (kafka-topics --delete).");
+  add_topic_option(options, "the topic to delete (required)");
+  add_connection_options(options);
+  add_help(options);
+  int rc = 0;
+  auto args = parse_command_line(options, ctx, argc, argv, rc, std::cout, std::cerr);
+  if (!args)
+    return rc;
+  if (!args->count("topic"))
+    return report_usage_error(ctx, "--topic is required");
+  auto name = (*args)["topic"].as<std::string>();
+  auto conn = connect_to_broker(*args, ctx, rc);
+  if (!conn)
+    return rc;
+  auto res = conn->request<bool>(delete_topic_atom::value, name);
+  if (!res)
+    return report_failure(ctx, render_error(res.error()));
+  if (!*res)
+    return report_failure(ctx, "topic \"" + name + "\" was not deleted");
+  std::cout << "Deleted topic " << name << "." << std::endl;
+  return 0;
+}
+
+} // namespace
+
+int topics_command(int argc, char** argv) {
+  static const std::vector<subcommand> table = {
+    {"create", "create a topic", create},
+    {"list", "list topic names", list},
+    {"describe", "describe topics: partitions, leaders, replicas, ISR, offsets", describe},
+    {"alter", "add partitions, change config overrides", alter},
+    {"delete", "delete a topic", remove},
+  };
+  return run_subcommand("topics", table, argc, argv, std::cout, std::cerr);
+}
+
+} // namespace al::cli
