@@ -123,6 +123,7 @@ metadata_response on_metadata(self_ptr self, const metadata_request& req) {
     }
   }
   resp.controller_id = self->state.setup.node_id; // single controller for now
+  resp.responder_id = self->state.setup.node_id;
   return resp;
 }
 
@@ -223,6 +224,7 @@ broker_api::behavior_type broker_actor(self_ptr self, broker_setup setup) {
       return on_describe(self, names);
     },
     [=](describe_cluster_atom atm) { return self->delegate(self->state.setup.controller, atm); },
+    [=](init_pid_atom atm) { return self->delegate(self->state.setup.controller, atm); },
     [=](stats_atom, const topic_partition& tp) -> caf::result<partition_description> {
       auto hosted = self->state.partitions.find(tp);
       if (hosted == self->state.partitions.end())

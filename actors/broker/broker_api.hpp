@@ -23,6 +23,7 @@ using broker_api = caf::typed_actor<
   caf::replies_to<fetch_atom, fetch_request>::with<fetch_response>,
   caf::replies_to<list_offsets_atom, list_offsets_request>::with<list_offsets_response>,
   caf::replies_to<metadata_atom, metadata_request>::with<metadata_response>,
+  caf::replies_to<init_pid_atom>::with<producer_id_response>,
   // admin (forwarded to the controller)
   caf::replies_to<create_topic_atom, create_topic_request>::with<topic_description>,
   caf::replies_to<alter_topic_atom, alter_topic_request>::with<topic_description>,

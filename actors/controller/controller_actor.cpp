@@ -175,6 +175,12 @@ controller_api::behavior_type controller_actor(self_ptr self, controller_setup s
     [=](register_atom, const broker_description& b, int64_t incarnation, caf::actor broker) {
       return on_register(self, b, incarnation, std::move(broker));
     },
+    [=](init_pid_atom) -> caf::result<producer_id_response> {
+      auto first = self->state.machine.image().next_producer_id;
+      if (auto st = propose(self, allocate_producer_ids_cmd{first, 1}); !st)
+        return to_caf_error(st);
+      return producer_id_response{first, 0};
+    },
     [=](heartbeat_atom, int32_t broker_id, int64_t) {
       self->state.last_heartbeat_ms[broker_id] = wall_ms();
     },

@@ -20,6 +20,7 @@ using controller_api = caf::typed_actor<
   caf::replies_to<describe_cluster_atom>::with<cluster_description>,
   // A broker (its broker_api handle as an untyped actor) joins or rejoins.
   caf::replies_to<register_atom, broker_description, int64_t, caf::actor>::with<metadata_image>,
+  caf::replies_to<init_pid_atom>::with<producer_id_response>,
   caf::reacts_to<heartbeat_atom, int32_t, int64_t>, // broker id, incarnation
   caf::reacts_to<tick_atom>>;
 

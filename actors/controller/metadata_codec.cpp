@@ -185,6 +185,15 @@ void read_fields(reader& r, change_partition_cmd& c) {
   c.bump_leader_epoch = r.fixed<uint8_t>() != 0;
 }
 
+void write_fields(writer& w, const allocate_producer_ids_cmd& c) {
+  w.fixed(c.first);
+  w.fixed(c.count);
+}
+void read_fields(reader& r, allocate_producer_ids_cmd& c) {
+  c.first = r.fixed<int64_t>();
+  c.count = r.fixed<int32_t>();
+}
+
 template <size_t I = 0>
 bool decode_alternative(uint8_t type, reader& r, metadata_command& out) {
   if constexpr (I < std::variant_size_v<metadata_command>) {
@@ -248,8 +257,10 @@ std::string describe(const metadata_command& cmd) {
         os << "alter_configs " << c.name;
       else if constexpr (std::is_same_v<T, delete_topic_cmd>)
         os << "delete_topic " << c.name;
-      else
+      else if constexpr (std::is_same_v<T, change_partition_cmd>)
         os << "change_partition " << c.topic << '-' << c.partition << " leader " << c.leader;
+      else
+        os << "allocate_producer_ids " << c.first << ".." << (c.first + c.count - 1);
     },
     cmd);
   return os.str();

@@ -64,9 +64,17 @@ struct change_partition_cmd {
   bool bump_leader_epoch = false;
 };
 
+/// Reserves producer ids [first, first + count) for idempotent producers.
+struct allocate_producer_ids_cmd {
+  static constexpr uint8_t type_id = 8;
+  int64_t first = 0;
+  int32_t count = 0;
+};
+
 using metadata_command =
   std::variant<register_broker_cmd, fence_broker_cmd, create_topic_cmd, create_partitions_cmd,
-               alter_configs_cmd, delete_topic_cmd, change_partition_cmd>;
+               alter_configs_cmd, delete_topic_cmd, change_partition_cmd,
+               allocate_producer_ids_cmd>;
 
 /// Short human-readable form for logs: "create_topic orders (6 partitions)".
 std::string describe(const metadata_command& cmd);

@@ -229,6 +229,15 @@ status metadata_machine::apply_one(const delete_topic_cmd& c) {
   return status::ok();
 }
 
+status metadata_machine::apply_one(const allocate_producer_ids_cmd& c) {
+  if (c.first != image_.next_producer_id || c.count <= 0)
+    return {errc::invalid_request, "producer id block " + std::to_string(c.first) +
+                                     " does not start at the next free id " +
+                                     std::to_string(image_.next_producer_id)};
+  image_.next_producer_id += c.count;
+  return status::ok();
+}
+
 status metadata_machine::apply_one(const change_partition_cmd& c) {
   auto i = image_.topics.find(c.topic);
   if (i == image_.topics.end())

@@ -18,6 +18,7 @@ struct metadata_image {
   std::map<int32_t, broker_description> brokers;
   std::map<int32_t, int64_t> broker_incarnations;
   int64_t last_offset = -1; // offset of the last applied command
+  int64_t next_producer_id = 0;
 };
 
 struct topic_defaults {
@@ -63,6 +64,7 @@ private:
   status apply_one(const alter_configs_cmd& c);
   status apply_one(const delete_topic_cmd& c);
   status apply_one(const change_partition_cmd& c);
+  status apply_one(const allocate_producer_ids_cmd& c);
 
   metadata_image image_;
 };
@@ -72,6 +74,6 @@ private:
 namespace al {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, metadata_image& x) {
-  return f(x.topics, x.brokers, x.broker_incarnations, x.last_offset);
+  return f(x.topics, x.brokers, x.broker_incarnations, x.last_offset, x.next_producer_id);
 }
 } // namespace al

@@ -8,6 +8,26 @@
 
 namespace al {
 
+namespace {
+
+// Same protocols and topics. Owned partitions are only a stickiness hint
+// for our coordinator-side assignor, so a change there alone (the member
+// now owns what this generation gave it) needs no rebalance.
+bool same_subscription(const std::vector<group_protocol>& a,
+                       const std::vector<group_protocol>& b) {
+  auto topics = [](const group_protocol& p) {
+    return std::set<std::string>(p.subscription.topics.begin(), p.subscription.topics.end());
+  };
+  if (a.size() != b.size())
+    return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (a[i].name != b[i].name || topics(a[i]) != topics(b[i]))
+      return false;
+  return true;
+}
+
+} // namespace
+
 void group_machine::on_join(const join_group_request& req, int64_t now) {
   advance_clock(now);
   auto reply = [&](errc e, std::string member_id) {
@@ -82,7 +102,7 @@ void group_machine::add_member(const join_group_request& req, int64_t now) {
 }
 
 void group_machine::rejoin_member(member& m, const join_group_request& req, int64_t now) {
-  bool changed = m.protocols != req.protocols;
+  bool changed = !same_subscription(m.protocols, req.protocols);
   m.client_id = req.client_id;
   m.client_host = req.client_host;
   m.session_timeout_ms = req.session_timeout_ms;

@@ -95,7 +95,8 @@ std::optional<int64_t> group_machine::next_deadline_ms() const {
       consider(m.last_heartbeat_ms + m.session_timeout_ms);
   if (state_ == group_state::preparing_rebalance) {
     consider(rebalance_deadline_ms_);
-    consider(join_not_before_ms_);
+    if (join_not_before_ms_ > now_ms_) // a passed one needs no tick (avoids a busy loop)
+      consider(join_not_before_ms_);
   }
   return next;
 }

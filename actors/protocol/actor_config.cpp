@@ -32,6 +32,7 @@ actor_config::actor_config() {
   add_message_type<fetch_response>("al::fetch_response");
   add_message_type<list_offsets_request>("al::list_offsets_request");
   add_message_type<list_offsets_response>("al::list_offsets_response");
+  add_message_type<producer_id_response>("al::producer_id_response");
   add_message_type<create_topic_request>("al::create_topic_request");
   add_message_type<alter_topic_request>("al::alter_topic_request");
   add_message_type<partition_description>("al::partition_description");

@@ -111,10 +111,11 @@ struct metadata_response {
   std::vector<broker_description> brokers;
   std::vector<topic_description> topics; // offsets left at -1
   int32_t controller_id = -1;
+  int32_t responder_id = -1; // the broker that answered
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, metadata_response& x) {
-  return f(x.brokers, x.topics, x.controller_id);
+  return f(x.brokers, x.topics, x.controller_id, x.responder_id);
 }
 
 } // namespace al

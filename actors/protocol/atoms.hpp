@@ -29,4 +29,5 @@ namespace al {
 using config_atom = caf::atom_constant<caf::atom("config")>;
 using delete_atom = caf::atom_constant<caf::atom("delete")>;
 using metadata_update_atom = caf::atom_constant<caf::atom("mdupdate")>;
+using init_pid_atom = caf::atom_constant<caf::atom("initpid")>;
 } // namespace al

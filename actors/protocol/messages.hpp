@@ -111,4 +111,14 @@ typename Inspector::result_type inspect(Inspector& f, list_offsets_response& x) 
   return f(x.offset, x.timestamp);
 }
 
+/// InitProducerId: a fresh producer id (epoch 0) for an idempotent producer.
+struct producer_id_response {
+  int64_t producer_id = -1;
+  int16_t producer_epoch = -1;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, producer_id_response& x) {
+  return f(x.producer_id, x.producer_epoch);
+}
+
 } // namespace al

@@ -129,6 +129,7 @@ TEST_CASE("metadata commands round-trip through the binary codec", "[metadata]")
     alter_configs_cmd{"orders", {{"retention.ms", "5"}}, {"segment.ms"}},
     delete_topic_cmd{"orders"},
     change_partition_cmd{"orders", 1, 2, {2}, true},
+    allocate_producer_ids_cmd{1000, 1},
   };
   for (auto& cmd : cmds) {
     auto enc = encode_command(cmd);

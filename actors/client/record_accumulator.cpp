@@ -1,0 +1,132 @@
+#include "actors/client/record_accumulator.hpp"
+
+namespace al {
+
+namespace {
+/// Bytes a record adds to a batch at most (varint overheads included).
+size_t record_size_bound(const producer_record& rec) {
+  size_t n = 32 + (rec.key ? rec.key->size() : 0) + (rec.value ? rec.value->size() : 0);
+  for (auto& [k, v] : rec.headers)
+    n += 10 + k.size() + v.size();
+  return n;
+}
+} // namespace
+
+ready_batch record_accumulator::close(const topic_partition& tp, open_batch& ob) {
+  ready_batch rb;
+  rb.tp = tp;
+  rb.record_count = int32_t(ob.builder.record_count());
+  rb.data = ob.builder.build();
+  if (ob.any_callback)
+    rb.callbacks = std::move(ob.callbacks);
+  ob.callbacks.clear();
+  ob.any_callback = false;
+  rb.created_ms = ob.created_ms;
+  rb.max_timestamp = ob.max_timestamp;
+  return rb;
+}
+
+record_accumulator::wake record_accumulator::append(const topic_partition& tp,
+                                                    const producer_record& rec, int64_t now_ms,
+                                                    send_callback cb) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  bool was_empty = pending_ == 0;
+  auto i = open_.find(tp);
+  if (i == open_.end()) {
+    batch_options opts;
+    opts.codec = cfg_.codec;
+    opts.producer_id = cfg_.producer_id;
+    opts.producer_epoch = cfg_.producer_epoch;
+    i = open_.emplace(tp, open_batch{batch_builder{opts}, {}, false, now_ms, -1}).first;
+  }
+  auto& ob = i->second;
+  bool closed_one = false;
+  if (!ob.builder.empty() &&
+      ob.builder.estimated_size() + record_size_bound(rec) > size_t(cfg_.batch_size)) {
+    auto before = ob.builder.estimated_size();
+    closed_.push_back(close(tp, ob));
+    buffered_bytes_ += int64_t(closed_.back().data.size()) - int64_t(before);
+    closed_one = true;
+  }
+  if (ob.builder.empty())
+    ob.created_ms = now_ms;
+  auto ts = rec.timestamp >= 0 ? rec.timestamp : now_ms;
+  std::vector<record_header> headers;
+  headers.reserve(rec.headers.size());
+  for (auto& [k, v] : rec.headers)
+    headers.push_back(record_header{k, byte_view{std::string_view{v}}});
+  auto before = ob.builder.estimated_size();
+  ob.builder.append(ts, rec.key ? std::optional<byte_view>{byte_view{std::string_view{*rec.key}}}
+                                : std::nullopt,
+                    rec.value ? std::optional<byte_view>{byte_view{std::string_view{*rec.value}}}
+                              : std::nullopt,
+                    headers);
+  buffered_bytes_ += int64_t(ob.builder.estimated_size() - before);
+  ob.max_timestamp = std::max(ob.max_timestamp, ts);
+  if (cb || ob.any_callback) {
+    if (!ob.any_callback) {
+      ob.callbacks.resize(ob.builder.record_count() - 1);
+      ob.any_callback = true;
+    }
+    ob.callbacks.push_back(std::move(cb));
+  }
+  ++pending_;
+  if (ob.builder.estimated_size() >= size_t(cfg_.batch_size)) {
+    auto size_before = ob.builder.estimated_size();
+    closed_.push_back(close(tp, ob));
+    buffered_bytes_ += int64_t(closed_.back().data.size()) - int64_t(size_before);
+    closed_one = true;
+  }
+  if (closed_one)
+    return wake::now;
+  return was_empty ? wake::linger : wake::no;
+}
+
+std::vector<ready_batch> record_accumulator::drain(int64_t now_ms, bool force) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  std::vector<ready_batch> out;
+  out.reserve(closed_.size() + open_.size());
+  for (auto& rb : closed_)
+    out.push_back(std::move(rb));
+  closed_.clear();
+  for (auto& [tp, ob] : open_) {
+    if (ob.builder.empty())
+      continue;
+    if (force || now_ms - ob.created_ms >= cfg_.linger_ms) {
+      auto before = ob.builder.estimated_size();
+      out.push_back(close(tp, ob));
+      buffered_bytes_ += int64_t(out.back().data.size()) - int64_t(before);
+    }
+  }
+  for (auto& rb : out) {
+    pending_ -= size_t(rb.record_count);
+    buffered_bytes_ -= int64_t(rb.data.size());
+  }
+  return out;
+}
+
+size_t record_accumulator::pending_records() const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return pending_;
+}
+
+int64_t record_accumulator::next_linger_due(int64_t now_ms) const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  if (!closed_.empty())
+    return 0;
+  int64_t best = -1;
+  for (auto& [tp, ob] : open_) {
+    if (ob.builder.empty())
+      continue;
+    auto due = std::max<int64_t>(0, ob.created_ms + cfg_.linger_ms - now_ms);
+    best = best < 0 ? due : std::min(best, due);
+  }
+  return best;
+}
+
+int64_t record_accumulator::buffered_bytes() const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return buffered_bytes_;
+}
+
+} // namespace al
