@@ -176,6 +176,7 @@ TEST_CASE("initial rebalance delay holds the first join for late members", "[gro
   auto [a, a_join] = d.join_new();
   d.advance(1000);
   auto [b, b_join] = d.join_new(); // extends the delay to t=4000
+  CHECK(d.m.next_deadline_ms() == 4000);
   d.advance(2999);
   CHECK_FALSE(d.take<join_group_response>(a_join));
   d.advance(1);
@@ -313,6 +314,11 @@ TEST_CASE("rebalance triggers: partitions added, subscription changed", "[group]
   auto [a, b] = two_stable_members(d);
   auto same = d.rejoin(a); // same subscription: no rebalance, current generation
   CHECK(d.take<join_group_response>(same)->generation_id == 2);
+  CHECK(d.m.state() == group_state::stable);
+  auto owning = d.join_req(a, {"orders"}); // only the owned-partitions hint differs
+  owning.protocols[0].subscription.owned_partitions = d.sync(a, 2).assignment;
+  d.m.on_join(owning, d.now);
+  CHECK(d.take<join_group_response>(owning.request_id)->generation_id == 2);
   CHECK(d.m.state() == group_state::stable);
   d.m.on_topic_partitions("fills", 4, d.now); // not subscribed: nothing happens
   CHECK(d.m.state() == group_state::stable);
