@@ -5,7 +5,10 @@
 
 namespace al {
 namespace {
-constexpr size_t read_chunk = 64 * 1024;
+// Full scans stream whole segments; header scans after an index lookup
+// usually cover about index.interval.bytes, so they read less at a time.
+constexpr size_t full_read_chunk = 64 * 1024;
+constexpr size_t header_read_chunk = 8 * 1024;
 } // namespace
 
 const char* to_string(scan_result r) {
@@ -35,7 +38,8 @@ scan_result batch_scanner::fail(scan_result r, std::string why) {
 bool batch_scanner::load(uint64_t pos, size_t n) {
   if (pos >= buf_start_ && pos + n <= buf_start_ + buf_len_)
     return true;
-  size_t len = size_t(std::min<uint64_t>(std::max(n, read_chunk), end_ - pos));
+  size_t chunk = mode_ == scan_mode::full ? full_read_chunk : header_read_chunk;
+  size_t len = size_t(std::min<uint64_t>(std::max(n, chunk), end_ - pos));
   AL_ASSERT(len >= n, pos, n, end_);
   if (buf_.size() < len)
     buf_.resize(len);

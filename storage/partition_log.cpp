@@ -238,12 +238,9 @@ partition_log::lookup_by_timestamp(int64_t timestamp) const {
     if (!*found)
       continue;
     bytes batch;
-    auto size = (*found)->header.size_in_bytes();
-    auto f = file::open(seg->log_path(), open_mode::read_only);
-    if (!f)
-      return f.error();
-    if (auto st = f->pread_exact(batch, size, (*found)->position); !st)
-      return st;
+    auto read = seg->read_batches((*found)->position, 0, no_limit, true, batch);
+    if (!read)
+      return read.error();
     auto decoded = decode_batch(batch, seg->log_path() + " position " +
                                          std::to_string((*found)->position));
     if (!decoded)

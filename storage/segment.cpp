@@ -136,6 +136,9 @@ status segment::scan_tail() {
 
 result<segment_scan> segment::recover() {
   reset_state();
+  // What was read may sit only in the page cache (a process crash without
+  // an OS crash): the next flush() must fsync it.
+  unsynced_ = true;
   auto s = scan(scan_mode::full);
   scan_result r;
   while ((r = s.next()) == scan_result::batch)
@@ -176,6 +179,7 @@ status segment::append(byte_view batch, const batch_header& h, int64_t now_ms) {
   }
   if (position == 0)
     created_ms_ = now_ms;
+  unsynced_ = true;
   track_batch(position, h);
   return status::ok();
 }
@@ -275,10 +279,18 @@ status segment::truncate_to(int64_t offset) {
   time_index_.truncate_to_offset(cut.header.base_offset);
   if (auto st = scan_tail(); !st)
     return st;
-  return log_.fsync();
+  unsynced_ = true;
+  return flush();
 }
 
-status segment::flush() { return log_.fdatasync(); }
+status segment::flush() {
+  if (!unsynced_)
+    return status::ok();
+  if (auto st = log_.fdatasync(); !st)
+    return st;
+  unsynced_ = false;
+  return status::ok();
+}
 
 status segment::flush_indexes() {
   if (auto st = offset_index_.flush(); !st)
@@ -289,7 +301,7 @@ status segment::flush_indexes() {
 status segment::on_roll() {
   if (max_timestamp_ >= 0)
     time_index_.maybe_append(max_timestamp_, offset_of_max_timestamp_);
-  if (auto st = log_.fdatasync(); !st)
+  if (auto st = flush(); !st)
     return st;
   return flush_indexes();
 }
@@ -299,7 +311,7 @@ status segment::close() {
     return status::ok();
   if (auto st = flush_indexes(); !st)
     return st;
-  if (auto st = log_.fsync(); !st)
+  if (auto st = flush(); !st)
     return st;
   return log_.close();
 }

@@ -126,6 +126,7 @@ private:
   int64_t offset_of_max_timestamp_;
   uint64_t bytes_since_index_entry_ = 0;
   int64_t created_ms_ = 0;
+  bool unsynced_ = false; // the .log changed since its last fsync
 };
 
 } // namespace al
