@@ -256,3 +256,29 @@ TEST_CASE("segment truncate_to drops whole batches and reindexes", "[segment]") 
   ok(again->load());
   CHECK(again->next_offset() == cut.base_offset + 2);
 }
+
+TEST_CASE("index files match the worked examples in docs/formats/segment.md",
+          "[segment][index]") {
+  temp_dir dir("index-golden");
+  offset_index oi(dir.file(index_file_name(1000)), 1000);
+  oi.append(1003, 4200);
+  oi.append(1010, 8400);
+  ok(oi.flush());
+  CHECK(file_bytes(oi.path()) == bytes{0x00, 0x00, 0x00, 0x03, 0x00, 0x00, 0x10, 0x68,
+                                       0x00, 0x00, 0x00, 0x0a, 0x00, 0x00, 0x20, 0xd0});
+  time_index ti(dir.file(time_index_file_name(1000)), 1000);
+  ti.maybe_append(1700000000000, 1003);
+  ti.maybe_append(1700000000000, 1005); // not an increase: ignored
+  ti.maybe_append(1700000000500, 1010);
+  ok(ti.flush());
+  CHECK(file_bytes(ti.path()) == bytes{0x00, 0x00, 0x01, 0x8b, 0xcf, 0xe5, 0x68, 0x00,
+                                       0x00, 0x00, 0x00, 0x03, 0x00, 0x00, 0x01, 0x8b,
+                                       0xcf, 0xe5, 0x69, 0xf4, 0x00, 0x00, 0x00, 0x0a});
+  // Appending after a flush writes only the new entry; a truncation rewrites.
+  oi.append(1020, 9000);
+  ok(oi.flush());
+  CHECK(file_bytes(oi.path()).size() == 24);
+  oi.truncate_to_offset(1010);
+  ok(oi.flush());
+  CHECK(file_bytes(oi.path()).size() == 8);
+}
