@@ -228,12 +228,12 @@ void raft_machine::step(const raft_message& m) {
 
 result<raft_proposal> raft_machine::propose(bytes command) {
   if (command.empty())
-    return status{errc::invalid_request, "empty command (reserved for the leader's no-op)"};
+    return al::status{errc::invalid_request, "empty command (reserved for the leader's no-op)"};
   if (role_ != raft_role::leader) {
     std::string who = leader_ == raft_no_node ? "no controller leader is known"
                                               : "the controller leader is node " +
                                                   std::to_string(leader_);
-    return status{errc::not_controller, "node " + std::to_string(config_.id) +
+    return al::status{errc::not_controller, "node " + std::to_string(config_.id) +
                                           " is not the controller leader; " + who +
                                           " (term " + std::to_string(term_) + ")"};
   }
