@@ -4,7 +4,25 @@
 #include "batch_test_support.hpp"
 
 #include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <new>
 #include <random>
+
+// Counts heap allocations so a test can prove append() makes none once warm.
+// (GCC 12 flags malloc/free inside replacement operators as mismatched.)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+static std::atomic<size_t> g_allocations{0};
+void* operator new(std::size_t n) {
+  ++g_allocations;
+  if (void* p = std::malloc(n ? n : 1))
+    return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+#pragma GCC diagnostic pop
 
 using namespace al;
 using namespace al::test;
@@ -250,6 +268,28 @@ TEST_CASE("builder: options, offset gaps, empty batch and reuse", "[record_batch
   auto de = decode_ok(empty);
   CHECK(de.records.empty());
   CHECK(de.header.base_timestamp == -1);
+}
+
+TEST_CASE("builder: append allocates nothing once its buffer is warm", "[record_batch]") {
+  const std::string key = "AAPL", value = "BUY 100 @ 189.5 acct=ACC0001 venue=NSE";
+  const std::vector<record_header> headers = {{"source", byte_view{std::string_view{"svc"}}}};
+  for (auto codec : {compression::none, compression::lz4}) {
+    batch_options opts;
+    opts.codec = codec;
+    batch_builder builder(opts);
+    auto fill = [&] {
+      for (int i = 0; i < 1000; ++i)
+        builder.append(1700000000000 + i, byte_view{std::string_view{key}},
+                       byte_view{std::string_view{value}}, headers);
+    };
+    fill();
+    builder.build(); // the buffer keeps its capacity
+    size_t before = g_allocations.load();
+    fill();
+    CHECK(g_allocations.load() == before);
+    auto batch = builder.build();
+    CHECK(decode_ok(batch).records.size() == 1000);
+  }
 }
 
 TEST_CASE("LogAppendTime batches report maxTimestamp for every record", "[record_batch]") {
