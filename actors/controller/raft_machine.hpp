@@ -6,10 +6,11 @@
 //
 //   1. ready.snapshot:      save it, drop the stored log, restore the state
 //                           machine from it;
-//   2. ready.truncate_from: cut stored entries >= this index;
-//   3. ready.entries:       append them;
-//   4. ready.hard_state:    write it (term, vote, commit);
-//      fsync 1-4 when ready.must_sync;
+//   2. ready.hard_state:    write it (term, vote, commit);
+//   3. ready.truncate_from: cut stored entries >= this index;
+//   4. ready.entries:       append them;
+//      1-4 durable (fsync) when ready.must_sync, in an order that recovers
+//      from a crash between them (raft_storage::save);
 //   5. ready.messages:      send them. Only now: a vote or an append ack
 //                           promises that 1-4 survive a crash;
 //   6. ready.committed:     apply them in order (all are durable locally);
