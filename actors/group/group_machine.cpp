@@ -30,8 +30,9 @@ errc error_of(const group_response& r) {
 group_machine::group_machine(group_config config, partition_counts topics,
                              committed_offsets offsets, int64_t now_ms)
   : config_(std::move(config)), topics_(std::move(topics)), offsets_(std::move(offsets)),
-    now_ms_(now_ms) {
+    now_ms_(now_ms), generation_(config_.initial_generation_id) {
   AL_ASSERT(!config_.group_id.empty());
+  AL_ASSERT(generation_ >= 0, generation_);
   AL_ASSERT(config_.min_session_timeout_ms <= config_.max_session_timeout_ms,
             config_.min_session_timeout_ms, config_.max_session_timeout_ms);
   AL_ASSERT(config_.initial_rebalance_delay_ms >= 0, config_.initial_rebalance_delay_ms);

@@ -29,6 +29,9 @@ struct group_config {
   /// Part of every generated member id; the actor passes something unique
   /// per coordinator incarnation (node id + load epoch) so ids never repeat.
   std::string member_id_salt;
+  /// Generation to continue from: the actor passes the highest generation in
+  /// the stored offset rows, so ids keep growing across coordinator moves.
+  int32_t initial_generation_id = 0;
 };
 
 class group_machine {

@@ -362,6 +362,22 @@ TEST_CASE("unload: pending joins get NOT_COORDINATOR, then the group is Dead", "
   CHECK(d.m.fetch_offsets({}).error().code() == errc::coordinator_not_available);
 }
 
+TEST_CASE("a reloaded group continues its generations and knows its offsets", "[group]") {
+  committed_offsets stored{{orders(3), committed_offset{77, "m", 41, 5}}};
+  group_machine m(group_config{"g", 6000, 300000, 0, "s2-", 41}, {{"orders", 6}}, stored, 0);
+  CHECK(m.generation_id() == 41);
+  CHECK(m.fetch_offsets({orders(3)})->at(orders(3)).offset == 77);
+  m.on_join(join_group_request{1, "", "c", "h", 10000, 30000, "consumer",
+                               {group_protocol{"range", {{"orders"}, {}, -1}}}},
+            0);
+  auto id = std::get<join_group_response>(m.take_ready().responses.at(0)).member_id;
+  CHECK(id == "c-s2-1");
+  m.on_join(join_group_request{2, id, "c", "h", 10000, 30000, "consumer",
+                               {group_protocol{"range", {{"orders"}, {}, -1}}}},
+            0);
+  CHECK(std::get<join_group_response>(m.take_ready().responses.at(0)).generation_id == 42);
+}
+
 TEST_CASE("delete_group: only when Empty", "[group]") {
   group_driver d;
   auto [a, join] = d.join_new();
