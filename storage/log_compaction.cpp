@@ -21,7 +21,9 @@ status for_each_batch(const compaction_source& src, F on_batch) {
   auto f = file::open(src.log_path, open_mode::read_only);
   if (!f)
     return f.error();
-  AL_ASSERT(f->size() >= src.size_bytes, src.log_path, f->size(), src.size_bytes);
+  if (f->size() < src.size_bytes) // truncated since the plan: its commit would be void
+    return status{errc::kafka_storage_error, "compaction: " + src.log_path + " shrank to " +
+                                               std::to_string(f->size()) + " bytes"};
   batch_scanner s(*f, 0, src.size_bytes, src.base_offset, src.base_offset, scan_mode::full);
   scan_result r;
   while ((r = s.next()) == scan_result::batch)
@@ -95,6 +97,7 @@ struct segment_cleaner {
   compaction_stats& stats;
   bytes out;
   bool dropped = false;
+  bool changed_underneath = false;
 
   status add(const batch_scanner& s) {
     if (s.header().is_control()) { // transaction markers stay as they are
@@ -110,6 +113,9 @@ struct segment_cleaner {
       keep[i] = decide(decoded->records[i]);
       kept += keep[i];
     }
+    if (changed_underneath)
+      return status{errc::kafka_storage_error,
+                    "compaction: " + src.log_path + " changed while being compacted"};
     stats.records_kept += kept;
     dropped |= kept < keep.size();
     if (kept == keep.size())
@@ -127,7 +133,10 @@ struct segment_cleaner {
       return false;
     }
     auto it = latest.find(key_of(r));
-    AL_ASSERT(it != latest.end() && it->second >= r.offset, r.offset);
+    if (it == latest.end() || it->second < r.offset) {
+      changed_underneath = true; // the file differs from when the map was built
+      return true;
+    }
     if (it->second != r.offset) {
       ++stats.records_removed;
       return false;
