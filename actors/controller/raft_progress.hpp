@@ -23,6 +23,7 @@ struct raft_progress {
   int32_t snapshot_ticks = 0;   // snapshot: ticks since it was sent (resend when stale)
   bool recent_active = false;   // heard from since the last check-quorum round
   int64_t heartbeat_match = 0;  // match at the last heartbeat answer (stall detection)
+  int64_t sent_commit = 0;      // commit index the follower can know from our appends
 };
 
 } // namespace al

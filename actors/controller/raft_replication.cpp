@@ -117,10 +117,12 @@ void raft_machine::on_append_response(const raft_message& m) {
     pr.mode = raft_progress_mode::replicate;
     pr.next = pr.match + 1;
   }
-  if (maybe_commit())
+  if (maybe_commit()) {
     broadcast_append(); // followers learn the new commit index
-  else if (pr.mode == raft_progress_mode::replicate)
-    send_append(m.from, false);
+  } else if (pr.mode == raft_progress_mode::replicate && !send_append(m.from, false) &&
+             pr.sent_commit < commit_) {
+    send_append(m.from, true); // it missed the broadcast of the commit index
+  }
 }
 
 void raft_machine::on_rejected_append(raft_progress& pr, const raft_message& m) {
@@ -186,6 +188,9 @@ bool raft_machine::send_append(raft_node_id to, bool send_if_empty) {
     return false;
   if (pr.mode == raft_progress_mode::replicate && !m.entries.empty())
     pr.next = m.entries.back().index + 1; // optimistic: pipeline the next batch
+  // The follower commits no further than this message proves it matches.
+  pr.sent_commit = std::max(pr.sent_commit,
+                            std::min(commit_, m.log_index + int64_t(m.entries.size())));
   if (pr.mode == raft_progress_mode::probe)
     pr.probe_sent = true;
   send(std::move(m));

@@ -9,19 +9,6 @@
 
 namespace al {
 
-std::string to_string(acks_mode x) {
-  switch (x) {
-    case acks_mode::none: return "0";
-    case acks_mode::leader: return "1";
-    case acks_mode::all: return "all";
-  }
-  return "?";
-}
-
-std::string to_string(const topic_partition& tp) {
-  return tp.topic + "-" + std::to_string(tp.partition);
-}
-
 actor_config::actor_config() {
   add_message_type<bytes>("al::bytes");
   add_message_type<std::vector<int32_t>>("al::int32_vec");

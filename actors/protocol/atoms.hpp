@@ -30,4 +30,15 @@ using config_atom = caf::atom_constant<caf::atom("config")>;
 using delete_atom = caf::atom_constant<caf::atom("delete")>;
 using metadata_update_atom = caf::atom_constant<caf::atom("mdupdate")>;
 using init_pid_atom = caf::atom_constant<caf::atom("initpid")>;
+using retry_atom = caf::atom_constant<caf::atom("retry")>;
+using wake_atom = caf::atom_constant<caf::atom("wake")>;
+using linger_atom = caf::atom_constant<caf::atom("linger")>;
+using poll_atom = caf::atom_constant<caf::atom("poll")>;
+using send_atom = caf::atom_constant<caf::atom("send")>;
+using close_atom = caf::atom_constant<caf::atom("close")>;
+using assign_atom = caf::atom_constant<caf::atom("assign")>;
+using seek_atom = caf::atom_constant<caf::atom("seek")>;
+using position_atom = caf::atom_constant<caf::atom("position")>;
+using pause_atom = caf::atom_constant<caf::atom("pause")>;
+using resume_atom = caf::atom_constant<caf::atom("resume")>;
 } // namespace al

@@ -15,7 +15,14 @@ namespace al {
 
 /// Kafka's acks: 0 = no reply wait, 1 = leader wrote it, -1 = all in-sync replicas have it.
 enum class acks_mode : int8_t { none = 0, leader = 1, all = -1 };
-std::string to_string(acks_mode x);
+inline std::string to_string(acks_mode x) {
+  switch (x) {
+    case acks_mode::none: return "0";
+    case acks_mode::leader: return "1";
+    case acks_mode::all: return "all";
+  }
+  return "?";
+}
 
 struct topic_partition {
   std::string topic;
@@ -31,7 +38,10 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, topic_partition& x) {
   return f(x.topic, x.partition);
 }
-std::string to_string(const topic_partition& tp); // "orders-3"
+/// "orders-3"
+inline std::string to_string(const topic_partition& tp) {
+  return tp.topic + "-" + std::to_string(tp.partition);
+}
 
 struct produce_request {
   std::string topic;

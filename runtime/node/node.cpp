@@ -111,6 +111,8 @@ node::node(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
 node::~node() { stop(); }
 
 uint16_t node::port() const { return impl_->port; }
+caf::actor_system& node::system() { return impl_->sys; }
+caf::actor node::broker() const { return caf::actor_cast<caf::actor>(impl_->broker); }
 const std::string& node::cluster_id() const { return impl_->cluster_id; }
 
 result<std::unique_ptr<node>> node::start(const config::node_config& cfg) {

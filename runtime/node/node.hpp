@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <memory>
 
+#include <caf/fwd.hpp>
+
 #include "runtime/config/node_config.hpp"
 #include "storage/status.hpp"
 
@@ -24,6 +26,10 @@ public:
 
   uint16_t port() const;
   const std::string& cluster_id() const;
+  /// The node's actor system; clients in the same process may spawn into it.
+  caf::actor_system& system();
+  /// The node's broker actor (for in-process clients: no TCP hop).
+  caf::actor broker() const;
 
   struct impl;
 

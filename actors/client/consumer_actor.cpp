@@ -1,0 +1,275 @@
+#include "actors/client/consumer_actor.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "storage/record_batch.hpp"
+
+namespace al {
+
+namespace {
+
+using self_ptr = consumer_actor_ptr;
+
+void fetch_partition(self_ptr self, const topic_partition& tp);
+
+void deliver_poll(self_ptr self) {
+  auto& st = self->state;
+  if (st.poll_waiter.pending() && !st.buffer.empty()) {
+    std::vector<consumer_record> out;
+    auto n = std::min<size_t>(st.buffer.size(), size_t(st.cfg.max_poll_records));
+    out.reserve(n);
+    for (size_t i = 0; i < n; ++i) {
+      out.push_back(std::move(st.buffer.front()));
+      st.buffer.pop_front();
+    }
+    st.records_consumed += int64_t(n);
+    st.poll_waiter.deliver(std::move(out));
+    // Buffer drained below the limit: fetch again where we stopped.
+    for (auto& [tp, pf] : st.parts)
+      if (!pf.in_flight)
+        fetch_partition(self, tp);
+  }
+}
+
+/// Appends the records at or after the position; returns the next position.
+int64_t buffer_records(consumer_state& st, const topic_partition& tp, const bytes& data,
+                       int64_t position) {
+  byte_view rest{data};
+  while (rest.size >= batch_layout::header_size) {
+    auto decoded = decode_batch(rest, "fetch from " + to_string(tp));
+    if (!decoded) {
+      spdlog::error("consumer: {}", decoded.error().to_string());
+      break; // a corrupt batch: stop here; the next fetch retries from the position
+    }
+    auto& h = decoded->header;
+    if (!h.is_control()) {
+      for (auto& r : decoded->records) {
+        if (r.offset < position)
+          continue;
+        consumer_record cr;
+        cr.topic = tp.topic;
+        cr.partition = tp.partition;
+        cr.offset = r.offset;
+        cr.timestamp = r.timestamp;
+        if (r.key)
+          cr.key.emplace(r.key->as_string());
+        if (r.value)
+          cr.value.emplace(r.value->as_string());
+        for (auto& hd : r.headers)
+          cr.headers.emplace_back(std::string(hd.key),
+                                  hd.value ? std::string(hd.value->as_string()) : std::string());
+        st.buffer.push_back(std::move(cr));
+      }
+    }
+    position = std::max(position, h.next_offset());
+    auto n = h.size_in_bytes();
+    rest = rest.sub(n, rest.size - n);
+  }
+  return position;
+}
+
+void retry_later(self_ptr self, const topic_partition& tp) {
+  self->delayed_send(self, std::chrono::milliseconds(self->state.cfg.retry_backoff_ms),
+                     retry_atom::value, tp);
+}
+
+/// Sets the position from auto.offset.reset (or an explicit earliest/latest).
+void reset_position(self_ptr self, const topic_partition& tp, int64_t which) {
+  auto& st = self->state;
+  auto leader = st.view.leader_handle(tp);
+  if (!leader) {
+    refresh_metadata(self, st.view, [self, tp](const status&) { retry_later(self, tp); });
+    return;
+  }
+  auto epoch = st.parts[tp].epoch;
+  st.parts[tp].in_flight = true;
+  self->request(*leader, std::chrono::milliseconds(st.cfg.request_timeout_ms),
+                list_offsets_atom::value, list_offsets_request{tp.topic, tp.partition, which})
+    .then(
+      [self, tp, epoch](const list_offsets_response& r) {
+        auto& pf = self->state.parts[tp];
+        pf.in_flight = false;
+        if (pf.epoch != epoch)
+          return;
+        pf.position = std::max<int64_t>(r.offset, 0);
+        fetch_partition(self, tp);
+      },
+      [self, tp](caf::error& err) {
+        self->state.parts[tp].in_flight = false;
+        spdlog::debug("consumer: list offsets {}: {}", to_string(tp), describe_error(err));
+        self->state.view.topics.erase(tp.topic);
+        retry_later(self, tp);
+      });
+}
+
+int64_t reset_spec(const consumer_state& st) {
+  return st.cfg.auto_offset_reset == "earliest" ? earliest_timestamp : latest_timestamp;
+}
+
+void fetch_partition(self_ptr self, const topic_partition& tp) {
+  auto& st = self->state;
+  auto it = st.parts.find(tp);
+  if (it == st.parts.end())
+    return;
+  auto& pf = it->second;
+  if (pf.in_flight || pf.paused || st.buffer.size() >= size_t(st.cfg.max_poll_records) * 2)
+    return;
+  if (pf.position < 0) {
+    if (st.cfg.auto_offset_reset == "none") {
+      spdlog::error("consumer: no committed offset for {} and auto.offset.reset=none",
+                    to_string(tp));
+      return;
+    }
+    reset_position(self, tp, reset_spec(st));
+    return;
+  }
+  auto leader = st.view.leader_handle(tp);
+  if (!leader) {
+    refresh_metadata(self, st.view, [self, tp](const status& s) {
+      if (s && self->state.view.leader_handle(tp))
+        fetch_partition(self, tp);
+      else
+        retry_later(self, tp);
+    });
+    return;
+  }
+  fetch_request req;
+  req.topic = tp.topic;
+  req.partition = tp.partition;
+  req.offset = pf.position;
+  req.max_bytes = st.cfg.max_partition_fetch_bytes;
+  req.min_bytes = st.cfg.fetch_min_bytes;
+  req.max_wait_ms = st.cfg.fetch_max_wait_ms;
+  pf.in_flight = true;
+  auto epoch = pf.epoch;
+  auto timeout = std::chrono::milliseconds(st.cfg.request_timeout_ms + st.cfg.fetch_max_wait_ms);
+  self->request(*leader, timeout, fetch_atom::value, std::move(req))
+    .then(
+      [self, tp, epoch](const fetch_response& resp) {
+        auto i = self->state.parts.find(tp);
+        if (i == self->state.parts.end())
+          return; // unassigned meanwhile
+        auto& p = i->second;
+        p.in_flight = false;
+        if (p.epoch != epoch) {
+          fetch_partition(self, tp); // seek happened: start over from the new position
+          return;
+        }
+        p.high_watermark = resp.high_watermark;
+        p.position = buffer_records(self->state, tp, resp.records, p.position);
+        deliver_poll(self);
+        fetch_partition(self, tp);
+      },
+      [self, tp, epoch](caf::error& err) {
+        auto i = self->state.parts.find(tp);
+        if (i == self->state.parts.end())
+          return;
+        i->second.in_flight = false;
+        auto code = error_code_of(err);
+        if (code == errc::offset_out_of_range && i->second.epoch == epoch) {
+          spdlog::info("consumer: {} offset {} out of range, resetting ({})", to_string(tp),
+                       i->second.position, self->state.cfg.auto_offset_reset);
+          i->second.position = -1;
+          fetch_partition(self, tp);
+          return;
+        }
+        self->state.view.topics.erase(tp.topic); // leader may have moved
+        retry_later(self, tp);
+      });
+}
+
+void assign(self_ptr self, const std::vector<topic_partition>& tps) {
+  auto& st = self->state;
+  std::set<topic_partition> wanted(tps.begin(), tps.end());
+  for (auto i = st.parts.begin(); i != st.parts.end();)
+    i = wanted.count(i->first) ? std::next(i) : st.parts.erase(i);
+  std::deque<consumer_record> kept;
+  for (auto& r : st.buffer)
+    if (wanted.count(topic_partition{r.topic, r.partition}))
+      kept.push_back(std::move(r));
+  st.buffer = std::move(kept);
+  for (auto& tp : wanted)
+    st.parts.emplace(tp, consumer_state::partition_fetch{});
+  for (auto& tp : wanted)
+    fetch_partition(self, tp);
+}
+
+void seek(self_ptr self, const topic_partition& tp, int64_t offset) {
+  auto& st = self->state;
+  auto i = st.parts.find(tp);
+  if (i == st.parts.end())
+    return;
+  ++i->second.epoch;
+  std::deque<consumer_record> kept;
+  for (auto& r : st.buffer)
+    if (!(r.topic == tp.topic && r.partition == tp.partition))
+      kept.push_back(std::move(r));
+  st.buffer = std::move(kept);
+  if (offset == earliest_timestamp || offset == latest_timestamp) {
+    i->second.position = -2; // being reset: no fetch until the offset is known
+    if (!i->second.in_flight)
+      reset_position(self, tp, offset);
+    else
+      self->delayed_send(self, std::chrono::milliseconds(1), seek_atom::value, tp, offset);
+    return;
+  }
+  i->second.position = offset;
+  fetch_partition(self, tp);
+}
+
+} // namespace
+
+caf::behavior consumer_actor(self_ptr self, consumer_config cfg, caf::actor direct_broker) {
+  auto& st = self->state;
+  st.cfg = std::move(cfg);
+  st.view.bootstrap_servers = st.cfg.bootstrap_servers;
+  st.view.request_timeout = std::chrono::milliseconds(st.cfg.request_timeout_ms);
+  if (direct_broker)
+    st.view.bootstrap.push_back(caf::actor_cast<broker_api>(direct_broker));
+  return {
+    [=](assign_atom, const std::vector<topic_partition>& tps) { assign(self, tps); },
+    [=](seek_atom, const topic_partition& tp, int64_t offset) { seek(self, tp, offset); },
+    [=](position_atom, const topic_partition& tp) -> caf::result<int64_t> {
+      auto i = self->state.parts.find(tp);
+      if (i == self->state.parts.end())
+        return make_error(errc::invalid_request, to_string(tp) + " is not assigned");
+      // The position the user sees: the first buffered record, else the fetch position.
+      for (auto& r : self->state.buffer)
+        if (r.topic == tp.topic && r.partition == tp.partition)
+          return r.offset;
+      return i->second.position;
+    },
+    [=](pause_atom, const std::vector<topic_partition>& tps) {
+      for (auto& tp : tps)
+        if (auto i = self->state.parts.find(tp); i != self->state.parts.end())
+          i->second.paused = true;
+    },
+    [=](resume_atom, const std::vector<topic_partition>& tps) {
+      for (auto& tp : tps)
+        if (auto i = self->state.parts.find(tp); i != self->state.parts.end()) {
+          i->second.paused = false;
+          fetch_partition(self, tp);
+        }
+    },
+    [=](poll_atom, int64_t timeout_ms) -> caf::result<std::vector<consumer_record>> {
+      auto& s = self->state;
+      if (s.poll_waiter.pending())
+        s.poll_waiter.deliver(std::vector<consumer_record>{});
+      s.poll_waiter = self->make_response_promise();
+      auto id = ++s.poll_id;
+      deliver_poll(self);
+      if (s.poll_waiter.pending())
+        self->delayed_send(self, std::chrono::milliseconds(timeout_ms), poll_atom::value, id);
+      return caf::delegated<std::vector<consumer_record>>{};
+    },
+    [=](poll_atom, uint64_t id) {
+      auto& s = self->state;
+      if (id == s.poll_id && s.poll_waiter.pending())
+        s.poll_waiter.deliver(std::vector<consumer_record>{});
+    },
+    [=](retry_atom, const topic_partition& tp) { fetch_partition(self, tp); },
+    [=](retry_atom) { retry_refresh(self, self->state.view); },
+  };
+}
+
+} // namespace al

@@ -1,0 +1,49 @@
+#pragma once
+// The producer actor (Kafka's sender thread): drains closed batches from the
+// record accumulator, sends one produce request per batch to the partition's
+// leader, keeps up to max.in.flight requests per partition, numbers batches
+// for idempotence, retries retriable errors (in sequence order) until
+// delivery.timeout.ms, and completes each record's callback. User code talks
+// to it through al::producer (producer_client.hpp) or, from actors, through
+// its messages (see producer_client.hpp).
+#include <deque>
+#include <map>
+#include <memory>
+
+#include <caf/fwd.hpp>
+#include <caf/response_promise.hpp>
+#include <caf/stateful_actor.hpp>
+
+#include "actors/client/cluster_view.hpp"
+#include "actors/client/record_accumulator.hpp"
+
+namespace al {
+
+struct producer_state {
+  struct partition_queue {
+    std::deque<ready_batch> pending; // in sequence order
+    int in_flight = 0;
+    bool retrying = false;           // a batch failed: drain in-flight, then resend in order
+    int64_t retry_after_ms = 0;
+  };
+
+  producer_config cfg;
+  std::shared_ptr<record_accumulator> acc;
+  cluster_view view;
+  int64_t producer_id = no_producer_id;
+  int16_t producer_epoch = no_producer_epoch;
+  std::map<topic_partition, int32_t> next_sequence;
+  std::map<topic_partition, partition_queue> queues;
+  size_t outstanding = 0; // drained batches not yet completed
+  bool linger_armed = false;
+  bool pump_armed = false;
+  std::vector<caf::response_promise> flush_waiters;
+  static constexpr const char* name = "producer";
+};
+
+using producer_actor_ptr = caf::stateful_actor<producer_state>*;
+
+caf::behavior producer_actor(producer_actor_ptr self, producer_config cfg,
+                             std::shared_ptr<record_accumulator> acc, caf::actor direct_broker);
+
+} // namespace al

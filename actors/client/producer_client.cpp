@@ -1,0 +1,149 @@
+#include "actors/client/producer_client.hpp"
+
+#include <caf/all.hpp>
+
+#include "actors/client/producer_actor.hpp"
+#include "actors/protocol/errors.hpp"
+
+namespace al {
+
+namespace {
+
+int64_t wall_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+/// A blocking request from plain code; the error as an al::status.
+template <class T, class... Ts>
+result<T> ask(caf::actor_system& sys, const caf::actor& who, std::chrono::milliseconds timeout,
+              Ts&&... xs) {
+  caf::scoped_actor self{sys};
+  std::optional<result<T>> out;
+  self->request(who, timeout, std::forward<Ts>(xs)...)
+    .receive([&](T& x) { out.emplace(std::move(x)); },
+             [&](caf::error& err) {
+               out.emplace(status{error_code_of(err), describe_error(err)});
+             });
+  return std::move(*out);
+}
+
+} // namespace
+
+producer::producer(caf::actor_system& sys, producer_config cfg)
+  : sys_(sys), cfg_(std::move(cfg)), sticky_(uint64_t(wall_ms())) {}
+
+result<std::unique_ptr<producer>> producer::create(caf::actor_system& sys, const properties& props,
+                                                   caf::actor direct_broker) {
+  auto cfg = parse_producer_config(props);
+  if (!cfg)
+    return cfg.error();
+  if (cfg->bootstrap_servers.empty() && !direct_broker)
+    return status{errc::invalid_config, "producer config: bootstrap.servers is required"};
+  std::unique_ptr<producer> p{new producer(sys, *cfg)};
+  accumulator_config ac;
+  ac.batch_size = cfg->batch_size;
+  ac.linger_ms = cfg->linger_ms;
+  ac.codec = cfg->compression_type;
+  ac.buffer_memory = cfg->buffer_memory;
+  p->acc_ = std::make_shared<record_accumulator>(ac);
+  p->actor_ = sys.spawn(producer_actor, *cfg, p->acc_, direct_broker);
+  if (cfg->enable_idempotence) {
+    auto pid = ask<producer_id_response>(sys, p->actor_,
+                                         std::chrono::milliseconds(cfg->request_timeout_ms),
+                                         init_pid_atom::value);
+    if (!pid) {
+      caf::anon_send_exit(p->actor_, caf::exit_reason::user_shutdown);
+      return status{pid.error().code(), "producer: cannot get a producer id: " +
+                                          pid.error().message()};
+    }
+    p->producer_id_ = pid->producer_id;
+  }
+  return p;
+}
+
+producer::~producer() { close(); }
+
+result<int32_t> producer::partition_count(const std::string& topic) {
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    auto i = partition_counts_.find(topic);
+    if (i != partition_counts_.end())
+      return i->second;
+  }
+  auto n = ask<int32_t>(sys_, actor_, std::chrono::milliseconds(cfg_.request_timeout_ms),
+                        metadata_atom::value, topic);
+  if (!n)
+    return n;
+  std::lock_guard<std::mutex> guard{mtx_};
+  partition_counts_[topic] = *n;
+  return n;
+}
+
+status producer::send(const producer_record& rec, send_callback cb) {
+  if (closed_)
+    return {errc::invalid_request, "producer is closed"};
+  auto count = partition_count(rec.topic);
+  if (!count)
+    return count.error();
+  topic_partition tp{rec.topic, rec.partition};
+  if (rec.partition >= *count || rec.partition < -1)
+    return {errc::unknown_topic_or_partition,
+            rec.topic + "-" + std::to_string(rec.partition) + " does not exist (" +
+              std::to_string(*count) + " partitions)"};
+  bool sticky = false;
+  if (rec.partition == -1) {
+    if (rec.key) {
+      tp.partition = partition_for_key(byte_view{std::string_view{*rec.key}}, *count);
+    } else {
+      std::lock_guard<std::mutex> guard{mtx_};
+      tp.partition = sticky_.partition(*count);
+      sticky = true;
+    }
+  }
+  auto w = acc_->append(tp, rec, wall_ms(), std::move(cb));
+  if (w == record_accumulator::wake::now) {
+    if (sticky) {
+      std::lock_guard<std::mutex> guard{mtx_};
+      sticky_.next_batch();
+    }
+    caf::anon_send(actor_, wake_atom::value, true);
+  } else if (w == record_accumulator::wake::linger) {
+    caf::anon_send(actor_, wake_atom::value, false);
+  }
+  return status::ok();
+}
+
+result<record_metadata> producer::send_sync(const producer_record& rec) {
+  auto done = std::make_shared<std::promise<result<record_metadata>>>();
+  auto fut = done->get_future();
+  auto st = send(rec, [done](const record_metadata& md, const status& s) {
+    if (s)
+      done->set_value(md);
+    else
+      done->set_value(s);
+  });
+  if (!st)
+    return st;
+  caf::anon_send(actor_, flush_atom::value); // do not wait for linger.ms
+  return fut.get();
+}
+
+status producer::flush(std::chrono::milliseconds timeout) {
+  if (!actor_)
+    return status::ok();
+  auto r = ask<bool>(sys_, actor_, timeout, flush_atom::value);
+  if (!r)
+    return r.error();
+  return status::ok();
+}
+
+void producer::close() {
+  if (closed_ || !actor_)
+    return;
+  (void)flush(std::chrono::milliseconds(cfg_.delivery_timeout_ms));
+  closed_ = true;
+  caf::anon_send_exit(actor_, caf::exit_reason::user_shutdown);
+}
+
+} // namespace al

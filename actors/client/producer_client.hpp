@@ -1,0 +1,66 @@
+#pragma once
+// al::producer: the producer as plain C++ (Kafka's KafkaProducer). send()
+// appends to a batch on the caller's thread and returns at once; the
+// producer actor sends batches in the background. Thread-safe.
+//
+//   auto p = al::producer::create(sys, {{"bootstrap.servers", "127.0.0.1:9101"}});
+//   (*p)->send({"orders", -1, "AAPL", "BUY 100 @ 189.5"},
+//              [](const al::record_metadata& md, const al::status& st) { ... });
+//   (*p)->flush();
+//
+// Actors can message the producer actor (handle()) directly:
+//   (wake_atom, bool), (flush_atom) -> bool, (metadata_atom, topic) -> int32_t.
+#include <chrono>
+#include <future>
+#include <memory>
+#include <mutex>
+
+#include <caf/actor.hpp>
+#include <caf/fwd.hpp>
+
+#include "actors/client/client_config.hpp"
+#include "actors/client/partitioner.hpp"
+#include "actors/client/producer_record.hpp"
+#include "actors/client/record_accumulator.hpp"
+
+namespace al {
+
+class producer {
+public:
+  /// Validates `props` (Kafka names), spawns the producer actor and, with
+  /// enable.idempotence, obtains a producer id. `direct_broker` (optional)
+  /// is a broker in the same actor system, used instead of bootstrap.servers.
+  static result<std::unique_ptr<producer>> create(caf::actor_system& sys, const properties& props,
+                                                  caf::actor direct_broker = {});
+  ~producer();
+
+  /// Queues one record; `cb` runs once it is acknowledged or has failed.
+  /// Errors known at once (unknown topic, bad partition) come back here.
+  status send(const producer_record& rec, send_callback cb = {});
+  /// send() and wait for the acknowledgement.
+  result<record_metadata> send_sync(const producer_record& rec);
+  /// Sends everything queued and waits until each record is acknowledged or failed.
+  status flush(std::chrono::milliseconds timeout = std::chrono::seconds(60));
+  /// flush() and stop the producer actor.
+  void close();
+
+  caf::actor handle() const { return actor_; }
+  const producer_config& config() const { return cfg_; }
+  int64_t producer_id() const { return producer_id_; }
+
+private:
+  producer(caf::actor_system& sys, producer_config cfg);
+  result<int32_t> partition_count(const std::string& topic);
+
+  caf::actor_system& sys_;
+  producer_config cfg_;
+  std::shared_ptr<record_accumulator> acc_;
+  caf::actor actor_;
+  int64_t producer_id_ = -1;
+  std::mutex mtx_; // guards the two maps and the sticky partitioner
+  std::map<std::string, int32_t> partition_counts_;
+  sticky_partitioner sticky_;
+  bool closed_ = false;
+};
+
+} // namespace al
