@@ -193,8 +193,11 @@ private:
 
   void fail(const std::string& where, size_t records, const caf::error& err) {
     failed_records_ += int64_t(records);
-    if (error_.empty())
-      error_ = (where.empty() ? "" : where + ": ") + render_error(err);
+    if (!error_.empty())
+      return;
+    error_ = render_error(err);
+    if (error_.find(where) == std::string::npos) // the broker's text may name it already
+      error_ = where + ": " + error_;
   }
 
   broker_connection& conn_;

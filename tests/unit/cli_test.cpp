@@ -122,12 +122,13 @@ TEST_CASE("acks, separators and start offsets", "[cli]") {
   CHECK_FALSE(parse_start_position("4x"));
 }
 
-TEST_CASE("choose_partition is stable and in range", "[cli]") {
-  // Golden values: 32-bit FNV-1a, sign bit cleared, modulo the count.
-  CHECK(choose_partition("", 6) == 5);
-  CHECK(choose_partition("a", 6) == 2);
-  CHECK(choose_partition("orders-1", 6) == 4);
-  CHECK(choose_partition("key", 100) == 28);
+TEST_CASE("choose_partition is Kafka's default partitioner", "[cli]") {
+  // Golden values: (murmur2(key) & 0x7fffffff) % count, as Kafka computes them.
+  CHECK(choose_partition("", 6) == 3);
+  CHECK(choose_partition("a", 6) == 4);
+  CHECK(choose_partition("orders-1", 6) == 3);
+  CHECK(choose_partition("key", 100) == 81);
+  CHECK(choose_partition("user-1", 6) == 2);
   CHECK(choose_partition("anything", 1) == 0);
   std::set<int32_t> seen;
   for (int i = 0; i < 1000; ++i) {
