@@ -28,7 +28,7 @@ errc error_of(const group_response& r) {
 }
 
 group_machine::group_machine(group_config config, partition_counts topics,
-                             committed_offsets offsets, int64_t now_ms)
+                             group_offsets offsets, int64_t now_ms)
   : config_(std::move(config)), topics_(std::move(topics)), offsets_(std::move(offsets)),
     now_ms_(now_ms), generation_(config_.initial_generation_id) {
   AL_ASSERT(!config_.group_id.empty());

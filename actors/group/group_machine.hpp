@@ -38,7 +38,7 @@ class group_machine {
 public:
   /// `topics`: partition counts of (at least) every topic members subscribe
   /// to; `offsets`: the committed offsets the actor loaded from storage.
-  group_machine(group_config config, partition_counts topics, committed_offsets offsets,
+  group_machine(group_config config, partition_counts topics, group_offsets offsets,
                 int64_t now_ms);
 
   // ---- inputs -------------------------------------------------------------
@@ -81,7 +81,7 @@ public:
   const partition_counts& topics() const { return topics_; }
   group_description describe() const;
   /// OffsetFetch: all offsets when `partitions` is empty; unknown ones as -1.
-  result<committed_offsets> fetch_offsets(const std::vector<topic_partition>& partitions) const;
+  result<group_offsets> fetch_offsets(const std::vector<topic_partition>& partitions) const;
   /// Topics whose partition counts the actor must report (union of subscriptions).
   std::set<std::string> subscribed_topics() const;
 
@@ -99,7 +99,7 @@ private:
   };
   struct pending_commit {
     group_request_id request_id = 0;
-    committed_offsets offsets;
+    group_offsets offsets;
   };
 
   // group_join_machine.cpp
@@ -129,7 +129,7 @@ private:
 
   group_config config_;
   partition_counts topics_;
-  committed_offsets offsets_;
+  group_offsets offsets_;
   int64_t now_ms_ = 0;
 
   group_state state_ = group_state::empty;

@@ -93,6 +93,7 @@ struct leave_group_response {
 struct offset_and_metadata {
   int64_t offset = -1;
   std::string metadata;
+  int32_t leader_epoch = -1; // epoch of the last consumed record; -1 when unknown
 };
 
 /// generation_id -1 with an empty member_id: a consumer using assign()
@@ -109,14 +110,16 @@ struct offset_commit_response {
   errc error = errc::none;
 };
 
-/// One row of the committed-offsets store (meta.db / offsets topic).
-struct committed_offset {
+/// A group's committed offset for one partition: one record of the offsets
+/// topic, one row of meta.db's consumer_offsets.
+struct group_offset {
   int64_t offset = -1;
   std::string metadata;
   int32_t generation_id = -1;
   int64_t commit_time_ms = 0;
+  int32_t leader_epoch = -1;
 };
-using committed_offsets = std::map<topic_partition, committed_offset>;
+using group_offsets = std::map<topic_partition, group_offset>;
 
 using group_response = std::variant<join_group_response, sync_group_response,
                                     heartbeat_response, leave_group_response,
@@ -131,7 +134,7 @@ struct persist_offsets_effect {
   std::string group_id;
   std::string member_id;
   int32_t generation_id = -1;
-  committed_offsets offsets;
+  group_offsets offsets;
 };
 
 /// A log line: a state change (from != to) or a membership change.
@@ -170,7 +173,7 @@ struct group_description {
   int32_t generation_id = 0;
   std::string leader_id;
   std::vector<member_description> members;
-  committed_offsets offsets;
+  group_offsets offsets;
 };
 
 template <class Inspector>
@@ -217,7 +220,7 @@ typename Inspector::result_type inspect(Inspector& f, leave_group_response& x) {
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, offset_and_metadata& x) {
-  return f(x.offset, x.metadata);
+  return f(x.offset, x.metadata, x.leader_epoch);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, offset_commit_request& x) {
@@ -228,8 +231,50 @@ typename Inspector::result_type inspect(Inspector& f, offset_commit_response& x)
   return f(x.request_id, x.error);
 }
 template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, committed_offset& x) {
-  return f(x.offset, x.metadata, x.generation_id, x.commit_time_ms);
+typename Inspector::result_type inspect(Inspector& f, group_offset& x) {
+  return f(x.offset, x.metadata, x.generation_id, x.commit_time_ms, x.leader_epoch);
 }
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, member_description& x) {
+  return f(x.member_id, x.client_id, x.client_host, x.session_timeout_ms,
+           x.rebalance_timeout_ms, x.topics, x.assignment);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, group_description& x) {
+  return f(x.group_id, x.state, x.protocol_type, x.protocol_name, x.generation_id, x.leader_id,
+           x.members, x.offsets);
+}
+
+// ---- coordinator lookup and admin (broker API, group_coordinator_api) -------
+
+/// FindCoordinator's answer: the broker that coordinates the group.
+struct coordinator_info {
+  int32_t node_id = -1;
+  std::string host;
+  uint16_t port = 0;
+  int32_t partition = -1; // the group's __consumer_offsets partition
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, coordinator_info& x) {
+  return f(x.node_id, x.host, x.port, x.partition);
+}
+
+/// One row of ListGroups.
+struct group_listing {
+  std::string group_id;
+  group_state state = group_state::empty;
+  std::string protocol_type;
+  int32_t members = 0;
+  friend bool operator<(const group_listing& a, const group_listing& b) {
+    return a.group_id < b.group_id;
+  }
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, group_listing& x) {
+  return f(x.group_id, x.state, x.protocol_type, x.members);
+}
+
+/// OffsetCommit/alter-offsets payload: partition -> offset to commit.
+using offset_commit_map = std::map<topic_partition, offset_and_metadata>;
 
 } // namespace al

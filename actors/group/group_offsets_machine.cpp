@@ -42,7 +42,8 @@ void group_machine::on_offset_commit(const offset_commit_request& req, int64_t n
   AL_ASSERT(req.generation_id == generation_ || req.generation_id < 0, req.generation_id);
   pending_commit commit{req.request_id, {}};
   for (auto& [tp, om] : req.offsets)
-    commit.offsets[tp] = committed_offset{om.offset, om.metadata, req.generation_id, now};
+    commit.offsets[tp] =
+        group_offset{om.offset, om.metadata, req.generation_id, now, om.leader_epoch};
   auto id = next_persist_id_++;
   ready_.persist.push_back(
       persist_offsets_effect{id, config_.group_id, req.member_id, req.generation_id,
@@ -64,16 +65,16 @@ void group_machine::on_persisted(uint64_t persist_id, errc result, int64_t now) 
   respond(offset_commit_response{commit.request_id, result});
 }
 
-result<committed_offsets>
+result<group_offsets>
 group_machine::fetch_offsets(const std::vector<topic_partition>& partitions) const {
   if (state_ == group_state::dead)
     return status{errc::coordinator_not_available, "group " + config_.group_id + " is dead"};
   if (partitions.empty())
     return offsets_;
-  committed_offsets out;
+  group_offsets out;
   for (auto& tp : partitions) {
     auto it = offsets_.find(tp);
-    out[tp] = it != offsets_.end() ? it->second : committed_offset{};
+    out[tp] = it != offsets_.end() ? it->second : group_offset{};
   }
   return out;
 }

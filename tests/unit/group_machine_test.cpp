@@ -363,7 +363,7 @@ TEST_CASE("unload: pending joins get NOT_COORDINATOR, then the group is Dead", "
 }
 
 TEST_CASE("a reloaded group continues its generations and knows its offsets", "[group]") {
-  committed_offsets stored{{orders(3), committed_offset{77, "m", 41, 5}}};
+  group_offsets stored{{orders(3), group_offset{77, "m", 41, 5}}};
   group_machine m(group_config{"g", 6000, 300000, 0, "s2-", 41}, {{"orders", 6}}, stored, 0);
   CHECK(m.generation_id() == 41);
   CHECK(m.fetch_offsets({orders(3)})->at(orders(3)).offset == 77);

@@ -1,0 +1,83 @@
+#pragma once
+// Records of the internal topic __consumer_offsets (docs/groups.md has the
+// byte layout). A committed offset is one record:
+//   key   = version int16 (1), group string, topic string, partition int32
+//           (Kafka's OffsetCommitKey v1, byte for byte)
+//   value = version int16 (3), offset int64, leader_epoch int32,
+//           metadata string, commit_timestamp int64 (Kafka's
+//           OffsetCommitValue v3), then generation_id int32 (actorlog's)
+//   string = int16 length + UTF-8 bytes.
+// A null value (tombstone) deletes the key: DeleteGroups writes one per
+// offset. The topic is compacted, so the latest record per key survives.
+// offsets_loader replays a partition from its start into committed offsets.
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "actors/group/group_messages.hpp"
+#include "storage/bytes.hpp"
+#include "storage/status.hpp"
+
+namespace al {
+
+inline constexpr int16_t offset_key_version = 1;
+inline constexpr int16_t offset_value_version = 3;
+
+struct offset_key {
+  std::string group_id;
+  topic_partition tp;
+  friend bool operator==(const offset_key& a, const offset_key& b) {
+    return a.group_id == b.group_id && a.tp == b.tp;
+  }
+};
+
+bytes encode_offset_key(const offset_key& key);
+bytes encode_offset_value(const group_offset& value);
+
+/// The key, or nullopt for a record of another kind (Kafka's group metadata
+/// key version 2, or a future version): loaders skip those.
+result<std::optional<offset_key>> decode_offset_key(byte_view data);
+/// A value without the trailing generation_id has generation -1.
+result<group_offset> decode_offset_value(byte_view data);
+
+/// One RecordBatch with a record per partition (one batch per commit, so a
+/// commit of several partitions lands atomically). `timestamp_ms`: wall clock.
+bytes offset_commit_batch(const std::string& group_id, const group_offsets& offsets,
+                          int64_t timestamp_ms);
+/// One RecordBatch of tombstones, one per partition.
+bytes offset_tombstone_batch(const std::string& group_id,
+                             const std::vector<topic_partition>& partitions,
+                             int64_t timestamp_ms);
+
+/// Rebuilds committed offsets from an offsets partition read from its start.
+class offsets_loader {
+public:
+  struct loaded_group {
+    group_offsets offsets;      // live keys only
+    int32_t max_generation = 0; // highest generation of any record seen (>= 0)
+  };
+
+  /// Applies every record at or after `from` in the concatenated batches
+  /// `data` (a fetch response). Returns the offset after the last whole
+  /// batch; a cut-off batch at the end is left for the next read.
+  result<int64_t> apply(byte_view data, int64_t from);
+
+  /// Groups with at least one live offset.
+  std::map<std::string, loaded_group> groups() const;
+  /// Groups whose every key has been deleted (tombstoned): DeleteGroups ran.
+  std::vector<std::string> deleted_groups() const;
+  int64_t records() const { return records_; }
+  /// Values that could not be decoded (skipped; the key's next commit replaces them).
+  int64_t unreadable() const { return unreadable_; }
+
+private:
+  void apply_record(const offset_key& key, const std::optional<byte_view>& value);
+
+  std::map<std::string, loaded_group> groups_;
+  int64_t records_ = 0;
+  int64_t unreadable_ = 0;
+};
+
+} // namespace al

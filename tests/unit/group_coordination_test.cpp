@@ -1,0 +1,139 @@
+// Coordinator placement (Kafka's partitionFor) and the __consumer_offsets
+// record format: encode/decode, golden bytes, replay with tombstones.
+#include <catch2/catch.hpp>
+
+#include "actors/group/group_placement.hpp"
+#include "actors/group/offsets_record.hpp"
+#include "storage/record_batch.hpp"
+
+using namespace al;
+
+TEST_CASE("java_string_hash matches Java's String.hashCode", "[group][placement]") {
+  // Values printed by `java` on this machine (OpenJDK 17): "x".hashCode().
+  CHECK(java_string_hash("") == 0);
+  CHECK(java_string_hash("a") == 97);
+  CHECK(java_string_hash("hello") == 99162322);
+  CHECK(java_string_hash("payments") == 1382682413);
+  CHECK(java_string_hash("console-consumer-12345") == 158455506);
+  CHECK(java_string_hash("risk-service") == -312879689);
+  // The famous one whose hash is Integer.MIN_VALUE: Kafka's Utils.abs gives 0.
+  CHECK(java_string_hash("polygenelubricants") == INT32_MIN);
+  CHECK(offsets_partition_for("polygenelubricants", 50) == 0);
+  // Non-ASCII: UTF-16 code units, a supplementary character as two surrogates.
+  CHECK(java_string_hash("\xC3\xA9") == 0xE9);                   // "é"
+  CHECK(java_string_hash("\xF0\x9F\x98\x80") == 1772899); // U+1F600 = 0xD83D 0xDE00
+  CHECK(java_string_hash("\xFF") == 0xFFFD);                     // invalid byte
+}
+
+TEST_CASE("groups land on abs(hashCode) % partitions like Kafka", "[group][placement]") {
+  // Partitions Kafka's formula gives in Java (same program as above).
+  CHECK(offsets_partition_for("hello", 50) == 22);
+  CHECK(offsets_partition_for("payments", 8) == 5);
+  CHECK(offsets_partition_for("console-consumer-12345", 50) == 6);
+  CHECK(offsets_partition_for("risk-service", 50) == 39); // negative hash
+  CHECK(offsets_partition_for("risk-service", 8) == 1);
+  for (int32_t n : {1, 3, 8, 50})
+    for (auto g : {"a", "orders-risk", "audit", "x-y-z"}) {
+      auto p = offsets_partition_for(g, n);
+      CHECK(p >= 0);
+      CHECK(p < n);
+    }
+}
+
+TEST_CASE("offset key and value have Kafka's layout (golden bytes)", "[group][offsets]") {
+  auto key = encode_offset_key(offset_key{"g", topic_partition{"t", 2}});
+  CHECK(key == bytes{0, 1, 0, 1, 'g', 0, 1, 't', 0, 0, 0, 2});
+  group_offset v{258, "m", 7, 1700000000000, 5};
+  auto value = encode_offset_value(v);
+  bytes expected{0, 3,                                   // version 3
+                 0, 0, 0, 0, 0, 0, 1, 2,                 // offset 258
+                 0, 0, 0, 5,                             // leader epoch
+                 0, 1, 'm',                              // metadata
+                 0, 0, 0x01, 0x8B, 0xCF, 0xE5, 0x68, 0x00, // commit time 1700000000000
+                 0, 0, 0, 7};                            // generation
+  CHECK(value == expected);
+  auto k = decode_offset_key(byte_view{key});
+  REQUIRE(k);
+  REQUIRE(k->has_value());
+  CHECK((*k)->group_id == "g");
+  CHECK((*k)->tp == topic_partition{"t", 2});
+  auto d = decode_offset_value(byte_view{value});
+  REQUIRE(d);
+  CHECK(d->offset == 258);
+  CHECK(d->metadata == "m");
+  CHECK(d->generation_id == 7);
+  CHECK(d->commit_time_ms == 1700000000000);
+  CHECK(d->leader_epoch == 5);
+  // Kafka's own v3 value (no generation) reads with generation -1.
+  bytes kafka_v3(value.begin(), value.end() - 4);
+  auto d3 = decode_offset_value(byte_view{kafka_v3});
+  REQUIRE(d3);
+  CHECK(d3->generation_id == -1);
+}
+
+TEST_CASE("offset records: other key versions are skipped, damage is an error",
+          "[group][offsets]") {
+  bytes group_metadata_key{0, 2, 0, 1, 'g'};
+  auto k = decode_offset_key(byte_view{group_metadata_key});
+  REQUIRE(k);
+  CHECK_FALSE(k->has_value());
+  bytes cut{0, 1, 0, 5, 'g'};
+  auto bad = decode_offset_key(byte_view{cut});
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().code() == errc::corrupt_message);
+  CHECK(bad.error().message().find("group") != std::string::npos);
+  bytes v9{0, 9};
+  CHECK_FALSE(decode_offset_value(byte_view{v9}));
+}
+
+namespace {
+
+/// Stamps base offsets like the partition log would and concatenates.
+bytes as_log(std::vector<bytes> batches) {
+  bytes out;
+  int64_t next = 0;
+  for (auto& b : batches) {
+    store_be<int64_t>(b.data(), next);
+    auto d = decode_batch(byte_view{b});
+    REQUIRE(d);
+    next = d->header.next_offset();
+    out.insert(out.end(), b.begin(), b.end());
+  }
+  return out;
+}
+
+} // namespace
+
+TEST_CASE("offsets_loader replays commits and tombstones", "[group][offsets]") {
+  topic_partition t0{"orders", 0}, t1{"orders", 1};
+  auto log = as_log({
+    offset_commit_batch("g1", {{t0, {10, "", 1, 100, -1}}, {t1, {20, "", 1, 100, -1}}}, 100),
+    offset_commit_batch("g2", {{t0, {5, "x", 4, 101, -1}}}, 101),
+    offset_commit_batch("g1", {{t0, {15, "", 3, 102, -1}}}, 102),
+    offset_tombstone_batch("g2", {t0}, 103),
+  });
+  offsets_loader loader;
+  auto next = loader.apply(byte_view{log}, 0);
+  REQUIRE(next);
+  CHECK(*next == 5);
+  CHECK(loader.records() == 5);
+  auto groups = loader.groups();
+  REQUIRE(groups.size() == 1);
+  auto& g1 = groups.at("g1");
+  CHECK(g1.offsets.at(t0).offset == 15);
+  CHECK(g1.offsets.at(t1).offset == 20);
+  CHECK(g1.max_generation == 3);
+  CHECK(loader.deleted_groups() == std::vector<std::string>{"g2"});
+
+  // Reading on from the middle (a fetch that starts mid-batch) skips what was applied.
+  offsets_loader partial;
+  REQUIRE(partial.apply(byte_view{log}, 3));
+  CHECK(partial.records() == 2);
+  CHECK(partial.groups().at("g1").offsets.at(t0).offset == 15);
+
+  // A cut-off batch at the end is left for the next read.
+  offsets_loader cut;
+  auto n = cut.apply(byte_view{log}.sub(0, log.size() - 3), 0);
+  REQUIRE(n);
+  CHECK(*n == 4);
+}
