@@ -19,7 +19,7 @@ uint64_t splitmix64(uint64_t& state) {
 void check_config(const raft_config& c) {
   AL_ASSERT(c.heartbeat_ticks > 0 && c.heartbeat_ticks < c.election_ticks, c.heartbeat_ticks,
             c.election_ticks);
-  AL_ASSERT(c.max_entries_per_message > 0);
+  AL_ASSERT(c.max_entries_per_message > 0 && c.max_inflight_messages > 0);
   auto voters = c.voters;
   std::sort(voters.begin(), voters.end());
   AL_ASSERT(std::adjacent_find(voters.begin(), voters.end()) == voters.end(),
@@ -174,9 +174,12 @@ void raft_machine::tick_election() {
 
 void raft_machine::tick_leader() {
   ++heartbeat_elapsed_;
-  for (auto& [id, pr] : progress_)
+  for (auto& [id, pr] : progress_) {
     if (pr.mode == raft_progress_mode::snapshot)
       ++pr.snapshot_ticks;
+    if (pr.mode == raft_progress_mode::replicate && pr.match < log_.last_index())
+      ++pr.stalled_ticks;
+  }
   if (++election_elapsed_ >= config_.election_ticks) {
     election_elapsed_ = 0;
     if (config_.check_quorum && !quorum_active()) {

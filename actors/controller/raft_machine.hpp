@@ -46,6 +46,7 @@ struct raft_config {
   uint64_t seed = 0;           // randomised timeouts; mixed with id
   size_t max_entries_per_message = 64;
   size_t max_bytes_per_message = 1 << 20;
+  size_t max_inflight_messages = 8; // pipelining depth towards one follower
 };
 
 /// What a restarted voter loads from stable storage (raft_storage::recover).

@@ -4,8 +4,9 @@
 //   probe:     next is a guess; one append in flight until an answer comes
 //              back (a rejection moves next down, an acceptance switches
 //              to replicate);
-//   replicate: the follower is in sync; appends are pipelined and next
-//              moves ahead optimistically;
+//   replicate: the follower is in sync; appends are pipelined (next moves
+//              ahead optimistically) while at most max_inflight_messages
+//              appends' worth of entries is unacknowledged;
 //   snapshot:  next fell below the leader's log start; an InstallSnapshot
 //              is in flight and appends wait for its answer.
 #include <cstdint>
@@ -22,7 +23,7 @@ struct raft_progress {
   int64_t pending_snapshot = 0; // snapshot: index of the snapshot sent
   int32_t snapshot_ticks = 0;   // snapshot: ticks since it was sent (resend when stale)
   bool recent_active = false;   // heard from since the last check-quorum round
-  int64_t heartbeat_match = 0;  // match at the last heartbeat answer (stall detection)
+  int32_t stalled_ticks = 0;    // replicate: ticks behind without match moving
   int64_t sent_commit = 0;      // commit index the follower can know from our appends
 };
 

@@ -108,6 +108,8 @@ void raft_machine::on_append_response(const raft_message& m) {
   if (m.reject)
     return on_rejected_append(pr, m);
   AL_ASSERT(m.match_index <= log_.last_index(), m.match_index, log_.last_index());
+  if (m.match_index > pr.match)
+    pr.stalled_ticks = 0;
   pr.match = std::max(pr.match, m.match_index);
   pr.next = std::max(pr.next, pr.match + 1);
   pr.probe_sent = false;
@@ -116,13 +118,17 @@ void raft_machine::on_append_response(const raft_message& m) {
       (pr.mode == raft_progress_mode::snapshot && snapshot_done)) {
     pr.mode = raft_progress_mode::replicate;
     pr.next = pr.match + 1;
+    pr.stalled_ticks = 0;
   }
-  if (maybe_commit()) {
+  if (maybe_commit())
     broadcast_append(); // followers learn the new commit index
-  } else if (pr.mode == raft_progress_mode::replicate && !send_append(m.from, false) &&
-             pr.sent_commit < commit_) {
+  if (pr.mode != raft_progress_mode::replicate)
+    return;
+  bool sent = false;
+  while (send_append(m.from, false)) // refill the pipeline
+    sent = true;
+  if (!sent && pr.sent_commit < commit_)
     send_append(m.from, true); // it missed the broadcast of the commit index
-  }
 }
 
 void raft_machine::on_rejected_append(raft_progress& pr, const raft_message& m) {
@@ -149,15 +155,13 @@ void raft_machine::on_heartbeat_response(const raft_message& m) {
       send_snapshot(m.from, pr);
     return;
   }
-  bool stalled = pr.match == pr.heartbeat_match;
-  pr.heartbeat_match = pr.match;
   if (pr.match >= log_.last_index())
     return;
   if (pr.mode == raft_progress_mode::replicate) {
-    if (!stalled)
-      return; // acks are coming in; pipelining goes on
-    // No progress for a heartbeat round: pipelined appends were probably
-    // lost. Probe again from what is known to match.
+    if (pr.stalled_ticks < config_.election_ticks / 2)
+      return; // acks may still be on their way
+    // No progress for a while: the pipelined appends were probably lost.
+    // Probe again from what is known to match.
     pr.mode = raft_progress_mode::probe;
     pr.next = pr.match + 1;
   }
@@ -169,6 +173,9 @@ bool raft_machine::send_append(raft_node_id to, bool send_if_empty) {
   if (pr.mode == raft_progress_mode::snapshot ||
       (pr.mode == raft_progress_mode::probe && pr.probe_sent))
     return false;
+  size_t window = config_.max_inflight_messages * config_.max_entries_per_message;
+  if (pr.mode == raft_progress_mode::replicate && size_t(pr.next - 1 - pr.match) >= window)
+    return false; // pipeline full: wait for acks
   AL_ASSERT(pr.next >= 1 && pr.next <= log_.last_index() + 1, to, pr.next, log_.last_index());
   auto prev_term = log_.term_at(pr.next - 1);
   if (!prev_term) { // compacted away: only a snapshot can catch it up

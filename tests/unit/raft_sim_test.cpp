@@ -15,7 +15,8 @@
 //   monotonic commit    a voter's commit index never goes down (per run).
 // Then the faults stop (links heal, crashed voters restart, no drops) and a
 // new proposal must be applied by every voter within bounded virtual time.
-// A failure prints "reproduce with seed=N"; AL_SEED=N replays one seed.
+// A failure prints "reproduce with seed=N"; AL_SEED=N replays one seed,
+// AL_SEED_COUNT=M runs M seeds (from AL_SEED or 1).
 #include <catch2/catch.hpp>
 
 #include <chrono>
@@ -23,6 +24,7 @@
 #include <iostream>
 #include <map>
 #include <queue>
+#include <sstream>
 
 #include "actors/controller/raft_machine.hpp"
 #include "actors/controller/raft_memory_storage.hpp"
@@ -59,24 +61,43 @@ struct knobs {
 
   static knobs from(rng& r) {
     knobs k;
-    k.nodes = r.chance(0.5) ? 3 : 5;
+    // A third of the seeds run "stormy": many short-lived leaders with
+    // uncommitted suffixes, one entry per append, slow fsyncs - the
+    // ground on which Figure 8 (§5.4.2) grows.
+    bool storm = r.chance(0.33);
+    k.nodes = r.chance(storm ? 0.2 : 0.5) ? 3 : 5;
     k.election_ticks = int32_t(r.between(5, 15));
     k.heartbeat_ticks = int32_t(r.between(1, k.election_ticks / 3));
-    k.pre_vote = r.chance(0.75);
-    k.max_entries = size_t(r.between(1, 64));
+    k.pre_vote = r.chance(storm ? 0.3 : 0.75);
+    k.max_entries = storm ? size_t(r.between(1, 2)) : size_t(r.between(1, 64));
     k.tick_ms = r.between(5, 20);
-    k.min_delay_ms = r.between(0, 5);
-    k.max_delay_ms = k.min_delay_ms + r.between(0, k.tick_ms * 3);
-    k.max_fsync_ms = r.between(0, 10);
+    // Raft needs broadcast time << election timeout (§5.6); only faults it
+    // claims to survive are injected, so one message + one fsync stays
+    // within a quarter of the shortest election timeout.
+    int64_t budget = k.election_ticks * k.tick_ms / 4;
+    k.max_fsync_ms = r.between(0, budget / (storm ? 2 : 4));
+    k.min_delay_ms = r.between(0, budget / 4);
+    k.max_delay_ms = r.between(k.min_delay_ms, budget - k.max_fsync_ms);
     k.snapshot_every = r.between(5, 100);
     k.safety_ms = r.between(4000, 12000);
-    k.drop = r.chance(0.2) ? 0 : double(r.between(0, 25)) / 100;
+    k.drop = r.chance(0.2) ? 0 : double(r.between(0, storm ? 40 : 25)) / 100;
     k.duplicate = double(r.between(0, 10)) / 100;
-    k.crash = double(r.between(0, 20)) / 10000;      // per ms
-    k.partition = double(r.between(0, 20)) / 10000;  // per ms
-    k.heal = double(r.between(5, 50)) / 10000;       // per ms
-    k.propose = double(r.between(5, 50)) / 1000;     // per ms
+    k.crash = double(r.between(0, storm ? 60 : 20)) / 10000;     // per ms
+    k.partition = double(r.between(0, storm ? 60 : 20)) / 10000; // per ms
+    k.heal = double(r.between(5, storm ? 100 : 50)) / 10000;     // per ms
+    k.propose = double(r.between(5, storm ? 200 : 50)) / 1000;   // per ms
     return k;
+  }
+
+  std::string describe() const {
+    std::ostringstream os;
+    os << nodes << " voters, T=" << election_ticks << " ticks of " << tick_ms << " ms, heartbeat "
+       << heartbeat_ticks << ", pre-vote " << pre_vote << ", " << max_entries
+       << " entries/append, delay " << min_delay_ms << "-" << max_delay_ms << " ms, fsync <= "
+       << max_fsync_ms << " ms, drop " << drop << ", dup " << duplicate << ", crash " << crash
+       << "/ms, partition " << partition << "/ms, heal " << heal << "/ms, propose " << propose
+       << "/ms, snapshot every " << snapshot_every << ", faults for " << safety_ms << " ms";
+    return os.str();
   }
 };
 
@@ -273,8 +294,22 @@ private:
   // --- invariants -------------------------------------------------------------
 
   void fail(const std::string& what) {
-    if (failure_.empty())
-      failure_ = "t=" + std::to_string(now_) + " ms: " + what;
+    if (!failure_.empty())
+      return;
+    failure_ = "t=" + std::to_string(now_) + " ms: " + what + "; knobs: " + k_.describe() +
+               "; voters:";
+    for (int id = 1; id <= k_.nodes; ++id) {
+      if (!nodes_[id].m) {
+        failure_ += " [" + std::to_string(id) + " down]";
+        continue;
+      }
+      raft_status st = nodes_[id].m->status();
+      failure_ += " [" + std::to_string(id) + " " + to_string(st.role) + " term " +
+                  std::to_string(st.term) + " leader " + std::to_string(st.leader) + " log " +
+                  std::to_string(st.snapshot_index) + ".." + std::to_string(st.last_index) +
+                  " commit " + std::to_string(st.commit) + " applied " +
+                  std::to_string(st.applied) + "]";
+    }
   }
 
   void check(int id) {
@@ -349,8 +384,13 @@ private:
       return;
     }
     int copies = !liveness_ && r_.chance(k_.duplicate) ? 2 : 1;
-    for (int c = 0; c < copies; ++c)
-      network_.push({now_ + r_.between(k_.min_delay_ms, k_.max_delay_ms), seq_++, m});
+    for (int c = 0; c < copies; ++c) {
+      int64_t due = now_ + r_.between(k_.min_delay_ms, k_.max_delay_ms);
+      if (liveness_) // faults over: links deliver in order, like TCP
+        due = std::max(due, last_due_[m.from][m.to]);
+      last_due_[m.from][m.to] = due;
+      network_.push({due, seq_++, m});
+    }
   }
 
   void deliver_due() {
@@ -360,6 +400,8 @@ private:
       auto& n = nodes_[m.to];
       if (!n.m)
         continue; // lost with the crashed voter
+      if (trace_)
+        std::cerr << now_ << " " << describe(m) << "\n";
       n.m->step(m);
       check(m.to);
     }
@@ -435,8 +477,17 @@ private:
     for (auto& n : nodes_)
       n.got_liveness = false;
     // Stale messages drain, a leader is elected (a few rounds of [T, 2T)),
-    // the entry is replicated, and a lagging voter may need a snapshot.
-    deadline_ = now_ + 30 * int64_t(k_.election_ticks) * k_.tick_ms + 20 * k_.max_delay_ms + 1000;
+    // it replicates the backlog clients left (a pipeline of round trips)
+    // and the new entry, and a lagging voter may need a snapshot.
+    int64_t last = 0, applied = INT64_MAX;
+    for (int id = 1; id <= k_.nodes; ++id) {
+      last = std::max(last, nodes_[id].m->log().last_index());
+      applied = std::min(applied, nodes_[id].applied);
+    }
+    int64_t round_trip = 2 * (k_.max_delay_ms + k_.max_fsync_ms) + k_.tick_ms;
+    int64_t per_round_trip = 8 * int64_t(k_.max_entries); // raft_config::max_inflight_messages
+    deadline_ = now_ + 30 * int64_t(k_.election_ticks) * k_.tick_ms + 20 * round_trip +
+                2 * (last - applied) * round_trip / per_round_trip;
   }
 
   bool liveness_done() const {
@@ -451,6 +502,7 @@ private:
   knobs k_;
   std::vector<sim_node> nodes_;
   std::vector<std::vector<bool>> links_;
+  std::map<int, std::map<int, int64_t>> last_due_; // per link: latest delivery time
   std::priority_queue<in_flight, std::vector<in_flight>, std::greater<>> network_;
   std::map<int64_t, int> leaders_;             // term -> leader
   std::map<int64_t, commit_fact> committed_;   // index -> what voters saw committed
@@ -462,6 +514,7 @@ private:
   uint64_t seq_ = 0, proposals_ = 0;
   int client_target_ = 1;
   bool liveness_ = false;
+  bool trace_ = std::getenv("AL_RAFT_TRACE") != nullptr; // every delivered message
 };
 
 } // namespace
@@ -472,6 +525,8 @@ TEST_CASE("raft simulation: seeded faults, safety invariants, liveness", "[raft]
     first = std::strtoull(env, nullptr, 10);
     count = 1;
   }
+  if (auto* env = std::getenv("AL_SEED_COUNT")) // a longer search, e.g. overnight
+    count = std::strtoull(env, nullptr, 10);
   auto started = std::chrono::steady_clock::now();
   sim_stats total;
   for (uint64_t seed = first; seed < first + count; ++seed) {

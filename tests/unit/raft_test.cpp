@@ -393,7 +393,7 @@ TEST_CASE("§5.4.2 Figure 8: a leader never commits an entry of an earlier term 
           "and S5 can no longer win") {
     c.heal();
     c.isolate(5);
-    c.tick_all(3);
+    c.tick_all(10);
     CHECK(c[1].commit_index() == 3);
     c.heal();
     c[5].campaign();
@@ -473,7 +473,7 @@ TEST_CASE("§7 a follower behind the leader's snapshot installs it, then catches
   REQUIRE(c[1].propose(cmd("after")));
   c.stabilize();
   c.heal();
-  c.tick_all(3);
+  c.tick_all(10); // the leader notices the stalled follower
   CHECK(c.disk_of(3).snapshot());
   CHECK(c[3].log().base().index == 11);
   CHECK(c[3].log().last_index() == 12);
