@@ -26,19 +26,19 @@ std::string where(const partition_state& st) { return to_string(st.setup.tp); }
 
 /// Checks a producer's batch beyond the header: every record decodes, and a
 /// compacted topic gets no null keys (Kafka rejects those too).
-status validate_records(const partition_state& st, const bytes& batch) {
+result<batch_header> validate_records(const partition_state& st, const bytes& batch) {
   auto decoded = decode_batch(batch, "produce to " + where(st));
   if (!decoded)
     return decoded.error();
   if (decoded->header.is_control())
-    return {errc::invalid_request, where(st) + ": clients cannot write control batches"};
+    return status{errc::invalid_request, where(st) + ": clients cannot write control batches"};
   if (st.setup.log.policy.compact) {
     for (auto& r : decoded->records)
       if (!r.key)
-        return {errc::invalid_request /* Kafka: INVALID_RECORD */,
-                where(st) + ": compacted topic requires a key for every record"};
+        return status{errc::invalid_request /* Kafka: INVALID_RECORD */,
+                      where(st) + ": compacted topic requires a key for every record"};
   }
-  return status::ok();
+  return decoded->header;
 }
 
 /// The upper bound a fetcher may read to: consumers stop at the high
@@ -109,17 +109,31 @@ caf::result<produce_response> on_produce(self_ptr self, produce_request& req) {
                         where(st) + ": " + std::to_string(st.setup.state.isr.size()) +
                           " in-sync replica(s), min.insync.replicas=" + std::to_string(min_isr));
   }
-  if (auto v = validate_records(st, req.batch); !v)
-    return to_caf_error(v);
-  if (req.batch.size() >= batch_layout::header_size)
-    stamp_partition_leader_epoch(req.batch.data(), st.setup.state.leader_epoch);
+  auto header = validate_records(st, req.batch);
+  if (!header)
+    return to_caf_error(header.error());
+  produce_response resp;
+  resp.log_start_offset = st.log->log_start_offset();
+  resp.record_count = header->records_count;
+  if (header->has_producer_id()) {
+    auto d = st.producers.check(*header);
+    if (d.kind == producer_state_table::verdict::duplicate) {
+      resp.base_offset = d.duplicate_base_offset; // a retry: answer as the first time
+      return resp;
+    }
+    if (d.kind == producer_state_table::verdict::reject)
+      return make_error(d.error.code(), where(st) + ": " + d.error.message());
+  }
+  stamp_partition_leader_epoch(req.batch.data(), st.setup.state.leader_epoch);
   auto info = st.log->append(req.batch, wall_ms());
   if (!info)
     return to_caf_error(info.error());
+  if (header->has_producer_id()) {
+    st.producers.on_append(read_batch_header(req.batch.data())); // stamped: real offsets
+    st.producers_dirty = true;
+  }
   advance_high_watermark(self);
-  produce_response resp;
   resp.base_offset = info->base_offset;
-  resp.log_start_offset = st.log->log_start_offset();
   resp.record_count = int32_t(info->last_offset - info->base_offset + 1);
   return resp;
 }
@@ -191,6 +205,12 @@ void housekeeping(self_ptr self) {
   auto now = wall_ms();
   if (auto flushed = st.log->maybe_flush(now); !flushed)
     spdlog::error("{}: flush failed: {}", where(st), flushed.error().to_string());
+  if (st.producers_dirty && now - st.last_snapshot_ms >= 30000) {
+    if (auto saved = save_producer_state(st.producers, *st.log); !saved)
+      spdlog::error("{}: {}", where(st), saved.to_string());
+    st.producers_dirty = false;
+    st.last_snapshot_ms = now;
+  }
   if (now - st.last_retention_check_ms < st.setup.retention_check_interval_ms)
     return;
   st.last_retention_check_ms = now;
@@ -223,6 +243,15 @@ void open_log(self_ptr self) {
   st.log = std::move(*opened);
   if (!report.events.empty())
     spdlog::warn("{}: recovered log: {}", where(st), report.to_string());
+  std::string note;
+  auto producers = load_producer_state(*st.log, &note);
+  if (producers) {
+    st.producers = std::move(*producers);
+    spdlog::debug("{}: producer state: {} producer(s), {}", where(st),
+                  st.producers.producer_count(), note);
+  } else {
+    spdlog::error("{}: producer state not rebuilt: {}", where(st), producers.error().to_string());
+  }
   // Until replication tracks follower positions, a leader without followers
   // exposes everything it has on disk.
   st.high_watermark = st.setup.state.isr.size() <= 1 ? st.log->log_end_offset() : 0;
@@ -285,6 +314,11 @@ partition_api::behavior_type partition_actor(self_ptr self, partition_setup setu
         return true;
       if (auto s = st.log->flush(); !s)
         return to_caf_error(s);
+      if (st.producers_dirty) {
+        if (auto saved = save_producer_state(st.producers, *st.log); !saved)
+          return to_caf_error(saved);
+        st.producers_dirty = false;
+      }
       return true;
     },
     [=](delete_atom) -> caf::result<bool> {
@@ -292,6 +326,7 @@ partition_api::behavior_type partition_actor(self_ptr self, partition_setup setu
       for (auto& [id, pf] : st.parked)
         pf.promise.deliver(make_error(errc::unknown_topic_or_partition, where(st) + " deleted"));
       st.parked.clear();
+      st.producers_dirty = false;
       if (st.log) {
         (void)st.log->close();
         st.log.reset();

@@ -152,3 +152,43 @@ TEST_CASE_METHOD(node_fixture, "list offsets: earliest, latest, by timestamp", "
   CHECK(ask_ts(1500).value->offset == 1);
   CHECK(ask_ts(5000).value->offset == -1);
 }
+
+namespace {
+bytes idempotent(int64_t pid, int32_t seq, std::vector<std::string> values) {
+  batch_options o;
+  o.producer_id = pid;
+  o.producer_epoch = 0;
+  o.base_sequence = seq;
+  batch_builder b{o};
+  for (auto& v : values)
+    b.append(1700000000000, std::nullopt, byte_view{std::string_view{v}});
+  return b.build();
+}
+} // namespace
+
+TEST_CASE_METHOD(node_fixture, "idempotent producer: a retried batch is not written twice",
+                 "[broker][idempotence]") {
+  REQUIRE(create_topic("orders", 1));
+  auto pid = ask<producer_id_response>(broker, init_pid_atom::value);
+  REQUIRE(pid);
+  auto first = idempotent(pid.value->producer_id, 0, {"a", "b"});
+  auto p1 = produce("orders", 0, first);
+  REQUIRE(p1);
+  // The reply was "lost": the producer sends the same batch again.
+  auto p1_again = produce("orders", 0, first);
+  REQUIRE(p1_again);
+  CHECK(p1_again.value->base_offset == p1.value->base_offset);
+  auto p2 = produce("orders", 0, idempotent(pid.value->producer_id, 2, {"c"}));
+  REQUIRE(p2);
+  CHECK(p2.value->base_offset == 2);
+  // A gap in the sequence is refused.
+  auto gap = produce("orders", 0, idempotent(pid.value->producer_id, 9, {"z"}));
+  CHECK(gap.code() == errc::out_of_order_sequence_number);
+  auto f = ask<fetch_response>(broker, fetch_atom::value, fetch_req("orders", 0, 0));
+  REQUIRE(f);
+  CHECK(values(*f.value) == std::vector<std::string>{"a", "b", "c"});
+  // Producer ids are unique.
+  auto pid2 = ask<producer_id_response>(broker, init_pid_atom::value);
+  REQUIRE(pid2);
+  CHECK(pid2.value->producer_id != pid.value->producer_id);
+}

@@ -1,0 +1,179 @@
+#include "actors/partition/producer_state_machine.hpp"
+
+#include <cstring>
+
+#include "storage/crc32c.hpp"
+
+namespace al {
+
+namespace {
+
+/// The sequence after `seq` (Kafka wraps at INT32_MAX to 0).
+int32_t next_seq(int32_t seq) { return seq == INT32_MAX ? 0 : seq + 1; }
+
+} // namespace
+
+producer_state_table::decision producer_state_table::check(const batch_header& h) const {
+  AL_ASSERT(h.producer_id >= 0, h.producer_id);
+  decision d;
+  auto tp = "producer " + std::to_string(h.producer_id);
+  if (h.base_sequence < 0) {
+    d.kind = verdict::reject;
+    d.error = {errc::invalid_request, tp + ": idempotent batch without a base sequence"};
+    return d;
+  }
+  auto it = producers_.find(h.producer_id);
+  if (it == producers_.end() || it->second.batches.empty())
+    return d; // unknown (or expired) producer: accept, as Kafka does for a fresh id
+  auto& e = it->second;
+  if (h.producer_epoch < e.epoch) {
+    d.kind = verdict::reject;
+    d.error = {errc::invalid_producer_epoch, tp + ": epoch " + std::to_string(h.producer_epoch) +
+                                               " is older than " + std::to_string(e.epoch)};
+    return d;
+  }
+  if (h.producer_epoch > e.epoch) {
+    if (h.base_sequence != 0) {
+      d.kind = verdict::reject;
+      d.error = {errc::out_of_order_sequence_number,
+                 tp + ": a new epoch must start at sequence 0, got " +
+                   std::to_string(h.base_sequence)};
+    }
+    return d;
+  }
+  for (auto& b : e.batches) {
+    if (b.first_seq == h.base_sequence && b.last_seq == h.last_sequence()) {
+      d.kind = verdict::duplicate;
+      d.duplicate_base_offset = b.first_offset;
+      return d;
+    }
+  }
+  auto expected = next_seq(e.batches.back().last_seq);
+  if (h.base_sequence != expected) {
+    d.kind = verdict::reject;
+    d.error = {errc::out_of_order_sequence_number,
+               tp + ": expected sequence " + std::to_string(expected) + ", got " +
+                 std::to_string(h.base_sequence)};
+  }
+  return d;
+}
+
+void producer_state_table::on_append(const batch_header& h) {
+  if (h.producer_id < 0 || h.base_sequence < 0)
+    return;
+  auto& e = producers_[h.producer_id];
+  if (h.producer_epoch > e.epoch || e.batches.empty()) {
+    if (h.producer_epoch != e.epoch)
+      e.batches.clear();
+    e.epoch = h.producer_epoch;
+  }
+  e.batches.push_back(producer_batch_meta{h.base_sequence, h.last_sequence(), h.base_offset,
+                                          h.last_offset(), h.max_timestamp});
+  while (e.batches.size() > max_batches)
+    e.batches.pop_front();
+}
+
+void producer_state_table::truncate_from(int64_t offset) {
+  for (auto it = producers_.begin(); it != producers_.end();) {
+    auto& b = it->second.batches;
+    while (!b.empty() && b.back().last_offset >= offset)
+      b.pop_back();
+    it = b.empty() ? producers_.erase(it) : std::next(it);
+  }
+}
+
+const producer_entry* producer_state_table::find(int64_t producer_id) const {
+  auto it = producers_.find(producer_id);
+  return it == producers_.end() ? nullptr : &it->second;
+}
+
+bool producer_state_table::operator==(const producer_state_table& other) const {
+  if (producers_.size() != other.producers_.size())
+    return false;
+  for (auto& [id, e] : producers_) {
+    auto o = other.find(id);
+    if (!o || o->epoch != e.epoch || o->batches.size() != e.batches.size())
+      return false;
+    for (size_t i = 0; i < e.batches.size(); ++i) {
+      auto& a = e.batches[i];
+      auto& b = o->batches[i];
+      if (a.first_seq != b.first_seq || a.last_seq != b.last_seq ||
+          a.first_offset != b.first_offset || a.last_offset != b.last_offset)
+        return false;
+    }
+  }
+  return true;
+}
+
+namespace {
+template <class T>
+void put(bytes& out, T v) {
+  auto at = out.size();
+  out.resize(at + sizeof(T));
+  store_be<T>(out.data() + at, v);
+}
+} // namespace
+
+bytes producer_state_table::snapshot(int64_t covers_offset) const {
+  bytes out;
+  out.insert(out.end(), {'A', 'L', 'P', 'S'});
+  put<uint32_t>(out, 1);
+  put<int64_t>(out, covers_offset);
+  put<uint32_t>(out, uint32_t(producers_.size()));
+  for (auto& [id, e] : producers_) {
+    put<int64_t>(out, id);
+    put<int16_t>(out, e.epoch);
+    put<uint8_t>(out, uint8_t(e.batches.size()));
+    for (auto& b : e.batches) {
+      put<int32_t>(out, b.first_seq);
+      put<int32_t>(out, b.last_seq);
+      put<int64_t>(out, b.first_offset);
+      put<int64_t>(out, b.last_offset);
+      put<int64_t>(out, b.max_timestamp);
+    }
+  }
+  put<uint32_t>(out, crc32c(out.data(), out.size()));
+  return out;
+}
+
+result<int64_t> producer_state_table::restore(byte_view data, const std::string& where) {
+  auto corrupt = [&](const std::string& why) {
+    return status{errc::corrupt_message, where + ": " + why};
+  };
+  if (data.size < 24 || std::memcmp(data.data, "ALPS", 4) != 0)
+    return corrupt("not a producer state snapshot");
+  if (load_be<uint32_t>(data.data + data.size - 4) != crc32c(data.data, data.size - 4))
+    return corrupt("checksum mismatch");
+  if (load_be<uint32_t>(data.data + 4) != 1)
+    return corrupt("unknown snapshot version");
+  size_t pos = 8;
+  auto covers = load_be<int64_t>(data.data + pos);
+  pos += 8;
+  auto count = load_be<uint32_t>(data.data + pos);
+  pos += 4;
+  const size_t end = data.size - 4;
+  std::map<int64_t, producer_entry> restored;
+  for (uint32_t i = 0; i < count; ++i) {
+    if (end - pos < 11)
+      return corrupt("truncated producer entry");
+    auto id = load_be<int64_t>(data.data + pos);
+    producer_entry e;
+    e.epoch = load_be<int16_t>(data.data + pos + 8);
+    size_t n = data.data[pos + 10];
+    pos += 11;
+    if (end - pos < n * 32)
+      return corrupt("truncated batch list");
+    for (size_t k = 0; k < n; ++k, pos += 32)
+      e.batches.push_back({load_be<int32_t>(data.data + pos), load_be<int32_t>(data.data + pos + 4),
+                           load_be<int64_t>(data.data + pos + 8),
+                           load_be<int64_t>(data.data + pos + 16),
+                           load_be<int64_t>(data.data + pos + 24)});
+    restored.emplace(id, std::move(e));
+  }
+  if (pos != end)
+    return corrupt("trailing bytes");
+  producers_ = std::move(restored);
+  return covers;
+}
+
+} // namespace al

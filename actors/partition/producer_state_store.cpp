@@ -1,0 +1,82 @@
+#include "actors/partition/producer_state_store.hpp"
+
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+namespace al {
+
+namespace {
+
+std::string snapshot_path(const partition_log& log) { return log.dir() + "/producer.snapshot"; }
+
+/// Feeds every batch header from `from` to the log end into the table.
+status scan(const partition_log& log, int64_t from, producer_state_table& table) {
+  int64_t offset = std::max(from, log.log_start_offset());
+  while (offset < log.log_end_offset()) {
+    auto chunk = log.read(offset, 1 << 20);
+    if (!chunk)
+      return chunk.error();
+    byte_view rest{*chunk};
+    int64_t before = offset;
+    while (rest.size >= batch_layout::header_size) {
+      auto h = parse_batch_header(rest, log.dir());
+      if (!h)
+        return h.error();
+      if (h->last_offset() >= offset)
+        table.on_append(*h);
+      offset = h->next_offset();
+      rest = rest.sub(h->size_in_bytes(), rest.size - h->size_in_bytes());
+    }
+    if (offset == before)
+      return status{errc::corrupt_message, log.dir() + ": log scan made no progress at offset " +
+                                             std::to_string(offset)};
+  }
+  return status::ok();
+}
+
+} // namespace
+
+result<producer_state_table> load_producer_state(const partition_log& log, std::string* note) {
+  producer_state_table table;
+  int64_t from = log.log_start_offset();
+  std::ifstream in(snapshot_path(log), std::ios::binary);
+  if (in) {
+    bytes data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto covers = table.restore(data, snapshot_path(log));
+    if (covers && *covers <= log.log_end_offset()) {
+      from = *covers;
+      if (note)
+        *note = "snapshot at offset " + std::to_string(*covers);
+    } else {
+      table = producer_state_table{};
+      if (note)
+        *note = covers ? "snapshot past the log end, rebuilt from the log"
+                       : covers.error().to_string() + "; rebuilt from the log";
+    }
+  } else if (note) {
+    *note = "no snapshot, rebuilt from the log";
+  }
+  if (auto st = scan(log, from, table); !st)
+    return st;
+  return table;
+}
+
+status save_producer_state(const producer_state_table& table, const partition_log& log) {
+  auto path = snapshot_path(log);
+  auto tmp = path + ".tmp";
+  auto data = table.snapshot(log.log_end_offset());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0)
+    return {errc::kafka_storage_error, "cannot write " + tmp};
+  bool ok = ::write(fd, data.data(), data.size()) == ssize_t(data.size()) && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0)
+    return {errc::kafka_storage_error, "cannot write " + path};
+  return status::ok();
+}
+
+} // namespace al

@@ -1,0 +1,20 @@
+#pragma once
+// Persistence of a partition's producer state: a snapshot file
+// (<partition dir>/producer.snapshot, written atomically) covering the log
+// up to some offset, plus a scan of batch headers from there to the log
+// end on load — the same idea as Kafka's .snapshot files. CAF-free.
+#include <string>
+
+#include "actors/partition/producer_state_machine.hpp"
+#include "storage/partition_log.hpp"
+
+namespace al {
+
+/// Rebuilds the table for `log`: from the snapshot when it is valid and not
+/// past the log end, else from the log start. `note` says what was used.
+result<producer_state_table> load_producer_state(const partition_log& log, std::string* note);
+
+/// Writes a snapshot covering everything below log.log_end_offset().
+status save_producer_state(const producer_state_table& table, const partition_log& log);
+
+} // namespace al
