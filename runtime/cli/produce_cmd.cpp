@@ -112,9 +112,14 @@ public:
 
   /// Sends every open batch (unless a batch failed) and waits for all replies.
   void finish() {
-    for (auto& [p, b] : open_)
-      if (!failed() && !b.builder.empty())
+    for (auto& [p, b] : open_) {
+      if (b.builder.empty())
+        continue;
+      if (failed())
+        failed_records_ += int64_t(b.builder.record_count()); // not sent
+      else
         send(p, b);
+    }
     while (!in_flight_.empty())
       wait_oldest();
     if (opts_.acks == acks_mode::none && !failed()) {
@@ -331,7 +336,7 @@ int produce_command(int argc, char** argv) {
   auto summary = std::to_string(prod.produced()) + " record(s) produced to " + opts.topic;
   if (prod.failed())
     return report_failure(ctx, prod.error() + " (" + summary + ", "
-                                 + std::to_string(prod.records_failed()) + " failed)");
+                                 + std::to_string(prod.records_failed()) + " not produced)");
   if (!input_error.empty())
     return report_failure(ctx, input_error + " (" + summary + " before it)");
   std::cerr << "Produced " << prod.produced() << " records to " << opts.topic << std::endl;
