@@ -5,6 +5,7 @@
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
+#include "actors/broker/broker_groups.hpp"
 #include "actors/partition/partition_state.hpp"
 #include "actors/protocol/errors.hpp"
 #include "storage/topic_config.hpp"
@@ -89,6 +90,7 @@ void apply_image(self_ptr self, metadata_image image) {
     }
   }
   st.image = std::move(image);
+  sync_group_coordinators(self);
 }
 
 /// The partition actor for a data request, or the Kafka error to answer with.
@@ -244,6 +246,38 @@ broker_api::behavior_type broker_actor(self_ptr self, broker_setup setup) {
       self->delayed_send(self, std::chrono::milliseconds(st.setup.heartbeat_interval_ms),
                          tick_atom::value);
     },
+    // consumer groups: broker_groups_actor.cpp
+    [=](find_coordinator_atom, const std::string& group) {
+      return on_find_coordinator(self, group);
+    },
+    [=](join_group_atom atm, std::string& group, join_group_request& req) {
+      return route_group_request<join_group_response>(self, atm, group, req);
+    },
+    [=](sync_group_atom atm, std::string& group, sync_group_request& req) {
+      return route_group_request<sync_group_response>(self, atm, group, req);
+    },
+    [=](group_heartbeat_atom atm, std::string& group, heartbeat_request& req) {
+      return route_group_request<heartbeat_response>(self, atm, group, req);
+    },
+    [=](leave_group_atom atm, std::string& group, leave_group_request& req) {
+      return route_group_request<leave_group_response>(self, atm, group, req);
+    },
+    [=](offset_commit_atom atm, std::string& group, offset_commit_request& req) {
+      return route_group_request<offset_commit_response>(self, atm, group, req);
+    },
+    [=](offset_fetch_atom atm, std::string& group, std::vector<topic_partition>& tps) {
+      return route_group_request<group_offsets>(self, atm, group, tps);
+    },
+    [=](describe_group_atom atm, std::string& group) {
+      return route_group_request<group_description>(self, atm, group);
+    },
+    [=](delete_group_atom atm, std::string& group) {
+      return route_group_request<bool>(self, atm, group);
+    },
+    [=](alter_offsets_atom atm, std::string& group, offset_commit_map& offsets) {
+      return route_group_request<offset_commit_response>(self, atm, group, offsets);
+    },
+    [=](list_groups_atom) { return on_list_groups(self); },
   };
 }
 

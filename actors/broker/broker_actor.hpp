@@ -7,10 +7,16 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <utility>
+#include <vector>
+
+#include <caf/typed_response_promise.hpp>
 
 #include "actors/broker/broker_api.hpp"
 #include "actors/controller/controller_api.hpp"
+#include "actors/group/group_coordinator_api.hpp"
 #include "actors/partition/partition_actor.hpp"
+#include "actors/store/store_api.hpp"
 
 namespace al {
 
@@ -26,6 +32,22 @@ struct broker_setup {
   int64_t incarnation = 0;          // differs on every process start
   controller_api controller;
   bool detach_partitions = true;    // false in deterministic tests
+  // consumer groups (Kafka's offsets.topic.* and group.* broker settings)
+  int32_t offsets_topic_num_partitions = 8;
+  int32_t offsets_topic_replication_factor = 3; // capped at the live brokers
+  int32_t group_initial_rebalance_delay_ms = 3000;
+  int32_t group_min_session_timeout_ms = 6000;
+  int32_t group_max_session_timeout_ms = 1800000;
+  store_api store;                  // SQLite view of committed offsets; may be null
+};
+
+/// The broker's consumer-group routing (broker_groups_actor.cpp).
+struct broker_group_state {
+  std::map<int32_t, group_coordinator_api> coordinators; // by __consumer_offsets partition
+  partition_counts pushed_counts;   // what the coordinators last got
+  bool creating_offsets_topic = false;
+  std::vector<std::pair<std::string, caf::typed_response_promise<coordinator_info>>> finding;
+  uint64_t coordinators_started = 0;
 };
 
 struct hosted_partition {
@@ -39,6 +61,7 @@ struct broker_state {
   metadata_image image;
   std::map<topic_partition, hosted_partition> partitions;
   bool registered = false;
+  broker_group_state groups;
   static constexpr const char* name = "broker";
 };
 

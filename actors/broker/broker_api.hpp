@@ -11,6 +11,7 @@
 #include <caf/typed_actor.hpp>
 
 #include "actors/controller/metadata_machine.hpp"
+#include "actors/group/group_coordinator_api.hpp"
 #include "actors/protocol/admin_messages.hpp"
 #include "actors/protocol/atoms.hpp"
 #include "actors/protocol/messages.hpp"
@@ -36,6 +37,12 @@ using broker_api = caf::typed_actor<
   caf::reacts_to<metadata_update_atom, metadata_image>,
   // the controller actor (untyped handle; actor_cast to controller_api)
   caf::replies_to<controller_atom>::with<caf::actor>,
-  caf::reacts_to<tick_atom>>;
+  caf::reacts_to<tick_atom>,
+  // consumer groups (broker_groups_actor.cpp): where a group's coordinator
+  // is (creates __consumer_offsets on first use), then the group requests,
+  // routed to this node's coordinator of the group (NOT_COORDINATOR if
+  // another broker has it, COORDINATOR_NOT_AVAILABLE while it loads).
+  caf::replies_to<find_coordinator_atom, std::string>::with<coordinator_info>,
+  AL_GROUP_REQUESTS>;
 
 } // namespace al

@@ -3,9 +3,11 @@
 #include <caf/all.hpp>
 
 #include "actors/controller/metadata_machine.hpp"
+#include "actors/group/group_messages.hpp"
 #include "actors/protocol/admin_messages.hpp"
 #include "actors/protocol/errors.hpp"
 #include "actors/protocol/messages.hpp"
+#include "actors/store/store_api.hpp"
 
 namespace al {
 
@@ -30,6 +32,7 @@ actor_config::actor_config() {
   add_message_type<metadata_request>("al::metadata_request");
   add_message_type<metadata_response>("al::metadata_response");
   add_message_type<metadata_image>("al::metadata_image");
+  register_group_types();
   add_error_category(error_category, [](uint8_t code, caf::atom_value, const caf::message& ctx) {
     std::string s{"actorlog:"};
     s += to_string(static_cast<errc>(code));
@@ -37,6 +40,33 @@ actor_config::actor_config() {
       s += " " + caf::to_string(ctx);
     return s;
   });
+}
+
+void actor_config::register_group_types() {
+  add_message_type<member_subscription>("al::member_subscription");
+  add_message_type<group_protocol>("al::group_protocol");
+  add_message_type<join_group_request>("al::join_group_request");
+  add_message_type<join_group_response>("al::join_group_response");
+  add_message_type<sync_group_request>("al::sync_group_request");
+  add_message_type<sync_group_response>("al::sync_group_response");
+  add_message_type<heartbeat_request>("al::heartbeat_request");
+  add_message_type<heartbeat_response>("al::heartbeat_response");
+  add_message_type<leave_group_request>("al::leave_group_request");
+  add_message_type<leave_group_response>("al::leave_group_response");
+  add_message_type<offset_and_metadata>("al::offset_and_metadata");
+  add_message_type<offset_commit_map>("al::offset_commit_map");
+  add_message_type<offset_commit_request>("al::offset_commit_request");
+  add_message_type<offset_commit_response>("al::offset_commit_response");
+  add_message_type<group_offset>("al::group_offset");
+  add_message_type<group_offsets>("al::group_offsets");
+  add_message_type<member_description>("al::member_description");
+  add_message_type<group_description>("al::group_description");
+  add_message_type<coordinator_info>("al::coordinator_info");
+  add_message_type<group_listing>("al::group_listing");
+  add_message_type<partition_counts>("al::partition_counts");
+  // meta.db rows (store actor; in-process only)
+  add_message_type<offset_commit>("al::offset_commit");
+  add_message_type<committed_offset>("al::committed_offset");
 }
 
 } // namespace al

@@ -9,6 +9,9 @@ namespace al {
 class actor_config : public caf::actor_system_config {
 public:
   actor_config();
+
+private:
+  void register_group_types(); // consumer groups (actors/group/group_messages.hpp)
 };
 
 } // namespace al

@@ -42,3 +42,27 @@ using position_atom = caf::atom_constant<caf::atom("position")>;
 using pause_atom = caf::atom_constant<caf::atom("pause")>;
 using resume_atom = caf::atom_constant<caf::atom("resume")>;
 } // namespace al
+
+// Consumer groups: broker API and group coordinator actors.
+namespace al {
+using find_coordinator_atom = caf::atom_constant<caf::atom("findcoord")>;
+using join_group_atom = caf::atom_constant<caf::atom("joingroup")>;
+using sync_group_atom = caf::atom_constant<caf::atom("syncgroup")>;
+using group_heartbeat_atom = caf::atom_constant<caf::atom("grouphb")>;
+using leave_group_atom = caf::atom_constant<caf::atom("leavegroup")>;
+using offset_commit_atom = caf::atom_constant<caf::atom("offcommit")>;
+using offset_fetch_atom = caf::atom_constant<caf::atom("offfetch")>;
+using describe_group_atom = caf::atom_constant<caf::atom("descgroup")>;
+using list_groups_atom = caf::atom_constant<caf::atom("listgroups")>;
+using delete_group_atom = caf::atom_constant<caf::atom("delgroup")>;
+using alter_offsets_atom = caf::atom_constant<caf::atom("altoffsets")>;
+using unload_atom = caf::atom_constant<caf::atom("unload")>;
+using group_tick_atom = caf::atom_constant<caf::atom("grouptick")>;
+// consumer actor <-> al::consumer (in-process)
+using subscribe_atom = caf::atom_constant<caf::atom("subscribe")>;
+using revoke_done_atom = caf::atom_constant<caf::atom("revokedone")>;
+using commit_atom = caf::atom_constant<caf::atom("commit")>;
+using committed_atom = caf::atom_constant<caf::atom("committed")>;
+using metrics_atom = caf::atom_constant<caf::atom("metrics")>;
+using poll_check_atom = caf::atom_constant<caf::atom("pollcheck")>;
+} // namespace al

@@ -20,6 +20,14 @@ store_api::behavior_type store_actor(store_api::stateful_pointer<store_state> se
     return {
       [](apply_atom, int64_t, const metadata_image&) {},
       [](flush_atom) { return false; },
+      [](offset_commit_atom, const std::string&, int32_t, const std::vector<offset_commit>&) {},
+      [](delete_group_atom, const std::string&) {},
+      [](offset_fetch_atom, const std::string&) -> caf::result<std::vector<committed_offset>> {
+        return make_error(errc::kafka_storage_error, "meta.db is not open");
+      },
+      [](list_groups_atom) -> caf::result<std::vector<std::string>> {
+        return make_error(errc::kafka_storage_error, "meta.db is not open");
+      },
     };
   }
   auto store = std::make_shared<meta_store>(std::move(*opened));
@@ -33,6 +41,30 @@ store_api::behavior_type store_actor(store_api::stateful_pointer<store_state> se
         spdlog::error("metadata store: applying offset {} failed: {}", offset, st.to_string());
     },
     [=](flush_atom) { return true; },
+    [=](offset_commit_atom, const std::string& group, int32_t generation,
+        const std::vector<offset_commit>& rows) {
+      // The offsets topic already has these; a failure here only leaves the
+      // view behind until the coordinator reloads and rewrites it.
+      if (auto st = store->commit_offsets(group, generation, rows); !st)
+        spdlog::error("metadata store: offsets of group {}: {}", group, st.to_string());
+    },
+    [=](delete_group_atom, const std::string& group) {
+      if (auto n = store->delete_group_offsets(group); !n)
+        spdlog::error("metadata store: deleting group {}: {}", group, n.error().to_string());
+    },
+    [=](offset_fetch_atom,
+        const std::string& group) -> caf::result<std::vector<committed_offset>> {
+      auto rows = store->fetch_offsets(group);
+      if (!rows)
+        return to_caf_error(rows.error());
+      return std::move(*rows);
+    },
+    [=](list_groups_atom) -> caf::result<std::vector<std::string>> {
+      auto groups = store->list_groups();
+      if (!groups)
+        return to_caf_error(groups.error());
+      return std::move(*groups);
+    },
   };
 }
 

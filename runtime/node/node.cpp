@@ -142,6 +142,10 @@ result<std::unique_ptr<node>> node::start(const config::node_config& cfg) {
   bs.heartbeat_interval_ms = cfg.broker_heartbeat_interval_ms;
   bs.incarnation = std::chrono::system_clock::now().time_since_epoch().count();
   bs.controller = p->controller;
+  bs.offsets_topic_num_partitions = cfg.offsets_topic_num_partitions;
+  bs.offsets_topic_replication_factor = cfg.offsets_topic_replication_factor;
+  bs.group_initial_rebalance_delay_ms = int32_t(cfg.group_initial_rebalance_delay_ms);
+  bs.store = p->store;
   p->broker = sys.spawn(broker_actor, bs);
   auto port = sys.middleman().publish(p->broker, cfg.listeners.port,
                                       cfg.listeners.host.c_str(), true);

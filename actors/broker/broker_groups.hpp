@@ -1,0 +1,43 @@
+#pragma once
+// The broker's consumer-group part (broker_groups_actor.cpp): it keeps one
+// group coordinator actor per __consumer_offsets partition this node leads,
+// creates the offsets topic on the first FindCoordinator, and routes group
+// requests to the coordinator of the group.
+#include <string>
+
+#include <caf/expected.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include "actors/broker/broker_actor.hpp"
+
+namespace al {
+
+using broker_ptr = broker_api::stateful_pointer<broker_state>;
+
+/// After every metadata image: spawn coordinators for newly led offsets
+/// partitions, unload the ones no longer led, push topic partition counts,
+/// answer FindCoordinator requests that waited for the offsets topic.
+void sync_group_coordinators(broker_ptr self);
+
+caf::result<coordinator_info> on_find_coordinator(broker_ptr self, const std::string& group_id);
+
+/// The local coordinator of `group_id`, or NOT_COORDINATOR /
+/// COORDINATOR_NOT_AVAILABLE / INVALID_GROUP_ID.
+caf::expected<group_coordinator_api> coordinator_for(broker_ptr self, const std::string& group_id);
+
+/// ListGroups over every coordinator on this node.
+caf::result<std::vector<group_listing>> on_list_groups(broker_ptr self);
+
+/// Forwards a group request to the group's coordinator (its reply goes
+/// straight to the client).
+template <class Resp, class Atom, class... Ts>
+caf::result<Resp> route_group_request(broker_ptr self, Atom atm, std::string& group_id,
+                                      Ts&... xs) {
+  auto c = coordinator_for(self, group_id);
+  if (!c)
+    return std::move(c.error());
+  return self->delegate(*c, atm, std::move(group_id), std::move(xs)...);
+}
+
+} // namespace al

@@ -1,0 +1,249 @@
+// Consumer groups inside the broker: coordinator placement, the offsets
+// topic, coordinator lifecycle and request routing (broker_groups.hpp).
+#include "actors/broker/broker_groups.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <set>
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include "actors/group/group_coordinator_actor.hpp"
+#include "actors/group/group_placement.hpp"
+#include "actors/protocol/errors.hpp"
+
+namespace al {
+
+namespace {
+
+constexpr auto create_timeout = std::chrono::seconds(30);
+
+const topic_description* offsets_topic(broker_ptr self) {
+  auto& topics = self->state.image.topics;
+  auto t = topics.find(offsets_topic_name);
+  return t == topics.end() || t->second.partitions.empty() ? nullptr : &t->second;
+}
+
+int32_t live_brokers(broker_ptr self) {
+  int32_t n = 0;
+  for (auto& [id, b] : self->state.image.brokers)
+    if (!b.fenced)
+      ++n;
+  return n;
+}
+
+/// Where group_id's coordinator is, if the offsets topic exists and the
+/// partition has a leader.
+caf::expected<coordinator_info> locate(broker_ptr self, const std::string& group_id) {
+  auto t = offsets_topic(self);
+  if (!t)
+    return make_error(errc::coordinator_not_available,
+                      std::string(offsets_topic_name) + " does not exist yet");
+  auto p = offsets_partition_for(group_id, int32_t(t->partitions.size()));
+  auto leader = t->partitions[size_t(p)].leader;
+  auto b = self->state.image.brokers.find(leader);
+  if (leader < 0 || b == self->state.image.brokers.end())
+    return make_error(errc::coordinator_not_available,
+                      std::string(offsets_topic_name) + "-" + std::to_string(p) +
+                        " has no leader");
+  coordinator_info info{leader, b->second.host, b->second.port, p};
+  if (leader == self->state.setup.node_id) { // our own address as we know it
+    info.host = self->state.setup.host;
+    info.port = self->state.setup.port != 0 ? self->state.setup.port : b->second.port;
+  }
+  return info;
+}
+
+void answer_finding(broker_ptr self) {
+  auto& g = self->state.groups;
+  if (g.finding.empty() || !offsets_topic(self))
+    return;
+  auto finding = std::move(g.finding);
+  g.finding.clear();
+  for (auto& [group_id, rp] : finding) {
+    auto info = locate(self, group_id);
+    if (info)
+      rp.deliver(std::move(*info));
+    else
+      rp.deliver(std::move(info.error()));
+  }
+}
+
+void fail_finding(broker_ptr self, const caf::error& err) {
+  auto finding = std::move(self->state.groups.finding);
+  self->state.groups.finding.clear();
+  for (auto& [group_id, rp] : finding)
+    rp.deliver(err);
+}
+
+/// Kafka creates __consumer_offsets on the first FindCoordinator, compacted,
+/// with offsets.topic.replication.factor capped at the live brokers.
+void create_offsets_topic(broker_ptr self) {
+  auto& st = self->state;
+  if (st.groups.creating_offsets_topic)
+    return;
+  st.groups.creating_offsets_topic = true;
+  create_topic_request req;
+  req.name = offsets_topic_name;
+  req.partitions = std::max(st.setup.offsets_topic_num_partitions, 1);
+  req.replication_factor =
+    std::max(1, std::min(st.setup.offsets_topic_replication_factor, live_brokers(self)));
+  req.configs = {{"cleanup.policy", "compact"}};
+  spdlog::info("broker {}: creating {} ({} partitions, replication factor {})",
+               st.setup.node_id, offsets_topic_name, req.partitions, req.replication_factor);
+  self->request(st.setup.controller, create_timeout, create_topic_atom::value, req)
+    .then(
+      [self](const topic_description&) {
+        self->state.groups.creating_offsets_topic = false;
+        answer_finding(self); // the controller pushed the image before replying
+      },
+      [self](caf::error& err) {
+        self->state.groups.creating_offsets_topic = false;
+        if (error_code_of(err) == errc::topic_already_exists) {
+          answer_finding(self);
+          return;
+        }
+        spdlog::warn("broker: creating {} failed: {}", offsets_topic_name, describe_error(err));
+        fail_finding(self, make_error(errc::coordinator_not_available,
+                                      "cannot create " + std::string(offsets_topic_name) + ": " +
+                                        describe_error(err)));
+      });
+}
+
+std::string coordinator_salt(broker_ptr self, int32_t partition) {
+  auto& st = self->state;
+  // Member ids must never repeat across coordinator incarnations.
+  auto mix = uint64_t(st.setup.incarnation) * 1000003u + uint64_t(st.setup.node_id) * 7919u +
+             uint64_t(partition) * 131u + ++st.groups.coordinators_started;
+  char buf[24];
+  std::snprintf(buf, sizeof(buf), "%08x-", unsigned((mix ^ (mix >> 32)) & 0xffffffffu));
+  return buf;
+}
+
+void start_coordinator(broker_ptr self, int32_t partition, const partition_api& log) {
+  auto& st = self->state;
+  group_coordinator_setup gs;
+  gs.node_id = st.setup.node_id;
+  gs.partition = partition;
+  gs.log = log;
+  gs.store = st.setup.store;
+  gs.group_defaults.min_session_timeout_ms = st.setup.group_min_session_timeout_ms;
+  gs.group_defaults.max_session_timeout_ms = st.setup.group_max_session_timeout_ms;
+  gs.group_defaults.initial_rebalance_delay_ms = st.setup.group_initial_rebalance_delay_ms;
+  gs.salt = coordinator_salt(self, partition);
+  gs.topics = st.groups.pushed_counts;
+  st.groups.coordinators[partition] = self->spawn<caf::linked>(group_coordinator_actor, gs);
+  spdlog::info("broker {}: coordinating the groups of {}-{}", st.setup.node_id,
+               offsets_topic_name, partition);
+}
+
+partition_counts topic_counts(broker_ptr self) {
+  partition_counts out;
+  for (auto& [name, t] : self->state.image.topics)
+    out[name] = int32_t(t.partitions.size());
+  return out;
+}
+
+} // namespace
+
+void sync_group_coordinators(broker_ptr self) {
+  auto& st = self->state;
+  auto counts = topic_counts(self);
+  bool counts_changed = counts != st.groups.pushed_counts;
+  st.groups.pushed_counts = counts;
+  std::set<int32_t> led;
+  if (auto t = offsets_topic(self))
+    for (auto& p : t->partitions) {
+      auto hosted = st.partitions.find(topic_partition{offsets_topic_name, p.partition});
+      if (p.leader == st.setup.node_id && hosted != st.partitions.end())
+        led.insert(p.partition);
+    }
+  for (auto i = st.groups.coordinators.begin(); i != st.groups.coordinators.end();) {
+    if (led.count(i->first)) {
+      if (counts_changed)
+        self->send(i->second, metadata_update_atom::value, counts);
+      ++i;
+      continue;
+    }
+    spdlog::info("broker {}: no longer coordinating {}-{}", st.setup.node_id, offsets_topic_name,
+                 i->first);
+    self->send(i->second, unload_atom::value);
+    i = st.groups.coordinators.erase(i);
+  }
+  for (auto p : led)
+    if (!st.groups.coordinators.count(p))
+      start_coordinator(self, p,
+                        st.partitions.at(topic_partition{offsets_topic_name, p}).actor);
+  answer_finding(self);
+}
+
+caf::result<coordinator_info> on_find_coordinator(broker_ptr self, const std::string& group_id) {
+  if (group_id.empty())
+    return make_error(errc::invalid_group_id, "the group id is empty");
+  if (offsets_topic(self)) {
+    auto info = locate(self, group_id);
+    if (!info)
+      return std::move(info.error());
+    return std::move(*info);
+  }
+  auto rp = self->make_response_promise<coordinator_info>();
+  self->state.groups.finding.emplace_back(group_id, rp);
+  create_offsets_topic(self);
+  return rp;
+}
+
+caf::expected<group_coordinator_api> coordinator_for(broker_ptr self,
+                                                     const std::string& group_id) {
+  if (group_id.empty())
+    return make_error(errc::invalid_group_id, "the group id is empty");
+  auto info = locate(self, group_id);
+  if (!info)
+    return std::move(info.error());
+  auto& st = self->state;
+  if (info->node_id != st.setup.node_id)
+    return make_error(errc::not_coordinator, "group " + group_id + " is coordinated by node " +
+                                               std::to_string(info->node_id));
+  auto c = st.groups.coordinators.find(info->partition);
+  if (c == st.groups.coordinators.end())
+    return make_error(errc::coordinator_not_available,
+                      "the coordinator of " + std::string(offsets_topic_name) + "-" +
+                        std::to_string(info->partition) + " is starting");
+  return c->second;
+}
+
+caf::result<std::vector<group_listing>> on_list_groups(broker_ptr self) {
+  auto& coordinators = self->state.groups.coordinators;
+  if (coordinators.empty())
+    return std::vector<group_listing>{};
+  auto rp = self->make_response_promise<std::vector<group_listing>>();
+  auto out = std::make_shared<std::vector<group_listing>>();
+  auto pending = std::make_shared<size_t>(coordinators.size());
+  auto failed = std::make_shared<caf::error>();
+  auto done = [rp, out, pending, failed]() mutable {
+    if (--*pending > 0)
+      return;
+    if (*failed) {
+      rp.deliver(*failed);
+      return;
+    }
+    std::sort(out->begin(), out->end());
+    rp.deliver(std::move(*out));
+  };
+  for (auto& [p, c] : coordinators)
+    self->request(c, std::chrono::seconds(10), list_groups_atom::value)
+      .then(
+        [out, done](std::vector<group_listing>& part) mutable {
+          out->insert(out->end(), part.begin(), part.end());
+          done();
+        },
+        [failed, done](caf::error& err) mutable {
+          *failed = err; // e.g. a coordinator still loading: the list would be incomplete
+          done();
+        });
+  return rp;
+}
+
+} // namespace al

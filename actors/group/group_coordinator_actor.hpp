@@ -1,0 +1,81 @@
+#pragma once
+// The group coordinator actor of one __consumer_offsets partition led by
+// this node (docs/groups.md, "Coordinator"). It loads the partition (every
+// committed offset since its start), then serves the groups that hash to it:
+// each group is a group_machine whose effects it executes in order:
+//   persist: append the commit as records to the offsets partition
+//            (acks=all), then on_persisted, then the SQLite view (store);
+//   responses: deliver the held response promise of each request;
+//   events: log lines.
+// A timer per group is armed at the machine's next_deadline_ms().
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <caf/actor_clock.hpp>
+#include <caf/response_promise.hpp>
+
+#include "actors/group/group_coordinator_api.hpp"
+#include "actors/group/group_machine.hpp"
+#include "actors/group/offsets_record.hpp"
+#include "actors/partition/partition_api.hpp"
+#include "actors/store/store_api.hpp"
+
+namespace al {
+
+struct group_coordinator_setup {
+  int32_t node_id = -1;
+  int32_t partition = 0;       // of __consumer_offsets
+  partition_api log;           // that partition's actor (leader on this node)
+  store_api store;             // SQLite view; may be null (tests)
+  group_config group_defaults; // timeouts and initial delay; group_id unused
+  std::string salt;            // unique per coordinator incarnation (member ids)
+  partition_counts topics;     // partition count of every topic
+  int64_t request_timeout_ms = 30000;
+  int32_t load_fetch_bytes = 1 << 20;
+};
+
+/// One group served by the coordinator.
+struct coordinated_group {
+  std::unique_ptr<group_machine> machine;
+  std::map<group_request_id, caf::response_promise> waiting; // by the machine's request id
+  std::deque<uint64_t> persisting;  // persist ids, in the order they were appended
+  std::map<uint64_t, errc> written; // outcomes that wait for an earlier one
+  std::optional<int64_t> timer_at;  // the earliest armed tick
+  bool deleting = false;            // tombstones being written
+};
+
+struct group_coordinator_state {
+  group_coordinator_setup setup;
+  bool loaded = false;
+  int64_t load_started_ms = 0;
+  offsets_loader loader;
+  std::map<std::string, coordinated_group> groups;
+  group_request_id next_request_id = 1;
+  uint64_t groups_created = 0; // part of each machine's member id salt
+  caf::actor_clock::time_point clock_base;
+  int64_t wall_base_ms = 0;
+  static constexpr const char* name = "group_coordinator";
+};
+
+using group_coordinator_ptr = group_coordinator_api::stateful_pointer<group_coordinator_state>;
+
+group_coordinator_api::behavior_type group_coordinator_actor(group_coordinator_ptr self,
+                                                             group_coordinator_setup setup);
+
+// ---- shared by the coordinator's files --------------------------------------
+
+/// Milliseconds on a clock that starts at the wall clock and then follows
+/// the actor clock (monotonic; virtual time under the test scheduler).
+int64_t coordinator_now_ms(group_coordinator_ptr self);
+/// Reads the offsets partition from its start, then creates the machines
+/// (group_coordinator_load_actor.cpp).
+void load_offsets_partition(group_coordinator_ptr self);
+/// A new machine for `group_id` with these offsets.
+coordinated_group& add_group(group_coordinator_ptr self, const std::string& group_id,
+                             group_offsets offsets, int32_t initial_generation);
+
+} // namespace al

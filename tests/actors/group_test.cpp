@@ -1,0 +1,392 @@
+// Consumer groups through the broker under the deterministic scheduler:
+// FindCoordinator creates __consumer_offsets, join/sync/heartbeat/leave are
+// routed to the group coordinator actor, commits become records in the
+// offsets topic (and rows in meta.db), and a restarted node reloads them.
+#include <catch2/catch.hpp>
+
+#include "actors/group/group_placement.hpp"
+#include "actors/group/offsets_record.hpp"
+#include "actors/store/store_api.hpp"
+#include "node_fixture.hpp"
+
+using namespace al;
+using namespace al::test;
+
+namespace {
+
+using tps = std::vector<topic_partition>;
+
+/// A node (controller, broker, store) on a data dir that may outlive it.
+struct group_node {
+  test_config cfg;
+  caf::actor_system sys;
+  caf::scheduler::test_coordinator& sched;
+  std::string dir;
+  controller_api controller;
+  broker_api broker;
+  store_api store;
+  std::vector<caf::actor> requesters;
+
+  explicit group_node(std::string data_dir)
+    : sys(cfg),
+      sched(dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler())),
+      dir(std::move(data_dir)) {
+    spdlog::set_level(spdlog::level::warn);
+    std::filesystem::create_directories(dir);
+    store = sys.spawn(store_actor, dir + "/meta.db");
+    controller_setup cs;
+    cs.node_id = 1;
+    cs.data_dir = dir;
+    cs.cluster_id = "test-cluster";
+    cs.defaults = topic_defaults{1, 1};
+    controller = sys.spawn(controller_actor, cs);
+    sched.run();
+    broker_setup bs;
+    bs.node_id = 1;
+    bs.host = "127.0.0.1";
+    bs.port = 9999;
+    bs.data_dir = dir;
+    bs.controller = controller;
+    bs.detach_partitions = false;
+    bs.incarnation = 1;
+    bs.offsets_topic_num_partitions = 3;
+    bs.group_initial_rebalance_delay_ms = 0;
+    bs.store = store;
+    broker = sys.spawn(broker_actor, bs);
+    sched.run();
+  }
+
+  ~group_node() {
+    for (auto& a : requesters)
+      caf::anon_send_exit(a, caf::exit_reason::kill);
+    caf::anon_send_exit(broker, caf::exit_reason::kill);
+    caf::anon_send_exit(controller, caf::exit_reason::kill);
+    caf::anon_send_exit(store, caf::exit_reason::kill);
+    sched.run();
+  }
+
+  /// Sends a request from a fresh actor; the reply lands in the returned
+  /// slot whenever it comes (held joins answer later).
+  template <class T, class Handle, class... Ts>
+  std::shared_ptr<reply<T>> send(const Handle& h, Ts... xs) {
+    auto out = std::make_shared<reply<T>>();
+    requesters.push_back(sys.spawn([=](caf::event_based_actor* a) {
+      a->request(h, caf::infinite, xs...)
+        .then(
+          [out](T& v) {
+            out->value = std::move(v);
+            out->answered = true;
+          },
+          [out](caf::error& e) {
+            out->error = std::move(e);
+            out->answered = true;
+          });
+    }));
+    return out;
+  }
+
+  /// send() and run until idle.
+  template <class T, class Handle, class... Ts>
+  reply<T> ask(const Handle& h, Ts... xs) {
+    auto r = send<T>(h, xs...);
+    sched.run();
+    return *r;
+  }
+
+  void advance(int64_t ms) {
+    sched.advance_time(std::chrono::milliseconds(ms));
+    sched.run();
+  }
+
+  void create_topic(const std::string& name, int32_t partitions) {
+    create_topic_request req{name, partitions, 1, {}};
+    REQUIRE(ask<topic_description>(broker, create_topic_atom::value, req));
+  }
+};
+
+std::string fresh_dir() {
+  static int n = 0;
+  auto dir = (std::filesystem::temp_directory_path() /
+              ("al-group-test-" + std::to_string(::getpid()) + "-" + std::to_string(n++)))
+               .string();
+  std::filesystem::remove_all(dir);
+  return dir;
+}
+
+struct dir_guard {
+  std::string dir = fresh_dir();
+  ~dir_guard() { std::filesystem::remove_all(dir); }
+};
+
+join_group_request join_req(const std::string& member_id, const std::string& protocol = "range",
+                            std::vector<std::string> topics = {"orders"}) {
+  join_group_request r;
+  r.member_id = member_id;
+  r.client_id = "c";
+  r.client_host = "h";
+  r.session_timeout_ms = 10000;
+  r.rebalance_timeout_ms = 30000;
+  r.protocols = {group_protocol{protocol, member_subscription{std::move(topics), {}, -1}}};
+  return r;
+}
+
+/// A member as a test drives it.
+struct member {
+  std::string id;
+  int32_t generation = -1;
+  tps assignment;
+};
+
+/// MEMBER_ID_REQUIRED round trip, then the real join (answered later when
+/// other members must rejoin first).
+std::shared_ptr<reply<join_group_response>> start_join(group_node& n, const std::string& group,
+                                                       member& m,
+                                                       const std::string& protocol = "range") {
+  if (m.id.empty()) {
+    auto first = n.ask<join_group_response>(n.broker, join_group_atom::value, group,
+                                            join_req("", protocol));
+    REQUIRE(first);
+    REQUIRE(first.value->error == errc::member_id_required);
+    m.id = first.value->member_id;
+  }
+  auto r = n.send<join_group_response>(n.broker, join_group_atom::value, group,
+                                       join_req(m.id, protocol));
+  n.sched.run();
+  return r;
+}
+
+void finish_join(group_node& n, const std::string& group, member& m,
+                 const reply<join_group_response>& joined) {
+  REQUIRE(joined);
+  REQUIRE(joined.value->error == errc::none);
+  m.generation = joined.value->generation_id;
+  auto synced = n.ask<sync_group_response>(n.broker, sync_group_atom::value, group,
+                                           sync_group_request{0, m.id, m.generation});
+  REQUIRE(synced);
+  REQUIRE(synced.value->error == errc::none);
+  m.assignment = synced.value->assignment;
+}
+
+errc heartbeat(group_node& n, const std::string& group, const member& m) {
+  auto r = n.ask<heartbeat_response>(n.broker, group_heartbeat_atom::value, group,
+                                     heartbeat_request{0, m.id, m.generation});
+  REQUIRE(r);
+  return r.value->error;
+}
+
+errc commit(group_node& n, const std::string& group, const member& m, const topic_partition& tp,
+            int64_t offset) {
+  offset_commit_request req{0, m.id, m.generation, {{tp, offset_and_metadata{offset, "md", 3}}}};
+  auto r = n.ask<offset_commit_response>(n.broker, offset_commit_atom::value, group, req);
+  REQUIRE(r);
+  return r.value->error;
+}
+
+int64_t committed(group_node& n, const std::string& group, const topic_partition& tp) {
+  auto r = n.ask<group_offsets>(n.broker, offset_fetch_atom::value, group, tps{tp});
+  REQUIRE(r);
+  return r.value->at(tp).offset;
+}
+
+topic_partition orders(int32_t p) { return {"orders", p}; }
+
+} // namespace
+
+TEST_CASE("FindCoordinator creates the compacted offsets topic and names this broker",
+          "[group]") {
+  dir_guard d;
+  group_node n(d.dir);
+  auto before = n.ask<join_group_response>(n.broker, join_group_atom::value, std::string{"g"},
+                                           join_req(""));
+  CHECK(before.code() == errc::coordinator_not_available); // no offsets topic yet
+  auto found = n.ask<coordinator_info>(n.broker, find_coordinator_atom::value, std::string{"g"});
+  REQUIRE(found);
+  CHECK(found.value->node_id == 1);
+  CHECK(found.value->host == "127.0.0.1");
+  CHECK(found.value->port == 9999);
+  CHECK(found.value->partition == offsets_partition_for("g", 3));
+  auto t = n.ask<std::vector<topic_description>>(n.broker, describe_topics_atom::value,
+                                                 std::vector<std::string>{offsets_topic_name});
+  REQUIRE(t);
+  REQUIRE(t.value->size() == 1);
+  CHECK(t.value->front().partitions.size() == 3);
+  CHECK(t.value->front().configs.at("cleanup.policy") == "compact");
+  CHECK(t.value->front().partitions[0].replicas.size() == 1); // min(3, live brokers)
+  auto empty = n.ask<coordinator_info>(n.broker, find_coordinator_atom::value, std::string{});
+  CHECK(empty.code() == errc::invalid_group_id);
+}
+
+TEST_CASE("join, sync and heartbeat through the broker; a newcomer's join is held",
+          "[group]") {
+  dir_guard d;
+  group_node n(d.dir);
+  n.create_topic("orders", 4);
+  REQUIRE(n.ask<coordinator_info>(n.broker, find_coordinator_atom::value, std::string{"g"}));
+  member a, b;
+  auto ja = start_join(n, "g", a);
+  REQUIRE(ja->answered); // alone: the join phase ends at once (no initial delay)
+  finish_join(n, "g", a, *ja);
+  CHECK(a.generation == 1);
+  CHECK(a.assignment == tps{orders(0), orders(1), orders(2), orders(3)});
+  CHECK(heartbeat(n, "g", a) == errc::none);
+
+  auto jb = start_join(n, "g", b);
+  CHECK_FALSE(jb->answered); // held until a rejoins
+  CHECK(heartbeat(n, "g", a) == errc::rebalance_in_progress);
+  auto ja2 = start_join(n, "g", a);
+  REQUIRE(ja2->answered);
+  REQUIRE(jb->answered);
+  finish_join(n, "g", a, *ja2);
+  finish_join(n, "g", b, *jb);
+  CHECK(a.generation == 2);
+  CHECK(b.generation == 2);
+  CHECK(a.assignment.size() == 2);
+  CHECK(b.assignment.size() == 2);
+  CHECK(heartbeat(n, "g", a) == errc::none);
+
+  auto desc = n.ask<group_description>(n.broker, describe_group_atom::value, std::string{"g"});
+  REQUIRE(desc);
+  CHECK(desc.value->state == group_state::stable);
+  CHECK(desc.value->members.size() == 2);
+  auto list = n.ask<std::vector<group_listing>>(n.broker, list_groups_atom::value);
+  REQUIRE(list);
+  REQUIRE(list.value->size() == 1);
+  CHECK(list.value->front().group_id == "g");
+  CHECK(list.value->front().members == 2);
+
+  // b stops heartbeating: its session (10 s) expires, a must rejoin and gets all.
+  for (int i = 0; i < 4; ++i) {
+    n.advance(3000);
+    (void)heartbeat(n, "g", a);
+  }
+  auto ja3 = start_join(n, "g", a);
+  REQUIRE(ja3->answered);
+  finish_join(n, "g", a, *ja3);
+  CHECK(a.generation == 3);
+  CHECK(a.assignment.size() == 4);
+  CHECK(heartbeat(n, "g", b) == errc::unknown_member_id);
+}
+
+TEST_CASE("a commit from a stale generation is fenced with ILLEGAL_GENERATION", "[group]") {
+  dir_guard d;
+  group_node n(d.dir);
+  n.create_topic("orders", 2);
+  REQUIRE(n.ask<coordinator_info>(n.broker, find_coordinator_atom::value, std::string{"g"}));
+  member a, b;
+  finish_join(n, "g", a, *start_join(n, "g", a));
+  CHECK(commit(n, "g", a, orders(0), 10) == errc::none);
+  CHECK(committed(n, "g", orders(0)) == 10);
+  auto jb = start_join(n, "g", b);
+  auto ja = start_join(n, "g", a);
+  member stale = a; // a's view before the new generation
+  finish_join(n, "g", a, *ja);
+  finish_join(n, "g", b, *jb);
+  CHECK(commit(n, "g", stale, orders(0), 99) == errc::illegal_generation);
+  CHECK(committed(n, "g", orders(0)) == 10);
+  CHECK(commit(n, "g", member{"nobody", a.generation, {}}, orders(0), 99) ==
+        errc::unknown_member_id);
+  CHECK(commit(n, "g", a, a.assignment.front(), 20) == errc::none);
+  CHECK(committed(n, "g", a.assignment.front()) == 20);
+  // Negative offsets are refused outright.
+  offset_commit_request bad{0, a.id, a.generation, {{orders(1), offset_and_metadata{-5, ""}}}};
+  auto r = n.ask<offset_commit_response>(n.broker, offset_commit_atom::value, std::string{"g"},
+                                         bad);
+  CHECK(r.code() == errc::invalid_request);
+}
+
+TEST_CASE("commits are records of __consumer_offsets and a restarted node reloads them",
+          "[group]") {
+  dir_guard d;
+  int32_t generation = 0;
+  {
+    group_node n(d.dir);
+    n.create_topic("orders", 2);
+    REQUIRE(n.ask<coordinator_info>(n.broker, find_coordinator_atom::value, std::string{"g"}));
+    member a;
+    finish_join(n, "g", a, *start_join(n, "g", a));
+    CHECK(commit(n, "g", a, orders(0), 42) == errc::none);
+    CHECK(commit(n, "g", a, orders(1), 7) == errc::none);
+    CHECK(commit(n, "g", a, orders(0), 43) == errc::none);
+    generation = a.generation;
+    // The offsets partition holds one record per commit and partition.
+    auto p = offsets_partition_for("g", 3);
+    auto f = n.ask<fetch_response>(n.broker, fetch_atom::value,
+                                   node_fixture::fetch_req(offsets_topic_name, p, 0));
+    REQUIRE(f);
+    offsets_loader loader;
+    REQUIRE(loader.apply(byte_view{f.value->records}, 0));
+    CHECK(loader.records() == 3);
+    auto g = loader.groups().at("g");
+    CHECK(g.offsets.at(orders(0)).offset == 43);
+    CHECK(g.offsets.at(orders(0)).metadata == "md");
+    CHECK(g.offsets.at(orders(0)).leader_epoch == 3);
+    CHECK(g.offsets.at(orders(0)).generation_id == generation);
+    // ... and meta.db has the queryable view.
+    auto rows = n.ask<std::vector<committed_offset>>(n.store, offset_fetch_atom::value,
+                                                     std::string{"g"});
+    REQUIRE(rows);
+    REQUIRE(rows.value->size() == 2);
+    CHECK(rows.value->at(0).offset == 43);
+    CHECK(rows.value->at(1).offset == 7);
+  }
+  // Remove the SQLite view: the offsets must come back from the log alone.
+  std::filesystem::remove(d.dir + "/meta.db");
+  std::filesystem::remove(d.dir + "/meta.db-wal");
+  std::filesystem::remove(d.dir + "/meta.db-shm");
+  group_node n(d.dir);
+  CHECK(committed(n, "g", orders(0)) == 43);
+  CHECK(committed(n, "g", orders(1)) == 7);
+  auto all = n.ask<group_offsets>(n.broker, offset_fetch_atom::value, std::string{"g"}, tps{});
+  REQUIRE(all);
+  CHECK(all.value->size() == 2);
+  // Generations continue above the reloaded ones.
+  member a;
+  finish_join(n, "g", a, *start_join(n, "g", a));
+  CHECK(a.generation > generation);
+  // Loading rewrote the SQLite view.
+  auto rows = n.ask<std::vector<committed_offset>>(n.store, offset_fetch_atom::value,
+                                                   std::string{"g"});
+  REQUIRE(rows);
+  CHECK(rows.value->size() == 2);
+}
+
+TEST_CASE("delete and reset offsets need a group without members", "[group]") {
+  dir_guard d;
+  {
+    group_node n(d.dir);
+    n.create_topic("orders", 1);
+    REQUIRE(n.ask<coordinator_info>(n.broker, find_coordinator_atom::value, std::string{"g"}));
+    member a;
+    finish_join(n, "g", a, *start_join(n, "g", a));
+    CHECK(commit(n, "g", a, orders(0), 5) == errc::none);
+    offset_commit_map reset{{orders(0), offset_and_metadata{0, ""}}};
+    auto refused = n.ask<offset_commit_response>(n.broker, alter_offsets_atom::value,
+                                                 std::string{"g"}, reset);
+    CHECK(refused.code() == errc::non_empty_group);
+    auto del = n.ask<bool>(n.broker, delete_group_atom::value, std::string{"g"});
+    CHECK(del.code() == errc::non_empty_group);
+    auto left = n.ask<leave_group_response>(n.broker, leave_group_atom::value, std::string{"g"},
+                                            leave_group_request{0, a.id});
+    REQUIRE(left);
+    CHECK(left.value->error == errc::none);
+    auto done = n.ask<offset_commit_response>(n.broker, alter_offsets_atom::value,
+                                              std::string{"g"}, reset);
+    REQUIRE(done);
+    CHECK(done.value->error == errc::none);
+    CHECK(committed(n, "g", orders(0)) == 0);
+    auto deleted = n.ask<bool>(n.broker, delete_group_atom::value, std::string{"g"});
+    REQUIRE(deleted);
+    CHECK(*deleted.value);
+    auto gone = n.ask<group_description>(n.broker, describe_group_atom::value, std::string{"g"});
+    CHECK(gone.code() == errc::group_id_not_found);
+    CHECK(committed(n, "g", orders(0)) == -1);
+    auto again = n.ask<bool>(n.broker, delete_group_atom::value, std::string{"g"});
+    CHECK(again.code() == errc::group_id_not_found);
+  }
+  // The tombstones keep it deleted after a restart.
+  group_node n(d.dir);
+  CHECK(committed(n, "g", orders(0)) == -1);
+  auto list = n.ask<std::vector<group_listing>>(n.broker, list_groups_atom::value);
+  REQUIRE(list);
+  CHECK(list.value->empty());
+}
