@@ -52,46 +52,53 @@ uint64_t hash_bytes(const bytes& b, uint64_t h = 1469598103934665603ull) { // FN
 }
 
 struct knobs {
+  int profile; // 0 calm, 1 network, 2 crashes
   int nodes;
   int32_t election_ticks, heartbeat_ticks;
   bool pre_vote;
   size_t max_entries;
-  int64_t tick_ms, min_delay_ms, max_delay_ms, max_fsync_ms, snapshot_every, safety_ms;
+  int64_t tick_ms, min_delay_ms, max_delay_ms, max_fsync_ms, snapshot_every, safety_ms, max_down_ms;
   double drop, duplicate, crash, partition, heal, propose;
 
   static knobs from(rng& r) {
     knobs k;
-    // A third of the seeds run "stormy": many short-lived leaders with
-    // uncommitted suffixes, one entry per append, slow fsyncs - the
-    // ground on which Figure 8 (§5.4.2) grows.
-    bool storm = r.chance(0.33);
-    k.nodes = r.chance(storm ? 0.2 : 0.5) ? 3 : 5;
+    // Swarm testing: each seed picks a profile. "calm" has some of every
+    // fault; "network" many short-lived leaders from drops and partitions;
+    // "crashes" plain Raft (no pre-vote) whose voters crash every few
+    // election timeouts and lose unsynced writes, one entry per append:
+    // the ground on which Figure 8 (§5.4.2) grows.
+    k.profile = int(r.between(0, 3)) % 3; // calm twice as often
+    bool network = k.profile == 1, crashes = k.profile == 2;
+    k.nodes = r.chance(network ? 0.2 : crashes ? 0.8 : 0.5) ? 3 : 5;
     k.election_ticks = int32_t(r.between(5, 15));
     k.heartbeat_ticks = int32_t(r.between(1, k.election_ticks / 3));
-    k.pre_vote = r.chance(storm ? 0.3 : 0.75);
-    k.max_entries = storm ? size_t(r.between(1, 2)) : size_t(r.between(1, 64));
+    k.pre_vote = !crashes && r.chance(network ? 0.3 : 0.75);
+    k.max_entries = crashes ? 1 : network ? size_t(r.between(1, 2)) : size_t(r.between(1, 64));
     k.tick_ms = r.between(5, 20);
     // Raft needs broadcast time << election timeout (§5.6); only faults it
     // claims to survive are injected, so one message + one fsync stays
     // within a quarter of the shortest election timeout.
     int64_t budget = k.election_ticks * k.tick_ms / 4;
-    k.max_fsync_ms = r.between(0, budget / (storm ? 2 : 4));
+    k.max_fsync_ms = r.between(0, budget / (k.profile ? 2 : 4));
     k.min_delay_ms = r.between(0, budget / 4);
     k.max_delay_ms = r.between(k.min_delay_ms, budget - k.max_fsync_ms);
     k.snapshot_every = r.between(5, 100);
     k.safety_ms = r.between(4000, 12000);
-    k.drop = r.chance(0.2) ? 0 : double(r.between(0, storm ? 40 : 25)) / 100;
+    k.drop = crashes ? double(r.between(30, 60)) / 100
+                     : r.chance(0.2) ? 0 : double(r.between(0, network ? 40 : 25)) / 100;
     k.duplicate = double(r.between(0, 10)) / 100;
-    k.crash = double(r.between(0, storm ? 60 : 20)) / 10000;     // per ms
-    k.partition = double(r.between(0, storm ? 60 : 20)) / 10000; // per ms
-    k.heal = double(r.between(5, storm ? 100 : 50)) / 10000;     // per ms
-    k.propose = double(r.between(5, storm ? 200 : 50)) / 1000;   // per ms
+    k.crash = double(crashes ? r.between(50, 500) : r.between(0, 20)) / 10000; // per ms
+    k.max_down_ms = (crashes ? 2 : 6) * k.election_ticks * k.tick_ms;
+    k.partition = double(r.between(0, network ? 60 : 20)) / 10000; // per ms
+    k.heal = double(r.between(5, network ? 100 : 50)) / 10000;     // per ms
+    k.propose = double(r.between(5, k.profile ? 200 : 50)) / 1000; // per ms
     return k;
   }
 
   std::string describe() const {
     std::ostringstream os;
-    os << nodes << " voters, T=" << election_ticks << " ticks of " << tick_ms << " ms, heartbeat "
+    static const char* profiles[] = {"calm", "network", "crashes"};
+    os << profiles[profile] << ": " << nodes << " voters, T=" << election_ticks << " ticks of " << tick_ms << " ms, heartbeat "
        << heartbeat_ticks << ", pre-vote " << pre_vote << ", " << max_entries
        << " entries/append, delay " << min_delay_ms << "-" << max_delay_ms << " ms, fsync <= "
        << max_fsync_ms << " ms, drop " << drop << ", dup " << duplicate << ", crash " << crash
@@ -214,9 +221,11 @@ private:
 
   void crash(int id) {
     auto& n = nodes_[id];
+    if (!n.m)
+      return;
     n.m.reset(); // an fsync in progress never completes: its writes and messages are lost
     n.syncing.reset();
-    n.restart_at = now_ + r_.between(1, 6 * k_.election_ticks * k_.tick_ms);
+    n.restart_at = now_ + r_.between(1, k_.max_down_ms);
     ++stats_.crashes;
   }
 
@@ -408,8 +417,10 @@ private:
   }
 
   void inject_faults() {
-    if (r_.chance(k_.crash))
-      crash(int(r_.between(1, k_.nodes)));
+    if (r_.chance(k_.crash)) { // leaders are the interesting victims
+      int leader = current_leader();
+      crash(leader && r_.chance(0.5) ? leader : int(r_.between(1, k_.nodes)));
+    }
     if (r_.chance(k_.heal))
       links_.assign(nodes_.size(), std::vector<bool>(nodes_.size(), true));
     if (!r_.chance(k_.partition))
