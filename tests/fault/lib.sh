@@ -1,0 +1,55 @@
+# Shared helpers for the process-level fault tests: start/stop real
+# actorlog-node processes from configs/, wait with bounds, check output.
+# Usage: source lib.sh; needs BIN_DIR (folder with actorlog, actorlog-node)
+# and SRC_DIR (repo root).
+set -euo pipefail
+
+AL="$BIN_DIR/actorlog"
+NODE="$BIN_DIR/actorlog-node"
+WORK=$(mktemp -d /tmp/actorlog-fault.XXXXXX)
+PIDS=()
+
+cleanup() {
+  for p in "${PIDS[@]:-}"; do
+    [ -n "$p" ] && kill -9 "$p" 2>/dev/null || true
+  done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+fail() {
+  echo "FAIL: $*" >&2
+  for f in "$WORK"/*.log; do
+    [ -f "$f" ] && { echo "--- $f" >&2; tail -20 "$f" >&2; }
+  done
+  exit 1
+}
+
+# A free loopback port (best effort: bind port 0, read it, release it).
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# start_node NAME CONFIG PORT [overrides...]: starts a node in the background.
+start_node() {
+  local name=$1 config=$2 port=$3
+  shift 3
+  "$NODE" --config "$SRC_DIR/$config" --override "data.dir=$WORK/$name" \
+    --override "listeners=127.0.0.1:$port" \
+    --override "controller.quorum.voters=1@127.0.0.1:$port" "$@" \
+    >>"$WORK/$name.log" 2>&1 &
+  PIDS+=($!)
+  LAST_PID=$!
+}
+
+# wait_ready PORT: until the broker answers (at most 20 s).
+wait_ready() {
+  local port=$1
+  for _ in $(seq 1 100); do
+    if "$AL" cluster describe --bootstrap "127.0.0.1:$port" >/dev/null 2>&1; then
+      return 0
+    fi
+    sleep 0.2
+  done
+  fail "node on port $port did not become ready within 20 s"
+}
