@@ -96,13 +96,14 @@ struct knobs {
   }
 
   std::string describe() const {
-    std::ostringstream os;
     static const char* profiles[] = {"calm", "network", "crashes"};
-    os << profiles[profile] << ": " << nodes << " voters, T=" << election_ticks << " ticks of " << tick_ms << " ms, heartbeat "
-       << heartbeat_ticks << ", pre-vote " << pre_vote << ", " << max_entries
-       << " entries/append, delay " << min_delay_ms << "-" << max_delay_ms << " ms, fsync <= "
-       << max_fsync_ms << " ms, drop " << drop << ", dup " << duplicate << ", crash " << crash
-       << "/ms, partition " << partition << "/ms, heal " << heal << "/ms, propose " << propose
+    std::ostringstream os;
+    os << profiles[profile] << ": " << nodes << " voters, T=" << election_ticks << " ticks of "
+       << tick_ms << " ms, heartbeat " << heartbeat_ticks << ", pre-vote " << pre_vote << ", "
+       << max_entries << " entries/append, delay " << min_delay_ms << "-" << max_delay_ms
+       << " ms, fsync <= " << max_fsync_ms << " ms, drop " << drop << ", dup " << duplicate
+       << ", crash " << crash << "/ms (down <= " << max_down_ms << " ms), partition "
+       << partition << "/ms, heal " << heal << "/ms, propose " << propose
        << "/ms, snapshot every " << snapshot_every << ", faults for " << safety_ms << " ms";
     return os.str();
   }
@@ -324,25 +325,27 @@ private:
   void check(int id) {
     auto& n = nodes_[id];
     raft_machine& m = *n.m;
-    std::string who = "node " + std::to_string(id) + " term " + std::to_string(m.term());
+    auto who = [&] {
+      return "node " + std::to_string(id) + " term " + std::to_string(m.term());
+    };
     if (m.role() == raft_role::leader) {
       auto [it, fresh] = leaders_.emplace(m.term(), id);
       if (it->second != id)
-        fail("election safety: " + who + " and node " + std::to_string(it->second) + " lead");
+        fail("election safety: " + who() + " and node " + std::to_string(it->second) + " lead");
       if (fresh || n.role != raft_role::leader || n.term != m.term())
         check_leader_completeness(id);
       stats_.leaders += fresh ? 1 : 0;
     }
     n.role = m.role(), n.term = m.term();
     if (m.commit_index() < n.last_commit)
-      fail("commit index went down on " + who);
+      fail("commit index went down on " + who());
     for (int64_t i = n.last_commit + 1; i <= m.commit_index(); ++i) {
       int64_t entry_term = m.log().term_at(i).value_or(0);
       auto [it, fresh] = committed_.emplace(i, commit_fact{m.term(), entry_term});
       commit_fact& f = it->second;
       f.in_term = std::min(f.in_term, m.term()); // committed in a term <= ours
       if (f.entry_term && entry_term && f.entry_term != entry_term)
-        fail("state machine safety: " + who + " committed entry " + std::to_string(i) +
+        fail("state machine safety: " + who() + " committed entry " + std::to_string(i) +
              " of term " + std::to_string(entry_term) + ", others of term " +
              std::to_string(f.entry_term));
       f.entry_term = f.entry_term ? f.entry_term : entry_term;
@@ -531,7 +534,7 @@ private:
 } // namespace
 
 TEST_CASE("raft simulation: seeded faults, safety invariants, liveness", "[raft][sim]") {
-  uint64_t first = 1, count = 240;
+  uint64_t first = 1, count = 400;
   if (auto* env = std::getenv("AL_SEED")) {
     first = std::strtoull(env, nullptr, 10);
     count = 1;
