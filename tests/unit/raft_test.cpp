@@ -631,6 +631,12 @@ TEST_CASE("raft_storage: a snapshot install empties the log behind a marker; rec
     CHECK(p->applied == 2);
     CHECK(p->entries == std::vector<raft_entry>{{3, 2, cmd("b")}});
   }
+  SECTION("a crash after quorum-state, before the entries: commit is capped at the log") {
+    REQUIRE(write_hard_state(dir.path(), {3, 1, 9}));
+    auto p = (*s)->recover(1001);
+    REQUIRE(p);
+    CHECK(p->hard_state == raft_hard_state{3, 1, 3});
+  }
   SECTION("a damaged quorum-state is refused, naming the file") {
     auto bytes_ = encode_hard_state({2, 1, 1});
     bytes_[7] ^= 1;
