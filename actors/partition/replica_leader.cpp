@@ -155,8 +155,12 @@ void replica_machine::maybe_change_isr(int64_t now_ms) {
       continue;
     }
     auto& f = followers_.at(id);
+    // A member stays while caught up within the lag time; a non-member
+    // joins when it has reached the HW and this epoch - and is still
+    // fetching (an in-doubt proposal holds the HW where a dead follower
+    // left it, so "reached the HW" alone would keep re-adding it).
     bool in = contains(isr_, id);
-    if ((in && caught_up(f, now_ms)) || (!in && may_join_isr(f)))
+    if (caught_up(f, now_ms) && (in || may_join_isr(f)))
       desired.push_back(id);
   }
   if (desired == isr_ && maximal_isr_ == isr_)

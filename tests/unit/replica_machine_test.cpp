@@ -1,0 +1,602 @@
+// Scenario tests for partition replication: replica_machine (leader HW and
+// ISR, acks=all, fencing, follower truncation by leader epoch), the leader
+// epoch cache, and the controller's election and AlterPartition checks.
+// A `cluster` holds replicas with in-memory logs; the test moves every
+// request and answer by hand, so each scenario reads as a sequence of
+// protocol steps. Truncation cases are the ones of KIP-101 and KIP-279.
+#include <catch2/catch.hpp>
+
+#include <map>
+#include <memory>
+#include <optional>
+
+#include "actors/controller/partition_election_machine.hpp"
+#include "actors/partition/replica_machine.hpp"
+
+using namespace al;
+
+namespace {
+
+struct entry {
+  int32_t epoch;
+  std::string value;
+};
+
+struct replica {
+  std::unique_ptr<replica_machine> m;
+  std::vector<entry> log;
+  std::map<uint64_t, errc> acks;          // completed acks=all waits
+  std::vector<alter_isr_request> proposals;
+  std::optional<replica_fetch_request> fetch;
+  std::optional<offsets_for_epoch_request> offsets;
+  std::vector<int64_t> truncations;
+};
+
+constexpr int64_t lag_ms = 1000;
+
+class cluster {
+public:
+  explicit cluster(std::vector<int32_t> ids) : ids_(std::move(ids)) {
+    for (auto id : ids_)
+      start(id, {}, 0);
+  }
+
+  replica& operator[](int32_t id) { return r_.at(id); }
+  replica_machine& m(int32_t id) { return *r_.at(id).m; }
+  int64_t now = 0;
+
+  /// (Re)starts a replica from a log on disk, as after a crash.
+  void start(int32_t id, std::vector<entry> log, int64_t checkpointed_hw) {
+    replica_config c;
+    c.tp = {"orders", 0};
+    c.broker_id = id;
+    c.replica_lag_time_max_ms = lag_ms;
+    c.fetch_backoff_ms = 0;
+    c.request_timeout_ms = 500;
+    replica_log_state s;
+    s.log_end_offset = int64_t(log.size());
+    s.high_watermark = checkpointed_hw;
+    for (size_t o = 0; o < log.size(); ++o)
+      s.epochs.assign(log[o].epoch, int64_t(o));
+    auto& r = r_[id];
+    r = replica{};
+    r.m = std::make_unique<replica_machine>(c, std::move(s));
+    r.log = std::move(log);
+  }
+
+  /// The controller's view reaches `to` (every replica when empty).
+  void metadata(int32_t leader, int32_t epoch, std::vector<int32_t> isr,
+                std::vector<int32_t> to = {}) {
+    partition_leadership p{leader, epoch, ++partition_epoch_, ids_, std::move(isr)};
+    for (auto id : to.empty() ? ids_ : to) {
+      r_.at(id).m->on_metadata(p, now);
+      drain(id);
+    }
+  }
+  int32_t partition_epoch() const { return partition_epoch_; }
+
+  /// Leader appends one record per value, as one batch each.
+  int64_t append(int32_t leader, std::vector<std::string> values) {
+    auto& r = r_.at(leader);
+    for (auto& v : values)
+      r.log.push_back({r.m->leader_epoch(), v});
+    r.m->on_append(int64_t(r.log.size()));
+    drain(leader);
+    return int64_t(r.log.size()) - 1;
+  }
+  /// acks=all produce of one record: its ack id.
+  uint64_t produce(int32_t leader, const std::string& value, int32_t min_isr = 2) {
+    auto last = append(leader, {value});
+    auto id = next_ack_++;
+    r_.at(leader).m->wait_for(id, last, min_isr);
+    drain(leader);
+    return id;
+  }
+
+  /// Delivers the follower's pending fetch to its leader and the answer back.
+  leader_fetch_result fetch(int32_t follower) {
+    auto& f = r_.at(follower);
+    REQUIRE(f.fetch);
+    auto req = *f.fetch;
+    f.fetch.reset();
+    auto& l = r_.at(req.leader_id);
+    auto res = l.m->on_fetch(req, now);
+    drain(req.leader_id);
+    replica_fetch_response resp{req.current_leader_epoch, req.fetch_offset, res.error,
+                                res.high_watermark, res.log_end_offset};
+    std::vector<fetched_batch> batches;
+    std::vector<entry> records;
+    if (res.error == errc::none)
+      for (auto o = req.fetch_offset; o < int64_t(l.log.size()); ++o) {
+        batches.push_back({l.log[size_t(o)].epoch, o, o});
+        records.push_back(l.log[size_t(o)]);
+      }
+    if (f.m->on_fetch_response(resp, batches, now))
+      f.log.insert(f.log.end(), records.begin(), records.end());
+    drain(follower);
+    return res;
+  }
+
+  /// Delivers the follower's pending OffsetsForLeaderEpoch and the answer back.
+  offsets_for_epoch_response ask_epoch(int32_t follower) {
+    auto& f = r_.at(follower);
+    REQUIRE(f.offsets);
+    auto req = *f.offsets;
+    f.offsets.reset();
+    auto resp = r_.at(req.leader_id).m->on_offsets_for_epoch(req);
+    drain(req.leader_id);
+    f.m->on_offsets_for_epoch_response(resp, now);
+    drain(follower);
+    return resp;
+  }
+
+  /// Follows the follower's requests until it has fetched everything.
+  void catch_up(int32_t follower) {
+    for (int i = 0; i < 20; ++i) {
+      auto& f = r_.at(follower);
+      if (f.offsets)
+        ask_epoch(follower);
+      else if (f.fetch && f.fetch->fetch_offset < int64_t(r_.at(f.fetch->leader_id).log.size()))
+        fetch(follower);
+      else
+        return;
+    }
+    FAIL("follower " << follower << " does not catch up");
+  }
+
+  /// The controller commits the leader's last proposal.
+  void commit_proposal(int32_t leader) {
+    auto& l = r_.at(leader);
+    REQUIRE(!l.proposals.empty());
+    auto req = l.proposals.back();
+    alter_isr_response resp{req.tp, req.proposal_id, alter_isr_error::none, req.leader_epoch,
+                            ++partition_epoch_, req.new_isr};
+    l.m->on_alter_isr_response(resp, now);
+    drain(leader);
+  }
+
+  void advance(int64_t ms) {
+    now += ms;
+    for (auto id : ids_) {
+      r_.at(id).m->tick(now);
+      drain(id);
+    }
+  }
+
+  void drain(int32_t id) {
+    auto& r = r_.at(id);
+    auto rd = r.m->ready();
+    if (rd.truncate_to) {
+      r.log.resize(size_t(*rd.truncate_to));
+      r.truncations.push_back(*rd.truncate_to);
+    }
+    for (auto& a : rd.acks)
+      r.acks[a.id] = a.error;
+    for (auto& p : rd.alter_isr)
+      r.proposals.push_back(p);
+    if (rd.offsets_for_epoch)
+      r.offsets = rd.offsets_for_epoch;
+    if (rd.fetch)
+      r.fetch = rd.fetch;
+  }
+
+  std::vector<std::string> values(int32_t id) {
+    std::vector<std::string> out;
+    for (auto& e : r_.at(id).log)
+      out.push_back(e.value);
+    return out;
+  }
+
+private:
+  std::vector<int32_t> ids_;
+  std::map<int32_t, replica> r_;
+  int32_t partition_epoch_ = 0;
+  uint64_t next_ack_ = 1;
+};
+
+using strings = std::vector<std::string>;
+using ids = std::vector<int32_t>;
+
+} // namespace
+
+// ---------------------------------------------------------------------------
+// Leader epoch cache (Kafka's LeaderEpochFileCache).
+
+TEST_CASE("epoch cache: end offset of an epoch is the start of the next higher one",
+          "[replication]") {
+  leader_epoch_cache c;
+  CHECK(c.end_offset_for(0, 0).undefined());
+  c.assign(0, 0);
+  c.assign(2, 40);
+  c.assign(5, 41);
+  CHECK_FALSE(c.assign(5, 45)); // same epoch, later batch: no entry
+  CHECK_FALSE(c.assign(3, 50)); // older epoch: ignored
+  CHECK(c.describe() == "0@0 2@40 5@41");
+  CHECK(c.end_offset_for(5, 60) == epoch_end_offset{5, 60}); // latest: the log end
+  CHECK(c.end_offset_for(2, 60) == epoch_end_offset{2, 41});
+  CHECK(c.end_offset_for(3, 60) == epoch_end_offset{2, 41}); // unknown: the floor epoch
+  CHECK(c.end_offset_for(0, 60) == epoch_end_offset{0, 40});
+  CHECK(c.end_offset_for(6, 60).undefined());                // newer than all
+  CHECK(c.end_offset_for(undefined_epoch, 60).undefined());
+  leader_epoch_cache later({{3, 10}, {4, 12}});
+  CHECK(later.end_offset_for(1, 20) == epoch_end_offset{1, 10}); // older than all
+}
+
+TEST_CASE("epoch cache: truncation from the end and from the start", "[replication]") {
+  leader_epoch_cache c({{0, 0}, {2, 40}, {5, 41}});
+  c.truncate_from_end(41);
+  CHECK(c.describe() == "0@0 2@40");
+  c.truncate_from_end(100); // nothing starts there
+  CHECK(c.describe() == "0@0 2@40");
+  c.truncate_from_start(30);
+  CHECK(c.describe() == "0@30 2@40");
+  c.truncate_from_start(45);
+  CHECK(c.describe() == "2@45");
+  c.truncate_from_end(45);
+  CHECK(c.empty());
+}
+
+// ---------------------------------------------------------------------------
+// Leader: high watermark, ISR, acks=all.
+
+TEST_CASE("HW advances only when every ISR member has fetched past it", "[replication]") {
+  cluster c({1, 2, 3});
+  c.metadata(1, 0, {1, 2, 3});
+  CHECK(c.m(1).role() == replica_role::leader);
+  CHECK(c.m(2).role() == replica_role::follower);
+  c.append(1, {"a", "b", "c"});
+  CHECK(c.m(1).high_watermark() == 0);
+  c.fetch(2);            // 2 gets a, b, c
+  CHECK(c.fetch(2).high_watermark == 0); // 2 has 3 records, 3 has none
+  c.fetch(3);
+  CHECK(c.m(1).high_watermark() == 0); // 3's fetch at 0 says nothing new
+  CHECK(c.fetch(3).high_watermark == 3);
+  CHECK(c.m(1).high_watermark() == 3);
+  // Followers learn it on their next fetch, capped by their own LEO.
+  c.fetch(2);
+  CHECK(c.m(2).high_watermark() == 3);
+}
+
+TEST_CASE("a lagging follower is dropped from the ISR after replica.lag.time.max.ms, not before",
+          "[replication]") {
+  cluster c({1, 2, 3});
+  c.metadata(1, 0, {1, 2, 3});
+  c.fetch(3); // 3 is caught up at 0, then goes quiet
+  c.append(1, {"a"});
+  c.fetch(2);
+  c.fetch(2);
+  CHECK(c.m(1).high_watermark() == 0); // 3 holds it back
+  c.advance(lag_ms);
+  c.fetch(2);
+  CHECK(c[1].proposals.empty()); // exactly the lag: still in sync
+  c.advance(1);
+  REQUIRE(c[1].proposals.size() == 1);
+  auto& p = c[1].proposals.back();
+  CHECK(p.new_isr == ids{1, 2});
+  CHECK(p.leader_epoch == 0);
+  CHECK(p.partition_epoch == c.partition_epoch());
+  // Until the controller commits, the HW still counts 3 (maximal ISR).
+  CHECK(c.m(1).maximal_isr() == ids{1, 2, 3});
+  CHECK(c.m(1).high_watermark() == 0);
+  c.commit_proposal(1);
+  CHECK(c.m(1).isr() == ids{1, 2});
+  CHECK(c.m(1).high_watermark() == 1);
+}
+
+TEST_CASE("a follower that catches up to the HW and this epoch joins the ISR again",
+          "[replication]") {
+  cluster c({1, 2, 3});
+  c.metadata(1, 0, {1, 2}); // 3 out of sync
+  c.append(1, {"a", "b"});
+  c.catch_up(2);
+  c.fetch(2);
+  CHECK(c.m(1).high_watermark() == 2);
+  c.fetch(3); // at 0: behind the HW
+  CHECK(c[1].proposals.empty());
+  c.fetch(3); // at 2: reaches it
+  REQUIRE(c[1].proposals.size() == 1);
+  CHECK(c[1].proposals.back().new_isr == ids{1, 2, 3});
+  CHECK(c[1].proposals.back().broker_epochs.count(3) == 1);
+  // Proposed: the HW waits for 3 already; committed: min.insync counts it.
+  CHECK(c.m(1).maximal_isr() == ids{1, 2, 3});
+  CHECK(c.m(1).isr() == ids{1, 2});
+  CHECK_FALSE(c.m(1).can_accept_acks_all(3));
+  c.commit_proposal(1);
+  CHECK(c.m(1).can_accept_acks_all(3));
+}
+
+TEST_CASE("acks=all completes once the HW passes the record; min.insync.replicas",
+          "[replication]") {
+  cluster c({1, 2, 3});
+  c.metadata(1, 0, {1, 2, 3});
+  CHECK(c.m(1).can_accept_acks_all(3));
+  auto a = c.produce(1, "a");
+  c.fetch(2);
+  c.fetch(3);
+  CHECK(c[1].acks.empty());
+  c.fetch(2);
+  CHECK(c[1].acks.empty()); // 3 has not confirmed yet
+  c.fetch(3);
+  REQUIRE(c[1].acks.count(a));
+  CHECK(c[1].acks[a] == errc::none);
+
+  // 2 and 3 stop fetching; the ISR shrinks to the leader alone.
+  auto b = c.produce(1, "b");
+  c.advance(lag_ms + 1);
+  c.commit_proposal(1);
+  CHECK(c.m(1).isr() == ids{1});
+  CHECK_FALSE(c.m(1).can_accept_acks_all(2)); // refuse before appending
+  CHECK(c.m(1).can_accept_acks_all(1));
+  // b was appended while the ISR was bigger: it is committed now, but only
+  // on one replica, so the producer hears NOT_ENOUGH_REPLICAS_AFTER_APPEND.
+  REQUIRE(c[1].acks.count(b));
+  CHECK(c[1].acks[b] == errc::not_enough_replicas_after_append);
+}
+
+TEST_CASE("a proposal in doubt keeps counting for the HW until a newer partition epoch",
+          "[replication]") {
+  cluster c({1, 2, 3});
+  c.metadata(1, 0, {1, 2});
+  c.append(1, {"a"});
+  c.catch_up(3);
+  c.fetch(3); // 3 at the HW: expansion proposed, the answer is lost
+  REQUIRE(c[1].proposals.size() == 1);
+  // 3 dies. The controller may have applied the expansion, so the leader
+  // must not count the HW without 3...
+  c.append(1, {"b"});
+  c.catch_up(2);
+  c.fetch(2);
+  CHECK(c.m(1).high_watermark() == 1);
+  // ...until it settles the doubt: 3 falls out of sync, the leader proposes
+  // {1, 2} at the same partition epoch; once committed, the HW moves.
+  c.advance(lag_ms + 1);
+  c.fetch(2);
+  REQUIRE(c[1].proposals.size() == 2);
+  CHECK(c[1].proposals.back().new_isr == ids{1, 2});
+  CHECK(c[1].proposals.back().partition_epoch == c[1].proposals.front().partition_epoch);
+  c.commit_proposal(1);
+  CHECK(c.m(1).maximal_isr() == ids{1, 2});
+  CHECK(c.m(1).high_watermark() == 2);
+}
+
+// ---------------------------------------------------------------------------
+// Fencing by leader epoch.
+
+TEST_CASE("requests with another leader epoch are fenced; a newer one demotes a stale leader",
+          "[replication]") {
+  cluster c({1, 2, 3});
+  c.metadata(1, 0, {1, 2, 3});
+  auto a = c.produce(1, "a");
+  replica_fetch_request old{1, 2, 0, -1 /* no epoch: unchecked */, 0};
+  CHECK(c.m(1).on_fetch(old, c.now).error == errc::none);
+  c.metadata(1, 1, {1, 2, 3}, {1}); // leader re-elected: epoch 1
+  old.current_leader_epoch = 0;
+  CHECK(c.m(1).on_fetch(old, c.now).error == errc::fenced_leader_epoch);
+  // The controller moved leadership to 2 in epoch 2; 3 knows, 1 does not.
+  replica_fetch_request newer{1, 3, 0, 2, 0};
+  CHECK(c.m(1).on_fetch(newer, c.now).error == errc::unknown_leader_epoch);
+  c.drain(1);
+  CHECK(c.m(1).role() == replica_role::none);
+  CHECK_FALSE(c.m(1).can_accept_acks_all(1));
+  CHECK(c[1].acks.at(a) == errc::not_leader_or_follower); // the producer retries elsewhere
+  // Delayed metadata of epoch 1 cannot make it leader again.
+  c.metadata(1, 1, {1, 2, 3}, {1});
+  CHECK(c.m(1).role() == replica_role::none);
+  c.metadata(2, 2, {1, 2, 3}, {1});
+  CHECK(c.m(1).role() == replica_role::follower);
+  CHECK(c.m(1).leader_id() == 2);
+}
+
+TEST_CASE("a follower discards fetch answers that are not for its fetch in flight",
+          "[replication]") {
+  cluster c({1, 2});
+  c.metadata(1, 0, {1, 2});
+  c.append(1, {"a"});
+  REQUIRE(c[2].fetch);
+  auto req = *c[2].fetch;
+  replica_fetch_response resp{req.current_leader_epoch, req.fetch_offset, errc::none, 0, 1};
+  CHECK(c.m(2).on_fetch_response(resp, {{0, 0, 0}}, c.now));
+  c[2].log.push_back({0, "a"});
+  c.drain(2);
+  CHECK_FALSE(c.m(2).on_fetch_response(resp, {{0, 0, 0}}, c.now)); // duplicate
+  resp.fetch_offset = 1;
+  resp.current_leader_epoch = 7;
+  CHECK_FALSE(c.m(2).on_fetch_response(resp, {}, c.now)); // another epoch
+  CHECK(c.m(2).log_end_offset() == 1);
+}
+
+// ---------------------------------------------------------------------------
+// Truncation by leader epoch (KIP-101, KIP-279).
+
+TEST_CASE("KIP-101 scenario 1: truncating to the HW on restart would lose a committed record",
+          "[replication]") {
+  // A (1) leads epoch 0 with B (2). B gets m1 and m2 but hears HW 1 only.
+  cluster c({1, 2});
+  c.metadata(1, 0, {1, 2});
+  c.append(1, {"m1"});
+  c.fetch(2);
+  c.append(1, {"m2"});
+  c.fetch(2); // B has m1, m2; the answer carried HW 1
+  CHECK(c.m(2).high_watermark() == 1);
+  c.m(1).on_fetch({1, 2, 0, 0, 2}, c.now); // B's next fetch reaches A; its answer is lost
+  CHECK(c.m(1).high_watermark() == 2);    // m2 is committed (acks=all would be answered)
+  // B restarts: LEO 2, checkpointed HW 1. Old Kafka truncated to the HW here.
+  c.start(2, c[2].log, 1);
+  c.metadata(1, 0, {1, 2}, {2});
+  CHECK(c[2].truncations.empty()); // it asks A about epochs instead
+  CHECK(c[2].offsets);
+  // A dies before answering; B is elected from the ISR and still has m2.
+  c.metadata(2, 1, {2}, {2});
+  CHECK(c.m(2).role() == replica_role::leader);
+  CHECK(c.values(2) == strings{"m1", "m2"});
+  CHECK(c.m(2).epoch_start_offset() == 2);
+}
+
+TEST_CASE("KIP-101 scenario 2: after a double failure the HW would leave the logs diverged",
+          "[replication]") {
+  // A (1) led epoch 0 with m1, m2, HW 2. B (2) lost m2 with its page cache.
+  cluster c({1, 2});
+  c.start(1, {{0, "m1"}, {0, "m2"}}, 2);
+  c.start(2, {{0, "m1"}}, 1);
+  // B comes back first, leads epoch 1 and takes m3 at offset 1.
+  c.metadata(2, 1, {2}, {2});
+  c.append(2, {"m3"});
+  CHECK(c.m(2).high_watermark() == 2);
+  // A comes back as follower. By HW (2) it would keep m2 at offset 1 while B
+  // has m3 there. By epoch: "where does epoch 0 end?" B says offset 1.
+  c.metadata(2, 1, {2}, {1});
+  auto answer = c.ask_epoch(1);
+  CHECK(answer.epoch == 0);
+  CHECK(answer.end_offset == 1);
+  CHECK(c[1].truncations == std::vector<int64_t>{1});
+  c.catch_up(1);
+  CHECK(c.values(1) == strings{"m1", "m3"});
+  CHECK(c.values(1) == c.values(2));
+}
+
+TEST_CASE("KIP-279: a follower that does not know the leader's epoch truncates in rounds",
+          "[replication]") {
+  // Leader 1: epochs 0@0 1@2 3@3. Follower 2: 0@0 2@2 (it led epoch 2 alone).
+  cluster c({1, 2});
+  c.start(1, {{0, "a"}, {0, "b"}, {1, "c"}}, 2);
+  c.start(2, {{0, "a"}, {0, "b"}, {2, "x"}, {2, "y"}}, 2);
+  c.metadata(1, 3, {1}, {1});
+  c.append(1, {"d"});
+  c.metadata(1, 3, {1}, {2});
+  // Round 1: epoch 2 is unknown to the leader; its floor is epoch 1 ending at 3.
+  auto first = c.ask_epoch(2);
+  CHECK((first.epoch == 1 && first.end_offset == 3));
+  // The follower has no epoch 1: it cuts at the end of its floor (epoch 0: 2).
+  CHECK(c[2].truncations == std::vector<int64_t>{2});
+  // Round 2: epoch 0 ends at 2 on both.
+  auto second = c.ask_epoch(2);
+  CHECK((second.epoch == 0 && second.end_offset == 2));
+  c.catch_up(2);
+  CHECK(c.values(2) == strings{"a", "b", "c", "d"});
+  CHECK(c.m(2).epochs().describe() == "0@0 1@2 3@3");
+}
+
+TEST_CASE("a leader that wrote nothing in its epoch leaves no trace after truncation",
+          "[replication]") {
+  cluster c({1, 2});
+  c.metadata(1, 0, {1, 2});
+  c.append(1, {"a"});
+  c.catch_up(2);
+  c.metadata(2, 1, {1, 2}); // 2 leads epoch 1, writes nothing, is replaced
+  c.metadata(1, 2, {1, 2});
+  CHECK(c.m(2).epochs().describe() == "0@0 1@1");
+  c.ask_epoch(2); // epoch 1 is unknown to 1; its floor 0 ends at 1
+  CHECK(c.m(2).epochs().describe() == "0@0");
+  c.append(1, {"b"});
+  c.catch_up(2);
+  CHECK(c.values(2) == strings{"a", "b"});
+  CHECK(c.m(2).epochs().describe() == "0@0 2@1");
+}
+
+// ---------------------------------------------------------------------------
+// Controller: elections and AlterPartition.
+
+namespace {
+
+metadata_image image_with(std::vector<partition_description> parts, std::vector<int32_t> fenced = {}) {
+  metadata_image img;
+  for (int32_t b = 1; b <= 3; ++b) {
+    img.brokers[b] = broker_description{b, "127.0.0.1", uint16_t(9100 + b), false};
+    img.broker_incarnations[b] = 100 + b;
+  }
+  for (auto b : fenced)
+    img.brokers[b].fenced = true;
+  topic_description t;
+  t.name = "orders";
+  t.partitions = std::move(parts);
+  img.topics["orders"] = t;
+  return img;
+}
+
+partition_description part(int32_t index, int32_t leader, ids replicas, ids isr) {
+  partition_description p;
+  p.partition = index;
+  p.leader = leader;
+  p.leader_epoch = 4;
+  p.replicas = std::move(replicas);
+  p.isr = std::move(isr);
+  return p;
+}
+
+} // namespace
+
+TEST_CASE("election: a fenced leader is replaced by the first live ISR member", "[replication]") {
+  auto img = image_with({part(0, 1, {1, 2, 3}, {1, 3, 2}), part(1, 2, {2, 3, 1}, {2, 3, 1})}, {1});
+  auto cmds = plan_broker_fenced(img, 1, {});
+  REQUIRE(cmds.size() == 2);
+  CHECK(cmds[0].leader == 2); // replicas order, not ISR order
+  CHECK(cmds[0].isr == ids{3, 2});
+  CHECK(cmds[1].leader == 2); // 1 only followed: it leaves the ISR
+  CHECK(cmds[1].isr == ids{2, 3});
+}
+
+TEST_CASE("election: no live ISR member leaves the partition offline with its last member",
+          "[replication]") {
+  auto img = image_with({part(0, 1, {1, 2, 3}, {1})}, {1});
+  auto cmds = plan_broker_fenced(img, 1, {});
+  REQUIRE(cmds.size() == 1);
+  CHECK(cmds[0].leader == -1);
+  CHECK(cmds[0].isr == ids{1});
+  // Unclean: the first live replica leads alone, and what only 1 had is lost.
+  auto unclean = plan_broker_fenced(img, 1, election_options{true});
+  REQUIRE(unclean.size() == 1);
+  CHECK(unclean[0].leader == 2);
+  CHECK(unclean[0].isr == ids{2});
+  // The topic config overrides the cluster default.
+  img.topics["orders"].configs["unclean.leader.election.enable"] = "false";
+  CHECK(plan_broker_fenced(img, 1, election_options{true})[0].leader == -1);
+}
+
+TEST_CASE("election: the last ISR member leads again when it returns, others do not",
+          "[replication]") {
+  auto img = image_with({part(0, -1, {1, 2, 3}, {1})}, {});
+  CHECK(plan_broker_unfenced(img, 2, {}).empty()); // 2 may lack committed records
+  auto cmds = plan_broker_unfenced(img, 1, {});
+  REQUIRE(cmds.size() == 1);
+  CHECK(cmds[0].leader == 1);
+  CHECK(cmds[0].isr == ids{1});
+  auto unclean = plan_broker_unfenced(img, 2, election_options{true});
+  REQUIRE(unclean.size() == 1);
+  CHECK((unclean[0].leader == 2 && unclean[0].isr == ids{2}));
+}
+
+TEST_CASE("AlterPartition: compare-and-set on leader epoch and partition epoch", "[replication]") {
+  auto img = image_with({part(0, 1, {1, 2, 3}, {1, 2})}, {});
+  alter_isr_request req;
+  req.tp = {"orders", 0};
+  req.leader_id = 1;
+  req.leader_epoch = 4;
+  req.partition_epoch = 7;
+  req.new_isr = {1, 2, 3};
+  req.broker_epochs = {{2, 102}, {3, 103}};
+  auto ok = plan_alter_isr(img, 7, req);
+  CHECK(ok.error == alter_isr_error::none);
+  CHECK((ok.cmd.leader == 1 && ok.cmd.isr == ids{1, 2, 3} && !ok.cmd.bump_leader_epoch));
+  CHECK(plan_alter_isr(img, 8, req).error == alter_isr_error::invalid_update_version);
+  auto r = req;
+  r.leader_epoch = 3;
+  CHECK(plan_alter_isr(img, 7, r).error == alter_isr_error::fenced_leader_epoch);
+  r = req;
+  r.leader_id = 2;
+  CHECK(plan_alter_isr(img, 7, r).error == alter_isr_error::fenced_leader_epoch);
+  r = req;
+  r.new_isr = {2, 3};
+  CHECK(plan_alter_isr(img, 7, r).error == alter_isr_error::invalid_request);
+  r.new_isr = {1, 4};
+  CHECK(plan_alter_isr(img, 7, r).error == alter_isr_error::invalid_request);
+  r = req;
+  r.broker_epochs[3] = 99; // 3 restarted since the leader saw it fetch
+  CHECK(plan_alter_isr(img, 7, r).error == alter_isr_error::ineligible_replica);
+  img.brokers[3].fenced = true;
+  CHECK(plan_alter_isr(img, 7, req).error == alter_isr_error::ineligible_replica);
+  r = req;
+  r.new_isr = {1}; // shrinking never needs eligibility
+  CHECK(plan_alter_isr(img, 7, r).error == alter_isr_error::none);
+  r.tp.partition = 5;
+  CHECK(plan_alter_isr(img, 7, r).error == alter_isr_error::unknown_topic_or_partition);
+}
