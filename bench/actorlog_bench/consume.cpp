@@ -1,0 +1,137 @@
+// consume: records/s and MB/s through al::consumer, page cache hot and cold.
+#include <atomic>
+#include <thread>
+
+#include "actors/client/consumer_client.hpp"
+#include "actors/client/producer_client.hpp"
+#include "bench/actorlog_bench/clients.hpp"
+
+namespace al::bench {
+
+namespace {
+
+/// Writes the records (acks=1, the producer's defaults otherwise).
+status load(target& t, const std::string& topic, const consume_case& c,
+            const client_settings& cs, progress_line& pl) {
+  auto p = producer::create(t.client_system(), producer_props(t, "1", cs), t.direct_broker());
+  if (!p)
+    return p.error();
+  auto records = make_records(topic, c.record_size);
+  std::atomic<uint64_t> done{0};
+  auto cb = [&done](const record_metadata&, const status&) {
+    done.fetch_add(1, std::memory_order_relaxed);
+  };
+  const uint64_t window = std::max<uint64_t>(1, uint64_t(cs.buffer_bytes) / (c.record_size + 16));
+  auto deadline = bench_clock::now() + std::chrono::duration<double>(c.max_seconds);
+  pl.begin("consume: loading " + std::to_string(c.record_size) + " B records into " + topic);
+  for (uint64_t i = 0; i < c.records; ++i) {
+    if ((i & 1023) == 0) {
+      while (i - done.load(std::memory_order_relaxed) > window && bench_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::microseconds(50));
+      if (bench_clock::now() >= deadline)
+        return {errc::request_timed_out, "loading did not finish within --max-seconds"};
+      pl.update(i, c.records);
+    }
+    if (auto st = (*p)->send(records[i & 15], cb); !st)
+      return st;
+  }
+  auto st = (*p)->flush(std::chrono::milliseconds(int64_t(c.max_seconds * 1000) + 30000));
+  pl.end(st ? "loaded" : st.to_string());
+  return st;
+}
+
+row read_all(target& t, const std::string& topic, const consume_case& c,
+             const client_settings& cs, const std::string& cache, progress_line& pl) {
+  row r;
+  r.scenario = "consume";
+  r.label("client", to_string(t.kind()))
+    .label("size", std::to_string(c.record_size))
+    .label("partitions", std::to_string(c.partitions))
+    .label("cache", cache)
+    .label("max.poll.records", std::to_string(cs.max_poll_records));
+  auto cons = consumer::create(t.client_system(), consumer_props(t, cs), t.direct_broker());
+  if (!cons) {
+    r.note = "consumer: " + cons.error().to_string();
+    return r;
+  }
+  std::vector<topic_partition> tps;
+  for (int32_t p = 0; p < c.partitions; ++p)
+    tps.push_back({topic, p});
+  pl.begin("consume " + to_string(t.kind()) + " " + std::to_string(c.record_size) + " B " + cache +
+           " partitions=" + std::to_string(c.partitions));
+  auto start = bench_clock::now();
+  auto deadline = start + std::chrono::duration<double>(c.max_seconds);
+  (void)(*cons)->assign(tps);
+  uint64_t n = 0, bytes = 0;
+  bool ordered = true;
+  std::vector<int64_t> next(size_t(c.partitions), 0);
+  while (n < c.records && bench_clock::now() < deadline) {
+    for (auto& rec : (*cons)->poll(std::chrono::milliseconds(200))) {
+      ++n;
+      bytes += rec.value ? rec.value->size() : 0;
+      auto& expect = next[size_t(rec.partition)];
+      ordered = ordered && rec.offset == expect;
+      expect = rec.offset + 1;
+    }
+    pl.update(n, c.records);
+  }
+  double secs = seconds_since(start);
+  (*cons)->close();
+  r.figure("records", double(n))
+    .figure("seconds", secs)
+    .figure("rec/s", double(n) / secs)
+    .figure("MB/s", double(bytes) / secs / 1e6);
+  if (n < c.records)
+    r.note = "only " + std::to_string(n) + " of " + std::to_string(c.records) +
+             " within --max-seconds";
+  else if (!ordered)
+    r.note = "offsets not dense per partition!";
+  pl.end(human(r.get("rec/s")) + " rec/s, " + human(r.get("MB/s")) + " MB/s" +
+         (r.note.empty() ? "" : " (" + r.note + ")"));
+  return r;
+}
+
+} // namespace
+
+std::vector<row> run_consume(target& t, const consume_case& c, const client_settings& cs,
+                             progress_line& pl) {
+  std::vector<row> out;
+  auto topic = next_topic("consume");
+  if (auto st = t.create_topic(topic, c.partitions, 1); !st) {
+    row r;
+    r.scenario = "consume";
+    r.note = "create topic: " + st.to_string();
+    return {r};
+  }
+  if (auto st = load(t, topic, c, cs, pl); !st) {
+    row r;
+    r.scenario = "consume";
+    r.note = "load: " + st.to_string();
+    return {r};
+  }
+  out.push_back(read_all(t, topic, c, cs, "hot", pl));
+  if (c.cold) {
+    std::string how;
+    auto st = t.restart([&] { how = evict_page_cache(t.data_dirs()); });
+    if (!st) {
+      row r;
+      r.scenario = "consume";
+      r.note = "restart: " + st.to_string();
+      out.push_back(r);
+      return out;
+    }
+    if (auto ready = t.wait_ready(topic, c.partitions); !ready) {
+      row r;
+      r.scenario = "consume";
+      r.note = "after restart: " + ready.to_string();
+      out.push_back(r);
+      return out;
+    }
+    out.push_back(read_all(t, topic, c, cs, "cold", pl));
+    out.back().note += (out.back().note.empty() ? "" : "; ") + how;
+  }
+  (void)t.delete_topic(topic);
+  return out;
+}
+
+} // namespace al::bench

@@ -1,0 +1,282 @@
+// actorlog-bench: produce / consume / end-to-end latency figures of a
+// running actorlog, with the real clients, in-process and from another
+// process. Prints a live progress line on stderr, a table per scenario on
+// stdout, and (--json) every figure as JSON.
+#include <unistd.h>
+
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <set>
+#include <sstream>
+
+#include <cxxopts.hpp>
+#include <spdlog/spdlog.h>
+
+#include "bench/actorlog_bench/report.hpp"
+#include "bench/actorlog_bench/scenarios.hpp"
+#include "bench/actorlog_bench/target.hpp"
+
+using namespace al;
+using namespace al::bench;
+namespace fs = std::filesystem;
+
+namespace {
+
+template <class T>
+std::vector<T> parse_list(const std::string& text, const std::string& option) {
+  std::vector<T> out;
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    if (item.empty())
+      continue;
+    if constexpr (std::is_same_v<T, std::string>) {
+      out.push_back(item);
+    } else {
+      std::size_t used = 0;
+      long long v = 0;
+      try {
+        v = std::stoll(item, &used);
+      } catch (const std::exception&) {
+        used = 0;
+      }
+      if (used != item.size() || v <= 0)
+        throw std::invalid_argument("--" + option + ": \"" + item + "\" is not a positive number");
+      out.push_back(T(v));
+    }
+  }
+  if (out.empty())
+    throw std::invalid_argument("--" + option + " is empty");
+  return out;
+}
+
+std::string default_node_binary() {
+  std::error_code ec;
+  auto self = fs::read_symlink("/proc/self/exe", ec);
+  if (ec)
+    return "actorlog-node";
+  // build/bench/actorlog-bench -> build/runtime/actorlog-node
+  return (self.parent_path().parent_path() / "runtime" / "actorlog-node").string();
+}
+
+std::string now_text() {
+  auto t = std::time(nullptr);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S %Z", std::localtime(&t));
+  return buf;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  cxxopts::Options opts(
+    "actorlog-bench",
+    "Measures actorlog with its real clients: produce (records/s, MB/s by record size, acks and\n"
+    "partitions), consume (page cache hot and cold) and end-to-end latency at a fixed rate, with\n"
+    "the client in the node's process (inproc) or in this process talking TCP to actorlog-node\n"
+    "(remote). Scenarios: produce, consume, latency, all (default).\n");
+  opts.positional_help("[scenario...]");
+  // clang-format off
+  opts.add_options()
+    ("scenario", "produce | consume | latency | all", cxxopts::value<std::vector<std::string>>())
+    ("client", "inproc, remote (comma-separated)", cxxopts::value<std::string>()->default_value("inproc,remote"))
+    ("cluster", "three nodes from configs/cluster-3, replication factor 3 (not yet: issue 5)")
+    ("sizes", "record value sizes in bytes", cxxopts::value<std::string>()->default_value("100,1024"))
+    ("acks", "produce: acks values", cxxopts::value<std::string>()->default_value("0,1,all"))
+    ("partitions", "produce: partition counts", cxxopts::value<std::string>()->default_value("1,4"))
+    ("mib", "produce: MiB of values per run", cxxopts::value<double>()->default_value("200"))
+    ("records", "produce: records per run (overrides --mib)", cxxopts::value<uint64_t>())
+    ("repeat", "produce: runs per case, the best is reported", cxxopts::value<int>()->default_value("1"))
+    ("consume-mib", "consume: MiB of values to load and read", cxxopts::value<double>()->default_value("200"))
+    ("consume-partitions", "consume: partitions", cxxopts::value<int32_t>()->default_value("1"))
+    ("no-cold", "consume: skip the cold-cache read (node restart)")
+    ("rate", "latency: offered records/s", cxxopts::value<std::string>()->default_value("50000"))
+    ("latency-seconds", "latency: seconds at the offered rate", cxxopts::value<double>()->default_value("10"))
+    ("latency-acks", "latency: acks", cxxopts::value<std::string>()->default_value("1"))
+    ("latency-size", "latency: record size", cxxopts::value<size_t>()->default_value("100"))
+    ("max-seconds", "bound on any one run", cxxopts::value<double>()->default_value("60"))
+    ("linger-ms", "producer linger.ms", cxxopts::value<int64_t>()->default_value("5"))
+    ("batch-size", "producer batch.size", cxxopts::value<int32_t>()->default_value("16384"))
+    ("max-in-flight", "producer max.in.flight.requests.per.connection", cxxopts::value<int32_t>()->default_value("5"))
+    ("buffer-mib", "unacknowledged MiB the producer may hold (Kafka buffer.memory)", cxxopts::value<double>()->default_value("32"))
+    ("max-poll-records", "consumer max.poll.records", cxxopts::value<int32_t>()->default_value("500"))
+    ("config", "node config file", cxxopts::value<std::string>()->default_value("configs/single/node.ini"))
+    ("override", "node config key=value (repeatable)", cxxopts::value<std::vector<std::string>>())
+    ("node-binary", "actorlog-node for --client remote", cxxopts::value<std::string>()->default_value(default_node_binary()))
+    ("data-dir", "where the nodes keep their data (removed at the end)", cxxopts::value<std::string>()->default_value("/tmp/actorlog-bench-" + std::to_string(::getpid())))
+    ("keep-data", "do not remove --data-dir at the end")
+    ("json", "also write every figure as JSON to FILE (- = stdout)", cxxopts::value<std::string>())
+    ("no-progress", "no live progress line on stderr")
+    ("h,help", "show this help");
+  // clang-format on
+  opts.parse_positional({"scenario"});
+  cxxopts::ParseResult args;
+  std::set<std::string> scenarios;
+  std::vector<target_kind> kinds;
+  std::vector<size_t> sizes;
+  std::vector<std::string> acks;
+  std::vector<int32_t> partitions;
+  std::vector<double> rates;
+  try {
+    args = opts.parse(argc, argv);
+    if (args.count("help")) {
+      std::cout << opts.help() << "\nExamples:\n"
+                << "  actorlog-bench produce --client inproc --sizes 100 --acks 1 --partitions 1\n"
+                << "  actorlog-bench latency --client remote --rate 50000 --latency-seconds 20\n"
+                << "  actorlog-bench --json results.json      # everything, both clients\n";
+      return 0;
+    }
+    if (args.count("scenario"))
+      for (auto& s : args["scenario"].as<std::vector<std::string>>())
+        scenarios.insert(s);
+    if (scenarios.empty() || scenarios.count("all"))
+      scenarios = {"produce", "consume", "latency"};
+    for (auto& s : scenarios)
+      if (s != "produce" && s != "consume" && s != "latency")
+        throw std::invalid_argument("unknown scenario \"" + s + "\"");
+    if (args.count("cluster")) {
+      kinds = {target_kind::cluster};
+    } else {
+      for (auto& k : parse_list<std::string>(args["client"].as<std::string>(), "client")) {
+        if (k == "inproc")
+          kinds.push_back(target_kind::in_process);
+        else if (k == "remote")
+          kinds.push_back(target_kind::remote);
+        else
+          throw std::invalid_argument("--client: \"" + k + "\" is not inproc or remote");
+      }
+    }
+    sizes = parse_list<size_t>(args["sizes"].as<std::string>(), "sizes");
+    acks = parse_list<std::string>(args["acks"].as<std::string>(), "acks");
+    for (auto& a : acks)
+      if (a != "0" && a != "1" && a != "all" && a != "-1")
+        throw std::invalid_argument("--acks: \"" + a + "\" is not 0, 1 or all");
+    partitions = parse_list<int32_t>(args["partitions"].as<std::string>(), "partitions");
+    for (auto r : parse_list<int64_t>(args["rate"].as<std::string>(), "rate"))
+      rates.push_back(double(r));
+  } catch (const std::exception& e) {
+    std::cerr << "actorlog-bench: " << e.what() << " (try --help)\n";
+    return 2;
+  }
+
+  spdlog::set_level(spdlog::level::warn); // the in-process node's info lines would break the table
+  client_settings cs;
+  cs.linger_ms = args["linger-ms"].as<int64_t>();
+  cs.batch_size = args["batch-size"].as<int32_t>();
+  cs.max_in_flight = args["max-in-flight"].as<int32_t>();
+  cs.max_poll_records = args["max-poll-records"].as<int32_t>();
+  cs.buffer_bytes = int64_t(args["buffer-mib"].as<double>() * (1 << 20));
+  const double max_seconds = args["max-seconds"].as<double>();
+  const int repeat = std::max(1, args["repeat"].as<int>());
+  progress_line pl(!args.count("no-progress") && ::isatty(2));
+
+  run_info info;
+  for (int i = 0; i < argc; ++i)
+    info.command += (i ? " " : "") + std::string(argv[i]);
+  info.started = now_text();
+  info.host = describe_host();
+  info.load_before = read_loadavg();
+#ifdef NDEBUG
+  info.build = "optimised (NDEBUG)";
+#else
+  info.build = "debug (assertions on)";
+#endif
+
+  target_options to;
+  to.config_path = args["config"].as<std::string>();
+  to.node_binary = args["node-binary"].as<std::string>();
+  to.data_dir = args["data-dir"].as<std::string>();
+  if (args.count("override"))
+    to.overrides = args["override"].as<std::vector<std::string>>();
+
+  std::vector<row> rows;
+  int exit_code = 0;
+  for (auto kind : kinds) {
+    to.kind = kind;
+    auto t = target::start(to);
+    if (!t) {
+      std::cerr << "actorlog-bench: cannot start the " << to_string(kind)
+                << " target: " << t.error().to_string() << "\n";
+      exit_code = 1;
+      continue;
+    }
+    std::cerr << "target: " << (*t)->describe() << "\n";
+    if (scenarios.count("produce")) {
+      for (auto size : sizes)
+        for (auto& a : acks)
+          for (auto p : partitions) {
+            produce_case c;
+            c.record_size = size;
+            c.acks = a == "-1" ? "all" : a;
+            c.partitions = p;
+            c.records = args.count("records")
+                          ? args["records"].as<uint64_t>()
+                          : uint64_t(args["mib"].as<double>() * (1 << 20) / double(size));
+            c.max_seconds = max_seconds;
+            row best;
+            for (int i = 0; i < repeat; ++i) {
+              auto r = run_produce(**t, c, cs, pl);
+              if (i == 0 || r.get("rec/s") > best.get("rec/s"))
+                best = r;
+            }
+            if (repeat > 1)
+              best.figure("runs", repeat);
+            rows.push_back(best);
+          }
+    }
+    if (scenarios.count("consume")) {
+      for (auto size : sizes) {
+        consume_case c;
+        c.record_size = size;
+        c.partitions = args["consume-partitions"].as<int32_t>();
+        c.records = uint64_t(args["consume-mib"].as<double>() * (1 << 20) / double(size));
+        c.cold = !args.count("no-cold");
+        c.max_seconds = max_seconds;
+        for (auto& r : run_consume(**t, c, cs, pl))
+          rows.push_back(r);
+      }
+    }
+    if (scenarios.count("latency")) {
+      for (auto rate : rates) {
+        latency_case c;
+        c.record_size = args["latency-size"].as<size_t>();
+        c.acks = args["latency-acks"].as<std::string>();
+        c.rate = rate;
+        c.seconds = std::min(args["latency-seconds"].as<double>(), max_seconds);
+        rows.push_back(run_latency(**t, c, cs, pl));
+      }
+    }
+    t->reset();
+  }
+  info.load_after = read_loadavg();
+  if (!args.count("keep-data")) {
+    std::error_code ec;
+    fs::remove_all(to.data_dir, ec);
+  }
+
+  std::cout << "actorlog-bench  " << info.started << "\n"
+            << "host: " << info.host << "\nbuild: " << info.build << "\nload before: "
+            << info.load_before << "   after: " << info.load_after << "\n"
+            << "MB/s counts record values only (10^6 bytes); rates are records acknowledged "
+               "(acks=0: in the log) per second\n";
+  print_tables(std::cout, rows);
+  if (args.count("json")) {
+    auto path = args["json"].as<std::string>();
+    if (path == "-") {
+      write_json(std::cout, info, rows);
+    } else {
+      std::ofstream out(path);
+      write_json(out, info, rows);
+      if (!out) {
+        std::cerr << "actorlog-bench: cannot write " << path << "\n";
+        exit_code = 1;
+      }
+    }
+  }
+  for (auto& r : rows)
+    if (!r.note.empty() && r.note.find("failed") != std::string::npos)
+      exit_code = 1;
+  return exit_code;
+}

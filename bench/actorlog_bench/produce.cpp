@@ -1,0 +1,104 @@
+// produce: records/s and MB/s through al::producer.
+#include <atomic>
+#include <thread>
+
+#include "actors/client/producer_client.hpp"
+#include "bench/actorlog_bench/clients.hpp"
+
+namespace al::bench {
+
+std::string next_topic(const std::string& scenario) {
+  static int counter = 0;
+  return "bench-" + scenario + "-" + std::to_string(counter++);
+}
+
+row run_produce(target& t, const produce_case& c, const client_settings& cs, progress_line& pl) {
+  row r;
+  r.scenario = "produce";
+  r.label("client", to_string(t.kind()))
+    .label("size", std::to_string(c.record_size))
+    .label("acks", c.acks)
+    .label("partitions", std::to_string(c.partitions));
+  auto topic = next_topic("produce");
+  if (auto st = t.create_topic(topic, c.partitions, 1); !st) {
+    r.note = "create topic: " + st.to_string();
+    return r;
+  }
+  auto p = producer::create(t.client_system(), producer_props(t, c.acks, cs), t.direct_broker());
+  if (!p) {
+    r.note = "producer: " + p.error().to_string();
+    return r;
+  }
+  auto records = make_records(topic, c.record_size);
+  std::atomic<uint64_t> acked{0};
+  std::atomic<uint64_t> failed{0};
+  auto cb = [&acked, &failed](const record_metadata&, const status& s) {
+    if (s)
+      acked.fetch_add(1, std::memory_order_relaxed);
+    else
+      failed.fetch_add(1, std::memory_order_relaxed);
+  };
+  // Back-pressure as Kafka's buffer.memory: at most this many records
+  // sent but not yet acknowledged (or failed).
+  const uint64_t window = std::max<uint64_t>(1, uint64_t(cs.buffer_bytes) / (c.record_size + 16));
+  pl.begin("produce " + to_string(t.kind()) + " " + std::to_string(c.record_size) + " B acks=" +
+           c.acks + " partitions=" + std::to_string(c.partitions));
+  auto start = bench_clock::now();
+  auto deadline = start + std::chrono::duration<double>(c.max_seconds);
+  uint64_t sent = 0;
+  bool timed_out = false;
+  std::string error;
+  for (; sent < c.records; ++sent) {
+    if ((sent & 1023) == 0) {
+      while (sent - acked.load(std::memory_order_relaxed) - failed.load(std::memory_order_relaxed) >
+               window &&
+             bench_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::microseconds(50));
+      if (bench_clock::now() >= deadline) {
+        timed_out = true;
+        break;
+      }
+      pl.update(sent, c.records);
+    }
+    auto st = (*p)->send(records[sent & 15], cb);
+    if (!st) {
+      error = st.to_string();
+      break;
+    }
+  }
+  auto fl = (*p)->flush(std::chrono::milliseconds(int64_t(c.max_seconds * 1000) + 30000));
+  // With acks=0 the producer finishes when it has sent, not when the
+  // partition has appended: wait for the log end offset too (<= 60 s).
+  int64_t in_log = 0;
+  auto wait_until = bench_clock::now() + std::chrono::seconds(60);
+  for (;;) {
+    auto end = t.total_end_offset(topic, c.partitions);
+    in_log = end ? *end : -1;
+    if (in_log >= int64_t(sent) || bench_clock::now() > wait_until || !end)
+      break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  double secs = seconds_since(start);
+  (*p)->close();
+  p->reset();
+  r.figure("records", double(in_log))
+    .figure("seconds", secs)
+    .figure("rec/s", double(in_log) / secs)
+    .figure("MB/s", double(in_log) * double(c.record_size) / secs / 1e6);
+  if (!error.empty())
+    r.note = "send failed: " + error;
+  else if (!fl)
+    r.note = "flush: " + fl.to_string();
+  else if (failed > 0)
+    r.note = std::to_string(failed.load()) + " records failed";
+  else if (timed_out)
+    r.note = "stopped at --max-seconds";
+  else if (in_log < int64_t(sent))
+    r.note = "only " + std::to_string(in_log) + " of " + std::to_string(sent) + " in the log";
+  pl.end(human(r.get("rec/s")) + " rec/s, " + human(r.get("MB/s")) + " MB/s" +
+         (r.note.empty() ? "" : " (" + r.note + ")"));
+  (void)t.delete_topic(topic);
+  return r;
+}
+
+} // namespace al::bench

@@ -1,0 +1,67 @@
+#pragma once
+// The measured scenarios. Each creates its own topic on the target, runs
+// the real clients (al::producer / al::consumer) and returns result rows.
+// Every loop is bounded by a record count and by max_seconds.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "bench/actorlog_bench/report.hpp"
+#include "bench/actorlog_bench/target.hpp"
+
+namespace al::bench {
+
+struct client_settings {
+  int64_t linger_ms = 5;          // the producer's default
+  int32_t batch_size = 16384;     // the producer's default
+  int32_t max_in_flight = 5;      // max.in.flight.requests.per.connection
+  int32_t max_poll_records = 500; // the consumer's default
+  int64_t buffer_bytes = 32 << 20; // unacknowledged bytes the bench lets the producer hold
+};
+
+struct produce_case {
+  size_t record_size = 100;
+  std::string acks = "1"; // 0 | 1 | all
+  int32_t partitions = 1;
+  uint64_t records = 1'000'000;
+  double max_seconds = 30;
+};
+
+/// Sends `records` values of record_size bytes (null keys: sticky
+/// partitioning), waits until all are acknowledged and (acks=0) until the
+/// log end offsets cover them. Rate = records / (first send .. last one in
+/// the log).
+row run_produce(target& t, const produce_case& c, const client_settings& cs, progress_line& pl);
+
+struct consume_case {
+  size_t record_size = 100;
+  int32_t partitions = 1;
+  uint64_t records = 1'000'000;
+  bool cold = true; // also measure after a node restart with the page cache evicted
+  double max_seconds = 60;
+};
+
+/// Loads the records (producer, acks=1), then reads them all from offset 0:
+/// "hot" right away (page cache), and with `cold` again after restarting
+/// the node with its files evicted from the page cache.
+std::vector<row> run_consume(target& t, const consume_case& c, const client_settings& cs,
+                             progress_line& pl);
+
+struct latency_case {
+  size_t record_size = 100;
+  std::string acks = "1";
+  int32_t partitions = 1;
+  double rate = 50'000;  // offered records/s
+  double seconds = 10;
+};
+
+/// Produces at a fixed offered rate while a consumer polls; latency of a
+/// record = consumer delivery (poll returned it) - the time it was due to
+/// be sent (so a producer that falls behind shows up as latency: no
+/// coordinated omission). Both clients run in the bench process.
+row run_latency(target& t, const latency_case& c, const client_settings& cs, progress_line& pl);
+
+/// Unique topic names per run ("bench-produce-3").
+std::string next_topic(const std::string& scenario);
+
+} // namespace al::bench
