@@ -122,14 +122,8 @@ public:
     }
     while (!in_flight_.empty())
       wait_oldest();
-    if (opts_.acks == acks_mode::none && !failed()) {
-      // Nothing confirms acks=0 sends. One round trip on the same connection
-      // makes sure the broker has taken them before this process exits.
-      auto res = conn_.request<metadata_response>(metadata_atom::value,
-                                                  metadata_request{{opts_.topic}});
-      if (!res)
-        fail("", 0, res.error());
-    }
+    if (opts_.acks == acks_mode::none && !failed())
+      barrier();
   }
 
   bool failed() const { return !error_.empty(); }
@@ -170,6 +164,8 @@ private:
     if (opts_.acks == acks_mode::none) {
       caf::anon_send(conn_.broker(), produce_atom::value, std::move(req));
       produced_ += int64_t(records);
+      if (++unconfirmed_sends_ >= max_unconfirmed_sends)
+        barrier();
       return;
     }
     while (in_flight_.size() >= opts_.max_in_flight && !failed())
@@ -196,6 +192,18 @@ private:
                      });
   }
 
+  /// Nothing confirms acks=0 sends. One round trip on the same connection
+  /// makes sure the broker has taken every earlier one: done every
+  /// max_unconfirmed_sends batches (so a fast stdin cannot pile up batches
+  /// in memory) and before the process exits.
+  void barrier() {
+    unconfirmed_sends_ = 0;
+    auto res = conn_.request<metadata_response>(metadata_atom::value,
+                                                metadata_request{{opts_.topic}});
+    if (!res)
+      fail("", 0, res.error());
+  }
+
   void fail(const std::string& where, size_t records, const caf::error& err) {
     failed_records_ += int64_t(records);
     if (!error_.empty())
@@ -211,6 +219,8 @@ private:
   int32_t sticky_ = 0; ///< where null-key records go; moves on with each batch sent there
   std::map<int32_t, open_batch> open_;
   std::deque<pending> in_flight_;
+  static constexpr size_t max_unconfirmed_sends = 64;
+  size_t unconfirmed_sends_ = 0; ///< acks=0 batches since the last barrier
   int64_t produced_ = 0;
   int64_t failed_records_ = 0;
   std::string error_;
