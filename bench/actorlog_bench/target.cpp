@@ -1,6 +1,9 @@
 #include "bench/actorlog_bench/target.hpp"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -52,11 +55,30 @@ struct client_caf_config : actor_config {
 
 status to_status(const caf::error& err) { return status{error_code_of(err), describe_error(err)}; }
 
-/// The overrides every bench node gets: its data dir, an ephemeral loopback
-/// port, no metrics endpoint (fixed ports would clash with other nodes on
-/// this machine).
+/// A loopback port that was free a moment ago (the config wants a real
+/// port; the small race with other programs is acceptable for a bench).
+uint16_t free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  uint16_t port = 0;
+  if (fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0)
+    port = ntohs(addr.sin_port);
+  if (fd >= 0)
+    ::close(fd);
+  return port;
+}
+
+/// The overrides every bench node gets: its data dir, a free loopback port
+/// (also as the single controller voter), no metrics endpoint (fixed ports
+/// would clash with other nodes on this machine).
 std::vector<std::string> node_overrides(const target_options& o, const std::string& dir) {
-  std::vector<std::string> ov{"data.dir=" + dir, "listeners=127.0.0.1:0", "metrics.port=0"};
+  auto port = std::to_string(free_port());
+  std::vector<std::string> ov{"data.dir=" + dir, "listeners=127.0.0.1:" + port,
+                              "controller.quorum.voters=1@127.0.0.1:" + port, "metrics.port=0"};
   ov.insert(ov.end(), o.overrides.begin(), o.overrides.end());
   return ov;
 }
