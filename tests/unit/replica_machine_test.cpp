@@ -359,6 +359,40 @@ TEST_CASE("a proposal in doubt keeps counting for the HW until a newer partition
   CHECK(c.m(1).high_watermark() == 2);
 }
 
+TEST_CASE("a follower joins the ISR only once it reaches the leader's epoch start (KAFKA-7128)",
+          "[replication]") {
+  // 1 leads epoch 0 with ISR {1, 2, 4}; 3 is out of sync with just "a".
+  cluster c({1, 2, 3, 4});
+  c.metadata(1, 0, {1, 2, 4});
+  c.append(1, {"a"});
+  for (int i = 0; i < 2; ++i) {
+    c.fetch(2);
+    c.fetch(4);
+  }
+  CHECK(c.m(1).high_watermark() == 1);
+  c.fetch(3); // at 0, below the HW: not eligible
+  c.append(1, {"b", "c"});
+  c.fetch(2);
+  c.fetch(4);
+  // 2 and 4 confirm offset 3, but the answers (carrying HW 3) are lost:
+  // a, b, c are committed while 2 still believes the HW is 1.
+  c.m(1).on_fetch({1, 2, 0, 0, 3}, c.now);
+  c.m(1).on_fetch({1, 4, 0, 0, 3}, c.now);
+  CHECK(c.m(1).high_watermark() == 3);
+  CHECK(c.m(2).high_watermark() == 1);
+  CHECK(c[1].proposals.empty());
+  // 1 is gone; 2 leads epoch 1 from offset 3 with its stale HW 1 until 4 fetches.
+  c.metadata(2, 1, {2, 4}, {2, 3, 4});
+  CHECK(c.m(2).epoch_start_offset() == 3);
+  CHECK(c.m(2).high_watermark() == 1);
+  c.ask_epoch(3);
+  c.fetch(3); // at 1: reaches the stale HW, short of committed b and c
+  CHECK(c[2].proposals.empty()); // joining now would let 3 win an election without b, c
+  c.fetch(3); // at 3
+  REQUIRE(c[2].proposals.size() == 1);
+  CHECK(c[2].proposals.back().new_isr == ids{2, 3, 4});
+}
+
 // ---------------------------------------------------------------------------
 // Fencing by leader epoch.
 

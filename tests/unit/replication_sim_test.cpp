@@ -79,16 +79,20 @@ constexpr int controller_node = 0; // brokers are nodes 1..3, producers 10+
 constexpr int32_t min_isr = 2;
 
 struct knobs {
-  int profile; // 0 calm, 1 network, 2 crashes
+  int profile; // 0 calm, 1 network, 2 crashes, 3 isr
   int partitions, producers, max_batch, max_fetch_batches;
-  int64_t tick_ms, min_delay_ms, max_delay_ms, lag_ms, fetch_backoff_ms, request_timeout_ms,
+  int64_t tick_ms, min_delay_ms, max_delay_ms, controller_delay_ms, lag_ms, fetch_backoff_ms, request_timeout_ms,
     session_ms, heartbeat_ms, produce_timeout_ms, max_down_ms, safety_ms;
-  double drop, duplicate, crash, partition, heal, produce, checkpoint;
+  double drop, duplicate, crash, leader_crash, partition, heal, produce, checkpoint;
 
   static knobs from(rng& r) {
     knobs k;
-    k.profile = int(r.between(0, 3)) % 3; // calm twice as often
-    bool network = k.profile == 1, crashes = k.profile == 2;
+    // Swarm testing: each seed picks a profile. "calm" has some of every
+    // fault; "network" many drops and cut links; "crashes" brokers that die
+    // every second or so; "isr" a slow controller link, short lag times and
+    // leader crashes, so ISR changes race with elections.
+    k.profile = int(r.between(0, 4)) % 4; // calm twice as often
+    bool network = k.profile == 1, crashes = k.profile == 2, isr = k.profile == 3;
     k.partitions = int(r.between(1, 4));
     k.producers = int(r.between(1, 2));
     k.max_batch = int(r.between(1, 4));
@@ -96,18 +100,21 @@ struct knobs {
     k.tick_ms = r.between(5, 10);
     k.min_delay_ms = r.between(1, 5);
     k.max_delay_ms = r.between(k.min_delay_ms, network ? 60 : 25);
+    k.controller_delay_ms = isr ? r.between(20, 150) : 0; // extra, to and from the controller
     k.fetch_backoff_ms = r.between(2, 30);
-    k.request_timeout_ms = 3 * k.max_delay_ms + r.between(10, 100);
-    k.lag_ms = r.between(4 * (k.max_delay_ms + k.fetch_backoff_ms), 500);
+    k.request_timeout_ms = 3 * (k.max_delay_ms + k.controller_delay_ms) + r.between(10, 100);
+    k.lag_ms = r.between(4 * (k.max_delay_ms + k.fetch_backoff_ms), isr ? 250 : 500);
     // Heartbeats get through within a session timeout unless links are cut.
     k.heartbeat_ms = r.between(20, 80);
-    k.session_ms = 3 * (k.heartbeat_ms + 2 * k.max_delay_ms) + r.between(0, 600);
+    k.session_ms = 3 * (k.heartbeat_ms + 2 * (k.max_delay_ms + k.controller_delay_ms)) +
+                   r.between(0, 600);
     k.produce_timeout_ms = r.between(100, 600);
-    k.max_down_ms = r.between(50, crashes ? 1000 : 2500);
+    k.max_down_ms = r.between(50, crashes ? 1000 : isr ? 400 : 2500);
     k.safety_ms = r.between(3000, 10000);
     k.drop = r.chance(0.2) ? 0 : double(r.between(0, network ? 30 : 10)) / 100;
-    k.duplicate = double(r.between(0, 8)) / 100;
-    k.crash = double(crashes ? r.between(50, 300) : r.between(0, 30)) / 100000; // per ms
+    k.duplicate = double(r.between(0, isr ? 20 : 8)) / 100;
+    k.crash = double(crashes || isr ? r.between(50, 300) : r.between(0, 30)) / 100000; // per ms
+    k.leader_crash = isr ? 0.8 : 0.5; // share of crashes aimed at a partition leader
     k.partition = double(network ? r.between(50, 300) : r.between(0, 50)) / 100000;
     k.heal = double(r.between(50, 500)) / 100000; // per ms
     k.produce = double(r.between(5, 60)) / 1000; // per ms, per producer and partition
@@ -116,12 +123,12 @@ struct knobs {
   }
 
   std::string describe() const {
-    static const char* profiles[] = {"calm", "network", "crashes"};
+    static const char* profiles[] = {"calm", "network", "crashes", "isr"};
     std::ostringstream os;
     os << profiles[profile] << ": " << partitions << " partitions, " << producers
        << " producers, batches <= " << max_batch << ", fetch <= " << max_fetch_batches
        << " batches, tick " << tick_ms << " ms, delay " << min_delay_ms << "-" << max_delay_ms
-       << " ms, drop " << drop << ", dup " << duplicate << ", lag " << lag_ms
+       << " ms (+" << controller_delay_ms << " to the controller), drop " << drop << ", dup " << duplicate << ", lag " << lag_ms
        << " ms, fetch backoff " << fetch_backoff_ms << " ms, request timeout "
        << request_timeout_ms << " ms, session " << session_ms << " ms, heartbeat "
        << heartbeat_ms << " ms, crash " << crash << "/ms (down <= " << max_down_ms
@@ -748,8 +755,12 @@ private:
       return;
     }
     int copies = !liveness_ && r_.chance(k_.duplicate) ? 2 : 1;
-    for (int c = 0; c < copies; ++c)
-      network_.push({now_ + r_.between(k_.min_delay_ms, k_.max_delay_ms), seq_++, m});
+    bool controller = m.from == controller_node || m.to == controller_node;
+    for (int c = 0; c < copies; ++c) {
+      auto delay = r_.between(k_.min_delay_ms, k_.max_delay_ms) +
+                   (controller ? r_.between(0, k_.controller_delay_ms) : 0);
+      network_.push({now_ + delay, seq_++, m});
+    }
   }
 
   void deliver_due() {
@@ -766,7 +777,7 @@ private:
       all_up &= brokers_[b].up;
     if (all_up && r_.chance(k_.crash)) { // at most RF - min.insync.replicas down
       int leader = described(int32_t(r_.between(0, k_.partitions - 1))).leader;
-      crash(leader > 0 && r_.chance(0.5) ? leader : int(r_.between(1, brokers)));
+      crash(leader > 0 && r_.chance(k_.leader_crash) ? leader : int(r_.between(1, brokers)));
     }
     if (r_.chance(k_.heal))
       links_.assign(brokers + 1, std::vector<bool>(brokers + 1, true));
@@ -809,7 +820,8 @@ private:
     // trip moves max_fetch_batches), rejoin the ISR, answer the producers.
     int64_t round_trip = 2 * k_.max_delay_ms + k_.fetch_backoff_ms + k_.tick_ms;
     deadline_ = now_ + 4 * k_.session_ms + 4 * k_.lag_ms + 10 * k_.produce_timeout_ms +
-                20 * k_.request_timeout_ms + (backlog / k_.max_fetch_batches + 20) * round_trip;
+                20 * (k_.request_timeout_ms + k_.controller_delay_ms) +
+                (backlog / k_.max_fetch_batches + 20) * round_trip;
   }
 
   bool converged() {
@@ -919,7 +931,7 @@ extern "C" void on_abort(int) { // an AL_ASSERT inside a machine: say which seed
 
 TEST_CASE("replication simulation: seeded faults, safety invariants, liveness",
           "[replication][sim]") {
-  uint64_t first = 1, count = 200;
+  uint64_t first = 1, count = 600;
   if (auto* env = std::getenv("AL_SEED")) {
     first = std::strtoull(env, nullptr, 10);
     count = 1;
