@@ -1,3 +1,5 @@
+// Controller actor: admin requests, broker registration and heartbeats,
+// fencing. Raft driving lives in controller_quorum_actor.cpp.
 #include "actors/controller/controller_actor.hpp"
 
 #include <chrono>
@@ -10,14 +12,14 @@
 
 namespace al {
 
-namespace {
-
-using self_ptr = controller_api::stateful_pointer<controller_state>;
-
 int64_t wall_ms() {
   using namespace std::chrono;
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
+
+namespace {
+
+using self_ptr = controller_ptr;
 
 std::string new_topic_id() {
   static thread_local std::mt19937_64 rng{std::random_device{}()};
@@ -28,65 +30,120 @@ std::string new_topic_id() {
   return id;
 }
 
-void push_metadata(self_ptr self) {
-  auto& st = self->state;
-  if (st.setup.store)
-    self->send(st.setup.store, apply_atom::value, st.machine.last_applied_offset(),
-               st.machine.image());
-  for (auto& [id, broker] : st.brokers)
-    self->send(broker, metadata_update_atom::value, st.machine.image());
+caf::error not_active(const controller_state& st) {
+  auto leader = st.raft ? st.raft->leader() : raft_no_node;
+  return make_error(errc::not_controller,
+                    leader == raft_no_node
+                      ? std::string{"no active controller (election in progress)"}
+                      : "the active controller is node " + std::to_string(leader) +
+                          " and it is not reachable from node " +
+                          std::to_string(st.setup.node_id));
 }
 
-/// Appends the command (fsynced), applies it, publishes the new image.
-status propose(self_ptr self, const metadata_command& cmd) {
-  auto& st = self->state;
-  if (!st.log)
-    return st.open_error;
-  auto offset = st.log->append(cmd, 0, wall_ms());
-  if (!offset)
-    return offset.error();
-  auto applied = st.machine.apply(cmd, *offset);
-  if (!applied)
-    spdlog::warn("controller: {} at offset {} rejected: {}", describe(cmd), *offset,
-                 applied.to_string());
-  else
-    spdlog::info("controller: {} committed at offset {}", describe(cmd), *offset);
-  push_metadata(self);
-  return applied;
-}
-
-caf::result<topic_description> topic_reply(self_ptr self, const std::string& name) {
-  auto t = self->state.machine.find_topic(name);
-  if (!t)
-    return make_error(errc::unknown_topic_or_partition, name);
-  return *t;
+template <class T>
+caf::result<T> propose_then(self_ptr self, const metadata_command& cmd,
+                            std::function<T()> on_success) {
+  auto rp = self->make_response_promise<T>();
+  propose(self, cmd, [rp, on_success](const status& s) mutable {
+    if (!s)
+      rp.deliver(to_caf_error(s));
+    else
+      rp.deliver(on_success());
+  });
+  return rp;
 }
 
 template <class Planned>
-status propose_planned(self_ptr self, Planned planned) {
+result<metadata_command> as_command(Planned planned) {
   if (!planned)
     return planned.error();
-  return propose(self, metadata_command{std::move(*planned)});
+  return metadata_command{std::move(*planned)};
 }
 
-caf::result<topic_description> on_alter(self_ptr self, const alter_topic_request& req) {
+caf::result<topic_description> describe_topic(self_ptr self, const std::string& name) {
+  auto t = self->state.machine.find_topic(name);
+  if (!t)
+    return make_error(errc::unknown_topic_or_partition, "topic \"" + name + "\" does not exist");
+  return *t;
+}
+
+caf::result<topic_description> on_create(self_ptr self, const create_topic_request& req) {
   auto& m = self->state.machine;
-  if (!m.find_topic(req.name))
-    return make_error(errc::unknown_topic_or_partition, "topic \"" + req.name + "\" does not exist");
-  if (req.partitions != -1)
-    if (auto st = propose_planned(self, m.plan_create_partitions(req.name, req.partitions)); !st)
-      return to_caf_error(st);
-  if (!req.set_configs.empty() || !req.delete_configs.empty())
-    if (auto st = propose_planned(self, m.plan_alter_configs(req)); !st)
-      return to_caf_error(st);
-  return topic_reply(self, req.name);
+  auto cmd = as_command(m.plan_create_topic(req, self->state.setup.defaults, new_topic_id()));
+  if (!cmd)
+    return to_caf_error(cmd.error());
+  auto name = req.name;
+  auto rp = self->make_response_promise<topic_description>();
+  propose(self, *cmd, [self, rp, name](const status& s) mutable {
+    if (!s)
+      rp.deliver(to_caf_error(s));
+    else if (auto t = self->state.machine.find_topic(name))
+      rp.deliver(*t);
+    else
+      rp.deliver(make_error(errc::unknown_topic_or_partition, name));
+  });
+  return rp;
 }
 
-caf::result<metadata_image> on_register(self_ptr self, const broker_description& b,
-                                        int64_t incarnation, caf::actor broker) {
+/// Alter: partitions first, then configs, each its own command.
+void alter_step(self_ptr self, alter_topic_request req, caf::typed_response_promise<topic_description> rp,
+                int step) {
+  auto& m = self->state.machine;
+  result<metadata_command> cmd{status{errc::invalid_request, "nothing to alter"}};
+  if (step == 0 && req.partitions != -1)
+    cmd = as_command(m.plan_create_partitions(req.name, req.partitions));
+  else if (step <= 1 && (!req.set_configs.empty() || !req.delete_configs.empty()))
+    cmd = as_command(m.plan_alter_configs(req)), step = 1;
+  else {
+    if (auto t = m.find_topic(req.name))
+      rp.deliver(*t);
+    else
+      rp.deliver(make_error(errc::unknown_topic_or_partition, req.name));
+    return;
+  }
+  if (!cmd) {
+    rp.deliver(to_caf_error(cmd.error()));
+    return;
+  }
+  propose(self, *cmd, [self, req, rp, step](const status& s) mutable {
+    if (!s)
+      rp.deliver(to_caf_error(s));
+    else
+      alter_step(self, req, rp, step + 1);
+  });
+}
+
+caf::result<producer_id_response> on_init_pid(self_ptr self) {
   auto& st = self->state;
-  self->monitor(broker);
-  st.brokers[b.id] = caf::actor_cast<broker_api>(broker);
+  // Ids are handed out from reserved blocks; a block is a metadata command.
+  constexpr int32_t block = 1000;
+  auto& image = st.machine.image();
+  if (st.next_producer_id < image.next_producer_id - block)
+    st.next_producer_id = image.next_producer_id - block;
+  if (st.next_producer_id < image.next_producer_id) {
+    auto id = st.next_producer_id++;
+    return producer_id_response{id, 0};
+  }
+  auto rp = self->make_response_promise<producer_id_response>();
+  propose(self, allocate_producer_ids_cmd{image.next_producer_id, block},
+          [self, rp](const status& s) mutable {
+            if (!s) {
+              rp.deliver(to_caf_error(s));
+              return;
+            }
+            auto& state = self->state;
+            auto first = state.machine.image().next_producer_id - block;
+            state.next_producer_id = std::max(state.next_producer_id, first);
+            rp.deliver(producer_id_response{state.next_producer_id++, 0});
+          });
+  return rp;
+}
+
+/// Proposes a registration unless the image already says exactly this;
+/// `done` runs with the outcome.
+void ensure_registered(self_ptr self, const broker_description& b, int64_t incarnation,
+                       std::function<void(const status&)> done) {
+  auto& st = self->state;
   st.last_heartbeat_ms[b.id] = wall_ms();
   auto& img = st.machine.image();
   auto known = img.brokers.find(b.id);
@@ -94,97 +151,179 @@ caf::result<metadata_image> on_register(self_ptr self, const broker_description&
   bool same = known != img.brokers.end() && known->second.host == b.host &&
               known->second.port == b.port && !known->second.fenced &&
               inc != img.broker_incarnations.end() && inc->second == incarnation;
-  if (!same)
-    if (auto s = propose(self, register_broker_cmd{b.id, b.host, b.port, incarnation}); !s)
-      return to_caf_error(s);
-  return st.machine.image();
+  if (same) {
+    done(status::ok());
+    return;
+  }
+  propose(self, register_broker_cmd{b.id, b.host, b.port, incarnation}, std::move(done));
 }
 
-cluster_description on_describe_cluster(self_ptr self) {
+caf::result<cluster_description> on_describe_cluster(self_ptr self) {
   auto& st = self->state;
-  cluster_description d;
-  d.cluster_id = st.setup.cluster_id;
-  d.controller_id = st.setup.node_id;
-  d.metadata_offset = st.machine.last_applied_offset();
+  auto d = std::make_shared<cluster_description>();
+  d->cluster_id = st.setup.cluster_id;
+  d->controller_id = st.raft ? st.raft->leader() : -1;
+  d->metadata_offset = st.machine.last_applied_offset();
   for (auto& [id, b] : st.machine.image().brokers)
-    d.brokers.push_back(b);
-  d.quorum.push_back(quorum_member{st.setup.node_id, "leader", 0,
-                                   st.machine.last_applied_offset()});
-  return d;
-}
-
-void open_and_replay(self_ptr self) {
-  auto& st = self->state;
-  auto log = metadata_log::open(st.setup.data_dir, wall_ms());
-  if (!log) {
-    st.open_error = {errc::kafka_storage_error,
-                     "controller: cannot open the metadata log: " + log.error().to_string()};
-    spdlog::critical("{}", st.open_error.message());
-    return;
+    d->brokers.push_back(b);
+  d->quorum.push_back(own_quorum_status(st));
+  auto rp = self->make_response_promise<cluster_description>();
+  auto waiting = std::make_shared<size_t>(1);
+  auto done = [rp, d, waiting]() mutable {
+    if (--*waiting == 0) {
+      std::sort(d->quorum.begin(), d->quorum.end(),
+                [](const quorum_member& a, const quorum_member& b) { return a.id < b.id; });
+      rp.deliver(*d);
+    }
+  };
+  for (auto& v : st.setup.voters) {
+    if (v.id == st.setup.node_id)
+      continue;
+    auto peer = st.peers.find(v.id);
+    if (peer == st.peers.end()) {
+      d->quorum.push_back(quorum_member{v.id, "unreachable", 0, 0});
+      continue;
+    }
+    ++*waiting;
+    auto id = v.id;
+    self->request(peer->second, std::chrono::seconds(2), quorum_atom::value)
+      .then([d, done](const quorum_member& q) mutable { d->quorum.push_back(q); done(); },
+            [d, done, id](caf::error&) mutable {
+              d->quorum.push_back(quorum_member{id, "unreachable", 0, 0});
+              done();
+            });
   }
-  st.log = std::move(*log);
-  size_t n = 0;
-  auto replayed = st.log->replay(0, [&](int64_t offset, const metadata_command& cmd) {
-    (void)st.machine.apply(cmd, offset);
-    ++n;
-  });
-  if (!replayed) {
-    st.open_error = {errc::kafka_storage_error,
-                     "controller: metadata log replay failed: " + replayed.to_string()};
-    spdlog::critical("{}", st.open_error.message());
-    st.log.reset();
-    return;
-  }
-  spdlog::info("controller: replayed {} metadata commands, {} topic(s)", n,
-               st.machine.image().topics.size());
-  if (st.setup.store && st.machine.last_applied_offset() >= 0)
-    self->send(st.setup.store, apply_atom::value, st.machine.last_applied_offset(),
-               st.machine.image());
+  done();
+  return rp;
 }
 
 } // namespace
 
-controller_api::behavior_type controller_actor(self_ptr self, controller_setup setup) {
+void check_broker_sessions(controller_ptr self) {
+  auto& st = self->state;
+  if (!is_active(st))
+    return;
+  auto now = wall_ms();
+  for (auto& [id, b] : st.machine.image().brokers) {
+    if (b.fenced)
+      continue;
+    auto hb = st.last_heartbeat_ms.find(id);
+    if (hb == st.last_heartbeat_ms.end()) {
+      st.last_heartbeat_ms[id] = now;
+      continue;
+    }
+    if (now - hb->second <= st.setup.broker_session_timeout_ms)
+      continue;
+    spdlog::warn("controller: broker {} silent for {} ms, fencing it", id, now - hb->second);
+    hb->second = now; // one proposal per session timeout at most
+    propose(self, fence_broker_cmd{id, true}, [id](const status& s) {
+      if (!s)
+        spdlog::warn("controller: fencing broker {} failed: {}", id, s.to_string());
+    });
+  }
+}
+
+controller_api::behavior_type controller_actor(controller_ptr self, controller_setup setup) {
   self->state.setup = std::move(setup);
-  open_and_replay(self);
+  start_quorum(self);
+  self->delayed_send(self, std::chrono::milliseconds(self->state.tick_ms), tick_atom::value);
   self->set_down_handler([=](caf::down_msg& dm) {
-    auto& brokers = self->state.brokers;
-    for (auto i = brokers.begin(); i != brokers.end(); ++i)
+    auto& peers = self->state.peers;
+    for (auto i = peers.begin(); i != peers.end(); ++i)
       if (i->second.address() == dm.source) {
-        spdlog::info("controller: broker {} went away", i->first);
-        brokers.erase(i);
+        spdlog::info("controller {}: lost voter {}", self->state.setup.node_id, i->first);
+        peers.erase(i);
         break;
       }
   });
   return {
-    [=](create_topic_atom, const create_topic_request& req) -> caf::result<topic_description> {
-      auto& m = self->state.machine;
-      auto planned = m.plan_create_topic(req, self->state.setup.defaults, new_topic_id());
-      if (auto st = propose_planned(self, std::move(planned)); !st)
-        return to_caf_error(st);
-      return topic_reply(self, req.name);
+    [=](create_topic_atom atm, create_topic_request& req) -> caf::result<topic_description> {
+      if (!is_active(self->state)) {
+        if (auto peer = active_peer(self->state))
+          return self->delegate(*peer, atm, std::move(req));
+        return not_active(self->state);
+      }
+      return on_create(self, req);
     },
-    [=](alter_topic_atom, const alter_topic_request& req) { return on_alter(self, req); },
-    [=](delete_topic_atom, const std::string& name) -> caf::result<bool> {
-      if (auto st = propose_planned(self, self->state.machine.plan_delete_topic(name)); !st)
-        return to_caf_error(st);
-      return true;
+    [=](alter_topic_atom atm, alter_topic_request& req) -> caf::result<topic_description> {
+      if (!is_active(self->state)) {
+        if (auto peer = active_peer(self->state))
+          return self->delegate(*peer, atm, std::move(req));
+        return not_active(self->state);
+      }
+      if (!self->state.machine.find_topic(req.name))
+        return make_error(errc::unknown_topic_or_partition,
+                          "topic \"" + req.name + "\" does not exist");
+      auto rp = self->make_response_promise<topic_description>();
+      alter_step(self, req, rp, 0);
+      return rp;
+    },
+    [=](delete_topic_atom atm, std::string& name) -> caf::result<bool> {
+      if (!is_active(self->state)) {
+        if (auto peer = active_peer(self->state))
+          return self->delegate(*peer, atm, std::move(name));
+        return not_active(self->state);
+      }
+      auto cmd = as_command(self->state.machine.plan_delete_topic(name));
+      if (!cmd)
+        return to_caf_error(cmd.error());
+      return propose_then<bool>(self, *cmd, [] { return true; });
     },
     [=](metadata_atom) { return self->state.machine.image(); },
     [=](describe_cluster_atom) { return on_describe_cluster(self); },
-    [=](register_atom, const broker_description& b, int64_t incarnation, caf::actor broker) {
-      return on_register(self, b, incarnation, std::move(broker));
+    [=](init_pid_atom atm) -> caf::result<producer_id_response> {
+      if (!is_active(self->state)) {
+        if (auto peer = active_peer(self->state))
+          return self->delegate(*peer, atm);
+        return not_active(self->state);
+      }
+      return on_init_pid(self);
     },
-    [=](init_pid_atom) -> caf::result<producer_id_response> {
-      auto first = self->state.machine.image().next_producer_id;
-      if (auto st = propose(self, allocate_producer_ids_cmd{first, 1}); !st)
-        return to_caf_error(st);
-      return producer_id_response{first, 0};
+    [=](register_atom, const broker_description& b, int64_t incarnation,
+        caf::actor broker) -> caf::result<metadata_image> {
+      auto& st = self->state;
+      st.local_broker = caf::actor_cast<broker_api>(broker);
+      auto rp = self->make_response_promise<metadata_image>();
+      auto reply = [self, rp](bool) mutable { rp.deliver(self->state.machine.image()); };
+      if (is_active(st)) {
+        ensure_registered(self, b, incarnation, [reply](const status&) mutable { reply(true); });
+      } else if (auto peer = active_peer(st)) {
+        self->request(*peer, std::chrono::seconds(10), register_atom::value, b, incarnation)
+          .then(reply, [rp](caf::error& err) mutable { rp.deliver(err); });
+      } else {
+        rp.deliver(not_active(st));
+      }
+      return rp;
     },
-    [=](heartbeat_atom, int32_t broker_id, int64_t) {
-      self->state.last_heartbeat_ms[broker_id] = wall_ms();
+    [=](register_atom atm, broker_description& b, int64_t incarnation) -> caf::result<bool> {
+      if (!is_active(self->state)) {
+        if (auto peer = active_peer(self->state))
+          return self->delegate(*peer, atm, std::move(b), incarnation);
+        return not_active(self->state);
+      }
+      auto rp = self->make_response_promise<bool>();
+      ensure_registered(self, b, incarnation, [rp](const status& s) mutable {
+        if (s)
+          rp.deliver(true);
+        else
+          rp.deliver(to_caf_error(s));
+      });
+      return rp;
     },
-    [=](tick_atom) {},
+    [=](heartbeat_atom atm, int32_t broker_id, int64_t incarnation) {
+      auto& st = self->state;
+      if (is_active(st))
+        st.last_heartbeat_ms[broker_id] = wall_ms();
+      else if (auto peer = active_peer(st))
+        self->send(*peer, atm, broker_id, incarnation);
+    },
+    [=](raft_atom, raft_wire& w) { on_raft_message(self, std::move(w)); },
+    [=](quorum_atom) { return own_quorum_status(self->state); },
+    [=](tick_atom) {
+      on_quorum_tick(self);
+      check_broker_sessions(self);
+      self->delayed_send(self, std::chrono::milliseconds(self->state.tick_ms), tick_atom::value);
+    },
   };
 }
 

@@ -1,43 +1,93 @@
 #pragma once
-// The controller actor: owner of cluster metadata on a controller-role node.
-// Admin requests become commands appended (fsynced) to the metadata log,
-// then applied in order: to the in-memory image (metadata_machine), to the
-// node's SQLite view (store actor), and pushed to registered brokers.
-// Spawn it detached: appends fsync.
+// The controller actor (see controller_api.hpp). Spawn it detached: Raft
+// persists (fsync) before it sends votes and acks.
+//
+// Split by concern: controller_actor.cpp (admin requests, registration,
+// heartbeats, fencing), controller_quorum_actor.cpp (driving raft_machine:
+// ticks, the ready/advance loop, peers, applying committed commands).
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 
 #include <caf/actor.hpp>
 
 #include "actors/broker/broker_api.hpp"
 #include "actors/controller/controller_api.hpp"
-#include "actors/controller/metadata_log.hpp"
+#include "actors/controller/raft_machine.hpp"
+#include "actors/controller/raft_storage.hpp"
 #include "actors/store/store_api.hpp"
 
 namespace al {
+
+struct voter_address {
+  int32_t id = -1;
+  std::string host;
+  uint16_t port = 0;
+};
 
 struct controller_setup {
   int32_t node_id = -1;
   std::string data_dir;
   std::string cluster_id;
   topic_defaults defaults;
-  store_api store; // may be null (tests)
+  store_api store;                        // may be null (tests)
   int64_t broker_session_timeout_ms = 9000;
+  std::vector<voter_address> voters;      // empty: this node alone
+  int64_t election_timeout_ms = 1000;     // controller.election.timeout.ms
+  bool unclean_leader_election = false;
 };
 
 struct controller_state {
+  /// A proposal waiting for its entry to commit (or to be lost).
+  struct pending_proposal {
+    int64_t term = 0;
+    std::function<void(const status&)> done;
+  };
+
   controller_setup setup;
   metadata_machine machine;
-  std::unique_ptr<metadata_log> log;
+  std::unique_ptr<raft_storage> storage;
+  std::unique_ptr<raft_machine> raft;
   status open_error;
-  std::map<int32_t, broker_api> brokers;       // registered brokers, to push metadata to
-  std::map<int32_t, int64_t> last_heartbeat_ms;
+  std::map<int32_t, controller_api> peers;  // connected voters
+  std::set<int32_t> connecting;
+  broker_api local_broker;                  // this node's broker, to push images to
+  std::map<int64_t, pending_proposal> pending; // by Raft index
+  std::map<int32_t, int64_t> last_heartbeat_ms; // active controller only
+  int64_t next_producer_id = 0;             // active controller: next id to hand out
+  raft_role last_role = raft_role::follower;
+  int64_t tick_ms = 100;
   static constexpr const char* name = "controller";
 };
 
-controller_api::behavior_type
-controller_actor(controller_api::stateful_pointer<controller_state> self, controller_setup setup);
+using controller_ptr = controller_api::stateful_pointer<controller_state>;
+
+controller_api::behavior_type controller_actor(controller_ptr self, controller_setup setup);
+
+// --- controller_quorum_actor.cpp ---------------------------------------------
+
+/// Opens the metadata log and starts Raft; a single voter elects itself now.
+void start_quorum(controller_ptr self);
+/// Proposes a command; `done` runs once it is committed and applied (with
+/// the apply outcome) or lost (NOT_CONTROLLER).
+void propose(controller_ptr self, const metadata_command& cmd,
+             std::function<void(const status&)> done);
+/// Runs the ready/advance loop after any Raft input.
+void process_ready(controller_ptr self);
+void on_raft_message(controller_ptr self, raft_wire w);
+void on_quorum_tick(controller_ptr self);
+bool is_active(const controller_state& st);
+/// The active controller's handle, when it is another node and connected.
+std::optional<controller_api> active_peer(const controller_state& st);
+quorum_member own_quorum_status(const controller_state& st);
+
+// --- controller_actor.cpp ----------------------------------------------------
+
+/// Active controller: fence brokers whose heartbeats stopped.
+void check_broker_sessions(controller_ptr self);
+int64_t wall_ms();
 
 } // namespace al

@@ -1,14 +1,19 @@
 #pragma once
-// Typed interface of the controller: owner of cluster metadata. Admin
-// requests become commands in the metadata log; brokers register with it,
-// heartbeat to it, and receive the metadata image it pushes.
+// Typed interface of the controller: owner of cluster metadata. One
+// controller actor per controller-role node; together they form a Raft
+// quorum (KRaft style) replicating the metadata log. Admin requests become
+// commands proposed by the active controller (the Raft leader; the others
+// forward to it); every controller applies committed commands in order and
+// pushes the resulting image to its node's broker.
 #include <caf/actor.hpp>
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
 #include "actors/controller/metadata_machine.hpp"
+#include "actors/controller/raft_wire.hpp"
 #include "actors/protocol/admin_messages.hpp"
 #include "actors/protocol/atoms.hpp"
+#include "actors/protocol/messages.hpp"
 
 namespace al {
 
@@ -18,10 +23,16 @@ using controller_api = caf::typed_actor<
   caf::replies_to<delete_topic_atom, std::string>::with<bool>,
   caf::replies_to<metadata_atom>::with<metadata_image>,
   caf::replies_to<describe_cluster_atom>::with<cluster_description>,
-  // A broker (its broker_api handle as an untyped actor) joins or rejoins.
-  caf::replies_to<register_atom, broker_description, int64_t, caf::actor>::with<metadata_image>,
   caf::replies_to<init_pid_atom>::with<producer_id_response>,
+  // The node's broker (its broker_api handle as an untyped actor) joins or
+  // rejoins; the reply is the current image.
+  caf::replies_to<register_atom, broker_description, int64_t, caf::actor>::with<metadata_image>,
+  // A controller forwards a registration to the active controller.
+  caf::replies_to<register_atom, broker_description, int64_t>::with<bool>,
   caf::reacts_to<heartbeat_atom, int32_t, int64_t>, // broker id, incarnation
+  // Raft between controllers, and each one's Raft status for describe.
+  caf::reacts_to<raft_atom, raft_wire>,
+  caf::replies_to<quorum_atom>::with<quorum_member>,
   caf::reacts_to<tick_atom>>;
 
 } // namespace al

@@ -3,6 +3,7 @@
 #include <caf/all.hpp>
 
 #include "actors/controller/metadata_machine.hpp"
+#include "actors/controller/raft_wire.hpp"
 #include "actors/group/group_messages.hpp"
 #include "actors/protocol/admin_messages.hpp"
 #include "actors/protocol/errors.hpp"
@@ -32,6 +33,7 @@ actor_config::actor_config() {
   add_message_type<metadata_request>("al::metadata_request");
   add_message_type<metadata_response>("al::metadata_response");
   add_message_type<metadata_image>("al::metadata_image");
+  add_message_type<raft_wire>("al::raft_wire");
   register_group_types();
   add_error_category(error_category, [](uint8_t code, caf::atom_value, const caf::message& ctx) {
     std::string s{"actorlog:"};

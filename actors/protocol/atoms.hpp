@@ -41,6 +41,9 @@ using seek_atom = caf::atom_constant<caf::atom("seek")>;
 using position_atom = caf::atom_constant<caf::atom("position")>;
 using pause_atom = caf::atom_constant<caf::atom("pause")>;
 using resume_atom = caf::atom_constant<caf::atom("resume")>;
+using raft_atom = caf::atom_constant<caf::atom("raft")>;
+using quorum_atom = caf::atom_constant<caf::atom("quorum")>;
+using peer_atom = caf::atom_constant<caf::atom("peer")>;
 } // namespace al
 
 // Consumer groups: broker API and group coordinator actors.

@@ -49,9 +49,16 @@ int main(int argc, char** argv) {
     std::cerr << "actorlog-node: --config FILE is required (try --help)\n";
     return 2;
   }
+  // cxxopts splits list values at commas; a piece without '=' belongs to
+  // the previous override (controller.quorum.voters=1@h:1,2@h:2).
   std::vector<std::string> overrides;
   if (args.count("override"))
-    overrides = args["override"].as<std::vector<std::string>>();
+    for (auto& piece : args["override"].as<std::vector<std::string>>()) {
+      if (!overrides.empty() && piece.find('=') == std::string::npos)
+        overrides.back() += "," + piece;
+      else
+        overrides.push_back(piece);
+    }
   auto cfg = al::config::load_node_config(args["config"].as<std::string>(), overrides);
   if (!cfg) {
     std::cerr << "actorlog-node: invalid config:\n" << cfg.error().message() << "\n";

@@ -130,6 +130,10 @@ result<std::unique_ptr<node>> node::start(const config::node_config& cfg) {
                                cfg.log_defaults.default_replication_factor};
   cs.store = p->store;
   cs.broker_session_timeout_ms = cfg.broker_session_timeout_ms;
+  cs.election_timeout_ms = cfg.controller_election_timeout_ms;
+  cs.unclean_leader_election = cfg.unclean_leader_election_enable;
+  for (auto& v : cfg.quorum_voters)
+    cs.voters.push_back(voter_address{v.id, v.host, v.port});
   p->controller = sys.spawn<caf::detached>(controller_actor, cs);
   broker_setup bs;
   bs.node_id = cfg.node_id;
