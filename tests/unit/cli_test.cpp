@@ -17,7 +17,7 @@
 using namespace al;
 using namespace al::cli;
 
-TEST_CASE("--config key=value entries", "[cli]") {
+TEST_CASE("config key=value entries (--config)", "[cli]") {
   SECTION("plain entries") {
     auto m = parse_config_entries({"retention.ms=1000", "segment.bytes=1048576"});
     REQUIRE(m);
@@ -53,7 +53,7 @@ TEST_CASE("--config key=value entries", "[cli]") {
   }
 }
 
-TEST_CASE("--delete-config names", "[cli]") {
+TEST_CASE("delete-config names (--delete-config)", "[cli]") {
   auto ok = parse_config_names({"retention.ms", "cleanup.policy"});
   REQUIRE(ok);
   CHECK(ok->size() == 2);
