@@ -10,25 +10,14 @@ namespace {
 
 using self_ptr = consumer_actor_ptr;
 
-void fetch_partition(self_ptr self, const topic_partition& tp);
+constexpr int64_t rate_window_ms = 30000;
 
-void deliver_poll(self_ptr self) {
-  auto& st = self->state;
-  if (st.poll_waiter.pending() && !st.buffer.empty()) {
-    std::vector<consumer_record> out;
-    auto n = std::min<size_t>(st.buffer.size(), size_t(st.cfg.max_poll_records));
-    out.reserve(n);
-    for (size_t i = 0; i < n; ++i) {
-      out.push_back(std::move(st.buffer.front()));
-      st.buffer.pop_front();
-    }
-    st.records_consumed += int64_t(n);
-    st.poll_waiter.deliver(std::move(out));
-    // Buffer drained below the limit: fetch again where we stopped.
-    for (auto& [tp, pf] : st.parts)
-      if (!pf.in_flight)
-        fetch_partition(self, tp);
-  }
+void note_consumed(consumer_state& st, int64_t n) {
+  auto now = consumer_now_ms();
+  st.records_consumed += n;
+  st.consumed_samples.emplace_back(now, n);
+  while (!st.consumed_samples.empty() && st.consumed_samples.front().first < now - rate_window_ms)
+    st.consumed_samples.pop_front();
 }
 
 /// Appends the records at or after the position; returns the next position.
@@ -87,15 +76,22 @@ void reset_position(self_ptr self, const topic_partition& tp, int64_t which) {
                 list_offsets_atom::value, list_offsets_request{tp.topic, tp.partition, which})
     .then(
       [self, tp, epoch](const list_offsets_response& r) {
-        auto& pf = self->state.parts[tp];
+        auto i = self->state.parts.find(tp);
+        if (i == self->state.parts.end())
+          return; // unassigned meanwhile
+        auto& pf = i->second;
         pf.in_flight = false;
         if (pf.epoch != epoch)
           return;
         pf.position = std::max<int64_t>(r.offset, 0);
+        pf.consumed = pf.position;
         fetch_partition(self, tp);
       },
       [self, tp](caf::error& err) {
-        self->state.parts[tp].in_flight = false;
+        auto i = self->state.parts.find(tp);
+        if (i == self->state.parts.end())
+          return;
+        i->second.in_flight = false;
         spdlog::debug("consumer: list offsets {}: {}", to_string(tp), describe_error(err));
         self->state.view.topics.erase(tp.topic);
         retry_later(self, tp);
@@ -106,13 +102,164 @@ int64_t reset_spec(const consumer_state& st) {
   return st.cfg.auto_offset_reset == "earliest" ? earliest_timestamp : latest_timestamp;
 }
 
+void on_fetched(self_ptr self, const topic_partition& tp, uint64_t epoch,
+                const fetch_response& resp) {
+  auto i = self->state.parts.find(tp);
+  if (i == self->state.parts.end())
+    return; // unassigned meanwhile
+  auto& p = i->second;
+  p.in_flight = false;
+  if (p.epoch != epoch || p.revoking) {
+    fetch_partition(self, tp); // seek happened: start over from the new position
+    return;
+  }
+  p.high_watermark = resp.high_watermark;
+  p.position = buffer_records(self->state, tp, resp.records, p.position);
+  deliver_poll(self);
+  fetch_partition(self, tp);
+}
+
+void on_fetch_failed(self_ptr self, const topic_partition& tp, uint64_t epoch,
+                     const caf::error& err) {
+  auto i = self->state.parts.find(tp);
+  if (i == self->state.parts.end())
+    return;
+  i->second.in_flight = false;
+  auto code = error_code_of(err);
+  if (code == errc::offset_out_of_range && i->second.epoch == epoch) {
+    spdlog::info("consumer: {} offset {} out of range, resetting ({})", to_string(tp),
+                 i->second.position, self->state.cfg.auto_offset_reset);
+    i->second.position = -1;
+    i->second.consumed = -1;
+    fetch_partition(self, tp);
+    return;
+  }
+  self->state.view.topics.erase(tp.topic); // leader may have moved
+  retry_later(self, tp);
+}
+
+void seek(self_ptr self, const topic_partition& tp, int64_t offset) {
+  auto& st = self->state;
+  auto i = st.parts.find(tp);
+  if (i == st.parts.end())
+    return;
+  ++i->second.epoch;
+  i->second.awaiting_committed = false; // an explicit position wins over the committed one
+  drop_buffered(self, tp);
+  if (offset == earliest_timestamp || offset == latest_timestamp) {
+    i->second.position = -2; // being reset: no fetch until the offset is known
+    i->second.consumed = -1;
+    if (!i->second.in_flight)
+      reset_position(self, tp, offset);
+    else
+      self->delayed_send(self, std::chrono::milliseconds(1), seek_atom::value, tp, offset);
+    return;
+  }
+  i->second.position = offset;
+  i->second.consumed = offset;
+  fetch_partition(self, tp);
+}
+
+consumer_metrics metrics_of(const consumer_state& st) {
+  consumer_metrics m;
+  for (auto& [tp, pf] : st.parts) {
+    if (pf.high_watermark < 0 || pf.consumed < 0)
+      continue;
+    auto lag = std::max<int64_t>(pf.high_watermark - pf.consumed, 0);
+    m.records_lag[tp] = lag;
+    m.records_lag_max = std::max(m.records_lag_max, lag);
+  }
+  auto now = consumer_now_ms();
+  int64_t recent = 0;
+  for (auto& [at, n] : st.consumed_samples)
+    if (at >= now - rate_window_ms)
+      recent += n;
+  m.records_consumed_rate = double(recent) * 1000.0 / double(rate_window_ms);
+  m.records_consumed_total = st.records_consumed;
+  auto& g = st.group;
+  m.member_id = g.member_id;
+  m.generation_id = g.generation;
+  for (auto& [tp, pf] : st.parts)
+    m.assignment.push_back(tp);
+  m.commits_total = g.commits_total;
+  m.commits_failed = g.commits_failed;
+  m.rebalances_total = g.rebalances_total;
+  return m;
+}
+
+} // namespace
+
+int64_t consumer_now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
+}
+
+void deliver_poll(self_ptr self) {
+  auto& st = self->state;
+  auto& g = st.group;
+  if (!st.poll_waiter.pending())
+    return;
+  if (st.buffer.empty() && g.events.empty() && g.commits_done.empty() && g.fatal.is_ok())
+    return;
+  poll_result out;
+  out.commits = std::move(g.commits_done);
+  g.commits_done.clear();
+  out.group_error = g.fatal;
+  g.fatal = status::ok();
+  if (!g.events.empty()) {
+    // Listener callbacks first; records only in a later reply (a callback may seek).
+    out.events = std::move(g.events);
+    g.events.clear();
+    st.poll_waiter.deliver(std::move(out));
+    return;
+  }
+  auto n = std::min<size_t>(st.buffer.size(), size_t(st.cfg.max_poll_records));
+  out.records.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    auto& r = st.buffer.front();
+    if (auto p = st.parts.find(topic_partition{r.topic, r.partition}); p != st.parts.end())
+      p->second.consumed = r.offset + 1;
+    out.records.push_back(std::move(r));
+    st.buffer.pop_front();
+  }
+  note_consumed(st, int64_t(n));
+  st.poll_waiter.deliver(std::move(out));
+  // Buffer drained below the limit: fetch again where we stopped.
+  for (auto& [tp, pf] : st.parts)
+    if (!pf.in_flight)
+      fetch_partition(self, tp);
+}
+
+void drop_buffered(self_ptr self, const topic_partition& tp) {
+  auto& st = self->state;
+  std::deque<consumer_record> kept;
+  for (auto& r : st.buffer)
+    if (!(r.topic == tp.topic && r.partition == tp.partition))
+      kept.push_back(std::move(r));
+  st.buffer = std::move(kept);
+}
+
+offset_commit_map consumed_positions(const consumer_state& st,
+                                     const std::vector<topic_partition>& only) {
+  offset_commit_map out;
+  for (auto& [tp, pf] : st.parts) {
+    if (pf.consumed < 0 || pf.awaiting_committed)
+      continue;
+    if (!only.empty() && std::find(only.begin(), only.end(), tp) == only.end())
+      continue;
+    out[tp] = offset_and_metadata{pf.consumed, "", -1};
+  }
+  return out;
+}
+
 void fetch_partition(self_ptr self, const topic_partition& tp) {
   auto& st = self->state;
   auto it = st.parts.find(tp);
   if (it == st.parts.end())
     return;
   auto& pf = it->second;
-  if (pf.in_flight || pf.paused || st.buffer.size() >= size_t(st.cfg.max_poll_records) * 2)
+  if (pf.in_flight || pf.paused || pf.awaiting_committed || pf.revoking ||
+      st.buffer.size() >= size_t(st.cfg.max_poll_records) * 2)
     return;
   if (pf.position < 0) {
     if (st.cfg.auto_offset_reset == "none") {
@@ -144,41 +291,11 @@ void fetch_partition(self_ptr self, const topic_partition& tp) {
   auto epoch = pf.epoch;
   auto timeout = std::chrono::milliseconds(st.cfg.request_timeout_ms + st.cfg.fetch_max_wait_ms);
   self->request(*leader, timeout, fetch_atom::value, std::move(req))
-    .then(
-      [self, tp, epoch](const fetch_response& resp) {
-        auto i = self->state.parts.find(tp);
-        if (i == self->state.parts.end())
-          return; // unassigned meanwhile
-        auto& p = i->second;
-        p.in_flight = false;
-        if (p.epoch != epoch) {
-          fetch_partition(self, tp); // seek happened: start over from the new position
-          return;
-        }
-        p.high_watermark = resp.high_watermark;
-        p.position = buffer_records(self->state, tp, resp.records, p.position);
-        deliver_poll(self);
-        fetch_partition(self, tp);
-      },
-      [self, tp, epoch](caf::error& err) {
-        auto i = self->state.parts.find(tp);
-        if (i == self->state.parts.end())
-          return;
-        i->second.in_flight = false;
-        auto code = error_code_of(err);
-        if (code == errc::offset_out_of_range && i->second.epoch == epoch) {
-          spdlog::info("consumer: {} offset {} out of range, resetting ({})", to_string(tp),
-                       i->second.position, self->state.cfg.auto_offset_reset);
-          i->second.position = -1;
-          fetch_partition(self, tp);
-          return;
-        }
-        self->state.view.topics.erase(tp.topic); // leader may have moved
-        retry_later(self, tp);
-      });
+    .then([self, tp, epoch](const fetch_response& resp) { on_fetched(self, tp, epoch, resp); },
+          [self, tp, epoch](caf::error& err) { on_fetch_failed(self, tp, epoch, err); });
 }
 
-void assign(self_ptr self, const std::vector<topic_partition>& tps) {
+void set_fetched_partitions(self_ptr self, const std::vector<topic_partition>& tps) {
   auto& st = self->state;
   std::set<topic_partition> wanted(tps.begin(), tps.end());
   for (auto i = st.parts.begin(); i != st.parts.end();)
@@ -188,36 +305,15 @@ void assign(self_ptr self, const std::vector<topic_partition>& tps) {
     if (wanted.count(topic_partition{r.topic, r.partition}))
       kept.push_back(std::move(r));
   st.buffer = std::move(kept);
+  std::vector<topic_partition> added;
   for (auto& tp : wanted)
-    st.parts.emplace(tp, consumer_state::partition_fetch{});
+    if (st.parts.emplace(tp, consumer_state::partition_fetch{}).second)
+      added.push_back(tp);
+  if (!st.cfg.group_id.empty() && !added.empty())
+    fetch_committed_positions(self, added); // the group's committed offsets first
   for (auto& tp : wanted)
     fetch_partition(self, tp);
 }
-
-void seek(self_ptr self, const topic_partition& tp, int64_t offset) {
-  auto& st = self->state;
-  auto i = st.parts.find(tp);
-  if (i == st.parts.end())
-    return;
-  ++i->second.epoch;
-  std::deque<consumer_record> kept;
-  for (auto& r : st.buffer)
-    if (!(r.topic == tp.topic && r.partition == tp.partition))
-      kept.push_back(std::move(r));
-  st.buffer = std::move(kept);
-  if (offset == earliest_timestamp || offset == latest_timestamp) {
-    i->second.position = -2; // being reset: no fetch until the offset is known
-    if (!i->second.in_flight)
-      reset_position(self, tp, offset);
-    else
-      self->delayed_send(self, std::chrono::milliseconds(1), seek_atom::value, tp, offset);
-    return;
-  }
-  i->second.position = offset;
-  fetch_partition(self, tp);
-}
-
-} // namespace
 
 caf::behavior consumer_actor(self_ptr self, consumer_config cfg, caf::actor direct_broker) {
   auto& st = self->state;
@@ -226,18 +322,22 @@ caf::behavior consumer_actor(self_ptr self, consumer_config cfg, caf::actor dire
   st.view.request_timeout = std::chrono::milliseconds(st.cfg.request_timeout_ms);
   if (direct_broker)
     st.view.bootstrap.push_back(caf::actor_cast<broker_api>(direct_broker));
-  return {
-    [=](assign_atom, const std::vector<topic_partition>& tps) { assign(self, tps); },
+  caf::message_handler fetcher{
+    [=](assign_atom, const std::vector<topic_partition>& tps) {
+      set_fetched_partitions(self, tps);
+    },
     [=](seek_atom, const topic_partition& tp, int64_t offset) { seek(self, tp, offset); },
     [=](position_atom, const topic_partition& tp) -> caf::result<int64_t> {
       auto i = self->state.parts.find(tp);
       if (i == self->state.parts.end())
         return make_error(errc::invalid_request, to_string(tp) + " is not assigned");
-      // The position the user sees: the first buffered record, else the fetch position.
+      // The position the user sees: the next record poll() returns.
+      if (i->second.awaiting_committed)
+        return int64_t{-1};
       for (auto& r : self->state.buffer)
         if (r.topic == tp.topic && r.partition == tp.partition)
           return r.offset;
-      return i->second.position;
+      return i->second.consumed >= 0 ? i->second.consumed : i->second.position;
     },
     [=](pause_atom, const std::vector<topic_partition>& tps) {
       for (auto& tp : tps)
@@ -251,25 +351,28 @@ caf::behavior consumer_actor(self_ptr self, consumer_config cfg, caf::actor dire
           fetch_partition(self, tp);
         }
     },
-    [=](poll_atom, int64_t timeout_ms) -> caf::result<std::vector<consumer_record>> {
+    [=](poll_atom, int64_t timeout_ms) -> caf::result<poll_result> {
       auto& s = self->state;
       if (s.poll_waiter.pending())
-        s.poll_waiter.deliver(std::vector<consumer_record>{});
+        s.poll_waiter.deliver(poll_result{});
       s.poll_waiter = self->make_response_promise();
       auto id = ++s.poll_id;
+      on_poll_for_group(self);
       deliver_poll(self);
       if (s.poll_waiter.pending())
         self->delayed_send(self, std::chrono::milliseconds(timeout_ms), poll_atom::value, id);
-      return caf::delegated<std::vector<consumer_record>>{};
+      return caf::delegated<poll_result>{};
     },
     [=](poll_atom, uint64_t id) {
       auto& s = self->state;
       if (id == s.poll_id && s.poll_waiter.pending())
-        s.poll_waiter.deliver(std::vector<consumer_record>{});
+        s.poll_waiter.deliver(poll_result{});
     },
+    [=](metrics_atom) { return metrics_of(self->state); },
     [=](retry_atom, const topic_partition& tp) { fetch_partition(self, tp); },
     [=](retry_atom) { retry_refresh(self, self->state.view); },
   };
+  return fetcher.or_else(consumer_group_behavior(self));
 }
 
 } // namespace al

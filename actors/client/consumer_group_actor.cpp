@@ -1,0 +1,664 @@
+// The consumer's side of the group protocol (Kafka's ConsumerCoordinator and
+// heartbeat thread), inside the consumer actor:
+//
+//   subscribe / poll after a poll timeout
+//     -> [eager, owns partitions] revoking: rebalance_event{revoked} to the
+//        polling thread, which commits (auto commit), calls the listener and
+//        answers revoke_done
+//     -> joining: FindCoordinator (once), JoinGroup (MEMBER_ID_REQUIRED:
+//        again with the id), held by the coordinator until the join phase ends
+//     -> syncing: SyncGroup returns this member's assignment
+//     -> stable: positions from OffsetFetch, rebalance_event{assigned},
+//        heartbeats every heartbeat.interval.ms
+//   heartbeat REBALANCE_IN_PROGRESS -> rejoin (eager: revoke first)
+//   ILLEGAL_GENERATION / UNKNOWN_MEMBER_ID -> partitions lost, rejoin
+//   no poll for max.poll.interval.ms -> LeaveGroup, partitions lost, state
+//   left; the next poll rejoins.
+#include <unistd.h>
+
+#include <algorithm>
+
+#include <spdlog/spdlog.h>
+
+#include "actors/client/consumer_actor.hpp"
+
+namespace al {
+
+namespace {
+
+using self_ptr = consumer_actor_ptr;
+using phase = consumer_membership::phase;
+using std::chrono::milliseconds;
+
+void send_join(self_ptr self);
+
+milliseconds request_timeout(self_ptr self) {
+  return milliseconds(self->state.cfg.request_timeout_ms);
+}
+
+bool eager(const consumer_state& st) {
+  return st.cfg.partition_assignment_strategy != "cooperative-sticky";
+}
+
+bool is_coordinator_error(errc e) {
+  return e == errc::not_coordinator || e == errc::coordinator_not_available ||
+         e == errc::coordinator_load_in_progress || e == errc::request_timed_out ||
+         e == errc::network_exception;
+}
+
+std::string host_name() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof(buf) - 1) != 0)
+    return "unknown";
+  return buf;
+}
+
+/// Runs `fn` after `ms` on the actor (deferred calls share one message type).
+void defer(self_ptr self, int64_t ms, std::function<void()> fn) {
+  auto id = ++self->state.group.next_deferred;
+  self->state.group.deferred.emplace(id, std::move(fn));
+  self->delayed_send(self, milliseconds(ms), retry_atom::value, id);
+}
+
+void coordinator_lost(self_ptr self, const std::string& why) {
+  auto& g = self->state.group;
+  if (g.coordinator)
+    spdlog::info("consumer {}: group coordinator (node {}) lost: {}", self->state.cfg.client_id,
+                 g.coordinator_id, why);
+  g.coordinator.reset();
+  g.coordinator_id = -1;
+}
+
+void on_request_failure(self_ptr self, const caf::error& err) {
+  if (is_coordinator_error(error_code_of(err)))
+    coordinator_lost(self, describe_error(err));
+}
+
+void finish_finding(self_ptr self, const status& s) {
+  auto& g = self->state.group;
+  g.finding = false;
+  auto waiting = std::move(g.awaiting_coordinator);
+  g.awaiting_coordinator.clear();
+  for (auto& w : waiting)
+    w(s);
+}
+
+void use_coordinator(self_ptr self, const coordinator_info& info, bool refreshed) {
+  auto& st = self->state;
+  auto known = st.view.brokers.find(info.node_id);
+  if (known != st.view.brokers.end()) {
+    st.group.coordinator = known->second;
+    st.group.coordinator_id = info.node_id;
+    finish_finding(self, status::ok());
+    return;
+  }
+  if (!refreshed) { // maybe a broker we reach already, under its metadata id
+    refresh_metadata(self, st.view,
+                     [self, info](const status&) { use_coordinator(self, info, true); });
+    return;
+  }
+  connect_broker(self, info.host, info.port, [self, info](result<broker_api> h) {
+    if (!h) {
+      finish_finding(self, h.error());
+      return;
+    }
+    self->state.view.brokers[info.node_id] = *h;
+    self->state.group.coordinator = *h;
+    self->state.group.coordinator_id = info.node_id;
+    finish_finding(self, status::ok());
+  });
+}
+
+void find_coordinator(self_ptr self, bool refreshed) {
+  auto& st = self->state;
+  auto b = st.view.any_broker();
+  if (!b) {
+    if (refreshed) {
+      finish_finding(self, status{errc::network_exception, "no broker reachable"});
+      return;
+    }
+    refresh_metadata(self, st.view, [self](const status& s) {
+      if (!s)
+        finish_finding(self, s);
+      else
+        find_coordinator(self, true);
+    });
+    return;
+  }
+  self->request(*b, request_timeout(self), find_coordinator_atom::value, st.cfg.group_id)
+    .then([self](const coordinator_info& info) { use_coordinator(self, info, false); },
+          [self](caf::error& err) {
+            finish_finding(self, status{error_code_of(err), describe_error(err)});
+          });
+}
+
+/// Runs `then` once the coordinator is known, or with why it is not.
+void with_coordinator(self_ptr self, std::function<void(const status&)> then) {
+  auto& g = self->state.group;
+  if (g.coordinator) {
+    then(status::ok());
+    return;
+  }
+  g.awaiting_coordinator.push_back(std::move(then));
+  if (g.finding)
+    return;
+  g.finding = true;
+  find_coordinator(self, false);
+}
+
+// ---- assignment changes -----------------------------------------------------
+
+std::vector<topic_partition> minus(const std::vector<topic_partition>& a,
+                                   const std::vector<topic_partition>& b) {
+  std::vector<topic_partition> out;
+  for (auto& tp : a)
+    if (std::find(b.begin(), b.end(), tp) == b.end())
+      out.push_back(tp);
+  return out;
+}
+
+/// Partitions taken away without a revocation (fenced, expired, poll timeout).
+void lose_partitions(self_ptr self) {
+  auto& g = self->state.group;
+  if (g.owned.empty())
+    return;
+  g.events.push_back(rebalance_event{rebalance_event::kind::lost, g.owned, {}, {}, 0});
+  g.owned.clear();
+  set_fetched_partitions(self, {});
+  deliver_poll(self);
+}
+
+void rejoin_after_fencing(self_ptr self, bool forget_member_id) {
+  auto& g = self->state.group;
+  lose_partitions(self);
+  g.generation = -1;
+  if (forget_member_id)
+    g.member_id.clear();
+  send_join(self);
+}
+
+/// Starts a rebalance: eager assignors revoke everything first (through the
+/// polling thread), cooperative ones join with what they own.
+void begin_rebalance(self_ptr self) {
+  auto& st = self->state;
+  auto& g = st.group;
+  if (g.topics.empty() || g.state == phase::revoking || g.state == phase::joining ||
+      g.state == phase::syncing)
+    return;
+  if (eager(st) && !g.owned.empty()) {
+    g.state = phase::revoking;
+    auto positions = consumed_positions(st, g.owned);
+    for (auto& tp : g.owned) {
+      st.parts[tp].revoking = true;
+      drop_buffered(self, tp);
+    }
+    g.events.push_back(
+      rebalance_event{rebalance_event::kind::revoked, g.owned, {}, positions, ++g.revocation});
+    deliver_poll(self);
+    return;
+  }
+  send_join(self);
+}
+
+void start_heartbeats(self_ptr self);
+void arm_poll_timer(self_ptr self);
+
+void on_assignment(self_ptr self, std::vector<topic_partition> assignment) {
+  auto& st = self->state;
+  auto& g = st.group;
+  g.state = phase::stable;
+  ++g.rebalances_total;
+  auto revoked = minus(g.owned, assignment); // cooperative: taken away this generation
+  auto added = minus(assignment, g.owned);
+  if (!revoked.empty())
+    g.events.push_back(rebalance_event{rebalance_event::kind::revoked, revoked, assignment,
+                                       consumed_positions(st, revoked), 0});
+  g.owned = assignment;
+  set_fetched_partitions(self, assignment); // new ones start at their committed offset
+  g.events.push_back(rebalance_event{rebalance_event::kind::assigned,
+                                     eager(st) ? assignment : added, assignment, {}, 0});
+  spdlog::info("consumer {}: member {} of group {} generation {}: {} partition(s)",
+               st.cfg.client_id, g.member_id, st.cfg.group_id, g.generation, assignment.size());
+  start_heartbeats(self);
+  arm_poll_timer(self);
+  deliver_poll(self);
+}
+
+// ---- join and sync ----------------------------------------------------------
+
+void retry_join(self_ptr self, uint64_t seq) {
+  defer(self, self->state.cfg.retry_backoff_ms, [self, seq]() {
+    auto& g = self->state.group;
+    if (seq == g.join_seq && (g.state == phase::joining || g.state == phase::syncing))
+      send_join(self);
+  });
+}
+
+void send_sync(self_ptr self) {
+  auto& st = self->state;
+  auto& g = st.group;
+  g.state = phase::syncing;
+  auto seq = g.join_seq;
+  self->request(*g.coordinator, request_timeout(self), sync_group_atom::value, st.cfg.group_id,
+                sync_group_request{0, g.member_id, g.generation})
+    .then(
+      [self, seq](sync_group_response& r) {
+        auto& grp = self->state.group;
+        if (seq != grp.join_seq || grp.state != phase::syncing)
+          return;
+        switch (r.error) {
+          case errc::none: on_assignment(self, std::move(r.assignment)); return;
+          case errc::unknown_member_id: rejoin_after_fencing(self, true); return;
+          case errc::illegal_generation: rejoin_after_fencing(self, false); return;
+          case errc::rebalance_in_progress: send_join(self); return;
+          default:
+            if (is_coordinator_error(r.error))
+              coordinator_lost(self, std::string(to_string(r.error)));
+            retry_join(self, seq);
+        }
+      },
+      [self, seq](caf::error& err) {
+        if (seq != self->state.group.join_seq)
+          return;
+        on_request_failure(self, err);
+        retry_join(self, seq);
+      });
+}
+
+void on_join_response(self_ptr self, uint64_t seq, join_group_response& r) {
+  auto& st = self->state;
+  auto& g = st.group;
+  if (seq != g.join_seq || g.state != phase::joining)
+    return;
+  switch (r.error) {
+    case errc::none:
+      g.member_id = r.member_id;
+      g.generation = r.generation_id;
+      g.protocol = r.protocol_name;
+      send_sync(self);
+      return;
+    case errc::member_id_required: // KIP-394: join again with the id we were given
+      g.member_id = r.member_id;
+      send_join(self);
+      return;
+    case errc::unknown_member_id: rejoin_after_fencing(self, true); return;
+    case errc::illegal_generation: rejoin_after_fencing(self, false); return;
+    case errc::rebalance_in_progress: retry_join(self, seq); return;
+    default: break;
+  }
+  if (is_coordinator_error(r.error)) {
+    coordinator_lost(self, std::string(to_string(r.error)));
+    retry_join(self, seq);
+    return;
+  }
+  // INCONSISTENT_GROUP_PROTOCOL, INVALID_SESSION_TIMEOUT, ...: the user must act.
+  g.fatal = status{r.error, "JoinGroup of group " + st.cfg.group_id + " failed"};
+  g.state = phase::idle;
+  spdlog::error("consumer {}: {}", st.cfg.client_id, g.fatal.to_string());
+  deliver_poll(self);
+}
+
+void send_join(self_ptr self) {
+  auto& g = self->state.group;
+  g.state = phase::joining;
+  ++g.heartbeat_seq; // no heartbeats while the join is held
+  auto seq = ++g.join_seq;
+  with_coordinator(self, [self, seq](const status& found) {
+    auto& st = self->state;
+    auto& grp = st.group;
+    if (seq != grp.join_seq || grp.state != phase::joining)
+      return;
+    if (!found) {
+      spdlog::debug("consumer {}: no coordinator yet: {}", st.cfg.client_id, found.to_string());
+      retry_join(self, seq);
+      return;
+    }
+    join_group_request req;
+    req.member_id = grp.member_id;
+    req.client_id = st.cfg.client_id;
+    req.client_host = host_name();
+    req.session_timeout_ms = int32_t(st.cfg.session_timeout_ms);
+    req.rebalance_timeout_ms = int32_t(st.cfg.max_poll_interval_ms);
+    req.protocols = {group_protocol{st.cfg.partition_assignment_strategy,
+                                    member_subscription{grp.topics, grp.owned, grp.generation}}};
+    // The coordinator holds the join up to the rebalance timeout (Kafka: + 5 s).
+    auto timeout = milliseconds(st.cfg.max_poll_interval_ms + 5000 + st.cfg.request_timeout_ms);
+    self->request(*grp.coordinator, timeout, join_group_atom::value, st.cfg.group_id, req)
+      .then([self, seq](join_group_response& r) { on_join_response(self, seq, r); },
+            [self, seq](caf::error& err) {
+              if (seq != self->state.group.join_seq)
+                return;
+              on_request_failure(self, err);
+              retry_join(self, seq);
+            });
+  });
+}
+
+// ---- heartbeats and max.poll.interval.ms --------------------------------------
+
+void on_heartbeat_response(self_ptr self, int32_t generation, errc e) {
+  auto& g = self->state.group;
+  if (generation != g.generation || (g.state != phase::stable && g.state != phase::revoking))
+    return; // the member moved on meanwhile
+  switch (e) {
+    case errc::none: return;
+    case errc::rebalance_in_progress: begin_rebalance(self); return;
+    case errc::illegal_generation: rejoin_after_fencing(self, false); return;
+    case errc::unknown_member_id: rejoin_after_fencing(self, true); return;
+    default:
+      if (is_coordinator_error(e))
+        coordinator_lost(self, std::string(to_string(e)));
+  }
+}
+
+void heartbeat_tick(self_ptr self, uint64_t seq) {
+  auto& st = self->state;
+  auto& g = st.group;
+  if (seq != g.heartbeat_seq || (g.state != phase::stable && g.state != phase::revoking))
+    return; // this loop was stopped
+  self->delayed_send(self, milliseconds(st.cfg.heartbeat_interval_ms),
+                     group_heartbeat_atom::value, seq);
+  if (g.heartbeat_in_flight)
+    return;
+  if (!g.coordinator) {
+    with_coordinator(self, [](const status&) {});
+    return;
+  }
+  g.heartbeat_in_flight = true;
+  auto generation = g.generation;
+  self->request(*g.coordinator, request_timeout(self), group_heartbeat_atom::value,
+                st.cfg.group_id, heartbeat_request{0, g.member_id, g.generation})
+    .then(
+      [self, generation](const heartbeat_response& r) {
+        self->state.group.heartbeat_in_flight = false;
+        on_heartbeat_response(self, generation, r.error);
+      },
+      [self](caf::error& err) {
+        self->state.group.heartbeat_in_flight = false;
+        on_request_failure(self, err);
+      });
+}
+
+void start_heartbeats(self_ptr self) {
+  auto& g = self->state.group;
+  auto seq = ++g.heartbeat_seq;
+  g.heartbeat_in_flight = false;
+  self->delayed_send(self, milliseconds(self->state.cfg.heartbeat_interval_ms),
+                     group_heartbeat_atom::value, seq);
+}
+
+void send_leave(self_ptr self, std::function<void()> done) {
+  auto& st = self->state;
+  auto& g = st.group;
+  if (!g.coordinator || g.member_id.empty()) {
+    done();
+    return;
+  }
+  auto timeout = std::min(request_timeout(self), milliseconds(5000));
+  self->request(*g.coordinator, timeout, leave_group_atom::value, st.cfg.group_id,
+                leave_group_request{0, g.member_id})
+    .then([done](const leave_group_response&) { done(); },
+          [done](caf::error&) { done(); });
+}
+
+void leave_for_poll_timeout(self_ptr self) {
+  auto& st = self->state;
+  auto& g = st.group;
+  spdlog::warn("consumer {}: poll() was not called for max.poll.interval.ms ({} ms): "
+               "leaving group {} so its partitions move; the next poll rejoins",
+               st.cfg.client_id, st.cfg.max_poll_interval_ms, st.cfg.group_id);
+  send_leave(self, [] {});
+  lose_partitions(self);
+  g.member_id.clear();
+  g.generation = -1;
+  g.state = phase::left;
+  ++g.join_seq;
+  ++g.heartbeat_seq;
+}
+
+void arm_poll_timer(self_ptr self) {
+  auto& g = self->state.group;
+  if (g.poll_timer_armed)
+    return;
+  g.poll_timer_armed = true;
+  auto wait = std::max<int64_t>(g.poll_deadline_ms - consumer_now_ms(), 1);
+  self->delayed_send(self, milliseconds(wait), poll_check_atom::value);
+}
+
+void poll_check(self_ptr self) {
+  auto& g = self->state.group;
+  g.poll_timer_armed = false;
+  if (g.state == phase::idle || g.state == phase::left || g.topics.empty())
+    return;
+  if (consumer_now_ms() >= g.poll_deadline_ms)
+    leave_for_poll_timeout(self);
+  else
+    arm_poll_timer(self);
+}
+
+// ---- commits ------------------------------------------------------------------
+
+void commit_offsets(self_ptr self, offset_commit_map offsets, int64_t deadline_ms,
+                    std::function<void(const status&)> done) {
+  if (offsets.empty()) {
+    done(status::ok());
+    return;
+  }
+  auto retry_or_fail = [self, offsets, deadline_ms, done](const status& s) {
+    if (is_coordinator_error(s.code()) &&
+        consumer_now_ms() + self->state.cfg.retry_backoff_ms < deadline_ms) {
+      defer(self, self->state.cfg.retry_backoff_ms,
+            [self, offsets, deadline_ms, done]() { commit_offsets(self, offsets, deadline_ms, done); });
+      return;
+    }
+    ++self->state.group.commits_failed;
+    done(s);
+  };
+  with_coordinator(self, [self, offsets, retry_or_fail, done](const status& found) {
+    if (!found) {
+      retry_or_fail(found);
+      return;
+    }
+    auto& s = self->state;
+    auto& g = s.group;
+    // Subscribed: as a member of our generation (a zombie gets fenced);
+    // assign(): as nobody, accepted only while the group has no members.
+    offset_commit_request req{0, g.topics.empty() ? "" : g.member_id,
+                              g.topics.empty() ? -1 : g.generation, offsets};
+    self->request(*g.coordinator, request_timeout(self), offset_commit_atom::value,
+                  s.cfg.group_id, req)
+      .then(
+        [self, retry_or_fail, done](const offset_commit_response& r) {
+          if (r.error == errc::none) {
+            ++self->state.group.commits_total;
+            done(status::ok());
+            return;
+          }
+          if (is_coordinator_error(r.error))
+            coordinator_lost(self, std::string(to_string(r.error)));
+          retry_or_fail(status{r.error, "commit to group " + self->state.cfg.group_id});
+        },
+        [self, retry_or_fail](caf::error& err) {
+          on_request_failure(self, err);
+          retry_or_fail(status{error_code_of(err), describe_error(err)});
+        });
+  });
+}
+
+void commit_async(self_ptr self, offset_commit_map offsets, uint64_t id) {
+  auto deadline = consumer_now_ms() + self->state.cfg.request_timeout_ms;
+  commit_offsets(self, offsets, deadline, [self, offsets, id](const status& s) {
+    if (!s)
+      spdlog::warn("consumer {}: commit failed: {}", self->state.cfg.client_id, s.to_string());
+    if (id != 0)
+      self->state.group.commits_done.push_back(commit_outcome{id, offsets, s});
+  });
+}
+
+caf::result<offset_commit_map> commit_sync(self_ptr self, offset_commit_map offsets) {
+  if (self->state.cfg.group_id.empty())
+    return make_error(errc::invalid_group_id, "commit needs group.id");
+  auto rp = self->make_response_promise<offset_commit_map>();
+  auto deadline = consumer_now_ms() + self->state.cfg.request_timeout_ms;
+  commit_offsets(self, offsets, deadline, [rp, offsets](const status& s) mutable {
+    if (s)
+      rp.deliver(offsets);
+    else
+      rp.deliver(to_caf_error(s));
+  });
+  return rp;
+}
+
+caf::result<group_offsets> committed(self_ptr self, std::vector<topic_partition> tps) {
+  if (self->state.cfg.group_id.empty())
+    return make_error(errc::invalid_group_id, "committed() needs group.id");
+  auto rp = self->make_response_promise<group_offsets>();
+  with_coordinator(self, [self, rp, tps](const status& found) mutable {
+    if (!found) {
+      rp.deliver(to_caf_error(found));
+      return;
+    }
+    self->request(*self->state.group.coordinator, request_timeout(self), offset_fetch_atom::value,
+                  self->state.cfg.group_id, tps)
+      .then([rp](group_offsets& offsets) mutable { rp.deliver(std::move(offsets)); },
+            [self, rp](caf::error& err) mutable {
+              on_request_failure(self, err);
+              rp.deliver(std::move(err));
+            });
+  });
+  return rp;
+}
+
+void subscribe(self_ptr self, std::vector<std::string> topics) {
+  auto& g = self->state.group;
+  std::sort(topics.begin(), topics.end());
+  topics.erase(std::unique(topics.begin(), topics.end()), topics.end());
+  bool changed = topics != g.topics;
+  g.topics = std::move(topics);
+  g.fatal = status::ok();
+  if (g.topics.empty()) { // unsubscribe: leave, give everything up
+    send_leave(self, [] {});
+    lose_partitions(self);
+    g.member_id.clear();
+    g.generation = -1;
+    g.state = phase::idle;
+    ++g.join_seq;
+    ++g.heartbeat_seq;
+    return;
+  }
+  g.poll_deadline_ms = consumer_now_ms() + self->state.cfg.max_poll_interval_ms;
+  if (g.state == phase::idle || g.state == phase::left)
+    begin_rebalance(self);
+  else if (changed && g.state == phase::stable)
+    begin_rebalance(self);
+}
+
+} // namespace
+
+void fetch_committed_positions(self_ptr self, const std::vector<topic_partition>& tps) {
+  for (auto& tp : tps)
+    if (auto i = self->state.parts.find(tp); i != self->state.parts.end())
+      i->second.awaiting_committed = true;
+  auto retry = [self, tps]() {
+    std::vector<topic_partition> still;
+    for (auto& tp : tps)
+      if (auto i = self->state.parts.find(tp);
+          i != self->state.parts.end() && i->second.awaiting_committed)
+        still.push_back(tp);
+    if (!still.empty())
+      defer(self, self->state.cfg.retry_backoff_ms,
+            [self, still]() { fetch_committed_positions(self, still); });
+  };
+  with_coordinator(self, [self, tps, retry](const status& found) {
+    if (!found) {
+      retry();
+      return;
+    }
+    self->request(*self->state.group.coordinator, request_timeout(self), offset_fetch_atom::value,
+                  self->state.cfg.group_id, tps)
+      .then(
+        [self, tps](group_offsets& offsets) {
+          for (auto& tp : tps) {
+            auto i = self->state.parts.find(tp);
+            if (i == self->state.parts.end() || !i->second.awaiting_committed)
+              continue; // unassigned, or the user sought meanwhile
+            auto& pf = i->second;
+            pf.awaiting_committed = false;
+            auto c = offsets.find(tp);
+            pf.position = c != offsets.end() && c->second.offset >= 0 ? c->second.offset : -1;
+            pf.consumed = pf.position; // -1: auto.offset.reset decides
+            fetch_partition(self, tp);
+          }
+        },
+        [self, retry](caf::error& err) {
+          on_request_failure(self, err);
+          retry();
+        });
+  });
+}
+
+void on_poll_for_group(self_ptr self) {
+  auto& st = self->state;
+  auto& g = st.group;
+  g.poll_deadline_ms = consumer_now_ms() + st.cfg.max_poll_interval_ms;
+  if (g.topics.empty())
+    return;
+  if (g.state == phase::left)
+    begin_rebalance(self);
+  if (g.state == phase::stable || g.state == phase::revoking)
+    arm_poll_timer(self);
+}
+
+caf::behavior consumer_group_behavior(self_ptr self) {
+  return {
+    [=](subscribe_atom, std::vector<std::string>& topics) { subscribe(self, std::move(topics)); },
+    [=](revoke_done_atom, uint64_t revocation) {
+      auto& g = self->state.group;
+      if (g.state != phase::revoking || revocation != g.revocation)
+        return;
+      g.owned.clear();
+      set_fetched_partitions(self, {});
+      send_join(self);
+    },
+    [=](commit_atom) { // commit_sync(): everything poll() returned so far
+      return commit_sync(self, consumed_positions(self->state));
+    },
+    [=](commit_atom, offset_commit_map& offsets) { return commit_sync(self, std::move(offsets)); },
+    [=](commit_atom, uint64_t id) { commit_async(self, consumed_positions(self->state), id); },
+    [=](commit_atom, offset_commit_map& offsets, uint64_t id) {
+      commit_async(self, std::move(offsets), id);
+    },
+    [=](committed_atom, std::vector<topic_partition>& tps) {
+      return committed(self, std::move(tps));
+    },
+    [=](group_heartbeat_atom, uint64_t seq) { heartbeat_tick(self, seq); },
+    [=](poll_check_atom) { poll_check(self); },
+    [=](retry_atom, uint64_t id) {
+      auto& deferred = self->state.group.deferred;
+      auto i = deferred.find(id);
+      if (i == deferred.end())
+        return;
+      auto fn = std::move(i->second);
+      deferred.erase(i);
+      fn();
+    },
+    [=](close_atom) -> caf::result<std::vector<commit_outcome>> {
+      auto& g = self->state.group;
+      auto outcomes = std::move(g.commits_done);
+      g.commits_done.clear();
+      auto rp = self->make_response_promise<std::vector<commit_outcome>>();
+      bool member = !g.topics.empty() && g.state != phase::idle && g.state != phase::left;
+      ++g.join_seq;
+      ++g.heartbeat_seq;
+      g.state = phase::idle;
+      if (!member) {
+        rp.deliver(std::move(outcomes));
+        return rp;
+      }
+      send_leave(self, [self, rp, outcomes]() mutable { rp.deliver(std::move(outcomes)); });
+      return rp;
+    },
+  };
+}
+
+} // namespace al
