@@ -64,6 +64,8 @@ void replica_machine::wait_for(uint64_t id, int64_t last_offset, int32_t min_ins
 void replica_machine::cancel_wait(uint64_t id) { acks_.erase(id); }
 
 void replica_machine::complete_acks() {
+  AL_ASSERT(role_ == replica_role::leader || acks_.empty(), "acks waiting while",
+            to_string(role_));
   for (auto i = acks_.begin(); i != acks_.end();) {
     if (hw_ <= i->second.last_offset) {
       ++i;
@@ -105,6 +107,7 @@ leader_fetch_result replica_machine::on_fetch(const replica_fetch_request& req, 
 
 void replica_machine::update_follower(follower_progress& f, int64_t fetch_offset,
                                       int64_t now_ms) {
+  AL_ASSERT(fetch_offset >= 0 && fetch_offset <= leo_, "fetch at", fetch_offset, "leo", leo_);
   // Kafka's Replica.updateFetchStateOrThrow: caught up "now" if the fetch
   // reaches our LEO, or "as of the previous fetch" if it reaches the LEO we
   // had when that previous fetch came.
@@ -139,6 +142,7 @@ void replica_machine::maybe_advance_hw() {
     AL_ASSERT(f != followers_.end(), "ISR member", id, "is not a replica");
     candidate = std::min(candidate, f->second.log_end_offset); // -1 while unknown
   }
+  AL_ASSERT(candidate <= leo_ && !maximal_isr_.empty(), "candidate", candidate, "leo", leo_);
   if (candidate > hw_) {
     set_hw(candidate);
     complete_acks();

@@ -888,7 +888,8 @@ private:
         break;
       case kind::epoch_req: os << " epoch " << m.epoch_req.requested_epoch; break;
       case kind::epoch_resp:
-        os << " " << m.epoch_resp.epoch << " ends " << m.epoch_resp.end_offset;
+        os << " " << to_string(m.epoch_resp.error) << " epoch " << m.epoch_resp.epoch
+           << " ends " << m.epoch_resp.end_offset;
         break;
       case kind::alter: os << " isr " << describe_ids(m.alter.new_isr); break;
       case kind::alter_resp: os << " " << to_string(m.alter_resp.error); break;
