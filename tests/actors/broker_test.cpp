@@ -192,3 +192,23 @@ TEST_CASE_METHOD(node_fixture, "idempotent producer: a retried batch is not writ
   REQUIRE(pid2);
   CHECK(pid2.value->producer_id != pid.value->producer_id);
 }
+
+TEST_CASE_METHOD(node_fixture, "the partition's timer applies retention to closed segments",
+                 "[broker][retention]") {
+  // Tiny segments and a 1-byte size limit: every closed segment is over it.
+  REQUIRE(create_topic("ticks", 1, {{"segment.bytes", "1024"}, {"retention.bytes", "1"}}));
+  for (int i = 0; i < 40; ++i)
+    REQUIRE(produce("ticks", 0, batch_of({{"k", std::string(100, char('a' + i % 26))}})));
+  auto before = ask<partition_description>(broker, stats_atom::value, topic_partition{"ticks", 0});
+  REQUIRE(before);
+  CHECK(before.value->log_start_offset == 0);
+  CHECK(before.value->log_end_offset == 40);
+  sched.advance_time(std::chrono::milliseconds(1000)); // housekeeping tick
+  sched.run();
+  auto after = ask<partition_description>(broker, stats_atom::value, topic_partition{"ticks", 0});
+  REQUIRE(after);
+  CHECK(after.value->log_start_offset > 0);  // closed segments deleted
+  CHECK(after.value->log_end_offset == 40);  // the active segment stays
+  auto old = ask<fetch_response>(broker, fetch_atom::value, fetch_req("ticks", 0, 0));
+  CHECK(old.code() == errc::offset_out_of_range);
+}
