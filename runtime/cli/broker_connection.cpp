@@ -75,6 +75,11 @@ std::string render_error(const caf::error& err) {
   return what + " (" + caf::to_string(code) + ")";
 }
 
+bool is_leader_change(const caf::error& err) {
+  auto code = error_code_of(err);
+  return code == errc::not_leader_or_follower || code == errc::leader_not_available;
+}
+
 actor_config& broker_connection::prepare(actor_config& cfg) {
   cfg.load<caf::io::middleman>();
   // A client mostly waits: no polling workers, and two threads are plenty.
@@ -90,10 +95,11 @@ broker_connection::broker_connection(const connection_options& opts)
 
 broker_connection::~broker_connection() = default;
 
-caf::error broker_connection::connect(const endpoint& ep) {
+caf::expected<broker_api> broker_connection::dial(const endpoint& ep) {
   // What middleman::remote_actor<broker_api>() does, but with a timeout: its
   // own request waits forever on a peer that accepts and never answers.
   caf::error err;
+  broker_api out;
   auto mm = sys_.middleman().actor_handle();
   self_->request(mm, timeout_, caf::connect_atom::value, ep.host, ep.port)
     .receive(
@@ -103,29 +109,32 @@ caf::error broker_connection::connect(const endpoint& ep) {
         else if (!sys_.assignable<broker_api>(ifs))
           err = caf::make_error(caf::sec::unexpected_actor_messaging_interface);
         else
-          broker_ = caf::actor_cast<broker_api>(std::move(ptr));
+          out = caf::actor_cast<broker_api>(std::move(ptr));
       },
       [&](caf::error& e) { err = std::move(e); });
   if (err == caf::sec::request_timeout)
-    return make_error(errc::request_timed_out, "no handshake within "
-                                                 + std::to_string(timeout_.count()) + " ms");
-  if (!err) {
-    address_ = ep;
-    self_->monitor(broker_);
-  }
-  return err;
+    return make_error(errc::request_timed_out,
+                      "no handshake within " + std::to_string(timeout_.count()) + " ms");
+  if (err)
+    return err;
+  self_->monitor(out);
+  names_[out.address()] = to_string(ep);
+  return out;
 }
 
 std::unique_ptr<broker_connection> broker_connection::open(const connection_options& opts,
                                                            std::string& why) {
   std::unique_ptr<broker_connection> conn{new broker_connection(opts)};
   for (const auto& ep : opts.bootstrap) {
-    auto err = conn->connect(ep);
-    if (!err)
+    auto b = conn->dial(ep);
+    if (b) {
+      conn->broker_ = std::move(*b);
+      conn->address_ = ep;
       return conn;
+    }
     if (!why.empty())
       why += "; ";
-    why += "cannot connect to " + to_string(ep) + ": " + render_error(err);
+    why += "cannot connect to " + to_string(ep) + ": " + render_error(b.error());
   }
   return nullptr;
 }
@@ -147,23 +156,95 @@ std::unique_ptr<broker_connection> connect_to_broker(const cxxopts::ParseResult&
   return conn;
 }
 
-caf::error broker_connection::explain(caf::error err, std::chrono::milliseconds waited) {
+caf::expected<metadata_response>
+broker_connection::learn_brokers(const std::vector<std::string>& topics) {
+  auto md = request<metadata_response>(metadata_atom::value, metadata_request{topics});
+  if (!md)
+    return md.error();
+  for (const auto& b : md->brokers)
+    addresses_[b.id] = endpoint{b.host, b.port};
+  if (md->responder_id >= 0) {
+    bootstrap_id_ = md->responder_id;
+  } else {
+    for (const auto& [id, ep] : addresses_)
+      if (ep.host == address_.host && ep.port == address_.port)
+        bootstrap_id_ = id;
+  }
+  return md;
+}
+
+caf::expected<topic_description> broker_connection::topic_metadata(const std::string& topic) {
+  auto md = learn_brokers({topic});
+  if (!md)
+    return md.error();
+  for (auto& t : md->topics)
+    if (t.name == topic && !t.partitions.empty())
+      return std::move(t);
+  return make_error(errc::unknown_topic_or_partition, "topic \"" + topic + "\" does not exist");
+}
+
+caf::expected<leader_map> broker_connection::partition_leaders(const std::string& topic) {
+  auto t = topic_metadata(topic);
+  if (!t)
+    return t.error();
+  leader_map out;
+  for (const auto& p : t->partitions)
+    out[p.partition] = p.leader;
+  return out;
+}
+
+caf::expected<broker_api> broker_connection::broker_for(int32_t id) {
+  if (id < 0)
+    return make_error(errc::leader_not_available, "no leader right now");
+  if (id == bootstrap_id_)
+    return broker_;
+  if (auto i = brokers_.find(id); i != brokers_.end())
+    return i->second;
+  auto ep = addresses_.find(id);
+  if (ep == addresses_.end())
+    return make_error(errc::leader_not_available,
+                      "no address known for broker " + std::to_string(id));
+  auto b = dial(ep->second);
+  if (!b)
+    return make_error(errc::network_exception, "cannot connect to broker " + std::to_string(id)
+                                                 + " at " + to_string(ep->second) + ": "
+                                                 + render_error(b.error()));
+  brokers_.emplace(id, *b);
+  return b;
+}
+
+std::string broker_connection::name_of(const broker_api& b) const {
+  auto i = names_.find(b.address());
+  return i != names_.end() ? i->second : std::string{"?"};
+}
+
+void broker_connection::collect_down_messages() {
+  bool more = true;
+  while (more)
+    self_->receive([&](caf::down_msg& dm) { lost_[dm.source] = caf::to_string(dm.reason); },
+                   caf::after(std::chrono::seconds(0)) >> [&] { more = false; });
+}
+
+caf::error broker_connection::lost_error(const broker_api& b) const {
+  auto i = lost_.find(b.address());
+  if (i == lost_.end())
+    return {};
+  return make_error(errc::network_exception,
+                    "lost the connection to broker " + name_of(b) + " (" + i->second + ")");
+}
+
+caf::error broker_connection::explain(caf::error err, std::chrono::milliseconds waited,
+                                      const broker_api& to) {
   if (err != caf::sec::request_timeout && err != caf::sec::request_receiver_down)
     return err;
   // A dead peer shows only as a timeout; the monitor tells whether it died.
-  self_->receive([&](caf::down_msg& dm) {
-                   lost_ = make_error(errc::network_exception,
-                                      "lost the connection to broker " + to_string(address_)
-                                        + " (" + caf::to_string(dm.reason) + ")");
-                 },
-                 caf::after(std::chrono::seconds(0)) >> [] {});
-  if (lost_)
-    return lost_;
+  collect_down_messages();
+  if (auto lost = lost_error(to))
+    return lost;
   if (err == caf::sec::request_receiver_down)
-    return make_error(errc::network_exception, "broker " + to_string(address_) + " is gone");
-  return make_error(errc::request_timed_out, "no reply from broker " + to_string(address_)
-                                               + " within " + std::to_string(waited.count())
-                                               + " ms");
+    return make_error(errc::network_exception, "broker " + name_of(to) + " is gone");
+  return make_error(errc::request_timed_out, "no reply from broker " + name_of(to) + " within "
+                                               + std::to_string(waited.count()) + " ms");
 }
 
 } // namespace al::cli

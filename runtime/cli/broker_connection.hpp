@@ -1,12 +1,16 @@
 #pragma once
-// The client commands' link to a broker: one actor system per command
-// (al::actor_config + middleman), connected to the broker at --bootstrap,
-// and blocking requests that always end: every request has a finite
-// timeout, and a lost connection turns into NETWORK_EXCEPTION.
+// The client commands' link to the cluster: one actor system per command
+// (al::actor_config + middleman), connected to the broker at --bootstrap
+// for metadata and admin requests, and to partition leaders (found in the
+// metadata, connected on first use) for data requests. Blocking requests
+// always end: every request has a finite timeout, and a lost connection
+// turns into NETWORK_EXCEPTION.
 #include <chrono>
+#include <map>
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include <caf/all.hpp>
 #include <cxxopts.hpp>
@@ -53,6 +57,13 @@ std::unique_ptr<broker_connection> connect_to_broker(const cxxopts::ParseResult&
 /// in plain words with CAF's name in parentheses.
 std::string render_error(const caf::error& err);
 
+/// Whether a data request failed because the partition's leader moved (or
+/// is being elected): refresh the metadata and send it to the new leader.
+bool is_leader_change(const caf::error& err);
+
+/// partition -> leader's node id (-1: none right now).
+using leader_map = std::map<int32_t, int32_t>;
+
 class broker_connection {
 public:
   /// Connects to the first bootstrap address with an actorlog broker.
@@ -65,17 +76,11 @@ public:
   broker_connection& operator=(const broker_connection&) = delete;
   ~broker_connection();
 
-  /// Sends `xs...` to the broker and waits for its `Response` at most
-  /// `timeout`.
+  /// Sends `xs...` to the bootstrap broker and waits for its `Response` at
+  /// most `timeout`.
   template <class Response, class... Ts>
   caf::expected<Response> request_within(std::chrono::milliseconds timeout, Ts&&... xs) {
-    if (lost_)
-      return lost_;
-    caf::expected<Response> out{caf::sec::invalid_argument}; // always overwritten
-    self_->request(broker_, timeout, std::forward<Ts>(xs)...)
-      .receive([&](Response& r) { out = std::move(r); },
-               [&](caf::error& err) { out = explain(std::move(err), timeout); });
-    return out;
+    return request_to<Response>(broker_, timeout, std::forward<Ts>(xs)...);
   }
 
   /// request_within with the --request-timeout-ms.
@@ -84,31 +89,75 @@ public:
     return request_within<Response>(timeout_, std::forward<Ts>(xs)...);
   }
 
-  /// For pipelined requests: issue several with self()->request(broker(),
-  /// ...), receive them in order, and pass errors through explain().
+  /// Sends `xs...` to broker `to` and waits for its `Response` at most `timeout`.
+  template <class Response, class... Ts>
+  caf::expected<Response> request_to(const broker_api& to, std::chrono::milliseconds timeout,
+                                     Ts&&... xs) {
+    if (auto lost = lost_error(to))
+      return lost;
+    caf::expected<Response> out{caf::sec::invalid_argument}; // always overwritten
+    self_->request(to, timeout, std::forward<Ts>(xs)...)
+      .receive([&](Response& r) { out = std::move(r); },
+               [&](caf::error& err) { out = explain(std::move(err), timeout, to); });
+    return out;
+  }
+
+  /// The topic's partitions and leaders from the bootstrap broker
+  /// (UNKNOWN_TOPIC_OR_PARTITION if it has none); also learns where the
+  /// brokers listen, for broker_for().
+  caf::expected<topic_description> topic_metadata(const std::string& topic);
+
+  /// Asks the bootstrap broker where the brokers listen (with the metadata
+  /// of `topics`, which it returns), for broker_for().
+  caf::expected<metadata_response> learn_brokers(const std::vector<std::string>& topics);
+
+  /// partition -> leader of the topic, from topic_metadata().
+  caf::expected<leader_map> partition_leaders(const std::string& topic);
+
+  /// The broker with node id `id`, e.g. a partition's leader: the bootstrap
+  /// broker itself, or a connection opened on first use to the address the
+  /// last metadata gave. LEADER_NOT_AVAILABLE for id -1 or an unknown id.
+  caf::expected<broker_api> broker_for(int32_t id);
+
+  /// For pipelined requests: issue several with self()->request(...),
+  /// receive them in order, and pass errors through explain().
   caf::scoped_actor& self() { return self_; }
+  /// The bootstrap broker.
   const broker_api& broker() const { return broker_; }
-  const endpoint& address() const { return address_; }
   std::chrono::milliseconds request_timeout() const { return timeout_; }
 
   /// Makes a failed request's error say what happened: a timeout becomes
   /// REQUEST_TIMED_OUT naming the broker and the time waited, or
-  /// NETWORK_EXCEPTION when the connection to the broker is gone.
-  caf::error explain(caf::error err, std::chrono::milliseconds waited);
+  /// NETWORK_EXCEPTION when the connection to that broker is gone.
+  caf::error explain(caf::error err, std::chrono::milliseconds waited, const broker_api& to);
+  caf::error explain(caf::error err, std::chrono::milliseconds waited) {
+    return explain(std::move(err), waited, broker_);
+  }
 
 private:
   broker_connection(const connection_options& opts);
-  caf::error connect(const endpoint& ep);
+  /// Connects to the broker at `ep` and monitors it.
+  caf::expected<broker_api> dial(const endpoint& ep);
+  /// "host:port" of a connected broker.
+  std::string name_of(const broker_api& b) const;
+  /// Takes the DOWN messages of lost brokers out of the mailbox.
+  void collect_down_messages();
+  /// NETWORK_EXCEPTION once `b` is known to be gone, else no error.
+  caf::error lost_error(const broker_api& b) const;
 
   static actor_config& prepare(actor_config& cfg);
 
   actor_config cfg_;
   caf::actor_system sys_;
   caf::scoped_actor self_;
-  broker_api broker_;
-  endpoint address_;
   std::chrono::milliseconds timeout_;
-  caf::error lost_; ///< set once the broker's connection is known to be gone
+  broker_api broker_;                      ///< the bootstrap broker
+  endpoint address_;                       ///< where broker_ listens
+  int32_t bootstrap_id_ = -1;              ///< broker_'s node id, once metadata told
+  std::map<int32_t, endpoint> addresses_;  ///< node id -> listener, from metadata
+  std::map<int32_t, broker_api> brokers_;  ///< node id -> connected broker
+  std::map<caf::actor_addr, std::string> names_; ///< connected broker -> "host:port"
+  std::map<caf::actor_addr, std::string> lost_;  ///< gone broker -> exit reason
 };
 
 } // namespace al::cli

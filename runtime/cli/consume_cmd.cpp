@@ -1,7 +1,7 @@
 // `actorlog consume`: prints records of a topic (kafka-console-consumer).
 // Three steps: which partitions to read (assigned_partitions), where each
 // starts (start_cursors), then the fetch loop (fetch_loop), which keeps one
-// long-poll fetch per partition outstanding. A consumer group replaces the
+// long-poll fetch per partition outstanding at the partition's leader. A consumer group replaces the
 // first two steps with the coordinator's assignment and committed offsets,
 // and commits the cursors the loop advances.
 #include <algorithm>
@@ -11,6 +11,7 @@
 #include <iostream>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "runtime/cli/broker_connection.hpp"
@@ -47,25 +48,38 @@ struct partition_cursor {
   int32_t max_bytes = 0;   ///< grows when a batch does not fit
 };
 
-/// Step 1: the partitions to read: --partition, or all of the topic's.
+/// How often a request follows a moved leader before giving up.
+constexpr int max_leader_attempts = 10;
+
+int32_t leader_of(const leader_map& leaders, int32_t partition) {
+  auto i = leaders.find(partition);
+  return i != leaders.end() ? i->second : -1;
+}
+
+/// After NOT_LEADER_OR_FOLLOWER or LEADER_NOT_AVAILABLE: gives the cluster
+/// a moment to elect, then asks for the leaders again.
+void await_new_leader(broker_connection& conn, const std::string& topic, leader_map& leaders,
+                      int attempt) {
+  std::this_thread::sleep_for(std::chrono::milliseconds(std::min(100 * (attempt + 1), 1000)));
+  if (auto fresh = conn.partition_leaders(topic))
+    leaders = std::move(*fresh);
+}
+
+/// Step 1: the partitions to read: --partition, or all of the topic's; and
+/// their leaders.
 caf::expected<std::vector<int32_t>> assigned_partitions(broker_connection& conn,
-                                                        const consume_options& opts) {
-  auto md = conn.request<metadata_response>(metadata_atom::value,
-                                            metadata_request{{opts.topic}});
-  if (!md)
-    return md.error();
-  auto t = std::find_if(md->topics.begin(), md->topics.end(),
-                        [&](const auto& x) { return x.name == opts.topic; });
-  if (t == md->topics.end() || t->partitions.empty())
-    return make_error(errc::unknown_topic_or_partition,
-                      "topic \"" + opts.topic + "\" does not exist");
+                                                        const consume_options& opts,
+                                                        leader_map& leaders) {
+  auto found = conn.partition_leaders(opts.topic);
+  if (!found)
+    return found.error();
+  leaders = std::move(*found);
   std::vector<int32_t> out;
-  for (const auto& p : t->partitions)
-    out.push_back(p.partition);
-  std::sort(out.begin(), out.end());
+  for (const auto& [partition, leader] : leaders)
+    out.push_back(partition);
   if (!opts.partition)
     return out;
-  if (!std::binary_search(out.begin(), out.end(), *opts.partition))
+  if (!leaders.count(*opts.partition))
     return make_error(errc::unknown_topic_or_partition,
                       "topic \"" + opts.topic + "\" has " + std::to_string(out.size())
                         + " partition(s), no partition " + std::to_string(*opts.partition));
@@ -73,10 +87,10 @@ caf::expected<std::vector<int32_t>> assigned_partitions(broker_connection& conn,
 }
 
 /// Step 2: where each partition starts: --offset, or the earliest/latest
-/// offset the leader reports.
+/// offset its leader reports.
 caf::expected<std::vector<partition_cursor>>
 start_cursors(broker_connection& conn, const consume_options& opts,
-              const std::vector<int32_t>& partitions) {
+              const std::vector<int32_t>& partitions, leader_map& leaders) {
   std::vector<partition_cursor> out;
   for (auto p : partitions) {
     partition_cursor c{p, opts.start.value, opts.max_bytes};
@@ -84,10 +98,19 @@ start_cursors(broker_connection& conn, const consume_options& opts,
       list_offsets_request req{opts.topic, p,
                                opts.start.kind == start_position::earliest ? earliest_timestamp
                                                                            : latest_timestamp};
-      auto res = conn.request<list_offsets_response>(list_offsets_atom::value, req);
-      if (!res)
-        return res.error();
-      c.next_offset = std::max<int64_t>(res->offset, 0);
+      for (int attempt = 0;; ++attempt) {
+        auto to = conn.broker_for(leader_of(leaders, p));
+        auto res = to ? conn.request_to<list_offsets_response>(*to, conn.request_timeout(),
+                                                               list_offsets_atom::value, req)
+                      : caf::expected<list_offsets_response>{to.error()};
+        if (res) {
+          c.next_offset = std::max<int64_t>(res->offset, 0);
+          break;
+        }
+        if (!is_leader_change(res.error()) || attempt + 1 >= max_leader_attempts)
+          return res.error();
+        await_new_leader(conn, opts.topic, leaders, attempt);
+      }
     }
     out.push_back(c);
   }
@@ -142,11 +165,22 @@ using fetch_handle = decltype(std::declval<caf::scoped_actor&>()->request(
   std::declval<const broker_api&>(), std::declval<std::chrono::milliseconds>(),
   fetch_atom::value, std::declval<fetch_request>()));
 
-/// Step 3: long-poll fetches, one outstanding per partition, answered in
-/// the order sent, until --max-messages, --timeout-ms without a record, or
-/// SIGINT. Returns the number of records printed.
+/// One fetch on its way to a partition's leader (or the error that kept it
+/// from being sent).
+struct outstanding_fetch {
+  size_t cursor = 0;
+  std::optional<fetch_handle> handle;
+  broker_api to;
+  caf::error unsent;
+};
+
+/// Step 3: long-poll fetches to the partitions' leaders, one outstanding per
+/// partition, answered in the order sent, until --max-messages, --timeout-ms
+/// without a record, or SIGINT. Follows leaders that move. Returns the
+/// number of records printed.
 caf::expected<int64_t> fetch_loop(broker_connection& conn, const consume_options& opts,
-                                  std::vector<partition_cursor>& cursors, std::ostream& out) {
+                                  std::vector<partition_cursor>& cursors, leader_map& leaders,
+                                  std::ostream& out) {
   int64_t consumed = 0;
   auto last_record = clock_type::now();
   auto idle_left = [&]() -> std::chrono::milliseconds {
@@ -155,8 +189,17 @@ caf::expected<int64_t> fetch_loop(broker_connection& conn, const consume_options
     return *opts.idle_timeout - std::chrono::duration_cast<std::chrono::milliseconds>(
                                   clock_type::now() - last_record);
   };
-  std::deque<std::pair<fetch_handle, size_t>> in_flight;
+  std::deque<outstanding_fetch> in_flight;
+  std::vector<int> attempts(cursors.size(), 0); ///< consecutive leader changes per cursor
   auto fetch = [&](size_t i) {
+    outstanding_fetch f;
+    f.cursor = i;
+    auto to = conn.broker_for(leader_of(leaders, cursors[i].partition));
+    if (!to) {
+      f.unsent = to.error();
+      in_flight.push_back(std::move(f));
+      return;
+    }
     auto wait = std::min<int64_t>(opts.max_wait_ms, std::max<int64_t>(idle_left().count(), 0));
     fetch_request req;
     req.topic = opts.topic;
@@ -165,36 +208,46 @@ caf::expected<int64_t> fetch_loop(broker_connection& conn, const consume_options
     req.max_bytes = cursors[i].max_bytes;
     req.max_wait_ms = int32_t(wait);
     auto timeout = std::chrono::milliseconds(wait) + conn.request_timeout();
-    in_flight.emplace_back(conn.self()->request(conn.broker(), timeout, fetch_atom::value, req),
-                           i);
+    f.to = *to;
+    f.handle = conn.self()->request(*to, timeout, fetch_atom::value, req);
+    in_flight.push_back(std::move(f));
   };
   for (size_t i = 0; i < cursors.size(); ++i)
     fetch(i);
   std::string text;
   while (!interrupted) {
-    auto [handle, i] = std::move(in_flight.front());
+    auto f = std::move(in_flight.front());
     in_flight.pop_front();
-    caf::error err;
+    auto i = f.cursor;
+    caf::error err = std::move(f.unsent);
     int64_t printed = 0;
     auto budget = opts.max_messages ? *opts.max_messages - consumed : int64_t{-1};
-    handle.receive(
-      [&](const fetch_response& resp) {
-        auto n = print_records(opts, cursors[i], resp, budget, text);
-        if (n)
-          printed = *n;
-        else
-          err = n.error();
-      },
-      [&](caf::error& e) {
-        err = conn.explain(std::move(e), conn.request_timeout() + std::chrono::milliseconds(
-                                                                    opts.max_wait_ms));
-      });
+    if (f.handle)
+      f.handle->receive(
+        [&](const fetch_response& resp) {
+          auto n = print_records(opts, cursors[i], resp, budget, text);
+          if (n)
+            printed = *n;
+          else
+            err = n.error();
+        },
+        [&](caf::error& e) {
+          err = conn.explain(std::move(e),
+                             conn.request_timeout() + std::chrono::milliseconds(opts.max_wait_ms),
+                             f.to);
+        });
     if (!text.empty()) {
       out << text << std::flush;
       text.clear();
     }
+    if (err && is_leader_change(err) && attempts[i] + 1 < max_leader_attempts) {
+      await_new_leader(conn, opts.topic, leaders, attempts[i]++);
+      fetch(i);
+      continue;
+    }
     if (err)
       return err;
+    attempts[i] = 0;
     consumed += printed;
     if (printed > 0)
       last_record = clock_type::now();
@@ -286,10 +339,11 @@ int consume_command(int argc, char** argv) {
   auto conn = connect_to_broker(*args, ctx, rc);
   if (!conn)
     return rc;
-  auto partitions = assigned_partitions(*conn, opts);
+  leader_map leaders;
+  auto partitions = assigned_partitions(*conn, opts, leaders);
   if (!partitions)
     return report_failure(ctx, render_error(partitions.error()));
-  auto cursors = start_cursors(*conn, opts, *partitions);
+  auto cursors = start_cursors(*conn, opts, *partitions, leaders);
   if (!cursors)
     return report_failure(ctx, render_error(cursors.error()));
   struct sigaction sa {};
@@ -297,7 +351,7 @@ int consume_command(int argc, char** argv) {
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
-  auto consumed = fetch_loop(*conn, opts, *cursors, std::cout);
+  auto consumed = fetch_loop(*conn, opts, *cursors, leaders, std::cout);
   if (!consumed)
     return report_failure(ctx, render_error(consumed.error()));
   std::cerr << "Processed a total of " << *consumed << " messages" << std::endl;

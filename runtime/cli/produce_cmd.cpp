@@ -1,7 +1,7 @@
 // `actorlog produce`: lines from stdin become records (kafka-console-producer).
 // Records are batched per partition (one RecordBatch per request, up to
-// --batch-size bytes or --linger-ms after its first record) with up to
-// --max-in-flight requests outstanding.
+// --batch-size bytes or --linger-ms after its first record) and sent to the
+// partition's leader, with up to --max-in-flight requests outstanding.
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -11,6 +11,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <thread>
 #include <unistd.h>
 
 #include "runtime/cli/broker_connection.hpp"
@@ -47,13 +48,16 @@ int64_t wall_clock_ms() {
     .count();
 }
 
-/// Builds one batch per partition and sends it when full or lingered.
+/// Builds one batch per partition and sends it to the partition's leader
+/// when full or lingered. A batch refused because the leader moved is sent
+/// again to the new leader (after a metadata refresh), a few times.
 class producer {
 public:
-  producer(broker_connection& conn, const produce_options& opts, int32_t partition_count)
-    : conn_(conn), opts_(opts), partition_count_(partition_count) {
+  producer(broker_connection& conn, const produce_options& opts, leader_map leaders)
+    : conn_(conn), opts_(opts), leaders_(std::move(leaders)),
+      partition_count_(int32_t(leaders_.size())) {
     std::random_device rd;
-    sticky_ = int32_t(rd() % uint32_t(partition_count));
+    sticky_ = int32_t(rd() % uint32_t(partition_count_));
   }
 
   /// Adds one record, sending batches as they fill. False once a batch failed.
@@ -137,11 +141,25 @@ private:
     clock_type::time_point opened;
   };
 
+  /// One batch on its way: the request is kept for a resend to a new leader.
+  struct outgoing {
+    produce_request req;
+    size_t records = 0;
+    int attempt = 0;
+  };
+
   struct pending {
     produce_handle handle;
-    int32_t partition;
-    size_t records;
+    broker_api to;
+    outgoing out;
   };
+
+  static constexpr int max_attempts = 5;
+
+  int32_t leader_of(int32_t partition) const {
+    auto i = leaders_.find(partition);
+    return i != leaders_.end() ? i->second : -1;
+  }
 
   open_batch& batch_for(int32_t partition) {
     auto i = open_.find(partition);
@@ -152,56 +170,86 @@ private:
   }
 
   void send(int32_t partition, open_batch& b) {
-    auto records = b.builder.record_count();
-    produce_request req;
-    req.topic = opts_.topic;
-    req.partition = partition;
-    req.acks = opts_.acks;
-    req.timeout_ms = int32_t(conn_.request_timeout().count());
-    req.batch = b.builder.build();
+    outgoing out;
+    out.records = b.builder.record_count();
+    out.req.topic = opts_.topic;
+    out.req.partition = partition;
+    out.req.acks = opts_.acks;
+    out.req.timeout_ms = int32_t(conn_.request_timeout().count());
+    out.req.batch = b.builder.build();
     if (partition == sticky_ && !opts_.partition)
       sticky_ = (sticky_ + 1) % partition_count_;
+    dispatch(std::move(out));
+  }
+
+  /// Sends a batch to its partition's leader (waiting for the oldest reply
+  /// while --max-in-flight requests are out).
+  void dispatch(outgoing out) {
+    while (in_flight_.size() >= opts_.max_in_flight && !failed())
+      wait_oldest();
+    if (failed()) {
+      failed_records_ += int64_t(out.records);
+      return;
+    }
+    auto leader = leader_of(out.req.partition);
+    auto to = conn_.broker_for(leader);
+    if (!to) {
+      retry_or_fail(std::move(out), to.error());
+      return;
+    }
     if (opts_.acks == acks_mode::none) {
-      caf::anon_send(conn_.broker(), produce_atom::value, std::move(req));
-      produced_ += int64_t(records);
+      caf::anon_send(*to, produce_atom::value, std::move(out.req));
+      produced_ += int64_t(out.records);
+      unconfirmed_.emplace(leader, *to);
       if (++unconfirmed_sends_ >= max_unconfirmed_sends)
         barrier();
       return;
     }
-    while (in_flight_.size() >= opts_.max_in_flight && !failed())
-      wait_oldest();
-    if (failed()) {
-      failed_records_ += int64_t(records);
-      return;
-    }
     // The broker gets the request timeout to wait for replicas, we a little more.
     auto timeout = conn_.request_timeout() + std::chrono::seconds(5);
-    in_flight_.push_back(pending{
-      conn_.self()->request(conn_.broker(), timeout, produce_atom::value, std::move(req)),
-      partition, records});
+    auto handle = conn_.self()->request(*to, timeout, produce_atom::value, out.req);
+    in_flight_.push_back(pending{std::move(handle), *to, std::move(out)});
   }
 
   void wait_oldest() {
     auto p = std::move(in_flight_.front());
     in_flight_.pop_front();
     auto timeout = conn_.request_timeout() + std::chrono::seconds(5);
-    p.handle.receive([&](const produce_response&) { produced_ += int64_t(p.records); },
-                     [&](caf::error& err) {
-                       fail(opts_.topic + "-" + std::to_string(p.partition), p.records,
-                            conn_.explain(std::move(err), timeout));
-                     });
+    caf::error err;
+    p.handle.receive([&](const produce_response&) { produced_ += int64_t(p.out.records); },
+                     [&](caf::error& e) { err = std::move(e); });
+    if (err)
+      retry_or_fail(std::move(p.out), conn_.explain(std::move(err), timeout, p.to));
   }
 
-  /// Nothing confirms acks=0 sends. One round trip on the same connection
-  /// makes sure the broker has taken every earlier one: done every
+  /// A batch the leader refused because leadership moved goes to the new
+  /// leader after a metadata refresh; anything else fails the producer.
+  void retry_or_fail(outgoing out, const caf::error& err) {
+    if (!is_leader_change(err) || out.attempt + 1 >= max_attempts) {
+      fail(opts_.topic + "-" + std::to_string(out.req.partition), out.records, err);
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100) * (out.attempt + 1));
+    if (auto leaders = conn_.partition_leaders(opts_.topic))
+      leaders_ = std::move(*leaders);
+    ++out.attempt;
+    dispatch(std::move(out));
+  }
+
+  /// Nothing confirms acks=0 sends. One round trip on each connection used
+  /// makes sure that broker has taken every earlier one: done every
   /// max_unconfirmed_sends batches (so a fast stdin cannot pile up batches
   /// in memory) and before the process exits.
   void barrier() {
     unconfirmed_sends_ = 0;
-    auto res = conn_.request<metadata_response>(metadata_atom::value,
-                                                metadata_request{{opts_.topic}});
-    if (!res)
-      fail("", 0, res.error());
+    auto brokers = std::move(unconfirmed_);
+    unconfirmed_.clear();
+    for (const auto& [id, b] : brokers) {
+      auto res = conn_.request_to<metadata_response>(b, conn_.request_timeout(),
+                                                     metadata_atom::value, metadata_request{});
+      if (!res)
+        fail("broker " + std::to_string(id), 0, res.error());
+    }
   }
 
   void fail(const std::string& where, size_t records, const caf::error& err) {
@@ -215,28 +263,18 @@ private:
 
   broker_connection& conn_;
   const produce_options& opts_;
+  leader_map leaders_;
   int32_t partition_count_;
   int32_t sticky_ = 0; ///< where null-key records go; moves on with each batch sent there
   std::map<int32_t, open_batch> open_;
   std::deque<pending> in_flight_;
   static constexpr size_t max_unconfirmed_sends = 64;
-  size_t unconfirmed_sends_ = 0; ///< acks=0 batches since the last barrier
+  size_t unconfirmed_sends_ = 0;             ///< acks=0 batches since the last barrier
+  std::map<int32_t, broker_api> unconfirmed_; ///< brokers sent acks=0 batches since then
   int64_t produced_ = 0;
   int64_t failed_records_ = 0;
   std::string error_;
 };
-
-/// The topic's partition count from a metadata request.
-caf::expected<int32_t> partition_count(broker_connection& conn, const std::string& topic) {
-  auto md = conn.request<metadata_response>(metadata_atom::value, metadata_request{{topic}});
-  if (!md)
-    return md.error();
-  for (const auto& t : md->topics)
-    if (t.name == topic && !t.partitions.empty())
-      return int32_t(t.partitions.size());
-  return make_error(errc::unknown_topic_or_partition,
-                    "topic \"" + topic + "\" does not exist");
-}
 
 } // namespace
 
@@ -307,14 +345,14 @@ int produce_command(int argc, char** argv) {
   auto conn = connect_to_broker(*args, ctx, rc);
   if (!conn)
     return rc;
-  auto count = partition_count(*conn, opts.topic);
-  if (!count)
-    return report_failure(ctx, render_error(count.error()));
-  if (opts.partition && *opts.partition >= *count)
+  auto leaders = conn->partition_leaders(opts.topic);
+  if (!leaders)
+    return report_failure(ctx, render_error(leaders.error()));
+  if (opts.partition && leaders->count(*opts.partition) == 0)
     return report_failure(ctx, "UNKNOWN_TOPIC_OR_PARTITION: topic \"" + opts.topic + "\" has "
-                                 + std::to_string(*count) + " partition(s), no partition "
+                                 + std::to_string(leaders->size()) + " partition(s), no partition "
                                  + std::to_string(*opts.partition));
-  producer prod{*conn, opts, *count};
+  producer prod{*conn, opts, std::move(*leaders)};
   line_reader in{STDIN_FILENO};
   std::string line;
   std::string input_error;

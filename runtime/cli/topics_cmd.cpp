@@ -105,12 +105,38 @@ int list(int argc, char** argv) {
   return 0;
 }
 
+/// A broker knows the offsets of its own replicas only, so each partition's
+/// offsets come from its leader (unknown, "-", when it cannot be asked).
+void use_leader_offsets(broker_connection& conn, std::vector<topic_description>& topics) {
+  strings names;
+  for (const auto& t : topics)
+    names.push_back(t.name);
+  if (!conn.learn_brokers(names))
+    return; // keep what the describe answer had
+  for (auto& t : topics) {
+    for (auto& p : t.partitions) {
+      p.log_start_offset = p.log_end_offset = p.high_watermark = -1;
+      auto to = conn.broker_for(p.leader);
+      if (!to)
+        continue;
+      auto stats = conn.request_to<partition_description>(
+        *to, conn.request_timeout(), stats_atom::value, topic_partition{t.name, p.partition});
+      if (!stats)
+        continue;
+      p.log_start_offset = stats->log_start_offset;
+      p.log_end_offset = stats->log_end_offset;
+      p.high_watermark = stats->high_watermark;
+    }
+  }
+}
+
 int describe(int argc, char** argv) {
   const std::string ctx = "topics describe";
   cxxopts::Options options("actorlog topics describe",
                            "Describes a topic, or every topic: partitions, leaders, "
                            "replicas, ISR,\nconfig overrides and each partition's log "
-                           "start and end offsets (kafka-topics --describe).");
+                           "start and end offsets as its leader\nreports them "
+                           "(kafka-topics --describe).");
   add_topic_option(options, "the topic to describe (default: all topics)");
   add_connection_options(options);
   add_help(options);
@@ -131,6 +157,7 @@ int describe(int argc, char** argv) {
   if (!wanted.empty() && topics.empty())
     return report_failure(ctx, "UNKNOWN_TOPIC_OR_PARTITION: topic \"" + wanted.front()
                                  + "\" does not exist");
+  use_leader_offsets(*conn, topics);
   std::sort(topics.begin(), topics.end(),
             [](const auto& a, const auto& b) { return a.name < b.name; });
   for (const auto& t : topics)
