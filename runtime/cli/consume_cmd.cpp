@@ -1,9 +1,10 @@
 // `actorlog consume`: prints records of a topic (kafka-console-consumer).
 // Three steps: which partitions to read (assigned_partitions), where each
 // starts (start_cursors), then the fetch loop (fetch_loop), which keeps one
-// long-poll fetch per partition outstanding at the partition's leader. A consumer group replaces the
-// first two steps with the coordinator's assignment and committed offsets,
-// and commits the cursors the loop advances.
+// long-poll fetch per partition outstanding at the partition's leader. A
+// consumer group replaces the first two steps with the coordinator's
+// assignment and committed offsets, and commits the cursors the loop
+// advances.
 #include <algorithm>
 #include <chrono>
 #include <csignal>
