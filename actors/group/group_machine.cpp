@@ -8,17 +8,6 @@
 
 namespace al {
 
-std::string_view to_string(group_state s) {
-  switch (s) {
-    case group_state::empty: return "Empty";
-    case group_state::preparing_rebalance: return "PreparingRebalance";
-    case group_state::completing_rebalance: return "CompletingRebalance";
-    case group_state::stable: return "Stable";
-    case group_state::dead: return "Dead";
-  }
-  return "Unknown";
-}
-
 group_request_id request_id_of(const group_response& r) {
   return std::visit([](auto& x) { return x.request_id; }, r);
 }

@@ -19,7 +19,17 @@ namespace al {
 
 /// Kafka's group states (names as in kafka-consumer-groups --describe --state).
 enum class group_state : uint8_t { empty, preparing_rebalance, completing_rebalance, stable, dead };
-std::string_view to_string(group_state s); // "Empty", "PreparingRebalance", ...
+/// "Empty", "PreparingRebalance", ... (inline: CAF-free tools use it too)
+inline std::string_view to_string(group_state s) {
+  switch (s) {
+    case group_state::empty: return "Empty";
+    case group_state::preparing_rebalance: return "PreparingRebalance";
+    case group_state::completing_rebalance: return "CompletingRebalance";
+    case group_state::stable: return "Stable";
+    case group_state::dead: return "Dead";
+  }
+  return "Unknown";
+}
 
 using group_request_id = uint64_t;
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <ctime>
 #include <set>
 
 namespace al::cli {
@@ -162,6 +163,99 @@ result<start_position> parse_start_position(std::string_view text) {
   if (!parse_int(text, n) || n < 0)
     return bad("bad offset " + quote(text) + " (expected earliest, latest or a number >= 0)");
   return start_position{start_position::offset, n};
+}
+
+namespace {
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
+int64_t days_from_civil(int64_t y, int64_t m, int64_t d) {
+  y -= m <= 2;
+  auto era = (y >= 0 ? y : y - 399) / 400;
+  auto yoe = y - era * 400;
+  auto doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  auto doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+/// Exactly `n` digits at `pos` (advanced past them), or -1.
+int64_t digits(std::string_view text, size_t& pos, size_t n) {
+  if (pos + n > text.size())
+    return -1;
+  int64_t v = 0;
+  for (size_t i = 0; i < n; ++i) {
+    char c = text[pos + i];
+    if (c < '0' || c > '9')
+      return -1;
+    v = v * 10 + (c - '0');
+  }
+  pos += n;
+  return v;
+}
+
+} // namespace
+
+result<int64_t> parse_datetime_ms(std::string_view text) {
+  auto bad_datetime = [&] {
+    return bad("bad date-time " + quote(text) +
+               " (expected YYYY-MM-DDTHH:mm:SS[.sss][Z|+hh:mm] or epoch milliseconds)");
+  };
+  int64_t epoch = 0;
+  if (!text.empty() && text.find_first_not_of("0123456789") == std::string_view::npos) {
+    if (!parse_int(text, epoch))
+      return bad_datetime();
+    return epoch;
+  }
+  size_t pos = 0;
+  auto expect = [&](char c) { return pos < text.size() && text[pos++] == c; };
+  auto year = digits(text, pos, 4);
+  bool ok = year >= 0 && expect('-');
+  auto month = ok ? digits(text, pos, 2) : -1;
+  ok = ok && month >= 1 && month <= 12 && expect('-');
+  auto day = ok ? digits(text, pos, 2) : -1;
+  ok = ok && day >= 1 && day <= 31 && expect('T');
+  auto hour = ok ? digits(text, pos, 2) : -1;
+  ok = ok && hour >= 0 && hour <= 23 && expect(':');
+  auto minute = ok ? digits(text, pos, 2) : -1;
+  ok = ok && minute >= 0 && minute <= 59 && expect(':');
+  auto second = ok ? digits(text, pos, 2) : -1;
+  ok = ok && second >= 0 && second <= 60;
+  if (!ok)
+    return bad_datetime();
+  int64_t millis = 0;
+  if (pos < text.size() && text[pos] == '.') {
+    ++pos;
+    millis = digits(text, pos, 3);
+    if (millis < 0)
+      return bad_datetime();
+  }
+  auto civil_ms = ((days_from_civil(year, month, day) * 24 + hour) * 60 + minute) * 60000 +
+                  second * 1000 + millis;
+  if (pos == text.size()) { // no zone: local time, as Kafka
+    std::tm tm{};
+    tm.tm_year = int(year - 1900);
+    tm.tm_mon = int(month - 1);
+    tm.tm_mday = int(day);
+    tm.tm_hour = int(hour);
+    tm.tm_min = int(minute);
+    tm.tm_sec = int(second);
+    tm.tm_isdst = -1;
+    auto t = std::mktime(&tm);
+    if (t == std::time_t(-1))
+      return bad_datetime();
+    return int64_t(t) * 1000 + millis;
+  }
+  if (text[pos] == 'Z' && pos + 1 == text.size())
+    return civil_ms;
+  if (text[pos] != '+' && text[pos] != '-')
+    return bad_datetime();
+  int64_t sign = text[pos++] == '+' ? 1 : -1;
+  auto zh = digits(text, pos, 2);
+  if (pos < text.size() && text[pos] == ':')
+    ++pos;
+  auto zm = digits(text, pos, 2);
+  if (zh < 0 || zh > 18 || zm < 0 || zm > 59 || pos != text.size())
+    return bad_datetime();
+  return civil_ms - sign * (zh * 60 + zm) * 60000;
 }
 
 } // namespace al::cli

@@ -62,4 +62,9 @@ struct start_position {
 /// Kafka console consumer's --offset: "earliest", "latest" or an offset >= 0.
 result<start_position> parse_start_position(std::string_view text);
 
+/// kafka-consumer-groups --to-datetime: "YYYY-MM-DDTHH:mm:SS[.sss]" with an
+/// optional zone ("Z", "+01:00", "-0530"); without one, the local time
+/// zone (as Kafka). Also plain milliseconds since the epoch. Returns epoch ms.
+result<int64_t> parse_datetime_ms(std::string_view text);
+
 } // namespace al::cli

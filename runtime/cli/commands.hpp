@@ -7,6 +7,10 @@ namespace al::cli {
 int topics_command(int argc, char** argv);
 int produce_command(int argc, char** argv);
 int consume_command(int argc, char** argv);
+/// `actorlog consume --group G ...` (consume_group_cmd.cpp).
+int consume_group_command(int argc, char** argv);
+/// `actorlog groups list|describe|reset-offsets|delete` (groups_cmd.cpp).
+int groups_command(int argc, char** argv);
 int cluster_command(int argc, char** argv);
 
 } // namespace al::cli

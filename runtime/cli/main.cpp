@@ -20,10 +20,22 @@ int run_dump_log(int argc, char** argv) {
   return al::dump_log_command(argc, argv, std::cout, std::cerr);
 }
 
+/// `consume --group G` consumes as a group member (consume_group_cmd.cpp).
+int run_consume(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--group" || arg.rfind("--group=", 0) == 0)
+      return al::cli::consume_group_command(argc, argv);
+  }
+  return al::cli::consume_command(argc, argv);
+}
+
 const command commands[] = {
   {"topics", "create, list, describe, alter and delete topics", al::cli::topics_command},
   {"produce", "produce lines from stdin as records", al::cli::produce_command},
-  {"consume", "print the records of a topic", al::cli::consume_command},
+  {"consume", "print the records of a topic (--group G: as a group member)", run_consume},
+  {"groups", "list, describe, reset offsets of and delete consumer groups",
+   al::cli::groups_command},
   {"cluster", "describe the cluster: brokers and controller quorum", al::cli::cluster_command},
   {"dump-log", "print the batches and records of segment or batch files", run_dump_log},
 };

@@ -90,4 +90,62 @@ void append_record_line(std::string& out, const record_print_options& opts, int3
   out += '\n';
 }
 
+std::string format_group_offsets(const group_description& group,
+                                 const std::map<topic_partition, int64_t>& log_end_offsets) {
+  struct owner {
+    const member_description* member = nullptr;
+  };
+  std::map<topic_partition, owner> rows;
+  for (const auto& [tp, committed] : group.offsets)
+    rows[tp];
+  std::vector<const member_description*> idle;
+  for (const auto& m : group.members) {
+    for (const auto& tp : m.assignment)
+      rows[tp].member = &m;
+    if (m.assignment.empty())
+      idle.push_back(&m);
+  }
+  text_table t{{"GROUP", "TOPIC", "PARTITION", "CURRENT-OFFSET", "LOG-END-OFFSET", "LAG",
+                "CONSUMER-ID", "HOST", "CLIENT-ID"}};
+  for (const auto& [tp, o] : rows) {
+    auto c = group.offsets.find(tp);
+    int64_t current = c != group.offsets.end() ? c->second.offset : -1;
+    auto e = log_end_offsets.find(tp);
+    int64_t end = e != log_end_offsets.end() ? e->second : -1;
+    std::string lag = current >= 0 && end >= 0 ? std::to_string(std::max<int64_t>(end - current, 0))
+                                               : "-";
+    t.add_row({group.group_id, tp.topic, std::to_string(tp.partition), offset_text(current),
+               offset_text(end), lag, o.member ? o.member->member_id : "-",
+               o.member ? o.member->client_host : "-", o.member ? o.member->client_id : "-"});
+  }
+  for (const auto* m : idle)
+    t.add_row({group.group_id, "-", "-", "-", "-", "-", m->member_id, m->client_host,
+               m->client_id});
+  return t.render();
+}
+
+std::string format_group_state(const group_description& group, const std::string& coordinator) {
+  text_table t{{"GROUP", "COORDINATOR (ID)", "ASSIGNMENT-STRATEGY", "STATE", "#MEMBERS"}};
+  t.add_row({group.group_id, coordinator, group.protocol_name.empty() ? "-" : group.protocol_name,
+             std::string(to_string(group.state)), std::to_string(group.members.size())});
+  return t.render();
+}
+
+std::string format_group_listing(const std::vector<group_listing>& groups) {
+  auto sorted = groups;
+  std::sort(sorted.begin(), sorted.end());
+  text_table t{{"GROUP", "STATE"}};
+  for (const auto& g : sorted)
+    t.add_row({g.group_id, std::string(to_string(g.state))});
+  return t.render();
+}
+
+std::string format_offset_plan(const std::string& group,
+                               const std::map<topic_partition, int64_t>& plan) {
+  text_table t{{"GROUP", "TOPIC", "PARTITION", "NEW-OFFSET"}};
+  for (const auto& [tp, offset] : plan)
+    t.add_row({group, tp.topic, std::to_string(tp.partition), offset_text(offset)});
+  return t.render();
+}
+
 } // namespace al::cli

@@ -3,10 +3,12 @@
 // in kafka-topics --describe's shape, the cluster view as tables, and
 // consumed records in kafka-console-consumer's shape.
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "actors/group/group_messages.hpp"
 #include "actors/protocol/admin_messages.hpp"
 
 namespace al::cli {
@@ -37,5 +39,24 @@ struct record_print_options {
 void append_record_line(std::string& out, const record_print_options& opts, int32_t partition,
                         int64_t offset, std::optional<std::string_view> key,
                         std::optional<std::string_view> value);
+
+// ---- consumer groups (kafka-consumer-groups) --------------------------------
+
+/// --describe: one row per partition that has a committed offset or an
+/// owner (by topic, partition), then one per member that owns nothing:
+///   GROUP TOPIC PARTITION CURRENT-OFFSET LOG-END-OFFSET LAG CONSUMER-ID HOST CLIENT-ID
+/// LAG = LOG-END-OFFSET - CURRENT-OFFSET; unknown values print as "-".
+std::string format_group_offsets(const group_description& group,
+                                 const std::map<topic_partition, int64_t>& log_end_offsets);
+
+/// --describe --state: GROUP COORDINATOR (ID) ASSIGNMENT-STRATEGY STATE #MEMBERS.
+std::string format_group_state(const group_description& group, const std::string& coordinator);
+
+/// --list --state: GROUP STATE (by group id).
+std::string format_group_listing(const std::vector<group_listing>& groups);
+
+/// --reset-offsets: GROUP TOPIC PARTITION NEW-OFFSET.
+std::string format_offset_plan(const std::string& group,
+                               const std::map<topic_partition, int64_t>& plan);
 
 } // namespace al::cli

@@ -1,0 +1,311 @@
+// `actorlog groups list|describe|reset-offsets|delete` (kafka-consumer-groups).
+// Group requests go to the bootstrap broker, which routes them to the
+// group's coordinator; FindCoordinator first creates __consumer_offsets if
+// it does not exist yet, and a coordinator still loading is waited for.
+#include <algorithm>
+#include <chrono>
+#include <iostream>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "actors/group/group_messages.hpp"
+#include "runtime/cli/broker_connection.hpp"
+#include "runtime/cli/command_line.hpp"
+#include "runtime/cli/commands.hpp"
+#include "runtime/cli/output_format.hpp"
+
+namespace al::cli {
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+void add_help(cxxopts::Options& options) { options.add_options()("h,help", "show this help"); }
+
+void add_group_option(cxxopts::Options& options) {
+  options.add_options()("group", "the consumer group (or give it as the first argument)",
+                        cxxopts::value<std::string>());
+  options.parse_positional({"group"});
+  options.positional_help("GROUP");
+}
+
+/// A group request, retried while the coordinator is being created or loads
+/// (bounded by --request-timeout-ms).
+template <class Response, class... Ts>
+caf::expected<Response> group_request(broker_connection& conn, Ts... xs) {
+  auto deadline = clock_type::now() + conn.request_timeout();
+  for (;;) {
+    auto r = conn.request<Response>(xs...);
+    auto code = r ? errc::none : error_code_of(r.error());
+    bool loading = code == errc::coordinator_not_available ||
+                   code == errc::coordinator_load_in_progress;
+    if (!loading || clock_type::now() >= deadline)
+      return r;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100)); // a command-line tool waits
+  }
+}
+
+caf::expected<coordinator_info> find_coordinator(broker_connection& conn,
+                                                 const std::string& group) {
+  return group_request<coordinator_info>(conn, find_coordinator_atom::value, group);
+}
+
+/// The latest offset (high watermark) of each partition; unknown ones are left out.
+std::map<topic_partition, int64_t> log_end_offsets(broker_connection& conn,
+                                                   const std::vector<topic_partition>& tps) {
+  std::map<topic_partition, int64_t> out;
+  for (const auto& tp : tps) {
+    auto r = conn.request<list_offsets_response>(
+      list_offsets_atom::value, list_offsets_request{tp.topic, tp.partition, latest_timestamp});
+    if (r && r->offset >= 0)
+      out[tp] = r->offset;
+  }
+  return out;
+}
+
+int list(int argc, char** argv) {
+  const std::string ctx = "groups list";
+  cxxopts::Options options("actorlog groups list",
+                           "Prints the consumer groups, one per line (kafka-consumer-groups "
+                           "--list).");
+  options.add_options()("state", "print a GROUP STATE table instead");
+  add_connection_options(options);
+  add_help(options);
+  int rc = 0;
+  auto args = parse_command_line(options, ctx, argc, argv, rc, std::cout, std::cerr);
+  if (!args)
+    return rc;
+  auto conn = connect_to_broker(*args, ctx, rc);
+  if (!conn)
+    return rc;
+  auto groups = group_request<std::vector<group_listing>>(*conn, list_groups_atom::value);
+  if (!groups)
+    return report_failure(ctx, render_error(groups.error()));
+  std::sort(groups->begin(), groups->end());
+  if (args->count("state")) {
+    std::cout << format_group_listing(*groups);
+  } else {
+    for (const auto& g : *groups)
+      std::cout << g.group_id << '\n';
+  }
+  std::cout.flush();
+  return 0;
+}
+
+int describe(int argc, char** argv) {
+  const std::string ctx = "groups describe";
+  cxxopts::Options options("actorlog groups describe",
+                           "Describes a consumer group: per partition the committed offset, "
+                           "the log end\noffset, the lag and the owning member "
+                           "(kafka-consumer-groups --describe).");
+  add_group_option(options);
+  options.add_options()("state", "print the group's coordinator, strategy, state and size");
+  add_connection_options(options);
+  add_help(options);
+  int rc = 0;
+  auto args = parse_command_line(options, ctx, argc, argv, rc, std::cout, std::cerr);
+  if (!args)
+    return rc;
+  if (!args->count("group"))
+    return report_usage_error(ctx, "a group is required");
+  auto group = (*args)["group"].as<std::string>();
+  auto conn = connect_to_broker(*args, ctx, rc);
+  if (!conn)
+    return rc;
+  auto coordinator = find_coordinator(*conn, group);
+  if (!coordinator)
+    return report_failure(ctx, render_error(coordinator.error()));
+  auto desc = group_request<group_description>(*conn, describe_group_atom::value, group);
+  if (!desc) {
+    if (error_code_of(desc.error()) == errc::group_id_not_found)
+      return report_failure(ctx, "consumer group '" + group + "' does not exist");
+    return report_failure(ctx, render_error(desc.error()));
+  }
+  if (args->count("state")) {
+    std::cout << format_group_state(*desc, coordinator->host + ":" +
+                                             std::to_string(coordinator->port) + " (" +
+                                             std::to_string(coordinator->node_id) + ")");
+    return 0;
+  }
+  std::vector<topic_partition> tps;
+  for (const auto& [tp, o] : desc->offsets)
+    tps.push_back(tp);
+  for (const auto& m : desc->members)
+    tps.insert(tps.end(), m.assignment.begin(), m.assignment.end());
+  if (desc->members.empty())
+    std::cout << "\nConsumer group '" << group << "' has no active members.\n";
+  std::cout << '\n' << format_group_offsets(*desc, log_end_offsets(*conn, tps)) << std::flush;
+  return 0;
+}
+
+struct reset_target {
+  enum kind_t { earliest, latest, offset, datetime } kind = earliest;
+  int64_t value = 0;
+};
+
+/// The new offset of every partition of `topic` (Kafka clamps --to-offset
+/// into [log start, log end] and a datetime past the last record to the end).
+caf::expected<std::map<topic_partition, int64_t>>
+plan_reset(broker_connection& conn, const std::string& topic, const reset_target& target) {
+  auto md = conn.request<metadata_response>(metadata_atom::value, metadata_request{{topic}});
+  if (!md)
+    return md.error();
+  auto t = std::find_if(md->topics.begin(), md->topics.end(),
+                        [&](const auto& x) { return x.name == topic; });
+  if (t == md->topics.end() || t->partitions.empty())
+    return make_error(errc::unknown_topic_or_partition, "topic \"" + topic + "\" does not exist");
+  std::map<topic_partition, int64_t> plan;
+  for (const auto& p : t->partitions) {
+    auto ask = [&](int64_t ts) {
+      return conn.request<list_offsets_response>(list_offsets_atom::value,
+                                                 list_offsets_request{topic, p.partition, ts});
+    };
+    auto earliest = ask(earliest_timestamp);
+    auto latest = earliest ? ask(latest_timestamp) : earliest;
+    if (!latest)
+      return latest.error();
+    int64_t lo = std::max<int64_t>(earliest->offset, 0), hi = std::max<int64_t>(latest->offset, 0);
+    int64_t v = lo;
+    switch (target.kind) {
+      case reset_target::earliest: v = lo; break;
+      case reset_target::latest: v = hi; break;
+      case reset_target::offset: v = std::clamp(target.value, lo, hi); break;
+      case reset_target::datetime: {
+        auto at = ask(target.value);
+        if (!at)
+          return at.error();
+        v = at->offset >= 0 ? at->offset : hi;
+        break;
+      }
+    }
+    plan[topic_partition{topic, p.partition}] = v;
+  }
+  return plan;
+}
+
+int reset_offsets(int argc, char** argv) {
+  const std::string ctx = "groups reset-offsets";
+  cxxopts::Options options(
+    "actorlog groups reset-offsets",
+    "Sets a group's committed offsets for a topic (kafka-consumer-groups --reset-offsets).\n"
+    "Prints the plan; --execute applies it. Only while the group has no members\n"
+    "(NON_EMPTY_GROUP otherwise): stop its consumers first.");
+  add_group_option(options);
+  options.add_options()                                                                  //
+    ("topic", "the topic whose offsets to reset (required)", cxxopts::value<std::string>()) //
+    ("to-earliest", "each partition's log start offset")                               //
+    ("to-latest", "each partition's log end offset")                                   //
+    ("to-offset", "this offset (clamped to each partition's range)",
+     cxxopts::value<int64_t>())                                                          //
+    ("to-datetime", "the first record at or after YYYY-MM-DDTHH:mm:SS.sss[zone]",
+     cxxopts::value<std::string>())                                                      //
+    ("execute", "apply the plan (without it: a dry run)");
+  add_connection_options(options);
+  add_help(options);
+  int rc = 0;
+  auto args = parse_command_line(options, ctx, argc, argv, rc, std::cout, std::cerr);
+  if (!args)
+    return rc;
+  if (!args->count("group"))
+    return report_usage_error(ctx, "--group is required");
+  if (!args->count("topic"))
+    return report_usage_error(ctx, "--topic is required");
+  auto group = (*args)["group"].as<std::string>();
+  auto topic = (*args)["topic"].as<std::string>();
+  int targets = int(args->count("to-earliest") + args->count("to-latest") +
+                    args->count("to-offset") + args->count("to-datetime"));
+  if (targets != 1)
+    return report_usage_error(ctx, "give exactly one of --to-earliest, --to-latest, "
+                                   "--to-offset, --to-datetime");
+  reset_target target;
+  if (args->count("to-latest"))
+    target.kind = reset_target::latest;
+  if (args->count("to-offset")) {
+    target = {reset_target::offset, (*args)["to-offset"].as<int64_t>()};
+    if (target.value < 0)
+      return report_usage_error(ctx, "--to-offset must be >= 0");
+  }
+  if (args->count("to-datetime")) {
+    auto ms = parse_datetime_ms((*args)["to-datetime"].as<std::string>());
+    if (!ms)
+      return report_usage_error(ctx, "--to-datetime: " + ms.error().message());
+    target = {reset_target::datetime, *ms};
+  }
+  auto conn = connect_to_broker(*args, ctx, rc);
+  if (!conn)
+    return rc;
+  if (auto c = find_coordinator(*conn, group); !c)
+    return report_failure(ctx, render_error(c.error()));
+  auto desc = group_request<group_description>(*conn, describe_group_atom::value, group);
+  if (desc && !desc->members.empty())
+    return report_failure(ctx, "NON_EMPTY_GROUP: group '" + group + "' has " +
+                                 std::to_string(desc->members.size()) + " active member(s) (" +
+                                 std::string(to_string(desc->state)) +
+                                 "); offsets can only be reset while it has none");
+  if (!desc && error_code_of(desc.error()) != errc::group_id_not_found)
+    return report_failure(ctx, render_error(desc.error()));
+  auto plan = plan_reset(*conn, topic, target);
+  if (!plan)
+    return report_failure(ctx, render_error(plan.error()));
+  if (!args->count("execute")) {
+    std::cout << '\n' << format_offset_plan(group, *plan) << std::flush;
+    std::cerr << "(dry run: nothing was changed; add --execute to apply)" << std::endl;
+    return 0;
+  }
+  offset_commit_map offsets;
+  for (const auto& [tp, v] : *plan)
+    offsets[tp] = offset_and_metadata{v, "", -1};
+  auto done = group_request<offset_commit_response>(*conn, alter_offsets_atom::value, group,
+                                                    offsets);
+  if (!done)
+    return report_failure(ctx, render_error(done.error()));
+  if (done->error != errc::none)
+    return report_failure(ctx, std::string(to_string(done->error)) + ": group '" + group + "'");
+  std::cout << '\n' << format_offset_plan(group, *plan) << std::flush;
+  return 0;
+}
+
+int remove(int argc, char** argv) {
+  const std::string ctx = "groups delete";
+  cxxopts::Options options("actorlog groups delete",
+                           "Deletes a consumer group and its committed offsets "
+                           "(kafka-consumer-groups --delete).\nOnly a group without members.");
+  add_group_option(options);
+  add_connection_options(options);
+  add_help(options);
+  int rc = 0;
+  auto args = parse_command_line(options, ctx, argc, argv, rc, std::cout, std::cerr);
+  if (!args)
+    return rc;
+  if (!args->count("group"))
+    return report_usage_error(ctx, "a group is required");
+  auto group = (*args)["group"].as<std::string>();
+  auto conn = connect_to_broker(*args, ctx, rc);
+  if (!conn)
+    return rc;
+  if (auto c = find_coordinator(*conn, group); !c)
+    return report_failure(ctx, render_error(c.error()));
+  auto done = group_request<bool>(*conn, delete_group_atom::value, group);
+  if (!done)
+    return report_failure(ctx, render_error(done.error()));
+  std::cout << "Deletion of requested consumer groups ('" << group << "') was successful."
+            << std::endl;
+  return 0;
+}
+
+} // namespace
+
+int groups_command(int argc, char** argv) {
+  static const std::vector<subcommand> table = {
+    {"list", "list consumer groups", list},
+    {"describe", "committed offsets, log end offsets, lag and members of a group", describe},
+    {"reset-offsets", "set a group's committed offsets (while it has no members)",
+     reset_offsets},
+    {"delete", "delete a group and its committed offsets (while it has no members)", remove},
+  };
+  return run_subcommand("groups", table, argc, argv, std::cout, std::cerr);
+}
+
+} // namespace al::cli
