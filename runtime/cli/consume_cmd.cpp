@@ -271,7 +271,8 @@ int consume_command(int argc, char** argv) {
     "from the latest offset on unless --from-beginning or --offset, from every\n"
     "partition unless --partition, until --max-messages or --timeout-ms without a\n"
     "new record (default: until interrupted). Prints \"Processed a total of N\n"
-    "messages\" on stderr at the end.");
+    "messages\" on stderr at the end. With --group G it consumes as a member of\n"
+    "consumer group G instead (`actorlog consume --group G --help`).");
   options.add_options()                                                                   //
     ("topic", "topic to read (required)", cxxopts::value<std::string>())                  //
     ("partition", "read only this partition", cxxopts::value<int32_t>())                  //
