@@ -199,8 +199,8 @@ void deliver_poll(self_ptr self) {
   auto& g = st.group;
   if (!st.poll_waiter.pending())
     return;
-  if (st.buffer.empty() && g.events.empty() && g.commits_done.empty() && g.fatal.is_ok())
-    return;
+  if (st.buffer.empty() && g.events.empty() && g.fatal.is_ok())
+    return; // finished commits ride along with the next reply; they wake nobody
   poll_result out;
   out.commits = std::move(g.commits_done);
   g.commits_done.clear();

@@ -78,6 +78,10 @@ struct consumer_membership {
   int32_t generation = -1;
   std::string protocol;
   std::vector<topic_partition> owned;
+  // Eager assignors revoke before joining; the sticky assignor still wants
+  // to know what the member had (Kafka's StickyAssignor keeps it in user data).
+  std::vector<topic_partition> previously_owned;
+  int32_t previous_generation = -1;
   uint64_t join_seq = 0;       // stale join/sync replies are ignored
   uint64_t revocation = 0;     // the revocation the actor waits for
   uint64_t heartbeat_seq = 0;  // bumped to stop an old heartbeat loop

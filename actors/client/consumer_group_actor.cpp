@@ -164,6 +164,7 @@ void lose_partitions(self_ptr self) {
     return;
   g.events.push_back(rebalance_event{rebalance_event::kind::lost, g.owned, {}, {}, 0});
   g.owned.clear();
+  g.previously_owned.clear(); // no claim on partitions we lost
   set_fetched_partitions(self, {});
   deliver_poll(self);
 }
@@ -214,6 +215,7 @@ void on_assignment(self_ptr self, std::vector<topic_partition> assignment) {
     g.events.push_back(rebalance_event{rebalance_event::kind::revoked, revoked, assignment,
                                        consumed_positions(st, revoked), 0});
   g.owned = assignment;
+  g.previously_owned.clear();
   set_fetched_partitions(self, assignment); // new ones start at their committed offset
   g.events.push_back(rebalance_event{rebalance_event::kind::assigned,
                                      eager(st) ? assignment : added, assignment, {}, 0});
@@ -319,8 +321,12 @@ void send_join(self_ptr self) {
     req.client_host = host_name();
     req.session_timeout_ms = int32_t(st.cfg.session_timeout_ms);
     req.rebalance_timeout_ms = int32_t(st.cfg.max_poll_interval_ms);
-    req.protocols = {group_protocol{st.cfg.partition_assignment_strategy,
-                                    member_subscription{grp.topics, grp.owned, grp.generation}}};
+    // Owned partitions are the sticky assignors' claims (eager: what the
+    // member had before it revoked them for this rebalance).
+    bool revoked_all = eager(st) && grp.owned.empty();
+    member_subscription sub{grp.topics, revoked_all ? grp.previously_owned : grp.owned,
+                            revoked_all ? grp.previous_generation : grp.generation};
+    req.protocols = {group_protocol{st.cfg.partition_assignment_strategy, std::move(sub)}};
     // The coordinator holds the join up to the rebalance timeout (Kafka: + 5 s).
     auto timeout = milliseconds(st.cfg.max_poll_interval_ms + 5000 + st.cfg.request_timeout_ms);
     self->request(*grp.coordinator, timeout, join_group_atom::value, st.cfg.group_id, req)
@@ -616,6 +622,8 @@ caf::behavior consumer_group_behavior(self_ptr self) {
       auto& g = self->state.group;
       if (g.state != phase::revoking || revocation != g.revocation)
         return;
+      g.previously_owned = std::move(g.owned);
+      g.previous_generation = g.generation;
       g.owned.clear();
       set_fetched_partitions(self, {});
       send_join(self);

@@ -171,6 +171,25 @@ bool split_evenly(const consumer& a, const consumer& b, size_t partitions) {
          x.size() == partitions / 2;
 }
 
+/// Every member has handled its latest assignment, all in one generation,
+/// together owning each of `partitions` once, none idle.
+bool settled(std::vector<consumer*> cs, size_t partitions) {
+  std::set<topic_partition> all;
+  size_t sum = 0;
+  int32_t generation = -2;
+  for (auto c : cs) {
+    auto m = c->metrics();
+    if (sorted(m.assignment) != sorted(c->assignment()) || c->assignment().empty())
+      return false;
+    if (generation != -2 && m.generation_id != generation)
+      return false;
+    generation = m.generation_id;
+    sum += c->assignment().size();
+    all.insert(c->assignment().begin(), c->assignment().end());
+  }
+  return sum == partitions && all.size() == partitions;
+}
+
 } // namespace
 
 TEST_CASE("two members split the partitions (range, roundrobin, sticky); a leaver's move",
@@ -210,6 +229,22 @@ TEST_CASE("two members split the partitions (range, roundrobin, sticky); a leave
           seen.emplace(r.partition, r.offset);
       return seen.size() == 20;
     }));
+    if (strategy == "sticky") {
+      // A third member: sticky moves one partition only (quotas 2, 1, 1).
+      auto before_a = a->assignment(), before_b = b->assignment();
+      auto c = cluster.member(group, {{"partition.assignment.strategy", strategy}});
+      REQUIRE(c->subscribe({"orders"}));
+      REQUIRE(poll_until({a.get(), b.get(), c.get()}, got,
+                         [&] { return settled({a.get(), b.get(), c.get()}, 4); }));
+      auto kept = [](const tps& before, const tps& after) {
+        return std::count_if(before.begin(), before.end(), [&](auto& tp) {
+          return std::find(after.begin(), after.end(), tp) != after.end();
+        });
+      };
+      CHECK(kept(before_a, a->assignment()) + kept(before_b, b->assignment()) == 3);
+      c->close();
+      REQUIRE(poll_until({a.get(), b.get()}, got, [&] { return split_evenly(*a, *b, 4); }));
+    }
     auto m = b->metrics();
     CHECK(m.generation_id >= 2);
     CHECK(!m.member_id.empty());
