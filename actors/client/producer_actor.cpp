@@ -18,11 +18,14 @@ int64_t wall_ms() {
 }
 
 void complete(ready_batch& b, int64_t base_offset, const status& st) {
+  if (b.callbacks.empty())
+    return;
+  // One metadata object per batch (the topic string is copied once, not per record).
+  record_metadata md{b.tp.topic, b.tp.partition, -1, b.max_timestamp};
   for (size_t i = 0; i < b.callbacks.size(); ++i) {
     if (!b.callbacks[i])
       continue;
-    record_metadata md{b.tp.topic, b.tp.partition,
-                       base_offset < 0 ? -1 : base_offset + int64_t(i), b.max_timestamp};
+    md.offset = base_offset < 0 ? -1 : base_offset + int64_t(i);
     b.callbacks[i](md, st);
   }
 }
@@ -203,8 +206,18 @@ caf::behavior producer_actor(self_ptr self, producer_config cfg,
   st.view.request_timeout = std::chrono::milliseconds(st.cfg.request_timeout_ms);
   if (direct_broker)
     st.view.bootstrap.push_back(caf::actor_cast<broker_api>(direct_broker));
-  self->set_default_handler(caf::drop); // acks=0 replies and stray messages
+  // Stray messages. NOT for acks=0 replies: caf::drop answers an async
+  // message with an unexpected_message error, and a partition actor (no
+  // error handler) quits on it, taking the broker with it.
+  self->set_default_handler(caf::drop);
+  // acks=0 failures come back as async errors; CAF's default error handler
+  // would end the producer. Fire-and-forget ignores them, as Kafka does.
+  self->set_error_handler([](caf::error& err) {
+    spdlog::debug("producer: ignored async error: {}", describe_error(err));
+  });
   return {
+    // acks=0: the partition still answers (asynchronously); nothing to do.
+    [](const produce_response&) {},
     [=](wake_atom, bool now) {
       if (now)
         drain(self, false);

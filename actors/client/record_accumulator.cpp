@@ -1,5 +1,7 @@
 #include "actors/client/record_accumulator.hpp"
 
+#include <algorithm>
+
 namespace al {
 
 namespace {
@@ -65,6 +67,10 @@ record_accumulator::wake record_accumulator::append(const topic_partition& tp,
   ob.max_timestamp = std::max(ob.max_timestamp, ts);
   if (cb || ob.any_callback) {
     if (!ob.any_callback) {
+      // Room for a full batch of records like this one: no regrowth (and
+      // no moving of std::functions) while the batch fills.
+      ob.callbacks.reserve(std::max(ob.builder.record_count(),
+                                    size_t(cfg_.batch_size) / record_size_bound(rec) + 1));
       ob.callbacks.resize(ob.builder.record_count() - 1);
       ob.any_callback = true;
     }

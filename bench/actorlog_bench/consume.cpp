@@ -109,7 +109,15 @@ std::vector<row> run_consume(target& t, const consume_case& c, const client_sett
     r.note = "load: " + st.to_string();
     return {r};
   }
-  out.push_back(read_all(t, topic, c, cs, "hot", pl));
+  row best;
+  for (int i = 0; i < std::max(1, c.repeat); ++i) {
+    auto r = read_all(t, topic, c, cs, "hot", pl);
+    if (i == 0 || r.get("rec/s") > best.get("rec/s"))
+      best = r;
+  }
+  if (c.repeat > 1)
+    best.figure("runs", c.repeat);
+  out.push_back(best);
   if (c.cold) {
     std::string how;
     auto st = t.restart([&] { how = evict_page_cache(t.data_dirs()); });

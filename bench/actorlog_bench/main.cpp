@@ -88,7 +88,7 @@ int main(int argc, char** argv) {
     ("partitions", "produce: partition counts", cxxopts::value<std::string>()->default_value("1,4"))
     ("mib", "produce: MiB of values per run", cxxopts::value<double>()->default_value("200"))
     ("records", "produce: records per run (overrides --mib)", cxxopts::value<uint64_t>())
-    ("repeat", "produce: runs per case, the best is reported", cxxopts::value<int>()->default_value("1"))
+    ("repeat", "produce, consume (hot): runs per case, the best is reported", cxxopts::value<int>()->default_value("1"))
     ("consume-mib", "consume: MiB of values to load and read", cxxopts::value<double>()->default_value("200"))
     ("consume-partitions", "consume: partitions", cxxopts::value<int32_t>()->default_value("1"))
     ("no-cold", "consume: skip the cold-cache read (node restart)")
@@ -233,6 +233,7 @@ int main(int argc, char** argv) {
         c.partitions = args["consume-partitions"].as<int32_t>();
         c.records = uint64_t(args["consume-mib"].as<double>() * (1 << 20) / double(size));
         c.cold = !args.count("no-cold");
+        c.repeat = repeat;
         c.max_seconds = max_seconds;
         for (auto& r : run_consume(**t, c, cs, pl))
           rows.push_back(r);

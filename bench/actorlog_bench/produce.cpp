@@ -70,10 +70,13 @@ row run_produce(target& t, const produce_case& c, const client_settings& cs, pro
   // With acks=0 the producer finishes when it has sent, not when the
   // partition has appended: wait for the log end offset too (<= 60 s).
   int64_t in_log = 0;
+  std::string end_error;
   auto wait_until = bench_clock::now() + std::chrono::seconds(60);
   for (;;) {
     auto end = t.total_end_offset(topic, c.partitions);
-    in_log = end ? *end : -1;
+    in_log = end ? *end : 0;
+    if (!end)
+      end_error = "log end offset: " + end.error().to_string();
     if (in_log >= int64_t(sent) || bench_clock::now() > wait_until || !end)
       break;
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
@@ -87,6 +90,8 @@ row run_produce(target& t, const produce_case& c, const client_settings& cs, pro
     .figure("MB/s", double(in_log) * double(c.record_size) / secs / 1e6);
   if (!error.empty())
     r.note = "send failed: " + error;
+  else if (!end_error.empty())
+    r.note = end_error;
   else if (!fl)
     r.note = "flush: " + fl.to_string();
   else if (failed > 0)

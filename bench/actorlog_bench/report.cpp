@@ -3,6 +3,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -92,19 +93,36 @@ void print_tables(std::ostream& out, const std::vector<row>& rows) {
   }
   for (auto& sc : order) {
     auto& rs = by_scenario[sc];
-    std::vector<std::string> header;
-    for (auto& [k, v] : rs.front()->labels)
-      header.push_back(k);
-    for (auto& [k, v] : rs.front()->figures)
-      header.push_back(k);
+    // Columns: the labels, then every figure any row has (first seen first).
+    std::vector<std::string> header, label_names, figure_names;
+    for (auto* r : rs) {
+      for (auto& [k, v] : r->labels)
+        if (std::find(label_names.begin(), label_names.end(), k) == label_names.end())
+          label_names.push_back(k);
+      for (auto& [k, v] : r->figures)
+        if (std::find(figure_names.begin(), figure_names.end(), k) == figure_names.end())
+          figure_names.push_back(k);
+    }
+    header = label_names;
+    header.insert(header.end(), figure_names.begin(), figure_names.end());
     bool any_note = false;
     std::vector<std::vector<std::string>> cells;
     for (auto* r : rs) {
       std::vector<std::string> line;
-      for (auto& [k, v] : r->labels)
-        line.push_back(v);
-      for (auto& [k, v] : r->figures)
-        line.push_back(format_figure(k, v));
+      for (auto& name : label_names) {
+        std::string cell;
+        for (auto& [k, v] : r->labels)
+          if (k == name)
+            cell = v;
+        line.push_back(cell);
+      }
+      for (auto& name : figure_names) {
+        std::string cell;
+        for (auto& [k, v] : r->figures)
+          if (k == name)
+            cell = format_figure(k, v);
+        line.push_back(cell);
+      }
       line.push_back(r->note);
       any_note = any_note || !r->note.empty();
       cells.push_back(std::move(line));
@@ -121,7 +139,7 @@ void print_tables(std::ostream& out, const std::vector<row>& rows) {
     auto put = [&](const std::vector<std::string>& line) {
       for (size_t i = 0; i < header.size(); ++i) {
         const std::string& s = i < line.size() ? line[i] : std::string();
-        bool left = i < rs.front()->labels.size() || (i + 1 == header.size() && any_note);
+        bool left = i < label_names.size() || (i + 1 == header.size() && any_note);
         out << (i ? "  " : "") << (left ? std::left : std::right) << std::setw(int(width[i])) << s;
       }
       out << std::right << '\n';

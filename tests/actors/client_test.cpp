@@ -126,3 +126,27 @@ TEST_CASE("client errors are clear", "[client]") {
                                                     {"request.timeout.ms", "2000"}});
   CHECK_FALSE(nowhere);
 }
+
+TEST_CASE("acks=0: fire-and-forget records land and the broker stays up", "[client]") {
+  live_node node;
+  node.create_topic("fire", 1);
+  for (auto* where : {"in-process", "loopback"}) {
+    INFO(where);
+    auto p = std::string(where) == "in-process"
+               ? producer::create(node.n->system(), {{"acks", "0"}, {"enable.idempotence", "false"}},
+                                  node.n->broker())
+               : producer::create(node.client_sys, {{"bootstrap.servers", node.bootstrap()},
+                                                    {"acks", "0"},
+                                                    {"enable.idempotence", "false"}});
+    REQUIRE(p);
+    for (int i = 0; i < 2000; ++i)
+      REQUIRE((*p)->send({"fire", 0, std::nullopt, std::to_string(i), {}, -1}));
+    REQUIRE((*p)->flush());
+  }
+  // The partition (and so the broker) survived the unsolicited replies.
+  auto acked = producer::create(node.n->system(), {}, node.n->broker());
+  REQUIRE(acked);
+  auto md = (*acked)->send_sync({"fire", 0, std::nullopt, std::string{"last"}, {}, -1});
+  REQUIRE(md);
+  CHECK(md->offset == 4000);
+}
