@@ -216,7 +216,7 @@ caf::result<bool> on_delete_group(self_ptr self, const std::string& group_id) {
   for (auto& [tp, v] : offsets)
     keys.push_back(tp);
   auto rp = self->make_response_promise<bool>();
-  auto batch = offset_tombstone_batch(group_id, keys, self->state.wall_base_ms);
+  auto batch = offset_tombstone_batch(group_id, keys, coordinator_now_ms(self));
   self->request(self->state.setup.log, milliseconds(self->state.setup.request_timeout_ms),
                 produce_atom::value, offsets_append(self, std::move(batch)))
     .then(
