@@ -141,6 +141,23 @@ void drop_buffered(consumer_actor_ptr self, const topic_partition& tp);
 offset_commit_map consumed_positions(const consumer_state& st,
                                      const std::vector<topic_partition>& only = {});
 
+// ---- coordinator and offsets (consumer_offsets_actor.cpp) ------------------
+
+/// Errors after which the client looks for the coordinator again and retries.
+bool is_coordinator_error(errc e);
+/// Runs `fn` after `ms` on the actor (deferred calls share one retry_atom message).
+void defer(consumer_actor_ptr self, int64_t ms, std::function<void()> fn);
+void coordinator_lost(consumer_actor_ptr self, const std::string& why);
+/// Forgets the coordinator if `err` says it moved or is unreachable.
+void on_request_failure(consumer_actor_ptr self, const caf::error& err);
+/// Runs `then` once the coordinator is known, or with why it is not.
+void with_coordinator(consumer_actor_ptr self, std::function<void(const status&)> then);
+/// Commits as the member (subscribed) or as nobody (assign()); the outcome
+/// goes to commits_done when `id` != 0.
+void commit_async(consumer_actor_ptr self, offset_commit_map offsets, uint64_t id);
+caf::result<offset_commit_map> commit_sync(consumer_actor_ptr self, offset_commit_map offsets);
+caf::result<group_offsets> committed(consumer_actor_ptr self, std::vector<topic_partition> tps);
+
 // ---- the group part (consumer_group_actor.cpp) ------------------------------
 
 /// Adds the group's message handlers to the consumer's behavior.
