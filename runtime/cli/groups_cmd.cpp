@@ -1,7 +1,8 @@
 // `actorlog groups list|describe|reset-offsets|delete` (kafka-consumer-groups).
-// Group requests go to the bootstrap broker, which routes them to the
-// group's coordinator; FindCoordinator first creates __consumer_offsets if
-// it does not exist yet, and a coordinator still loading is waited for.
+// FindCoordinator (through the bootstrap broker, which creates
+// __consumer_offsets if it does not exist yet) names the group's coordinator;
+// group requests go to that broker, offsets requests to partition leaders,
+// ListGroups to every broker. A coordinator still loading is waited for.
 #include <algorithm>
 #include <chrono>
 #include <iostream>
@@ -31,13 +32,13 @@ void add_group_option(cxxopts::Options& options) {
   options.positional_help("GROUP");
 }
 
-/// A group request, retried while the coordinator is being created or loads
-/// (bounded by --request-timeout-ms).
+/// A group request to broker `to`, retried while the coordinator is being
+/// created or loads (bounded by --request-timeout-ms).
 template <class Response, class... Ts>
-caf::expected<Response> group_request(broker_connection& conn, Ts... xs) {
+caf::expected<Response> group_request(broker_connection& conn, const broker_api& to, Ts... xs) {
   auto deadline = clock_type::now() + conn.request_timeout();
   for (;;) {
-    auto r = conn.request<Response>(xs...);
+    auto r = conn.request_to<Response>(to, conn.request_timeout(), xs...);
     auto code = r ? errc::none : error_code_of(r.error());
     bool loading = code == errc::coordinator_not_available ||
                    code == errc::coordinator_load_in_progress;
@@ -47,21 +48,88 @@ caf::expected<Response> group_request(broker_connection& conn, Ts... xs) {
   }
 }
 
-caf::expected<coordinator_info> find_coordinator(broker_connection& conn,
-                                                 const std::string& group) {
-  return group_request<coordinator_info>(conn, find_coordinator_atom::value, group);
+struct coordinator {
+  coordinator_info info;
+  broker_api broker;
+};
+
+/// The broker that coordinates `group` (FindCoordinator through the
+/// bootstrap broker, which creates __consumer_offsets on first use).
+caf::expected<coordinator> find_coordinator(broker_connection& conn, const std::string& group) {
+  auto info = group_request<coordinator_info>(conn, conn.broker(), find_coordinator_atom::value,
+                                              group);
+  if (!info)
+    return info.error();
+  if (auto md = conn.learn_brokers({}); !md)
+    return md.error();
+  auto b = conn.broker_for(info->node_id);
+  if (!b)
+    return b.error();
+  return coordinator{*info, *b};
+}
+
+/// The leader of tp, or why there is none.
+caf::expected<broker_api> leader_of(broker_connection& conn, const topic_partition& tp,
+                                    std::map<std::string, leader_map>& leaders) {
+  auto t = leaders.find(tp.topic);
+  if (t == leaders.end()) {
+    auto l = conn.partition_leaders(tp.topic);
+    if (!l)
+      return l.error();
+    t = leaders.emplace(tp.topic, std::move(*l)).first;
+  }
+  auto p = t->second.find(tp.partition);
+  if (p == t->second.end())
+    return make_error(errc::unknown_topic_or_partition, to_string(tp) + " does not exist");
+  return conn.broker_for(p->second);
+}
+
+/// ListOffsets for tp at its leader.
+caf::expected<list_offsets_response> list_offsets(broker_connection& conn,
+                                                  const topic_partition& tp, int64_t timestamp,
+                                                  std::map<std::string, leader_map>& leaders) {
+  auto leader = leader_of(conn, tp, leaders);
+  if (!leader)
+    return leader.error();
+  return conn.request_to<list_offsets_response>(
+    *leader, conn.request_timeout(), list_offsets_atom::value,
+    list_offsets_request{tp.topic, tp.partition, timestamp});
 }
 
 /// The latest offset (high watermark) of each partition; unknown ones are left out.
 std::map<topic_partition, int64_t> log_end_offsets(broker_connection& conn,
                                                    const std::vector<topic_partition>& tps) {
   std::map<topic_partition, int64_t> out;
+  std::map<std::string, leader_map> leaders;
   for (const auto& tp : tps) {
-    auto r = conn.request<list_offsets_response>(
-      list_offsets_atom::value, list_offsets_request{tp.topic, tp.partition, latest_timestamp});
+    auto r = list_offsets(conn, tp, latest_timestamp, leaders);
     if (r && r->offset >= 0)
       out[tp] = r->offset;
   }
+  return out;
+}
+
+/// ListGroups on every broker (each lists the groups it coordinates).
+caf::expected<std::vector<group_listing>> list_all_groups(broker_connection& conn) {
+  auto md = conn.learn_brokers({});
+  if (!md)
+    return md.error();
+  std::map<std::string, group_listing> merged;
+  for (const auto& b : md->brokers) {
+    if (b.fenced)
+      continue; // coordinates nothing
+    auto h = conn.broker_for(b.id);
+    if (!h)
+      return h.error();
+    auto part = group_request<std::vector<group_listing>>(conn, *h, list_groups_atom::value);
+    if (!part)
+      return part.error();
+    for (auto& g : *part)
+      merged[g.group_id] = g;
+  }
+  std::vector<group_listing> out;
+  for (auto& [id, g] : merged)
+    out.push_back(g);
   return out;
 }
 
@@ -80,7 +148,7 @@ int list(int argc, char** argv) {
   auto conn = connect_to_broker(*args, ctx, rc);
   if (!conn)
     return rc;
-  auto groups = group_request<std::vector<group_listing>>(*conn, list_groups_atom::value);
+  auto groups = list_all_groups(*conn);
   if (!groups)
     return report_failure(ctx, render_error(groups.error()));
   std::sort(groups->begin(), groups->end());
@@ -114,19 +182,18 @@ int describe(int argc, char** argv) {
   auto conn = connect_to_broker(*args, ctx, rc);
   if (!conn)
     return rc;
-  auto coordinator = find_coordinator(*conn, group);
-  if (!coordinator)
-    return report_failure(ctx, render_error(coordinator.error()));
-  auto desc = group_request<group_description>(*conn, describe_group_atom::value, group);
+  auto c = find_coordinator(*conn, group);
+  if (!c)
+    return report_failure(ctx, render_error(c.error()));
+  auto desc = group_request<group_description>(*conn, c->broker, describe_group_atom::value, group);
   if (!desc) {
     if (error_code_of(desc.error()) == errc::group_id_not_found)
       return report_failure(ctx, "consumer group '" + group + "' does not exist");
     return report_failure(ctx, render_error(desc.error()));
   }
   if (args->count("state")) {
-    std::cout << format_group_state(*desc, coordinator->host + ":" +
-                                             std::to_string(coordinator->port) + " (" +
-                                             std::to_string(coordinator->node_id) + ")");
+    std::cout << format_group_state(*desc, c->info.host + ":" + std::to_string(c->info.port) +
+                                             " (" + std::to_string(c->info.node_id) + ")");
     return 0;
   }
   std::vector<topic_partition> tps;
@@ -157,10 +224,10 @@ plan_reset(broker_connection& conn, const std::string& topic, const reset_target
   if (t == md->topics.end() || t->partitions.empty())
     return make_error(errc::unknown_topic_or_partition, "topic \"" + topic + "\" does not exist");
   std::map<topic_partition, int64_t> plan;
+  std::map<std::string, leader_map> leaders;
   for (const auto& p : t->partitions) {
     auto ask = [&](int64_t ts) {
-      return conn.request<list_offsets_response>(list_offsets_atom::value,
-                                                 list_offsets_request{topic, p.partition, ts});
+      return list_offsets(conn, topic_partition{topic, p.partition}, ts, leaders);
     };
     auto earliest = ask(earliest_timestamp);
     auto latest = earliest ? ask(latest_timestamp) : earliest;
@@ -236,9 +303,10 @@ int reset_offsets(int argc, char** argv) {
   auto conn = connect_to_broker(*args, ctx, rc);
   if (!conn)
     return rc;
-  if (auto c = find_coordinator(*conn, group); !c)
+  auto c = find_coordinator(*conn, group);
+  if (!c)
     return report_failure(ctx, render_error(c.error()));
-  auto desc = group_request<group_description>(*conn, describe_group_atom::value, group);
+  auto desc = group_request<group_description>(*conn, c->broker, describe_group_atom::value, group);
   if (desc && !desc->members.empty())
     return report_failure(ctx, "NON_EMPTY_GROUP: group '" + group + "' has " +
                                  std::to_string(desc->members.size()) + " active member(s) (" +
@@ -257,8 +325,8 @@ int reset_offsets(int argc, char** argv) {
   offset_commit_map offsets;
   for (const auto& [tp, v] : *plan)
     offsets[tp] = offset_and_metadata{v, "", -1};
-  auto done = group_request<offset_commit_response>(*conn, alter_offsets_atom::value, group,
-                                                    offsets);
+  auto done = group_request<offset_commit_response>(*conn, c->broker, alter_offsets_atom::value,
+                                                    group, offsets);
   if (!done)
     return report_failure(ctx, render_error(done.error()));
   if (done->error != errc::none)
@@ -285,9 +353,10 @@ int remove(int argc, char** argv) {
   auto conn = connect_to_broker(*args, ctx, rc);
   if (!conn)
     return rc;
-  if (auto c = find_coordinator(*conn, group); !c)
+  auto c = find_coordinator(*conn, group);
+  if (!c)
     return report_failure(ctx, render_error(c.error()));
-  auto done = group_request<bool>(*conn, delete_group_atom::value, group);
+  auto done = group_request<bool>(*conn, c->broker, delete_group_atom::value, group);
   if (!done)
     return report_failure(ctx, render_error(done.error()));
   std::cout << "Deletion of requested consumer groups ('" << group << "') was successful."
