@@ -163,7 +163,7 @@ TEST_CASE("the schema: unique names, valid defaults equal to node_config{}", "[c
   CHECK(names.size() == 34);
 }
 
-TEST_CASE("--help text lists every key with section, type and default", "[config]") {
+TEST_CASE("help text (--help) lists every key with section, type and default", "[config]") {
   auto help = render_config_help();
   for (auto s : config_sections())
     CHECK(help.find("[" + std::string{s} + "]") != std::string::npos);

@@ -10,7 +10,7 @@
 using namespace al;
 using namespace al::cli;
 
-TEST_CASE("--to-datetime accepts Kafka's format, zones and epoch millis", "[cli][group]") {
+TEST_CASE("to-datetime (--to-datetime) accepts Kafka's format, zones and epoch millis", "[cli][group]") {
   CHECK(*parse_datetime_ms("2023-11-14T22:13:20.000Z") == 1700000000000);
   CHECK(*parse_datetime_ms("2023-11-14T22:13:20Z") == 1700000000000);
   CHECK(*parse_datetime_ms("2023-11-14T23:13:20.250+01:00") == 1700000000250);
