@@ -118,9 +118,9 @@ caf::result<producer_id_response> on_init_pid(self_ptr self) {
   // Ids are handed out from reserved blocks; a block is a metadata command.
   constexpr int32_t block = 1000;
   auto& image = st.machine.image();
-  if (st.next_producer_id < image.next_producer_id - block)
-    st.next_producer_id = image.next_producer_id - block;
-  if (st.next_producer_id < image.next_producer_id) {
+  // Only ids from a block this leader reserved itself: a block reserved
+  // before a restart or by an earlier leader may already be in use.
+  if (st.next_producer_id < st.producer_id_block_end) {
     auto id = st.next_producer_id++;
     return producer_id_response{id, 0};
   }
@@ -132,8 +132,11 @@ caf::result<producer_id_response> on_init_pid(self_ptr self) {
               return;
             }
             auto& state = self->state;
-            auto first = state.machine.image().next_producer_id - block;
-            state.next_producer_id = std::max(state.next_producer_id, first);
+            auto end = state.machine.image().next_producer_id;
+            if (state.producer_id_block_end < end) { // a block of ours committed
+              state.next_producer_id = end - block;
+              state.producer_id_block_end = end;
+            }
             rp.deliver(producer_id_response{state.next_producer_id++, 0});
           });
   return rp;

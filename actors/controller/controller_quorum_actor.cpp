@@ -70,7 +70,8 @@ void on_role_change(controller_ptr self, raft_role now) {
     st.last_heartbeat_ms.clear();
     for (auto& [id, b] : st.machine.image().brokers)
       st.last_heartbeat_ms[id] = t;
-    st.next_producer_id = st.machine.image().next_producer_id;
+    st.next_producer_id = 0;
+    st.producer_id_block_end = 0; // reserve a fresh block before handing out ids
   }
   st.last_role = now;
 }
