@@ -50,6 +50,8 @@ std::string_view to_string(errc code) {
     AL_ERRC_CASE(non_empty_group, "NON_EMPTY_GROUP")
     AL_ERRC_CASE(group_id_not_found, "GROUP_ID_NOT_FOUND")
     AL_ERRC_CASE(fenced_leader_epoch, "FENCED_LEADER_EPOCH")
+    AL_ERRC_CASE(invalid_update_version, "INVALID_UPDATE_VERSION")
+    AL_ERRC_CASE(ineligible_replica, "INELIGIBLE_REPLICA")
     AL_ERRC_CASE(unknown_leader_epoch, "UNKNOWN_LEADER_EPOCH")
     AL_ERRC_CASE(offset_not_available, "OFFSET_NOT_AVAILABLE")
     AL_ERRC_CASE(member_id_required, "MEMBER_ID_REQUIRED")

@@ -57,6 +57,8 @@ enum class errc : uint8_t {
   unknown_leader_epoch = 75,
   offset_not_available = 78,
   member_id_required = 79,
+  invalid_update_version = 119,
+  ineligible_replica = 120,
   unknown_server_error = 255,
 };
 

@@ -249,6 +249,7 @@ status metadata_machine::apply_one(const change_partition_cmd& c) {
   auto& p = parts[size_t(c.partition)];
   if (c.leader != p.leader || c.bump_leader_epoch)
     ++p.leader_epoch;
+  ++p.partition_epoch;
   p.leader = c.leader;
   p.isr = c.isr;
   return status::ok();

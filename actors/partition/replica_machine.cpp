@@ -36,8 +36,8 @@ errc to_errc(alter_isr_error e) {
     case alter_isr_error::none: return errc::none;
     case alter_isr_error::unknown_topic_or_partition: return errc::unknown_topic_or_partition;
     case alter_isr_error::fenced_leader_epoch: return errc::fenced_leader_epoch;
-    case alter_isr_error::invalid_update_version: return errc::invalid_request;
-    case alter_isr_error::ineligible_replica: return errc::invalid_request;
+    case alter_isr_error::invalid_update_version: return errc::invalid_update_version;
+    case alter_isr_error::ineligible_replica: return errc::ineligible_replica;
     case alter_isr_error::invalid_request: return errc::invalid_request;
   }
   return errc::unknown_server_error;

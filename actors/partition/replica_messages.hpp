@@ -82,9 +82,7 @@ struct offsets_for_epoch_response {
   int64_t end_offset = -1;  // where it ends on the leader; -1: undefined
 };
 
-/// Why the controller refused an AlterPartition. Kafka has a code for each;
-/// al::errc lacks INVALID_UPDATE_VERSION (119) and INELIGIBLE_REPLICA (120),
-/// so to_errc() maps those onto the nearest existing code.
+/// Why the controller refused an AlterPartition (Kafka's codes; to_errc()).
 enum class alter_isr_error : uint8_t {
   none,
   unknown_topic_or_partition,

@@ -38,6 +38,8 @@ struct partition_description {
   int32_t partition = 0;
   int32_t leader = -1;
   int32_t leader_epoch = 0;
+  /// KIP-497: +1 on every leader or ISR change (fences stale AlterPartition).
+  int32_t partition_epoch = 0;
   std::vector<int32_t> replicas;
   std::vector<int32_t> isr;
   int64_t log_start_offset = -1; // -1: unknown (leader not reachable)
@@ -47,7 +49,7 @@ struct partition_description {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, partition_description& x) {
   return f(x.partition, x.leader,
-           x.leader_epoch, x.replicas, x.isr, x.log_start_offset, x.log_end_offset,
+           x.leader_epoch, x.partition_epoch, x.replicas, x.isr, x.log_start_offset, x.log_end_offset,
            x.high_watermark);
 }
 
