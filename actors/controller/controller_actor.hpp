@@ -38,6 +38,7 @@ struct controller_setup {
   std::vector<voter_address> voters;      // empty: this node alone
   int64_t election_timeout_ms = 1000;     // controller.election.timeout.ms
   bool unclean_leader_election = false;
+  int64_t snapshot_interval_entries = 1000; // metadata.snapshot.interval.entries; 0: never
 };
 
 struct controller_state {
