@@ -1,122 +1,14 @@
 // Binary encoding of metadata commands (see metadata_commands.hpp).
 #include <sstream>
 
+#include "actors/controller/metadata_codec_io.hpp"
 #include "actors/controller/metadata_commands.hpp"
 
 namespace al {
 namespace {
 
-class writer {
-public:
-  explicit writer(bytes& out) : out_(out) {}
-  template <class T>
-  void fixed(T v) {
-    size_t at = out_.size();
-    out_.resize(at + sizeof(T));
-    store_be<T>(out_.data() + at, v);
-  }
-  void str(const std::string& s) {
-    fixed<uint32_t>(static_cast<uint32_t>(s.size()));
-    out_.insert(out_.end(), s.begin(), s.end());
-  }
-  void ids(const std::vector<int32_t>& v) {
-    fixed<uint32_t>(static_cast<uint32_t>(v.size()));
-    for (auto x : v)
-      fixed<int32_t>(x);
-  }
-  void strs(const std::vector<std::string>& v) {
-    fixed<uint32_t>(static_cast<uint32_t>(v.size()));
-    for (auto& x : v)
-      str(x);
-  }
-  void configs(const config_map& m) {
-    fixed<uint32_t>(static_cast<uint32_t>(m.size()));
-    for (auto& [k, v] : m) {
-      str(k);
-      str(v);
-    }
-  }
-  void assignment(const std::vector<std::vector<int32_t>>& a) {
-    fixed<uint32_t>(static_cast<uint32_t>(a.size()));
-    for (auto& r : a)
-      ids(r);
-  }
-
-private:
-  bytes& out_;
-};
-
-/// Bounds-checked reader: after any overrun, ok() is false and reads return zeros.
-class reader {
-public:
-  explicit reader(byte_view in) : in_(in) {}
-  bool ok() const { return ok_; }
-  bool at_end() const { return pos_ == in_.size; }
-  template <class T>
-  T fixed() {
-    if (!need(sizeof(T)))
-      return T{};
-    T v = load_be<T>(in_.data + pos_);
-    pos_ += sizeof(T);
-    return v;
-  }
-  std::string str() {
-    auto n = fixed<uint32_t>();
-    if (!need(n))
-      return {};
-    std::string s(reinterpret_cast<const char*>(in_.data + pos_), n);
-    pos_ += n;
-    return s;
-  }
-  std::vector<int32_t> ids() {
-    std::vector<int32_t> v(count(4));
-    for (auto& x : v)
-      x = fixed<int32_t>();
-    return v;
-  }
-  std::vector<std::string> strs() {
-    std::vector<std::string> v(count(4));
-    for (auto& x : v)
-      x = str();
-    return v;
-  }
-  config_map configs() {
-    config_map m;
-    auto n = count(8);
-    for (size_t i = 0; i < n && ok_; ++i) {
-      auto k = str();
-      m[k] = str();
-    }
-    return m;
-  }
-  std::vector<std::vector<int32_t>> assignment() {
-    std::vector<std::vector<int32_t>> a(count(4));
-    for (auto& r : a)
-      r = ids();
-    return a;
-  }
-
-private:
-  bool need(size_t n) {
-    if (!ok_ || in_.size - pos_ < n) {
-      ok_ = false;
-      return false;
-    }
-    return true;
-  }
-  /// A list length, refused when the remaining bytes cannot hold it.
-  size_t count(size_t min_element_size) {
-    auto n = fixed<uint32_t>();
-    if (!ok_ || n > (in_.size - pos_) / min_element_size) {
-      ok_ = false;
-      return 0;
-    }
-    return n;
-  }
-  byte_view in_;
-  size_t pos_ = 0;
-  bool ok_ = true;
-};
+using codec::reader;
+using codec::writer;
 
 void write_fields(writer& w, const register_broker_cmd& c) {
   w.fixed(c.broker_id);
@@ -176,6 +68,7 @@ void write_fields(writer& w, const change_partition_cmd& c) {
   w.fixed(c.leader);
   w.ids(c.isr);
   w.fixed<uint8_t>(c.bump_leader_epoch ? 1 : 0);
+  w.fixed(c.expected_partition_epoch);
 }
 void read_fields(reader& r, change_partition_cmd& c) {
   c.topic = r.str();
@@ -183,6 +76,7 @@ void read_fields(reader& r, change_partition_cmd& c) {
   c.leader = r.fixed<int32_t>();
   c.isr = r.ids();
   c.bump_leader_epoch = r.fixed<uint8_t>() != 0;
+  c.expected_partition_epoch = r.fixed<int32_t>();
 }
 
 void write_fields(writer& w, const allocate_producer_ids_cmd& c) {

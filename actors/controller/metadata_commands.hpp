@@ -62,6 +62,11 @@ struct change_partition_cmd {
   int32_t leader = -1;
   std::vector<int32_t> isr;
   bool bump_leader_epoch = false;
+  /// Compare-and-set: applied only while the partition epoch is still this
+  /// one (-1: unconditional). Planned changes race each other in the log
+  /// (an ISR change and an election planned against the same image); only
+  /// the first applies, the other is rejected with INVALID_UPDATE_VERSION.
+  int32_t expected_partition_epoch = -1;
 };
 
 /// Reserves producer ids [first, first + count) for idempotent producers.

@@ -247,6 +247,11 @@ status metadata_machine::apply_one(const change_partition_cmd& c) {
     return {errc::unknown_topic_or_partition,
             c.topic + "-" + std::to_string(c.partition) + " does not exist"};
   auto& p = parts[size_t(c.partition)];
+  if (c.expected_partition_epoch >= 0 && c.expected_partition_epoch != p.partition_epoch)
+    return {errc::invalid_update_version,
+            c.topic + "-" + std::to_string(c.partition) + ": planned at partition epoch " +
+              std::to_string(c.expected_partition_epoch) + ", now " +
+              std::to_string(p.partition_epoch)};
   if (c.leader != p.leader || c.bump_leader_epoch)
     ++p.leader_epoch;
   ++p.partition_epoch;

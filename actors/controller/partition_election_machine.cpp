@@ -32,6 +32,7 @@ change_partition_cmd change(const topic_description& t, const partition_descript
   c.partition = p.partition;
   c.leader = leader;
   c.isr = std::move(isr);
+  c.expected_partition_epoch = p.partition_epoch;
   return c;
 }
 

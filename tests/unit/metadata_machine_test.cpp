@@ -128,7 +128,7 @@ TEST_CASE("metadata commands round-trip through the binary codec", "[metadata]")
     create_partitions_cmd{"orders", {{1, 2}}},
     alter_configs_cmd{"orders", {{"retention.ms", "5"}}, {"segment.ms"}},
     delete_topic_cmd{"orders"},
-    change_partition_cmd{"orders", 1, 2, {2}, true},
+    change_partition_cmd{"orders", 1, 2, {2}, true, 4},
     allocate_producer_ids_cmd{1000, 1},
   };
   for (auto& cmd : cmds) {
