@@ -9,7 +9,7 @@
 // the same invariant between its appended/written/fsynced offsets).
 //
 // Split by concern: partition_log.cpp (append, read, truncate, flush),
-// log_recovery.cpp (open), log_retention.cpp, log_compaction.cpp.
+// log_recovery.cpp (open), log_retention.cpp, log_prefix.cpp, log_compaction.cpp.
 // File formats and recovery rules: docs/formats/segment.md.
 #include <cstdint>
 #include <limits>
@@ -106,6 +106,17 @@ public:
   /// Deletes whole closed segments that retention.ms or retention.bytes
   /// condemns (oldest first, first hit wins); never the active segment.
   result<std::vector<deleted_segment>> apply_retention(int64_t now_ms);
+
+  /// Kafka's DeleteRecords at segment granularity (log_prefix.cpp): deletes
+  /// the closed segments whose every offset is below `offset`, oldest first,
+  /// never the active one; the log start offset advances to the base of the
+  /// first segment kept, so every offset >= `offset` stays readable.
+  /// Durable on return. Reason "delete_before" in the result.
+  result<std::vector<deleted_segment>> delete_segments_before(int64_t offset);
+  /// Closes the active segment (fsynced) and starts a new one at the log
+  /// end, so that a later delete_segments_before can drop everything
+  /// written so far. No-op (false) when the active segment is empty.
+  result<bool> roll_now(int64_t now_ms);
 
   /// Compaction in one call: plan, run, commit.
   result<compaction_stats> compact(int64_t now_ms);

@@ -1,0 +1,43 @@
+// partition_log::delete_segments_before and roll_now: dropping a log prefix
+// that something else now holds (the controller's metadata snapshots).
+#include "storage/file.hpp"
+#include "storage/partition_log.hpp"
+
+namespace al {
+
+result<std::vector<deleted_segment>> partition_log::delete_segments_before(int64_t offset) {
+  if (closed_)
+    return status{errc::kafka_storage_error, dir_ + ": log is closed"};
+  std::vector<deleted_segment> deleted;
+  // Never the active segment: appends must always have somewhere to go.
+  while (segments_.size() > 1 && segments_.front()->next_offset() <= offset) {
+    const segment& seg = *segments_.front();
+    deleted.push_back({seg.base_offset(), seg.next_offset(), seg.size_bytes(),
+                       seg.max_timestamp(), "delete_before"});
+    if (auto st = segments_.front()->remove_files(); !st)
+      return st;
+    segments_.erase(segments_.begin());
+    log_start_offset_ = segments_.front()->base_offset();
+  }
+  if (!deleted.empty())
+    if (auto st = fsync_directory(dir_); !st)
+      return st;
+  check_invariants();
+  return deleted;
+}
+
+result<bool> partition_log::roll_now(int64_t now_ms) {
+  latest_now_ms_ = std::max(latest_now_ms_, now_ms);
+  if (closed_)
+    return status{errc::kafka_storage_error, dir_ + ": log is closed"};
+  if (active().empty())
+    return false;
+  if (auto st = roll(log_end_offset_, now_ms); !st)
+    return st;
+  AL_ASSERT(active().empty() && active().base_offset() == log_end_offset_, dir_,
+            active().base_offset(), log_end_offset_);
+  check_invariants();
+  return true;
+}
+
+} // namespace al
