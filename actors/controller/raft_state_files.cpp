@@ -1,5 +1,8 @@
 #include "actors/controller/raft_state_files.hpp"
 
+#include <algorithm>
+#include <cstdio>
+
 #include "storage/crc32c.hpp"
 #include "storage/file.hpp"
 
@@ -147,21 +150,62 @@ result<std::optional<raft_hard_state>> read_hard_state(const std::string& dir) {
   return std::optional<raft_hard_state>{*hs};
 }
 
-status write_snapshot(const std::string& dir, const raft_snapshot& snap) {
-  return write_file_atomically(dir, raft_snapshot_file_name, encode_snapshot(snap));
+std::string snapshot_file_name(raft_snapshot_meta meta) {
+  AL_ASSERT(meta.index > 0 && meta.term > 0, meta.index, meta.term);
+  char name[64];
+  std::snprintf(name, sizeof name, "%020lld-%010lld%s", static_cast<long long>(meta.index),
+                static_cast<long long>(meta.term), snapshot_file_suffix);
+  return name;
 }
 
-result<std::shared_ptr<const raft_snapshot>> read_snapshot(const std::string& dir) {
-  std::string path = join_path(dir, raft_snapshot_file_name);
-  if (!path_exists(path))
-    return std::shared_ptr<const raft_snapshot>{};
+std::optional<raft_snapshot_meta> parse_snapshot_file_name(const std::string& name) {
+  const std::string suffix = snapshot_file_suffix;
+  if (name.size() != 20 + 1 + 10 + suffix.size() || name[20] != '-' ||
+      name.compare(31, suffix.size(), suffix) != 0)
+    return std::nullopt;
+  for (size_t i = 0; i < 31; ++i)
+    if (i != 20 && (name[i] < '0' || name[i] > '9'))
+      return std::nullopt;
+  raft_snapshot_meta meta{std::stoll(name.substr(0, 20)), std::stoll(name.substr(21, 10))};
+  if (meta.index <= 0 || meta.term <= 0)
+    return std::nullopt;
+  return meta;
+}
+
+status write_snapshot(const std::string& dir, const raft_snapshot& snap) {
+  return write_file_atomically(dir, snapshot_file_name(snap.meta), encode_snapshot(snap));
+}
+
+result<std::vector<raft_snapshot_meta>> list_snapshots(const std::string& dir) {
+  auto names = list_directory(dir);
+  if (!names)
+    return names.error();
+  std::vector<raft_snapshot_meta> out;
+  for (const std::string& name : *names)
+    if (auto meta = parse_snapshot_file_name(name))
+      out.push_back(*meta);
+  std::sort(out.begin(), out.end(), [](const raft_snapshot_meta& a, const raft_snapshot_meta& b) {
+    return a.index != b.index ? a.index > b.index : a.term > b.term;
+  });
+  return out;
+}
+
+result<raft_snapshot> read_snapshot(const std::string& dir, raft_snapshot_meta meta) {
+  std::string path = join_path(dir, snapshot_file_name(meta));
   auto contents = read_whole(path);
   if (!contents)
     return contents.error();
   auto snap = decode_snapshot(*contents, path);
   if (!snap)
     return snap.error();
-  return std::shared_ptr<const raft_snapshot>{std::make_shared<raft_snapshot>(std::move(*snap))};
+  if (snap->meta.index != meta.index || snap->meta.term != meta.term)
+    return corrupt(path, "holds index " + std::to_string(snap->meta.index) + " term " +
+                           std::to_string(snap->meta.term) + ", not what its name says");
+  return snap;
+}
+
+status remove_snapshot(const std::string& dir, raft_snapshot_meta meta) {
+  return remove_file(join_path(dir, snapshot_file_name(meta)));
 }
 
 } // namespace al

@@ -3,6 +3,7 @@
 #include <limits>
 
 #include "actors/controller/raft_state_files.hpp"
+#include "storage/file.hpp"
 #include "storage/record_batch.hpp"
 
 namespace al {
@@ -73,49 +74,99 @@ result<std::vector<raft_entry>> raft_storage::read_entries(int64_t from_index) c
   return out;
 }
 
-result<raft_persisted> raft_storage::recover(int64_t now_ms) {
-  auto snap = read_snapshot(dir_);
-  if (!snap)
-    return snap.error();
-  auto hs = read_hard_state(dir_);
-  if (!hs)
-    return hs.error();
+result<raft_persisted> raft_storage::recover_from_snapshots(int64_t now_ms,
+                                                           std::vector<std::string>* warnings,
+                                                           const snapshot_check& check) {
+  auto metas = list_snapshots(dir_);
+  if (!metas)
+    return metas.error();
   raft_persisted p;
-  p.hard_state = hs->value_or(raft_hard_state{});
-  p.snapshot = *snap;
-  raft_snapshot_meta base = p.snapshot ? p.snapshot->meta : raft_snapshot_meta{};
-  auto entries = read_entries(std::max<int64_t>(base.index, 1));
-  if (!entries)
-    return entries.error();
-  if (base.index > 0) {
+  for (size_t i = 0; i < metas->size(); ++i) {
+    const raft_snapshot_meta meta = (*metas)[i];
+    std::string path = join_path(dir_, snapshot_file_name(meta));
+    auto snap = read_snapshot(dir_, meta);
+    status usable = snap ? (check ? check(*snap) : status::ok()) : snap.error();
+    if (!usable) {
+      // Kept for inspection under another name, out of every later listing.
+      if (auto st = rename_file(path, path + ".corrupt"); !st)
+        return st;
+      if (warnings)
+        warnings->push_back("skipping snapshot " + path + " (renamed to .corrupt): " +
+                            usable.message() + "; trying an older one");
+      continue;
+    }
+    auto entries = read_entries(meta.index);
+    if (!entries)
+      return entries.error();
     // The entry at the snapshot index anchors what follows (Log Matching).
-    // Without it the tail is from before an install a crash interrupted.
-    bool anchored = !entries->empty() && entries->front().index == base.index &&
-                    entries->front().term == base.term;
-    if (!anchored) {
-      if (auto st = reset_to(base, now_ms); !st)
+    bool anchored = !entries->empty() && entries->front().index == meta.index &&
+                    entries->front().term == meta.term;
+    if (anchored) {
+      entries->erase(entries->begin());
+    } else if (i == 0) {
+      // The newest snapshot without its anchor: a crash cut an install short
+      // between the snapshot file and the log reset. The tail is stale.
+      if (auto st = reset_to(meta, now_ms); !st)
+        return st;
+      if (auto st = remove_snapshots_except(meta); !st)
         return st;
       entries->clear();
     } else {
-      entries->erase(entries->begin());
+      return corrupt(path, "fallback snapshot is not followed by the metadata log (first entry " +
+                             (entries->empty() ? std::string("none")
+                                               : std::to_string(entries->front().index)) +
+                             "); cannot recover without the newer snapshot");
     }
+    p.snapshot = std::make_shared<const raft_snapshot>(std::move(*snap));
+    p.entries = std::move(*entries);
+    return p;
   }
-  for (size_t i = 0; i < entries->size(); ++i) {
-    const raft_entry& e = (*entries)[i];
-    if (e.index != base.index + 1 + int64_t(i) || e.term > p.hard_state.term)
+  auto entries = read_entries(1); // no snapshot: the log must start at index 1
+  if (!entries)
+    return entries.error();
+  p.entries = std::move(*entries);
+  return p;
+}
+
+result<raft_persisted> raft_storage::recover(int64_t now_ms, std::vector<std::string>* warnings,
+                                             const snapshot_check& check) {
+  auto hs = read_hard_state(dir_);
+  if (!hs)
+    return hs.error();
+  auto p = recover_from_snapshots(now_ms, warnings, check);
+  if (!p)
+    return p.error();
+  p->hard_state = hs->value_or(raft_hard_state{});
+  raft_snapshot_meta base = p->snapshot ? p->snapshot->meta : raft_snapshot_meta{};
+  for (size_t i = 0; i < p->entries.size(); ++i) {
+    const raft_entry& e = p->entries[i];
+    if (e.index != base.index + 1 + int64_t(i) || e.term > p->hard_state.term)
       return corrupt(dir_, "entry " + std::to_string(e.index) + " (term " +
                              std::to_string(e.term) + ") breaks the log after index " +
                              std::to_string(base.index) + " or is beyond term " +
-                             std::to_string(p.hard_state.term));
+                             std::to_string(p->hard_state.term));
   }
   // quorum-state is written before the entries of the same ready: after a
   // crash between the two its commit index may be ahead of the log. Commit
   // is only knowledge, so knowing less is safe.
-  int64_t last = base.index + int64_t(entries->size());
-  p.hard_state.commit = std::min(p.hard_state.commit, last);
-  p.entries = std::move(*entries);
-  p.applied = base.index;
+  int64_t last = base.index + int64_t(p->entries.size());
+  p->hard_state.commit = std::min(p->hard_state.commit, last);
+  p->applied = base.index;
   return p;
+}
+
+status raft_storage::remove_snapshots_except(raft_snapshot_meta keep) {
+  auto metas = list_snapshots(dir_);
+  if (!metas)
+    return metas.error();
+  bool removed = false;
+  for (const raft_snapshot_meta& m : *metas)
+    if (m.index != keep.index || m.term != keep.term) {
+      if (auto st = remove_snapshot(dir_, m); !st)
+        return st;
+      removed = true;
+    }
+  return removed ? fsync_directory(dir_) : status::ok();
 }
 
 status raft_storage::reset_to(raft_snapshot_meta meta, int64_t now_ms) {
@@ -154,6 +205,9 @@ status raft_storage::save(const raft_ready& rd, int64_t now_ms) {
       return st;
     if (auto st = reset_to(rd.snapshot->meta, now_ms); !st)
       return st;
+    // Older local snapshots no longer anchor the (now empty) log.
+    if (auto st = remove_snapshots_except(rd.snapshot->meta); !st)
+      return st;
   }
   // Term and vote before the entries: the log never holds a term the
   // voter has not durably entered (recover() checks it).
@@ -172,8 +226,31 @@ status raft_storage::save(const raft_ready& rd, int64_t now_ms) {
   return rd.must_sync ? log_->flush() : status::ok();
 }
 
-status raft_storage::save_snapshot(const raft_snapshot& snap) {
-  return write_snapshot(dir_, snap);
+status raft_storage::save_snapshot(const raft_snapshot& snap, int64_t now_ms) {
+  AL_ASSERT(snap.meta.index < index_of(log_->log_end_offset()), snap.meta.index,
+            log_->log_end_offset());
+  if (auto st = write_snapshot(dir_, snap); !st)
+    return st;
+  auto metas = list_snapshots(dir_);
+  if (!metas)
+    return metas.error();
+  AL_ASSERT(!metas->empty() && metas->front().index == snap.meta.index, dir_, snap.meta.index);
+  if (metas->size() > snapshots_kept) {
+    for (size_t i = snapshots_kept; i < metas->size(); ++i)
+      if (auto st = remove_snapshot(dir_, (*metas)[i]); !st)
+        return st;
+    if (auto st = fsync_directory(dir_); !st)
+      return st;
+  }
+  // Keep the log from the older kept snapshot on, so that recovery can fall
+  // back to it; roll so that the next snapshot can drop what is here now.
+  if (metas->size() >= snapshots_kept) {
+    auto deleted = log_->delete_segments_before(offset_of((*metas)[snapshots_kept - 1].index));
+    if (!deleted)
+      return deleted.error();
+  }
+  auto rolled = log_->roll_now(now_ms);
+  return rolled ? status::ok() : rolled.error();
 }
 
 } // namespace al

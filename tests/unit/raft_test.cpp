@@ -625,7 +625,7 @@ TEST_CASE("raft_storage: a snapshot install empties the log behind a marker; rec
     CHECK((*s)->read_entries(6)->size() == 1);
   }
   SECTION("taken locally") {
-    REQUIRE((*s)->save_snapshot(raft_snapshot{{2, 1}, cmd("image@2")}));
+    REQUIRE((*s)->save_snapshot(raft_snapshot{{2, 1}, cmd("image@2")}, 1001));
     auto p = (*s)->recover(1001);
     REQUIRE(p);
     CHECK(p->applied == 2);
