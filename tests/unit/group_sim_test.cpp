@@ -5,35 +5,24 @@
 // with stale beliefs), resubscribe and commit with whatever generation they
 // believe in. Invariants are checked after every step; after the safety
 // phase the faults stop and the group must become Stable in bounded time.
-// A failure prints "reproduce with seed=N"; AL_SEED=N replays one seed.
-#include <catch2/catch.hpp>
-
+// A failure prints "seed=N failed, reproduce with --seed N"; --seed N (or
+// AL_SEED=N) replays one seed. Harness (rng, network as the event queue,
+// seed loop): tests/sim/sim_harness.hpp.
 #include <cstdlib>
 #include <iostream>
-#include <queue>
 #include <set>
 
 #include "actors/group/group_machine.hpp"
+#include "tests/sim/sim_harness.hpp"
 
 using namespace al;
+using sim::rng;
 
 namespace {
 
 using tps = std::vector<topic_partition>;
 using client_request = std::variant<join_group_request, sync_group_request, heartbeat_request,
                                     leave_group_request, offset_commit_request>;
-
-struct rng { // splitmix64: portable, so a seed replays identically everywhere
-  uint64_t state;
-  uint64_t next() {
-    uint64_t z = (state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-  }
-  int64_t between(int64_t lo, int64_t hi) { return lo + int64_t(next() % uint64_t(hi - lo + 1)); }
-  bool chance(double p) { return double(next() >> 11) * 0x1.0p-53 < p; }
-};
 
 struct knobs {
   size_t consumers;
@@ -95,7 +84,6 @@ struct consumer {
 struct event {
   enum kind_t { to_coordinator, to_client, client_timer, machine_tick, persisted };
   int64_t at = 0;
-  uint64_t order = 0;
   kind_t kind = machine_tick;
   size_t client = 0;
   uint64_t client_seq = 0;
@@ -103,7 +91,6 @@ struct event {
   std::optional<group_response> response;
   uint64_t persist_id = 0;
   errc persist_result = errc::none;
-  bool operator>(const event& o) const { return std::tie(at, order) > std::tie(o.at, o.order); }
 };
 
 event make_event(int64_t at, event::kind_t kind, size_t client = 0, uint64_t client_seq = 0) {
@@ -124,7 +111,9 @@ class simulation {
 public:
   explicit simulation(uint64_t seed)
     : r_{seed}, k_(knobs::from(r_)),
-      m_(group_config{"sim", 6000, 1800000, k_.initial_delay_ms, "s"}, k_.partitions, {}, 0) {
+      m_(group_config{"sim", 6000, 1800000, k_.initial_delay_ms, "s"}, k_.partitions, {}, 0),
+      queue_(r_, 0) {
+    queue_.faults = {k_.drop, k_.duplicate, 1, k_.max_delay_ms};
     for (size_t i = 0; i < k_.consumers; ++i) {
       consumers_.push_back(consumer{});
       consumers_[i].client_id = "c" + std::to_string(i);
@@ -140,21 +129,8 @@ public:
   const sim_stats& stats() const { return stats_; }
 
 private:
-  void schedule(event e) {
-    e.order = next_order_++;
-    queue_.push(std::move(e));
-  }
-  void send(event e) { // through the network: delay, drop, duplicate
-    if (!liveness_ && r_.chance(k_.drop))
-      return;
-    if (!liveness_ && r_.chance(k_.duplicate)) {
-      auto dup = e;
-      dup.at = now_ + r_.between(1, k_.max_delay_ms);
-      schedule(std::move(dup));
-    }
-    e.at = now_ + r_.between(1, k_.max_delay_ms);
-    schedule(std::move(e));
-  }
+  void schedule(event e) { queue_.push(e.at, std::move(e)); }
+  void send(event e) { queue_.send(now_, -1, -1, e); } // delay, drop, duplicate
   void fail(const std::string& what) {
     if (failure_.empty())
       failure_ = "t=" + std::to_string(now_) + "ms: " + what;
@@ -188,8 +164,7 @@ private:
   knobs k_;
   group_machine m_;
   std::vector<consumer> consumers_;
-  std::priority_queue<event, std::vector<event>, std::greater<event>> queue_;
-  uint64_t next_order_ = 0;
+  sim::network<event> queue_; // messages and timers; no links to cut
   int64_t now_ = 0, last_persist_at_ = 0, liveness_start_ = 0, liveness_deadline_ = 0;
   bool liveness_ = false;
   group_request_id next_request_id_ = 1;
@@ -203,10 +178,8 @@ private:
 std::string simulation::run() {
   while (failure_.empty()) {
     AL_ASSERT(!queue_.empty()); // timers always re-arm
-    // Moving out of top() is safe: pop() only compares (at, order), which a move keeps.
-    auto e = std::move(const_cast<event&>(queue_.top()));
-    queue_.pop();
-    now_ = e.at;
+    auto [at, e] = queue_.pop();
+    now_ = at;
     if (++stats_.events > 2'000'000)
       return "too many events";
     if (!liveness_ && now_ >= k_.safety_ms)
@@ -523,6 +496,7 @@ void simulation::on_async_response(size_t i, uint64_t seq, errc error, bool is_c
 
 void simulation::start_liveness() {
   liveness_ = true;
+  queue_.faults_on = false;
   liveness_start_ = now_;
   int64_t join_timeout = k_.rebalance_ms + 5000;
   liveness_deadline_ = now_ + 2 * (join_timeout + k_.session_ms + k_.request_ms) +
@@ -536,25 +510,18 @@ void simulation::start_liveness() {
 } // namespace
 
 TEST_CASE("group simulation: seeded faults, invariants, liveness", "[group][sim]") {
-  uint64_t first = 1, count = 250;
-  if (auto* env = std::getenv("AL_SEED")) {
-    first = std::strtoull(env, nullptr, 10);
-    count = 1;
-  }
   sim_stats total;
   int64_t worst_stable_ms = 0;
-  for (uint64_t seed = first; seed < first + count; ++seed) {
-    INFO("reproduce with seed=" << seed << " (AL_SEED=" << seed << ")");
+  uint64_t count = sim::for_each_seed(250, [&](uint64_t seed) {
     simulation sim(seed);
     auto failure = sim.run();
-    CAPTURE(failure);
-    REQUIRE(failure.empty());
     total.events += sim.stats().events;
     total.accepted_commits += sim.stats().accepted_commits;
     total.fenced_commits += sim.stats().fenced_commits;
     total.generations += sim.stats().generations;
     worst_stable_ms = std::max(worst_stable_ms, sim.stats().stable_after_ms);
-  }
+    return failure;
+  });
   std::cout << "group sim: " << count << " seeds, " << total.events << " events, "
             << total.generations << " generations, " << total.accepted_commits
             << " commits accepted, " << total.fenced_commits

@@ -15,35 +15,23 @@
 //   monotonic commit    a voter's commit index never goes down (per run).
 // Then the faults stop (links heal, crashed voters restart, no drops) and a
 // new proposal must be applied by every voter within bounded virtual time.
-// A failure prints "reproduce with seed=N"; AL_SEED=N replays one seed,
-// AL_SEED_COUNT=M runs M seeds (from AL_SEED or 1).
-#include <catch2/catch.hpp>
-
+// A failure prints "seed=N failed, reproduce with --seed N"; --seed N (or
+// AL_SEED=N) replays one seed, --seed-count M (AL_SEED_COUNT=M) runs M seeds.
+// Harness (rng, network, seed loop): tests/sim/sim_harness.hpp.
 #include <chrono>
 #include <cstdlib>
 #include <iostream>
 #include <map>
-#include <queue>
 #include <sstream>
 
 #include "actors/controller/raft_machine.hpp"
 #include "actors/controller/raft_memory_storage.hpp"
+#include "tests/sim/sim_harness.hpp"
 
 using namespace al;
+using sim::rng;
 
 namespace {
-
-struct rng { // splitmix64: portable, so a seed replays identically everywhere
-  uint64_t state;
-  uint64_t next() {
-    uint64_t z = (state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-  }
-  int64_t between(int64_t lo, int64_t hi) { return lo + int64_t(next() % uint64_t(hi - lo + 1)); }
-  bool chance(double p) { return double(next() >> 11) * 0x1.0p-53 < p; }
-};
 
 uint64_t hash_bytes(const bytes& b, uint64_t h = 1469598103934665603ull) { // FNV-1a
   for (uint8_t c : b)
@@ -129,13 +117,6 @@ struct sim_node {
   bool got_liveness = false;
 };
 
-struct in_flight {
-  int64_t due;
-  uint64_t seq;
-  raft_message m;
-  bool operator>(const in_flight& o) const { return due != o.due ? due > o.due : seq > o.seq; }
-};
-
 struct entry_fact {
   int64_t prev_term;
   uint64_t data;
@@ -148,9 +129,12 @@ struct commit_fact {
 
 class simulation {
 public:
-  explicit simulation(uint64_t seed) : seed_(seed), r_{seed}, k_(knobs::from(r_)) {
+  explicit simulation(uint64_t seed)
+    : seed_(seed), r_{seed}, k_(knobs::from(r_)), net_(r_, k_.nodes + 1) {
     nodes_.resize(size_t(k_.nodes) + 1); // ids 1..n
-    links_.assign(nodes_.size(), std::vector<bool>(nodes_.size(), true));
+    net_.faults = {k_.drop, k_.duplicate, k_.min_delay_ms, k_.max_delay_ms};
+    net_.fifo_when_calm = true;      // faults over: links deliver in order, like TCP
+    net_.draw_drop_when_calm = true; // the draw order this test's seeds were found with
     for (int id = 1; id <= k_.nodes; ++id) {
       nodes_[id].phase = r_.between(0, k_.tick_ms - 1);
       restart(id);
@@ -168,6 +152,7 @@ public:
              " ms after the faults stopped");
     }
     stats_.worst_liveness_ms = now_ - heal_at_;
+    stats_.dropped = net_.dropped;
     for (int id = 1; id <= k_.nodes && failure_.empty(); ++id)
       check_log(id, true);
     return failure_;
@@ -390,25 +375,11 @@ private:
 
   // --- network, faults, clients ---------------------------------------------
 
-  void send(const raft_message& m) {
-    if (!links_[m.from][m.to] || r_.chance(liveness_ ? 0 : k_.drop)) {
-      ++stats_.dropped;
-      return;
-    }
-    int copies = !liveness_ && r_.chance(k_.duplicate) ? 2 : 1;
-    for (int c = 0; c < copies; ++c) {
-      int64_t due = now_ + r_.between(k_.min_delay_ms, k_.max_delay_ms);
-      if (liveness_) // faults over: links deliver in order, like TCP
-        due = std::max(due, last_due_[m.from][m.to]);
-      last_due_[m.from][m.to] = due;
-      network_.push({due, seq_++, m});
-    }
-  }
+  void send(const raft_message& m) { net_.send(now_, m.from, m.to, m); }
 
   void deliver_due() {
-    while (!network_.empty() && network_.top().due <= now_ && failure_.empty()) {
-      raft_message m = network_.top().m;
-      network_.pop();
+    while (net_.has_due(now_) && failure_.empty()) {
+      raft_message m = net_.pop().m;
       auto& n = nodes_[m.to];
       if (!n.m)
         continue; // lost with the crashed voter
@@ -425,25 +396,15 @@ private:
       crash(leader && r_.chance(0.5) ? leader : int(r_.between(1, k_.nodes)));
     }
     if (r_.chance(k_.heal))
-      links_.assign(nodes_.size(), std::vector<bool>(nodes_.size(), true));
+      net_.links.heal();
     if (!r_.chance(k_.partition))
       return;
     ++stats_.partitions;
     int a = int(r_.between(1, k_.nodes)), b = int(r_.between(1, k_.nodes));
     switch (r_.between(0, 2)) {
-      case 0: { // symmetric split into two random groups
-        std::vector<bool> side(nodes_.size());
-        for (int x = 1; x <= k_.nodes; ++x)
-          side[x] = r_.chance(0.5);
-        for (int x = 1; x <= k_.nodes; ++x)
-          for (int y = 1; y <= k_.nodes; ++y)
-            links_[x][y] = side[x] == side[y];
-        break;
-      }
-      case 1: links_[a][b] = false; break; // one-way cut
-      default:                             // isolate one voter
-        for (int x = 1; x <= k_.nodes; ++x)
-          links_[a][x] = links_[x][a] = x == a;
+      case 0: net_.links.split(r_, 1, k_.nodes); break; // two random groups
+      case 1: net_.links.cut(a, b); break;              // one way
+      default: net_.links.isolate(a, 1, k_.nodes);      // one voter alone
     }
   }
 
@@ -483,8 +444,9 @@ private:
 
   void start_liveness() {
     liveness_ = true;
+    net_.faults_on = false;
     heal_at_ = now_;
-    links_.assign(nodes_.size(), std::vector<bool>(nodes_.size(), true));
+    net_.links.heal();
     for (int id = 1; id <= k_.nodes; ++id)
       if (!nodes_[id].m)
         restart(id);
@@ -515,9 +477,7 @@ private:
   rng r_;
   knobs k_;
   std::vector<sim_node> nodes_;
-  std::vector<std::vector<bool>> links_;
-  std::map<int, std::map<int, int64_t>> last_due_; // per link: latest delivery time
-  std::priority_queue<in_flight, std::vector<in_flight>, std::greater<>> network_;
+  sim::network<raft_message> net_; // nodes 1..n
   std::map<int64_t, int> leaders_;             // term -> leader
   std::map<int64_t, commit_fact> committed_;   // index -> what voters saw committed
   std::map<std::pair<int64_t, int64_t>, entry_fact> facts_; // (index, term) -> entry
@@ -525,7 +485,7 @@ private:
   sim_stats stats_;
   std::string failure_;
   int64_t now_ = 0, heal_at_ = 0, deadline_ = 0, liveness_term_ = -1;
-  uint64_t seq_ = 0, proposals_ = 0;
+  uint64_t proposals_ = 0;
   int client_target_ = 1;
   bool liveness_ = false;
   bool trace_ = std::getenv("AL_RAFT_TRACE") != nullptr; // every delivered message
@@ -534,27 +494,18 @@ private:
 } // namespace
 
 TEST_CASE("raft simulation: seeded faults, safety invariants, liveness", "[raft][sim]") {
-  uint64_t first = 1, count = 400;
-  if (auto* env = std::getenv("AL_SEED")) {
-    first = std::strtoull(env, nullptr, 10);
-    count = 1;
-  }
-  if (auto* env = std::getenv("AL_SEED_COUNT")) // a longer search, e.g. overnight
-    count = std::strtoull(env, nullptr, 10);
   auto started = std::chrono::steady_clock::now();
   sim_stats total;
-  for (uint64_t seed = first; seed < first + count; ++seed) {
-    INFO("reproduce with seed=" << seed << " (AL_SEED=" << seed << ")");
+  uint64_t count = sim::for_each_seed(400, [&](uint64_t seed) {
     simulation sim(seed);
     std::string failure = sim.run();
-    CAPTURE(failure);
-    REQUIRE(failure.empty());
     const sim_stats& s = sim.stats();
     total.leaders += s.leaders, total.applied += s.applied, total.crashes += s.crashes;
     total.snapshots_installed += s.snapshots_installed, total.dropped += s.dropped;
     total.partitions += s.partitions, total.proposals += s.proposals;
     total.worst_liveness_ms = std::max(total.worst_liveness_ms, s.worst_liveness_ms);
-  }
+    return failure;
+  });
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
     std::chrono::steady_clock::now() - started).count();
   std::cout << "raft sim: " << count << " seeds in " << ms << " ms: " << total.leaders

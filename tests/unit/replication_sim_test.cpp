@@ -37,42 +37,28 @@
 // within bounded time every batch is acknowledged, every ISR is full and
 // all replicas hold the same log: each record exactly once, each producer's
 // acknowledged records in order.
-// A failure prints "reproduce with seed=N"; AL_SEED=N replays one seed,
-// AL_SEED_COUNT=M runs M seeds, AL_REPL_TRACE=1 prints every message.
-#include <catch2/catch.hpp>
-
+// A failure prints "seed=N failed, reproduce with --seed N"; --seed N (or
+// AL_SEED=N) replays one seed, --seed-count M (AL_SEED_COUNT=M) runs M
+// seeds, AL_REPL_TRACE=1 prints every message. Harness (rng, network, seed
+// loop, crash/restart): tests/sim/sim_harness.hpp.
 #include <chrono>
-#include <csignal>
 #include <cstdlib>
 #include <iostream>
 #include <map>
 #include <memory>
-#include <queue>
 #include <set>
 #include <sstream>
 #include <unordered_map>
 
-#include <unistd.h>
-
 #include "actors/controller/metadata_machine.hpp"
 #include "actors/controller/partition_election_machine.hpp"
 #include "actors/partition/replica_machine.hpp"
+#include "tests/sim/sim_harness.hpp"
 
 using namespace al;
+using sim::rng;
 
 namespace {
-
-struct rng { // splitmix64: portable, so a seed replays identically everywhere
-  uint64_t state;
-  uint64_t next() {
-    uint64_t z = (state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-  }
-  int64_t between(int64_t lo, int64_t hi) { return lo + int64_t(next() % uint64_t(hi - lo + 1)); }
-  bool chance(double p) { return double(next() >> 11) * 0x1.0p-53 < p; }
-};
 
 constexpr int brokers = 3;
 constexpr int controller_node = 0; // brokers are nodes 1..3, producers 10+
@@ -185,13 +171,6 @@ message msg(kind k, int from, int to, int64_t to_incarnation = 0, int32_t partit
   return m;
 }
 
-struct in_flight {
-  int64_t due;
-  uint64_t seq;
-  message m;
-  bool operator>(const in_flight& o) const { return due != o.due ? due > o.due : seq > o.seq; }
-};
-
 struct waiting_produce {
   int producer;
   uint64_t first_record;
@@ -210,9 +189,8 @@ struct sim_replica {
 };
 
 struct sim_broker {
-  bool up = true;
-  int64_t incarnation = 1;
-  int64_t restart_at = 0, next_heartbeat = 0;
+  sim::process_life life;
+  int64_t next_heartbeat = 0;
   int64_t image_offset = -1; // newest metadata applied
   std::vector<sim_replica> parts;
 };
@@ -236,9 +214,13 @@ struct partition_facts {
 
 class simulation {
 public:
-  explicit simulation(uint64_t seed) : r_{seed}, k_(knobs::from(r_)) {
+  explicit simulation(uint64_t seed) : r_{seed}, k_(knobs::from(r_)), net_(r_, brokers + 1) {
     brokers_.resize(brokers + 1);
-    links_.assign(brokers + 1, std::vector<bool>(brokers + 1, true));
+    net_.faults = {k_.drop, k_.duplicate, k_.min_delay_ms, k_.max_delay_ms};
+    net_.extra_delay = [this](int from, int to) { // the slow controller link
+      return from == controller_node || to == controller_node ? r_.between(0, k_.controller_delay_ms)
+                                                              : 0;
+    };
     facts_.resize(size_t(k_.partitions));
     producers_.assign(size_t(k_.producers), std::vector<producer_partition>(size_t(k_.partitions)));
     setup_controller();
@@ -274,13 +256,13 @@ private:
     deliver_due();
     for (int b = 1; b <= brokers && failure_.empty(); ++b) {
       auto& br = brokers_[b];
-      if (!br.up && now_ >= br.restart_at)
+      if (br.life.restart_due(now_))
         restart(b);
-      if (!br.up)
+      if (!br.life.up)
         continue;
       if (now_ >= br.next_heartbeat) {
         message hb = msg(kind::heartbeat, b, controller_node);
-        hb.incarnation = br.incarnation;
+        hb.incarnation = br.life.incarnation;
         send(hb);
         br.next_heartbeat = now_ + k_.heartbeat_ms;
       }
@@ -387,7 +369,7 @@ private:
       replica_config c;
       c.tp = {"t", p};
       c.broker_id = b;
-      c.broker_epoch = br.incarnation;
+      c.broker_epoch = br.life.incarnation;
       c.replica_lag_time_max_ms = k_.lag_ms;
       c.fetch_backoff_ms = k_.fetch_backoff_ms;
       c.request_timeout_ms = k_.request_timeout_ms;
@@ -403,20 +385,18 @@ private:
 
   void crash(int b) {
     auto& br = brokers_[b];
-    br.up = false;
     for (auto& r : br.parts) {
       r.m.reset();
       r.waits.clear();
       r.tenure_epoch = -1;
     }
-    br.restart_at = now_ + r_.between(1, k_.max_down_ms);
+    br.life.crash(now_, r_, k_.max_down_ms);
     ++stats_.crashes;
   }
 
   void restart(int b) {
     auto& br = brokers_[b];
-    br.up = true;
-    ++br.incarnation;
+    br.life.restart();
     br.image_offset = -1;
     br.next_heartbeat = now_; // registers at once
     start_machines(b);
@@ -444,19 +424,19 @@ private:
     for (auto& req : rd.alter_isr) {
       message out = msg(kind::alter, b, controller_node, 0, p);
       out.alter = req;
-      out.incarnation = brokers_[b].incarnation;
+      out.incarnation = brokers_[b].life.incarnation;
       send(out);
     }
     if (rd.offsets_for_epoch) {
       message out = msg(kind::epoch_req, b, rd.offsets_for_epoch->leader_id, 0, p);
       out.epoch_req = *rd.offsets_for_epoch;
-      out.incarnation = brokers_[b].incarnation;
+      out.incarnation = brokers_[b].life.incarnation;
       send(out);
     }
     if (rd.fetch) {
       message out = msg(kind::fetch, b, rd.fetch->leader_id, 0, p);
       out.fetch = *rd.fetch;
-      out.incarnation = brokers_[b].incarnation;
+      out.incarnation = brokers_[b].life.incarnation;
       send(out);
     }
     if (int64_t(r.log.size()) != m.log_end_offset())
@@ -477,7 +457,7 @@ private:
     if (m.to >= 10)
       return on_produce_resp(m);
     auto& br = brokers_[m.to];
-    if (!br.up || (m.to_incarnation && m.to_incarnation != br.incarnation))
+    if (!br.life.up || (m.to_incarnation && m.to_incarnation != br.life.incarnation))
       return; // lost with the process it was for
     int b = m.to;
     int32_t p = m.partition;
@@ -747,59 +727,35 @@ private:
 
   // --- network and faults ---------------------------------------------------
 
-  bool linked(int a, int b) const { return a >= 10 || b >= 10 || links_[size_t(a)][size_t(b)]; }
-
   void send(const message& m) {
-    if (!liveness_ && (!linked(m.from, m.to) || r_.chance(k_.drop))) {
+    if (!net_.send(now_, m.from, m.to, m))
       ++stats_.dropped;
-      return;
-    }
-    int copies = !liveness_ && r_.chance(k_.duplicate) ? 2 : 1;
-    bool controller = m.from == controller_node || m.to == controller_node;
-    for (int c = 0; c < copies; ++c) {
-      auto delay = r_.between(k_.min_delay_ms, k_.max_delay_ms) +
-                   (controller ? r_.between(0, k_.controller_delay_ms) : 0);
-      network_.push({now_ + delay, seq_++, m});
-    }
   }
 
   void deliver_due() {
-    while (!network_.empty() && network_.top().due <= now_ && failure_.empty()) {
-      message m = network_.top().m;
-      network_.pop();
-      on_message(m);
-    }
+    while (net_.has_due(now_) && failure_.empty())
+      on_message(net_.pop().m);
   }
 
   void inject_faults() {
     bool all_up = true;
     for (int b = 1; b <= brokers; ++b)
-      all_up &= brokers_[b].up;
+      all_up &= brokers_[b].life.up;
     if (all_up && r_.chance(k_.crash)) { // at most RF - min.insync.replicas down
       int leader = described(int32_t(r_.between(0, k_.partitions - 1))).leader;
       crash(leader > 0 && r_.chance(k_.leader_crash) ? leader : int(r_.between(1, brokers)));
     }
     if (r_.chance(k_.heal))
-      links_.assign(brokers + 1, std::vector<bool>(brokers + 1, true));
+      net_.links.heal();
     if (!r_.chance(k_.partition))
       return;
     ++stats_.partitions;
-    auto a = size_t(r_.between(1, brokers)), b = size_t(r_.between(0, brokers));
+    auto a = int(r_.between(1, brokers)), b = int(r_.between(0, brokers));
     switch (r_.between(0, 3)) {
-      case 0: // isolate a broker from everyone
-        for (size_t x = 0; x <= brokers; ++x)
-          links_[a][x] = links_[x][a] = x == a;
-        break;
-      case 1: links_[a][0] = links_[0][a] = false; break; // from the controller only
-      case 2: links_[a][b] = false; break;                // one way
-      default: {                                          // two random sides
-        std::vector<bool> side(brokers + 1);
-        for (size_t x = 0; x <= brokers; ++x)
-          side[x] = r_.chance(0.5);
-        for (size_t x = 0; x <= brokers; ++x)
-          for (size_t y = 0; y <= brokers; ++y)
-            links_[x][y] = side[x] == side[y];
-      }
+      case 0: net_.links.isolate(a, 0, brokers); break;        // from everyone
+      case 1: net_.links.cut_both(a, controller_node); break;  // from the controller only
+      case 2: net_.links.cut(a, b); break;                     // one way
+      default: net_.links.split(r_, 0, brokers);               // two random sides
     }
   }
 
@@ -807,12 +763,13 @@ private:
 
   void start_liveness() {
     liveness_ = true;
+    net_.faults_on = false;
     heal_at_ = now_;
-    links_.assign(brokers + 1, std::vector<bool>(brokers + 1, true));
+    net_.links.heal();
     int64_t backlog = 0;
     for (int b = 1; b <= brokers; ++b) {
-      if (!brokers_[b].up)
-        brokers_[b].restart_at = now_;
+      if (!brokers_[b].life.up)
+        brokers_[b].life.restart_at = now_;
       for (auto& r : brokers_[b].parts)
         backlog = std::max(backlog, int64_t(r.log.size()));
     }
@@ -831,7 +788,7 @@ private:
           return false;
     for (int32_t p = 0; p < k_.partitions; ++p) {
       auto& d = described(p);
-      if (d.leader < 0 || d.isr.size() != brokers || !brokers_[d.leader].up)
+      if (d.leader < 0 || d.isr.size() != brokers || !brokers_[d.leader].life.up)
         return false;
       auto& l = *rep(d.leader, p).m;
       if (l.role() != replica_role::leader || l.leader_epoch() != d.leader_epoch)
@@ -902,61 +859,37 @@ private:
   rng r_;
   knobs k_;
   std::vector<sim_broker> brokers_;
-  std::vector<std::vector<bool>> links_; // [from][to], nodes 0..3
   std::vector<std::vector<producer_partition>> producers_;
   std::vector<partition_facts> facts_;
   metadata_machine meta_;
   partition_epoch_table epochs_;
   int64_t meta_offset_ = -1;
   std::map<int, int64_t> last_heartbeat_;
-  std::priority_queue<in_flight, std::vector<in_flight>, std::greater<>> network_;
+  sim::network<message> net_; // nodes 0..3; producers (10+) are always reachable
   sim_stats stats_;
   std::string failure_;
   int64_t now_ = 0, heal_at_ = 0, deadline_ = 0;
-  uint64_t seq_ = 0, next_ack_ = 1;
+  uint64_t next_ack_ = 1;
   bool liveness_ = false;
   bool trace_ = std::getenv("AL_REPL_TRACE") != nullptr;
 };
-
-volatile uint64_t current_seed = 0;
-
-extern "C" void on_abort(int) { // an AL_ASSERT inside a machine: say which seed
-  char msg[96];
-  int n = std::snprintf(msg, sizeof msg, "reproduce with seed=%llu (AL_SEED=%llu)\n",
-                        (unsigned long long)current_seed, (unsigned long long)current_seed);
-  if (n > 0)
-    (void)!write(2, msg, size_t(n));
-}
 
 } // namespace
 
 TEST_CASE("replication simulation: seeded faults, safety invariants, liveness",
           "[replication][sim]") {
-  uint64_t first = 1, count = 600;
-  if (auto* env = std::getenv("AL_SEED")) {
-    first = std::strtoull(env, nullptr, 10);
-    count = 1;
-  }
-  if (auto* env = std::getenv("AL_SEED_COUNT"))
-    count = std::strtoull(env, nullptr, 10);
-  std::signal(SIGABRT, on_abort);
   auto started = std::chrono::steady_clock::now();
   sim_stats total;
-  for (uint64_t seed = first; seed < first + count; ++seed) {
-    current_seed = seed;
-    INFO("reproduce with seed=" << seed << " (AL_SEED=" << seed << ")");
+  uint64_t count = sim::for_each_seed(600, [&](uint64_t seed) {
     simulation sim(seed);
     std::string failure = sim.run();
-    if (!failure.empty())
-      std::cerr << "reproduce with seed=" << seed << "\n" << failure << "\n";
-    REQUIRE(failure.empty());
     auto& s = sim.stats();
     total.acked += s.acked, total.crashes += s.crashes, total.partitions += s.partitions;
     total.dropped += s.dropped, total.leader_changes += s.leader_changes;
     total.truncations += s.truncations, total.isr_changes += s.isr_changes;
     total.worst_liveness_ms = std::max(total.worst_liveness_ms, s.worst_liveness_ms);
-  }
-  std::signal(SIGABRT, SIG_DFL);
+    return failure;
+  });
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
     std::chrono::steady_clock::now() - started).count();
   std::cout << "replication sim: " << count << " seeds in " << ms << " ms: " << total.acked

@@ -1,0 +1,141 @@
+#pragma once
+// Data of the whole-cluster simulation (tests/unit/cluster_sim_test.cpp):
+// the knobs one seed picks, the messages nodes exchange, and the log entries
+// the brokers keep. The model and the invariants: docs/replication.md,
+// "Whole-cluster simulation".
+#include <cstdint>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "actors/controller/raft_messages.hpp"
+#include "actors/partition/replica_messages.hpp"
+#include "tests/sim/sim_harness.hpp"
+
+namespace al::cluster_sim {
+
+constexpr int nodes = 3;          // ids 1..3: each a Raft voter and a broker
+constexpr int first_producer = 10; // producers 10, 11, ...: never cut off
+constexpr int32_t min_isr = 2;     // RF 3: one broker may be down
+
+struct knobs {
+  int profile; // 0 calm, 1 network, 2 crashes
+  int partitions, producers, max_batch, max_fetch_batches;
+  int32_t election_ticks, heartbeat_ticks;
+  int64_t raft_tick_ms, tick_ms, min_delay_ms, max_delay_ms, lag_ms, fetch_backoff_ms,
+    request_timeout_ms, heartbeat_ms, session_ms, produce_timeout_ms, max_down_ms, safety_ms;
+  double drop, duplicate, crash, leader_crash, partition, heal, produce, checkpoint;
+
+  static knobs from(sim::rng& r) {
+    knobs k;
+    // Swarm testing: "calm" has some of every fault, "network" many drops
+    // and cut links, "crashes" a node dying every second or so.
+    k.profile = int(r.between(0, 3)) % 3; // calm twice as often
+    bool network = k.profile == 1, crashes = k.profile == 2;
+    k.partitions = int(r.between(1, 3));
+    k.producers = int(r.between(1, 2));
+    k.max_batch = int(r.between(1, 4));
+    k.max_fetch_batches = int(r.between(1, 8));
+    k.min_delay_ms = r.between(1, 5);
+    k.max_delay_ms = r.between(k.min_delay_ms, network ? 40 : 20);
+    // Raft: broadcast time well below the election timeout (§5.6).
+    k.raft_tick_ms = r.between(10, 20);
+    k.election_ticks = int32_t(r.between(8, 16));
+    k.heartbeat_ticks = int32_t(r.between(1, 3));
+    k.tick_ms = r.between(5, 10);
+    k.fetch_backoff_ms = r.between(2, 30);
+    k.request_timeout_ms = 3 * k.max_delay_ms + r.between(10, 100);
+    k.lag_ms = r.between(4 * (k.max_delay_ms + k.fetch_backoff_ms), 500);
+    k.heartbeat_ms = r.between(20, 80);
+    // Heartbeats get through within a session unless links are cut; a
+    // controller election fits in one too.
+    k.session_ms = 3 * (k.heartbeat_ms + 2 * k.max_delay_ms) +
+                   2 * k.election_ticks * k.raft_tick_ms + r.between(0, 600);
+    k.produce_timeout_ms = r.between(100, 600);
+    k.max_down_ms = r.between(50, crashes ? 1000 : 2500);
+    k.safety_ms = r.between(3000, 6000);
+    k.drop = r.chance(0.2) ? 0 : double(r.between(0, network ? 20 : 8)) / 100;
+    k.duplicate = double(r.between(0, 8)) / 100;
+    k.crash = double(crashes ? r.between(50, 300) : r.between(0, 30)) / 100000; // per ms
+    k.leader_crash = 0.6; // share of crashes aimed at a leader (Raft or partition)
+    k.partition = double(network ? r.between(50, 300) : r.between(0, 50)) / 100000;
+    k.heal = double(r.between(50, 500)) / 100000; // per ms
+    k.produce = double(r.between(5, 60)) / 1000;  // per ms, per producer and partition
+    k.checkpoint = double(r.between(10, 100)) / 100;
+    return k;
+  }
+
+  std::string describe() const {
+    static const char* names[] = {"calm", "network", "crashes"};
+    std::ostringstream os;
+    os << names[profile] << ": " << partitions << " partitions, " << producers
+       << " producers, batches <= " << max_batch << ", fetch <= " << max_fetch_batches
+       << ", raft T=" << election_ticks << "x" << raft_tick_ms << " ms, tick " << tick_ms
+       << " ms, delay " << min_delay_ms << "-" << max_delay_ms << " ms, drop " << drop << ", dup "
+       << duplicate << ", lag " << lag_ms << " ms, session " << session_ms << " ms, heartbeat "
+       << heartbeat_ms << " ms, crash " << crash << "/ms (down <= " << max_down_ms
+       << " ms), partition " << partition << "/ms, heal " << heal << "/ms, faults for "
+       << safety_ms << " ms";
+    return os.str();
+  }
+};
+
+/// One offset of a partition log; a batch is a run of entries sharing batch_base.
+struct log_entry {
+  int32_t epoch = 0;
+  int64_t producer = 0;
+  int32_t seq = 0;
+  int64_t batch_base = 0;
+  int32_t batch_len = 0;
+  uint64_t record() const { return uint64_t(producer) << 32 | uint32_t(seq); }
+  friend bool operator==(const log_entry& a, const log_entry& b) {
+    return a.epoch == b.epoch && a.record() == b.record() && a.batch_base == b.batch_base &&
+           a.batch_len == b.batch_len;
+  }
+  friend bool operator!=(const log_entry& a, const log_entry& b) { return !(a == b); }
+};
+
+enum class kind : uint8_t {
+  raft, heartbeat, alter, alter_resp, fetch, fetch_resp, epoch_req, epoch_resp, produce,
+  produce_resp
+};
+
+struct message {
+  kind k = kind::raft;
+  int from = 0, to = 0;
+  int64_t to_incarnation = 0; // 0: whoever runs; else only that process gets it
+  int64_t incarnation = 0;    // the sender's (heartbeat, alter, fetch, epoch_req)
+  int32_t partition = 0;
+  raft_message raft;
+  alter_isr_request alter;
+  alter_isr_response alter_resp;
+  replica_fetch_request fetch;
+  replica_fetch_response fetch_resp;
+  std::vector<log_entry> entries;
+  offsets_for_epoch_request epoch_req;
+  offsets_for_epoch_response epoch_resp;
+  int64_t producer = 0; // produce and its answer: producer id, first sequence, count
+  int32_t base_seq = 0, count = 0;
+  errc error = errc::none;
+  int64_t base_offset = -1;
+};
+
+inline message msg(kind k, int from, int to, int32_t partition = 0, int64_t to_incarnation = 0) {
+  message m;
+  m.k = k, m.from = from, m.to = to, m.partition = partition, m.to_incarnation = to_incarnation;
+  return m;
+}
+
+struct stats {
+  int64_t acked = 0, crashes = 0, partitions = 0, dropped = 0, raft_leaders = 0,
+          metadata_commands = 0, leader_epochs = 0, truncations = 0, duplicates = 0,
+          worst_liveness_ms = 0;
+  void add(const stats& s) {
+    acked += s.acked, crashes += s.crashes, partitions += s.partitions, dropped += s.dropped;
+    raft_leaders += s.raft_leaders, metadata_commands += s.metadata_commands;
+    leader_epochs += s.leader_epochs, truncations += s.truncations, duplicates += s.duplicates;
+    worst_liveness_ms = std::max(worst_liveness_ms, s.worst_liveness_ms);
+  }
+};
+
+} // namespace al::cluster_sim

@@ -1,0 +1,164 @@
+#pragma once
+// The whole-cluster simulation's state and steps. Definitions are split by
+// role: cluster_controller.hpp (Raft voters, metadata, the active
+// controller), cluster_broker.hpp (replicas, fetch, produce, idempotence),
+// cluster_checks.hpp (producers and invariants); the run loop, faults and
+// the test are in tests/unit/cluster_sim_test.cpp.
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "actors/controller/metadata_machine.hpp"
+#include "actors/controller/partition_election_machine.hpp"
+#include "actors/controller/raft_machine.hpp"
+#include "actors/controller/raft_memory_storage.hpp"
+#include "actors/partition/producer_state_machine.hpp"
+#include "actors/partition/replica_machine.hpp"
+#include "tests/sim/cluster_model.hpp"
+
+namespace al::cluster_sim {
+
+/// One partition replica on one broker.
+struct replica {
+  std::vector<log_entry> log; // durable: survives a crash whole (see the model)
+  int64_t checkpoint_hw = 0;  // durable, lags
+  std::unique_ptr<replica_machine> m;  // null while the node is down
+  producer_state_table producers;      // rebuilt from the log on start and truncation
+  std::map<uint64_t, message> waits;   // acks=all id -> the produce answer to send
+  int64_t verified = 0;      // log[0, verified) matches the committed prefix
+  int32_t tenure_epoch = -1; // leader epoch of the current leadership, -1: none
+  int64_t tenure_hw = 0;
+};
+
+struct alter_from {
+  int broker;
+  int64_t incarnation;
+  alter_isr_request req;
+};
+
+/// Controller state of one node: durable (disk) and volatile (the rest).
+struct controller {
+  raft_memory_storage disk; // Raft's fsynced term, vote, commit and log
+  std::unique_ptr<raft_machine> raft;
+  metadata_machine meta;
+  int64_t applied = 0;
+  // Active controller only (reset on every start of leadership):
+  int64_t lead_term = -1;
+  int64_t pending_index = 0; // last proposal; plans the next once it applied
+  std::map<int, int64_t> last_heartbeat, heard_incarnation;
+  std::deque<alter_from> alters;
+  std::map<int64_t, alter_from> answer_at; // raft index -> AlterPartition to answer
+};
+
+/// The active controller's next step: commands to propose, and the
+/// AlterPartition to answer once they are applied.
+struct plan {
+  std::vector<metadata_command> cmds;
+  std::optional<alter_from> answer;
+};
+
+struct node {
+  sim::process_life life;
+  int64_t next_heartbeat = 0;
+  int64_t raft_phase = 0;
+  controller ctl;
+  std::vector<replica> parts;
+  std::vector<std::pair<int32_t, int32_t>> pushed; // per partition: leader epoch, partition epoch
+};
+
+struct produce_batch {
+  int32_t base_seq = 0, count = 0;
+  int64_t sent_at = 0, retry_at = 0;
+  bool waiting = false;
+};
+
+struct producer_partition {
+  int32_t next_seq = 0;
+  std::optional<produce_batch> batch; // one in flight (max.in.flight = 1)
+  std::vector<std::pair<int32_t, int64_t>> acked; // sequence -> offset, in ack order
+};
+
+struct partition_facts {
+  std::vector<log_entry> committed; // offsets below some leader's HW, ever
+  std::map<int32_t, int> leaders;   // leader epoch -> broker
+  std::map<int32_t, int64_t> epoch_born; // leader epoch -> committed records when elected
+};
+
+struct raft_fact {
+  int64_t term;
+  std::string data;
+};
+
+class simulation {
+public:
+  explicit simulation(uint64_t seed);
+  simulation(const simulation&) = delete;
+  std::string run();
+  const stats& result() const { return stats_; }
+
+private:
+  // cluster_sim_test.cpp: loop, network, faults, liveness
+  void step();
+  void send(const message& m);
+  void deliver(const message& m);
+  void inject_faults();
+  void crash(int n);
+  void restart(int n);
+  void start_liveness();
+  bool converged();
+
+  // cluster_controller.hpp
+  void start_controller(int n);
+  void pump_raft(int n);
+  void apply_entry(int n, const raft_entry& e);
+  void push_metadata(int n);
+  void on_heartbeat(int n, const message& m);
+  void on_alter(int n, const message& m);
+  void answer_alter(int n, const alter_from& a, alter_isr_error error);
+  void reconcile(int n);
+  plan plan_next(int n);
+  const partition_description* described(int n, int32_t p) const;
+  void check_raft(int n);
+
+  // cluster_broker.hpp
+  void start_replicas(int n);
+  replica& rep(int n, int32_t p) { return nodes_[size_t(n)].parts[size_t(p)]; }
+  void drain(int n, int32_t p);
+  void on_fetch(int n, const message& m);
+  void on_fetch_resp(int n, const message& m);
+  void on_produce(int n, const message& m);
+  void on_ack(int n, int32_t p, const completed_ack& a);
+  void rebuild_producers(replica& r);
+
+  // cluster_checks.hpp
+  void producers_tick();
+  void on_produce_resp(const message& m);
+  void check_tenure(int n, int32_t p);
+  void on_hw(int n, int32_t p, int64_t hw);
+  void verify(int n, int32_t p, int64_t upto, bool extend, const char* why);
+  void final_checks();
+  void fail(const std::string& what);
+  std::string where(int n, int32_t p) const;
+
+  sim::rng r_;
+  knobs k_;
+  sim::network<message> net_;
+  std::vector<node> nodes_; // 1..3
+  std::vector<std::vector<producer_partition>> producers_;
+  std::vector<partition_facts> facts_;
+  std::map<int64_t, int> raft_leaders_;        // term -> node
+  std::map<int64_t, raft_fact> raft_committed_; // index -> the entry, as first seen committed
+  stats stats_;
+  std::string failure_;
+  int64_t now_ = 0, heal_at_ = 0, deadline_ = 0;
+  uint64_t next_ack_ = 1;
+  bool liveness_ = false;
+  bool trace_ = std::getenv("AL_CLUSTER_TRACE") != nullptr;
+};
+
+} // namespace al::cluster_sim
