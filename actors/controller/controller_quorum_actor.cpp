@@ -1,12 +1,14 @@
 // Driving the controller's raft_machine from the controller actor: ticks,
 // the ready/advance loop (persist and fsync, then send, then apply), peer
-// connections, and applying committed metadata commands.
+// connections, and applying committed metadata commands. Snapshots:
+// controller_snapshot_actor.cpp.
 #include <caf/all.hpp>
 #include <caf/io/middleman.hpp>
 #include <caf/io/middleman_actor.hpp>
 #include <spdlog/spdlog.h>
 
 #include "actors/controller/controller_actor.hpp"
+#include "actors/controller/controller_snapshot.hpp"
 #include "actors/protocol/errors.hpp"
 
 namespace al {
@@ -162,8 +164,11 @@ void process_ready(controller_ptr self) {
       return;
     }
     if (rd.snapshot) {
-      spdlog::warn("controller: snapshot install at index {} is not supported yet",
-                   rd.snapshot->meta.index);
+      // Durable now; the image must reflect it before anything is applied
+      // on top. A leader never installs, so no proposal can be waiting.
+      fail_pending(st, "replaced by a snapshot from the leader");
+      if (!install_snapshot(self, *rd.snapshot))
+        return;
     }
     for (auto& m : rd.messages)
       send_raft(self, m);
@@ -174,8 +179,10 @@ void process_ready(controller_ptr self) {
     }
     st.raft->advance(rd);
     on_role_change(self, rd.role);
-    if (applied_any)
+    if (applied_any) {
       push_image(self);
+      maybe_take_snapshot(self);
+    }
   }
 }
 
@@ -234,7 +241,10 @@ void start_quorum(controller_ptr self) {
     spdlog::critical("{}", st.open_error.message());
     return;
   }
-  auto persisted = (*storage)->recover(wall_ms());
+  std::vector<std::string> warnings;
+  auto persisted = (*storage)->recover(wall_ms(), &warnings, image_decodes());
+  for (auto& w : warnings)
+    spdlog::warn("controller {}: {}", st.setup.node_id, w);
   if (!persisted) {
     st.open_error = {errc::kafka_storage_error,
                      "controller: metadata log recovery failed: " + persisted.error().to_string()};
@@ -242,6 +252,14 @@ void start_quorum(controller_ptr self) {
     return;
   }
   st.storage = std::move(*storage);
+  if (persisted->snapshot) {
+    if (auto restored = restore_snapshot(self, *persisted->snapshot); !restored) {
+      st.open_error = {errc::kafka_storage_error,
+                       "controller: cannot restore the snapshot: " + restored.to_string()};
+      spdlog::critical("{}", st.open_error.message());
+      return;
+    }
+  }
   raft_config rc;
   rc.id = st.setup.node_id;
   for (auto& v : st.setup.voters)
@@ -254,8 +272,10 @@ void start_quorum(controller_ptr self) {
   st.tick_ms = std::max<int64_t>(st.setup.election_timeout_ms / rc.election_ticks, 10);
   auto entries = persisted->entries.size();
   st.raft = std::make_unique<raft_machine>(rc, std::move(*persisted));
-  spdlog::info("controller {}: Raft with {} voter(s), {} stored entries, term {}",
-               st.setup.node_id, rc.voters.size(), entries, st.raft->term());
+  spdlog::info("controller {}: Raft with {} voter(s), snapshot index {}, {} stored entries "
+               "after it, term {}, snapshot every {} entries",
+               st.setup.node_id, rc.voters.size(), st.raft->status().snapshot_index, entries,
+               st.raft->term(), st.setup.snapshot_interval_entries);
   if (rc.voters.size() == 1)
     st.raft->campaign(); // alone: no one to wait for
   process_ready(self);

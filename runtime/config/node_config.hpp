@@ -90,6 +90,7 @@ struct node_config {
   int64_t broker_session_timeout_ms = 9000;
   int64_t broker_heartbeat_interval_ms = 2000;
   int64_t controller_election_timeout_ms = 1000;
+  int64_t metadata_snapshot_interval_entries = 1000;
   int64_t replica_lag_time_max_ms = 30000;
   int32_t replica_fetch_max_bytes = 1048576;
   bool unclean_leader_election_enable = false;

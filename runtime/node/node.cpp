@@ -134,6 +134,7 @@ result<std::unique_ptr<node>> node::start(const config::node_config& cfg) {
   cs.unclean_leader_election = cfg.unclean_leader_election_enable;
   for (auto& v : cfg.quorum_voters)
     cs.voters.push_back(voter_address{v.id, v.host, v.port});
+  cs.snapshot_interval_entries = cfg.metadata_snapshot_interval_entries;
   p->controller = sys.spawn<caf::detached>(controller_actor, cs);
   broker_setup bs;
   bs.node_id = cfg.node_id;
