@@ -1,0 +1,33 @@
+#pragma once
+// One chaos run from start to verdict: cluster up, topic, producers,
+// faults, heal, read back, check, report.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <caf/fwd.hpp>
+
+#include "tools/chaos/fault_runner.hpp"
+
+namespace chaos {
+
+struct run_options {
+  uint64_t seed = 1;
+  int duration_s = 60;
+  std::vector<fault_kind> kinds;
+  std::string topic = "chaos";
+  int32_t partitions = 3;
+  int producers = 2;
+  int keys_per_producer = 8;
+  int records_per_s = 300;
+  std::string bin_dir;
+  std::string config_dir;
+  std::string work_dir;
+  bool keep = false;
+  bool json = false;
+};
+
+/// The exit status: 0 pass, 1 a check failed, 3 the cluster would not run.
+int run(caf::actor_system& sys, const run_options& opts);
+
+} // namespace chaos

@@ -1,0 +1,75 @@
+#pragma once
+// The harness's admin view of the cluster: connects to the brokers it
+// knows to be running (a SIGSTOPped node would hang a connect) and asks
+// them what the CLI asks (describe cluster, describe topics, create topic,
+// a replica's offsets). Every request has a finite timeout; a failed
+// request drops the cached connection, so the next one reconnects.
+// Used from one thread.
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <caf/fwd.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "actors/protocol/admin_messages.hpp"
+#include "actors/protocol/atoms.hpp"
+#include "actors/protocol/messages.hpp"
+#include "tools/chaos/node_processes.hpp"
+
+namespace chaos {
+
+/// The part of broker_api the harness uses (CAF 0.17 accepts a subset).
+using admin_api = caf::typed_actor<
+  caf::replies_to<al::create_topic_atom, al::create_topic_request>::with<al::topic_description>,
+  caf::replies_to<al::describe_topics_atom, std::vector<std::string>>::with<
+    std::vector<al::topic_description>>,
+  caf::replies_to<al::describe_cluster_atom>::with<al::cluster_description>,
+  caf::replies_to<al::stats_atom, al::topic_partition>::with<al::partition_description>>;
+
+class cluster_probe {
+public:
+  cluster_probe(caf::actor_system& sys, const node_processes& procs)
+    : sys_(sys), procs_(procs) {}
+
+  /// Drops the connection to node `id` (after a kill or restart).
+  void forget(int32_t id) { conns_.erase(id); }
+
+  /// Whether node `id` answers describe_cluster within `timeout`.
+  bool answers(int32_t id, std::chrono::milliseconds timeout);
+
+  /// The cluster as node `id` sees it.
+  std::optional<al::cluster_description> describe(int32_t id, std::chrono::milliseconds timeout);
+
+  /// The active controller as the first running node (other than
+  /// `not_from`) that names one reports it; -1 if none does.
+  int32_t controller_id(int32_t not_from = -1);
+
+  /// Creates the topic, retrying through elections; then waits until every
+  /// partition has a leader. Empty string on success, else why not.
+  std::string create_topic(const al::create_topic_request& req, std::chrono::seconds bound);
+
+  /// The topic as any running node (preferring `prefer`) describes it.
+  std::optional<al::topic_description> topic(const std::string& name, int32_t prefer = -1);
+
+  /// A replica's offsets, as the broker of node `id` reports them.
+  std::optional<al::partition_description> replica_stats(int32_t id, const al::topic_partition& tp);
+
+  /// Why the last request failed (one line).
+  const std::string& last_error() const { return last_error_; }
+
+private:
+  std::optional<admin_api> connect(int32_t id);
+  template <class Response, class... Ts>
+  std::optional<Response> ask(int32_t id, std::chrono::milliseconds timeout, Ts&&... xs);
+
+  caf::actor_system& sys_;
+  const node_processes& procs_;
+  std::map<int32_t, admin_api> conns_;
+  std::string last_error_;
+};
+
+} // namespace chaos

@@ -1,0 +1,39 @@
+#pragma once
+// The end-of-run table (and --json): faults by kind, records, the checks,
+// failover times. No CAF.
+#include <cstdint>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "tools/chaos/checker.hpp"
+#include "tools/chaos/fault_runner.hpp"
+#include "tools/chaos/workload.hpp"
+
+namespace chaos {
+
+struct run_report {
+  uint64_t seed = 0;
+  int duration_s = 0;
+  std::string topic;
+  int32_t partitions = 0;
+  fault_stats faults;
+  workload_counts load;
+  check_result check;
+  std::string read_error;   // read back incomplete
+  bool isr_full_at_end = false;
+  std::string replicas_note; // leader/follower end offsets after healing
+
+  bool passed() const { return check.passed() && read_error.empty(); }
+};
+
+struct summary_ms {
+  size_t n = 0;
+  double min = 0, median = 0, max = 0;
+};
+summary_ms summarize(std::vector<double> xs);
+
+void print_table(std::ostream& out, const run_report& r);
+void print_json(std::ostream& out, const run_report& r);
+
+} // namespace chaos

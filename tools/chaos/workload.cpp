@@ -1,0 +1,185 @@
+#include "tools/chaos/workload.hpp"
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include "actors/client/producer_client.hpp"
+
+namespace chaos {
+
+using clock_type = std::chrono::steady_clock;
+
+std::string record_value(int32_t key, int64_t seq) {
+  return "k" + std::to_string(key) + ":" + std::to_string(seq);
+}
+
+bool parse_record_value(const std::string& value, int32_t& key, int64_t& seq) {
+  auto colon = value.find(':');
+  if (value.size() < 4 || value[0] != 'k' || colon == std::string::npos)
+    return false;
+  try {
+    size_t used = 0;
+    key = std::stoi(value.substr(1, colon - 1), &used);
+    if (used != colon - 1)
+      return false;
+    seq = std::stoll(value.substr(colon + 1), &used);
+    return used == value.size() - colon - 1;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+workload::workload(caf::actor_system& sys, workload_options opts)
+  : sys_(sys), opts_(std::move(opts)) {}
+
+workload::~workload() {
+  stop_sending();
+  close();
+}
+
+al::status workload::start() {
+  for (int i = 0; i < opts_.producers; ++i) {
+    auto p = al::producer::create(
+      sys_, {{"bootstrap.servers", opts_.bootstrap},
+             {"client.id", "chaos-producer-" + std::to_string(i)},
+             {"acks", "all"},
+             {"enable.idempotence", "true"},
+             {"retries", "2147483647"},
+             {"request.timeout.ms", std::to_string(opts_.request_timeout_ms)},
+             {"delivery.timeout.ms", std::to_string(opts_.delivery_timeout_ms)},
+             {"metadata.max.age.ms", "5000"}});
+    if (!p)
+      return al::status{p.error().code(), "producer " + std::to_string(i) + ": " +
+                                            p.error().message()};
+    spdlog::debug("producer {} has producer id {}", i, (*p)->producer_id());
+    producers_.push_back(std::move(*p));
+    in_flight_.push_back(std::make_unique<std::atomic<int64_t>>(0));
+  }
+  sending_ = true;
+  for (size_t i = 0; i < producers_.size(); ++i)
+    threads_.emplace_back([this, i] { send_loop(i); });
+  return al::status::ok();
+}
+
+void workload::send_loop(size_t index) {
+  auto& prod = *producers_[index];
+  auto& in_flight = *in_flight_[index];
+  const int keys = opts_.keys_per_producer;
+  std::vector<int64_t> next_seq(size_t(keys), 0);
+  // Each producer sends at its share of the rate, in small bursts.
+  const double per_s = std::max(1.0, double(opts_.records_per_s) / double(opts_.producers));
+  const auto interval = std::chrono::duration<double>(1.0 / per_s);
+  auto next = clock_type::now();
+  for (int64_t n = 0; sending_; ++n) {
+    while (sending_ && in_flight.load() >= opts_.max_in_flight)
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    if (!sending_)
+      break;
+    auto slot = size_t(n % keys);
+    int32_t key = int32_t(index) * keys + int32_t(slot);
+    int64_t seq = next_seq[slot]++;
+    al::producer_record rec;
+    rec.topic = opts_.topic;
+    rec.key = "k" + std::to_string(key);
+    rec.value = record_value(key, seq);
+    ++in_flight;
+    ++sent_;
+    auto st = prod.send(rec, [this, key, seq, &in_flight](const al::record_metadata& md,
+                                                          const al::status& s) {
+      if (s)
+        on_ack(key, seq, md.partition, md.offset);
+      else
+        on_failure(key, seq, s);
+      --in_flight;
+    });
+    if (!st) {
+      on_failure(key, seq, st);
+      --in_flight;
+    }
+    next += std::chrono::duration_cast<clock_type::duration>(interval);
+    auto now = clock_type::now();
+    if (next > now)
+      std::this_thread::sleep_until(next);
+    else if (now - next > std::chrono::seconds(1))
+      next = now; // fell behind (a fault): do not burst to catch up
+  }
+}
+
+void workload::on_ack(int32_t key, int64_t seq, int32_t partition, int64_t offset) {
+  auto now = clock_type::now();
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    acked_.push_back(acked_record{partition, offset, key, seq});
+    ack_times_[partition].push_back(now);
+  }
+  acked_cv_.notify_all();
+}
+
+void workload::on_failure(int32_t key, int64_t seq, const al::status& st) {
+  ++failed_;
+  std::lock_guard<std::mutex> guard{mtx_};
+  if (errors_.size() < 10)
+    errors_.push_back(record_value(key, seq) + ": " + st.to_string());
+}
+
+void workload::stop_sending() {
+  sending_ = false;
+  for (auto& t : threads_)
+    if (t.joinable())
+      t.join();
+  threads_.clear();
+}
+
+al::status workload::flush(std::chrono::milliseconds timeout) {
+  for (auto& p : producers_)
+    if (auto st = p->flush(timeout); !st)
+      return st;
+  return al::status::ok();
+}
+
+void workload::close() {
+  for (auto& p : producers_)
+    p->close();
+  producers_.clear();
+}
+
+workload_counts workload::counts() const {
+  workload_counts c;
+  c.sent = sent_;
+  c.failed = failed_;
+  for (auto& f : in_flight_)
+    c.in_flight += f->load();
+  std::lock_guard<std::mutex> guard{mtx_};
+  c.acked = int64_t(acked_.size());
+  return c;
+}
+
+size_t workload::ack_count(int32_t partition) const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  auto i = ack_times_.find(partition);
+  return i == ack_times_.end() ? 0 : i->second.size();
+}
+
+std::optional<clock_type::time_point> workload::wait_ack(int32_t partition, size_t index,
+                                                         clock_type::time_point deadline) const {
+  std::unique_lock<std::mutex> lock{mtx_};
+  auto have = [&] {
+    auto i = ack_times_.find(partition);
+    return i != ack_times_.end() && i->second.size() > index;
+  };
+  if (!acked_cv_.wait_until(lock, deadline, have))
+    return std::nullopt;
+  return ack_times_.at(partition)[index];
+}
+
+std::vector<acked_record> workload::acked() const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return acked_;
+}
+
+std::vector<std::string> workload::sample_errors() const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return errors_;
+}
+
+} // namespace chaos
