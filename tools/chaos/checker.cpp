@@ -21,6 +21,26 @@ void sample(check_result& r, std::string line) {
 
 } // namespace
 
+std::string record_value(int32_t key, int64_t seq) {
+  return "k" + std::to_string(key) + ":" + std::to_string(seq);
+}
+
+bool parse_record_value(const std::string& value, int32_t& key, int64_t& seq) {
+  auto colon = value.find(':');
+  if (value.size() < 4 || value[0] != 'k' || colon == std::string::npos)
+    return false;
+  try {
+    size_t used = 0;
+    key = std::stoi(value.substr(1, colon - 1), &used);
+    if (used != colon - 1)
+      return false;
+    seq = std::stoll(value.substr(colon + 1), &used);
+    return used == value.size() - colon - 1;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
 check_result check_records(const std::vector<acked_record>& acked,
                            std::vector<read_record> read, const std::vector<int64_t>& log_start) {
   check_result r;
@@ -63,9 +83,11 @@ check_result check_records(const std::vector<acked_record>& acked,
       sample(r, "duplicate " + record_value(key, seq) + " at " +
                   where(places[0].first, places[0].second) + " and " +
                   where(rec.partition, rec.offset));
-    } else if (places.size() > 2) {
-      ++r.duplicated;
     }
+    if (places.size() > 2)
+      ++r.duplicated;
+    if (places.size() >= 2)
+      continue; // a duplicate is counted once, not also as out of order
     auto l = last_seq.find(key);
     if (l != last_seq.end() && seq <= l->second.first) {
       ++r.out_of_order;

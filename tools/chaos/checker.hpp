@@ -40,6 +40,11 @@ struct check_result {
   }
 };
 
+/// "k<key>:<seq>", the value of every record the workload sends, and back
+/// (false if `value` is not of that form).
+std::string record_value(int32_t key, int64_t seq);
+bool parse_record_value(const std::string& value, int32_t& key, int64_t& seq);
+
 /// `read` holds every record of every partition (any order); `log_start`
 /// is each partition's first offset (index = partition), normally 0.
 check_result check_records(const std::vector<acked_record>& acked,

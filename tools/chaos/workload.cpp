@@ -4,30 +4,11 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/client/producer_client.hpp"
+#include "tools/chaos/checker.hpp"
 
 namespace chaos {
 
 using clock_type = std::chrono::steady_clock;
-
-std::string record_value(int32_t key, int64_t seq) {
-  return "k" + std::to_string(key) + ":" + std::to_string(seq);
-}
-
-bool parse_record_value(const std::string& value, int32_t& key, int64_t& seq) {
-  auto colon = value.find(':');
-  if (value.size() < 4 || value[0] != 'k' || colon == std::string::npos)
-    return false;
-  try {
-    size_t used = 0;
-    key = std::stoi(value.substr(1, colon - 1), &used);
-    if (used != colon - 1)
-      return false;
-    seq = std::stoll(value.substr(colon + 1), &used);
-    return used == value.size() - colon - 1;
-  } catch (const std::exception&) {
-    return false;
-  }
-}
 
 workload::workload(caf::actor_system& sys, workload_options opts)
   : sys_(sys), opts_(std::move(opts)) {}

@@ -51,10 +51,6 @@ struct workload_counts {
   int64_t in_flight = 0;
 };
 
-/// "k<key>:<seq>", and back (false if `value` is not of that form).
-std::string record_value(int32_t key, int64_t seq);
-bool parse_record_value(const std::string& value, int32_t& key, int64_t& seq);
-
 class workload {
 public:
   workload(caf::actor_system& sys, workload_options opts);
