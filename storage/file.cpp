@@ -220,4 +220,30 @@ result<uint64_t> file_size(const std::string& path) {
   return static_cast<uint64_t>(st.st_size);
 }
 
+status replace_file_durably(const std::string& dir, const std::string& name, byte_view contents) {
+  std::string tmp = join_path(dir, name + ".tmp");
+  auto f = file::open(tmp, open_mode::create_truncate);
+  if (!f)
+    return f.error();
+  if (auto st = f->append(contents); !st)
+    return st;
+  if (auto st = f->fsync(); !st)
+    return st;
+  if (auto st = f->close(); !st)
+    return st;
+  if (auto st = rename_file(tmp, join_path(dir, name)); !st)
+    return st;
+  return fsync_directory(dir);
+}
+
+result<bytes> read_whole_file(const std::string& path) {
+  auto f = file::open(path, open_mode::read_only);
+  if (!f)
+    return f.error();
+  bytes out;
+  if (auto st = f->pread_exact(out, size_t(f->size()), 0); !st)
+    return st;
+  return out;
+}
+
 } // namespace al

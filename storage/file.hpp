@@ -73,5 +73,10 @@ status remove_file(const std::string& path);
 status remove_tree(const std::string& dir);
 /// Size of the file at `path`.
 result<uint64_t> file_size(const std::string& path);
+/// Replaces dir/name with `contents` so that a crash leaves either the old
+/// or the new file: write name.tmp, fsync, rename, fsync the directory.
+status replace_file_durably(const std::string& dir, const std::string& name, byte_view contents);
+/// The whole file; NOT_FOUND-style errors name the path.
+result<bytes> read_whole_file(const std::string& path);
 
 } // namespace al

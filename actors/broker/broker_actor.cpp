@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/broker/broker_groups.hpp"
+#include "actors/client/cluster_view.hpp"
 #include "actors/partition/partition_state.hpp"
 #include "actors/protocol/errors.hpp"
 #include "storage/topic_config.hpp"
@@ -38,6 +39,10 @@ void spawn_partition(self_ptr self, const topic_description& t, const partition_
   ps.default_min_insync_replicas = st.setup.default_min_insync_replicas;
   ps.state = p;
   ps.node_id = st.setup.node_id;
+  ps.incarnation = st.setup.incarnation;
+  ps.broker = caf::actor_cast<caf::actor>(self);
+  ps.replica_lag_time_max_ms = st.setup.replica_lag_time_max_ms;
+  ps.replica_fetch_max_bytes = st.setup.replica_fetch_max_bytes;
   ps.retention_check_interval_ms = st.setup.retention_check_interval_ms;
   partition_api actor = st.setup.detach_partitions
                           ? self->spawn<caf::detached + caf::linked>(partition_actor, ps)
@@ -52,6 +57,16 @@ void apply_image(self_ptr self, metadata_image image) {
   auto& st = self->state;
   if (image.last_offset < st.image.last_offset)
     return; // stale push
+  // Act on leaderships only once the image holds this process's own
+  // registration: while the controller replays the metadata log after a
+  // restart, the image still shows the previous incarnation's leaderships,
+  // and leading an old epoch with an old ISR can expose records the current
+  // ISR lacks (found by the whole-cluster simulation, docs/replication.md).
+  auto inc = image.broker_incarnations.find(st.setup.node_id);
+  if (inc == image.broker_incarnations.end() || inc->second != st.setup.incarnation) {
+    st.image = std::move(image); // for metadata answers and routing errors
+    return;
+  }
   for (auto i = st.partitions.begin(); i != st.partitions.end();) {
     auto t = image.topics.find(i->first.topic);
     bool gone = t == image.topics.end() || i->first.partition >= int32_t(t->second.partitions.size());
@@ -83,7 +98,8 @@ void apply_image(self_ptr self, metadata_image image) {
         self->send(h.actor, config_atom::value, t.configs);
       }
       if (h.state.leader != p.leader || h.state.leader_epoch != p.leader_epoch ||
-          h.state.isr != p.isr || h.state.replicas != p.replicas) {
+          h.state.partition_epoch != p.partition_epoch || h.state.isr != p.isr ||
+          h.state.replicas != p.replicas) {
         h.state = p;
         self->send(h.actor, metadata_update_atom::value, p);
       }
@@ -91,6 +107,35 @@ void apply_image(self_ptr self, metadata_image image) {
   }
   st.image = std::move(image);
   sync_group_coordinators(self);
+}
+
+/// The broker of node `id` when connected; otherwise starts connecting (the
+/// caller's request fails now and its retry finds the connection).
+result<broker_api> peer(self_ptr self, int32_t id) {
+  auto& st = self->state;
+  if (id == st.setup.node_id)
+    return caf::actor_cast<broker_api>(self);
+  if (auto i = st.peers.find(id); i != st.peers.end())
+    return i->second;
+  auto b = st.image.brokers.find(id);
+  if (b == st.image.brokers.end())
+    return status{errc::broker_not_available, "node " + std::to_string(id) + " is not registered"};
+  if (st.connecting.insert(id).second) {
+    connect_broker(self, b->second.host, b->second.port, [self, id](result<broker_api> h) {
+      auto& state = self->state;
+      state.connecting.erase(id);
+      if (!h) {
+        spdlog::warn("broker {}: cannot reach node {}: {}", state.setup.node_id, id,
+                     h.error().to_string());
+        return;
+      }
+      spdlog::info("broker {}: connected to node {}", state.setup.node_id, id);
+      self->monitor(*h);
+      state.peers[id] = *h;
+    });
+  }
+  return status{errc::network_exception,
+                "node " + std::to_string(id) + " not connected yet (connecting)"};
 }
 
 /// The partition actor for a data request, or the Kafka error to answer with.
@@ -190,6 +235,20 @@ void register_with_controller(self_ptr self) {
 
 broker_api::behavior_type broker_actor(self_ptr self, broker_setup setup) {
   self->state.setup = std::move(setup);
+  self->set_error_handler([self](caf::error& err) {
+    spdlog::warn("broker {}: unexpected error message ignored: {}", self->state.setup.node_id,
+                 describe_error(err));
+  });
+  self->set_down_handler([self](caf::down_msg& dm) {
+    auto& peers = self->state.peers;
+    for (auto i = peers.begin(); i != peers.end(); ++i)
+      if (i->second.address() == dm.source) {
+        spdlog::info("broker {}: lost connection to node {}", self->state.setup.node_id,
+                     i->first);
+        peers.erase(i);
+        return;
+      }
+  });
   register_with_controller(self);
   self->delayed_send(self, std::chrono::milliseconds(self->state.setup.heartbeat_interval_ms),
                      tick_atom::value);
@@ -278,6 +337,30 @@ broker_api::behavior_type broker_actor(self_ptr self, broker_setup setup) {
       return route_group_request<offset_commit_response>(self, atm, group, offsets);
     },
     [=](list_groups_atom) { return on_list_groups(self); },
+    // replication
+    [=](epoch_query_atom atm, topic_partition& tp, offsets_for_epoch_request& req)
+      -> caf::result<offsets_for_epoch_response> {
+      auto p = route(self, tp.topic, tp.partition);
+      if (!p)
+        return to_caf_error(p.error());
+      return self->delegate(*p, atm, std::move(req));
+    },
+    [=](alter_isr_atom atm, alter_isr_request& req) {
+      return self->delegate(self->state.setup.controller, atm, std::move(req));
+    },
+    [=](peer_atom, int32_t node, fetch_request& req) -> caf::result<fetch_response> {
+      auto b = peer(self, node);
+      if (!b)
+        return to_caf_error(b.error());
+      return self->delegate(*b, fetch_atom::value, std::move(req));
+    },
+    [=](peer_atom, int32_t node, topic_partition& tp, offsets_for_epoch_request& req)
+      -> caf::result<offsets_for_epoch_response> {
+      auto b = peer(self, node);
+      if (!b)
+        return to_caf_error(b.error());
+      return self->delegate(*b, epoch_query_atom::value, std::move(tp), std::move(req));
+    },
   };
 }
 

@@ -6,6 +6,7 @@
 // to the controller.
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -30,6 +31,8 @@ struct broker_setup {
   int64_t retention_check_interval_ms = 300000;
   int64_t heartbeat_interval_ms = 2000;
   int64_t incarnation = 0;          // differs on every process start
+  int64_t replica_lag_time_max_ms = 30000;
+  int32_t replica_fetch_max_bytes = 1048576;
   controller_api controller;
   bool detach_partitions = true;    // false in deterministic tests
   // consumer groups (Kafka's offsets.topic.* and group.* broker settings)
@@ -62,6 +65,8 @@ struct broker_state {
   std::map<topic_partition, hosted_partition> partitions;
   bool registered = false;
   broker_group_state groups;
+  std::map<int32_t, broker_api> peers;    // other nodes' brokers (replication)
+  std::set<int32_t> connecting;
   static constexpr const char* name = "broker";
 };
 

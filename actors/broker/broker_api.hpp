@@ -15,6 +15,7 @@
 #include "actors/protocol/admin_messages.hpp"
 #include "actors/protocol/atoms.hpp"
 #include "actors/protocol/messages.hpp"
+#include "actors/partition/replica_messages.hpp"
 
 namespace al {
 
@@ -43,6 +44,16 @@ using broker_api = caf::typed_actor<
   // routed to this node's coordinator of the group (NOT_COORDINATOR if
   // another broker has it, COORDINATOR_NOT_AVAILABLE while it loads).
   caf::replies_to<find_coordinator_atom, std::string>::with<coordinator_info>,
+  // replication: a follower's OffsetsForLeaderEpoch, routed to the leader
+  // replica hosted here; AlterPartition from a local leader, forwarded to
+  // the controller; and a local follower's request forwarded to the broker
+  // of node N (the follower's fetch is then an ordinary fetch_atom there).
+  caf::replies_to<epoch_query_atom, topic_partition, offsets_for_epoch_request>::with<
+    offsets_for_epoch_response>,
+  caf::replies_to<alter_isr_atom, alter_isr_request>::with<alter_isr_response>,
+  caf::replies_to<peer_atom, int32_t, fetch_request>::with<fetch_response>,
+  caf::replies_to<peer_atom, int32_t, topic_partition, offsets_for_epoch_request>::with<
+    offsets_for_epoch_response>,
   AL_GROUP_REQUESTS>;
 
 } // namespace al

@@ -14,6 +14,7 @@
 #include "actors/protocol/admin_messages.hpp"
 #include "actors/protocol/atoms.hpp"
 #include "actors/protocol/messages.hpp"
+#include "actors/partition/replica_messages.hpp"
 
 namespace al {
 
@@ -27,9 +28,12 @@ using controller_api = caf::typed_actor<
   // The node's broker (its broker_api handle as an untyped actor) joins or
   // rejoins; the reply is the current image.
   caf::replies_to<register_atom, broker_description, int64_t, caf::actor>::with<metadata_image>,
-  // A controller forwards a registration to the active controller.
-  caf::replies_to<register_atom, broker_description, int64_t>::with<bool>,
+  // A controller forwards a registration to the active controller, which
+  // answers with its image (fresher than the forwarding node's).
+  caf::replies_to<register_atom, broker_description, int64_t>::with<metadata_image>,
   caf::reacts_to<heartbeat_atom, int32_t, int64_t>, // broker id, incarnation
+  // A partition leader's ISR change (KIP-497 AlterPartition).
+  caf::replies_to<alter_isr_atom, alter_isr_request>::with<alter_isr_response>,
   // Raft between controllers, and each one's Raft status for describe.
   caf::reacts_to<raft_atom, raft_wire>,
   caf::replies_to<quorum_atom>::with<quorum_member>,

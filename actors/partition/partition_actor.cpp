@@ -13,16 +13,14 @@
 
 namespace al {
 
-namespace {
-
-using self_ptr = partition_api::stateful_pointer<partition_state>;
-
-int64_t wall_ms() {
+int64_t wall_clock_ms() {
   using namespace std::chrono;
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
-std::string where(const partition_state& st) { return to_string(st.setup.tp); }
+namespace {
+
+using self_ptr = partition_ptr;
 
 /// Checks a producer's batch beyond the header: every record decodes, and a
 /// compacted topic gets no null keys (Kafka rejects those too).
@@ -62,36 +60,12 @@ result<fetch_response> read_now(const partition_state& st, const fetch_request& 
   return resp;
 }
 
-/// Answers parked fetches that now have enough data.
-void wake_parked(self_ptr self) {
-  auto& st = self->state;
-  for (auto i = st.parked.begin(); i != st.parked.end();) {
-    auto& pf = i->second;
-    if (pf.req.offset >= fetch_limit(st, pf.req)) {
-      ++i;
-      continue;
-    }
-    auto resp = read_now(st, pf.req);
-    if (!resp) {
-      pf.promise.deliver(to_caf_error(resp.error()));
-    } else if (int64_t(resp->records.size()) >= pf.req.min_bytes) {
-      pf.promise.deliver(std::move(*resp));
-    } else {
-      ++i;
-      continue;
-    }
-    i = st.parked.erase(i);
-  }
-}
-
-void advance_high_watermark(self_ptr self) {
-  auto& st = self->state;
-  // Single replica (or no followers yet): everything appended is replicated
-  // "to the whole ISR". Replication (follower fetch positions) refines this.
-  if (st.setup.state.isr.size() <= 1 && st.log->log_end_offset() > st.high_watermark) {
-    st.high_watermark = st.log->log_end_offset();
-    wake_parked(self);
-  }
+caf::error not_leader(const partition_state& st) {
+  auto leader = st.replica ? st.replica->leader_id() : st.setup.state.leader;
+  return make_error(errc::not_leader_or_follower,
+                    where(st) + ": not the leader here (node " + std::to_string(st.setup.node_id) +
+                      "); leader is " +
+                      (leader < 0 ? std::string{"unknown"} : "node " + std::to_string(leader)));
 }
 
 caf::result<produce_response> on_produce(self_ptr self, produce_request& req) {
@@ -99,16 +73,14 @@ caf::result<produce_response> on_produce(self_ptr self, produce_request& req) {
   if (!st.open_error.is_ok())
     return to_caf_error(st.open_error);
   if (!st.is_leader())
-    return make_error(errc::not_leader_or_follower,
-                      where(st) + ": leader is node " + std::to_string(st.setup.state.leader));
-  if (req.acks == acks_mode::all) {
-    auto min_isr = topic_config_int(st.setup.topic_configs, "min.insync.replicas",
-                                    st.setup.default_min_insync_replicas);
-    if (int64_t(st.setup.state.isr.size()) < min_isr)
-      return make_error(errc::not_enough_replicas,
-                        where(st) + ": " + std::to_string(st.setup.state.isr.size()) +
-                          " in-sync replica(s), min.insync.replicas=" + std::to_string(min_isr));
-  }
+    return not_leader(st);
+  auto min_isr = int32_t(topic_config_int(st.setup.topic_configs, "min.insync.replicas",
+                                          st.setup.default_min_insync_replicas));
+  if (req.acks == acks_mode::all && !st.replica->can_accept_acks_all(min_isr))
+    return make_error(errc::not_enough_replicas,
+                      where(st) + ": " + std::to_string(st.replica->isr().size()) +
+                        " in-sync replica(s) " + describe_ids(st.replica->isr()) +
+                        ", min.insync.replicas=" + std::to_string(min_isr));
   auto header = validate_records(st, req.batch);
   if (!header)
     return to_caf_error(header.error());
@@ -119,22 +91,29 @@ caf::result<produce_response> on_produce(self_ptr self, produce_request& req) {
     auto d = st.producers.check(*header);
     if (d.kind == producer_state_table::verdict::duplicate) {
       resp.base_offset = d.duplicate_base_offset; // a retry: answer as the first time
+      auto last = d.duplicate_base_offset + header->last_offset_delta;
+      if (req.acks == acks_mode::all && last >= st.high_watermark)
+        return wait_for_isr(self, resp, last, min_isr, req.timeout_ms);
       return resp;
     }
     if (d.kind == producer_state_table::verdict::reject)
       return make_error(d.error.code(), where(st) + ": " + d.error.message());
   }
-  stamp_partition_leader_epoch(req.batch.data(), st.setup.state.leader_epoch);
-  auto info = st.log->append(req.batch, wall_ms());
+  stamp_partition_leader_epoch(req.batch.data(), st.replica->leader_epoch());
+  auto info = st.log->append(req.batch, wall_clock_ms());
   if (!info)
     return to_caf_error(info.error());
   if (header->has_producer_id()) {
     st.producers.on_append(read_batch_header(req.batch.data())); // stamped: real offsets
     st.producers_dirty = true;
   }
-  advance_high_watermark(self);
   resp.base_offset = info->base_offset;
   resp.record_count = int32_t(info->last_offset - info->base_offset + 1);
+  st.replica->on_append(st.log->log_end_offset());
+  if (req.acks == acks_mode::all)
+    return wait_for_isr(self, resp, info->last_offset, min_isr, req.timeout_ms);
+  run_ready(self);
+  wake_parked(self); // followers wait for the log end, not the HW
   return resp;
 }
 
@@ -142,9 +121,12 @@ caf::result<fetch_response> on_fetch(self_ptr self, fetch_request& req) {
   auto& st = self->state;
   if (!st.open_error.is_ok())
     return to_caf_error(st.open_error);
-  if (!st.is_leader())
-    return make_error(errc::not_leader_or_follower,
-                      where(st) + ": leader is node " + std::to_string(st.setup.state.leader));
+  if (req.replica_id >= 0) {
+    if (auto err = check_follower_fetch(self, req))
+      return err;
+  } else if (!st.is_leader()) {
+    return not_leader(st);
+  }
   if (req.offset < st.log->log_start_offset() || req.offset > st.log->log_end_offset())
     return make_error(errc::offset_out_of_range,
                       where(st) + ": offset " + std::to_string(req.offset) + " is outside [" +
@@ -170,7 +152,7 @@ caf::result<list_offsets_response> on_list_offsets(self_ptr self,
   if (!st.open_error.is_ok())
     return to_caf_error(st.open_error);
   if (!st.is_leader())
-    return make_error(errc::not_leader_or_follower, where(st));
+    return not_leader(st);
   list_offsets_response resp;
   if (req.timestamp == earliest_timestamp) {
     resp.offset = st.log->log_start_offset();
@@ -190,6 +172,8 @@ caf::result<list_offsets_response> on_list_offsets(self_ptr self,
 
 partition_description describe(const partition_state& st) {
   auto d = st.setup.state;
+  if (st.replica && st.replica->role() == replica_role::leader)
+    d.isr = st.replica->isr();
   if (st.log) {
     d.log_start_offset = st.log->log_start_offset();
     d.log_end_offset = st.log->log_end_offset();
@@ -202,7 +186,8 @@ void housekeeping(self_ptr self) {
   auto& st = self->state;
   if (!st.log)
     return;
-  auto now = wall_ms();
+  auto now = wall_clock_ms();
+  checkpoint_hw(self, now, false);
   if (auto flushed = st.log->maybe_flush(now); !flushed)
     spdlog::error("{}: flush failed: {}", where(st), flushed.error().to_string());
   if (st.producers_dirty && now - st.last_snapshot_ms >= 30000) {
@@ -233,7 +218,7 @@ void housekeeping(self_ptr self) {
 void open_log(self_ptr self) {
   auto& st = self->state;
   recovery_report report;
-  auto opened = partition_log::open(st.setup.dir, st.setup.log, wall_ms(), &report);
+  auto opened = partition_log::open(st.setup.dir, st.setup.log, wall_clock_ms(), &report);
   if (!opened) {
     st.open_error = status{errc::kafka_storage_error,
                            where(st) + ": cannot open log: " + opened.error().to_string()};
@@ -252,18 +237,49 @@ void open_log(self_ptr self) {
   } else {
     spdlog::error("{}: producer state not rebuilt: {}", where(st), producers.error().to_string());
   }
-  // Until replication tracks follower positions, a leader without followers
-  // exposes everything it has on disk.
-  st.high_watermark = st.setup.state.isr.size() <= 1 ? st.log->log_end_offset() : 0;
   spdlog::debug("{}: opened, log [{}, {})", where(st), st.log->log_start_offset(),
                 st.log->log_end_offset());
 }
 
 } // namespace
 
+/// Answers parked fetches that now have enough data.
+void wake_parked(partition_ptr self) {
+  auto& st = self->state;
+  for (auto i = st.parked.begin(); i != st.parked.end();) {
+    auto& pf = i->second;
+    if (pf.req.offset >= fetch_limit(st, pf.req)) {
+      ++i;
+      continue;
+    }
+    auto resp = read_now(st, pf.req);
+    if (!resp) {
+      pf.promise.deliver(to_caf_error(resp.error()));
+    } else if (int64_t(resp->records.size()) >= pf.req.min_bytes) {
+      pf.promise.deliver(std::move(*resp));
+    } else {
+      ++i;
+      continue;
+    }
+    i = st.parked.erase(i);
+  }
+}
+
+void fail_parked(partition_ptr self, const caf::error& why) {
+  auto parked = std::move(self->state.parked);
+  self->state.parked.clear();
+  for (auto& [id, pf] : parked)
+    pf.promise.deliver(why);
+}
+
 partition_api::behavior_type partition_actor(self_ptr self, partition_setup setup) {
   self->state.setup = std::move(setup);
   open_log(self);
+  start_replica(self);
+  self->set_error_handler([self](caf::error& err) {
+    spdlog::warn("{}: unexpected error message ignored: {}", where(self->state),
+                 describe_error(err));
+  });
   self->delayed_send(self, std::chrono::milliseconds(self->state.setup.housekeeping_interval_ms),
                      tick_atom::value);
   return {
@@ -287,9 +303,13 @@ partition_api::behavior_type partition_actor(self_ptr self, partition_setup setu
       st.last_retention_check_ms = 0; // apply new retention at the next tick
     },
     [=](metadata_update_atom, const partition_description& d) {
-      self->state.setup.state = d;
-      advance_high_watermark(self);
+      on_replica_metadata(self, d);
     },
+    [=](epoch_query_atom, const offsets_for_epoch_request& req) {
+      return on_epoch_query(self, req);
+    },
+    [=](ack_timeout_atom, uint64_t id) { on_ack_timeout(self, id); },
+    [=](replica_tick_atom) { replica_tick(self); },
     [=](tick_atom) {
       housekeeping(self);
       self->delayed_send(self,
@@ -314,6 +334,7 @@ partition_api::behavior_type partition_actor(self_ptr self, partition_setup setu
         return true;
       if (auto s = st.log->flush(); !s)
         return to_caf_error(s);
+      checkpoint_hw(self, wall_clock_ms(), true);
       if (st.producers_dirty) {
         if (auto saved = save_producer_state(st.producers, *st.log); !saved)
           return to_caf_error(saved);
@@ -323,9 +344,11 @@ partition_api::behavior_type partition_actor(self_ptr self, partition_setup setu
     },
     [=](delete_atom) -> caf::result<bool> {
       auto& st = self->state;
-      for (auto& [id, pf] : st.parked)
-        pf.promise.deliver(make_error(errc::unknown_topic_or_partition, where(st) + " deleted"));
-      st.parked.clear();
+      fail_parked(self, make_error(errc::unknown_topic_or_partition, where(st) + " deleted"));
+      for (auto& [id, w] : st.waiting)
+        w.promise.deliver(make_error(errc::unknown_topic_or_partition, where(st) + " deleted"));
+      st.waiting.clear();
+      st.replica.reset();
       st.producers_dirty = false;
       if (st.log) {
         (void)st.log->close();

@@ -1,13 +1,16 @@
 #pragma once
-// The actor of one partition replica: owns its partition_log, answers
-// produce/fetch/list-offsets as leader, parks long-poll fetches, and runs
-// retention, compaction and time-based flushes on a timer. Spawn it
-// `detached` in a node: its disk I/O (fsync included) then never blocks the
-// shared scheduler threads.
+// The actor of one partition replica: owns its partition_log and drives a
+// replica_machine (replica_machine.hpp). As leader it answers produce,
+// fetch and list-offsets, tracks its followers' fetches (HW, ISR changes
+// sent to the controller as AlterPartition, acks=all waits); as follower it
+// truncates by leader epoch and fetches from the leader's broker. It parks
+// long-poll fetches and runs retention, compaction and time-based flushes on
+// a timer. Spawn it `detached` in a node: its disk I/O (fsync included) then
+// never blocks the shared scheduler threads.
 #include <cstdint>
 #include <string>
 
-#include <caf/fwd.hpp>
+#include <caf/actor.hpp>
 
 #include "actors/partition/partition_api.hpp"
 #include "storage/log_config.hpp"
@@ -22,6 +25,12 @@ struct partition_setup {
   int32_t default_min_insync_replicas = 1;
   partition_description state;      // leader, epoch, replicas, ISR from the controller
   int32_t node_id = -1;
+  int64_t incarnation = 0;          // this process's broker epoch, sent in follower fetches
+  /// The node's broker: follower requests go through it to the leader's
+  /// broker, AlterPartition to the controller. Null: a single replica.
+  caf::actor broker;
+  int64_t replica_lag_time_max_ms = 30000;
+  int32_t replica_fetch_max_bytes = 1048576;
   int64_t housekeeping_interval_ms = 1000;
   int64_t retention_check_interval_ms = 300000;
 };

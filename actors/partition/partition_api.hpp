@@ -7,6 +7,7 @@
 #include "actors/protocol/admin_messages.hpp"
 #include "actors/protocol/atoms.hpp"
 #include "actors/protocol/messages.hpp"
+#include "actors/partition/replica_messages.hpp"
 
 namespace al {
 
@@ -20,6 +21,12 @@ using partition_api = caf::typed_actor<
   caf::reacts_to<config_atom, config_map>,
   // New leader/ISR/epoch from the controller's metadata.
   caf::reacts_to<metadata_update_atom, partition_description>,
+  // Leader: a follower's OffsetsForLeaderEpoch.
+  caf::replies_to<epoch_query_atom, offsets_for_epoch_request>::with<offsets_for_epoch_response>,
+  // An acks=all produce reached its timeout_ms.
+  caf::reacts_to<ack_timeout_atom, uint64_t>,
+  // Replication timer: ISR shrink, follower request timeouts.
+  caf::reacts_to<replica_tick_atom>,
   // Housekeeping timer: retention, compaction, flush.ms.
   caf::reacts_to<tick_atom>,
   // A parked long-poll fetch reached its fetch.max.wait.ms.

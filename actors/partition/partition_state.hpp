@@ -1,5 +1,7 @@
 #pragma once
-// State of a partition actor (see partition_actor.hpp).
+// State of a partition actor (see partition_actor.hpp), and the functions
+// its two source files share: partition_actor.cpp (requests, housekeeping)
+// and partition_replica_actor.cpp (driving the replica_machine).
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -8,6 +10,7 @@
 
 #include "actors/partition/partition_actor.hpp"
 #include "actors/partition/producer_state_store.hpp"
+#include "actors/partition/replica_machine.hpp"
 #include "storage/partition_log.hpp"
 
 namespace al {
@@ -18,17 +21,30 @@ struct parked_fetch {
   caf::typed_response_promise<fetch_response> promise;
 };
 
+/// An acks=all produce waiting for the high watermark to pass it.
+struct waiting_produce {
+  caf::typed_response_promise<produce_response> promise;
+  produce_response response;
+};
+
 struct partition_state {
   partition_setup setup;
   std::unique_ptr<partition_log> log;
   status open_error;                      // the log could not be opened
-  int64_t high_watermark = 0;
+  int64_t high_watermark = 0;             // what consumers may read (the machine's HW)
   std::map<uint64_t, parked_fetch> parked; // by id
   uint64_t next_fetch_id = 1;
   int64_t last_retention_check_ms = 0;
   producer_state_table producers;          // idempotent producers (last 5 batches each)
   bool producers_dirty = false;            // changed since the last snapshot
   int64_t last_snapshot_ms = 0;
+  // Replication.
+  std::unique_ptr<replica_machine> replica; // null while the log cannot be opened
+  std::map<uint64_t, waiting_produce> waiting; // acks=all, by ack id
+  uint64_t next_ack_id = 1;
+  std::vector<epoch_entry> saved_epochs;   // what leader-epoch-checkpoint holds
+  int64_t saved_hw = -1;                   // what the high-watermark file holds
+  int64_t last_hw_save_ms = 0;
 
   partition_state() = default;
   partition_state(const partition_state&) = delete;
@@ -39,8 +55,40 @@ struct partition_state {
       (void)save_producer_state(producers, *log);
   }
 
-  bool is_leader() const { return setup.state.leader == setup.node_id; }
+  bool is_leader() const { return replica && replica->role() == replica_role::leader; }
   static constexpr const char* name = "partition";
 };
+
+using partition_ptr = partition_api::stateful_pointer<partition_state>;
+
+int64_t wall_clock_ms();
+inline std::string where(const partition_state& st) { return to_string(st.setup.tp); }
+
+// --- partition_actor.cpp ---------------------------------------------------
+/// Answers parked fetches that now have enough data (or, when `why` is an
+/// error, all of them with it).
+void wake_parked(partition_ptr self);
+void fail_parked(partition_ptr self, const caf::error& why);
+
+// --- partition_replica_actor.cpp -------------------------------------------
+/// Builds the replica machine from the opened log and the setup's metadata.
+void start_replica(partition_ptr self);
+/// Feeds new metadata for this partition to the machine.
+void on_replica_metadata(partition_ptr self, const partition_description& d);
+/// Executes everything the machine asks for (replica_machine.hpp order).
+void run_ready(partition_ptr self);
+/// Leader: shows a follower's fetch to the machine (its position moves the
+/// HW and the ISR); an error to answer with, or none: read and answer.
+caf::error check_follower_fetch(partition_ptr self, const fetch_request& req);
+offsets_for_epoch_response on_epoch_query(partition_ptr self, const offsets_for_epoch_request& req);
+/// Leader, acks=all: parks the answer until the HW passes `last_offset`.
+caf::result<produce_response> wait_for_isr(partition_ptr self, produce_response resp,
+                                           int64_t last_offset, int32_t min_insync,
+                                           int32_t timeout_ms);
+void on_ack_timeout(partition_ptr self, uint64_t id);
+/// Replica timer: ISR shrink, request timeouts, HW checkpoint.
+void replica_tick(partition_ptr self);
+/// Durable HW checkpoint when it moved (called from housekeeping).
+void checkpoint_hw(partition_ptr self, int64_t now_ms, bool force);
 
 } // namespace al

@@ -7,36 +7,13 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "storage/log_scan.hpp"
+
 namespace al {
 
 namespace {
 
 std::string snapshot_path(const partition_log& log) { return log.dir() + "/producer.snapshot"; }
-
-/// Feeds every batch header from `from` to the log end into the table.
-status scan(const partition_log& log, int64_t from, producer_state_table& table) {
-  int64_t offset = std::max(from, log.log_start_offset());
-  while (offset < log.log_end_offset()) {
-    auto chunk = log.read(offset, 1 << 20);
-    if (!chunk)
-      return chunk.error();
-    byte_view rest{*chunk};
-    int64_t before = offset;
-    while (rest.size >= batch_layout::header_size) {
-      auto h = parse_batch_header(rest, log.dir());
-      if (!h)
-        return h.error();
-      if (h->last_offset() >= offset)
-        table.on_append(*h);
-      offset = h->next_offset();
-      rest = rest.sub(h->size_in_bytes(), rest.size - h->size_in_bytes());
-    }
-    if (offset == before)
-      return status{errc::corrupt_message, log.dir() + ": log scan made no progress at offset " +
-                                             std::to_string(offset)};
-  }
-  return status::ok();
-}
 
 } // namespace
 
@@ -60,7 +37,8 @@ result<producer_state_table> load_producer_state(const partition_log& log, std::
   } else if (note) {
     *note = "no snapshot, rebuilt from the log";
   }
-  if (auto st = scan(log, from, table); !st)
+  if (auto st = for_each_batch_header(log, from, [&](const batch_header& h) { table.on_append(h); });
+      !st)
     return st;
   return table;
 }

@@ -123,4 +123,23 @@ struct completed_ack {
 /// "[1, 2, 3]"
 std::string describe_ids(const std::vector<int32_t>& ids);
 
+// Wire form (registered in actors/protocol/actor_config.cpp).
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, offsets_for_epoch_request& x) {
+  return f(x.leader_id, x.replica_id, x.current_leader_epoch, x.requested_epoch);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, offsets_for_epoch_response& x) {
+  return f(x.current_leader_epoch, x.requested_epoch, x.error, x.epoch, x.end_offset);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, alter_isr_request& x) {
+  return f(x.tp, x.leader_id, x.leader_epoch, x.partition_epoch, x.new_isr, x.broker_epochs,
+           x.proposal_id);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, alter_isr_response& x) {
+  return f(x.tp, x.proposal_id, x.error, x.leader_epoch, x.partition_epoch, x.isr);
+}
+
 } // namespace al

@@ -5,6 +5,7 @@
 #include "actors/controller/metadata_machine.hpp"
 #include "actors/controller/raft_wire.hpp"
 #include "actors/group/group_messages.hpp"
+#include "actors/partition/replica_messages.hpp"
 #include "actors/protocol/admin_messages.hpp"
 #include "actors/protocol/errors.hpp"
 #include "actors/protocol/messages.hpp"
@@ -34,6 +35,10 @@ actor_config::actor_config() {
   add_message_type<metadata_response>("al::metadata_response");
   add_message_type<metadata_image>("al::metadata_image");
   add_message_type<raft_wire>("al::raft_wire");
+  add_message_type<offsets_for_epoch_request>("al::offsets_for_epoch_request");
+  add_message_type<offsets_for_epoch_response>("al::offsets_for_epoch_response");
+  add_message_type<alter_isr_request>("al::alter_isr_request");
+  add_message_type<alter_isr_response>("al::alter_isr_response");
   register_group_types();
   add_error_category(error_category, [](uint8_t code, caf::atom_value, const caf::message& ctx) {
     std::string s{"actorlog:"};

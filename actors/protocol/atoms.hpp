@@ -44,6 +44,11 @@ using resume_atom = caf::atom_constant<caf::atom("resume")>;
 using raft_atom = caf::atom_constant<caf::atom("raft")>;
 using quorum_atom = caf::atom_constant<caf::atom("quorum")>;
 using peer_atom = caf::atom_constant<caf::atom("peer")>;
+// replication
+using epoch_query_atom = caf::atom_constant<caf::atom("epochquery")>; // OffsetsForLeaderEpoch
+using alter_isr_atom = caf::atom_constant<caf::atom("alterisr")>;     // AlterPartition
+using ack_timeout_atom = caf::atom_constant<caf::atom("acktimeout")>;
+using replica_tick_atom = caf::atom_constant<caf::atom("rtick")>;
 } // namespace al
 
 // Consumer groups: broker API and group coordinator actors.

@@ -79,11 +79,12 @@ struct fetch_request {
   int32_t max_wait_ms = 500;     // fetch.max.wait.ms
   int32_t replica_id = consumer_replica_id; // >= 0: a follower fetching
   int32_t current_leader_epoch = -1;
+  int64_t replica_epoch = -1;    // a follower's incarnation (KIP-903 broker epoch)
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, fetch_request& x) {
   return f(x.topic, x.partition, x.offset, x.max_bytes,
-           x.min_bytes, x.max_wait_ms, x.replica_id, x.current_leader_epoch);
+           x.min_bytes, x.max_wait_ms, x.replica_id, x.current_leader_epoch, x.replica_epoch);
 }
 
 struct fetch_response {

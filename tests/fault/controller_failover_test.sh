@@ -7,17 +7,7 @@ BIN_DIR=$1
 SRC_DIR=$2
 source "$SRC_DIR/tests/fault/lib.sh"
 
-P=($(free_port) $(free_port) $(free_port))
-VOTERS="1@127.0.0.1:${P[0]},2@127.0.0.1:${P[1]},3@127.0.0.1:${P[2]}"
-declare -A PID
-start_cluster_node() {
-  local i=$1
-  "$NODE" --config "$SRC_DIR/configs/cluster-3/node$i.ini" --override "data.dir=$WORK/n$i" \
-    --override "listeners=127.0.0.1:${P[$((i - 1))]}" --override "controller.quorum.voters=$VOTERS" \
-    --override metrics.port=0 >>"$WORK/n$i.log" 2>&1 &
-  PIDS+=($!)
-  PID[$i]=$!
-}
+P=("${PORT[1]}" "${PORT[2]}" "${PORT[3]}")
 for i in 1 2 3; do start_cluster_node "$i"; done
 for i in 1 2 3; do wait_ready "${P[$((i - 1))]}"; done
 
@@ -36,10 +26,6 @@ LEADER=$(active "${P[0]}") || fail "no active controller elected"
 echo "active controller: node $LEADER"
 "$AL" cluster describe --bootstrap "127.0.0.1:${P[0]}"
 
-retry() { # retry a command for up to 20 s (elections, NOT_CONTROLLER)
-  for _ in $(seq 1 100); do "$@" && return 0; sleep 0.2; done
-  return 1
-}
 retry "$AL" topics create --topic orders --partitions 3 --replication-factor 3 \
   --bootstrap "127.0.0.1:${P[1]}" || fail "create topic"
 for i in 1 2 3; do

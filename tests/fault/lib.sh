@@ -53,3 +53,26 @@ wait_ready() {
   done
   fail "node on port $port did not become ready within 20 s"
 }
+
+# Three nodes from configs/cluster-3 on free ports: start_cluster_node I
+# [overrides...] starts node I (data in $WORK/nI, log in $WORK/nI.log);
+# PORT[I] and PID[I] say where it listens and which process it is.
+CLUSTER_PORTS=($(free_port) $(free_port) $(free_port))
+declare -A PORT PID
+for i in 1 2 3; do PORT[$i]=${CLUSTER_PORTS[$((i - 1))]}; done
+VOTERS="1@127.0.0.1:${PORT[1]},2@127.0.0.1:${PORT[2]},3@127.0.0.1:${PORT[3]}"
+start_cluster_node() {
+  local i=$1
+  shift
+  "$NODE" --config "$SRC_DIR/configs/cluster-3/node$i.ini" --override "data.dir=$WORK/n$i" \
+    --override "listeners=127.0.0.1:${PORT[$i]}" --override "controller.quorum.voters=$VOTERS" \
+    --override metrics.port=0 "$@" >>"$WORK/n$i.log" 2>&1 &
+  PIDS+=($!)
+  PID[$i]=$!
+}
+
+# retry CMD...: runs CMD until it succeeds, for up to 30 s.
+retry() {
+  for _ in $(seq 1 150); do "$@" && return 0; sleep 0.2; done
+  return 1
+}

@@ -1,0 +1,418 @@
+// The partition actor's replication half: it drives the pure
+// replica_machine (replica_machine.hpp) and executes what ready() asks, in
+// the machine's order: cut the log, expose the HW, answer acks=all waits,
+// send AlterPartition to the controller, send OffsetsForLeaderEpoch or the
+// next fetch to the leader. Follower requests go through the node's broker,
+// which holds the connections to the other brokers (peer_atom).
+#include <algorithm>
+#include <chrono>
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include "actors/broker/broker_api.hpp"
+#include "actors/controller/partition_election_machine.hpp"
+#include "actors/partition/partition_state.hpp"
+#include "actors/partition/replica_checkpoint.hpp"
+#include "actors/protocol/errors.hpp"
+#include "storage/record_batch.hpp"
+
+namespace al {
+
+namespace {
+
+using self_ptr = partition_ptr;
+
+/// A follower fetch parks at the leader up to this long when it is caught
+/// up; the leader answers as soon as a produce lands.
+constexpr int32_t follower_max_wait_ms = 500;
+constexpr int64_t replica_request_timeout_ms = 2000;
+constexpr int64_t hw_checkpoint_interval_ms = 5000;
+constexpr auto replica_tick_interval = std::chrono::milliseconds(200);
+
+broker_api broker_of(const partition_state& st) {
+  return caf::actor_cast<broker_api>(st.setup.broker);
+}
+
+/// Writes leader-epoch-checkpoint when the cache changed. Called before a
+/// follower appends records of a new epoch, after truncation, and when a
+/// leader assigns its epoch.
+void checkpoint_epochs(self_ptr self) {
+  auto& st = self->state;
+  if (!st.replica || !st.log || st.replica->epochs().entries() == st.saved_epochs)
+    return;
+  if (auto s = save_epoch_checkpoint(st.setup.dir, st.replica->epochs()); !s) {
+    spdlog::error("{}: {}", where(st), s.to_string());
+    return;
+  }
+  st.saved_epochs = st.replica->epochs().entries();
+}
+
+/// Rebuilds the machine from what is on disk (start, or after a failed
+/// follower append left the machine ahead of the log).
+void reset_machine(self_ptr self) {
+  auto& st = self->state;
+  std::string note;
+  auto epochs = load_epoch_cache(*st.log, &note);
+  if (!epochs) {
+    spdlog::error("{}: leader epochs not rebuilt ({}); starting without", where(st),
+                  epochs.error().to_string());
+    epochs = leader_epoch_cache{};
+  }
+  replica_config cfg;
+  cfg.tp = st.setup.tp;
+  cfg.broker_id = st.setup.node_id;
+  cfg.broker_epoch = st.setup.incarnation;
+  cfg.replica_lag_time_max_ms = std::max<int64_t>(1, st.setup.replica_lag_time_max_ms);
+  cfg.fetch_backoff_ms = 0; // the leader long-polls empty fetches; errors wait for a tick
+  cfg.request_timeout_ms = follower_max_wait_ms + replica_request_timeout_ms;
+  replica_log_state ls;
+  ls.log_end_offset = st.log->log_end_offset();
+  ls.high_watermark = load_hw_checkpoint(*st.log);
+  ls.epochs = std::move(*epochs);
+  st.saved_epochs = ls.epochs.entries();
+  st.replica = std::make_unique<replica_machine>(cfg, std::move(ls));
+  st.high_watermark = st.replica->high_watermark();
+  spdlog::debug("{}: replica state: log [{}, {}), hw {}, {}", where(st),
+                st.log->log_start_offset(), st.log->log_end_offset(), st.high_watermark, note);
+  auto& d = st.setup.state;
+  if (d.leader_epoch >= 0)
+    st.replica->on_metadata(leadership_of(d, d.partition_epoch), wall_clock_ms());
+}
+
+void truncate_log(self_ptr self, int64_t offset) {
+  auto& st = self->state;
+  spdlog::info("{}: truncating log from {} to {} (leader epoch {})", where(st),
+               st.log->log_end_offset(), offset, st.replica->leader_epoch());
+  if (auto s = st.log->truncate_to(offset); !s) {
+    spdlog::error("{}: truncation failed: {}", where(st), s.to_string());
+    return;
+  }
+  st.producers.truncate_from(offset);
+  st.producers_dirty = true;
+  checkpoint_epochs(self);
+}
+
+void send_alter_isr(self_ptr self, const alter_isr_request& req) {
+  auto& st = self->state;
+  if (!st.setup.broker)
+    return;
+  spdlog::info("{}: proposing ISR {} (leader epoch {}, partition epoch {})", where(st),
+               describe_ids(req.new_isr), req.leader_epoch, req.partition_epoch);
+  self->request(broker_of(st), std::chrono::milliseconds(replica_request_timeout_ms),
+                alter_isr_atom::value, req)
+    .then(
+      [self](const alter_isr_response& resp) {
+        if (!self->state.replica)
+          return;
+        if (resp.error != alter_isr_error::none)
+          spdlog::info("{}: ISR change refused: {}", where(self->state), to_string(resp.error));
+        self->state.replica->on_alter_isr_response(resp, wall_clock_ms());
+        run_ready(self);
+      },
+      [self](caf::error& err) {
+        // No answer: the machine proposes again after its request timeout.
+        spdlog::warn("{}: AlterPartition failed: {}", where(self->state), describe_error(err));
+      });
+}
+
+void send_epoch_query(self_ptr self, const offsets_for_epoch_request& req) {
+  auto& st = self->state;
+  if (!st.setup.broker)
+    return;
+  self->request(broker_of(st), std::chrono::milliseconds(replica_request_timeout_ms),
+                peer_atom::value, req.leader_id, st.setup.tp, req)
+    .then(
+      [self](const offsets_for_epoch_response& resp) {
+        if (!self->state.replica)
+          return;
+        self->state.replica->on_offsets_for_epoch_response(resp, wall_clock_ms());
+        run_ready(self);
+      },
+      [self, req](caf::error& err) {
+        if (!self->state.replica)
+          return;
+        offsets_for_epoch_response resp;
+        resp.current_leader_epoch = req.current_leader_epoch;
+        resp.requested_epoch = req.requested_epoch;
+        resp.error = error_code_of(err);
+        if (resp.error == errc::none)
+          resp.error = errc::network_exception;
+        self->state.replica->on_offsets_for_epoch_response(resp, wall_clock_ms());
+        run_ready(self);
+      });
+}
+
+/// The batches of a fetch answer the follower appends: those at or after
+/// `from`, whole, each seen by the machine as continuing the log (a gap
+/// left by compaction counts as part of the next batch).
+result<std::vector<fetched_batch>> split_batches(const bytes& records, int64_t from,
+                                                 size_t& skip, size_t& take) {
+  std::vector<fetched_batch> out;
+  byte_view rest{records};
+  size_t pos = 0;
+  skip = take = 0;
+  int64_t next = from;
+  while (rest.size >= batch_layout::header_size) {
+    auto h = parse_batch_header(rest, "fetched batch");
+    if (!h)
+      return h.error();
+    if (h->size_in_bytes() > rest.size)
+      break; // a partial batch at the end: fetched next time
+    if (h->last_offset() < next) {
+      pos += h->size_in_bytes();
+      skip = pos;
+    } else {
+      if (h->base_offset < next)
+        return status{errc::corrupt_message, "fetched batch " + std::to_string(h->base_offset) +
+                                               " starts inside the log end " +
+                                               std::to_string(next)};
+      out.push_back({std::max(h->partition_leader_epoch, 0), next, h->last_offset()});
+      next = h->last_offset() + 1;
+      pos += h->size_in_bytes();
+      take = pos - skip;
+    }
+    rest = rest.sub(h->size_in_bytes(), rest.size - h->size_in_bytes());
+  }
+  return out;
+}
+
+void on_fetched(self_ptr self, const fetch_request& req, fetch_response& resp) {
+  auto& st = self->state;
+  if (!st.replica || !st.log)
+    return;
+  replica_fetch_response r;
+  r.current_leader_epoch = req.current_leader_epoch;
+  r.fetch_offset = req.offset;
+  r.high_watermark = resp.high_watermark;
+  r.log_end_offset = resp.log_end_offset;
+  size_t skip = 0, take = 0;
+  auto batches = split_batches(resp.records, req.offset, skip, take);
+  if (!batches) {
+    spdlog::error("{}: bad fetch answer from node {}: {}", where(st),
+                  st.replica->leader_id(), batches.error().to_string());
+    r.error = errc::corrupt_message;
+    st.replica->on_fetch_response(r, {}, wall_clock_ms());
+    run_ready(self);
+    return;
+  }
+  if (!st.replica->on_fetch_response(r, *batches, wall_clock_ms())) {
+    run_ready(self);
+    return;
+  }
+  if (!batches->empty()) {
+    checkpoint_epochs(self); // a new epoch is on disk before its records
+    byte_view data{resp.records.data() + skip, take};
+    auto appended = st.log->append_as_follower(data, wall_clock_ms());
+    if (!appended) {
+      spdlog::error("{}: follower append failed, resetting replica state: {}", where(st),
+                    appended.error().to_string());
+      reset_machine(self);
+      run_ready(self);
+      return;
+    }
+    byte_view rest = data;
+    while (rest.size >= batch_layout::header_size) {
+      auto h = read_batch_header(rest.data);
+      if (h.has_producer_id()) {
+        st.producers.on_append(h);
+        st.producers_dirty = true;
+      }
+      rest = rest.sub(h.size_in_bytes(), rest.size - h.size_in_bytes());
+    }
+  }
+  run_ready(self);
+}
+
+void send_fetch(self_ptr self, const replica_fetch_request& rf) {
+  auto& st = self->state;
+  if (!st.setup.broker)
+    return;
+  fetch_request req;
+  req.topic = st.setup.tp.topic;
+  req.partition = st.setup.tp.partition;
+  req.offset = rf.fetch_offset;
+  req.max_bytes = std::max<int32_t>(st.setup.replica_fetch_max_bytes, 1);
+  req.min_bytes = 1;
+  req.max_wait_ms = follower_max_wait_ms;
+  req.replica_id = st.setup.node_id;
+  req.current_leader_epoch = rf.current_leader_epoch;
+  req.replica_epoch = rf.broker_epoch;
+  self->request(broker_of(st),
+                std::chrono::milliseconds(follower_max_wait_ms + replica_request_timeout_ms),
+                peer_atom::value, rf.leader_id, req)
+    .then([self, req](fetch_response& resp) { on_fetched(self, req, resp); },
+          [self, req](caf::error& err) {
+            auto& state = self->state;
+            if (!state.replica)
+              return;
+            replica_fetch_response r;
+            r.current_leader_epoch = req.current_leader_epoch;
+            r.fetch_offset = req.offset;
+            r.error = error_code_of(err);
+            if (r.error == errc::none)
+              r.error = errc::network_exception;
+            spdlog::debug("{}: fetch from node {} failed: {}", where(state),
+                          state.replica->leader_id(), describe_error(err));
+            state.replica->on_fetch_response(r, {}, wall_clock_ms());
+            run_ready(self);
+          });
+}
+
+void deliver_acks(self_ptr self, const std::vector<completed_ack>& acks) {
+  auto& st = self->state;
+  for (auto& a : acks) {
+    auto i = st.waiting.find(a.id);
+    if (i == st.waiting.end())
+      continue;
+    if (a.error == errc::none)
+      i->second.promise.deliver(i->second.response);
+    else
+      i->second.promise.deliver(make_error(
+        a.error, where(st) + ": " +
+                   (a.error == errc::not_enough_replicas_after_append
+                      ? "written, but the ISR shrank below min.insync.replicas"
+                      : "leadership moved before the write was replicated")));
+    st.waiting.erase(i);
+  }
+}
+
+} // namespace
+
+void start_replica(self_ptr self) {
+  auto& st = self->state;
+  if (!st.log)
+    return;
+  reset_machine(self);
+  run_ready(self);
+  if (st.setup.broker)
+    self->delayed_send(self, replica_tick_interval, replica_tick_atom::value);
+}
+
+void on_replica_metadata(self_ptr self, const partition_description& d) {
+  auto& st = self->state;
+  st.setup.state = d;
+  if (!st.replica || d.leader_epoch < 0)
+    return;
+  st.replica->on_metadata(leadership_of(d, d.partition_epoch), wall_clock_ms());
+  run_ready(self);
+}
+
+void run_ready(self_ptr self) {
+  auto& st = self->state;
+  if (!st.replica)
+    return;
+  while (st.replica->has_ready()) {
+    auto r = st.replica->ready();
+    if (r.truncate_to)
+      truncate_log(self, *r.truncate_to);
+    if (r.high_watermark) {
+      st.high_watermark = *r.high_watermark;
+      wake_parked(self);
+    }
+    deliver_acks(self, r.acks);
+    for (auto& a : r.alter_isr)
+      send_alter_isr(self, a);
+    if (r.offsets_for_epoch)
+      send_epoch_query(self, *r.offsets_for_epoch);
+    if (r.fetch)
+      send_fetch(self, *r.fetch);
+    if (r.role_changed) {
+      auto role = st.replica->role();
+      spdlog::info("{}: now {} (leader {}, leader epoch {}, log end {}, hw {})", where(st),
+                   to_string(role), st.replica->leader_id(), st.replica->leader_epoch(),
+                   st.log->log_end_offset(), st.high_watermark);
+      if (role != replica_role::leader)
+        fail_parked(self, make_error(errc::not_leader_or_follower,
+                                     where(st) + ": no longer the leader"));
+      checkpoint_epochs(self);
+    }
+  }
+}
+
+caf::error check_follower_fetch(self_ptr self, const fetch_request& req) {
+  auto& st = self->state;
+  replica_fetch_request rf;
+  rf.leader_id = st.setup.node_id;
+  rf.replica_id = req.replica_id;
+  rf.broker_epoch = req.replica_epoch;
+  rf.current_leader_epoch = req.current_leader_epoch;
+  rf.fetch_offset = req.offset;
+  auto r = st.replica->on_fetch(rf, wall_clock_ms());
+  run_ready(self); // the HW may have moved: acks, consumers
+  if (r.error != errc::none)
+    return make_error(r.error, where(st) + ": follower fetch from node " +
+                                 std::to_string(req.replica_id) + " at offset " +
+                                 std::to_string(req.offset) + " (its leader epoch " +
+                                 std::to_string(req.current_leader_epoch) + ", ours " +
+                                 std::to_string(st.replica->leader_epoch()) + ")");
+  return caf::error{}; // the caller reads or parks
+}
+
+offsets_for_epoch_response on_epoch_query(self_ptr self, const offsets_for_epoch_request& req) {
+  auto& st = self->state;
+  if (!st.replica) {
+    offsets_for_epoch_response resp;
+    resp.current_leader_epoch = req.current_leader_epoch;
+    resp.requested_epoch = req.requested_epoch;
+    resp.error = errc::kafka_storage_error;
+    return resp;
+  }
+  auto resp = st.replica->on_offsets_for_epoch(req);
+  run_ready(self); // a newer epoch in the request may have demoted us
+  return resp;
+}
+
+caf::result<produce_response> wait_for_isr(self_ptr self, produce_response resp,
+                                           int64_t last_offset, int32_t min_insync,
+                                           int32_t timeout_ms) {
+  auto& st = self->state;
+  auto id = st.next_ack_id++;
+  auto promise = self->make_response_promise<produce_response>();
+  st.waiting.emplace(id, waiting_produce{promise, resp});
+  st.replica->wait_for(id, last_offset, min_insync);
+  self->delayed_send(self, std::chrono::milliseconds(std::max(timeout_ms, 1)),
+                     ack_timeout_atom::value, id);
+  run_ready(self);
+  return promise;
+}
+
+void on_ack_timeout(self_ptr self, uint64_t id) {
+  auto& st = self->state;
+  auto i = st.waiting.find(id);
+  if (i == st.waiting.end())
+    return;
+  if (st.replica)
+    st.replica->cancel_wait(id);
+  i->second.promise.deliver(make_error(
+    errc::request_timed_out,
+    where(st) + ": the in-sync replicas did not confirm the write in time (hw " +
+      std::to_string(st.high_watermark) + ", ISR " +
+      describe_ids(st.replica ? st.replica->maximal_isr() : std::vector<int32_t>{}) + ")"));
+  st.waiting.erase(i);
+}
+
+void replica_tick(self_ptr self) {
+  auto& st = self->state;
+  if (st.replica) {
+    st.replica->tick(wall_clock_ms());
+    run_ready(self);
+  }
+  self->delayed_send(self, replica_tick_interval, replica_tick_atom::value);
+}
+
+void checkpoint_hw(self_ptr self, int64_t now_ms, bool force) {
+  auto& st = self->state;
+  if (!st.log || st.high_watermark == st.saved_hw)
+    return;
+  if (!force && now_ms - st.last_hw_save_ms < hw_checkpoint_interval_ms)
+    return;
+  st.last_hw_save_ms = now_ms;
+  if (auto s = save_hw_checkpoint(st.setup.dir, st.high_watermark); !s) {
+    spdlog::error("{}: {}", where(st), s.to_string());
+    return;
+  }
+  st.saved_hw = st.high_watermark;
+}
+
+} // namespace al

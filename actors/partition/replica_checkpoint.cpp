@@ -1,0 +1,116 @@
+#include "actors/partition/replica_checkpoint.hpp"
+
+#include <algorithm>
+#include <optional>
+#include <sstream>
+
+#include "storage/file.hpp"
+#include "storage/log_scan.hpp"
+
+namespace al {
+
+namespace {
+
+bytes as_bytes(const std::string& s) { return bytes(s.begin(), s.end()); }
+
+result<std::string> read_text(const std::string& path) {
+  auto data = read_whole_file(path);
+  if (!data)
+    return data.error();
+  return std::string(data->begin(), data->end());
+}
+
+status corrupt(const std::string& path, const std::string& why) {
+  return {errc::corrupt_message, path + ": " + why};
+}
+
+result<leader_epoch_cache> parse_epochs(const std::string& path) {
+  auto text = read_text(path);
+  if (!text)
+    return text.error();
+  std::istringstream in(*text);
+  int version = -1;
+  size_t n = 0;
+  if (!(in >> version >> n) || version != 0)
+    return corrupt(path, "bad header (want version 0 and an entry count)");
+  std::vector<epoch_entry> entries;
+  for (size_t i = 0; i < n; ++i) {
+    epoch_entry e;
+    if (!(in >> e.epoch >> e.start_offset))
+      return corrupt(path, "entry " + std::to_string(i) + " of " + std::to_string(n) + " missing");
+    if (!entries.empty() && (e.epoch <= entries.back().epoch ||
+                             e.start_offset < entries.back().start_offset))
+      return corrupt(path, "entries out of order at " + std::to_string(i));
+    entries.push_back(e);
+  }
+  return leader_epoch_cache(std::move(entries));
+}
+
+result<leader_epoch_cache> scan_epochs(const partition_log& log) {
+  leader_epoch_cache cache;
+  auto st = for_each_batch_header(log, log.log_start_offset(), [&](const batch_header& h) {
+    if (h.partition_leader_epoch >= 0)
+      cache.assign(h.partition_leader_epoch, h.base_offset);
+  });
+  if (!st)
+    return st;
+  return cache;
+}
+
+} // namespace
+
+status save_epoch_checkpoint(const std::string& dir, const leader_epoch_cache& cache) {
+  std::ostringstream out;
+  out << "0\n" << cache.entries().size() << "\n";
+  for (auto& e : cache.entries())
+    out << e.epoch << ' ' << e.start_offset << "\n";
+  return replace_file_durably(dir, epoch_checkpoint_name, as_bytes(out.str()));
+}
+
+result<leader_epoch_cache> load_epoch_cache(const partition_log& log, std::string* note) {
+  auto path = join_path(log.dir(), epoch_checkpoint_name);
+  std::optional<leader_epoch_cache> cache;
+  std::string how = "no leader epoch checkpoint, rebuilt from the log";
+  if (path_exists(path)) {
+    auto parsed = parse_epochs(path);
+    if (parsed) {
+      cache = std::move(*parsed);
+      how = "leader epochs from " + path;
+    } else {
+      how = parsed.error().to_string() + "; leader epochs rebuilt from the log";
+    }
+  }
+  if (!cache) {
+    auto scanned = scan_epochs(log);
+    if (!scanned)
+      return scanned.error();
+    cache = std::move(*scanned);
+  }
+  if (note)
+    *note = how;
+  cache->truncate_from_end(log.log_end_offset());
+  if (!cache->empty())
+    cache->truncate_from_start(log.log_start_offset());
+  return std::move(*cache);
+}
+
+status save_hw_checkpoint(const std::string& dir, int64_t high_watermark) {
+  return replace_file_durably(dir, hw_checkpoint_name,
+                              as_bytes("0\n" + std::to_string(high_watermark) + "\n"));
+}
+
+int64_t load_hw_checkpoint(const partition_log& log) {
+  auto text = read_text(join_path(log.dir(), hw_checkpoint_name));
+  int version = -1;
+  int64_t hw = -1;
+  if (text) {
+    std::istringstream in(*text);
+    if (!(in >> version >> hw) || version != 0)
+      hw = -1;
+  }
+  if (hw < 0)
+    return log.log_start_offset();
+  return std::clamp(hw, log.log_start_offset(), log.log_end_offset());
+}
+
+} // namespace al

@@ -1,0 +1,36 @@
+#pragma once
+// What a partition replica keeps on disk next to its log for replication
+// (Kafka's leader-epoch-checkpoint and replication-offset-checkpoint),
+// one small text file each in the partition folder. CAF-free.
+//
+//   leader-epoch-checkpoint   "0\n<n>\n<epoch> <start offset>\n..." (Kafka's
+//                             format), rewritten durably before a record of
+//                             a new epoch is appended; entries at or past the
+//                             log end are dropped on load (torn tail).
+//   high-watermark            "0\n<hw>\n", written on the housekeeping tick;
+//                             may be stale (lower): the leader's answers
+//                             raise it again.
+#include <cstdint>
+#include <string>
+
+#include "actors/partition/leader_epoch_cache.hpp"
+#include "storage/partition_log.hpp"
+
+namespace al {
+
+constexpr const char* epoch_checkpoint_name = "leader-epoch-checkpoint";
+constexpr const char* hw_checkpoint_name = "high-watermark";
+
+status save_epoch_checkpoint(const std::string& dir, const leader_epoch_cache& cache);
+
+/// The cache for `log`: from the checkpoint when it is valid, else rebuilt
+/// from the partition leader epochs stamped in the batches (a header scan).
+/// Either way cut to the log's range. `note` says which was used.
+result<leader_epoch_cache> load_epoch_cache(const partition_log& log, std::string* note);
+
+status save_hw_checkpoint(const std::string& dir, int64_t high_watermark);
+/// The checkpointed high watermark clamped to the log, or the log start
+/// when there is none.
+int64_t load_hw_checkpoint(const partition_log& log);
+
+} // namespace al
