@@ -5,7 +5,8 @@
 # leader takes several snapshots and drops the log prefix), and the
 # restarted follower catches up through a snapshot install from the leader.
 # Then every node is killed and restarted: each restores its newest
-# snapshot, replays the log after it, and still knows every topic.
+# snapshot (the leader, whose newest file is damaged, the one before it),
+# replays the log after it, and still knows every topic.
 BIN_DIR=$1
 SRC_DIR=$2
 source "$SRC_DIR/tests/fault/lib.sh"
@@ -80,8 +81,18 @@ grep -q "installed snapshot at index" "$WORK/n$FOLLOWER.log" \
 echo "node $FOLLOWER: $(grep 'installed snapshot at index' "$WORK/n$FOLLOWER.log" | tail -1)"
 
 # Every node down at once, then up again: snapshot + log replay on each.
+# The leader's newest snapshot is damaged meanwhile: it must fall back to
+# the older one (and the log after it), naming the damaged file.
 for i in 1 2 3; do kill -9 "${PID[$i]}"; done
 for i in 1 2 3; do wait "${PID[$i]}" 2>/dev/null || true; done
+NEWEST=$(ls "$WORK/n$LEADER/__cluster_metadata-0" | grep '\.snapshot$' | sort | tail -1)
+python3 - "$WORK/n$LEADER/__cluster_metadata-0/$NEWEST" <<'PY'
+import sys
+path = sys.argv[1]
+data = bytearray(open(path, 'rb').read())
+data[len(data) // 2] ^= 0x01
+open(path, 'wb').write(data)
+PY
 for i in 1 2 3; do start_cluster_node "$i"; done
 for i in 1 2 3; do wait_ready "${P[$((i - 1))]}"; done
 active "${P[0]}" >/dev/null || fail "no active controller after restarting every node"
@@ -90,6 +101,8 @@ for i in 1 2 3; do
   [ "$(grep -c 'restored snapshot' "$WORK/n$i.log")" -ge 1 ] \
     || fail "node $i did not restore a snapshot on restart"
 done
+grep -q "skipping snapshot .*$NEWEST" "$WORK/n$LEADER.log" \
+  || fail "node $LEADER did not report its damaged snapshot $NEWEST"
 retry "$AL" topics create --topic after-restart --partitions 1 --replication-factor 3 \
   --bootstrap "127.0.0.1:${P[0]}" >/dev/null || fail "create topic after full restart"
 echo "PASS controller snapshots: install on node $FOLLOWER, full restart keeps $((TOPICS + 1)) topics"
