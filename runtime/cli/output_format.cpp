@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "actors/group/group_lag.hpp"
 #include "runtime/cli/text_table.hpp"
 
 namespace al::cli {
@@ -92,35 +93,19 @@ void append_record_line(std::string& out, const record_print_options& opts, int3
 
 std::string format_group_offsets(const group_description& group,
                                  const std::map<topic_partition, int64_t>& log_end_offsets) {
-  struct owner {
-    const member_description* member = nullptr;
-  };
-  std::map<topic_partition, owner> rows;
-  for (const auto& [tp, committed] : group.offsets)
-    rows[tp];
-  std::vector<const member_description*> idle;
-  for (const auto& m : group.members) {
-    for (const auto& tp : m.assignment)
-      rows[tp].member = &m;
-    if (m.assignment.empty())
-      idle.push_back(&m);
-  }
   text_table t{{"GROUP", "TOPIC", "PARTITION", "CURRENT-OFFSET", "LOG-END-OFFSET", "LAG",
                 "CONSUMER-ID", "HOST", "CLIENT-ID"}};
-  for (const auto& [tp, o] : rows) {
-    auto c = group.offsets.find(tp);
-    int64_t current = c != group.offsets.end() ? c->second.offset : -1;
-    auto e = log_end_offsets.find(tp);
-    int64_t end = e != log_end_offsets.end() ? e->second : -1;
-    std::string lag = current >= 0 && end >= 0 ? std::to_string(std::max<int64_t>(end - current, 0))
-                                               : "-";
-    t.add_row({group.group_id, tp.topic, std::to_string(tp.partition), offset_text(current),
-               offset_text(end), lag, o.member ? o.member->member_id : "-",
-               o.member ? o.member->client_host : "-", o.member ? o.member->client_id : "-"});
+  for (const auto& row : group_lag(group, log_end_offsets)) {
+    const auto* m = row.owner;
+    t.add_row({group.group_id, row.tp.topic, std::to_string(row.tp.partition),
+               offset_text(row.committed_offset), offset_text(row.end_offset),
+               offset_text(row.lag), m ? m->member_id : "-", m ? m->client_host : "-",
+               m ? m->client_id : "-"});
   }
-  for (const auto* m : idle)
-    t.add_row({group.group_id, "-", "-", "-", "-", "-", m->member_id, m->client_host,
-               m->client_id});
+  for (const auto& m : group.members)
+    if (m.assignment.empty())
+      t.add_row({group.group_id, "-", "-", "-", "-", "-", m.member_id, m.client_host,
+                 m.client_id});
   return t.render();
 }
 

@@ -14,6 +14,7 @@
 #include "actors/protocol/actor_config.hpp"
 #include "actors/protocol/errors.hpp"
 #include "actors/store/store_api.hpp"
+#include "runtime/node/metrics_server.hpp"
 
 namespace al {
 
@@ -100,6 +101,7 @@ struct node::impl {
   controller_api controller;
   broker_api broker;
   uint16_t port = 0;
+  std::unique_ptr<metrics_server> metrics; // metrics.port != 0
   bool stopped = false;
 
   impl(const config::node_config& c, std::string cid)
@@ -119,6 +121,16 @@ result<std::unique_ptr<node>> node::start(const config::node_config& cfg) {
   auto cluster_id = prepare_data_dir(cfg.data_dir, cfg.node_id);
   if (!cluster_id)
     return cluster_id.error();
+  // A metrics port in use is an error, like the listener's: the node does
+  // not start. Bound first, so there is nothing to undo.
+  std::unique_ptr<metrics_server> metrics;
+  if (cfg.metrics_port != 0) {
+    auto m = metrics_server::bind({cfg.node_id, *cluster_id, cfg.listeners.host,
+                                   uint16_t(cfg.metrics_port), std::chrono::milliseconds(5000)});
+    if (!m)
+      return m.error();
+    metrics = std::move(*m);
+  }
   auto p = std::make_unique<impl>(cfg, *cluster_id);
   auto& sys = p->sys;
   p->store = sys.spawn<caf::detached>(store_actor, cfg.data_dir + "/meta.db");
@@ -161,6 +173,11 @@ result<std::unique_ptr<node>> node::start(const config::node_config& cfg) {
     return status{errc::network_exception, msg};
   }
   p->port = *port;
+  if (metrics) {
+    metrics->serve(sys, p->broker);
+    spdlog::info("node {} metrics at {}", cfg.node_id, metrics->url());
+    p->metrics = std::move(metrics);
+  }
   spdlog::info("node {} up: cluster {}, listening on {}:{}, data in {}", cfg.node_id, *cluster_id,
                cfg.listeners.host, *port, cfg.data_dir);
   return std::unique_ptr<node>(new node(std::move(p)));
@@ -171,6 +188,8 @@ void node::stop() {
     return;
   impl_->stopped = true;
   auto& p = *impl_;
+  if (p.metrics)
+    p.metrics->stop(); // before the actors it asks go away
   if (p.port != 0)
     (void)p.sys.middleman().unpublish(p.broker, p.port);
   // The broker's partition actors are linked to it: killing the broker

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -31,7 +32,8 @@ struct live_node {
   client_config ccfg;
   caf::actor_system client_sys{ccfg};
 
-  live_node() {
+  /// `tweak` may change the node's config before it starts (e.g. metrics.port).
+  explicit live_node(const std::function<void(config::node_config&)>& tweak = {}) {
     spdlog::set_level(spdlog::level::warn);
     static int counter = 0;
     dir = (std::filesystem::temp_directory_path() /
@@ -44,6 +46,8 @@ struct live_node {
     cfg.listeners = {"127.0.0.1", 0};
     cfg.quorum_voters = {{1, "127.0.0.1", 0}};
     cfg.broker_heartbeat_interval_ms = 200;
+    if (tweak)
+      tweak(cfg);
     auto started = node::start(cfg);
     REQUIRE(started);
     n = std::move(*started);
