@@ -39,7 +39,7 @@ struct workload_options {
   int producers = 2;
   int keys_per_producer = 8;
   int records_per_s = 300;   // all producers together
-  int max_in_flight = 500;   // per producer: sends wait above this
+  int max_in_flight = 200;   // per producer: sends wait above this (bounds the final drain)
   int64_t request_timeout_ms = 5000;
   int64_t delivery_timeout_ms = 600000;
 };
