@@ -56,6 +56,27 @@ bool start_cluster(node_processes& procs, cluster_probe& probe) {
   return true;
 }
 
+/// Until some node describes all three brokers as registered and unfenced
+/// (a topic with RF 3 needs them), at most `bound`.
+bool wait_brokers_unfenced(const node_processes& procs, cluster_probe& probe,
+                           std::chrono::seconds bound) {
+  auto deadline = clock_type::now() + bound;
+  while (clock_type::now() < deadline) {
+    for (auto& n : procs.nodes()) {
+      auto d = probe.describe(n.id, 1000ms);
+      if (!d)
+        continue;
+      int live = 0;
+      for (auto& b : d->brokers)
+        live += b.fenced ? 0 : 1;
+      if (live == int(procs.nodes().size()))
+        return true;
+    }
+    std::this_thread::sleep_for(200ms);
+  }
+  return false;
+}
+
 /// Each partition's leader high watermark and log start (the read-back
 /// range), and a note comparing every replica's end offset with it.
 bool end_offsets(cluster_probe& probe, const run_options& o, std::vector<int64_t>& hw,
@@ -108,6 +129,10 @@ int run(caf::actor_system& sys, const run_options& o) {
   cluster_probe probe{sys, procs};
   if (!start_cluster(procs, probe))
     return 3;
+  if (!wait_brokers_unfenced(procs, probe, 30s)) {
+    spdlog::critical("the brokers did not all register (unfenced) within 30 s");
+    return 3;
+  }
   al::create_topic_request req{o.topic, o.partitions, 3, {{"min.insync.replicas", "2"}}};
   if (auto why = probe.create_topic(req, 60s); !why.empty()) {
     spdlog::critical("{}", why);

@@ -163,7 +163,10 @@ void fault_runner::kill_leader(int pause_ms) {
     return;
   }
   int32_t partition = candidates[size_t(pick) % candidates.size()];
-  int32_t leader = t->partitions[size_t(partition)].leader;
+  int32_t leader = -1;
+  for (auto& p : t->partitions)
+    if (p.partition == partition)
+      leader = p.leader;
   ++stats_.injected["leader"];
   auto t0 = clock_type::now();
   procs_.kill9(leader);
