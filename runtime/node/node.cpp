@@ -159,6 +159,8 @@ result<std::unique_ptr<node>> node::start(const config::node_config& cfg) {
   bs.heartbeat_interval_ms = cfg.broker_heartbeat_interval_ms;
   bs.incarnation = std::chrono::system_clock::now().time_since_epoch().count();
   bs.controller = p->controller;
+  bs.replica_lag_time_max_ms = cfg.replica_lag_time_max_ms;
+  bs.replica_fetch_max_bytes = cfg.replica_fetch_max_bytes;
   bs.offsets_topic_num_partitions = cfg.offsets_topic_num_partitions;
   bs.offsets_topic_replication_factor = cfg.offsets_topic_replication_factor;
   bs.group_initial_rebalance_delay_ms = int32_t(cfg.group_initial_rebalance_delay_ms);
