@@ -110,10 +110,10 @@ caf::result<produce_response> on_produce(self_ptr self, produce_request& req) {
   resp.base_offset = info->base_offset;
   resp.record_count = int32_t(info->last_offset - info->base_offset + 1);
   st.replica->on_append(st.log->log_end_offset());
+  wake_parked(self); // followers long-poll for the log end, not the HW: fetch it now
   if (req.acks == acks_mode::all)
     return wait_for_isr(self, resp, info->last_offset, min_isr, req.timeout_ms);
   run_ready(self);
-  wake_parked(self); // followers wait for the log end, not the HW
   return resp;
 }
 
