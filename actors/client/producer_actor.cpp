@@ -116,20 +116,57 @@ void send_batch(self_ptr self, ready_batch b, const broker_api& leader) {
   auto tp = b.tp;
   ++st.queues[tp].in_flight;
   auto shared = std::make_shared<ready_batch>(std::move(b));
+  auto id = st.next_request++;
+  st.requests.emplace(id, producer_state::in_flight_request{shared, leader.address()});
+  if (st.monitored.insert(leader.address()).second)
+    self->monitor(leader);
   self->request(leader, std::chrono::milliseconds(st.cfg.request_timeout_ms), produce_atom::value,
                 std::move(req))
     .then(
       [=](const produce_response& resp) {
+        if (self->state.requests.erase(id) == 0)
+          return; // failed already: the connection dropped
         --self->state.queues[tp].in_flight;
         complete(*shared, resp.base_offset, status::ok());
         batch_done(self);
         pump(self, tp);
       },
       [=](caf::error& err) {
+        if (self->state.requests.erase(id) == 0)
+          return;
         --self->state.queues[tp].in_flight;
         on_failure(self, std::move(*shared), err);
         pump(self, tp);
       });
+}
+
+/// The connection to a broker dropped: its unanswered requests fail now
+/// (retriable: resent in order to the partition's new leader).
+void on_broker_down(self_ptr self, const caf::actor_addr& broker) {
+  auto& st = self->state;
+  st.monitored.erase(broker);
+  for (auto i = st.view.brokers.begin(); i != st.view.brokers.end();)
+    i = i->second.address() == broker ? st.view.brokers.erase(i) : std::next(i);
+  std::vector<std::shared_ptr<ready_batch>> failed;
+  for (auto i = st.requests.begin(); i != st.requests.end();) {
+    if (i->second.broker == broker) {
+      failed.push_back(std::move(i->second.batch));
+      i = st.requests.erase(i);
+    } else {
+      ++i;
+    }
+  }
+  if (!failed.empty())
+    spdlog::info("producer: connection to a broker lost, {} request(s) to resend", failed.size());
+  std::set<topic_partition> tps;
+  for (auto& b : failed) {
+    tps.insert(b->tp);
+    --st.queues[b->tp].in_flight;
+    on_failure(self, std::move(*b),
+               make_error(errc::network_exception, "connection to the partition leader lost"));
+  }
+  for (auto& tp : tps)
+    pump(self, tp);
 }
 
 void pump(self_ptr self, const topic_partition& tp) {
@@ -215,6 +252,7 @@ caf::behavior producer_actor(self_ptr self, producer_config cfg,
   self->set_error_handler([](caf::error& err) {
     spdlog::debug("producer: ignored async error: {}", describe_error(err));
   });
+  self->set_down_handler([self](caf::down_msg& dm) { on_broker_down(self, dm.source); });
   return {
     // acks=0: the partition still answers (asynchronously); nothing to do.
     [](const produce_response&) {},

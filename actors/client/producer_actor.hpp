@@ -9,7 +9,9 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <set>
 
+#include <caf/actor_addr.hpp>
 #include <caf/fwd.hpp>
 #include <caf/response_promise.hpp>
 #include <caf/stateful_actor.hpp>
@@ -35,6 +37,16 @@ struct producer_state {
   std::map<topic_partition, int32_t> next_sequence;
   std::map<topic_partition, partition_queue> queues;
   size_t outstanding = 0; // drained batches not yet completed
+  /// Produce requests awaiting an answer, by request number: a broker whose
+  /// connection drops (down_msg) fails its requests at once, as Kafka's
+  /// client does on a disconnect, instead of after request.timeout.ms.
+  struct in_flight_request {
+    std::shared_ptr<ready_batch> batch;
+    caf::actor_addr broker;
+  };
+  std::map<uint64_t, in_flight_request> requests;
+  uint64_t next_request = 1;
+  std::set<caf::actor_addr> monitored;
   bool linger_armed = false;
   bool pump_armed = false;
   std::vector<caf::response_promise> flush_waiters;

@@ -24,6 +24,7 @@ struct demo_options {
   topic_spec topic;
   int64_t orders = 0;
   uint64_t seed = 0;
+  int64_t rate = 0;
   int timeout_s = 0;
   verify_options verify;
 };
@@ -44,6 +45,8 @@ std::optional<demo_options> parse_options(int argc, char** argv, int& rc) {
     ("replication-factor", "replicas when creating the topic",
      cxxopts::value<int32_t>()->default_value("1"))                                        //
     ("seed", "seed of the order generator", cxxopts::value<uint64_t>()->default_value("7"))
+    ("rate", "orders per second (0: as fast as possible)",
+     cxxopts::value<int64_t>()->default_value("0"))                                        //
     ("timeout-s", "give up waiting for the groups after this many seconds",
      cxxopts::value<int>()->default_value("120"))                                          //
     ("tolerate-redelivery", "redeliveries outside audit's crash do not fail the run "
@@ -64,6 +67,7 @@ std::optional<demo_options> parse_options(int argc, char** argv, int& rc) {
                args["replication-factor"].as<int32_t>()};
     o.orders = args["orders"].as<int64_t>();
     o.seed = args["seed"].as<uint64_t>();
+    o.rate = args["rate"].as<int64_t>();
     o.timeout_s = args["timeout-s"].as<int>();
     o.verify.tolerate_redelivery = args.count("tolerate-redelivery") > 0;
     spdlog::set_level(spdlog::level::from_str(args["log-level"].as<std::string>()));
@@ -72,6 +76,8 @@ std::optional<demo_options> parse_options(int argc, char** argv, int& rc) {
       bad = "--orders must be at least 20";
     else if (o.topic.partitions < 1 || o.topic.replication_factor < 1)
       bad = "--partitions and --replication-factor must be at least 1";
+    else if (o.rate < 0)
+      bad = "--rate must not be negative";
     else if (o.timeout_s < 1)
       bad = "--timeout-s must be at least 1";
     if (!bad.empty())
@@ -118,7 +124,7 @@ int run(caf::actor_system& sys, const demo_options& opts) {
   for (trading_group* g : std::initializer_list<trading_group*>{&risk, &position, &audit,
                                                                 &reporting})
     g->start();
-  auto prod = produce_orders(sys, {opts.bootstrap, opts.topic.name, opts.orders, opts.seed});
+  auto prod = produce_orders(sys, {opts.bootstrap, opts.topic.name, opts.orders, opts.seed, opts.rate});
   ctx.say("orders", std::to_string(prod.acked_count) + " acknowledged, " +
                       std::to_string(prod.failed_sends) + " failed, in " +
                       std::to_string(prod.seconds).substr(0, 4) + " s");

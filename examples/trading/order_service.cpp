@@ -65,6 +65,11 @@ production_report produce_orders(caf::actor_system& sys, const production_option
   acks->partition_of.assign(size_t(opts.orders), -1);
   auto start = clock_type::now();
   for (int64_t i = 0; i < opts.orders; ++i) {
+    if (opts.rate > 0) { // paced: order i leaves at start + i / rate
+      auto due = start + std::chrono::microseconds(i * 1000000 / opts.rate);
+      if (auto now = clock_type::now(); due > now)
+        std::this_thread::sleep_for(due - now);
+    }
     rep.orders.push_back(gen.next());
     const auto& o = rep.orders.back();
     al::producer_record rec{opts.topic, -1, o.symbol, format_order(o), {}, -1};

@@ -23,6 +23,7 @@ struct production_options {
   std::string topic;
   int64_t orders = 10000;
   uint64_t seed = 7;
+  int64_t rate = 0; // orders per second; 0: as fast as the producer takes them
 };
 
 struct production_report {
