@@ -45,6 +45,7 @@ row read_all(target& t, const std::string& topic, const consume_case& c,
   row r;
   r.scenario = "consume";
   r.label("client", to_string(t.kind()))
+    .label("rf", std::to_string(t.replication_factor()))
     .label("size", std::to_string(c.record_size))
     .label("partitions", std::to_string(c.partitions))
     .label("cache", cache)
@@ -97,7 +98,7 @@ std::vector<row> run_consume(target& t, const consume_case& c, const client_sett
                              progress_line& pl) {
   std::vector<row> out;
   auto topic = next_topic("consume");
-  if (auto st = t.create_topic(topic, c.partitions, 1); !st) {
+  if (auto st = t.create_topic(topic, c.partitions); !st) {
     row r;
     r.scenario = "consume";
     r.note = "create topic: " + st.to_string();

@@ -25,6 +25,7 @@ row run_latency(target& t, const latency_case& c, const client_settings& cs, pro
   row r;
   r.scenario = "latency";
   r.label("client", to_string(t.kind()))
+    .label("rf", std::to_string(t.replication_factor()))
     .label("size", std::to_string(c.record_size))
     .label("acks", c.acks)
     .label("partitions", std::to_string(c.partitions))
@@ -35,7 +36,7 @@ row run_latency(target& t, const latency_case& c, const client_settings& cs, pro
     return r;
   }
   auto topic = next_topic("latency");
-  if (auto st = t.create_topic(topic, c.partitions, 1); !st) {
+  if (auto st = t.create_topic(topic, c.partitions); !st) {
     r.note = "create topic: " + st.to_string();
     return r;
   }

@@ -61,6 +61,13 @@ std::string default_node_binary() {
   return (self.parent_path().parent_path() / "runtime" / "actorlog-node").string();
 }
 
+/// The 1-minute load average now (stored with every row: this machine is shared).
+double load1() {
+  double v = 0;
+  std::ifstream("/proc/loadavg") >> v;
+  return v;
+}
+
 std::string now_text() {
   auto t = std::time(nullptr);
   char buf[64];
@@ -82,7 +89,10 @@ int main(int argc, char** argv) {
   opts.add_options()
     ("scenario", "produce | consume | latency | all", cxxopts::value<std::vector<std::string>>())
     ("client", "inproc, remote (comma-separated)", cxxopts::value<std::string>()->default_value("inproc,remote"))
-    ("cluster", "three nodes from configs/cluster-3, replication factor 3 (not yet: issue 5)")
+    ("cluster", "instead of --client: three actorlog-node processes from --cluster-config-dir, topics with replication factor 3 and min.insync.replicas 2")
+    ("cluster-config-dir", "--cluster: folder with node1.ini .. node3.ini", cxxopts::value<std::string>()->default_value("configs/cluster-3"))
+    ("replication-factor", "replication factor of the bench's topics (default: 1, --cluster 3)", cxxopts::value<int32_t>()->default_value("0"))
+    ("min-insync-replicas", "--cluster: min.insync.replicas of the bench's topics", cxxopts::value<int32_t>()->default_value("2"))
     ("sizes", "record value sizes in bytes", cxxopts::value<std::string>()->default_value("100,1024"))
     ("acks", "produce: acks values", cxxopts::value<std::string>()->default_value("0,1,all"))
     ("partitions", "produce: partition counts", cxxopts::value<std::string>()->default_value("1,4"))
@@ -104,7 +114,7 @@ int main(int argc, char** argv) {
     ("max-poll-records", "consumer max.poll.records", cxxopts::value<int32_t>()->default_value("500"))
     ("config", "node config file", cxxopts::value<std::string>()->default_value("configs/single/node.ini"))
     ("override", "node config key=value (repeatable)", cxxopts::value<std::vector<std::string>>())
-    ("node-binary", "actorlog-node for --client remote", cxxopts::value<std::string>()->default_value(default_node_binary()))
+    ("node-binary", "actorlog-node for --client remote and --cluster", cxxopts::value<std::string>()->default_value(default_node_binary()))
     ("data-dir", "where the nodes keep their data (removed at the end)", cxxopts::value<std::string>()->default_value("/tmp/actorlog-bench-" + std::to_string(::getpid())))
     ("keep-data", "do not remove --data-dir at the end")
     ("json", "also write every figure as JSON to FILE (- = stdout)", cxxopts::value<std::string>())
@@ -125,6 +135,8 @@ int main(int argc, char** argv) {
       std::cout << opts.help() << "\nExamples:\n"
                 << "  actorlog-bench produce --client inproc --sizes 100 --acks 1 --partitions 1\n"
                 << "  actorlog-bench latency --client remote --rate 50000 --latency-seconds 20\n"
+                << "  actorlog-bench produce --cluster --acks 1,all --partitions 1,4   # RF=3\n"
+                << "  actorlog-bench latency --cluster --latency-acks all --rate 50000\n"
                 << "  actorlog-bench --json results.json      # everything, both clients\n";
       return 0;
     }
@@ -186,6 +198,9 @@ int main(int argc, char** argv) {
 
   target_options to;
   to.config_path = args["config"].as<std::string>();
+  to.cluster_config_dir = args["cluster-config-dir"].as<std::string>();
+  to.replication_factor = args["replication-factor"].as<int32_t>();
+  to.min_insync_replicas = args["min-insync-replicas"].as<int32_t>();
   to.node_binary = args["node-binary"].as<std::string>();
   to.data_dir = args["data-dir"].as<std::string>();
   if (args.count("override"))
@@ -223,7 +238,7 @@ int main(int argc, char** argv) {
             }
             if (repeat > 1)
               best.figure("runs", repeat);
-            rows.push_back(best);
+            rows.push_back(best.figure("load1", load1()));
           }
     }
     if (scenarios.count("consume")) {
@@ -236,7 +251,7 @@ int main(int argc, char** argv) {
         c.repeat = repeat;
         c.max_seconds = max_seconds;
         for (auto& r : run_consume(**t, c, cs, pl))
-          rows.push_back(r);
+          rows.push_back(r.figure("load1", load1()));
       }
     }
     if (scenarios.count("latency")) {
@@ -246,7 +261,7 @@ int main(int argc, char** argv) {
         c.acks = args["latency-acks"].as<std::string>();
         c.rate = rate;
         c.seconds = std::min(args["latency-seconds"].as<double>(), max_seconds);
-        rows.push_back(run_latency(**t, c, cs, pl));
+        rows.push_back(run_latency(**t, c, cs, pl).figure("load1", load1()));
       }
     }
     t->reset();

@@ -16,11 +16,12 @@ row run_produce(target& t, const produce_case& c, const client_settings& cs, pro
   row r;
   r.scenario = "produce";
   r.label("client", to_string(t.kind()))
+    .label("rf", std::to_string(t.replication_factor()))
     .label("size", std::to_string(c.record_size))
     .label("acks", c.acks)
     .label("partitions", std::to_string(c.partitions));
   auto topic = next_topic("produce");
-  if (auto st = t.create_topic(topic, c.partitions, 1); !st) {
+  if (auto st = t.create_topic(topic, c.partitions); !st) {
     r.note = "create topic: " + st.to_string();
     return r;
   }

@@ -5,12 +5,14 @@
 //   in-process: one al::node inside the bench process; clients talk to its
 //               broker directly (no TCP), on the node's own actor system.
 //   remote:     actorlog-node started as a child process from a config file
-//               (listening on an ephemeral loopback port); clients run in
-//               the bench process on their own actor system, over TCP.
-//
-// A cluster target (three child nodes from configs/cluster-3, RF=3) is a
-// third kind with the same interface: start every node, bootstrap from all
-// of them, restart() restarts them all. Not implemented yet (issue 5).
+//               (listening on a free loopback port); clients run in the
+//               bench process on their own actor system, over TCP.
+//   cluster:    three actorlog-node child processes from configs/cluster-3
+//               (free ports, data under data_dir/cluster); clients bootstrap
+//               from all three; topics get replication factor 3 and
+//               min.insync.replicas 2; restart() restarts them all.
+// The child processes and the admin requests to them come from
+// tools/cluster (shared with actorlog-chaos).
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -32,9 +34,12 @@ std::string to_string(target_kind k);
 struct target_options {
   target_kind kind = target_kind::in_process;
   std::string config_path = "configs/single/node.ini";
+  std::string cluster_config_dir = "configs/cluster-3"; // node1.ini .. node3.ini
   std::string node_binary;   // actorlog-node (remote / cluster)
   std::string data_dir = "/tmp/actorlog-bench";
   std::vector<std::string> overrides; // extra --override key=value for every node
+  int32_t replication_factor = 0;     // topics the bench creates; 0: 1, cluster 3
+  int32_t min_insync_replicas = 2;    // cluster topics
 };
 
 class target {
@@ -57,17 +62,24 @@ public:
   /// Every data directory (for cache eviction).
   virtual std::vector<std::string> data_dirs() const = 0;
 
-  status create_topic(const std::string& name, int32_t partitions, int32_t replication_factor,
-                      const std::vector<std::pair<std::string, std::string>>& configs = {});
-  status delete_topic(const std::string& name);
+  /// Replication factor of the topics the scenarios create.
+  virtual int32_t replication_factor() const { return 1; }
+
+  /// Creates the topic with replication_factor() (and, for a cluster,
+  /// min.insync.replicas), then waits until every partition answers.
+  virtual status create_topic(const std::string& name, int32_t partitions);
+  virtual status delete_topic(const std::string& name);
   /// Waits (at most 30 s) until every partition of the topic answers.
   status wait_ready(const std::string& name, int32_t partitions);
-  /// Log end offset of one partition.
-  result<int64_t> end_offset(const topic_partition& tp);
+  /// Log end offset of one partition (asked from its leader).
+  virtual result<int64_t> end_offset(const topic_partition& tp);
   /// Sum of the log end offsets of partitions 0..n-1.
   result<int64_t> total_end_offset(const std::string& topic, int32_t partitions);
 
 protected:
+  /// Child-process targets (remote, cluster): target_child.cpp.
+  static result<std::unique_ptr<target>> start_child(const target_options& opts);
+
   /// The broker admin requests go to (any live broker of the target). They
   /// are sent from a scoped_actor on client_system(), which blocks the
   /// calling thread only, not a worker.

@@ -6,8 +6,6 @@
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
-#include "tools/chaos/cluster_probe.hpp"
-#include "tools/chaos/node_processes.hpp"
 #include "tools/chaos/read_back.hpp"
 #include "tools/chaos/report.hpp"
 #include "tools/chaos/workload.hpp"
@@ -25,36 +23,6 @@ const std::vector<std::string> fast_overrides = {
   "broker.heartbeat.interval.ms=300",
   "replica.lag.time.max.ms=3000",
 };
-
-bool start_cluster(node_processes& procs, cluster_probe& probe) {
-  for (int32_t id = 1; id <= 3; ++id) {
-    std::string why;
-    if (!procs.start(id, why)) {
-      spdlog::critical("cannot start node {}: {}", id, why);
-      return false;
-    }
-  }
-  auto deadline = clock_type::now() + 30s;
-  for (int32_t id = 1; id <= 3; ++id)
-    while (!probe.answers(id, 1000ms)) {
-      if (clock_type::now() > deadline || !procs.reap_unexpected().empty()) {
-        spdlog::critical("node {} did not come up within 30 s: {} (log: {})", id,
-                         probe.last_error(), procs.log_path(id));
-        return false;
-      }
-      std::this_thread::sleep_for(200ms);
-    }
-  while (probe.controller_id() < 0) {
-    if (clock_type::now() > deadline) {
-      spdlog::critical("no active controller within 30 s: {}", probe.last_error());
-      return false;
-    }
-    std::this_thread::sleep_for(200ms);
-  }
-  spdlog::info("cluster up: {} (active controller: node {})", procs.bootstrap(),
-               probe.controller_id());
-  return true;
-}
 
 /// Until some node describes all three brokers as registered and unfenced
 /// (a topic with RF 3 needs them), at most `bound`.
@@ -125,10 +93,19 @@ int run(caf::actor_system& sys, const run_options& o) {
                  return s.empty() ? std::string{"none"} : s;
                }(),
                o.work_dir);
-  node_processes procs{cluster_options{o.bin_dir, o.config_dir, o.work_dir, fast_overrides}};
+  cluster_options copts;
+  copts.bin_dir = o.bin_dir;
+  copts.config_dir = o.config_dir;
+  copts.work_dir = o.work_dir;
+  copts.extra_overrides = fast_overrides;
+  node_processes procs{copts};
   cluster_probe probe{sys, procs};
-  if (!start_cluster(procs, probe))
+  if (auto why = probe.start_all(procs, 30s); !why.empty()) {
+    spdlog::critical("{}", why);
     return 3;
+  }
+  spdlog::info("cluster up: {} (active controller: node {})", procs.bootstrap(),
+               probe.controller_id());
   if (!wait_brokers_unfenced(procs, probe, 30s)) {
     spdlog::critical("the brokers did not all register (unfenced) within 30 s");
     return 3;

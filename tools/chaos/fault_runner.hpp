@@ -18,11 +18,16 @@
 #include <string>
 #include <vector>
 
-#include "tools/chaos/cluster_probe.hpp"
-#include "tools/chaos/node_processes.hpp"
 #include "tools/chaos/workload.hpp"
+#include "tools/cluster/cluster_probe.hpp"
+#include "tools/cluster/node_processes.hpp"
 
 namespace chaos {
+
+using al::cluster::cluster_options;
+using al::cluster::cluster_probe;
+using al::cluster::node_processes;
+using al::cluster::node_state;
 
 enum class fault_kind { kill, stop, restart, leader, controller };
 

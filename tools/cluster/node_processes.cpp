@@ -1,4 +1,4 @@
-#include "tools/chaos/node_processes.hpp"
+#include "tools/cluster/node_processes.hpp"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -13,12 +13,14 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 #include <stdexcept>
 #include <thread>
 
 #include <spdlog/spdlog.h>
 
-namespace chaos {
+namespace al::cluster {
 
 const char* to_string(node_state s) {
   switch (s) {
@@ -59,12 +61,12 @@ uint16_t free_port() {
 }
 
 node_processes::node_processes(cluster_options opts) : opts_(std::move(opts)) {
-  // Hold all three sockets while choosing, so the ports differ.
-  int fds[3];
-  for (int32_t i = 1; i <= 3; ++i) {
+  // Hold every socket while choosing, so the ports differ.
+  std::vector<int> fds;
+  for (int32_t i = 1; i <= opts_.node_count; ++i) {
     node_process n;
     n.id = i;
-    fds[i - 1] = bind_ephemeral(n.port);
+    fds.push_back(bind_ephemeral(n.port));
     nodes_.push_back(n);
   }
   for (int fd : fds)
@@ -98,21 +100,36 @@ std::string node_processes::log_path(int32_t id) const {
   return opts_.work_dir + "/n" + std::to_string(id) + ".log";
 }
 
+std::string node_processes::data_dir(int32_t id) const {
+  return opts_.work_dir + "/n" + std::to_string(id);
+}
+
+std::string node_processes::log_tail(int32_t id, size_t bytes) const {
+  std::ifstream in(log_path(id));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  auto s = ss.str();
+  return s.size() > bytes ? s.substr(s.size() - bytes) : s;
+}
+
 bool node_processes::start(int32_t id, std::string& why) {
   auto& n = mut(id);
   if (n.pid > 0) {
     why = "node " + std::to_string(id) + " is already running";
     return false;
   }
-  std::string exe = opts_.bin_dir + "/actorlog-node";
+  std::string exe = opts_.node_binary.empty() ? opts_.bin_dir + "/actorlog-node" : opts_.node_binary;
   if (::access(exe.c_str(), X_OK) != 0) {
     why = exe + ": " + std::strerror(errno);
     return false;
   }
+  std::string config = size_t(id) <= opts_.config_files.size()
+                         ? opts_.config_files[size_t(id - 1)]
+                         : opts_.config_dir + "/node" + std::to_string(id) + ".ini";
   std::vector<std::string> args{
     exe,
-    "--config", opts_.config_dir + "/node" + std::to_string(id) + ".ini",
-    "--override", "data.dir=" + opts_.work_dir + "/n" + std::to_string(id),
+    "--config", config,
+    "--override", "data.dir=" + data_dir(id),
     "--override", "listeners=127.0.0.1:" + std::to_string(n.port),
     "--override", "controller.quorum.voters=" + voters(),
     "--override", "metrics.port=0"};
@@ -220,4 +237,4 @@ std::vector<int32_t> node_processes::reap_unexpected() {
   return out;
 }
 
-} // namespace chaos
+} // namespace al::cluster

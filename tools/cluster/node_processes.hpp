@@ -1,22 +1,23 @@
 #pragma once
-// The three actorlog-node child processes of a chaos run: fork/exec with
-// the configs/cluster-3 files plus overrides (data dir, free ports, faster
-// timeouts), and the process-level faults (kill -9, SIGSTOP/SIGCONT,
-// SIGTERM restart). No CAF: plain POSIX.
+// actorlog-node child processes on free loopback ports (three from
+// configs/cluster-3 by default): fork/exec with the config files plus
+// overrides (data dir, ports, voters, extra keys), and the process-level faults (kill -9,
+// SIGSTOP/SIGCONT, SIGTERM restart). Shared by actorlog-chaos and
+// actorlog-bench. No CAF: plain POSIX.
 #include <sys/types.h>
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
-namespace chaos {
+namespace al::cluster {
 
 enum class node_state { running, stopped, down };
 
 const char* to_string(node_state s);
 
 struct node_process {
-  int32_t id = 0;          // node.id, 1..3
+  int32_t id = 0;          // node.id, 1..node_count
   uint16_t port = 0;       // listeners=127.0.0.1:<port>
   pid_t pid = -1;          // -1 while down
   node_state state = node_state::down;
@@ -25,14 +26,18 @@ struct node_process {
 
 struct cluster_options {
   std::string bin_dir;     // holds actorlog-node
-  std::string config_dir;  // holds node1.ini .. node3.ini
+  std::string node_binary; // if set, used instead of <bin_dir>/actorlog-node
+  std::string config_dir;  // holds node1.ini .. nodeN.ini
   std::string work_dir;    // data in <work_dir>/nI, output in <work_dir>/nI.log
   std::vector<std::string> extra_overrides; // key=value, passed to every node
+  int32_t node_count = 3;
+  /// If set, node I uses config_files[I-1] instead of <config_dir>/nodeI.ini.
+  std::vector<std::string> config_files;
 };
 
 class node_processes {
 public:
-  /// Picks three free loopback ports; starts nothing yet.
+  /// Picks node_count free loopback ports; starts nothing yet.
   explicit node_processes(cluster_options opts);
   ~node_processes(); // kills whatever still runs
 
@@ -59,6 +64,9 @@ public:
   /// "1@127.0.0.1:p1,2@127.0.0.1:p2,3@127.0.0.1:p3"
   std::string voters() const;
   std::string log_path(int32_t id) const;
+  std::string data_dir(int32_t id) const;
+  /// The last `bytes` of node `id`'s output.
+  std::string log_tail(int32_t id, size_t bytes = 600) const;
 
 private:
   node_process& mut(int32_t id) { return nodes_.at(size_t(id - 1)); }
@@ -71,4 +79,4 @@ private:
 /// A free loopback TCP port (bind port 0, read it, close it; best effort).
 uint16_t free_port();
 
-} // namespace chaos
+} // namespace al::cluster

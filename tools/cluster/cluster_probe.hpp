@@ -1,5 +1,5 @@
 #pragma once
-// The harness's admin view of the cluster: connects to the brokers it
+// A harness's admin view of the cluster (actorlog-chaos, actorlog-bench): connects to the brokers it
 // knows to be running (a SIGSTOPped node would hang a connect) and asks
 // them what the CLI asks (describe cluster, describe topics, create topic,
 // a replica's offsets). Every request has a finite timeout; a failed
@@ -18,22 +18,29 @@
 #include "actors/protocol/admin_messages.hpp"
 #include "actors/protocol/atoms.hpp"
 #include "actors/protocol/messages.hpp"
-#include "tools/chaos/node_processes.hpp"
+#include "tools/cluster/node_processes.hpp"
 
-namespace chaos {
+namespace al::cluster {
 
-/// The part of broker_api the harness uses (CAF 0.17 accepts a subset).
+/// The part of broker_api the harnesses use (CAF 0.17 accepts a subset).
 using admin_api = caf::typed_actor<
   caf::replies_to<al::create_topic_atom, al::create_topic_request>::with<al::topic_description>,
   caf::replies_to<al::describe_topics_atom, std::vector<std::string>>::with<
     std::vector<al::topic_description>>,
   caf::replies_to<al::describe_cluster_atom>::with<al::cluster_description>,
-  caf::replies_to<al::stats_atom, al::topic_partition>::with<al::partition_description>>;
+  caf::replies_to<al::stats_atom, al::topic_partition>::with<al::partition_description>,
+  caf::replies_to<al::delete_topic_atom, std::string>::with<bool>,
+  caf::replies_to<al::list_offsets_atom, al::list_offsets_request>::with<al::list_offsets_response>>;
 
 class cluster_probe {
 public:
   cluster_probe(caf::actor_system& sys, const node_processes& procs)
     : sys_(sys), procs_(procs) {}
+
+  /// Starts every node, waits until each answers, an active controller is
+  /// named and every broker is registered and unfenced (at most `bound`).
+  /// Empty string on success, else why not.
+  std::string start_all(node_processes& procs, std::chrono::seconds bound);
 
   /// Drops the connection to node `id` (after a kill or restart).
   void forget(int32_t id) { conns_.erase(id); }
@@ -55,6 +62,13 @@ public:
   /// The topic as any running node (preferring `prefer`) describes it.
   std::optional<al::topic_description> topic(const std::string& name, int32_t prefer = -1);
 
+  /// Deletes the topic (through any running node). Empty string on success.
+  std::string delete_topic(const std::string& name);
+
+  /// The log end offset of a partition, from its leader (metadata of the
+  /// topic is cached; refreshed when the leader does not answer).
+  std::optional<int64_t> end_offset(const al::topic_partition& tp);
+
   /// A replica's offsets, as the broker of node `id` reports them.
   std::optional<al::partition_description> replica_stats(int32_t id, const al::topic_partition& tp);
 
@@ -69,7 +83,8 @@ private:
   caf::actor_system& sys_;
   const node_processes& procs_;
   std::map<int32_t, admin_api> conns_;
+  std::map<al::topic_partition, int32_t> leaders_; // end_offset's cache
   std::string last_error_;
 };
 
-} // namespace chaos
+} // namespace al::cluster

@@ -1,4 +1,4 @@
-#include "tools/chaos/cluster_probe.hpp"
+#include "tools/cluster/cluster_probe.hpp"
 
 #include <thread>
 
@@ -8,7 +8,7 @@
 
 #include "actors/protocol/errors.hpp"
 
-namespace chaos {
+namespace al::cluster {
 
 using namespace std::chrono_literals;
 using clock_type = std::chrono::steady_clock;
@@ -47,6 +47,37 @@ std::optional<Response> cluster_probe::ask(int32_t id, std::chrono::milliseconds
                  forget(id);
              });
   return out;
+}
+
+std::string cluster_probe::start_all(node_processes& procs, std::chrono::seconds bound) {
+  std::string why;
+  for (auto& n : procs.nodes())
+    if (!procs.start(n.id, why))
+      return "cannot start node " + std::to_string(n.id) + ": " + why;
+  auto deadline = clock_type::now() + bound;
+  for (auto& n : procs.nodes())
+    while (!answers(n.id, 1000ms)) {
+      if (clock_type::now() > deadline || !procs.reap_unexpected().empty())
+        return "node " + std::to_string(n.id) + " did not come up within " +
+               std::to_string(bound.count()) + " s: " + last_error_ + " (log " +
+               procs.log_path(n.id) + ": " + procs.log_tail(n.id, 300) + ")";
+      std::this_thread::sleep_for(200ms);
+    }
+  // An active controller, and every broker registered and unfenced (else a
+  // topic with RF = node count fails with INVALID_REPLICATION_FACTOR).
+  for (;;) {
+    auto d = controller_id() >= 0 ? describe(procs.nodes().front().id, 1000ms) : std::nullopt;
+    size_t live = 0;
+    for (auto& b : d ? d->brokers : std::vector<al::broker_description>{})
+      live += b.fenced ? 0 : 1;
+    if (live >= procs.nodes().size())
+      return {};
+    if (clock_type::now() > deadline)
+      return "cluster not ready within " + std::to_string(bound.count()) + " s: " +
+             (d ? std::to_string(live) + " unfenced broker(s) registered"
+                : "no active controller (" + last_error_ + ")");
+    std::this_thread::sleep_for(200ms);
+  }
 }
 
 bool cluster_probe::answers(int32_t id, std::chrono::milliseconds timeout) {
@@ -144,9 +175,43 @@ std::optional<al::topic_description> cluster_probe::topic(const std::string& nam
   return std::nullopt;
 }
 
+std::string cluster_probe::delete_topic(const std::string& name) {
+  for (auto& n : procs_.nodes()) {
+    if (n.state != node_state::running)
+      continue;
+    if (ask<bool>(n.id, 10s, al::delete_topic_atom::value, name))
+      return {};
+  }
+  return "delete topic " + name + ": " + last_error_;
+}
+
+std::optional<int64_t> cluster_probe::end_offset(const al::topic_partition& tp) {
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    auto i = leaders_.find(tp);
+    if (i == leaders_.end() || attempt > 0) {
+      auto t = topic(tp.topic);
+      if (!t)
+        return std::nullopt;
+      for (auto& p : t->partitions)
+        leaders_[{tp.topic, p.partition}] = p.leader;
+      i = leaders_.find(tp);
+      if (i == leaders_.end() || i->second < 0) {
+        last_error_ = tp.topic + "-" + std::to_string(tp.partition) + " has no leader";
+        continue;
+      }
+    }
+    auto r = ask<al::list_offsets_response>(
+      i->second, 10s, al::list_offsets_atom::value,
+      al::list_offsets_request{tp.topic, tp.partition, al::latest_timestamp});
+    if (r)
+      return r->offset;
+  }
+  return std::nullopt;
+}
+
 std::optional<al::partition_description> cluster_probe::replica_stats(int32_t id,
                                                                       const al::topic_partition& tp) {
   return ask<al::partition_description>(id, 2s, al::stats_atom::value, tp);
 }
 
-} // namespace chaos
+} // namespace al::cluster
