@@ -14,6 +14,11 @@
 namespace al {
 
 actor_config::actor_config() {
+  // Nodes close a connection that is silent for middleman.connection.timeout.ms
+  // (3 s by default). A client can be silent longer than that while waiting
+  // for a reply (a JoinGroup is held until the join phase ends): without
+  // heartbeats its connection and the reply were lost. Nodes set their own.
+  set("middleman.heartbeat-interval", caf::timespan{std::chrono::milliseconds(500)});
   add_message_type<bytes>("al::bytes");
   add_message_type<std::vector<int32_t>>("al::int32_vec");
   add_message_type<topic_partition>("al::topic_partition");

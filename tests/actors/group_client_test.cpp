@@ -385,3 +385,52 @@ TEST_CASE("spawn_consumer: an actor member commits each batch after its handler"
   std::lock_guard<std::mutex> g{mtx};
   CHECK(seen.size() == 50);
 }
+
+TEST_CASE("a member joining while a crashed member's session runs gets every partition",
+          "[group][live]") {
+  // A's consumer actor is killed (no commit, no LeaveGroup) and B subscribes
+  // at once: B's JoinGroup is held until A's session expires (6 s, the
+  // broker's minimum), longer than the node's middleman connection timeout.
+  group_cluster cluster;
+  cluster.create_topic("orders", 4);
+  cluster.produce("orders", 4, 10);
+  properties manual{{"enable.auto.commit", "false"}, {"max.poll.records", "8"}};
+  auto a = cluster.member("crash", manual);
+  REQUIRE(a->subscribe({"orders"}));
+  received got;
+  REQUIRE(poll_until({a.get()}, got, [&] { return got.total() >= 40; }));
+  REQUIRE(a->assignment().size() == 4);
+  offset_commit_map commits;
+  for (int32_t p = 0; p < 4; ++p)
+    commits[topic_partition{"orders", p}] = offset_and_metadata{2 + p, ""};
+  REQUIRE(a->commit_sync(commits));
+  // The crash.
+  {
+    caf::scoped_actor self{cluster.client_sys};
+    self->monitor(a->handle());
+    caf::anon_send_exit(a->handle(), caf::exit_reason::kill);
+    bool down = false;
+    self->receive([&](const caf::down_msg&) { down = true; }, caf::after(10s) >> [] {});
+    REQUIRE(down);
+  }
+  a.reset();
+  auto b = cluster.member("crash", manual);
+  REQUIRE(b->subscribe({"orders"}));
+  received again;
+  auto started = std::chrono::steady_clock::now();
+  REQUIRE(poll_until({b.get()}, again, [&] {
+    return b->assignment().size() == 4 && again.total() >= 40 - (2 + 3 + 4 + 5);
+  }));
+  CHECK(std::chrono::steady_clock::now() - started >= 4s); // A's session had to expire
+  // B resumed at A's committed offsets.
+  std::map<int32_t, std::set<int64_t>> offsets;
+  for (auto& r : again.by[b.get()])
+    offsets[r.partition].insert(r.offset);
+  for (int32_t p = 0; p < 4; ++p) {
+    INFO("partition " << p);
+    REQUIRE(!offsets[p].empty());
+    CHECK(*offsets[p].begin() == 2 + p);
+    CHECK(offsets[p].size() == size_t(10 - (2 + p)));
+  }
+  b->close();
+}

@@ -243,6 +243,43 @@ TEST_CASE("a member without heartbeats for session.timeout.ms is removed", "[gro
   CHECK(d.sync(a, 3).assignment.size() == 6);
 }
 
+TEST_CASE("a member that joins while a crashed member's session runs gets everything",
+          "[group]") {
+  // A is stable, then crashes (no leave, no heartbeats). B joins right away:
+  // its join is held until A's session expires, then answered with the next
+  // generation, which gives B every partition.
+  group_driver d;
+  auto [a, a_join] = d.join_new();
+  REQUIRE(d.take<join_group_response>(a_join)->generation_id == 1);
+  REQUIRE(d.sync(a, 1).assignment.size() == 6);
+  CHECK(d.commit(a, 1, orders(0), 42) == errc::none);
+  d.advance(1000);
+  auto [b, b_join] = d.join_new();
+  CHECK(d.m.state() == group_state::preparing_rebalance);
+  d.advance(8999); // A's last sign of life: its sync at 0 (10 s session)
+  CHECK(d.m.is_member(a));
+  CHECK_FALSE(d.take<join_group_response>(b_join));
+  d.advance(1);
+  CHECK_FALSE(d.m.is_member(a));
+  auto r = d.take<join_group_response>(b_join);
+  REQUIRE(r);
+  CHECK(r->error == errc::none);
+  CHECK(r->generation_id == 2);
+  CHECK(r->leader_id == b);
+  CHECK(d.m.state() == group_state::completing_rebalance);
+  CHECK(d.sync(b, 2).assignment.size() == 6);
+  CHECK(d.m.state() == group_state::stable);
+  auto offsets = d.m.fetch_offsets({orders(0)});
+  REQUIRE(offsets);
+  CHECK(offsets->at(orders(0)).offset == 42);
+  // B keeps its membership by heartbeating.
+  for (int i = 0; i < 5; ++i) {
+    d.advance(3000);
+    CHECK(d.heartbeat(b, 2) == errc::none);
+  }
+  CHECK(d.m.state() == group_state::stable);
+}
+
 TEST_CASE("members that do not rejoin within the rebalance timeout are dropped", "[group]") {
   group_driver d;
   auto [a, b] = two_stable_members(d);
