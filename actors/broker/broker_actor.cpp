@@ -115,6 +115,9 @@ result<broker_api> peer(self_ptr self, int32_t id) {
   auto& st = self->state;
   if (id == st.setup.node_id)
     return caf::actor_cast<broker_api>(self);
+  if (st.cut_peers.count(id))
+    return status{errc::network_exception,
+                  "link to node " + std::to_string(id) + " is cut (fault injection)"};
   if (auto i = st.peers.find(id); i != st.peers.end())
     return i->second;
   auto b = st.image.brokers.find(id);
@@ -260,6 +263,10 @@ broker_api::behavior_type broker_actor(self_ptr self, broker_setup setup) {
       return self->delegate(*p, atm, std::move(req));
     },
     [=](fetch_atom atm, fetch_request& req) -> caf::result<fetch_response> {
+      if (req.replica_id >= 0 && self->state.cut_peers.count(req.replica_id))
+        return make_error(errc::network_exception, "link to node " +
+                                                     std::to_string(req.replica_id) +
+                                                     " is cut (fault injection)");
       auto p = route(self, req.topic, req.partition);
       if (!p)
         return to_caf_error(p.error());
@@ -340,10 +347,31 @@ broker_api::behavior_type broker_actor(self_ptr self, broker_setup setup) {
     // replication
     [=](epoch_query_atom atm, topic_partition& tp, offsets_for_epoch_request& req)
       -> caf::result<offsets_for_epoch_response> {
+      if (self->state.cut_peers.count(req.replica_id))
+        return make_error(errc::network_exception, "link to node " +
+                                                     std::to_string(req.replica_id) +
+                                                     " is cut (fault injection)");
       auto p = route(self, tp.topic, tp.partition);
       if (!p)
         return to_caf_error(p.error());
       return self->delegate(*p, atm, std::move(req));
+    },
+    [=](link_cut_atom atm, int32_t peer, bool cut) -> caf::result<bool> {
+      auto& st = self->state;
+      auto& h = st.setup.host;
+      if (h.rfind("127.", 0) != 0 && h != "localhost" && h != "::1")
+        return make_error(errc::invalid_request,
+                          "link cuts are for loopback test clusters only; node " +
+                            std::to_string(st.setup.node_id) + " listens on " + h);
+      if (peer == st.setup.node_id)
+        return make_error(errc::invalid_request, "a node cannot cut its link to itself");
+      if (cut)
+        st.cut_peers.insert(peer);
+      else
+        st.cut_peers.erase(peer);
+      spdlog::warn("broker {}: link to node {} {} (fault injection)", st.setup.node_id, peer,
+                   cut ? "cut" : "restored");
+      return self->delegate(st.setup.controller, atm, peer, cut);
     },
     [=](alter_isr_atom atm, alter_isr_request& req) {
       return self->delegate(self->state.setup.controller, atm, std::move(req));

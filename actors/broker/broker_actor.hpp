@@ -67,6 +67,7 @@ struct broker_state {
   broker_group_state groups;
   std::map<int32_t, broker_api> peers;    // other nodes' brokers (replication)
   std::set<int32_t> connecting;
+  std::set<int32_t> cut_peers;            // fault injection: links dropped
   static constexpr const char* name = "broker";
 };
 

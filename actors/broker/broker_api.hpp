@@ -51,6 +51,10 @@ using broker_api = caf::typed_actor<
   caf::replies_to<epoch_query_atom, topic_partition, offsets_for_epoch_request>::with<
     offsets_for_epoch_response>,
   caf::replies_to<alter_isr_atom, alter_isr_request>::with<alter_isr_response>,
+  // Fault injection (`actorlog cluster cut`): this node drops replication
+  // and controller traffic with node N (true) or restores it (false).
+  // Refused unless the node listens on a loopback address.
+  caf::replies_to<link_cut_atom, int32_t, bool>::with<bool>,
   caf::replies_to<peer_atom, int32_t, fetch_request>::with<fetch_response>,
   caf::replies_to<peer_atom, int32_t, topic_partition, offsets_for_epoch_request>::with<
     offsets_for_epoch_response>,

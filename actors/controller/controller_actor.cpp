@@ -446,12 +446,37 @@ controller_api::behavior_type controller_actor(controller_ptr self, controller_s
     },
     [=](heartbeat_atom atm, int32_t broker_id, int64_t incarnation) {
       auto& st = self->state;
-      if (is_active(st))
+      if (st.cut_peers.count(broker_id))
+        return; // fault injection: that node's link is cut
+      if (is_active(st)) {
         st.last_heartbeat_ms[broker_id] = wall_ms();
-      else if (auto peer = active_peer(st))
+        // A fenced broker of the current incarnation that heartbeats again
+        // (it was partitioned away or hung) is unfenced, as KRaft does once
+        // it has caught up; its partitions then take it back.
+        auto& img = st.machine.image();
+        auto b = img.brokers.find(broker_id);
+        auto inc = img.broker_incarnations.find(broker_id);
+        if (b != img.brokers.end() && b->second.fenced && inc != img.broker_incarnations.end() &&
+            inc->second == incarnation && st.unfencing.insert(broker_id).second) {
+          spdlog::info("controller: fenced broker {} heartbeats again, unfencing it", broker_id);
+          ensure_registered(self, b->second, incarnation, [self, broker_id](const status&) {
+            self->state.unfencing.erase(broker_id);
+          });
+        }
+      } else if (auto peer = active_peer(st))
         self->send(*peer, atm, broker_id, incarnation);
     },
     [=](raft_atom, raft_wire& w) { on_raft_message(self, std::move(w)); },
+    [=](link_cut_atom, int32_t peer, bool cut) {
+      auto& st = self->state;
+      if (cut)
+        st.cut_peers.insert(peer);
+      else
+        st.cut_peers.erase(peer);
+      spdlog::warn("controller {}: link to node {} {} (fault injection)", st.setup.node_id, peer,
+                   cut ? "cut" : "restored");
+      return true;
+    },
     [=](quorum_atom) { return own_quorum_status(self->state); },
     [=](tick_atom) {
       on_quorum_tick(self);

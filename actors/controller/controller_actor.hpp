@@ -60,7 +60,9 @@ struct controller_state {
   std::map<int32_t, int64_t> last_heartbeat_ms; // active controller only
   int64_t next_producer_id = 0;             // active controller: next id to hand out
   int64_t producer_id_block_end = 0;        // end of the block this leader reserved
-  bool elections_in_flight = false;         // reconcile_leadership proposals uncommitted
+  bool elections_in_flight = false;
+  std::set<int32_t> cut_peers;              // fault injection: links dropped
+  std::set<int32_t> unfencing;              // unfence proposals in flight         // reconcile_leadership proposals uncommitted
   raft_role last_role = raft_role::follower;
   int64_t tick_ms = 100;
   static constexpr const char* name = "controller";

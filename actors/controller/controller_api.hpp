@@ -34,6 +34,9 @@ using controller_api = caf::typed_actor<
   caf::reacts_to<heartbeat_atom, int32_t, int64_t>, // broker id, incarnation
   // A partition leader's ISR change (KIP-497 AlterPartition).
   caf::replies_to<alter_isr_atom, alter_isr_request>::with<alter_isr_response>,
+  // Fault injection: drop (true) or restore (false) Raft and forwarded
+  // traffic with voter N.
+  caf::replies_to<link_cut_atom, int32_t, bool>::with<bool>,
   // Raft between controllers, and each one's Raft status for describe.
   caf::reacts_to<raft_atom, raft_wire>,
   caf::replies_to<quorum_atom>::with<quorum_member>,

@@ -81,8 +81,8 @@ void on_role_change(controller_ptr self, raft_role now) {
 void send_raft(controller_ptr self, const raft_message& m) {
   auto& st = self->state;
   auto peer = st.peers.find(m.to);
-  if (peer == st.peers.end())
-    return; // not connected: Raft retries by itself
+  if (peer == st.peers.end() || st.cut_peers.count(m.to))
+    return; // not connected (or cut): Raft retries by itself
   self->send(peer->second, raft_atom::value, to_wire(m));
 }
 
@@ -132,7 +132,7 @@ std::optional<controller_api> active_peer(const controller_state& st) {
   if (!st.raft || st.raft->leader() == raft_no_node || st.raft->leader() == st.setup.node_id)
     return std::nullopt;
   auto p = st.peers.find(st.raft->leader());
-  if (p == st.peers.end())
+  if (p == st.peers.end() || st.cut_peers.count(st.raft->leader()))
     return std::nullopt;
   return p->second;
 }
@@ -204,7 +204,7 @@ void propose(controller_ptr self, const metadata_command& cmd,
 
 void on_raft_message(controller_ptr self, raft_wire w) {
   auto& st = self->state;
-  if (!st.raft)
+  if (!st.raft || st.cut_peers.count(w.msg.from))
     return;
   // A message for another node or from a non-voter is a peer's mistake, not
   // a reason to stop: drop it.
