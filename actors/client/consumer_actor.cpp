@@ -289,10 +289,26 @@ void fetch_partition(self_ptr self, const topic_partition& tp) {
   req.max_wait_ms = st.cfg.fetch_max_wait_ms;
   pf.in_flight = true;
   auto epoch = pf.epoch;
+  auto rid = st.next_fetch_request++;
+  pf.request = rid;
+  pf.broker = leader->address();
+  if (st.monitored.insert(pf.broker).second)
+    self->monitor(*leader);
+  auto current = [self, tp, rid] {
+    auto i = self->state.parts.find(tp);
+    return i == self->state.parts.end() || i->second.request == rid;
+  };
   auto timeout = std::chrono::milliseconds(st.cfg.request_timeout_ms + st.cfg.fetch_max_wait_ms);
   self->request(*leader, timeout, fetch_atom::value, std::move(req))
-    .then([self, tp, epoch](const fetch_response& resp) { on_fetched(self, tp, epoch, resp); },
-          [self, tp, epoch](caf::error& err) { on_fetch_failed(self, tp, epoch, err); });
+    .then(
+      [self, tp, epoch, current](const fetch_response& resp) {
+        if (current())
+          on_fetched(self, tp, epoch, resp);
+      },
+      [self, tp, epoch, current](caf::error& err) {
+        if (current())
+          on_fetch_failed(self, tp, epoch, err);
+      });
 }
 
 void set_fetched_partitions(self_ptr self, const std::vector<topic_partition>& tps) {
@@ -322,6 +338,29 @@ caf::behavior consumer_actor(self_ptr self, consumer_config cfg, caf::actor dire
   st.view.request_timeout = std::chrono::milliseconds(st.cfg.request_timeout_ms);
   if (direct_broker)
     st.view.bootstrap.push_back(caf::actor_cast<broker_api>(direct_broker));
+  // A broker's connection dropped: its fetches fail now (not after
+  // request.timeout.ms) and go to the partitions' new leaders.
+  self->set_down_handler([self](caf::down_msg& dm) {
+    auto& s = self->state;
+    s.monitored.erase(dm.source);
+    if (s.group.coordinator && s.group.coordinator->address() == dm.source)
+      on_coordinator_connection_lost(self);
+    for (auto i = s.view.brokers.begin(); i != s.view.brokers.end();)
+      i = i->second.address() == dm.source ? s.view.brokers.erase(i) : std::next(i);
+    std::vector<topic_partition> lost;
+    for (auto& [tp, pf] : s.parts)
+      if (pf.in_flight && pf.broker == dm.source) {
+        pf.in_flight = false;
+        pf.request = 0;
+        s.view.topics.erase(tp.topic);
+        lost.push_back(tp);
+      }
+    if (!lost.empty())
+      spdlog::info("consumer {}: connection to a broker lost, refetching {} partition(s)",
+                   s.cfg.client_id, lost.size());
+    for (auto& tp : lost)
+      retry_later(self, tp);
+  });
   caf::message_handler fetcher{
     [=](assign_atom, const std::vector<topic_partition>& tps) {
       set_fetched_partitions(self, tps);

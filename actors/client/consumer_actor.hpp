@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include <caf/actor_addr.hpp>
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/fwd.hpp>
 #include <caf/response_promise.hpp>
@@ -108,6 +109,8 @@ struct consumer_state {
     bool awaiting_committed = false; // OffsetFetch pending: no reset, no fetch
     bool revoking = false;           // being revoked: no fetch
     uint64_t epoch = 0;         // bumped by seek/assign: late fetch replies are ignored
+    uint64_t request = 0;       // the fetch in flight (0: none); other answers are stale
+    caf::actor_addr broker;     // where it went: its connection dropping fails it at once
   };
 
   consumer_config cfg;
@@ -119,6 +122,8 @@ struct consumer_state {
   int64_t records_consumed = 0;
   std::deque<std::pair<int64_t, int64_t>> consumed_samples; // (ms, records) for the rate
   consumer_membership group;
+  uint64_t next_fetch_request = 1;
+  std::set<caf::actor_addr> monitored;    // brokers fetched from (down_msg: refetch elsewhere)
   static constexpr const char* name = "consumer";
 };
 
@@ -148,6 +153,8 @@ bool is_coordinator_error(errc e);
 /// Runs `fn` after `ms` on the actor (deferred calls share one retry_atom message).
 void defer(consumer_actor_ptr self, int64_t ms, std::function<void()> fn);
 void coordinator_lost(consumer_actor_ptr self, const std::string& why);
+/// consumer_group_actor.cpp: the coordinator's connection dropped.
+void on_coordinator_connection_lost(consumer_actor_ptr self);
 /// Forgets the coordinator if `err` says it moved or is unreachable.
 void on_request_failure(consumer_actor_ptr self, const caf::error& err);
 /// Runs `then` once the coordinator is known, or with why it is not.

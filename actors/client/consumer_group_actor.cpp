@@ -370,6 +370,16 @@ void subscribe(self_ptr self, std::vector<std::string> topics) {
 
 } // namespace
 
+/// The connection to the coordinator dropped: a held JoinGroup or
+/// SyncGroup answer is lost with it, so join again (with the coordinator
+/// found anew) instead of waiting for the join's long timeout.
+void on_coordinator_connection_lost(self_ptr self) {
+  auto& g = self->state.group;
+  coordinator_lost(self, "connection to the coordinator lost");
+  if (g.state == phase::joining || g.state == phase::syncing)
+    send_join(self);
+}
+
 void on_poll_for_group(self_ptr self) {
   auto& st = self->state;
   auto& g = st.group;

@@ -35,6 +35,8 @@ void use_coordinator(self_ptr self, const coordinator_info& info, bool refreshed
   if (known != st.view.brokers.end()) {
     st.group.coordinator = known->second;
     st.group.coordinator_id = info.node_id;
+    if (st.monitored.insert(known->second.address()).second)
+      self->monitor(known->second);
     finish_finding(self, status::ok());
     return;
   }
@@ -51,6 +53,8 @@ void use_coordinator(self_ptr self, const coordinator_info& info, bool refreshed
     self->state.view.brokers[info.node_id] = *h;
     self->state.group.coordinator = *h;
     self->state.group.coordinator_id = info.node_id;
+    if (self->state.monitored.insert(h->address()).second)
+      self->monitor(*h);
     finish_finding(self, status::ok());
   });
 }
