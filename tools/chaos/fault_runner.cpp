@@ -17,13 +17,14 @@ const char* to_string(fault_kind k) {
     case fault_kind::restart: return "restart";
     case fault_kind::leader: return "leader";
     case fault_kind::controller: return "controller";
+    case fault_kind::cut: return "cut";
   }
   return "?";
 }
 
 bool parse_fault_kinds(const std::string& text, std::vector<fault_kind>& out, std::string& why) {
   static const fault_kind all[] = {fault_kind::kill, fault_kind::stop, fault_kind::restart,
-                                   fault_kind::leader, fault_kind::controller};
+                                   fault_kind::leader, fault_kind::controller, fault_kind::cut};
   std::stringstream in{text};
   std::string item;
   out.clear();
@@ -100,6 +101,7 @@ void fault_runner::inject(fault_kind kind) {
     case fault_kind::restart: restart_node(node); break;
     case fault_kind::leader: kill_leader(pause_ms); break;
     case fault_kind::controller: kill_controller(pause_ms); break;
+    case fault_kind::cut: cut_node(node, pause_ms); break;
   }
 }
 
@@ -137,6 +139,24 @@ void fault_runner::stop_node(int32_t id, int pause_ms) {
   std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms));
   procs_.resume(id);
   probe_.forget(id);
+}
+
+void fault_runner::cut_node(int32_t id, int pause_ms) {
+  ++stats_.injected["cut"];
+  std::vector<int32_t> others;
+  for (auto& n : procs_.nodes())
+    if (n.id != id)
+      others.push_back(n.id);
+  spdlog::info("cut node {} off from the others (both ways); heal in {} ms", id, pause_ms);
+  auto set = [&](bool cut) {
+    for (auto o : others) {
+      if (!probe_.link(id, o, cut) || !probe_.link(o, id, cut))
+        spdlog::warn("link {}-{} not {}: {}", id, o, cut ? "cut" : "healed", probe_.last_error());
+    }
+  };
+  set(true);
+  std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms));
+  set(false);
 }
 
 void fault_runner::restart_node(int32_t id) {

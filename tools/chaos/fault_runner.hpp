@@ -11,6 +11,9 @@
 //               kill -> first acknowledged produce to it (new leader)
 //   controller  kill -9 of the active controller; measures kill -> a
 //               surviving node reports a new active controller
+//   cut         network partition: a random node drops its links to the
+//               other two, both ways (`actorlog cluster cut`), healed
+//               after a pause
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -29,7 +32,7 @@ using al::cluster::cluster_probe;
 using al::cluster::node_processes;
 using al::cluster::node_state;
 
-enum class fault_kind { kill, stop, restart, leader, controller };
+enum class fault_kind { kill, stop, restart, leader, controller, cut };
 
 const char* to_string(fault_kind k);
 /// Parses "kill,stop,..."; false with `why` on an unknown kind.
@@ -75,6 +78,7 @@ private:
   void restart_node(int32_t id);
   void kill_leader(int pause_ms);
   void kill_controller(int pause_ms);
+  void cut_node(int32_t id, int pause_ms);
   /// start + wait until the node answers (30 s).
   bool bring_up(int32_t id);
   int32_t random_node();

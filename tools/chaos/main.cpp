@@ -57,8 +57,8 @@ std::optional<chaos::run_options> parse(int argc, char** argv, int& rc) {
      cxxopts::value<uint64_t>()->default_value("1"))                                         //
     ("duration-s", "seconds of fault injection",
      cxxopts::value<int>()->default_value("60"))                                             //
-    ("faults", "fault kinds: kill,stop,restart,leader,controller",
-     cxxopts::value<std::string>()->default_value("kill,stop,restart,leader,controller"))    //
+    ("faults", "fault kinds: kill,stop,restart,leader,controller,cut",
+     cxxopts::value<std::string>()->default_value("kill,stop,restart,leader,controller,cut"))    //
     ("partitions", "partitions of the topic (RF 3, min.insync.replicas 2)",
      cxxopts::value<int32_t>()->default_value("3"))                                          //
     ("producers", "idempotent producers in this process",

@@ -89,6 +89,10 @@ std::optional<al::cluster_description> cluster_probe::describe(int32_t id,
   return ask<al::cluster_description>(id, timeout, al::describe_cluster_atom::value);
 }
 
+bool cluster_probe::link(int32_t id, int32_t peer, bool cut) {
+  return ask<bool>(id, 5000ms, al::link_cut_atom::value, peer, cut).has_value();
+}
+
 int32_t cluster_probe::controller_id(int32_t not_from) {
   for (auto& n : procs_.nodes()) {
     if (n.id == not_from || n.state != node_state::running)

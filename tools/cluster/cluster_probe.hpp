@@ -30,7 +30,8 @@ using admin_api = caf::typed_actor<
   caf::replies_to<al::describe_cluster_atom>::with<al::cluster_description>,
   caf::replies_to<al::stats_atom, al::topic_partition>::with<al::partition_description>,
   caf::replies_to<al::delete_topic_atom, std::string>::with<bool>,
-  caf::replies_to<al::list_offsets_atom, al::list_offsets_request>::with<al::list_offsets_response>>;
+  caf::replies_to<al::list_offsets_atom, al::list_offsets_request>::with<al::list_offsets_response>,
+  caf::replies_to<al::link_cut_atom, int32_t, bool>::with<bool>>;
 
 class cluster_probe {
 public:
@@ -73,6 +74,9 @@ public:
   std::optional<al::partition_description> replica_stats(int32_t id, const al::topic_partition& tp);
 
   /// Why the last request failed (one line).
+  /// Fault injection: node `id` drops (cut) or restores its links to `peer`.
+  bool link(int32_t id, int32_t peer, bool cut);
+
   const std::string& last_error() const { return last_error_; }
 
 private:
