@@ -45,15 +45,6 @@ result<byte_view> unseal(byte_view in, uint32_t magic, size_t min_size, const st
   return in.sub(6, in.size - 10);
 }
 
-result<bytes> read_whole(const std::string& path) {
-  auto f = file::open(path, open_mode::read_only);
-  if (!f)
-    return f.error();
-  bytes out;
-  if (auto st = f->pread_exact(out, size_t(f->size()), 0); !st)
-    return st;
-  return out;
-}
 
 } // namespace
 
@@ -118,19 +109,7 @@ result<raft_snapshot> decode_snapshot(byte_view in, const std::string& where) {
 }
 
 status write_file_atomically(const std::string& dir, const std::string& name, byte_view contents) {
-  std::string tmp = join_path(dir, name + ".tmp");
-  auto f = file::open(tmp, open_mode::create_truncate);
-  if (!f)
-    return f.error();
-  if (auto st = f->append(contents); !st)
-    return st;
-  if (auto st = f->fsync(); !st)
-    return st;
-  if (auto st = f->close(); !st)
-    return st;
-  if (auto st = rename_file(tmp, join_path(dir, name)); !st)
-    return st;
-  return fsync_directory(dir);
+  return replace_file_durably(dir, name, contents);
 }
 
 status write_hard_state(const std::string& dir, const raft_hard_state& hs) {
@@ -141,7 +120,7 @@ result<std::optional<raft_hard_state>> read_hard_state(const std::string& dir) {
   std::string path = join_path(dir, quorum_state_file_name);
   if (!path_exists(path))
     return std::optional<raft_hard_state>{};
-  auto contents = read_whole(path);
+  auto contents = read_whole_file(path);
   if (!contents)
     return contents.error();
   auto hs = decode_hard_state(*contents, path);
@@ -192,7 +171,7 @@ result<std::vector<raft_snapshot_meta>> list_snapshots(const std::string& dir) {
 
 result<raft_snapshot> read_snapshot(const std::string& dir, raft_snapshot_meta meta) {
   std::string path = join_path(dir, snapshot_file_name(meta));
-  auto contents = read_whole(path);
+  auto contents = read_whole_file(path);
   if (!contents)
     return contents.error();
   auto snap = decode_snapshot(*contents, path);
