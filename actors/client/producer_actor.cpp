@@ -5,17 +5,13 @@
 #include <spdlog/spdlog.h>
 
 #include "storage/crc32c.hpp"
+#include "storage/clock.hpp"
 
 namespace al {
 
 namespace {
 
 using self_ptr = producer_actor_ptr;
-
-int64_t wall_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
 
 void complete(ready_batch& b, int64_t base_offset, const status& st) {
   if (b.callbacks.empty())
@@ -74,7 +70,7 @@ void requeue(producer_state& st, ready_batch b) {
 void on_failure(self_ptr self, ready_batch b, const caf::error& err) {
   auto& st = self->state;
   auto code = error_code_of(err);
-  auto now = wall_ms();
+  auto now = wall_clock_ms();
   bool retriable = is_retriable(code) || code == errc::out_of_order_sequence_number;
   bool in_time = now - b.created_ms < st.cfg.delivery_timeout_ms;
   if (retriable && in_time && b.attempts <= st.cfg.retries) {
@@ -176,7 +172,7 @@ void pump(self_ptr self, const topic_partition& tp) {
     // Resend failed batches only once nothing is in flight, in sequence order.
     if (q.in_flight > 0)
       return;
-    auto now = wall_ms();
+    auto now = wall_clock_ms();
     if (now < q.retry_after_ms) {
       arm_pump(self, q.retry_after_ms - now);
       return;
@@ -195,7 +191,7 @@ void pump(self_ptr self, const topic_partition& tp) {
     }
     auto b = std::move(q.pending.front());
     q.pending.pop_front();
-    if (wall_ms() - b.created_ms >= st.cfg.delivery_timeout_ms) {
+    if (wall_clock_ms() - b.created_ms >= st.cfg.delivery_timeout_ms) {
       complete(b, -1, status{errc::request_timed_out, "delivery.timeout.ms expired"});
       batch_done(self);
       continue;
@@ -206,7 +202,7 @@ void pump(self_ptr self, const topic_partition& tp) {
 
 void drain(self_ptr self, bool force) {
   auto& st = self->state;
-  auto batches = st.acc->drain(wall_ms(), force);
+  auto batches = st.acc->drain(wall_clock_ms(), force);
   std::vector<topic_partition> touched;
   for (auto& b : batches) {
     stamp_sequence(st, b);
@@ -224,7 +220,7 @@ void arm_linger(self_ptr self) {
   auto& st = self->state;
   if (st.linger_armed)
     return;
-  auto due = st.acc->next_linger_due(wall_ms());
+  auto due = st.acc->next_linger_due(wall_clock_ms());
   if (due < 0)
     return;
   st.linger_armed = true;

@@ -4,15 +4,11 @@
 
 #include "actors/client/producer_actor.hpp"
 #include "actors/protocol/errors.hpp"
+#include "storage/clock.hpp"
 
 namespace al {
 
 namespace {
-
-int64_t wall_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
 
 /// A blocking request from plain code; the error as an al::status.
 template <class T, class... Ts>
@@ -31,7 +27,7 @@ result<T> ask(caf::actor_system& sys, const caf::actor& who, std::chrono::millis
 } // namespace
 
 producer::producer(caf::actor_system& sys, producer_config cfg)
-  : sys_(sys), cfg_(std::move(cfg)), sticky_(uint64_t(wall_ms())) {}
+  : sys_(sys), cfg_(std::move(cfg)), sticky_(uint64_t(wall_clock_ms())) {}
 
 result<std::unique_ptr<producer>> producer::create(caf::actor_system& sys, const properties& props,
                                                    caf::actor direct_broker) {
@@ -113,7 +109,7 @@ status producer::send(const producer_record& rec, send_callback cb) {
               std::to_string(count) + " partitions)"};
   if (rec.partition == -1 && rec.key)
     tp.partition = partition_for_key(byte_view{std::string_view{*rec.key}}, count);
-  auto w = acc_->append(tp, rec, wall_ms(), std::move(cb));
+  auto w = acc_->append(tp, rec, wall_clock_ms(), std::move(cb));
   if (w == record_accumulator::wake::now) {
     if (sticky) {
       std::lock_guard<std::mutex> guard{mtx_};

@@ -1,5 +1,6 @@
 // Controller actor: admin requests, broker registration and heartbeats,
 // fencing. Raft driving lives in controller_quorum_actor.cpp.
+#include "storage/clock.hpp"
 #include "actors/controller/controller_actor.hpp"
 
 #include <chrono>
@@ -12,11 +13,6 @@
 #include "actors/protocol/errors.hpp"
 
 namespace al {
-
-int64_t wall_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
 
 namespace {
 
@@ -60,7 +56,6 @@ result<metadata_command> as_command(Planned planned) {
     return planned.error();
   return metadata_command{std::move(*planned)};
 }
-
 
 caf::result<topic_description> on_create(self_ptr self, const create_topic_request& req) {
   auto& m = self->state.machine;
@@ -172,7 +167,7 @@ election_options election_opts(const controller_state& st) {
 void ensure_registered(self_ptr self, const broker_description& b, int64_t incarnation,
                        std::function<void(const status&)> done) {
   auto& st = self->state;
-  st.last_heartbeat_ms[b.id] = wall_ms();
+  st.last_heartbeat_ms[b.id] = wall_clock_ms();
   auto& img = st.machine.image();
   auto known = img.brokers.find(b.id);
   auto inc = img.broker_incarnations.find(b.id);
@@ -317,7 +312,7 @@ void check_broker_sessions(controller_ptr self) {
   auto& st = self->state;
   if (!is_active(st))
     return;
-  auto now = wall_ms();
+  auto now = wall_clock_ms();
   for (auto& [id, b] : st.machine.image().brokers) {
     if (b.fenced)
       continue;
@@ -449,7 +444,7 @@ controller_api::behavior_type controller_actor(controller_ptr self, controller_s
       if (st.cut_peers.count(broker_id))
         return; // fault injection: that node's link is cut
       if (is_active(st)) {
-        st.last_heartbeat_ms[broker_id] = wall_ms();
+        st.last_heartbeat_ms[broker_id] = wall_clock_ms();
         // A fenced broker of the current incarnation that heartbeats again
         // (it was partitioned away or hung) is unfenced, as KRaft does once
         // it has caught up; its partitions then take it back.

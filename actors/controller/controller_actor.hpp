@@ -93,6 +93,5 @@ quorum_member own_quorum_status(const controller_state& st);
 
 /// Active controller: fence brokers whose heartbeats stopped.
 void check_broker_sessions(controller_ptr self);
-int64_t wall_ms();
 
 } // namespace al

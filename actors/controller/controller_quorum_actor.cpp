@@ -7,6 +7,7 @@
 #include <caf/io/middleman_actor.hpp>
 #include <spdlog/spdlog.h>
 
+#include "storage/clock.hpp"
 #include "actors/controller/controller_actor.hpp"
 #include "actors/controller/controller_snapshot.hpp"
 #include "actors/protocol/errors.hpp"
@@ -68,7 +69,7 @@ void on_role_change(controller_ptr self, raft_role now) {
     fail_pending(st, "this controller lost leadership");
   if (now == raft_role::leader) {
     // Every broker gets a full session from now on before it can be fenced.
-    auto t = wall_ms();
+    auto t = wall_clock_ms();
     st.last_heartbeat_ms.clear();
     for (auto& [id, b] : st.machine.image().brokers)
       st.last_heartbeat_ms[id] = t;
@@ -158,7 +159,7 @@ void process_ready(controller_ptr self) {
   while (st.raft->has_ready()) {
     auto rd = st.raft->ready();
     // Persist (and fsync when asked) before anything that promises durability leaves.
-    if (auto saved = st.storage->save(rd, wall_ms()); !saved) {
+    if (auto saved = st.storage->save(rd, wall_clock_ms()); !saved) {
       spdlog::critical("controller: cannot persist Raft state: {}", saved.to_string());
       self->quit(to_caf_error(saved));
       return;
@@ -234,7 +235,7 @@ void on_quorum_tick(controller_ptr self) {
 void start_quorum(controller_ptr self) {
   auto& st = self->state;
   auto dir = st.setup.data_dir + "/__cluster_metadata-0";
-  auto storage = raft_storage::open(dir, wall_ms());
+  auto storage = raft_storage::open(dir, wall_clock_ms());
   if (!storage) {
     st.open_error = {errc::kafka_storage_error,
                      "controller: cannot open the metadata log: " + storage.error().to_string()};
@@ -242,7 +243,7 @@ void start_quorum(controller_ptr self) {
     return;
   }
   std::vector<std::string> warnings;
-  auto persisted = (*storage)->recover(wall_ms(), &warnings, image_decodes());
+  auto persisted = (*storage)->recover(wall_clock_ms(), &warnings, image_decodes());
   for (auto& w : warnings)
     spdlog::warn("controller {}: {}", st.setup.node_id, w);
   if (!persisted) {
@@ -268,7 +269,7 @@ void start_quorum(controller_ptr self) {
     rc.voters.push_back(rc.id);
   rc.election_ticks = 10;
   rc.heartbeat_ticks = 1;
-  rc.seed = uint64_t(wall_ms()) ^ (uint64_t(rc.id) << 32);
+  rc.seed = uint64_t(wall_clock_ms()) ^ (uint64_t(rc.id) << 32);
   st.tick_ms = std::max<int64_t>(st.setup.election_timeout_ms / rc.election_ticks, 10);
   auto entries = persisted->entries.size();
   st.raft = std::make_unique<raft_machine>(rc, std::move(*persisted));

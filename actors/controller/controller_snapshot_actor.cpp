@@ -2,6 +2,7 @@
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
+#include "storage/clock.hpp"
 #include "actors/controller/controller_snapshot.hpp"
 #include "actors/controller/metadata_snapshot.hpp"
 #include "actors/controller/raft_state_files.hpp"
@@ -40,7 +41,7 @@ void maybe_take_snapshot(controller_ptr self) {
   AL_ASSERT(term.has_value(), s.applied, s.snapshot_index);
   raft_snapshot snap{raft_snapshot_meta{s.applied, *term}, encode_image(st.machine.image())};
   auto size = snap.data.size();
-  if (auto saved = st.storage->save_snapshot(snap, wall_ms()); !saved) {
+  if (auto saved = st.storage->save_snapshot(snap, wall_clock_ms()); !saved) {
     // The log stays whole: nothing is lost, the next apply tries again.
     spdlog::error("controller {}: cannot write snapshot at index {}: {}", st.setup.node_id,
                   s.applied, saved.to_string());

@@ -13,11 +13,6 @@
 
 namespace al {
 
-int64_t wall_clock_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
-
 namespace {
 
 using self_ptr = partition_ptr;

@@ -11,6 +11,7 @@
 #include "actors/partition/partition_actor.hpp"
 #include "actors/partition/producer_state_store.hpp"
 #include "actors/partition/replica_machine.hpp"
+#include "storage/clock.hpp"
 #include "storage/partition_log.hpp"
 
 namespace al {
@@ -61,7 +62,6 @@ struct partition_state {
 
 using partition_ptr = partition_api::stateful_pointer<partition_state>;
 
-int64_t wall_clock_ms();
 inline std::string where(const partition_state& st) { return to_string(st.setup.tp); }
 
 // --- partition_actor.cpp ---------------------------------------------------

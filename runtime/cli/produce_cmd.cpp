@@ -14,6 +14,7 @@
 #include <thread>
 #include <unistd.h>
 
+#include "storage/clock.hpp"
 #include "runtime/cli/broker_connection.hpp"
 #include "runtime/cli/command_line.hpp"
 #include "runtime/cli/commands.hpp"
@@ -41,12 +42,6 @@ struct produce_options {
 using produce_handle = decltype(std::declval<caf::scoped_actor&>()->request(
   std::declval<const broker_api&>(), std::declval<std::chrono::milliseconds>(),
   produce_atom::value, std::declval<produce_request>()));
-
-int64_t wall_clock_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-           std::chrono::system_clock::now().time_since_epoch())
-    .count();
-}
 
 /// Builds one batch per partition and sends it to the partition's leader
 /// when full or lingered. A batch refused because the leader moved is sent
