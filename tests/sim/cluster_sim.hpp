@@ -19,6 +19,7 @@
 #include "actors/controller/raft_memory_storage.hpp"
 #include "actors/partition/producer_state_machine.hpp"
 #include "actors/partition/replica_machine.hpp"
+#include "tests/sim/cluster_groups.hpp"
 #include "tests/sim/cluster_model.hpp"
 
 namespace al::cluster_sim {
@@ -100,6 +101,7 @@ public:
   simulation(const simulation&) = delete;
   std::string run();
   const stats& result() const { return stats_; }
+  const group_stats& group_result() const { return groups_.result(); }
 
 private:
   // cluster_sim_test.cpp: loop, network, faults, liveness
@@ -153,6 +155,7 @@ private:
   std::vector<partition_facts> facts_;
   std::map<int64_t, int> raft_leaders_;        // term -> node
   std::map<int64_t, raft_fact> raft_committed_; // index -> the entry, as first seen committed
+  groups groups_;
   stats stats_;
   std::string failure_;
   int64_t now_ = 0, heal_at_ = 0, deadline_ = 0;

@@ -29,7 +29,8 @@
 
 namespace al::cluster_sim {
 
-simulation::simulation(uint64_t seed) : r_{seed}, k_(knobs::from(r_)), net_(r_, nodes + 1) {
+simulation::simulation(uint64_t seed) : r_{seed}, k_(knobs::from(r_)), net_(r_, nodes + 1),
+    groups_(seed, k_) {
   net_.faults = {k_.drop, k_.duplicate, k_.min_delay_ms, k_.max_delay_ms};
   nodes_.resize(nodes + 1);
   facts_.resize(size_t(k_.partitions));
@@ -93,6 +94,18 @@ void simulation::step() {
       }
   }
   producers_tick();
+  groups_.step(now_, liveness_, [&](int32_t p) { // the partition's leader hosts the coordinator
+    std::pair<int, int64_t> best{0, 0};
+    int32_t epoch = -1;
+    for (int n = 1; n <= nodes; ++n) {
+      auto& m = rep(n, p).m;
+      if (nodes_[size_t(n)].life.up && m && m->role() == replica_role::leader && m->leader_epoch() > epoch)
+        epoch = m->leader_epoch(), best = {n, nodes_[size_t(n)].life.incarnation};
+    }
+    return best;
+  }, [&](int n, int64_t inc) { return nodes_[size_t(n)].life.up && nodes_[size_t(n)].life.incarnation == inc; });
+  if (!groups_.failure().empty())
+    fail(groups_.failure());
 }
 
 void simulation::send(const message& m) {
@@ -199,10 +212,12 @@ void simulation::start_liveness() {
   int64_t round_trip = 2 * k_.max_delay_ms + k_.fetch_backoff_ms + k_.tick_ms;
   deadline_ = now_ + 10 * election + 4 * k_.session_ms + 4 * k_.lag_ms +
               10 * k_.produce_timeout_ms + 20 * k_.request_timeout_ms +
-              (backlog / k_.max_fetch_batches + 20) * round_trip;
+              (backlog / k_.max_fetch_batches + 20) * round_trip + groups_.heal(now_);
 }
 
 bool simulation::converged() {
+  if (!groups_.converged())
+    return false;
   for (auto& per_producer : producers_)
     for (auto& pp : per_producer)
       if (pp.batch)
@@ -235,10 +250,12 @@ using namespace al;
 TEST_CASE("cluster simulation: Raft controllers, replicas, producers, faults", "[cluster][sim]") {
   auto started = std::chrono::steady_clock::now();
   cluster_sim::stats total;
+  cluster_sim::group_stats groups;
   uint64_t count = sim::for_each_seed(500, [&](uint64_t seed) {
     cluster_sim::simulation sim(seed);
     std::string failure = sim.run();
     total.add(sim.result());
+    groups.add(sim.group_result());
     return failure;
   });
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -250,11 +267,16 @@ TEST_CASE("cluster simulation: Raft controllers, replicas, producers, faults", "
             << total.truncations << " truncations, " << total.crashes << " crashes, "
             << total.partitions << " partitions, " << total.dropped
             << " messages dropped; worst time to converge after the faults stopped: "
-            << total.worst_liveness_ms << " ms\n";
+            << total.worst_liveness_ms << " ms; groups: " << groups.commits << " commits, "
+            << groups.fenced << " stale fenced, " << groups.generations << " generations, "
+            << groups.moves << " coordinator loads, " << groups.member_crashes
+            << " member crashes\n";
   if (count > 1) { // the faults must actually exercise the machines
     CHECK(total.crashes > 0);
     CHECK(total.duplicates > 0);
     CHECK(total.raft_leaders > int64_t(count));
     CHECK(total.leader_epochs > int64_t(count));
+    CHECK(groups.fenced > 0);
+    CHECK(groups.moves > int64_t(count));
   }
 }
