@@ -84,6 +84,8 @@ void propose(controller_ptr self, const metadata_command& cmd,
 void process_ready(controller_ptr self);
 void on_raft_message(controller_ptr self, raft_wire w);
 void on_quorum_tick(controller_ptr self);
+/// Sends the applied image to the store (SQLite view) and the local broker.
+void push_image(controller_ptr self);
 bool is_active(const controller_state& st);
 /// The active controller's handle, when it is another node and connected.
 std::optional<controller_api> active_peer(const controller_state& st);

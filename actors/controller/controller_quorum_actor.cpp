@@ -23,15 +23,6 @@ void fail_pending(controller_state& st, const std::string& why) {
     p.done(status{errc::not_controller, why});
 }
 
-void push_image(controller_ptr self) {
-  auto& st = self->state;
-  if (st.setup.store)
-    self->send(st.setup.store, apply_atom::value, st.machine.last_applied_offset(),
-               st.machine.image());
-  if (st.local_broker)
-    self->send(st.local_broker, metadata_update_atom::value, st.machine.image());
-}
-
 void apply_entry(controller_ptr self, const raft_entry& e) {
   auto& st = self->state;
   status outcome;
@@ -124,6 +115,17 @@ void connect_peer(controller_ptr self, const voter_address& v) {
 }
 
 } // namespace
+
+/// The store's materialize() replaces the whole view, so an image restored
+/// from a snapshot needs no special message either.
+void push_image(controller_ptr self) {
+  auto& st = self->state;
+  if (st.setup.store)
+    self->send(st.setup.store, apply_atom::value, st.machine.last_applied_offset(),
+               st.machine.image());
+  if (st.local_broker)
+    self->send(st.local_broker, metadata_update_atom::value, st.machine.image());
+}
 
 bool is_active(const controller_state& st) {
   return st.raft && st.raft->role() == raft_role::leader;

@@ -12,17 +12,6 @@ namespace al {
 
 namespace {
 
-void publish_image(controller_ptr self) {
-  auto& st = self->state;
-  // The store's materialize() replaces the whole view, so an image from a
-  // snapshot needs no special message.
-  if (st.setup.store)
-    self->send(st.setup.store, apply_atom::value, st.machine.last_applied_offset(),
-               st.machine.image());
-  if (st.local_broker)
-    self->send(st.local_broker, metadata_update_atom::value, st.machine.image());
-}
-
 std::string summary(const metadata_image& img) {
   return std::to_string(img.topics.size()) + " topics, " + std::to_string(img.brokers.size()) +
          " brokers";
@@ -67,7 +56,7 @@ bool install_snapshot(controller_ptr self, const raft_snapshot& snap) {
   st.machine.restore(std::move(*image));
   spdlog::info("controller {}: installed snapshot at index {} (term {}) from the leader: {}",
                st.setup.node_id, snap.meta.index, snap.meta.term, summary(st.machine.image()));
-  publish_image(self);
+  push_image(self);
   return true;
 }
 
@@ -86,7 +75,7 @@ status restore_snapshot(controller_ptr self, const raft_snapshot& snap) {
   st.machine.restore(std::move(*image));
   spdlog::info("controller {}: restored snapshot {}: {}", st.setup.node_id,
                snapshot_file_name(snap.meta), summary(st.machine.image()));
-  publish_image(self);
+  push_image(self);
   return status::ok();
 }
 

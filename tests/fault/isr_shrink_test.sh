@@ -15,7 +15,6 @@ OVR=(--override broker.session.timeout.ms=60000 --override broker.heartbeat.inte
      --override replica.lag.time.max.ms=1500)
 for i in 1 2 3; do start_cluster_node "$i" "${OVR[@]}"; done
 for i in 1 2 3; do wait_ready "${PORT[$i]}"; done
-bs() { echo "127.0.0.1:${PORT[$1]}"; }
 retry "$AL" topics create --topic orders --partitions 1 --replication-factor 3 --bootstrap "$(bs 1)" \
   >/dev/null 2>&1 || fail "create topic"
 isr_of() { "$AL" topics describe --topic orders --bootstrap "$(bs "$1")" 2>/dev/null |

@@ -71,6 +71,14 @@ start_cluster_node() {
   PID[$i]=$!
 }
 
+# Failure detection in seconds rather than Kafka's defaults, for tests that
+# kill or cut nodes: start_cluster_node I "${FAST[@]}".
+FAST=(--override broker.session.timeout.ms=2000 --override broker.heartbeat.interval.ms=300
+      --override replica.lag.time.max.ms=3000)
+
+# bs I: node I's bootstrap address.
+bs() { echo "127.0.0.1:${PORT[$1]}"; }
+
 # retry CMD...: runs CMD until it succeeds, for up to 30 s.
 retry() {
   for _ in $(seq 1 150); do "$@" && return 0; sleep 0.2; done

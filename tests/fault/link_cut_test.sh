@@ -10,11 +10,8 @@ BIN_DIR=$1
 SRC_DIR=$2
 source "$SRC_DIR/tests/fault/lib.sh"
 
-FAST=(--override broker.session.timeout.ms=2000 --override broker.heartbeat.interval.ms=300
-      --override replica.lag.time.max.ms=3000)
 for i in 1 2 3; do start_cluster_node "$i" "${FAST[@]}"; done
 for i in 1 2 3; do wait_ready "${PORT[$i]}"; done
-bs() { echo "127.0.0.1:${PORT[$1]}"; }
 retry "$AL" topics create --topic orders --partitions 1 --replication-factor 3 --bootstrap "$(bs 1)" \
   >/dev/null 2>&1 || fail "create topic"
 describe_field() { # NODE FIELD
