@@ -57,13 +57,14 @@ struct cluster_view {
       return bootstrap.front();
     return std::nullopt;
   }
-  /// Forgets a broker whose connection failed.
-  void forget(const broker_api& b) {
+  /// Forgets a broker whose connection failed (or dropped: down_msg source).
+  void forget(const caf::actor_addr& b) {
     for (auto i = brokers.begin(); i != brokers.end();)
-      i = i->second == b ? brokers.erase(i) : std::next(i);
+      i = i->second.address() == b ? brokers.erase(i) : std::next(i);
     for (auto i = bootstrap.begin(); i != bootstrap.end();)
-      i = *i == b ? bootstrap.erase(i) : std::next(i);
+      i = i->address() == b ? bootstrap.erase(i) : std::next(i);
   }
+  void forget(const broker_api& b) { forget(b.address()); }
 };
 
 /// Connects to host:port through the middleman without blocking the actor.

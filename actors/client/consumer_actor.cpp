@@ -345,8 +345,7 @@ caf::behavior consumer_actor(self_ptr self, consumer_config cfg, caf::actor dire
     s.monitored.erase(dm.source);
     if (s.group.coordinator && s.group.coordinator->address() == dm.source)
       on_coordinator_connection_lost(self);
-    for (auto i = s.view.brokers.begin(); i != s.view.brokers.end();)
-      i = i->second.address() == dm.source ? s.view.brokers.erase(i) : std::next(i);
+    s.view.forget(dm.source);
     std::vector<topic_partition> lost;
     for (auto& [tp, pf] : s.parts)
       if (pf.in_flight && pf.broker == dm.source) {

@@ -141,8 +141,7 @@ void send_batch(self_ptr self, ready_batch b, const broker_api& leader) {
 void on_broker_down(self_ptr self, const caf::actor_addr& broker) {
   auto& st = self->state;
   st.monitored.erase(broker);
-  for (auto i = st.view.brokers.begin(); i != st.view.brokers.end();)
-    i = i->second.address() == broker ? st.view.brokers.erase(i) : std::next(i);
+  st.view.forget(broker);
   std::vector<std::shared_ptr<ready_batch>> failed;
   for (auto i = st.requests.begin(); i != st.requests.end();) {
     if (i->second.broker == broker) {
