@@ -49,6 +49,14 @@ size_t partition_log::segment_index_for(int64_t offset) const {
 }
 
 result<append_info> partition_log::append(bytes& batch, int64_t now_ms) {
+  auto h = validate_batch(batch, "produced batch");
+  if (!h)
+    return h.error();
+  return append_validated(batch, *h, now_ms);
+}
+
+result<append_info> partition_log::append_validated(bytes& batch, const batch_header& checked,
+                                                    int64_t now_ms) {
   latest_now_ms_ = std::max(latest_now_ms_, now_ms);
   if (closed_)
     return status{errc::kafka_storage_error, dir_ + ": log is closed"};
@@ -57,22 +65,21 @@ result<append_info> partition_log::append(bytes& batch, int64_t now_ms) {
                   "batch of " + std::to_string(batch.size()) +
                     " bytes exceeds max.message.bytes " +
                     std::to_string(config_.max_message_bytes)};
-  auto h = validate_batch(batch, "produced batch");
-  if (!h)
-    return h.error();
-  if (h->size_in_bytes() != batch.size())
+  AL_ASSERT(batch.size() >= batch_layout::header_size, batch.size());
+  auto h = checked;
+  if (h.size_in_bytes() != batch.size())
     return status{errc::corrupt_message, "produced batch: " +
-                                           std::to_string(batch.size() - h->size_in_bytes()) +
+                                           std::to_string(batch.size() - h.size_in_bytes()) +
                                            " bytes after the batch"};
-  if (h->records_count == 0 || h->last_offset_delta != h->records_count - 1)
+  if (h.records_count == 0 || h.last_offset_delta != h.records_count - 1)
     return status{errc::corrupt_message,
-                  "produced batch: lastOffsetDelta " + std::to_string(h->last_offset_delta) +
-                    " does not fit " + std::to_string(h->records_count) + " records"};
-  int64_t original_base = h->base_offset;
-  h->base_offset = log_end_offset_;
-  stamp_base_offset(batch.data(), h->base_offset);
+                  "produced batch: lastOffsetDelta " + std::to_string(h.last_offset_delta) +
+                    " does not fit " + std::to_string(h.records_count) + " records"};
+  int64_t original_base = h.base_offset;
+  h.base_offset = log_end_offset_;
+  stamp_base_offset(batch.data(), h.base_offset);
   append_info info;
-  auto st = append_checked(batch, *h, now_ms, info);
+  auto st = append_checked(batch, h, now_ms, info);
   if (st)
     st = apply_flush_policy(now_ms, info);
   if (!st) {

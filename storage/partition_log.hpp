@@ -78,6 +78,10 @@ public:
   /// base offset (= log end offset) in place, appends, rolls and flushes as
   /// configured. A rejected batch leaves the log and `batch` unchanged.
   result<append_info> append(bytes& batch, int64_t now_ms);
+  /// append() for a batch the caller has just validated (validate_records
+  /// or validate_batch gave `h`, and the batch has not changed since beyond
+  /// the fields the CRC does not cover): the CRC is not computed again.
+  result<append_info> append_validated(bytes& batch, const batch_header& h, int64_t now_ms);
   /// Follower append of one or more concatenated batches that already carry
   /// offsets: each base offset must be >= the log end offset (gaps are what
   /// compaction leaves behind, as in Kafka). All are validated first.

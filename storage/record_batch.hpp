@@ -78,6 +78,23 @@ result<decoded_batch> decode_batch(byte_view batch, const std::string& where = "
 result<decoded_batch> decode_batch(byte_view batch, const decode_options& opts,
                                    const std::string& where = "batch");
 
+/// What a leader checks in a producer's batch beyond its header (Kafka's
+/// LogValidator): the same as decode_batch, plus no null keys when the topic
+/// is compacted.
+struct record_validation {
+  bool require_keys = false;
+  size_t max_decompressed_bytes = default_max_decompressed_bytes;
+};
+
+/// Validates a batch exactly as decode_batch does (header, CRC, every record
+/// within bounds, dense enough deltas, nothing left over) without building
+/// record views: an uncompressed batch is walked in place and nothing is
+/// allocated; a compressed one is decompressed into `scratch` (cleared
+/// first; keep it across calls to reuse its capacity). INVALID_REQUEST for a
+/// null key when `require_keys`.
+result<batch_header> validate_records(byte_view batch, const record_validation& opts,
+                                      bytes& scratch, const std::string& where = "batch");
+
 /// The producer sequence of the record at `offset_delta` (Kafka wraps it at
 /// INT32_MAX), or no_sequence when the batch has none.
 int32_t record_sequence(const batch_header& h, int32_t offset_delta);

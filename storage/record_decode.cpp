@@ -2,6 +2,7 @@
 // Every length is checked against the bytes that are actually there before it
 // is used, and each record is parsed inside its own `length` bytes, so a
 // corrupt batch ends in CORRUPT_MESSAGE, never in an overread.
+#include <algorithm>
 #include <limits>
 
 #include "storage/record_batch.hpp"
@@ -78,33 +79,37 @@ private:
   std::string problem_;
 };
 
-bool read_headers(field_reader& in, std::vector<record_header>& out) {
+/// Reads (into *out) or, with out == nullptr, only checks the headers.
+bool read_headers(field_reader& in, std::vector<record_header>* out) {
   int32_t count = 0;
   if (!in.varint("headerCount", count))
     return false;
   if (count < 0 || size_t(count) > in.left() / min_header_size)
     return in.fail("headerCount", std::to_string(count) + " cannot fit in the " +
                                     std::to_string(in.left()) + " bytes left");
-  out.reserve(size_t(count));
+  if (out)
+    out->reserve(size_t(count));
   for (int32_t i = 0; i < count; ++i) {
     std::optional<byte_view> key;
     record_header h;
     if (!in.sized_bytes("headerKey", false, key) || !in.sized_bytes("headerValue", true, h.value))
       return false;
     h.key = key->as_string();
-    out.push_back(h);
+    if (out)
+      out->push_back(h);
   }
   return true;
 }
 
 /// Parses one record body (the bytes its length field covers).
 bool read_record_body(field_reader& in, const batch_header& h, record_view& r,
-                      int32_t& offset_delta) {
+                      int32_t& offset_delta, bool keep_headers) {
   int8_t attributes = 0;
   int64_t timestamp_delta = 0;
   if (!in.int8("attributes", attributes) || !in.varlong("timestampDelta", timestamp_delta) ||
       !in.varint("offsetDelta", offset_delta) || !in.sized_bytes("key", true, r.key) ||
-      !in.sized_bytes("value", true, r.value) || !read_headers(in, r.headers))
+      !in.sized_bytes("value", true, r.value) ||
+      !read_headers(in, keep_headers ? &r.headers : nullptr))
     return false;
   r.offset = h.base_offset + offset_delta;
   r.timestamp = (h.attributes & batch_attr::log_append_time)
@@ -116,8 +121,14 @@ bool read_record_body(field_reader& in, const batch_header& h, record_view& r,
   return true;
 }
 
-status decode_records(byte_view records, const batch_header& h, const std::string& where,
-                      std::vector<record_view>& out) {
+/// Walks every record of a batch's (decompressed) records section, reusing
+/// one record_view: `visit(record_view&)` sees each record in turn and may
+/// move from it. Record headers are checked always, collected into the view
+/// only with `keep_headers`; without, the walk allocates nothing (but the
+/// error text on failure).
+template <class Visit>
+status walk_records(byte_view records, const batch_header& h, const std::string& where,
+                    bool keep_headers, Visit&& visit) {
   auto at = [&](size_t i, size_t pos) {
     return where + ": record " + std::to_string(i) + " (byte " + std::to_string(pos) +
            " of the records): ";
@@ -126,10 +137,10 @@ status decode_records(byte_view records, const batch_header& h, const std::strin
     return {errc::corrupt_message,
             where + ": record count " + std::to_string(h.records_count) + " cannot fit in " +
               std::to_string(records.size) + " bytes of records"};
-  out.reserve(size_t(h.records_count));
   const uint8_t* p = records.data;
   const uint8_t* end = records.end();
   int32_t previous_delta = -1;
+  record_view r;
   for (int32_t i = 0; i < h.records_count; ++i) {
     size_t pos = size_t(p - records.data);
     field_reader length_in(p, end);
@@ -142,9 +153,9 @@ status decode_records(byte_view records, const batch_header& h, const std::strin
               at(i, pos) + "length " + std::to_string(length) + " runs past the records (" +
                 std::to_string(end - body) + " bytes left)"};
     field_reader in(body, body + length);
-    record_view r;
+    r.headers.clear();
     int32_t delta = 0;
-    if (!read_record_body(in, h, r, delta))
+    if (!read_record_body(in, h, r, delta, keep_headers))
       return {errc::corrupt_message, at(i, pos) + in.problem()};
     if (delta <= previous_delta || delta > h.last_offset_delta)
       return {errc::corrupt_message,
@@ -152,7 +163,8 @@ status decode_records(byte_view records, const batch_header& h, const std::strin
                 std::to_string(previous_delta) + " is not increasing within lastOffsetDelta " +
                 std::to_string(h.last_offset_delta)};
     previous_delta = delta;
-    out.push_back(std::move(r));
+    if (auto st = visit(r); !st)
+      return {st.code(), at(i, pos) + st.message()};
     p = body + length;
   }
   if (p != end)
@@ -160,6 +172,22 @@ status decode_records(byte_view records, const batch_header& h, const std::strin
             where + ": " + std::to_string(end - p) + " bytes after the last of " +
               std::to_string(h.records_count) + " records (record count too small?)"};
   return status::ok();
+}
+
+/// The records section of a validated header: in place when uncompressed,
+/// else decompressed into `scratch` (appended after clearing it).
+result<byte_view> records_section(byte_view batch, const batch_header& h, size_t max_bytes,
+                                  bytes& scratch, const std::string& where) {
+  byte_view records = batch.sub(batch_layout::header_size,
+                                h.size_in_bytes() - batch_layout::header_size);
+  // An empty batch (compaction removed every record) may keep its codec bit
+  // with no compressed stream at all.
+  if (h.codec() == compression::none || (h.records_count == 0 && records.empty()))
+    return records;
+  scratch.clear();
+  if (auto st = decompress(h.codec(), records, scratch, max_bytes, where); !st)
+    return st;
+  return byte_view{scratch};
 }
 
 } // namespace
@@ -184,20 +212,37 @@ result<decoded_batch> decode_batch(byte_view batch, const decode_options& opts,
     return h.error();
   decoded_batch out;
   out.header = *h;
-  byte_view records = batch.sub(batch_layout::header_size,
-                                h->size_in_bytes() - batch_layout::header_size);
-  // An empty batch (compaction removed every record) may keep its codec bit
-  // with no compressed stream at all.
-  if (h->codec() != compression::none && !(h->records_count == 0 && records.empty())) {
-    auto st = decompress(h->codec(), records, out.payload, opts.max_decompressed_bytes, where);
-    if (!st)
-      return st;
-    records = byte_view{out.payload};
-  }
-  auto st = decode_records(records, out.header, where, out.records);
+  auto records = records_section(batch, *h, opts.max_decompressed_bytes, out.payload, where);
+  if (!records)
+    return records.error();
+  out.records.reserve(std::min(size_t(std::max<int32_t>(h->records_count, 0)),
+                               records->size / min_record_size));
+  auto st = walk_records(*records, out.header, where, true, [&](record_view& r) {
+    out.records.push_back(std::move(r));
+    return status::ok();
+  });
   if (!st)
     return st;
   return out;
+}
+
+result<batch_header> validate_records(byte_view batch, const record_validation& opts,
+                                      bytes& scratch, const std::string& where) {
+  auto h = validate_batch(batch, where);
+  if (!h)
+    return h;
+  auto records = records_section(batch, *h, opts.max_decompressed_bytes, scratch, where);
+  if (!records)
+    return records.error();
+  auto st = walk_records(*records, *h, where, false, [&](const record_view& r) {
+    if (opts.require_keys && !r.key)
+      return status{errc::invalid_request /* Kafka: INVALID_RECORD */,
+                    "a compacted topic requires a key for every record"};
+    return status::ok();
+  });
+  if (!st)
+    return st;
+  return h;
 }
 
 } // namespace al

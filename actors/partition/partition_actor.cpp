@@ -17,21 +17,22 @@ namespace {
 
 using self_ptr = partition_ptr;
 
-/// Checks a producer's batch beyond the header: every record decodes, and a
-/// compacted topic gets no null keys (Kafka rejects those too).
-result<batch_header> validate_records(const partition_state& st, const bytes& batch) {
-  auto decoded = decode_batch(batch, "produce to " + where(st));
-  if (!decoded)
-    return decoded.error();
-  if (decoded->header.is_control())
+/// Checks a producer's batch beyond the header, once (the CRC is not computed
+/// again by the append): every record decodes, and a compacted topic gets no
+/// null keys (Kafka rejects those too). Allocation-free for uncompressed
+/// batches; compressed ones reuse one decompression buffer per thread.
+result<batch_header> check_produced_batch(const partition_state& st, const bytes& batch) {
+  thread_local bytes scratch;
+  record_validation opts;
+  opts.require_keys = st.setup.log.policy.compact;
+  auto h = validate_records(batch, opts, scratch, "produce to " + where(st));
+  if (scratch.capacity() > (size_t(4) << 20))
+    bytes{}.swap(scratch); // do not keep a huge buffer after a rare big batch
+  if (!h)
+    return h.error();
+  if (h->is_control())
     return status{errc::invalid_request, where(st) + ": clients cannot write control batches"};
-  if (st.setup.log.policy.compact) {
-    for (auto& r : decoded->records)
-      if (!r.key)
-        return status{errc::invalid_request /* Kafka: INVALID_RECORD */,
-                      where(st) + ": compacted topic requires a key for every record"};
-  }
-  return decoded->header;
+  return h;
 }
 
 /// The upper bound a fetcher may read to: consumers stop at the high
@@ -76,7 +77,7 @@ caf::result<produce_response> on_produce(self_ptr self, produce_request& req) {
                       where(st) + ": " + std::to_string(st.replica->isr().size()) +
                         " in-sync replica(s) " + describe_ids(st.replica->isr()) +
                         ", min.insync.replicas=" + std::to_string(min_isr));
-  auto header = validate_records(st, req.batch);
+  auto header = check_produced_batch(st, req.batch);
   if (!header)
     return to_caf_error(header.error());
   produce_response resp;
@@ -95,7 +96,7 @@ caf::result<produce_response> on_produce(self_ptr self, produce_request& req) {
       return make_error(d.error.code(), where(st) + ": " + d.error.message());
   }
   stamp_partition_leader_epoch(req.batch.data(), st.replica->leader_epoch());
-  auto info = st.log->append(req.batch, wall_clock_ms());
+  auto info = st.log->append_validated(req.batch, *header, wall_clock_ms());
   if (!info)
     return to_caf_error(info.error());
   if (header->has_producer_id()) {

@@ -17,6 +17,12 @@ status decode_error(const bytes& batch, const std::string& where = "seg.log posi
   REQUIRE_FALSE(d.has_value());
   INFO(d.error().to_string());
   CHECK(d.error().message().find(where) != std::string::npos);
+  // The leader's allocation-free validation must reject it the same way.
+  bytes scratch;
+  auto v = validate_records(byte_view{batch}, record_validation{}, scratch, where);
+  REQUIRE_FALSE(v.has_value());
+  CHECK(v.error().code() == d.error().code());
+  CHECK(v.error().message() == d.error().message());
   return d.error();
 }
 
