@@ -30,4 +30,13 @@ status write_index_file(const std::string& path, byte_view data, uint64_t positi
   return f->close();
 }
 
+status broken_index(const std::string& path, const std::string& why) {
+  return status{errc::corrupt_message, path + ": " + why};
+}
+
+status remove_index_file(const std::string& path, index_sync& sync) {
+  sync.invalidate();
+  return remove_file(path);
+}
+
 } // namespace al

@@ -4,7 +4,6 @@
 #include <limits>
 
 #include "storage/bytes.hpp"
-#include "storage/file.hpp"
 #include "storage/index_file.hpp"
 
 namespace al {
@@ -35,71 +34,37 @@ offset_index::position_hint offset_index::lookup(int64_t target) const {
 }
 
 void offset_index::truncate_to_offset(int64_t offset) {
-  int64_t rel = offset - base_offset_;
-  auto it = std::find_if(entries_.begin(), entries_.end(),
-                         [rel](const entry& e) { return int64_t(e.relative_offset) >= rel; });
-  if (it == entries_.end())
-    return;
-  entries_.erase(it, entries_.end());
-  if (persisted_ > entries_.size())
-    rewrite_ = true;
+  truncate_index_entries(entries_, base_offset_, offset, sync_);
 }
 
 void offset_index::clear() {
   entries_.clear();
-  rewrite_ = true;
+  sync_.invalidate();
 }
 
 status offset_index::load(uint64_t log_size) {
-  auto data = read_index_file(path_);
-  if (!data)
-    return data.error();
-  auto broken = [&](const std::string& why) {
-    return status{errc::corrupt_message, path_ + ": " + why};
+  auto decode = [](const uint8_t* p) {
+    return entry{load_be<uint32_t>(p), load_be<uint32_t>(p + 4)};
   };
-  if (!*data)
-    return broken("missing");
-  const bytes& b = **data;
-  if (b.size() % entry_size != 0)
-    return broken("size " + std::to_string(b.size()) + " is not a multiple of 8");
-  std::vector<entry> loaded;
-  loaded.reserve(b.size() / entry_size);
-  for (size_t pos = 0; pos < b.size(); pos += entry_size) {
-    entry e{load_be<uint32_t>(&b[pos]), load_be<uint32_t>(&b[pos + 4])};
-    if (!loaded.empty() && (e.relative_offset <= loaded.back().relative_offset ||
-                            e.position <= loaded.back().position))
-      return broken("entry " + std::to_string(loaded.size()) + " does not increase");
+  auto check = [&](const entry& e, const std::vector<entry>& before) -> std::string {
+    if (!before.empty() && (e.relative_offset <= before.back().relative_offset ||
+                            e.position <= before.back().position))
+      return "does not increase";
     if (e.position >= log_size)
-      return broken("entry " + std::to_string(loaded.size()) + " points to position " +
-                    std::to_string(e.position) + ", past the log's " +
-                    std::to_string(log_size) + " bytes");
-    loaded.push_back(e);
-  }
-  entries_ = std::move(loaded);
-  persisted_ = entries_.size();
-  rewrite_ = false;
-  return status::ok();
+      return "points to position " + std::to_string(e.position) + ", past the log's " +
+             std::to_string(log_size) + " bytes";
+    return "";
+  };
+  return load_index_entries(path_, entry_size, decode, check, entries_, sync_);
 }
 
 status offset_index::flush() {
-  size_t from = rewrite_ ? 0 : persisted_;
-  if (!rewrite_ && from == entries_.size())
-    return status::ok();
-  bytes buf((entries_.size() - from) * entry_size);
-  for (size_t i = from; i < entries_.size(); ++i) {
-    store_be<uint32_t>(&buf[(i - from) * entry_size], entries_[i].relative_offset);
-    store_be<uint32_t>(&buf[(i - from) * entry_size + 4], entries_[i].position);
-  }
-  if (auto st = write_index_file(path_, buf, from * entry_size); !st)
-    return st;
-  persisted_ = entries_.size();
-  rewrite_ = false;
-  return status::ok();
+  return flush_index_entries(path_, entries_, entry_size, sync_, [](uint8_t* p, const entry& e) {
+    store_be<uint32_t>(p, e.relative_offset);
+    store_be<uint32_t>(p + 4, e.position);
+  });
 }
 
-status offset_index::remove_file() {
-  rewrite_ = true;
-  return al::remove_file(path_);
-}
+status offset_index::remove_file() { return remove_index_file(path_, sync_); }
 
 } // namespace al

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "storage/index_file.hpp"
 #include "storage/status.hpp"
 
 namespace al {
@@ -54,8 +55,7 @@ private:
   std::string path_;
   int64_t base_offset_;
   std::vector<entry> entries_;
-  size_t persisted_ = 0; // entries the file holds, when !rewrite_
-  bool rewrite_ = true;  // the file differs in more than missing new entries
+  index_sync sync_; // which entries the file holds
 };
 
 } // namespace al

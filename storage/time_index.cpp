@@ -4,7 +4,6 @@
 #include <limits>
 
 #include "storage/bytes.hpp"
-#include "storage/file.hpp"
 #include "storage/index_file.hpp"
 
 namespace al {
@@ -32,67 +31,34 @@ int64_t time_index::lookup(int64_t target) const {
 }
 
 void time_index::truncate_to_offset(int64_t offset) {
-  int64_t rel = offset - base_offset_;
-  auto it = std::find_if(entries_.begin(), entries_.end(),
-                         [rel](const entry& e) { return int64_t(e.relative_offset) >= rel; });
-  if (it == entries_.end())
-    return;
-  entries_.erase(it, entries_.end());
-  if (persisted_ > entries_.size())
-    rewrite_ = true;
+  truncate_index_entries(entries_, base_offset_, offset, sync_);
 }
 
 void time_index::clear() {
   entries_.clear();
-  rewrite_ = true;
+  sync_.invalidate();
 }
 
 status time_index::load() {
-  auto data = read_index_file(path_);
-  if (!data)
-    return data.error();
-  auto broken = [&](const std::string& why) {
-    return status{errc::corrupt_message, path_ + ": " + why};
+  auto decode = [](const uint8_t* p) {
+    return entry{load_be<int64_t>(p), load_be<uint32_t>(p + 8)};
   };
-  if (!*data)
-    return broken("missing");
-  const bytes& b = **data;
-  if (b.size() % entry_size != 0)
-    return broken("size " + std::to_string(b.size()) + " is not a multiple of 12");
-  std::vector<entry> loaded;
-  loaded.reserve(b.size() / entry_size);
-  for (size_t pos = 0; pos < b.size(); pos += entry_size) {
-    entry e{load_be<int64_t>(&b[pos]), load_be<uint32_t>(&b[pos + 8])};
-    if (!loaded.empty() && (e.timestamp <= loaded.back().timestamp ||
-                            e.relative_offset < loaded.back().relative_offset))
-      return broken("entry " + std::to_string(loaded.size()) + " does not increase");
-    loaded.push_back(e);
-  }
-  entries_ = std::move(loaded);
-  persisted_ = entries_.size();
-  rewrite_ = false;
-  return status::ok();
+  auto check = [](const entry& e, const std::vector<entry>& before) -> std::string {
+    if (!before.empty() && (e.timestamp <= before.back().timestamp ||
+                            e.relative_offset < before.back().relative_offset))
+      return "does not increase";
+    return "";
+  };
+  return load_index_entries(path_, entry_size, decode, check, entries_, sync_);
 }
 
 status time_index::flush() {
-  size_t from = rewrite_ ? 0 : persisted_;
-  if (!rewrite_ && from == entries_.size())
-    return status::ok();
-  bytes buf((entries_.size() - from) * entry_size);
-  for (size_t i = from; i < entries_.size(); ++i) {
-    store_be<int64_t>(&buf[(i - from) * entry_size], entries_[i].timestamp);
-    store_be<uint32_t>(&buf[(i - from) * entry_size + 8], entries_[i].relative_offset);
-  }
-  if (auto st = write_index_file(path_, buf, from * entry_size); !st)
-    return st;
-  persisted_ = entries_.size();
-  rewrite_ = false;
-  return status::ok();
+  return flush_index_entries(path_, entries_, entry_size, sync_, [](uint8_t* p, const entry& e) {
+    store_be<int64_t>(p, e.timestamp);
+    store_be<uint32_t>(p + 8, e.relative_offset);
+  });
 }
 
-status time_index::remove_file() {
-  rewrite_ = true;
-  return al::remove_file(path_);
-}
+status time_index::remove_file() { return remove_index_file(path_, sync_); }
 
 } // namespace al

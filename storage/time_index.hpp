@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "storage/index_file.hpp"
 #include "storage/status.hpp"
 
 namespace al {
@@ -55,8 +56,7 @@ private:
   std::string path_;
   int64_t base_offset_;
   std::vector<entry> entries_;
-  size_t persisted_ = 0;
-  bool rewrite_ = true;
+  index_sync sync_; // which entries the file holds
 };
 
 } // namespace al
