@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "runtime/cli/broker_connection.hpp"
+#include "runtime/cli/broker_command.hpp"
 #include "runtime/cli/command_line.hpp"
 #include "runtime/cli/commands.hpp"
 #include "runtime/cli/output_format.hpp"
@@ -14,23 +14,17 @@ namespace al::cli {
 namespace {
 
 int describe(int argc, char** argv) {
-  const std::string ctx = "cluster describe";
+  broker_command cmd{"cluster describe"};
   cxxopts::Options options("actorlog cluster describe",
                            "Prints the cluster id, the active controller, the brokers "
                            "(alive or fenced)\nand the controller quorum (role, term, "
                            "commit index of each voter).");
-  add_connection_options(options);
-  options.add_options()("h,help", "show this help");
-  int rc = 0;
-  auto args = parse_command_line(options, ctx, argc, argv, rc, std::cout, std::cerr);
+  auto args = cmd.parse(options, argc, argv);
   if (!args)
-    return rc;
-  auto conn = connect_to_broker(*args, ctx, rc);
-  if (!conn)
-    return rc;
-  auto res = conn->request<cluster_description>(describe_cluster_atom::value);
+    return cmd.exit_status();
+  auto res = cmd.ask<cluster_description>(*args, describe_cluster_atom::value);
   if (!res)
-    return report_failure(ctx, render_error(res.error()));
+    return cmd.exit_status();
   std::cout << format_cluster_description(*res) << std::flush;
   return 0;
 }
@@ -39,28 +33,23 @@ int describe(int argc, char** argv) {
 /// (or, with --heal, resumes) replication and controller traffic with node
 /// --peer. Cut both ends for a symmetric partition.
 int cut(int argc, char** argv) {
-  const std::string ctx = "cluster cut";
+  broker_command cmd{"cluster cut"};
   cxxopts::Options options("actorlog cluster cut",
                            "Fault injection (loopback clusters only): the node at --bootstrap "
                            "drops replication\nand controller traffic with node --peer; --heal "
                            "restores it. Run it on both\nnodes for a symmetric cut.");
-  add_connection_options(options);
   options.add_options()("peer", "node id whose link to cut", cxxopts::value<int32_t>())(
-    "heal", "restore the link instead")("h,help", "show this help");
-  int rc = 0;
-  auto args = parse_command_line(options, ctx, argc, argv, rc, std::cout, std::cerr);
+    "heal", "restore the link instead");
+  auto args = cmd.parse(options, argc, argv);
   if (!args)
-    return rc;
+    return cmd.exit_status();
   if (!args->count("peer"))
-    return report_failure(ctx, "--peer is required");
+    return cmd.failure("--peer is required");
   auto peer = (*args)["peer"].as<int32_t>();
   bool heal = args->count("heal") > 0;
-  auto conn = connect_to_broker(*args, ctx, rc);
-  if (!conn)
-    return rc;
-  auto res = conn->request<bool>(link_cut_atom::value, peer, !heal);
+  auto res = cmd.ask<bool>(*args, link_cut_atom::value, peer, !heal);
   if (!res)
-    return report_failure(ctx, render_error(res.error()));
+    return cmd.exit_status();
   std::cout << "link to node " << peer << (heal ? " restored" : " cut") << std::endl;
   return 0;
 }

@@ -15,7 +15,7 @@
 #include <thread>
 #include <vector>
 
-#include "runtime/cli/broker_connection.hpp"
+#include "runtime/cli/broker_command.hpp"
 #include "runtime/cli/command_line.hpp"
 #include "runtime/cli/commands.hpp"
 #include "runtime/cli/output_format.hpp"
@@ -264,7 +264,7 @@ caf::expected<int64_t> fetch_loop(broker_connection& conn, const consume_options
 } // namespace
 
 int consume_command(int argc, char** argv) {
-  const std::string ctx = "consume";
+  broker_command cmd{"consume"};
   cxxopts::Options options(
     "actorlog consume",
     "Prints the records of a topic, one value per line (kafka-console-consumer):\n"
@@ -290,42 +290,39 @@ int consume_command(int argc, char** argv) {
      cxxopts::value<int32_t>()->default_value("500"))                                     //
     ("max-partition-fetch-bytes", "bytes per partition and fetch",
      cxxopts::value<int32_t>()->default_value("1048576"));
-  add_connection_options(options);
-  options.add_options()("h,help", "show this help");
-  int rc = 0;
-  auto args = parse_command_line(options, ctx, argc, argv, rc, std::cout, std::cerr);
+  auto args = cmd.parse(options, argc, argv);
   if (!args)
-    return rc;
+    return cmd.exit_status();
   consume_options opts;
   if (!args->count("topic"))
-    return report_usage_error(ctx, "--topic is required");
+    return cmd.usage_error("--topic is required");
   opts.topic = (*args)["topic"].as<std::string>();
   if (args->count("partition")) {
     opts.partition = (*args)["partition"].as<int32_t>();
     if (*opts.partition < 0)
-      return report_usage_error(ctx, "--partition must be >= 0");
+      return cmd.usage_error("--partition must be >= 0");
   }
   if (args->count("from-beginning") && args->count("offset"))
-    return report_usage_error(ctx, "--from-beginning and --offset cannot be used together");
+    return cmd.usage_error("--from-beginning and --offset cannot be used together");
   if (args->count("from-beginning"))
     opts.start.kind = start_position::earliest;
   if (args->count("offset")) {
     auto start = parse_start_position((*args)["offset"].as<std::string>());
     if (!start)
-      return report_usage_error(ctx, "--offset: " + start.error().message());
+      return cmd.usage_error("--offset: " + start.error().message());
     if (start->kind == start_position::offset && !opts.partition)
-      return report_usage_error(ctx, "--offset with a number needs --partition");
+      return cmd.usage_error("--offset with a number needs --partition");
     opts.start = *start;
   }
   if (args->count("max-messages")) {
     opts.max_messages = (*args)["max-messages"].as<int64_t>();
     if (*opts.max_messages < 1)
-      return report_usage_error(ctx, "--max-messages must be at least 1");
+      return cmd.usage_error("--max-messages must be at least 1");
   }
   if (args->count("timeout-ms")) {
     auto ms = (*args)["timeout-ms"].as<int64_t>();
     if (ms < 1)
-      return report_usage_error(ctx, "--timeout-ms must be at least 1");
+      return cmd.usage_error("--timeout-ms must be at least 1");
     opts.idle_timeout = std::chrono::milliseconds(ms);
   }
   opts.print.print_key = args->count("print-key") > 0;
@@ -334,20 +331,20 @@ int consume_command(int argc, char** argv) {
   opts.print.separator = unescape((*args)["key-separator"].as<std::string>());
   opts.max_wait_ms = (*args)["max-wait-ms"].as<int32_t>();
   if (opts.max_wait_ms < 1)
-    return report_usage_error(ctx, "--max-wait-ms must be at least 1");
+    return cmd.usage_error("--max-wait-ms must be at least 1");
   opts.max_bytes = (*args)["max-partition-fetch-bytes"].as<int32_t>();
   if (opts.max_bytes < 1)
-    return report_usage_error(ctx, "--max-partition-fetch-bytes must be at least 1");
-  auto conn = connect_to_broker(*args, ctx, rc);
+    return cmd.usage_error("--max-partition-fetch-bytes must be at least 1");
+  auto conn = cmd.connect(*args);
   if (!conn)
-    return rc;
+    return cmd.exit_status();
   leader_map leaders;
   auto partitions = assigned_partitions(*conn, opts, leaders);
   if (!partitions)
-    return report_failure(ctx, render_error(partitions.error()));
+    return cmd.failure(partitions.error());
   auto cursors = start_cursors(*conn, opts, *partitions, leaders);
   if (!cursors)
-    return report_failure(ctx, render_error(cursors.error()));
+    return cmd.failure(cursors.error());
   struct sigaction sa {};
   sa.sa_handler = on_interrupt;
   sigemptyset(&sa.sa_mask);
@@ -355,7 +352,7 @@ int consume_command(int argc, char** argv) {
   sigaction(SIGTERM, &sa, nullptr);
   auto consumed = fetch_loop(*conn, opts, *cursors, leaders, std::cout);
   if (!consumed)
-    return report_failure(ctx, render_error(consumed.error()));
+    return cmd.failure(consumed.error());
   std::cerr << "Processed a total of " << *consumed << " messages" << std::endl;
   return 0;
 }

@@ -16,7 +16,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/client/consumer_client.hpp"
-#include "runtime/cli/broker_connection.hpp"
+#include "runtime/cli/broker_command.hpp"
 #include "runtime/cli/cli_args.hpp"
 #include "runtime/cli/command_line.hpp"
 #include "runtime/cli/commands.hpp"
@@ -137,7 +137,7 @@ int64_t consume_loop(consumer& c, const group_consume_options& o, printed_offset
 } // namespace
 
 int consume_group_command(int argc, char** argv) {
-  const std::string ctx = "consume";
+  broker_command cmd{"consume"};
   cxxopts::Options options(
     "actorlog consume --group",
     "Prints the records of a topic as a member of a consumer group\n"
@@ -160,26 +160,23 @@ int consume_group_command(int argc, char** argv) {
      cxxopts::value<std::string>()->default_value("\\t"))                                 //
     ("max-wait-ms", "how long the broker holds a fetch that has no records (long poll)",
      cxxopts::value<int32_t>()->default_value("500"));
-  add_connection_options(options);
-  options.add_options()("h,help", "show this help");
-  int rc = 0;
-  auto args = parse_command_line(options, ctx, argc, argv, rc, std::cout, std::cerr);
+  auto args = cmd.parse(options, argc, argv);
   if (!args)
-    return rc;
+    return cmd.exit_status();
   auto opts = read_options(*args);
   if (!opts)
-    return report_usage_error(ctx, opts.error().message());
+    return cmd.usage_error(opts.error().message());
   spdlog::set_level(spdlog::level::warn); // the client library's info lines are not records
-  auto conn = connect_to_broker(*args, ctx, rc);
+  auto conn = cmd.connect(*args);
   if (!conn)
-    return rc;
+    return cmd.exit_status();
   auto md = conn->request<metadata_response>(metadata_atom::value,
                                              metadata_request{{opts->topic}});
   if (!md)
-    return report_failure(ctx, render_error(md.error()));
+    return cmd.failure(md.error());
   if (md->topics.empty() || md->topics.front().partitions.empty())
-    return report_failure(ctx, "UNKNOWN_TOPIC_OR_PARTITION: topic \"" + opts->topic +
-                                 "\" does not exist");
+    return cmd.failure("UNKNOWN_TOPIC_OR_PARTITION: topic \"" + opts->topic +
+                       "\" does not exist");
   properties props{
     {"group.id", opts->group},
     {"client.id", "actorlog-console-consumer"},
@@ -191,7 +188,7 @@ int consume_group_command(int argc, char** argv) {
   auto created = consumer::create(conn->self()->home_system(), props,
                                   caf::actor_cast<caf::actor>(conn->broker()));
   if (!created)
-    return report_failure(ctx, created.error().to_string());
+    return cmd.failure(created.error().to_string());
   auto& c = **created;
   printed_offsets printed;
   bool closing = false;
@@ -204,20 +201,19 @@ int consume_group_command(int argc, char** argv) {
                 << std::endl;
   };
   if (auto st = c.subscribe({opts->topic}, listener); !st)
-    return report_failure(ctx, st.to_string());
+    return cmd.failure(st.to_string());
   struct sigaction sa {};
   sa.sa_handler = on_interrupt;
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
   auto consumed = consume_loop(c, *opts, printed, std::cout);
-  rc = 0;
   if (auto st = c.commit_sync(to_commit(printed)); !st)
-    rc = report_failure(ctx, "committing the printed offsets failed: " + st.to_string());
+    cmd.failure("committing the printed offsets failed: " + st.to_string());
   closing = true;
   c.close();
   std::cerr << "Processed a total of " << consumed << " messages" << std::endl;
-  return rc;
+  return cmd.exit_status();
 }
 
 } // namespace al::cli

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "actors/group/group_messages.hpp"
-#include "runtime/cli/broker_connection.hpp"
+#include "runtime/cli/broker_command.hpp"
 #include "runtime/cli/command_line.hpp"
 #include "runtime/cli/commands.hpp"
 #include "runtime/cli/output_format.hpp"
@@ -22,8 +22,6 @@ namespace al::cli {
 namespace {
 
 using clock_type = std::chrono::steady_clock;
-
-void add_help(cxxopts::Options& options) { options.add_options()("h,help", "show this help"); }
 
 void add_group_option(cxxopts::Options& options) {
   options.add_options()("group", "the consumer group (or give it as the first argument)",
@@ -66,6 +64,21 @@ caf::expected<coordinator> find_coordinator(broker_connection& conn, const std::
   if (!b)
     return b.error();
   return coordinator{*info, *b};
+}
+
+/// Connects and finds `group`'s coordinator; nullopt after reporting why not.
+std::optional<coordinator> connect_to_coordinator(broker_command& cmd,
+                                                  const cxxopts::ParseResult& args,
+                                                  const std::string& group) {
+  auto conn = cmd.connect(args);
+  if (!conn)
+    return std::nullopt;
+  auto c = find_coordinator(*conn, group);
+  if (!c) {
+    cmd.failure(c.error());
+    return std::nullopt;
+  }
+  return std::move(*c);
 }
 
 /// The leader of tp, or why there is none.
@@ -134,23 +147,20 @@ caf::expected<std::vector<group_listing>> list_all_groups(broker_connection& con
 }
 
 int list(int argc, char** argv) {
-  const std::string ctx = "groups list";
+  broker_command cmd{"groups list"};
   cxxopts::Options options("actorlog groups list",
                            "Prints the consumer groups, one per line (kafka-consumer-groups "
                            "--list).");
   options.add_options()("state", "print a GROUP STATE table instead");
-  add_connection_options(options);
-  add_help(options);
-  int rc = 0;
-  auto args = parse_command_line(options, ctx, argc, argv, rc, std::cout, std::cerr);
+  auto args = cmd.parse(options, argc, argv);
   if (!args)
-    return rc;
-  auto conn = connect_to_broker(*args, ctx, rc);
+    return cmd.exit_status();
+  auto conn = cmd.connect(*args);
   if (!conn)
-    return rc;
+    return cmd.exit_status();
   auto groups = list_all_groups(*conn);
   if (!groups)
-    return report_failure(ctx, render_error(groups.error()));
+    return cmd.failure(groups.error());
   std::sort(groups->begin(), groups->end());
   if (args->count("state")) {
     std::cout << format_group_listing(*groups);
@@ -163,33 +173,28 @@ int list(int argc, char** argv) {
 }
 
 int describe(int argc, char** argv) {
-  const std::string ctx = "groups describe";
+  broker_command cmd{"groups describe"};
   cxxopts::Options options("actorlog groups describe",
                            "Describes a consumer group: per partition the committed offset, "
                            "the log end\noffset, the lag and the owning member "
                            "(kafka-consumer-groups --describe).");
   add_group_option(options);
   options.add_options()("state", "print the group's coordinator, strategy, state and size");
-  add_connection_options(options);
-  add_help(options);
-  int rc = 0;
-  auto args = parse_command_line(options, ctx, argc, argv, rc, std::cout, std::cerr);
+  auto args = cmd.parse(options, argc, argv);
   if (!args)
-    return rc;
+    return cmd.exit_status();
   if (!args->count("group"))
-    return report_usage_error(ctx, "a group is required");
+    return cmd.usage_error("a group is required");
   auto group = (*args)["group"].as<std::string>();
-  auto conn = connect_to_broker(*args, ctx, rc);
-  if (!conn)
-    return rc;
-  auto c = find_coordinator(*conn, group);
+  auto c = connect_to_coordinator(cmd, *args, group);
   if (!c)
-    return report_failure(ctx, render_error(c.error()));
+    return cmd.exit_status();
+  auto conn = cmd.connect(*args); // connected by connect_to_coordinator
   auto desc = group_request<group_description>(*conn, c->broker, describe_group_atom::value, group);
   if (!desc) {
     if (error_code_of(desc.error()) == errc::group_id_not_found)
-      return report_failure(ctx, "consumer group '" + group + "' does not exist");
-    return report_failure(ctx, render_error(desc.error()));
+      return cmd.failure("consumer group '" + group + "' does not exist");
+    return cmd.failure(desc.error());
   }
   if (args->count("state")) {
     std::cout << format_group_state(*desc, c->info.host + ":" + std::to_string(c->info.port) +
@@ -253,7 +258,7 @@ plan_reset(broker_connection& conn, const std::string& topic, const reset_target
 }
 
 int reset_offsets(int argc, char** argv) {
-  const std::string ctx = "groups reset-offsets";
+  broker_command cmd{"groups reset-offsets"};
   cxxopts::Options options(
     "actorlog groups reset-offsets",
     "Sets a group's committed offsets for a topic (kafka-consumer-groups --reset-offsets).\n"
@@ -269,54 +274,49 @@ int reset_offsets(int argc, char** argv) {
     ("to-datetime", "the first record at or after YYYY-MM-DDTHH:mm:SS.sss[zone]",
      cxxopts::value<std::string>())                                                      //
     ("execute", "apply the plan (without it: a dry run)");
-  add_connection_options(options);
-  add_help(options);
-  int rc = 0;
-  auto args = parse_command_line(options, ctx, argc, argv, rc, std::cout, std::cerr);
+  auto args = cmd.parse(options, argc, argv);
   if (!args)
-    return rc;
+    return cmd.exit_status();
   if (!args->count("group"))
-    return report_usage_error(ctx, "--group is required");
+    return cmd.usage_error("--group is required");
   if (!args->count("topic"))
-    return report_usage_error(ctx, "--topic is required");
+    return cmd.usage_error("--topic is required");
   auto group = (*args)["group"].as<std::string>();
   auto topic = (*args)["topic"].as<std::string>();
   int targets = int(args->count("to-earliest") + args->count("to-latest") +
                     args->count("to-offset") + args->count("to-datetime"));
   if (targets != 1)
-    return report_usage_error(ctx, "give exactly one of --to-earliest, --to-latest, "
-                                   "--to-offset, --to-datetime");
+    return cmd.usage_error("give exactly one of --to-earliest, --to-latest, "
+                           "--to-offset, --to-datetime");
   reset_target target;
   if (args->count("to-latest"))
     target.kind = reset_target::latest;
   if (args->count("to-offset")) {
     target = {reset_target::offset, (*args)["to-offset"].as<int64_t>()};
     if (target.value < 0)
-      return report_usage_error(ctx, "--to-offset must be >= 0");
+      return cmd.usage_error("--to-offset must be >= 0");
   }
   if (args->count("to-datetime")) {
     auto ms = parse_datetime_ms((*args)["to-datetime"].as<std::string>());
     if (!ms)
-      return report_usage_error(ctx, "--to-datetime: " + ms.error().message());
+      return cmd.usage_error("--to-datetime: " + ms.error().message());
     target = {reset_target::datetime, *ms};
   }
-  auto conn = connect_to_broker(*args, ctx, rc);
-  if (!conn)
-    return rc;
-  auto c = find_coordinator(*conn, group);
+  auto c = connect_to_coordinator(cmd, *args, group);
   if (!c)
-    return report_failure(ctx, render_error(c.error()));
+    return cmd.exit_status();
+  auto conn = cmd.connect(*args); // connected by connect_to_coordinator
   auto desc = group_request<group_description>(*conn, c->broker, describe_group_atom::value, group);
   if (desc && !desc->members.empty())
-    return report_failure(ctx, "NON_EMPTY_GROUP: group '" + group + "' has " +
-                                 std::to_string(desc->members.size()) + " active member(s) (" +
-                                 std::string(to_string(desc->state)) +
-                                 "); offsets can only be reset while it has none");
+    return cmd.failure("NON_EMPTY_GROUP: group '" + group + "' has " +
+                       std::to_string(desc->members.size()) + " active member(s) (" +
+                       std::string(to_string(desc->state)) +
+                       "); offsets can only be reset while it has none");
   if (!desc && error_code_of(desc.error()) != errc::group_id_not_found)
-    return report_failure(ctx, render_error(desc.error()));
+    return cmd.failure(desc.error());
   auto plan = plan_reset(*conn, topic, target);
   if (!plan)
-    return report_failure(ctx, render_error(plan.error()));
+    return cmd.failure(plan.error());
   if (!args->count("execute")) {
     std::cout << '\n' << format_offset_plan(group, *plan) << std::flush;
     std::cerr << "(dry run: nothing was changed; add --execute to apply)" << std::endl;
@@ -328,37 +328,32 @@ int reset_offsets(int argc, char** argv) {
   auto done = group_request<offset_commit_response>(*conn, c->broker, alter_offsets_atom::value,
                                                     group, offsets);
   if (!done)
-    return report_failure(ctx, render_error(done.error()));
+    return cmd.failure(done.error());
   if (done->error != errc::none)
-    return report_failure(ctx, std::string(to_string(done->error)) + ": group '" + group + "'");
+    return cmd.failure(std::string(to_string(done->error)) + ": group '" + group + "'");
   std::cout << '\n' << format_offset_plan(group, *plan) << std::flush;
   return 0;
 }
 
 int remove(int argc, char** argv) {
-  const std::string ctx = "groups delete";
+  broker_command cmd{"groups delete"};
   cxxopts::Options options("actorlog groups delete",
                            "Deletes a consumer group and its committed offsets "
                            "(kafka-consumer-groups --delete).\nOnly a group without members.");
   add_group_option(options);
-  add_connection_options(options);
-  add_help(options);
-  int rc = 0;
-  auto args = parse_command_line(options, ctx, argc, argv, rc, std::cout, std::cerr);
+  auto args = cmd.parse(options, argc, argv);
   if (!args)
-    return rc;
+    return cmd.exit_status();
   if (!args->count("group"))
-    return report_usage_error(ctx, "a group is required");
+    return cmd.usage_error("a group is required");
   auto group = (*args)["group"].as<std::string>();
-  auto conn = connect_to_broker(*args, ctx, rc);
-  if (!conn)
-    return rc;
-  auto c = find_coordinator(*conn, group);
+  auto c = connect_to_coordinator(cmd, *args, group);
   if (!c)
-    return report_failure(ctx, render_error(c.error()));
+    return cmd.exit_status();
+  auto conn = cmd.connect(*args); // connected by connect_to_coordinator
   auto done = group_request<bool>(*conn, c->broker, delete_group_atom::value, group);
   if (!done)
-    return report_failure(ctx, render_error(done.error()));
+    return cmd.failure(done.error());
   std::cout << "Deletion of requested consumer groups ('" << group << "') was successful."
             << std::endl;
   return 0;

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "storage/clock.hpp"
-#include "runtime/cli/broker_connection.hpp"
+#include "runtime/cli/broker_command.hpp"
 #include "runtime/cli/command_line.hpp"
 #include "runtime/cli/commands.hpp"
 #include "runtime/cli/line_reader.hpp"
@@ -274,7 +274,7 @@ private:
 } // namespace
 
 int produce_command(int argc, char** argv) {
-  const std::string ctx = "produce";
+  broker_command cmd{"produce"};
   cxxopts::Options options(
     "actorlog produce",
     "Reads lines from stdin and produces one record per line (kafka-console-producer).\n"
@@ -297,56 +297,53 @@ int produce_command(int argc, char** argv) {
      cxxopts::value<int32_t>()->default_value("5"))                                      //
     ("compression-type", "none, gzip, snappy, lz4 or zstd",
      cxxopts::value<std::string>()->default_value("none"));
-  add_connection_options(options);
-  options.add_options()("h,help", "show this help");
-  int rc = 0;
-  auto args = parse_command_line(options, ctx, argc, argv, rc, std::cout, std::cerr);
+  auto args = cmd.parse(options, argc, argv);
   if (!args)
-    return rc;
+    return cmd.exit_status();
   produce_options opts;
   if (!args->count("topic"))
-    return report_usage_error(ctx, "--topic is required");
+    return cmd.usage_error("--topic is required");
   opts.topic = (*args)["topic"].as<std::string>();
   if (args->count("partition")) {
     opts.partition = (*args)["partition"].as<int32_t>();
     if (*opts.partition < 0)
-      return report_usage_error(ctx, "--partition must be >= 0");
+      return cmd.usage_error("--partition must be >= 0");
   }
   if (args->count("key-separator")) {
     opts.key_separator = unescape((*args)["key-separator"].as<std::string>());
     if (opts.key_separator->empty())
-      return report_usage_error(ctx, "--key-separator must not be empty");
+      return cmd.usage_error("--key-separator must not be empty");
   }
   auto acks = parse_acks((*args)["acks"].as<std::string>());
   if (!acks)
-    return report_usage_error(ctx, "--acks: " + acks.error().message());
+    return cmd.usage_error("--acks: " + acks.error().message());
   opts.acks = *acks;
   auto batch_size = (*args)["batch-size"].as<int32_t>();
   auto linger = (*args)["linger-ms"].as<int32_t>();
   auto in_flight = (*args)["max-in-flight"].as<int32_t>();
   if (batch_size < 1)
-    return report_usage_error(ctx, "--batch-size must be at least 1");
+    return cmd.usage_error("--batch-size must be at least 1");
   if (linger < 0)
-    return report_usage_error(ctx, "--linger-ms must be >= 0");
+    return cmd.usage_error("--linger-ms must be >= 0");
   if (in_flight < 1)
-    return report_usage_error(ctx, "--max-in-flight must be at least 1");
+    return cmd.usage_error("--max-in-flight must be at least 1");
   opts.batch_size = size_t(batch_size);
   opts.linger_ms = linger;
   opts.max_in_flight = size_t(in_flight);
   auto codec_name = (*args)["compression-type"].as<std::string>();
   if (!parse_compression(codec_name, opts.codec))
-    return report_usage_error(ctx, "--compression-type: unknown codec \"" + codec_name
-                                     + "\" (expected none, gzip, snappy, lz4 or zstd)");
-  auto conn = connect_to_broker(*args, ctx, rc);
+    return cmd.usage_error("--compression-type: unknown codec \"" + codec_name
+                           + "\" (expected none, gzip, snappy, lz4 or zstd)");
+  auto conn = cmd.connect(*args);
   if (!conn)
-    return rc;
+    return cmd.exit_status();
   auto leaders = conn->partition_leaders(opts.topic);
   if (!leaders)
-    return report_failure(ctx, render_error(leaders.error()));
+    return cmd.failure(leaders.error());
   if (opts.partition && leaders->count(*opts.partition) == 0)
-    return report_failure(ctx, "UNKNOWN_TOPIC_OR_PARTITION: topic \"" + opts.topic + "\" has "
-                                 + std::to_string(leaders->size()) + " partition(s), no partition "
-                                 + std::to_string(*opts.partition));
+    return cmd.failure("UNKNOWN_TOPIC_OR_PARTITION: topic \"" + opts.topic + "\" has "
+                       + std::to_string(leaders->size()) + " partition(s), no partition "
+                       + std::to_string(*opts.partition));
   producer prod{*conn, opts, std::move(*leaders)};
   line_reader in{STDIN_FILENO};
   std::string line;
@@ -378,10 +375,10 @@ int produce_command(int argc, char** argv) {
   prod.finish();
   auto summary = std::to_string(prod.produced()) + " record(s) produced to " + opts.topic;
   if (prod.failed())
-    return report_failure(ctx, prod.error() + " (" + summary + ", "
-                                 + std::to_string(prod.records_failed()) + " not produced)");
+    return cmd.failure(prod.error() + " (" + summary + ", "
+                       + std::to_string(prod.records_failed()) + " not produced)");
   if (!input_error.empty())
-    return report_failure(ctx, input_error + " (" + summary + " before it)");
+    return cmd.failure(input_error + " (" + summary + " before it)");
   std::cerr << "Produced " << prod.produced() << " records to " << opts.topic << std::endl;
   return 0;
 }

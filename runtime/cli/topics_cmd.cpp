@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "runtime/cli/broker_connection.hpp"
+#include "runtime/cli/broker_command.hpp"
 #include "runtime/cli/command_line.hpp"
 #include "runtime/cli/commands.hpp"
 #include "runtime/cli/output_format.hpp"
@@ -14,10 +14,6 @@ namespace al::cli {
 namespace {
 
 using strings = std::vector<std::string>;
-
-void add_help(cxxopts::Options& options) {
-  options.add_options()("h,help", "show this help");
-}
 
 void add_topic_option(cxxopts::Options& options, const char* what) {
   options.add_options()("topic", what, cxxopts::value<std::string>());
@@ -31,7 +27,7 @@ result<config_map> read_configs(const cxxopts::ParseResult& args) {
 }
 
 int create(int argc, char** argv) {
-  const std::string ctx = "topics create";
+  broker_command cmd{"topics create"};
   cxxopts::Options options("actorlog topics create",
                            "Creates a topic (kafka-topics --create).");
   add_topic_option(options, "name of the topic to create (required)");
@@ -44,57 +40,45 @@ int create(int argc, char** argv) {
     ("config", "topic config override key=value, e.g. retention.ms=86400000 "
                "(repeat the option, or separate with commas)",
      cxxopts::value<strings>());
-  add_connection_options(options);
-  add_help(options);
-  int rc = 0;
-  auto args = parse_command_line(options, ctx, argc, argv, rc, std::cout, std::cerr);
+  auto args = cmd.parse(options, argc, argv);
   if (!args)
-    return rc;
+    return cmd.exit_status();
   if (!args->count("topic"))
-    return report_usage_error(ctx, "--topic is required");
+    return cmd.usage_error("--topic is required");
   create_topic_request req;
   req.name = (*args)["topic"].as<std::string>();
   if (args->count("partitions")) {
     req.partitions = (*args)["partitions"].as<int32_t>();
     if (req.partitions < 1)
-      return report_usage_error(ctx, "--partitions must be at least 1");
+      return cmd.usage_error("--partitions must be at least 1");
   }
   if (args->count("replication-factor")) {
     req.replication_factor = (*args)["replication-factor"].as<int32_t>();
     if (req.replication_factor < 1)
-      return report_usage_error(ctx, "--replication-factor must be at least 1");
+      return cmd.usage_error("--replication-factor must be at least 1");
   }
   auto configs = read_configs(*args);
   if (!configs)
-    return report_usage_error(ctx, "--config: " + configs.error().message());
+    return cmd.usage_error("--config: " + configs.error().message());
   req.configs = std::move(*configs);
-  auto conn = connect_to_broker(*args, ctx, rc);
-  if (!conn)
-    return rc;
-  auto res = conn->request<topic_description>(create_topic_atom::value, req);
+  auto res = cmd.ask<topic_description>(*args, create_topic_atom::value, req);
   if (!res)
-    return report_failure(ctx, render_error(res.error()));
+    return cmd.exit_status();
   std::cout << "Created topic " << req.name << "." << std::endl;
   return 0;
 }
 
 int list(int argc, char** argv) {
-  const std::string ctx = "topics list";
+  broker_command cmd{"topics list"};
   cxxopts::Options options("actorlog topics list",
                            "Prints the names of all topics, one per line, sorted "
                            "(kafka-topics --list).");
-  add_connection_options(options);
-  add_help(options);
-  int rc = 0;
-  auto args = parse_command_line(options, ctx, argc, argv, rc, std::cout, std::cerr);
+  auto args = cmd.parse(options, argc, argv);
   if (!args)
-    return rc;
-  auto conn = connect_to_broker(*args, ctx, rc);
-  if (!conn)
-    return rc;
-  auto res = conn->request<metadata_response>(metadata_atom::value, metadata_request{});
+    return cmd.exit_status();
+  auto res = cmd.ask<metadata_response>(*args, metadata_atom::value, metadata_request{});
   if (!res)
-    return report_failure(ctx, render_error(res.error()));
+    return cmd.exit_status();
   strings names;
   for (const auto& t : res->topics)
     names.push_back(t.name);
@@ -131,32 +115,29 @@ void use_leader_offsets(broker_connection& conn, std::vector<topic_description>&
 }
 
 int describe(int argc, char** argv) {
-  const std::string ctx = "topics describe";
+  broker_command cmd{"topics describe"};
   cxxopts::Options options("actorlog topics describe",
                            "Describes a topic, or every topic: partitions, leaders, "
                            "replicas, ISR,\nconfig overrides and each partition's log "
                            "start and end offsets as its leader\nreports them "
                            "(kafka-topics --describe).");
   add_topic_option(options, "the topic to describe (default: all topics)");
-  add_connection_options(options);
-  add_help(options);
-  int rc = 0;
-  auto args = parse_command_line(options, ctx, argc, argv, rc, std::cout, std::cerr);
+  auto args = cmd.parse(options, argc, argv);
   if (!args)
-    return rc;
+    return cmd.exit_status();
   strings wanted;
   if (args->count("topic"))
     wanted.push_back((*args)["topic"].as<std::string>());
-  auto conn = connect_to_broker(*args, ctx, rc);
+  auto conn = cmd.connect(*args);
   if (!conn)
-    return rc;
+    return cmd.exit_status();
   auto res = conn->request<std::vector<topic_description>>(describe_topics_atom::value, wanted);
   if (!res)
-    return report_failure(ctx, render_error(res.error()));
+    return cmd.failure(res.error());
   auto topics = std::move(*res);
   if (!wanted.empty() && topics.empty())
-    return report_failure(ctx, "UNKNOWN_TOPIC_OR_PARTITION: topic \"" + wanted.front()
-                                 + "\" does not exist");
+    return cmd.failure("UNKNOWN_TOPIC_OR_PARTITION: topic \"" + wanted.front() +
+                       "\" does not exist");
   use_leader_offsets(*conn, topics);
   std::sort(topics.begin(), topics.end(),
             [](const auto& a, const auto& b) { return a.name < b.name; });
@@ -167,7 +148,7 @@ int describe(int argc, char** argv) {
 }
 
 int alter(int argc, char** argv) {
-  const std::string ctx = "topics alter";
+  broker_command cmd{"topics alter"};
   cxxopts::Options options("actorlog topics alter",
                            "Adds partitions to a topic and changes its config overrides\n"
                            "(kafka-topics --alter, kafka-configs --alter).");
@@ -180,69 +161,56 @@ int alter(int argc, char** argv) {
     ("delete-config", "remove a config override, back to the cluster default "
                       "(repeat, or separate with commas)",
      cxxopts::value<strings>());
-  add_connection_options(options);
-  add_help(options);
-  int rc = 0;
-  auto args = parse_command_line(options, ctx, argc, argv, rc, std::cout, std::cerr);
+  auto args = cmd.parse(options, argc, argv);
   if (!args)
-    return rc;
+    return cmd.exit_status();
   if (!args->count("topic"))
-    return report_usage_error(ctx, "--topic is required");
+    return cmd.usage_error("--topic is required");
   alter_topic_request req;
   req.name = (*args)["topic"].as<std::string>();
   if (args->count("partitions")) {
     req.partitions = (*args)["partitions"].as<int32_t>();
     if (req.partitions < 1)
-      return report_usage_error(ctx, "--partitions must be at least 1");
+      return cmd.usage_error("--partitions must be at least 1");
   }
   auto configs = read_configs(*args);
   if (!configs)
-    return report_usage_error(ctx, "--config: " + configs.error().message());
+    return cmd.usage_error("--config: " + configs.error().message());
   req.set_configs = std::move(*configs);
   if (args->count("delete-config")) {
     auto names = parse_config_names((*args)["delete-config"].as<strings>());
     if (!names)
-      return report_usage_error(ctx, "--delete-config: " + names.error().message());
+      return cmd.usage_error("--delete-config: " + names.error().message());
     req.delete_configs = std::move(*names);
   }
   for (const auto& key : req.delete_configs)
     if (req.set_configs.count(key))
-      return report_usage_error(ctx, "config \"" + key + "\" is both set and deleted");
+      return cmd.usage_error("config \"" + key + "\" is both set and deleted");
   if (req.partitions < 0 && req.set_configs.empty() && req.delete_configs.empty())
-    return report_usage_error(ctx, "nothing to change: give --partitions, --config or "
-                                   "--delete-config");
-  auto conn = connect_to_broker(*args, ctx, rc);
-  if (!conn)
-    return rc;
-  auto res = conn->request<topic_description>(alter_topic_atom::value, req);
+    return cmd.usage_error("nothing to change: give --partitions, --config or --delete-config");
+  auto res = cmd.ask<topic_description>(*args, alter_topic_atom::value, req);
   if (!res)
-    return report_failure(ctx, render_error(res.error()));
+    return cmd.exit_status();
   std::cout << "Altered topic " << req.name << "." << std::endl;
   return 0;
 }
 
 int remove(int argc, char** argv) {
-  const std::string ctx = "topics delete";
+  broker_command cmd{"topics delete"};
   cxxopts::Options options("actorlog topics delete",
                            "Deletes a topic and all its data (kafka-topics --delete).");
   add_topic_option(options, "the topic to delete (required)");
-  add_connection_options(options);
-  add_help(options);
-  int rc = 0;
-  auto args = parse_command_line(options, ctx, argc, argv, rc, std::cout, std::cerr);
+  auto args = cmd.parse(options, argc, argv);
   if (!args)
-    return rc;
+    return cmd.exit_status();
   if (!args->count("topic"))
-    return report_usage_error(ctx, "--topic is required");
+    return cmd.usage_error("--topic is required");
   auto name = (*args)["topic"].as<std::string>();
-  auto conn = connect_to_broker(*args, ctx, rc);
-  if (!conn)
-    return rc;
-  auto res = conn->request<bool>(delete_topic_atom::value, name);
+  auto res = cmd.ask<bool>(*args, delete_topic_atom::value, name);
   if (!res)
-    return report_failure(ctx, render_error(res.error()));
+    return cmd.exit_status();
   if (!*res)
-    return report_failure(ctx, "topic \"" + name + "\" was not deleted");
+    return cmd.failure("topic \"" + name + "\" was not deleted");
   std::cout << "Deleted topic " << name << "." << std::endl;
   return 0;
 }
