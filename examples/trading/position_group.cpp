@@ -2,7 +2,7 @@
 // polls returned is committed every auto.commit.interval.ms and on close).
 #include <caf/all.hpp>
 
-#include "actors/client/consumer_client.hpp"
+#include "group_member.hpp"
 #include "groups.hpp"
 
 namespace trading {
@@ -13,20 +13,15 @@ position_group::position_group(demo_context& ctx)
   : trading_group(ctx, "position", "consumer, auto commit") {}
 
 void position_group::run() {
-  auto props = ctx_.consumer_props(name(), "position-1");
-  props["enable.auto.commit"] = "true";
-  props["auto.commit.interval.ms"] = "1000";
-  auto c = al::consumer::create(ctx_.sys, props);
-  if (!c) {
-    add_check("position member started", false, c.error().to_string());
-    return;
-  }
   al::rebalance_listener listener;
   listener.on_partitions_assigned = [this](const std::vector<al::topic_partition>& tps) {
     say("assigned " + std::to_string(tps.size()) + " partitions");
   };
-  if (auto st = (*c)->subscribe({ctx_.topic}, listener); !st) {
-    add_check("position member started", false, st.to_string());
+  auto c = start_member(ctx_, name(), "position-1",
+                        {{"enable.auto.commit", "true"}, {"auto.commit.interval.ms", "1000"}},
+                        listener);
+  if (!c) {
+    add_check("position member started", false, c.error().to_string());
     return;
   }
   while (!read_everything() && !ctx_.past_deadline()) {

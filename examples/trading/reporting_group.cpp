@@ -6,7 +6,7 @@
 
 #include <caf/all.hpp>
 
-#include "actors/client/consumer_client.hpp"
+#include "group_member.hpp"
 #include "groups.hpp"
 
 namespace trading {
@@ -25,12 +25,10 @@ reporting_group::reporting_group(demo_context& ctx)
   : trading_group(ctx, "reporting", "consumer, stops early, replay") {}
 
 void reporting_group::run() {
-  auto props = ctx_.consumer_props(name(), "reporting-1");
-  props["enable.auto.commit"] = "false";
-  props["max.poll.records"] = "100";
-  auto c = al::consumer::create(ctx_.sys, props);
-  if (!c || !(*c)->subscribe({ctx_.topic})) {
-    add_check("reporting member started", false, c ? "subscribe" : c.error().to_string());
+  auto c = start_member(ctx_, name(), "reporting-1",
+                        {{"enable.auto.commit", "false"}, {"max.poll.records", "100"}});
+  if (!c) {
+    add_check("reporting member started", false, c.error().to_string());
     return;
   }
   const int64_t stop_at = ctx_.orders / 2;
