@@ -1,6 +1,7 @@
-// Controller actor: admin requests, broker registration and heartbeats,
-// fencing. Raft driving lives in controller_quorum_actor.cpp.
-#include "storage/clock.hpp"
+// Controller actor: admin requests (topics, producer ids, cluster
+// description), the message handlers, and forwarding to the active
+// controller. Registration, fencing, elections and AlterPartition live in
+// controller_leadership_actor.cpp; Raft driving in controller_quorum_actor.cpp.
 #include "actors/controller/controller_actor.hpp"
 
 #include <chrono>
@@ -9,7 +10,6 @@
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
-#include "actors/controller/partition_election_machine.hpp"
 #include "actors/protocol/errors.hpp"
 
 namespace al {
@@ -132,137 +132,16 @@ caf::result<producer_id_response> on_init_pid(self_ptr self) {
   return rp;
 }
 
-/// Proposes `cmds` back to back (Raft keeps their order); `done` runs once
-/// every one has committed or failed. Rejections are expected: each is a
-/// compare-and-set on its partition epoch, and a racing change wins.
-void propose_changes(self_ptr self, std::vector<change_partition_cmd> cmds,
-                     std::function<void()> done) {
-  if (cmds.empty()) {
-    done();
-    return;
-  }
-  auto left = std::make_shared<size_t>(cmds.size());
-  for (auto& c : cmds) {
-    spdlog::info("controller: partition {}-{}: leader {}, ISR {}", c.topic, c.partition, c.leader,
-                 describe_ids(c.isr));
-    propose(self, c, [left, done, c](const status& s) {
-      if (!s)
-        spdlog::info("controller: change of {}-{} not applied: {}", c.topic, c.partition,
-                     s.to_string());
-      if (--*left == 0)
-        done();
-    });
-  }
-}
-
-election_options election_opts(const controller_state& st) {
-  return election_options{st.setup.unclean_leader_election};
-}
-
-/// Registers broker `b` unless the image already says exactly this, then
-/// elects it where it is the last in-sync replica of an offline partition.
-/// A new incarnation of a live broker is fenced first: its partitions get
-/// other leaders and it leaves their ISRs (it may have lost what it had not
-/// flushed), so it comes back as a follower that must catch up.
-void ensure_registered(self_ptr self, const broker_description& b, int64_t incarnation,
-                       std::function<void(const status&)> done) {
-  auto& st = self->state;
-  st.last_heartbeat_ms[b.id] = wall_clock_ms();
-  auto& img = st.machine.image();
-  auto known = img.brokers.find(b.id);
-  auto inc = img.broker_incarnations.find(b.id);
-  bool live = known != img.brokers.end() && !known->second.fenced;
-  bool same_incarnation = inc != img.broker_incarnations.end() && inc->second == incarnation;
-  bool same = live && same_incarnation && known->second.host == b.host &&
-              known->second.port == b.port;
-  if (same) {
-    done(status::ok());
-    return;
-  }
-  auto id = b.id;
-  auto register_then_elect = [self, b, incarnation, id, done]() {
-    propose(self, register_broker_cmd{b.id, b.host, b.port, incarnation},
-            [self, id, done](const status& s) {
-              if (!s) {
-                done(s);
-                return;
-              }
-              auto& state = self->state;
-              propose_changes(self,
-                              plan_broker_unfenced(state.machine.image(), id, election_opts(state)),
-                              [done] { done(status::ok()); });
-            });
-  };
-  if (!live || same_incarnation) {
-    register_then_elect();
-    return;
-  }
-  spdlog::info("controller: broker {} restarted (new incarnation): fencing the old one first",
-               id);
-  propose(self, fence_broker_cmd{id, true}, [self, id, register_then_elect](const status&) {
-    auto& state = self->state;
-    propose_changes(self, plan_broker_fenced(state.machine.image(), id, election_opts(state)),
-                    register_then_elect);
-  });
-}
-
-/// Active controller, every tick: partitions led by fenced brokers get new
-/// leaders, fenced brokers leave ISRs, offline partitions whose last ISR
-/// member is back get it as leader. The planners only return what is still
-/// to do, so this also finishes what a failed-over controller left behind.
-void reconcile_leadership(self_ptr self) {
-  auto& st = self->state;
-  if (!is_active(st) || st.elections_in_flight)
-    return;
-  auto& img = st.machine.image();
-  std::vector<change_partition_cmd> cmds;
-  std::set<std::pair<std::string, int32_t>> planned;
-  for (auto& [id, b] : img.brokers) {
-    auto plan = b.fenced ? plan_broker_fenced(img, id, election_opts(st))
-                         : plan_broker_unfenced(img, id, election_opts(st));
-    for (auto& c : plan)
-      if (planned.insert({c.topic, c.partition}).second)
-        cmds.push_back(std::move(c));
-  }
-  if (cmds.empty())
-    return;
-  st.elections_in_flight = true;
-  propose_changes(self, std::move(cmds), [self] { self->state.elections_in_flight = false; });
-}
-
-/// KIP-497 AlterPartition from a partition leader.
-caf::result<alter_isr_response> on_alter_isr(self_ptr self, const alter_isr_request& req) {
-  auto& img = self->state.machine.image();
-  alter_isr_response resp;
-  resp.tp = req.tp;
-  resp.proposal_id = req.proposal_id;
-  auto fill = [](alter_isr_response& r, const metadata_image& image) {
-    auto t = image.topics.find(r.tp.topic);
-    if (t == image.topics.end() || r.tp.partition < 0 ||
-        r.tp.partition >= int32_t(t->second.partitions.size()))
-      return;
-    auto& p = t->second.partitions[size_t(r.tp.partition)];
-    r.leader_epoch = p.leader_epoch;
-    r.partition_epoch = p.partition_epoch;
-    r.isr = p.isr;
-  };
-  fill(resp, img);
-  auto d = plan_alter_isr(img, resp.partition_epoch, req);
-  if (d.error != alter_isr_error::none) {
-    spdlog::info("controller: AlterPartition refused: {} ({})", d.message, to_string(d.error));
-    resp.error = d.error;
-    return resp;
-  }
-  auto rp = self->make_response_promise<alter_isr_response>();
-  propose(self, d.cmd, [self, rp, resp, fill](const status& s) mutable {
-    if (!s && s.code() != errc::invalid_update_version) {
+/// Active controller: registers broker `b` and answers with the image that
+/// holds the registration.
+caf::result<metadata_image> on_register(self_ptr self, const broker_description& b,
+                                        int64_t incarnation) {
+  auto rp = self->make_response_promise<metadata_image>();
+  ensure_registered(self, b, incarnation, [self, rp](const status& s) mutable {
+    if (s)
+      rp.deliver(self->state.machine.image());
+    else
       rp.deliver(to_caf_error(s));
-      return;
-    }
-    if (!s)
-      resp.error = alter_isr_error::invalid_update_version;
-    fill(resp, self->state.machine.image());
-    rp.deliver(resp);
   });
   return rp;
 }
@@ -307,30 +186,6 @@ caf::result<cluster_description> on_describe_cluster(self_ptr self) {
 }
 
 } // namespace
-
-void check_broker_sessions(controller_ptr self) {
-  auto& st = self->state;
-  if (!is_active(st))
-    return;
-  auto now = wall_clock_ms();
-  for (auto& [id, b] : st.machine.image().brokers) {
-    if (b.fenced)
-      continue;
-    auto hb = st.last_heartbeat_ms.find(id);
-    if (hb == st.last_heartbeat_ms.end()) {
-      st.last_heartbeat_ms[id] = now;
-      continue;
-    }
-    if (now - hb->second <= st.setup.broker_session_timeout_ms)
-      continue;
-    spdlog::warn("controller: broker {} silent for {} ms, fencing it", id, now - hb->second);
-    hb->second = now; // one proposal per session timeout at most
-    propose(self, fence_broker_cmd{id, true}, [id](const status& s) {
-      if (!s)
-        spdlog::warn("controller: fencing broker {} failed: {}", id, s.to_string());
-    });
-  }
-}
 
 controller_api::behavior_type controller_actor(controller_ptr self, controller_setup setup) {
   self->state.setup = std::move(setup);
@@ -396,23 +251,17 @@ controller_api::behavior_type controller_actor(controller_ptr self, controller_s
         caf::actor broker) -> caf::result<metadata_image> {
       auto& st = self->state;
       st.local_broker = caf::actor_cast<broker_api>(broker);
+      if (is_active(st))
+        return on_register(self, b, incarnation);
+      auto peer = active_peer(st);
+      if (!peer)
+        return not_active(st);
+      // The active controller's image: it has the registration (and any
+      // elections) that this node may not have applied yet.
       auto rp = self->make_response_promise<metadata_image>();
-      if (is_active(st)) {
-        ensure_registered(self, b, incarnation, [self, rp](const status& s) mutable {
-          if (s)
-            rp.deliver(self->state.machine.image());
-          else
-            rp.deliver(to_caf_error(s));
-        });
-      } else if (auto peer = active_peer(st)) {
-        // The active controller's image: it has the registration (and any
-        // elections) that this node may not have applied yet.
-        self->request(*peer, std::chrono::seconds(10), register_atom::value, b, incarnation)
-          .then([rp](metadata_image& image) mutable { rp.deliver(std::move(image)); },
-                [rp](caf::error& err) mutable { rp.deliver(err); });
-      } else {
-        rp.deliver(not_active(st));
-      }
+      self->request(*peer, std::chrono::seconds(10), register_atom::value, b, incarnation)
+        .then([rp](metadata_image& image) mutable { rp.deliver(std::move(image)); },
+              [rp](caf::error& err) mutable { rp.deliver(err); });
       return rp;
     },
     [=](register_atom atm, broker_description& b,
@@ -422,14 +271,7 @@ controller_api::behavior_type controller_actor(controller_ptr self, controller_s
           return self->delegate(*peer, atm, std::move(b), incarnation);
         return not_active(self->state);
       }
-      auto rp = self->make_response_promise<metadata_image>();
-      ensure_registered(self, b, incarnation, [self, rp](const status& s) mutable {
-        if (s)
-          rp.deliver(self->state.machine.image());
-        else
-          rp.deliver(to_caf_error(s));
-      });
-      return rp;
+      return on_register(self, b, incarnation);
     },
     [=](alter_isr_atom atm, alter_isr_request& req) -> caf::result<alter_isr_response> {
       if (!is_active(self->state)) {
@@ -443,22 +285,9 @@ controller_api::behavior_type controller_actor(controller_ptr self, controller_s
       auto& st = self->state;
       if (st.cut_peers.count(broker_id))
         return; // fault injection: that node's link is cut
-      if (is_active(st)) {
-        st.last_heartbeat_ms[broker_id] = wall_clock_ms();
-        // A fenced broker of the current incarnation that heartbeats again
-        // (it was partitioned away or hung) is unfenced, as KRaft does once
-        // it has caught up; its partitions then take it back.
-        auto& img = st.machine.image();
-        auto b = img.brokers.find(broker_id);
-        auto inc = img.broker_incarnations.find(broker_id);
-        if (b != img.brokers.end() && b->second.fenced && inc != img.broker_incarnations.end() &&
-            inc->second == incarnation && st.unfencing.insert(broker_id).second) {
-          spdlog::info("controller: fenced broker {} heartbeats again, unfencing it", broker_id);
-          ensure_registered(self, b->second, incarnation, [self, broker_id](const status&) {
-            self->state.unfencing.erase(broker_id);
-          });
-        }
-      } else if (auto peer = active_peer(st))
+      if (is_active(st))
+        on_broker_heartbeat(self, broker_id, incarnation);
+      else if (auto peer = active_peer(st))
         self->send(*peer, atm, broker_id, incarnation);
     },
     [=](raft_atom, raft_wire& w) { on_raft_message(self, std::move(w)); },

@@ -2,9 +2,12 @@
 // The controller actor (see controller_api.hpp). Spawn it detached: Raft
 // persists (fsync) before it sends votes and acks.
 //
-// Split by concern: controller_actor.cpp (admin requests, registration,
-// heartbeats, fencing), controller_quorum_actor.cpp (driving raft_machine:
-// ticks, the ready/advance loop, peers, applying committed commands).
+// Split by concern: controller_actor.cpp (admin requests, the message
+// handlers, forwarding to the active controller),
+// controller_leadership_actor.cpp (broker registration, fencing and
+// unfencing, partition elections, AlterPartition),
+// controller_quorum_actor.cpp (driving raft_machine: ticks, the
+// ready/advance loop, peers, applying committed commands).
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -13,6 +16,7 @@
 #include <string>
 
 #include <caf/actor.hpp>
+#include <caf/result.hpp>
 
 #include "actors/broker/broker_api.hpp"
 #include "actors/controller/controller_api.hpp"
@@ -60,9 +64,9 @@ struct controller_state {
   std::map<int32_t, int64_t> last_heartbeat_ms; // active controller only
   int64_t next_producer_id = 0;             // active controller: next id to hand out
   int64_t producer_id_block_end = 0;        // end of the block this leader reserved
-  bool elections_in_flight = false;
+  bool elections_in_flight = false;         // reconcile_leadership proposals uncommitted
   std::set<int32_t> cut_peers;              // fault injection: links dropped
-  std::set<int32_t> unfencing;              // unfence proposals in flight         // reconcile_leadership proposals uncommitted
+  std::set<int32_t> unfencing;              // unfence proposals in flight
   raft_role last_role = raft_role::follower;
   int64_t tick_ms = 100;
   static constexpr const char* name = "controller";
@@ -91,9 +95,20 @@ bool is_active(const controller_state& st);
 std::optional<controller_api> active_peer(const controller_state& st);
 quorum_member own_quorum_status(const controller_state& st);
 
-// --- controller_actor.cpp ----------------------------------------------------
+// --- controller_leadership_actor.cpp ----------------------------------------
 
+/// Registers broker `b` (fencing an old incarnation first) and elects it
+/// where it is the last in-sync replica of an offline partition.
+void ensure_registered(controller_ptr self, const broker_description& b, int64_t incarnation,
+                       std::function<void(const status&)> done);
+/// Active controller: renews the broker's session; unfences it when it is
+/// fenced and heartbeats with its current incarnation.
+void on_broker_heartbeat(controller_ptr self, int32_t broker_id, int64_t incarnation);
 /// Active controller: fence brokers whose heartbeats stopped.
 void check_broker_sessions(controller_ptr self);
+/// Active controller, every tick: elections and ISR changes still to do.
+void reconcile_leadership(controller_ptr self);
+/// KIP-497 AlterPartition from a partition leader.
+caf::result<alter_isr_response> on_alter_isr(controller_ptr self, const alter_isr_request& req);
 
 } // namespace al
