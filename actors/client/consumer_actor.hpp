@@ -5,12 +5,13 @@
 // poll requests from al::consumer. Positions start at the committed offset
 // when the group has one, else at auto.offset.reset.
 //
-// Group membership (consumer_group_actor.cpp) runs here, independently of
-// poll: find the coordinator, JoinGroup (MEMBER_ID_REQUIRED, then again),
-// SyncGroup, heartbeats every heartbeat.interval.ms. What needs the user's
-// thread (rebalance listener callbacks, the commit before revoking) travels
-// as rebalance_events in the next poll reply; an eager revocation waits for
-// the facade's revoke_done before the actor rejoins.
+// Group membership (consumer_group_actor.cpp, consumer_rebalance_actor.cpp)
+// runs here, independently of poll: find the coordinator, JoinGroup
+// (MEMBER_ID_REQUIRED, then again), SyncGroup, heartbeats every
+// heartbeat.interval.ms. What needs the user's thread (rebalance listener
+// callbacks, the commit before revoking) travels as rebalance_events in the
+// next poll reply; an eager revocation waits for the facade's revoke_done
+// before the actor rejoins.
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -153,8 +154,6 @@ bool is_coordinator_error(errc e);
 /// Runs `fn` after `ms` on the actor (deferred calls share one retry_atom message).
 void defer(consumer_actor_ptr self, int64_t ms, std::function<void()> fn);
 void coordinator_lost(consumer_actor_ptr self, const std::string& why);
-/// consumer_group_actor.cpp: the coordinator's connection dropped.
-void on_coordinator_connection_lost(consumer_actor_ptr self);
 /// Forgets the coordinator if `err` says it moved or is unreachable.
 void on_request_failure(consumer_actor_ptr self, const caf::error& err);
 /// Runs `then` once the coordinator is known, or with why it is not.
@@ -165,6 +164,9 @@ void commit_async(consumer_actor_ptr self, offset_commit_map offsets, uint64_t i
 caf::result<offset_commit_map> commit_sync(consumer_actor_ptr self, offset_commit_map offsets);
 caf::result<group_offsets> committed(consumer_actor_ptr self, std::vector<topic_partition> tps);
 
+/// Positions of these newly fetched partitions come from OffsetFetch.
+void fetch_committed_positions(consumer_actor_ptr self, const std::vector<topic_partition>& tps);
+
 // ---- the group part (consumer_group_actor.cpp) ------------------------------
 
 /// Adds the group's message handlers to the consumer's behavior.
@@ -172,8 +174,26 @@ caf::behavior consumer_group_behavior(consumer_actor_ptr self);
 /// Called on every poll request: max.poll.interval.ms bookkeeping, rejoin
 /// after a poll timeout, start after subscribe.
 void on_poll_for_group(consumer_actor_ptr self);
-/// Positions of these newly fetched partitions come from OffsetFetch.
-void fetch_committed_positions(consumer_actor_ptr self, const std::vector<topic_partition>& tps);
+/// Starts a new heartbeat loop (stopping the old one).
+void start_heartbeats(consumer_actor_ptr self);
+/// Arms the max.poll.interval.ms check unless it is armed already.
+void arm_poll_timer(consumer_actor_ptr self);
+
+// ---- rebalancing (consumer_rebalance_actor.cpp) -----------------------------
+
+/// Starts a rebalance: eager assignors revoke first (through the polling
+/// thread), cooperative ones join with what they own.
+void begin_rebalance(consumer_actor_ptr self);
+/// The polling thread answered revoke_done for `revocation`: join.
+void on_revoke_done(consumer_actor_ptr self, uint64_t revocation);
+/// JoinGroup (once the coordinator is known), then SyncGroup.
+void send_join(consumer_actor_ptr self);
+/// Partitions taken away without a revocation (fenced, expired, poll timeout).
+void lose_partitions(consumer_actor_ptr self);
+/// Fenced by the coordinator: partitions lost, join again.
+void rejoin_after_fencing(consumer_actor_ptr self, bool forget_member_id);
+/// The coordinator's connection dropped: a held join or sync is sent again.
+void on_coordinator_connection_lost(consumer_actor_ptr self);
 
 } // namespace al
 
