@@ -34,6 +34,13 @@ broker_api broker_of(const partition_state& st) {
   return caf::actor_cast<broker_api>(st.setup.broker);
 }
 
+/// The code a failed fetch or OffsetsForLeaderEpoch reports to the machine:
+/// never NONE, a failure without a code counts as a lost connection.
+errc replica_request_error(const caf::error& err) {
+  auto code = error_code_of(err);
+  return code == errc::none ? errc::network_exception : code;
+}
+
 /// Writes leader-epoch-checkpoint when the cache changed. Called before a
 /// follower appends records of a new epoch, after truncation, and when a
 /// leader assigns its epoch.
@@ -135,9 +142,7 @@ void send_epoch_query(self_ptr self, const offsets_for_epoch_request& req) {
         offsets_for_epoch_response resp;
         resp.current_leader_epoch = req.current_leader_epoch;
         resp.requested_epoch = req.requested_epoch;
-        resp.error = error_code_of(err);
-        if (resp.error == errc::none)
-          resp.error = errc::network_exception;
+        resp.error = replica_request_error(err);
         self->state.replica->on_offsets_for_epoch_response(resp, wall_clock_ms());
         run_ready(self);
       });
@@ -249,9 +254,7 @@ void send_fetch(self_ptr self, const replica_fetch_request& rf) {
             replica_fetch_response r;
             r.current_leader_epoch = req.current_leader_epoch;
             r.fetch_offset = req.offset;
-            r.error = error_code_of(err);
-            if (r.error == errc::none)
-              r.error = errc::network_exception;
+            r.error = replica_request_error(err);
             spdlog::debug("{}: fetch from node {} failed: {}", where(state),
                           state.replica->leader_id(), describe_error(err));
             state.replica->on_fetch_response(r, {}, wall_clock_ms());
