@@ -304,7 +304,6 @@ partition_api::behavior_type partition_actor(self_ptr self, partition_setup setu
     [=](epoch_query_atom, const offsets_for_epoch_request& req) {
       return on_epoch_query(self, req);
     },
-    [=](ack_timeout_atom, uint64_t id) { on_ack_timeout(self, id); },
     [=](replica_tick_atom) { replica_tick(self); },
     [=](tick_atom) {
       housekeeping(self);

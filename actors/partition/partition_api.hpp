@@ -23,8 +23,6 @@ using partition_api = caf::typed_actor<
   caf::reacts_to<metadata_update_atom, partition_description>,
   // Leader: a follower's OffsetsForLeaderEpoch.
   caf::replies_to<epoch_query_atom, offsets_for_epoch_request>::with<offsets_for_epoch_response>,
-  // An acks=all produce reached its timeout_ms.
-  caf::reacts_to<ack_timeout_atom, uint64_t>,
   // Replication timer: ISR shrink, follower request timeouts.
   caf::reacts_to<replica_tick_atom>,
   // Housekeeping timer: retention, compaction, flush.ms.

@@ -372,35 +372,45 @@ caf::result<produce_response> wait_for_isr(self_ptr self, produce_response resp,
   auto& st = self->state;
   auto id = st.next_ack_id++;
   auto promise = self->make_response_promise<produce_response>();
-  st.waiting.emplace(id, waiting_produce{promise, resp});
+  auto deadline = wall_clock_ms() + std::max(timeout_ms, 1);
+  st.waiting.emplace(id, waiting_produce{promise, resp, deadline});
   st.replica->wait_for(id, last_offset, min_insync);
-  self->delayed_send(self, std::chrono::milliseconds(std::max(timeout_ms, 1)),
-                     ack_timeout_atom::value, id);
   run_ready(self);
   return promise;
 }
 
-void on_ack_timeout(self_ptr self, uint64_t id) {
+namespace {
+
+/// Answers every acks=all produce whose deadline has passed with
+/// REQUEST_TIMED_OUT (at most one replica tick late).
+void expire_acks(self_ptr self, int64_t now_ms) {
   auto& st = self->state;
-  auto i = st.waiting.find(id);
-  if (i == st.waiting.end())
-    return;
-  if (st.replica)
-    st.replica->cancel_wait(id);
-  i->second.promise.deliver(make_error(
-    errc::request_timed_out,
-    where(st) + ": the in-sync replicas did not confirm the write in time (hw " +
-      std::to_string(st.high_watermark) + ", ISR " +
-      describe_ids(st.replica ? st.replica->maximal_isr() : std::vector<int32_t>{}) + ")"));
-  st.waiting.erase(i);
+  for (auto i = st.waiting.begin(); i != st.waiting.end();) {
+    if (i->second.deadline_ms > now_ms) {
+      ++i;
+      continue;
+    }
+    if (st.replica)
+      st.replica->cancel_wait(i->first);
+    i->second.promise.deliver(make_error(
+      errc::request_timed_out,
+      where(st) + ": the in-sync replicas did not confirm the write in time (hw " +
+        std::to_string(st.high_watermark) + ", ISR " +
+        describe_ids(st.replica ? st.replica->maximal_isr() : std::vector<int32_t>{}) + ")"));
+    i = st.waiting.erase(i);
+  }
 }
+
+} // namespace
 
 void replica_tick(self_ptr self) {
   auto& st = self->state;
+  auto now = wall_clock_ms();
   if (st.replica) {
-    st.replica->tick(wall_clock_ms());
+    st.replica->tick(now);
     run_ready(self);
   }
+  expire_acks(self, now);
   self->delayed_send(self, replica_tick_interval, replica_tick_atom::value);
 }
 

@@ -22,10 +22,13 @@ struct parked_fetch {
   caf::typed_response_promise<fetch_response> promise;
 };
 
-/// An acks=all produce waiting for the high watermark to pass it.
+/// An acks=all produce waiting for the high watermark to pass it, answered
+/// REQUEST_TIMED_OUT by the replica tick once its deadline has passed (no
+/// timer per request: a pending timer holds the actor alive for its length).
 struct waiting_produce {
   caf::typed_response_promise<produce_response> promise;
   produce_response response;
+  int64_t deadline_ms = 0; // wall clock
 };
 
 struct partition_state {
@@ -85,8 +88,7 @@ offsets_for_epoch_response on_epoch_query(partition_ptr self, const offsets_for_
 caf::result<produce_response> wait_for_isr(partition_ptr self, produce_response resp,
                                            int64_t last_offset, int32_t min_insync,
                                            int32_t timeout_ms);
-void on_ack_timeout(partition_ptr self, uint64_t id);
-/// Replica timer: ISR shrink, request timeouts, HW checkpoint.
+/// Replica timer: ISR shrink, request timeouts, acks=all deadlines, HW checkpoint.
 void replica_tick(partition_ptr self);
 /// Durable HW checkpoint when it moved (called from housekeeping).
 void checkpoint_hw(partition_ptr self, int64_t now_ms, bool force);

@@ -47,7 +47,6 @@ using peer_atom = caf::atom_constant<caf::atom("peer")>;
 // replication
 using epoch_query_atom = caf::atom_constant<caf::atom("epochquery")>; // OffsetsForLeaderEpoch
 using alter_isr_atom = caf::atom_constant<caf::atom("alterisr")>;     // AlterPartition
-using ack_timeout_atom = caf::atom_constant<caf::atom("acktimeout")>;
 using replica_tick_atom = caf::atom_constant<caf::atom("rtick")>;
 // fault injection: drop traffic to/from a peer node (loopback clusters only)
 using link_cut_atom = caf::atom_constant<caf::atom("linkcut")>;
