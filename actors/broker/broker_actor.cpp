@@ -41,6 +41,7 @@ void spawn_partition(self_ptr self, const topic_description& t, const partition_
   ps.node_id = st.setup.node_id;
   ps.incarnation = st.setup.incarnation;
   ps.broker = caf::actor_cast<caf::actor>(self);
+  ps.checkpoint_writer = st.checkpoint_writer;
   ps.replica_lag_time_max_ms = st.setup.replica_lag_time_max_ms;
   ps.replica_fetch_max_bytes = st.setup.replica_fetch_max_bytes;
   ps.retention_check_interval_ms = st.setup.retention_check_interval_ms;
@@ -252,6 +253,9 @@ broker_api::behavior_type broker_actor(self_ptr self, broker_setup setup) {
         return;
       }
   });
+  if (self->state.setup.detach_partitions)
+    self->state.checkpoint_writer =
+      self->spawn<caf::detached + caf::linked>(checkpoint_writer_actor);
   register_with_controller(self);
   self->delayed_send(self, std::chrono::milliseconds(self->state.setup.heartbeat_interval_ms),
                      tick_atom::value);

@@ -68,6 +68,7 @@ struct broker_state {
   std::map<int32_t, broker_api> peers;    // other nodes' brokers (replication)
   std::set<int32_t> connecting;
   std::set<int32_t> cut_peers;            // fault injection: links dropped
+  caf::actor checkpoint_writer;           // HW checkpoints off the partition threads
   static constexpr const char* name = "broker";
 };
 

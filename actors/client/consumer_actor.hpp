@@ -12,6 +12,7 @@
 // callbacks, the commit before revoking) travels as rebalance_events in the
 // next poll reply; an eager revocation waits for the facade's revoke_done
 // before the actor rejoins.
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -129,6 +130,11 @@ struct consumer_state {
 };
 
 using consumer_actor_ptr = caf::stateful_actor<consumer_state>*;
+
+/// request.timeout.ms, for the group and offset requests.
+inline std::chrono::milliseconds request_timeout(consumer_actor_ptr self) {
+  return std::chrono::milliseconds(self->state.cfg.request_timeout_ms);
+}
 
 caf::behavior consumer_actor(consumer_actor_ptr self, consumer_config cfg,
                              caf::actor direct_broker);

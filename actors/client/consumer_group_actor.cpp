@@ -32,10 +32,6 @@ using self_ptr = consumer_actor_ptr;
 using phase = consumer_membership::phase;
 using std::chrono::milliseconds;
 
-milliseconds request_timeout(self_ptr self) {
-  return milliseconds(self->state.cfg.request_timeout_ms);
-}
-
 // ---- heartbeats, leaving, max.poll.interval.ms -------------------------------
 
 void on_heartbeat_response(self_ptr self, int32_t generation, errc e) {

@@ -16,10 +16,6 @@ namespace {
 using self_ptr = consumer_actor_ptr;
 using std::chrono::milliseconds;
 
-milliseconds request_timeout(self_ptr self) {
-  return milliseconds(self->state.cfg.request_timeout_ms);
-}
-
 void finish_finding(self_ptr self, const status& s) {
   auto& g = self->state.group;
   g.finding = false;

@@ -18,10 +18,6 @@ using self_ptr = consumer_actor_ptr;
 using phase = consumer_membership::phase;
 using std::chrono::milliseconds;
 
-milliseconds request_timeout(self_ptr self) {
-  return milliseconds(self->state.cfg.request_timeout_ms);
-}
-
 bool eager(const consumer_state& st) {
   return st.cfg.partition_assignment_strategy != "cooperative-sticky";
 }

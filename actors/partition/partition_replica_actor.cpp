@@ -421,6 +421,12 @@ void checkpoint_hw(self_ptr self, int64_t now_ms, bool force) {
   if (!force && now_ms - st.last_hw_save_ms < hw_checkpoint_interval_ms)
     return;
   st.last_hw_save_ms = now_ms;
+  if (!force && st.setup.checkpoint_writer) {
+    caf::anon_send(st.setup.checkpoint_writer, hw_checkpoint_atom::value, st.setup.dir,
+                   st.high_watermark);
+    st.saved_hw = st.high_watermark;
+    return;
+  }
   if (auto s = save_hw_checkpoint(st.setup.dir, st.high_watermark); !s) {
     spdlog::error("{}: {}", where(st), s.to_string());
     return;

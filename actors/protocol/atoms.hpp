@@ -48,6 +48,7 @@ using peer_atom = caf::atom_constant<caf::atom("peer")>;
 using epoch_query_atom = caf::atom_constant<caf::atom("epochquery")>; // OffsetsForLeaderEpoch
 using alter_isr_atom = caf::atom_constant<caf::atom("alterisr")>;     // AlterPartition
 using replica_tick_atom = caf::atom_constant<caf::atom("rtick")>;
+using hw_checkpoint_atom = caf::atom_constant<caf::atom("hwckpt")>; // local only
 // fault injection: drop traffic to/from a peer node (loopback clusters only)
 using link_cut_atom = caf::atom_constant<caf::atom("linkcut")>;
 } // namespace al
