@@ -13,6 +13,7 @@ set key outside right top vertical
 plot "bench/results/compare.dat" using 2:xtic(1) title "actorlog, page cache", \
      "" using 3 title "actorlog, fsync 1 s", \
      "" using 4 title "actorlog, fsync per ack", \
-     "" using 5 title "Redis, everysec", \
-     "" using 6 title "Redis, always", \
-     "" using 7 title "NATS JetStream"
+     "" using 5 title "actorlog, fsync 1 s, batch.size 64 KiB", \
+     "" using 6 title "Redis, everysec", \
+     "" using 7 title "Redis, always", \
+     "" using 8 title "NATS JetStream"
