@@ -264,6 +264,12 @@ def main():
 
     def met(ok):
         return "n/a" if ok is None else ("yes" if ok else "**no**")
+    for label, st in (("no fsync", st_none), ("fsync every second", st_int)):
+        for size in (100, 1024):
+            a, r = st.get(size, {}).get("append_mb_s"), st.get(size, {}).get("raw_mb_s")
+            q = a / r if a and r else None
+            md.append("| storage append >= 80 %% of raw write(), %d B, %s | %s | %s |" % (
+                size, label, "n/a" if q is None else "%.0f %%" % (100 * q), met(q and q >= 0.8)))
     md.append("| produce acks=1 in-process >= 1 M rec/s | %s | %s |" % (fmt_rate(t_in), met(t_in and t_in >= 1e6)))
     md.append("| produce acks=1 from another process >= 0.5 M rec/s | %s | %s |" % (fmt_rate(t_re), met(t_re and t_re >= 5e5)))
     md.append("| consume >= 1.5 M rec/s (best client, hot, max.poll.records=500) | %s | %s |" % (fmt_rate(c_best), met(c_best and c_best >= 1.5e6)))
