@@ -416,7 +416,12 @@ void replica_tick(self_ptr self) {
 
 void checkpoint_hw(self_ptr self, int64_t now_ms, bool force) {
   auto& st = self->state;
-  if (!st.log || st.high_watermark == st.saved_hw)
+  // A forced checkpoint (the log closing) is written here and now even when
+  // the value was handed to the checkpoint writer: that write may still be
+  // queued when the node stops and the writer with it. (A queued older value
+  // landing after this one only lowers the file: the HW is re-established
+  // from the ISR, and the file is a lower bound anyway.)
+  if (!st.log || (!force && st.high_watermark == st.saved_hw))
     return;
   if (!force && now_ms - st.last_hw_save_ms < hw_checkpoint_interval_ms)
     return;

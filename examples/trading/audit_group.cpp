@@ -115,9 +115,24 @@ void audit_group::run_second_member(const offset_map& committed) {
     return;
   }
   say("member 2 subscribed; it gets the partitions once member 1's session times out");
-  offset_map first;  // per partition: the first offset member 2 was handed
+  offset_map first;   // per partition: the first offset member 2 was handed
+  offset_map reached = committed; // per partition: the offset after member 2's last record
+  // Member 2 is done when it has itself reached the end of every partition:
+  // the ledger alone would call it done while member 1's processed but
+  // uncommitted records are still on their way to member 2 again.
+  auto caught_up = [&] {
+    auto end = ctx_.end();
+    if (!end)
+      return false;
+    for (auto& [p, e] : *end) {
+      auto i = reached.find(p);
+      if (e > 0 && (i == reached.end() || i->second < e))
+        return false;
+    }
+    return true;
+  };
   int64_t handed = 0;
-  while (!read_everything() && !ctx_.past_deadline()) {
+  while (!(read_everything() && caught_up()) && !ctx_.past_deadline()) {
     auto records = (*c)->poll(200ms);
     if (records.empty())
       continue;
@@ -125,6 +140,7 @@ void audit_group::run_second_member(const offset_map& committed) {
       say("member 2 got its first records");
     for (auto& r : records) {
       first.emplace(r.partition, r.offset);
+      reached[r.partition] = std::max(reached[r.partition], r.offset + 1);
       ledger_.on_record(r, 2);
       ++handed;
     }
