@@ -10,6 +10,7 @@
 
 #include "actors/partition/partition_actor.hpp"
 #include "actors/partition/producer_state_store.hpp"
+#include "actors/partition/replica_checkpoint.hpp"
 #include "actors/partition/replica_machine.hpp"
 #include "storage/clock.hpp"
 #include "storage/partition_log.hpp"
@@ -53,10 +54,13 @@ struct partition_state {
   partition_state() = default;
   partition_state(const partition_state&) = delete;
   partition_state& operator=(const partition_state&) = delete;
-  /// Snapshot producer state on the way out, so a restart scans less log.
+  /// Snapshot producer state and checkpoint the high watermark on the way
+  /// out, so a restart scans less log and starts from the HW it had.
   ~partition_state() {
     if (log && producers_dirty)
       (void)save_producer_state(producers, *log);
+    if (log && replica)
+      (void)save_hw_checkpoint(setup.dir, high_watermark);
   }
 
   bool is_leader() const { return replica && replica->role() == replica_role::leader; }
