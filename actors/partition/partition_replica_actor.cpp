@@ -416,7 +416,7 @@ void replica_tick(self_ptr self) {
 
 void checkpoint_hw(self_ptr self, int64_t now_ms, bool force) {
   auto& st = self->state;
-  // A forced checkpoint (the log closing) is written here and now even when
+  // A forced checkpoint (a flush request) is written here and now even when
   // the value was handed to the checkpoint writer: that write may still be
   // queued when the node stops and the writer with it. (A queued older value
   // landing after this one only lowers the file: the HW is re-established
