@@ -27,7 +27,6 @@ using self_ptr = partition_ptr;
 /// up; the leader answers as soon as a produce lands.
 constexpr int32_t follower_max_wait_ms = 500;
 constexpr int64_t replica_request_timeout_ms = 2000;
-constexpr int64_t hw_checkpoint_interval_ms = 5000;
 constexpr auto replica_tick_interval = std::chrono::milliseconds(200);
 
 broker_api broker_of(const partition_state& st) {
@@ -39,20 +38,6 @@ broker_api broker_of(const partition_state& st) {
 errc replica_request_error(const caf::error& err) {
   auto code = error_code_of(err);
   return code == errc::none ? errc::network_exception : code;
-}
-
-/// Writes leader-epoch-checkpoint when the cache changed. Called before a
-/// follower appends records of a new epoch, after truncation, and when a
-/// leader assigns its epoch.
-void checkpoint_epochs(self_ptr self) {
-  auto& st = self->state;
-  if (!st.replica || !st.log || st.replica->epochs().entries() == st.saved_epochs)
-    return;
-  if (auto s = save_epoch_checkpoint(st.setup.dir, st.replica->epochs()); !s) {
-    spdlog::error("{}: {}", where(st), s.to_string());
-    return;
-  }
-  st.saved_epochs = st.replica->epochs().entries();
 }
 
 /// Rebuilds the machine from what is on disk (start, or after a failed
@@ -412,31 +397,6 @@ void replica_tick(self_ptr self) {
   }
   expire_acks(self, now);
   self->delayed_send(self, replica_tick_interval, replica_tick_atom::value);
-}
-
-void checkpoint_hw(self_ptr self, int64_t now_ms, bool force) {
-  auto& st = self->state;
-  // A forced checkpoint (a flush request) is written here and now even when
-  // the value was handed to the checkpoint writer: that write may still be
-  // queued when the node stops and the writer with it. (A queued older value
-  // landing after this one only lowers the file: the HW is re-established
-  // from the ISR, and the file is a lower bound anyway.)
-  if (!st.log || (!force && st.high_watermark == st.saved_hw))
-    return;
-  if (!force && now_ms - st.last_hw_save_ms < hw_checkpoint_interval_ms)
-    return;
-  st.last_hw_save_ms = now_ms;
-  if (!force && st.setup.checkpoint_writer) {
-    caf::anon_send(st.setup.checkpoint_writer, hw_checkpoint_atom::value, st.setup.dir,
-                   st.high_watermark);
-    st.saved_hw = st.high_watermark;
-    return;
-  }
-  if (auto s = save_hw_checkpoint(st.setup.dir, st.high_watermark); !s) {
-    spdlog::error("{}: {}", where(st), s.to_string());
-    return;
-  }
-  st.saved_hw = st.high_watermark;
 }
 
 } // namespace al

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <string>
 
 #include <caf/typed_response_promise.hpp>
 
@@ -94,6 +95,11 @@ caf::result<produce_response> wait_for_isr(partition_ptr self, produce_response 
                                            int32_t timeout_ms);
 /// Replica timer: ISR shrink, request timeouts, acks=all deadlines, HW checkpoint.
 void replica_tick(partition_ptr self);
+// --- partition_checkpoint_actor.cpp ----------------------------------------
+/// Writes leader-epoch-checkpoint when the cache changed. Called before a
+/// follower appends records of a new epoch, after truncation, and when a
+/// leader assigns its epoch.
+void checkpoint_epochs(partition_ptr self);
 /// Durable HW checkpoint when it moved (called from housekeeping).
 void checkpoint_hw(partition_ptr self, int64_t now_ms, bool force);
 
