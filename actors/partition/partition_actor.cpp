@@ -20,12 +20,13 @@ using self_ptr = partition_ptr;
 /// Checks a producer's batch beyond the header, once (the CRC is not computed
 /// again by the append): every record decodes, and a compacted topic gets no
 /// null keys (Kafka rejects those too). Allocation-free for uncompressed
-/// batches; compressed ones reuse one decompression buffer per thread.
+/// batches (the error prefix is built once per partition); compressed ones
+/// reuse one decompression buffer per thread.
 result<batch_header> check_produced_batch(const partition_state& st, const bytes& batch) {
   thread_local bytes scratch;
   record_validation opts;
   opts.require_keys = st.setup.log.policy.compact;
-  auto h = validate_records(batch, opts, scratch, "produce to " + where(st));
+  auto h = validate_records(batch, opts, scratch, st.produce_where);
   if (scratch.capacity() > (size_t(4) << 20))
     bytes{}.swap(scratch); // do not keep a huge buffer after a rare big batch
   if (!h)
@@ -270,6 +271,7 @@ void fail_parked(partition_ptr self, const caf::error& why) {
 
 partition_api::behavior_type partition_actor(self_ptr self, partition_setup setup) {
   self->state.setup = std::move(setup);
+  self->state.produce_where = "produce to " + where(self->state);
   open_log(self);
   start_replica(self);
   self->set_error_handler([self](caf::error& err) {

@@ -35,6 +35,7 @@ struct waiting_produce {
 
 struct partition_state {
   partition_setup setup;
+  std::string produce_where;              // "produce to <tp>": named in validation errors
   std::unique_ptr<partition_log> log;
   status open_error;                      // the log could not be opened
   int64_t high_watermark = 0;             // what consumers may read (the machine's HW)
