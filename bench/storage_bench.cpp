@@ -16,6 +16,7 @@
 
 #include <cxxopts.hpp>
 
+#include "bench/bench_batches.hpp"
 #include "storage/file.hpp"
 #include "storage/partition_log.hpp"
 #include "storage/record_batch.hpp"
@@ -59,31 +60,6 @@ int64_t now_ms() {
 [[noreturn]] void die(const status& st) {
   std::cerr << "storage_bench: " << st.to_string() << '\n';
   std::exit(1);
-}
-
-/// Distinct batches of about batch_bytes each (random values, so the data
-/// is not trivially compressible by the disk), reused round-robin:
-/// append() restamps the base offset in place, outside the CRC.
-std::vector<bytes> make_batches(size_t record_size, size_t batch_bytes, size_t count,
-                                size_t& records_per_batch) {
-  std::mt19937_64 rng(record_size);
-  std::vector<bytes> out;
-  std::string value(record_size, '\0');
-  for (size_t b = 0; b < count; ++b) {
-    batch_builder builder;
-    for (size_t i = 0;; ++i) {
-      for (auto& c : value)
-        c = char('a' + rng() % 26);
-      std::string key = "order-" + std::to_string(b * 1000 + i);
-      builder.append(int64_t(1'700'000'000'000) + int64_t(i), byte_view{std::string_view(key)},
-                     byte_view{std::string_view(value)});
-      if (builder.estimated_size() + record_size + 20 > batch_bytes)
-        break;
-    }
-    records_per_batch = builder.record_count();
-    out.push_back(builder.build());
-  }
-  return out;
 }
 
 void progress(const char* what, uint64_t done, uint64_t total) {
@@ -192,7 +168,7 @@ rate best(const rate& a, const rate& b) { return a.seconds > 0 && a.mb_per_s() >
 
 void run(const bench_options& o, size_t record_size) {
   size_t records_per_batch = 0;
-  auto batches = make_batches(record_size, o.batch_bytes, 64, records_per_batch);
+  auto batches = bench::make_batches(record_size, o.batch_bytes, 64, {}, records_per_batch);
   uint64_t total = uint64_t(o.mib) << 20;
   auto log_dir = join_path(o.dir, "log-" + std::to_string(record_size));
   rate raw, app, rd;

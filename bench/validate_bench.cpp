@@ -16,6 +16,7 @@
 
 #include <cxxopts.hpp>
 
+#include "bench/bench_batches.hpp"
 #include "storage/batch_header.hpp"
 #include "storage/crc32c.hpp"
 #include "storage/record_batch.hpp"
@@ -25,34 +26,6 @@ using namespace al;
 namespace {
 
 using clock_type = std::chrono::steady_clock;
-
-std::vector<bytes> make_batches(size_t record_size, bool with_headers, size_t count,
-                                size_t& records_per_batch) {
-  std::mt19937_64 rng(record_size);
-  std::vector<bytes> out;
-  std::string value(record_size, '\0');
-  std::vector<record_header> headers;
-  if (with_headers) {
-    static const std::string source = "order-service", region = "IN";
-    headers.push_back({"source", byte_view{std::string_view(source)}});
-    headers.push_back({"region", byte_view{std::string_view(region)}});
-  }
-  for (size_t b = 0; b < count; ++b) {
-    batch_builder builder;
-    for (size_t i = 0;; ++i) {
-      for (auto& c : value)
-        c = char('a' + rng() % 26);
-      std::string key = "order-" + std::to_string(b * 1000 + i);
-      builder.append(int64_t(1'700'000'000'000) + int64_t(i), byte_view{std::string_view(key)},
-                     byte_view{std::string_view(value)}, headers);
-      if (builder.estimated_size() + record_size + 40 > 16 * 1024)
-        break;
-    }
-    records_per_batch = builder.record_count();
-    out.push_back(builder.build());
-  }
-  return out;
-}
 
 /// Seconds for `rounds` passes of `check` over every batch (the best of
 /// `repeat`); exits when a check fails.
@@ -74,7 +47,12 @@ double time_best(const std::vector<bytes>& batches, size_t rounds, int repeat, C
 
 void run(size_t record_size, bool with_headers, size_t rounds, int repeat) {
   size_t per_batch = 0;
-  auto batches = make_batches(record_size, with_headers, 64, per_batch);
+  static const std::string source = "order-service", region = "IN";
+  std::vector<record_header> headers;
+  if (with_headers)
+    headers = {{"source", byte_view{std::string_view(source)}},
+               {"region", byte_view{std::string_view(region)}}};
+  auto batches = bench::make_batches(record_size, 16 * 1024, 64, headers, per_batch);
   uint64_t total_bytes = 0;
   for (auto& b : batches)
     total_bytes += b.size();
