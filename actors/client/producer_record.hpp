@@ -13,6 +13,13 @@
 namespace al {
 
 struct producer_record {
+  producer_record() = default;
+  producer_record(std::string t, int32_t p, std::optional<std::string> k,
+                  std::optional<std::string> v,
+                  std::vector<std::pair<std::string, std::string>> h = {}, int64_t ts = -1)
+    : topic(std::move(t)), partition(p), key(std::move(k)), value(std::move(v)),
+      headers(std::move(h)), timestamp(ts) {}
+
   std::string topic;
   int32_t partition = -1;             // -1: chosen by the partitioner
   std::optional<std::string> key;     // nullopt: null key (sticky partitioning)

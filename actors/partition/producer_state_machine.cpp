@@ -115,8 +115,7 @@ void put(bytes& out, T v) {
 } // namespace
 
 bytes producer_state_table::snapshot(int64_t covers_offset) const {
-  bytes out;
-  out.insert(out.end(), {'A', 'L', 'P', 'S'});
+  bytes out{'A', 'L', 'P', 'S'};
   put<uint32_t>(out, 1);
   put<int64_t>(out, covers_offset);
   put<uint32_t>(out, uint32_t(producers_.size()));

@@ -143,6 +143,10 @@ TEST_CASE("acks=0: fire-and-forget records land and the broker stays up", "[clie
       REQUIRE((*p)->send({"fire", 0, std::nullopt, std::to_string(i), {}, -1}));
     REQUIRE((*p)->flush());
   }
+  // With acks=0 a flush means "sent", not "appended": wait until both
+  // producers' records are in the log before the acknowledged one.
+  REQUIRE(node.wait_log_end({"fire", 0}, 4000));
+  CHECK(node.log_end_offset({"fire", 0}) == 4000);
   // The partition (and so the broker) survived the unsolicited replies.
   auto acked = producer::create(node.n->system(), {}, node.n->broker());
   REQUIRE(acked);

@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
@@ -58,6 +59,29 @@ struct live_node {
   }
 
   std::string bootstrap() const { return "127.0.0.1:" + std::to_string(n->port()); }
+
+  /// The log end offset of a partition hosted here (-1 if it cannot be read).
+  int64_t log_end_offset(const topic_partition& tp) {
+    caf::scoped_actor self{n->system()};
+    int64_t leo = -1;
+    self->request(caf::actor_cast<broker_api>(n->broker()), std::chrono::seconds(10),
+                  stats_atom::value, tp)
+      .receive([&](const partition_description& d) { leo = d.log_end_offset; },
+               [&](caf::error&) {});
+    return leo;
+  }
+
+  /// Polls (bounded by `limit`) until the log end of `tp` reaches `target`.
+  bool wait_log_end(const topic_partition& tp, int64_t target,
+                    std::chrono::milliseconds limit = std::chrono::seconds(30)) {
+    auto deadline = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (log_end_offset(tp) >= target)
+        return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+  }
 
   void create_topic(const std::string& name, int32_t partitions, config_map configs = {}) {
     caf::scoped_actor self{n->system()};
