@@ -18,9 +18,12 @@ status corrupt(const std::string& where, compression codec, const std::string& w
   return {errc::corrupt_message, where + ": " + to_string(codec) + " records " + what};
 }
 
+// Not corruption: the records may be fine, there are just too many bytes of
+// them (a compression bomb, or a bound below the batch).
 status too_big(const std::string& where, compression codec, size_t limit) {
-  return corrupt(where, codec,
-                 "decompress to more than " + std::to_string(limit) + " bytes (the limit)");
+  return {errc::message_too_large, where + ": " + to_string(codec) +
+                                     " records decompress to more than " +
+                                     std::to_string(limit) + " bytes (the limit)"};
 }
 
 // --- gzip ------------------------------------------------------------------

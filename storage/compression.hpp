@@ -14,9 +14,12 @@
 //   zstd    zstd frame(s); decoded as a stream since the frame may not say
 //           its content size.
 //
-// Decompression stops with CORRUPT_MESSAGE as soon as the output would pass
-// `max_output_bytes`: a zip bomb or garbage cannot exhaust memory.
+// Decompression stops with MESSAGE_TOO_LARGE as soon as the output would pass
+// `max_output_bytes` (garbage: CORRUPT_MESSAGE): a zip bomb cannot exhaust
+// memory. The output buffer grows by doubling, so a failed attempt holds at
+// most about 1.5 times the bound at once.
 #include <cstddef>
+#include <cstdint>
 
 #include "storage/batch_header.hpp"
 #include "storage/bytes.hpp"
@@ -24,9 +27,21 @@
 
 namespace al {
 
-/// Default bound on one batch's decompressed records (Kafka's default
-/// max.message.bytes is ~1 MiB compressed; 256 MiB leaves room for 250:1).
+/// Default bound on one batch's decompressed records when reading a log
+/// (Kafka's default max.message.bytes is ~1 MiB compressed; 256 MiB leaves
+/// room for 250:1).
 constexpr size_t default_max_decompressed_bytes = size_t(256) << 20;
+
+/// Bound on the decompressed records of a batch a producer sends: 4 times
+/// its topic's max.message.bytes, but at least 64 MiB (text compresses about
+/// 10:1) and at most default_max_decompressed_bytes.
+constexpr size_t produce_max_decompressed_bytes(int64_t max_message_bytes) {
+  constexpr size_t floor = size_t(64) << 20;
+  size_t scaled = max_message_bytes > 0 ? size_t(max_message_bytes) * 4 : 0;
+  return scaled < floor                            ? floor
+         : scaled > default_max_decompressed_bytes ? default_max_decompressed_bytes
+                                                   : scaled;
+}
 
 struct compress_options {
   /// Codec level; 0 means the library's default (Kafka's default too).
@@ -39,8 +54,8 @@ struct compress_options {
 status compress(compression codec, byte_view in, bytes& out, const compress_options& opts = {});
 
 /// Appends the decompressed form of `in` to `out`; fails with CORRUPT_MESSAGE
-/// (message names `where` and the codec) on malformed input or when more than
-/// `max_output_bytes` would be appended.
+/// (message names `where` and the codec) on malformed input, with
+/// MESSAGE_TOO_LARGE when more than `max_output_bytes` would be appended.
 status decompress(compression codec, byte_view in, bytes& out,
                   size_t max_output_bytes = default_max_decompressed_bytes,
                   const std::string& where = "batch");

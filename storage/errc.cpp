@@ -16,6 +16,7 @@ std::string_view to_string(errc code) {
     AL_ERRC_CASE(broker_not_available, "BROKER_NOT_AVAILABLE")
     AL_ERRC_CASE(replica_not_available, "REPLICA_NOT_AVAILABLE")
     AL_ERRC_CASE(message_too_large, "MESSAGE_TOO_LARGE")
+    AL_ERRC_CASE(offset_metadata_too_large, "OFFSET_METADATA_TOO_LARGE")
     AL_ERRC_CASE(network_exception, "NETWORK_EXCEPTION")
     AL_ERRC_CASE(coordinator_load_in_progress, "COORDINATOR_LOAD_IN_PROGRESS")
     AL_ERRC_CASE(coordinator_not_available, "COORDINATOR_NOT_AVAILABLE")
@@ -31,6 +32,9 @@ std::string_view to_string(errc code) {
     AL_ERRC_CASE(unknown_member_id, "UNKNOWN_MEMBER_ID")
     AL_ERRC_CASE(invalid_session_timeout, "INVALID_SESSION_TIMEOUT")
     AL_ERRC_CASE(rebalance_in_progress, "REBALANCE_IN_PROGRESS")
+    AL_ERRC_CASE(invalid_commit_offset_size, "INVALID_COMMIT_OFFSET_SIZE")
+    AL_ERRC_CASE(topic_authorization_failed, "TOPIC_AUTHORIZATION_FAILED")
+    AL_ERRC_CASE(cluster_authorization_failed, "CLUSTER_AUTHORIZATION_FAILED")
     AL_ERRC_CASE(invalid_timestamp, "INVALID_TIMESTAMP")
     AL_ERRC_CASE(unsupported_version, "UNSUPPORTED_VERSION")
     AL_ERRC_CASE(topic_already_exists, "TOPIC_ALREADY_EXISTS")
@@ -41,6 +45,7 @@ std::string_view to_string(errc code) {
     AL_ERRC_CASE(not_controller, "NOT_CONTROLLER")
     AL_ERRC_CASE(invalid_request, "INVALID_REQUEST")
     AL_ERRC_CASE(unsupported_for_message_format, "UNSUPPORTED_FOR_MESSAGE_FORMAT")
+    AL_ERRC_CASE(policy_violation, "POLICY_VIOLATION")
     AL_ERRC_CASE(out_of_order_sequence_number, "OUT_OF_ORDER_SEQUENCE_NUMBER")
     AL_ERRC_CASE(duplicate_sequence_number, "DUPLICATE_SEQUENCE_NUMBER")
     AL_ERRC_CASE(invalid_producer_epoch, "INVALID_PRODUCER_EPOCH")
@@ -55,6 +60,9 @@ std::string_view to_string(errc code) {
     AL_ERRC_CASE(unknown_leader_epoch, "UNKNOWN_LEADER_EPOCH")
     AL_ERRC_CASE(offset_not_available, "OFFSET_NOT_AVAILABLE")
     AL_ERRC_CASE(member_id_required, "MEMBER_ID_REQUIRED")
+    AL_ERRC_CASE(group_max_size_reached, "GROUP_MAX_SIZE_REACHED")
+    AL_ERRC_CASE(invalid_record, "INVALID_RECORD")
+    AL_ERRC_CASE(throttling_quota_exceeded, "THROTTLING_QUOTA_EXCEEDED")
     AL_ERRC_CASE(unknown_server_error, "UNKNOWN_SERVER_ERROR")
 #undef AL_ERRC_CASE
   }
@@ -79,6 +87,7 @@ bool is_retriable(errc code) {
     case errc::fenced_leader_epoch:
     case errc::unknown_leader_epoch:
     case errc::rebalance_in_progress:
+    case errc::throttling_quota_exceeded:
       return true;
     default:
       return false;

@@ -1,5 +1,7 @@
 #include "storage/log_compaction.hpp"
 
+#include <algorithm>
+#include <limits>
 #include <string>
 #include <unordered_map>
 
@@ -155,7 +157,12 @@ result<std::optional<cleaned_segment>> clean_segment(const compaction_plan& plan
                                                      compaction_stats& stats) {
   // Kafka's rule, roughly: a tombstone lives delete.retention.ms past the
   // newest record of the segment holding it.
-  bool expired = src.max_timestamp + plan.delete_retention_ms <= plan.now_ms;
+  // Both terms come from clients (a record timestamp, the topic's config, up
+  // to INT64_MAX): saturate instead of overflowing into "expired long ago".
+  constexpr int64_t max = std::numeric_limits<int64_t>::max();
+  const int64_t lifetime = std::max<int64_t>(plan.delete_retention_ms, 0);
+  int64_t horizon = src.max_timestamp > max - lifetime ? max : src.max_timestamp + lifetime;
+  bool expired = horizon <= plan.now_ms;
   segment_cleaner cleaner{src, latest, expired, stats, {}};
   if (auto st = for_each_batch(src, [&](const batch_scanner& s) { return cleaner.add(s); }); !st)
     return st;

@@ -62,6 +62,11 @@ status log_config::validate() const {
     return bad("flush.messages", flush_messages, "must be >= 1");
   if (flush_ms < 0)
     return bad("flush.ms", flush_ms, "must be >= 0");
+  if (message_timestamp_before_max_ms < 0)
+    return bad("message.timestamp.before.max.ms", message_timestamp_before_max_ms,
+               "must be >= 0");
+  if (message_timestamp_after_max_ms < 0)
+    return bad("message.timestamp.after.max.ms", message_timestamp_after_max_ms, "must be >= 0");
   return status::ok();
 }
 

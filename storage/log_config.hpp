@@ -35,6 +35,12 @@ struct log_config {
   int64_t min_compaction_lag_ms = 0;    // min.compaction.lag.ms
   int64_t flush_messages = never;       // flush.messages: fsync after this many offsets
   int64_t flush_ms = never;             // flush.ms: fsync when the last one is this old
+  /// message.timestamp.before.max.ms / after.max.ms: how far a producer's
+  /// CreateTime may lie behind / ahead of the broker's clock (Kafka 4.x
+  /// defaults: unlimited behind, one hour ahead). A timestamp far ahead would
+  /// hold off retention.ms for its segment and every later one.
+  int64_t message_timestamp_before_max_ms = never;
+  int64_t message_timestamp_after_max_ms = 3600 * 1000LL;
 
   /// INVALID_CONFIG naming the first bad field, or ok.
   status validate() const;

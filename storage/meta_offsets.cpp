@@ -7,7 +7,10 @@ namespace al {
 
 status meta_store::commit_offsets(const std::string& group, std::int32_t generation_id,
                                   const std::vector<offset_commit>& commits) {
-  AL_ASSERT(!group.empty(), "empty group id");
+  // The coordinator never sends one; an error rather than an abort all the same,
+  // since this store serves the whole node.
+  if (group.empty())
+    return {errc::invalid_group_id, "cannot store offsets for an empty group id"};
   return write([&]() -> status {
     for (const auto& c : commits) {
       auto stmt = db_->prepare(

@@ -53,7 +53,13 @@ public:
 private:
   static constexpr size_t max_cap = size_t(1) << 40;
 
-  void resize_to(size_t total) { out_.resize(start_ + total); }
+  // Exactly what is asked: vector::resize alone may double the capacity,
+  // which near the cap would allocate up to twice the limit.
+  void resize_to(size_t total) {
+    if (start_ + total > out_.capacity())
+      out_.reserve(start_ + total);
+    out_.resize(start_ + total);
+  }
 
   bytes& out_;
   size_t start_;

@@ -65,6 +65,11 @@ result<append_info> partition_log::append_validated(bytes& batch, const batch_he
                   "batch of " + std::to_string(batch.size()) +
                     " bytes exceeds max.message.bytes " +
                     std::to_string(config_.max_message_bytes)};
+  // Kafka's RecordBatchTooLargeException: no segment could hold it.
+  if (batch.size() > uint64_t(config_.segment_bytes))
+    return status{errc::record_list_too_large,
+                  "batch of " + std::to_string(batch.size()) + " bytes exceeds segment.bytes " +
+                    std::to_string(config_.segment_bytes)};
   AL_ASSERT(batch.size() >= batch_layout::header_size, batch.size());
   auto h = checked;
   if (h.size_in_bytes() != batch.size())
@@ -231,6 +236,35 @@ result<bytes> partition_log::read(int64_t offset, size_t max_bytes, int64_t max_
       break;
   }
   return out;
+}
+
+result<uint64_t> partition_log::bytes_readable(int64_t offset, int64_t max_offset) const {
+  if (offset < log_start_offset_ || offset >= log_end_offset_ || max_offset <= offset)
+    return uint64_t{0};
+  uint64_t total = 0;
+  for (size_t i = segment_index_for(offset); i < segments_.size(); ++i) {
+    const segment& seg = *segments_[i];
+    if (seg.base_offset() >= max_offset)
+      break;
+    // [first batch with last offset >= offset, first with last >= max_offset)
+    auto from = seg.find_batch(offset);
+    if (!from)
+      return from.error();
+    if (!*from)
+      continue;
+    uint64_t end = seg.size_bytes();
+    if (max_offset < seg.next_offset()) {
+      auto to = seg.find_batch(max_offset);
+      if (!to)
+        return to.error();
+      if (*to)
+        end = (*to)->position;
+    }
+    total += end > (*from)->position ? end - (*from)->position : 0;
+    if (end < seg.size_bytes())
+      break; // read() stops at the first batch it may not return
+  }
+  return total;
 }
 
 result<std::optional<timestamp_offset>>

@@ -92,6 +92,11 @@ public:
   /// one batch when one qualifies (Kafka's fetch semantics).
   /// OFFSET_OUT_OF_RANGE below log start or above log end.
   result<bytes> read(int64_t offset, size_t max_bytes, int64_t max_offset = no_limit) const;
+  /// How many bytes read(offset, unlimited, max_offset) would return, from
+  /// the offset index and batch headers only (no record is read): what a
+  /// long-poll fetch compares with its min bytes, as Kafka's DelayedFetch
+  /// does with log positions. 0 when nothing qualifies.
+  result<uint64_t> bytes_readable(int64_t offset, int64_t max_offset = no_limit) const;
   /// The first record with timestamp >= timestamp (Kafka's ListOffsets),
   /// or nullopt when every record is older.
   result<std::optional<timestamp_offset>> lookup_by_timestamp(int64_t timestamp) const;

@@ -17,6 +17,7 @@
 //     Header* =>  headerKeyLength varint (>= 0), headerKey byte[],
 //                 headerValueLength varint (-1 = null), headerValue byte[]
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -61,7 +62,7 @@ struct decoded_batch {
 };
 
 struct decode_options {
-  /// Bound on the decompressed records section (CORRUPT_MESSAGE beyond).
+  /// Bound on the decompressed records section (MESSAGE_TOO_LARGE beyond).
   size_t max_decompressed_bytes = default_max_decompressed_bytes;
   /// Tools that want to look inside a batch with a bad CRC may turn this off.
   bool verify_crc = true;
@@ -79,19 +80,31 @@ result<decoded_batch> decode_batch(byte_view batch, const decode_options& opts,
                                    const std::string& where = "batch");
 
 /// What a leader checks in a producer's batch beyond its header (Kafka's
-/// LogValidator): the same as decode_batch, plus no null keys when the topic
-/// is compacted.
+/// LogValidator): the same as decode_batch, plus the producer-facing limits
+/// below. The defaults check nothing more than decode_batch does.
 struct record_validation {
+  /// A compacted topic: every record needs a key (INVALID_RECORD).
   bool require_keys = false;
+  /// max.message.bytes: a larger batch is refused with MESSAGE_TOO_LARGE
+  /// before its CRC is computed or anything is decompressed.
+  size_t max_batch_bytes = std::numeric_limits<size_t>::max();
+  /// Bound on the decompressed records (MESSAGE_TOO_LARGE beyond).
   size_t max_decompressed_bytes = default_max_decompressed_bytes;
+  /// message.timestamp.before.max.ms / after.max.ms: a CreateTime record
+  /// (or the batch's maxTimestamp) outside [now_ms - before, now_ms + after]
+  /// is refused with INVALID_TIMESTAMP; -1 (no timestamp) is not checked.
+  int64_t now_ms = 0;
+  int64_t timestamp_before_max_ms = std::numeric_limits<int64_t>::max();
+  int64_t timestamp_after_max_ms = std::numeric_limits<int64_t>::max();
 };
 
 /// Validates a batch exactly as decode_batch does (header, CRC, every record
 /// within bounds, dense enough deltas, nothing left over) without building
 /// record views: an uncompressed batch is walked in place and nothing is
 /// allocated; a compressed one is decompressed into `scratch` (cleared
-/// first; keep it across calls to reuse its capacity). INVALID_REQUEST for a
-/// null key when `require_keys`.
+/// first; keep it across calls to reuse its capacity). Then the limits of
+/// `opts`, with Kafka's codes (MESSAGE_TOO_LARGE, INVALID_RECORD,
+/// INVALID_TIMESTAMP).
 result<batch_header> validate_records(byte_view batch, const record_validation& opts,
                                       bytes& scratch, const std::string& where = "batch");
 

@@ -18,8 +18,16 @@ constexpr size_t min_record_size = 7;
 /// Smallest possible header: keyLength 0 and valueLength -1, one byte each.
 constexpr size_t min_header_size = 2;
 
+/// Client fields (baseOffset, baseTimestamp) plus deltas: two's complement
+/// wrap instead of signed overflow; a nonsense result is caught by the checks.
 int64_t wrapping_add(int64_t a, int64_t b) {
   return static_cast<int64_t>(static_cast<uint64_t>(a) + static_cast<uint64_t>(b));
+}
+
+/// a + b for b >= 0, stopping at INT64_MAX.
+int64_t saturating_add(int64_t a, int64_t b) {
+  return a > std::numeric_limits<int64_t>::max() - b ? std::numeric_limits<int64_t>::max()
+                                                     : a + b;
 }
 
 /// Reads the fields of one record inside [p, end); on failure `problem`
@@ -111,7 +119,7 @@ bool read_record_body(field_reader& in, const batch_header& h, record_view& r,
       !in.sized_bytes("value", true, r.value) ||
       !read_headers(in, keep_headers ? &r.headers : nullptr))
     return false;
-  r.offset = h.base_offset + offset_delta;
+  r.offset = wrapping_add(h.base_offset, offset_delta);
   r.timestamp = (h.attributes & batch_attr::log_append_time)
                   ? h.max_timestamp
                   : wrapping_add(h.base_timestamp, timestamp_delta);
@@ -226,18 +234,62 @@ result<decoded_batch> decode_batch(byte_view batch, const decode_options& opts,
   return out;
 }
 
+namespace {
+
+/// Kafka's LogValidator.validateTimestamp for CreateTime: now - before <=
+/// timestamp <= now + after, unless the record has no timestamp (-1).
+class timestamp_bounds {
+public:
+  // With now >= 0 and before >= 0, now - before cannot overflow. The
+  // default, INT64_MAX, means no bound (as Kafka's wrapping Long arithmetic
+  // gives it).
+  explicit timestamp_bounds(const record_validation& opts)
+    : lowest_(opts.timestamp_before_max_ms == std::numeric_limits<int64_t>::max()
+                ? std::numeric_limits<int64_t>::min()
+                : std::max<int64_t>(opts.now_ms, 0) -
+                    std::max<int64_t>(opts.timestamp_before_max_ms, 0)),
+      highest_(saturating_add(std::max<int64_t>(opts.now_ms, 0),
+                              std::max<int64_t>(opts.timestamp_after_max_ms, 0))) {}
+
+  status check(int64_t timestamp, const char* what) const {
+    if (timestamp == -1 || (timestamp >= lowest_ && timestamp <= highest_))
+      return status::ok();
+    return {errc::invalid_timestamp, std::string(what) + " " + std::to_string(timestamp) +
+                                       " is out of range [" + std::to_string(lowest_) + ", " +
+                                       std::to_string(highest_) +
+                                       "] (message.timestamp.before/after.max.ms)"};
+  }
+
+private:
+  int64_t lowest_;
+  int64_t highest_;
+};
+
+} // namespace
+
 result<batch_header> validate_records(byte_view batch, const record_validation& opts,
                                       bytes& scratch, const std::string& where) {
+  // Before the CRC and before decompressing (Kafka checks the size first).
+  if (batch.size > opts.max_batch_bytes)
+    return status{errc::message_too_large,
+                  where + ": batch of " + std::to_string(batch.size) +
+                    " bytes exceeds max.message.bytes " + std::to_string(opts.max_batch_bytes)};
   auto h = validate_batch(batch, where);
   if (!h)
     return h;
+  const bool create_time = !(h->attributes & batch_attr::log_append_time);
+  const timestamp_bounds bounds(opts);
+  if (create_time)
+    if (auto st = bounds.check(h->max_timestamp, "maxTimestamp"); !st)
+      return status{st.code(), where + ": " + st.message()};
   auto records = records_section(batch, *h, opts.max_decompressed_bytes, scratch, where);
   if (!records)
     return records.error();
   auto st = walk_records(*records, *h, where, false, [&](const record_view& r) {
     if (opts.require_keys && !r.key)
-      return status{errc::invalid_request /* Kafka: INVALID_RECORD */,
-                    "a compacted topic requires a key for every record"};
+      return status{errc::invalid_record, "a compacted topic requires a key for every record"};
+    if (create_time)
+      return bounds.check(r.timestamp, "timestamp");
     return status::ok();
   });
   if (!st)

@@ -57,8 +57,10 @@ status segment::read_created_ms(int64_t now_ms) {
   if (!got)
     return got.error();
   auto h = read_batch_header(head);
+  // A producer's timestamp: one in the future would hold off segment.ms
+  // until then, so it counts as now at most.
   if (h.magic == current_magic && h.max_timestamp >= 0)
-    created_ms_ = h.max_timestamp;
+    created_ms_ = std::min(h.max_timestamp, now_ms);
   return status::ok();
 }
 

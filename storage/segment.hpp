@@ -100,7 +100,8 @@ public:
   /// Largest batch max timestamp, -1 when empty.
   int64_t max_timestamp() const { return max_timestamp_; }
   /// When the first batch was appended (creation time while empty), or on
-  /// reopen the first batch's max timestamp; segment.ms counts from here.
+  /// reopen the first batch's max timestamp (no later than the time of the
+  /// reopen); segment.ms counts from here.
   int64_t created_ms() const { return created_ms_; }
   const offset_index& index() const { return offset_index_; }
   const time_index& timestamps() const { return time_index_; }

@@ -33,9 +33,11 @@ status raw_block(byte_view in, bytes& out, size_t start, size_t limit, const std
                             std::to_string(in.size) + ")");
   size_t used = out.size() - start;
   if (n > limit - used)
-    return corrupt(where, "decompress to more than " + std::to_string(limit) +
-                            " bytes (the limit)");
+    return {errc::message_too_large, where + ": snappy records decompress to more than " +
+                                       std::to_string(limit) + " bytes (the limit)"};
   size_t pos = out.size();
+  if (pos + n > out.capacity()) // grow as vector would, but never past the limit
+    out.reserve(std::min(std::max(out.capacity() * 2, pos + n), start + limit));
   out.resize(pos + n);
   if (!snappy::RawUncompress(chars(in.data), in.size, reinterpret_cast<char*>(out.data() + pos)))
     return corrupt(where, "are corrupt (snappy block does not decode)");

@@ -1,5 +1,6 @@
 #include "storage/topic_config.hpp"
 
+#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 
@@ -16,6 +17,10 @@ const std::vector<topic_config_key>& topic_config_keys() {
     {"flush.ms", "long", nullptr, -1, "fsync when the oldest unflushed message is this old"},
     {"index.interval.bytes", "int", nullptr, 0, "bytes between offset index entries"},
     {"max.message.bytes", "int", nullptr, 0, "largest record batch accepted"},
+    {"message.timestamp.after.max.ms", "long", nullptr, 0,
+     "how far a record's CreateTime may be ahead of the broker's clock"},
+    {"message.timestamp.before.max.ms", "long", nullptr, 0,
+     "how far a record's CreateTime may be behind the broker's clock"},
     {"min.compaction.lag.ms", "long", nullptr, 0, "records younger than this are not compacted"},
     {"min.insync.replicas", "int", nullptr, 1, "replicas that must have a write for acks=all"},
     {"retention.bytes", "long", nullptr, -1, "size above which old segments are deleted"},
@@ -32,7 +37,8 @@ namespace {
 
 status check_value(const topic_config_key& key, const std::string& value) {
   auto bad = [&](const std::string& why) {
-    return status{errc::invalid_config, std::string{key.name} + ": \"" + value + "\" " + why};
+    auto shown = value.size() <= 64 ? value : value.substr(0, 64) + "...";
+    return status{errc::invalid_config, std::string{key.name} + ": \"" + shown + "\" " + why};
   };
   std::string type = key.type;
   if (type == "enum") {
@@ -53,10 +59,19 @@ status check_value(const topic_config_key& key, const std::string& value) {
       return status::ok();
     return bad("is not true or false");
   }
+  // Digits with an optional '-': strtoll alone would also take leading
+  // blanks, '+' and any number of leading zeros.
+  bool digits = !value.empty() && value.size() <= 20 &&
+                (std::isdigit(static_cast<unsigned char>(value[0])) ||
+                 (value[0] == '-' && value.size() > 1));
+  for (size_t i = 1; digits && i < value.size(); ++i)
+    digits = std::isdigit(static_cast<unsigned char>(value[i])) != 0;
+  if (!digits)
+    return bad("is not an integer");
   errno = 0;
   char* end = nullptr;
   long long v = std::strtoll(value.c_str(), &end, 10);
-  if (value.empty() || *end != '\0')
+  if (*end != '\0')
     return bad("is not an integer");
   if (errno == ERANGE || (type == "int" && (v > 2147483647LL || v < -2147483648LL)))
     return bad("is out of range");
@@ -106,6 +121,8 @@ result<log_config> apply_topic_configs(log_config cfg,
       {"min.compaction.lag.ms", &cfg.min_compaction_lag_ms, nullptr},
       {"flush.messages", &cfg.flush_messages, nullptr},
       {"flush.ms", &cfg.flush_ms, nullptr},
+      {"message.timestamp.before.max.ms", &cfg.message_timestamp_before_max_ms, nullptr},
+      {"message.timestamp.after.max.ms", &cfg.message_timestamp_after_max_ms, nullptr},
     };
     for (auto& f : fields) {
       if (key != f.name)

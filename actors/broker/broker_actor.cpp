@@ -7,6 +7,7 @@
 
 #include "actors/broker/broker_groups.hpp"
 #include "actors/client/cluster_view.hpp"
+#include "actors/group/group_placement.hpp"
 #include "actors/partition/partition_state.hpp"
 #include "actors/protocol/errors.hpp"
 #include "storage/topic_config.hpp"
@@ -45,6 +46,10 @@ void spawn_partition(self_ptr self, const topic_description& t, const partition_
   ps.replica_lag_time_max_ms = st.setup.replica_lag_time_max_ms;
   ps.replica_fetch_max_bytes = st.setup.replica_fetch_max_bytes;
   ps.retention_check_interval_ms = st.setup.retention_check_interval_ms;
+  ps.fetch_max_bytes = st.setup.fetch_max_bytes;
+  ps.fetch_wait_max_ms = st.setup.fetch_wait_max_ms;
+  ps.fetch_purgatory_max = st.setup.fetch_purgatory_max;
+  ps.producer_id_expiration_ms = st.setup.producer_id_expiration_ms;
   partition_api actor = st.setup.detach_partitions
                           ? self->spawn<caf::detached + caf::linked>(partition_actor, ps)
                           : self->spawn<caf::linked>(partition_actor, ps);
@@ -125,7 +130,7 @@ result<broker_api> peer(self_ptr self, int32_t id) {
   if (b == st.image.brokers.end())
     return status{errc::broker_not_available, "node " + std::to_string(id) + " is not registered"};
   if (st.connecting.insert(id).second) {
-    connect_broker(self, b->second.host, b->second.port, [self, id](result<broker_api> h) {
+    connect_actor<broker_api>(self, b->second.host, b->second.peer_port, [self, id](result<broker_api> h) {
       auto& state = self->state;
       state.connecting.erase(id);
       if (!h) {
@@ -218,9 +223,63 @@ caf::result<std::vector<topic_description>> on_describe(self_ptr self,
   return rp;
 }
 
+/// Messages only this node's own actors send (the controller's metadata
+/// pushes, the broker's timer, a local replica's requests): true when the
+/// sender is on this node; logs and refuses anything else.
+bool from_this_node(self_ptr self, const char* what) {
+  auto& sender = self->current_sender();
+  if (sender == nullptr || sender->node() == self->node())
+    return true;
+  spdlog::warn("broker {}: {} from another node ({}) refused", self->state.setup.node_id, what,
+               to_string(sender->node()));
+  return false;
+}
+
+caf::error local_only_error(self_ptr self, const char* what) {
+  return make_error(errc::cluster_authorization_failed,
+                    std::string(what) + " is accepted only from node " +
+                      std::to_string(self->state.setup.node_id) + "'s own actors");
+}
+
+/// A linked child (partition, group coordinator, checkpoint writer) ended:
+/// log it and forget it (the next metadata image respawns a partition),
+/// so one failing child never takes the broker down. An exit sent to the
+/// broker itself (node shutdown) ends it.
+void on_exit(self_ptr self, caf::exit_msg& em) {
+  auto& st = self->state;
+  if (em.source == self->address()) {
+    self->quit(em.reason);
+    return;
+  }
+  if (!em.reason)
+    return; // a child that finished normally (e.g. a deleted partition)
+  for (auto i = st.partitions.begin(); i != st.partitions.end(); ++i)
+    if (i->second.actor.address() == em.source) {
+      spdlog::error("broker {}: partition {} failed ({}); it restarts with the next metadata update",
+                    st.setup.node_id, to_string(i->first), describe_error(em.reason));
+      st.partitions.erase(i);
+      return;
+    }
+  for (auto i = st.groups.coordinators.begin(); i != st.groups.coordinators.end(); ++i)
+    if (i->second.address() == em.source) {
+      spdlog::error("broker {}: group coordinator for {}-{} failed ({})", st.setup.node_id,
+                    offsets_topic_name, i->first, describe_error(em.reason));
+      st.groups.coordinators.erase(i);
+      return;
+    }
+  if (st.checkpoint_writer.address() == em.source) {
+    spdlog::error("broker {}: checkpoint writer failed ({}); starting a new one",
+                  st.setup.node_id, describe_error(em.reason));
+    st.checkpoint_writer = self->spawn<caf::detached + caf::linked>(checkpoint_writer_actor);
+    return;
+  }
+  spdlog::warn("broker {}: exit of an unknown linked actor ignored: {}", st.setup.node_id,
+               describe_error(em.reason));
+}
+
 void register_with_controller(self_ptr self) {
   auto& s = self->state.setup;
-  broker_description me{s.node_id, s.host, s.port, false};
+  broker_description me{s.node_id, s.host, s.port, false, s.peer_port};
   self->request(s.controller, std::chrono::seconds(10), register_atom::value, me, s.incarnation,
                 caf::actor_cast<caf::actor>(self))
     .then(
@@ -243,6 +302,7 @@ broker_api::behavior_type broker_actor(self_ptr self, broker_setup setup) {
     spdlog::warn("broker {}: unexpected error message ignored: {}", self->state.setup.node_id,
                  describe_error(err));
   });
+  self->set_exit_handler([self](caf::exit_msg& em) { on_exit(self, em); });
   self->set_down_handler([self](caf::down_msg& dm) {
     auto& peers = self->state.peers;
     for (auto i = peers.begin(); i != peers.end(); ++i)
@@ -303,9 +363,15 @@ broker_api::behavior_type broker_actor(self_ptr self, broker_setup setup) {
         return make_error(errc::unknown_topic_or_partition, to_string(tp));
       return self->delegate(hosted->second.actor, stats_atom::value);
     },
-    [=](metadata_update_atom, metadata_image& image) { apply_image(self, std::move(image)); },
+    [=](metadata_update_atom, metadata_image& image) {
+      if (!from_this_node(self, "metadata update"))
+        return;
+      apply_image(self, std::move(image));
+    },
     [=](controller_atom) { return caf::actor_cast<caf::actor>(self->state.setup.controller); },
     [=](tick_atom) {
+      if (!from_this_node(self, "tick"))
+        return;
       auto& st = self->state;
       if (!st.registered) {
         register_with_controller(self);
@@ -362,6 +428,10 @@ broker_api::behavior_type broker_actor(self_ptr self, broker_setup setup) {
     },
     [=](link_cut_atom atm, int32_t peer, bool cut) -> caf::result<bool> {
       auto& st = self->state;
+      if (!st.setup.fault_injection_enable)
+        return make_error(errc::cluster_authorization_failed,
+                          "fault injection is off on node " + std::to_string(st.setup.node_id) +
+                            " (fault.injection.enable=false)");
       auto& h = st.setup.host;
       if (h.rfind("127.", 0) != 0 && h != "localhost" && h != "::1")
         return make_error(errc::invalid_request,
@@ -377,10 +447,14 @@ broker_api::behavior_type broker_actor(self_ptr self, broker_setup setup) {
                    cut ? "cut" : "restored");
       return self->delegate(st.setup.controller, atm, peer, cut);
     },
-    [=](alter_isr_atom atm, alter_isr_request& req) {
+    [=](alter_isr_atom atm, alter_isr_request& req) -> caf::result<alter_isr_response> {
+      if (!from_this_node(self, "AlterPartition"))
+        return local_only_error(self, "AlterPartition");
       return self->delegate(self->state.setup.controller, atm, std::move(req));
     },
     [=](peer_atom, int32_t node, fetch_request& req) -> caf::result<fetch_response> {
+      if (!from_this_node(self, "follower fetch"))
+        return local_only_error(self, "follower fetch");
       auto b = peer(self, node);
       if (!b)
         return to_caf_error(b.error());
@@ -388,6 +462,8 @@ broker_api::behavior_type broker_actor(self_ptr self, broker_setup setup) {
     },
     [=](peer_atom, int32_t node, topic_partition& tp, offsets_for_epoch_request& req)
       -> caf::result<offsets_for_epoch_response> {
+      if (!from_this_node(self, "follower epoch query"))
+        return local_only_error(self, "follower epoch query");
       auto b = peer(self, node);
       if (!b)
         return to_caf_error(b.error());

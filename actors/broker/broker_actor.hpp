@@ -1,11 +1,14 @@
 #pragma once
-// The broker actor: one per node, published on the node's port. Registers
+// The broker actor: one per node, published on the node's peer listener
+// (clients reach it through the client gateway). Registers
 // with the controller, keeps the latest metadata image, spawns one partition
 // actor per hosted partition replica (and stops them when topics go), and
 // routes client requests: data requests to partition actors, admin requests
 // to the controller.
+#include <atomic>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <utility>
@@ -24,7 +27,9 @@ namespace al {
 struct broker_setup {
   int32_t node_id = -1;
   std::string host;
-  uint16_t port = 0;
+  uint16_t port = 0;                // the client listener (listeners)
+  uint16_t peer_port = 0;           // the node-to-node listener (peer.listener)
+  bool fault_injection_enable = false; // fault.injection.enable: accept link cuts
   std::string data_dir;
   log_config log_defaults;          // broker-level log.* settings
   int32_t default_min_insync_replicas = 1;
@@ -33,6 +38,11 @@ struct broker_setup {
   int64_t incarnation = 0;          // differs on every process start
   int64_t replica_lag_time_max_ms = 30000;
   int32_t replica_fetch_max_bytes = 1048576;
+  // client limits of every partition (partition_setup has their meaning)
+  int32_t fetch_max_bytes = 57671680;
+  int64_t fetch_wait_max_ms = 30000;
+  int32_t fetch_purgatory_max = 1000;
+  int64_t producer_id_expiration_ms = 86400000;
   controller_api controller;
   bool detach_partitions = true;    // false in deterministic tests
   // consumer groups (Kafka's offsets.topic.* and group.* broker settings)
@@ -41,6 +51,8 @@ struct broker_setup {
   int32_t group_initial_rebalance_delay_ms = 3000;
   int32_t group_min_session_timeout_ms = 6000;
   int32_t group_max_session_timeout_ms = 1800000;
+  int32_t offset_metadata_max_bytes = 4096; // offset.metadata.max.bytes
+  int32_t group_max_size = 1000;            // group.max.size
   store_api store;                  // SQLite view of committed offsets; may be null
 };
 
@@ -51,6 +63,9 @@ struct broker_group_state {
   bool creating_offsets_topic = false;
   std::vector<std::pair<std::string, caf::typed_response_promise<coordinator_info>>> finding;
   uint64_t coordinators_started = 0;
+  /// Cleared when a coordinator terminates (attach_functor; it is not linked,
+  /// so even exit_reason::kill cannot reach the broker). By partition.
+  std::map<int32_t, std::shared_ptr<std::atomic<bool>>> coordinator_running;
 };
 
 struct hosted_partition {

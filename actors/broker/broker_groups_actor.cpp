@@ -12,6 +12,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/group/group_coordinator_actor.hpp"
+#include "actors/group/group_limits.hpp"
 #include "actors/group/group_placement.hpp"
 #include "actors/protocol/errors.hpp"
 
@@ -133,11 +134,44 @@ void start_coordinator(broker_ptr self, int32_t partition, const partition_api& 
   gs.group_defaults.min_session_timeout_ms = st.setup.group_min_session_timeout_ms;
   gs.group_defaults.max_session_timeout_ms = st.setup.group_max_session_timeout_ms;
   gs.group_defaults.initial_rebalance_delay_ms = st.setup.group_initial_rebalance_delay_ms;
+  gs.group_defaults.offset_metadata_max_bytes =
+    std::clamp(st.setup.offset_metadata_max_bytes, 0, max_offset_metadata_bytes);
+  gs.group_defaults.group_max_size = std::max(st.setup.group_max_size, 1);
   gs.salt = coordinator_salt(self, partition);
   gs.topics = st.groups.pushed_counts;
-  st.groups.coordinators[partition] = self->spawn<caf::linked>(group_coordinator_actor, gs);
+  gs.owner = self->address();
+  // Not linked: a link would carry a coordinator's exit_reason::kill (which
+  // no exit handler can trap) to the broker. The coordinator monitors the
+  // broker instead, and the broker learns of its end through `running`.
+  auto c = self->spawn(group_coordinator_actor, gs);
+  auto running = std::make_shared<std::atomic<bool>>(true);
+  c->attach_functor([running](const caf::error&) { *running = false; });
+  st.groups.coordinators[partition] = c;
+  st.groups.coordinator_running[partition] = running;
   spdlog::info("broker {}: coordinating the groups of {}-{}", st.setup.node_id,
                offsets_topic_name, partition);
+}
+
+/// Forgets a partition's coordinator if it ended on its own (a failure, an
+/// unload or a kill through a leaked handle); a new one starts when needed.
+void forget_if_ended(broker_ptr self, int32_t partition) {
+  auto& g = self->state.groups;
+  auto r = g.coordinator_running.find(partition);
+  if (!g.coordinators.count(partition) || (r != g.coordinator_running.end() && *r->second))
+    return;
+  spdlog::error("broker {}: the group coordinator of {}-{} ended; a new one starts when needed",
+                self->state.setup.node_id, offsets_topic_name, partition);
+  if (r != g.coordinator_running.end())
+    g.coordinator_running.erase(r);
+  g.coordinators.erase(partition);
+}
+
+void forget_ended_coordinators(broker_ptr self) {
+  std::vector<int32_t> partitions;
+  for (auto& [p, c] : self->state.groups.coordinators)
+    partitions.push_back(p);
+  for (auto p : partitions)
+    forget_if_ended(self, p);
 }
 
 partition_counts topic_counts(broker_ptr self) {
@@ -151,6 +185,7 @@ partition_counts topic_counts(broker_ptr self) {
 
 void sync_group_coordinators(broker_ptr self) {
   auto& st = self->state;
+  forget_ended_coordinators(self);
   auto counts = topic_counts(self);
   bool counts_changed = counts != st.groups.pushed_counts;
   st.groups.pushed_counts = counts;
@@ -171,6 +206,7 @@ void sync_group_coordinators(broker_ptr self) {
     spdlog::info("broker {}: no longer coordinating {}-{}", st.setup.node_id, offsets_topic_name,
                  i->first);
     self->send(i->second, unload_atom::value);
+    st.groups.coordinator_running.erase(i->first);
     i = st.groups.coordinators.erase(i);
   }
   for (auto p : led)
@@ -181,8 +217,8 @@ void sync_group_coordinators(broker_ptr self) {
 }
 
 caf::result<coordinator_info> on_find_coordinator(broker_ptr self, const std::string& group_id) {
-  if (group_id.empty())
-    return make_error(errc::invalid_group_id, "the group id is empty");
+  if (auto st = check_group_id(group_id); !st)
+    return to_caf_error(st);
   if (offsets_topic(self)) {
     auto info = locate(self, group_id);
     if (!info)
@@ -197,8 +233,8 @@ caf::result<coordinator_info> on_find_coordinator(broker_ptr self, const std::st
 
 caf::expected<group_coordinator_api> coordinator_for(broker_ptr self,
                                                      const std::string& group_id) {
-  if (group_id.empty())
-    return make_error(errc::invalid_group_id, "the group id is empty");
+  if (auto st = check_group_id(group_id); !st)
+    return to_caf_error(st);
   auto info = locate(self, group_id);
   if (!info)
     return std::move(info.error());
@@ -206,7 +242,15 @@ caf::expected<group_coordinator_api> coordinator_for(broker_ptr self,
   if (info->node_id != st.setup.node_id)
     return make_error(errc::not_coordinator, "group " + group_id + " is coordinated by node " +
                                                std::to_string(info->node_id));
+  forget_if_ended(self, info->partition);
   auto c = st.groups.coordinators.find(info->partition);
+  auto hosted = st.partitions.find(topic_partition{offsets_topic_name, info->partition});
+  if (c == st.groups.coordinators.end() && hosted != st.partitions.end()) {
+    // Led and hosted here, but its coordinator ended (and was forgotten):
+    // a new one loads the partition again; until then it answers "loading".
+    start_coordinator(self, info->partition, hosted->second.actor);
+    c = st.groups.coordinators.find(info->partition);
+  }
   if (c == st.groups.coordinators.end())
     return make_error(errc::coordinator_not_available,
                       "the coordinator of " + std::string(offsets_topic_name) + "-" +
@@ -215,6 +259,7 @@ caf::expected<group_coordinator_api> coordinator_for(broker_ptr self,
 }
 
 caf::result<std::vector<group_listing>> on_list_groups(broker_ptr self) {
+  forget_ended_coordinators(self);
   auto& coordinators = self->state.groups.coordinators;
   if (coordinators.empty())
     return std::vector<group_listing>{};

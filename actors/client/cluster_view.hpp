@@ -14,7 +14,7 @@
 #include <caf/io/middleman.hpp>
 #include <caf/io/middleman_actor.hpp>
 
-#include "actors/broker/broker_api.hpp"
+#include "actors/broker/client_api.hpp"
 #include "actors/client/client_config.hpp"
 #include "actors/protocol/errors.hpp"
 
@@ -22,8 +22,8 @@ namespace al {
 
 struct cluster_view {
   std::vector<server_address> bootstrap_servers;
-  std::vector<broker_api> bootstrap;        // connected bootstrap brokers (or a direct handle)
-  std::map<int32_t, broker_api> brokers;    // connected brokers by node id
+  std::vector<client_api> bootstrap;        // connected bootstrap brokers (or a direct handle)
+  std::map<int32_t, client_api> brokers;    // connected brokers by node id
   std::map<int32_t, broker_description> known;
   std::map<std::string, topic_description> topics;
   bool refreshing = false;
@@ -43,14 +43,14 @@ struct cluster_view {
     return i->second.partitions[size_t(tp.partition)].leader;
   }
   /// The connected leader of tp, if there is one.
-  std::optional<broker_api> leader_handle(const topic_partition& tp) const {
+  std::optional<client_api> leader_handle(const topic_partition& tp) const {
     auto b = brokers.find(leader_of(tp));
     if (b == brokers.end())
       return std::nullopt;
     return b->second;
   }
   /// Any connected broker, to ask for metadata.
-  std::optional<broker_api> any_broker() const {
+  std::optional<client_api> any_broker() const {
     if (!brokers.empty())
       return brokers.begin()->second;
     if (!bootstrap.empty())
@@ -64,29 +64,45 @@ struct cluster_view {
     for (auto i = bootstrap.begin(); i != bootstrap.end();)
       i = i->address() == b ? bootstrap.erase(i) : std::next(i);
   }
-  void forget(const broker_api& b) { forget(b.address()); }
+  void forget(const client_api& b) { forget(b.address()); }
 };
 
-/// Connects to host:port through the middleman without blocking the actor.
-template <class Self>
-void connect_broker(Self* self, const std::string& host, uint16_t port,
-                    std::function<void(result<broker_api>)> done) {
+/// Connects to host:port through the middleman without blocking the actor;
+/// `Handle` is the interface expected there (client_api on a node's
+/// `listeners`, broker_api on its peer.listener).
+template <class Handle, class Self>
+void connect_actor(Self* self, const std::string& host, uint16_t port,
+                   std::function<void(result<Handle>)> done) {
   auto mm = self->system().middleman().actor_handle();
   self->request(mm, std::chrono::seconds(10), caf::connect_atom::value, host, port)
     .then(
-      [=](const caf::node_id&, caf::strong_actor_ptr& ptr, const std::set<std::string>&) {
+      [=](const caf::node_id&, caf::strong_actor_ptr& ptr, const std::set<std::string>& ifs) {
         if (!ptr) {
           done(status{errc::network_exception, "no broker published at " + host + ":" +
                                                  std::to_string(port)});
           return;
         }
-        done(caf::actor_cast<broker_api>(std::move(ptr)));
+        if (!self->system().template assignable<Handle>(ifs)) {
+          done(status{errc::network_exception,
+                      host + ":" + std::to_string(port) +
+                        " is not the listener expected (a peer.listener given as a client "
+                        "bootstrap server, or the reverse?)"});
+          return;
+        }
+        done(caf::actor_cast<Handle>(std::move(ptr)));
       },
       [=](caf::error& err) {
         done(status{errc::network_exception, "cannot connect to " + host + ":" +
                                                std::to_string(port) + ": " +
                                                self->system().render(err)});
       });
+}
+
+/// A client's connection to a node's `listeners`.
+template <class Self>
+void connect_broker(Self* self, const std::string& host, uint16_t port,
+                    std::function<void(result<client_api>)> done) {
+  connect_actor<client_api>(self, host, port, std::move(done));
 }
 
 namespace detail {
@@ -113,7 +129,7 @@ void connect_known(Self* self, cluster_view& v) {
       continue;
     ++*missing;
     auto bid = id;
-    connect_broker(self, b.host, b.port, [&v, bid, done](result<broker_api> h) {
+    connect_broker(self, b.host, b.port, [&v, bid, done](result<client_api> h) {
       if (h)
         v.brokers[bid] = *h;
       done();
@@ -164,7 +180,7 @@ void bootstrap_connect(Self* self, cluster_view& v, size_t index) {
     return;
   }
   auto& a = v.bootstrap_servers[index];
-  connect_broker(self, a.host, a.port, [self, &v, index](result<broker_api> h) {
+  connect_broker(self, a.host, a.port, [self, &v, index](result<client_api> h) {
     if (!h) {
       bootstrap_connect(self, v, index + 1);
       return;

@@ -337,7 +337,7 @@ caf::behavior consumer_actor(self_ptr self, consumer_config cfg, caf::actor dire
   st.view.bootstrap_servers = st.cfg.bootstrap_servers;
   st.view.request_timeout = std::chrono::milliseconds(st.cfg.request_timeout_ms);
   if (direct_broker)
-    st.view.bootstrap.push_back(caf::actor_cast<broker_api>(direct_broker));
+    st.view.bootstrap.push_back(caf::actor_cast<client_api>(direct_broker));
   // A broker's connection dropped: its fetches fail now (not after
   // request.timeout.ms) and go to the partitions' new leaders.
   self->set_down_handler([self](caf::down_msg& dm) {

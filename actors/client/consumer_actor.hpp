@@ -73,7 +73,7 @@ struct consumer_membership {
   };
   std::vector<std::string> topics; // subscription; empty: assign() or nothing
   phase state = phase::idle;
-  std::optional<broker_api> coordinator;
+  std::optional<client_api> coordinator;
   int32_t coordinator_id = -1;
   bool finding = false;
   std::vector<std::function<void(const status&)>> awaiting_coordinator;

@@ -41,7 +41,7 @@ void use_coordinator(self_ptr self, const coordinator_info& info, bool refreshed
                      [self, info](const status&) { use_coordinator(self, info, true); });
     return;
   }
-  connect_broker(self, info.host, info.port, [self, info](result<broker_api> h) {
+  connect_broker(self, info.host, info.port, [self, info](result<client_api> h) {
     if (!h) {
       finish_finding(self, h.error());
       return;

@@ -92,7 +92,7 @@ void on_failure(self_ptr self, ready_batch b, const caf::error& err) {
   batch_done(self);
 }
 
-void send_batch(self_ptr self, ready_batch b, const broker_api& leader) {
+void send_batch(self_ptr self, ready_batch b, const client_api& leader) {
   auto& st = self->state;
   produce_request req;
   req.topic = b.tp.topic;
@@ -237,7 +237,7 @@ caf::behavior producer_actor(self_ptr self, producer_config cfg,
   st.view.bootstrap_servers = st.cfg.bootstrap_servers;
   st.view.request_timeout = std::chrono::milliseconds(st.cfg.request_timeout_ms);
   if (direct_broker)
-    st.view.bootstrap.push_back(caf::actor_cast<broker_api>(direct_broker));
+    st.view.bootstrap.push_back(caf::actor_cast<client_api>(direct_broker));
   // Stray messages. NOT for acks=0 replies: caf::drop answers an async
   // message with an unexpected_message error, and a partition actor (no
   // error handler) quits on it, taking the broker with it.

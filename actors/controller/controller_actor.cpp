@@ -81,7 +81,7 @@ void alter_step(self_ptr self, alter_topic_request req, caf::typed_response_prom
   auto& m = self->state.machine;
   result<metadata_command> cmd{status{errc::invalid_request, "nothing to alter"}};
   if (step == 0 && req.partitions != -1)
-    cmd = as_command(m.plan_create_partitions(req.name, req.partitions));
+    cmd = as_command(m.plan_create_partitions(req.name, req.partitions, self->state.setup.defaults));
   else if (step <= 1 && (!req.set_configs.empty() || !req.delete_configs.empty()))
     cmd = as_command(m.plan_alter_configs(req)), step = 1;
   else {

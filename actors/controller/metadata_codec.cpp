@@ -15,12 +15,18 @@ void write_fields(writer& w, const register_broker_cmd& c) {
   w.str(c.host);
   w.fixed(c.port);
   w.fixed(c.incarnation);
+  w.fixed(c.peer_port);
 }
-void read_fields(reader& r, register_broker_cmd& c) {
+void read_fields_v1(reader& r, register_broker_cmd& c) {
   c.broker_id = r.fixed<int32_t>();
   c.host = r.str();
   c.port = r.fixed<uint16_t>();
   c.incarnation = r.fixed<int64_t>();
+  c.peer_port = c.port;
+}
+void read_fields(reader& r, register_broker_cmd& c) {
+  read_fields_v1(r, c);
+  c.peer_port = r.fixed<uint16_t>();
 }
 void write_fields(writer& w, const fence_broker_cmd& c) {
   w.fixed(c.broker_id);
@@ -125,7 +131,11 @@ result<metadata_command> decode_command(byte_view in) {
   metadata_command cmd;
   if (!r.ok())
     return status{errc::corrupt_message, "metadata command: empty record"};
-  if (!decode_alternative(type, r, cmd))
+  if (type == register_broker_cmd::type_id_v1) {
+    register_broker_cmd legacy;
+    read_fields_v1(r, legacy);
+    cmd = std::move(legacy);
+  } else if (!decode_alternative(type, r, cmd))
     return status{errc::corrupt_message,
                   "metadata command: unknown type id " + std::to_string(type)};
   if (!r.ok() || !r.at_end())
@@ -140,7 +150,8 @@ std::string describe(const metadata_command& cmd) {
     [&](const auto& c) {
       using T = std::decay_t<decltype(c)>;
       if constexpr (std::is_same_v<T, register_broker_cmd>)
-        os << "register_broker " << c.broker_id << " at " << c.host << ':' << c.port;
+        os << "register_broker " << c.broker_id << " at " << c.host << ':' << c.port
+           << " (peers :" << c.peer_port << ")";
       else if constexpr (std::is_same_v<T, fence_broker_cmd>)
         os << (c.fenced ? "fence_broker " : "unfence_broker ") << c.broker_id;
       else if constexpr (std::is_same_v<T, create_topic_cmd>)
@@ -153,8 +164,10 @@ std::string describe(const metadata_command& cmd) {
         os << "delete_topic " << c.name;
       else if constexpr (std::is_same_v<T, change_partition_cmd>)
         os << "change_partition " << c.topic << '-' << c.partition << " leader " << c.leader;
-      else
+      else if (c.count > 0 && c.first <= INT64_MAX - (c.count - 1))
         os << "allocate_producer_ids " << c.first << ".." << (c.first + c.count - 1);
+      else // a range that cannot be: the last id would overflow (never printed wrapped)
+        os << "allocate_producer_ids " << c.first << " count " << c.count;
     },
     cmd);
   return os.str();

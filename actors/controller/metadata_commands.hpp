@@ -14,12 +14,16 @@
 
 namespace al {
 
+/// Type 9 carries the peer listener's port; type 1 (before listeners were
+/// split) is still read, with peer_port = port.
 struct register_broker_cmd {
-  static constexpr uint8_t type_id = 1;
+  static constexpr uint8_t type_id = 9;
+  static constexpr uint8_t type_id_v1 = 1;
   int32_t broker_id = -1;
   std::string host;
-  uint16_t port = 0;
+  uint16_t port = 0;       // the client listener
   int64_t incarnation = 0; // changes on every process start
+  uint16_t peer_port = 0;  // the peer listener (0: same as port)
 };
 
 struct fence_broker_cmd {

@@ -1,6 +1,7 @@
 #include "actors/controller/metadata_machine.hpp"
 
 #include <algorithm>
+#include <map>
 
 #include "storage/topic_config.hpp"
 
@@ -37,6 +38,47 @@ status validate_topic_name(const std::string& name) {
               "topic name \"" + name + "\" has an illegal character '" + std::string(1, c) +
                 "' (allowed: a-z A-Z 0-9 . _ -)"};
   }
+  return status::ok();
+}
+
+namespace {
+
+status too_many_per_request(int32_t count, const topic_defaults& limits) {
+  return {errc::policy_violation,
+          "excessively large number of partitions per request: " + std::to_string(count) +
+            " (at most " + std::to_string(limits.max_partitions_per_request) + ")"};
+}
+
+/// Kafka refuses names that differ only in '.' versus '_' (their metric
+/// names collide).
+std::string collision_key(std::string name) {
+  std::replace(name.begin(), name.end(), '.', '_');
+  return name;
+}
+
+} // namespace
+
+status check_partition_limits(const metadata_image& image, int32_t count,
+                              const std::vector<std::vector<int32_t>>& placed,
+                              const topic_defaults& limits) {
+  if (count > limits.max_partitions_per_request)
+    return too_many_per_request(count, limits);
+  std::map<int32_t, int64_t> hosted;
+  for (auto& [name, t] : image.topics)
+    for (auto& p : t.partitions)
+      for (auto r : p.replicas)
+        ++hosted[r];
+  std::map<int32_t, int64_t> added;
+  for (auto& replicas : placed)
+    for (auto r : replicas)
+      ++added[r];
+  for (auto& [broker, n] : added)
+    if (hosted[broker] + n > limits.max_broker_partitions)
+      return {errc::policy_violation,
+              "node " + std::to_string(broker) + " would host " + std::to_string(hosted[broker] + n) +
+                " partition replicas (" + std::to_string(hosted[broker]) + " now, " +
+                std::to_string(n) + " new); max.broker.partitions is " +
+                std::to_string(limits.max_broker_partitions)};
   return status::ok();
 }
 
@@ -83,6 +125,13 @@ result<create_topic_cmd> metadata_machine::plan_create_topic(const create_topic_
   if (partitions <= 0)
     return status{errc::invalid_partitions,
                   "number of partitions must be at least 1, got " + std::to_string(partitions)};
+  if (partitions > defaults.max_partitions_per_request)
+    return too_many_per_request(partitions, defaults);
+  for (auto& [existing, t] : image_.topics)
+    if (collision_key(existing) == collision_key(req.name))
+      return status{errc::invalid_topic_exception,
+                    "topic \"" + req.name + "\" collides with existing topic \"" + existing +
+                      "\" ('.' and '_' are the same in metric names)"};
   int32_t rf = req.replication_factor == -1 ? defaults.replication_factor
                                             : req.replication_factor;
   auto live = int32_t(live_brokers().size());
@@ -100,11 +149,13 @@ result<create_topic_cmd> metadata_machine::plan_create_topic(const create_topic_
   cmd.topic_id = std::move(topic_id);
   cmd.configs = req.configs;
   cmd.assignment = assign_replicas(req.name, 0, partitions, rf);
+  if (auto st = check_partition_limits(image_, partitions, cmd.assignment, defaults); !st)
+    return st;
   return cmd;
 }
 
-result<create_partitions_cmd> metadata_machine::plan_create_partitions(const std::string& name,
-                                                                       int32_t new_total) const {
+result<create_partitions_cmd> metadata_machine::plan_create_partitions(
+  const std::string& name, int32_t new_total, const topic_defaults& limits) const {
   auto t = find_topic(name);
   if (!t)
     return unknown_topic(name);
@@ -121,9 +172,13 @@ result<create_partitions_cmd> metadata_machine::plan_create_partitions(const std
   if (rf > int32_t(live_brokers().size()))
     return status{errc::invalid_replication_factor,
                   "not enough live brokers for replication factor " + std::to_string(rf)};
+  if (int64_t(new_total) - current > limits.max_partitions_per_request)
+    return too_many_per_request(new_total - current, limits);
   create_partitions_cmd cmd;
   cmd.name = name;
   cmd.new_assignment = assign_replicas(name, current, new_total - current, rf);
+  if (auto st = check_partition_limits(image_, new_total - current, cmd.new_assignment, limits); !st)
+    return st;
   return cmd;
 }
 
@@ -132,6 +187,14 @@ result<alter_configs_cmd> metadata_machine::plan_alter_configs(const alter_topic
     return unknown_topic(req.name);
   if (auto st = validate_topic_configs(req.set_configs); !st)
     return st;
+  for (auto& key : req.delete_configs) {
+    bool known = false;
+    for (auto& k : topic_config_keys())
+      known = known || key == k.name;
+    if (!known)
+      return status{errc::invalid_config,
+                    "cannot delete unknown topic config \"" + key.substr(0, 64) + "\""};
+  }
   alter_configs_cmd cmd;
   cmd.name = req.name;
   cmd.set = req.set_configs;
@@ -160,6 +223,7 @@ status metadata_machine::apply_one(const register_broker_cmd& c) {
   b.id = c.broker_id;
   b.host = c.host;
   b.port = c.port;
+  b.peer_port = c.peer_port != 0 ? c.peer_port : c.port;
   b.fenced = false;
   image_.broker_incarnations[c.broker_id] = c.incarnation;
   return status::ok();

@@ -24,10 +24,24 @@ struct metadata_image {
 struct topic_defaults {
   int32_t num_partitions = 1;
   int32_t replication_factor = 1;
+  /// Partitions one CreateTopics/CreatePartitions request may add (Kafka
+  /// refuses more than 10 000 with POLICY_VIOLATION).
+  int32_t max_partitions_per_request = 10000;
+  /// Partition replicas one broker may host (max.broker.partitions, after
+  /// KIP-578); a request that would place more on any broker is refused.
+  int32_t max_broker_partitions = 1000;
 };
 
 /// Kafka's topic name rule: 1..249 chars of [a-zA-Z0-9._-], not "." or "..".
 status validate_topic_name(const std::string& name);
+
+/// POLICY_VIOLATION when adding `count` partitions is more than one request
+/// may add, or when `placed` (replicas per broker of the new partitions)
+/// would take a broker past `limits.max_broker_partitions` given what the
+/// image already places on it.
+status check_partition_limits(const metadata_image& image, int32_t count,
+                              const std::vector<std::vector<int32_t>>& placed,
+                              const topic_defaults& limits);
 
 class metadata_machine {
 public:
@@ -42,7 +56,8 @@ public:
                                              const topic_defaults& defaults,
                                              std::string topic_id) const;
   result<create_partitions_cmd> plan_create_partitions(const std::string& name,
-                                                       int32_t new_total) const;
+                                                       int32_t new_total,
+                                                       const topic_defaults& limits) const;
   result<alter_configs_cmd> plan_alter_configs(const alter_topic_request& req) const;
   result<delete_topic_cmd> plan_delete_topic(const std::string& name) const;
 

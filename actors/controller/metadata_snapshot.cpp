@@ -66,6 +66,7 @@ bytes encode_image(const metadata_image& image) {
     w.str(b.host);
     w.fixed(b.port);
     w.fixed<uint8_t>(b.fenced ? 1 : 0);
+    w.fixed(b.peer_port);
   }
   w.fixed<uint32_t>(uint32_t(image.broker_incarnations.size()));
   for (const auto& [id, incarnation] : image.broker_incarnations) {
@@ -87,19 +88,21 @@ result<metadata_image> decode_image(byte_view in, const std::string& where) {
   uint32_t stored = load_be<uint32_t>(in.data + in.size - crc_size);
   if (stored != crc32c(in.data, in.size - crc_size))
     return corrupt(where, "CRC mismatch");
-  if (in.data[0] != metadata_snapshot_version)
-    return corrupt(where, "unknown snapshot version " + std::to_string(in.data[0]));
+  auto version = in.data[0];
+  if (version != metadata_snapshot_version && version != 1)
+    return corrupt(where, "unknown snapshot version " + std::to_string(version));
   reader r{in.sub(1, in.size - 1 - crc_size)};
   metadata_image image;
   image.last_offset = r.fixed<int64_t>();
   image.next_producer_id = r.fixed<int64_t>();
-  auto brokers = r.count(4 + 4 + 2 + 1);
+  auto brokers = r.count(4 + 4 + 2 + 1 + (version == 1 ? 0 : 2));
   for (size_t i = 0; i < brokers && r.ok(); ++i) {
     broker_description b;
     b.id = r.fixed<int32_t>();
     b.host = r.str();
     b.port = r.fixed<uint16_t>();
     b.fenced = r.fixed<uint8_t>() != 0;
+    b.peer_port = version == 1 ? b.port : r.fixed<uint16_t>();
     if (!image.brokers.emplace(b.id, b).second)
       return corrupt(where, "broker " + std::to_string(b.id) + " appears twice");
   }

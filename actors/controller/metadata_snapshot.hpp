@@ -5,8 +5,8 @@
 // Integers big-endian; strings and lists carry a u32 length
 // (metadata_codec_io.hpp):
 //
-//   version u8 = 1 | last_offset i64 | next_producer_id i64 |
-//   brokers:  u32 n, n x (id i32 | host str | port u16 | fenced u8) |
+//   version u8 = 2 | last_offset i64 | next_producer_id i64 |
+//   brokers:  u32 n, n x (id i32 | host str | port u16 | fenced u8 | peer_port u16) |
 //   incarnations: u32 n, n x (broker id i32 | incarnation i64) |
 //   topics:   u32 n, n x (name str | topic_id str | configs (u32 n, n x (key str | value str)) |
 //             partitions: u32 n, n x (partition i32 | leader i32 | leader_epoch i32 |
@@ -17,6 +17,7 @@
 // Partition offsets (log start/end, high watermark) are live values the
 // brokers report, not metadata: they are not stored and decode as -1.
 // A new field in metadata_image or its parts needs a new version here.
+// Version 1 (no peer_port) is still read, with peer_port = port.
 #include <string>
 
 #include "actors/controller/metadata_machine.hpp"
@@ -25,7 +26,7 @@
 
 namespace al {
 
-constexpr uint8_t metadata_snapshot_version = 1;
+constexpr uint8_t metadata_snapshot_version = 2;
 
 bytes encode_image(const metadata_image& image);
 /// CORRUPT_MESSAGE naming `where` and what is wrong: CRC mismatch, unknown

@@ -1,6 +1,7 @@
 #include "actors/controller/raft_state_files.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 
 #include "storage/crc32c.hpp"
@@ -145,7 +146,12 @@ std::optional<raft_snapshot_meta> parse_snapshot_file_name(const std::string& na
   for (size_t i = 0; i < 31; ++i)
     if (i != 20 && (name[i] < '0' || name[i] > '9'))
       return std::nullopt;
-  raft_snapshot_meta meta{std::stoll(name.substr(0, 20)), std::stoll(name.substr(21, 10))};
+  // Twenty digits can exceed int64 (std::stoll would throw): not our name.
+  raft_snapshot_meta meta;
+  const char* p = name.data();
+  if (std::from_chars(p, p + 20, meta.index).ec != std::errc{} ||
+      std::from_chars(p + 21, p + 31, meta.term).ec != std::errc{})
+    return std::nullopt;
   if (meta.index <= 0 || meta.term <= 0)
     return std::nullopt;
   return meta;

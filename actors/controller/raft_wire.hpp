@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "actors/controller/raft_messages.hpp"
+#include "actors/protocol/checked_bytes.hpp"
 #include "actors/protocol/admin_messages.hpp"
 
 namespace al {
@@ -41,7 +42,7 @@ inline raft_message from_wire(raft_wire w) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, raft_entry& x) {
-  return f(x.index, x.term, x.data);
+  return f(x.index, x.term, checked(x.data));
 }
 
 template <class Inspector>
@@ -49,7 +50,7 @@ typename Inspector::result_type inspect(Inspector& f, raft_wire& x) {
   auto& m = x.msg;
   return f(m.type, m.from, m.to, m.term, m.log_index, m.log_term, m.entries, m.commit, m.reject,
            m.match_index, m.hint_index, m.hint_term, x.has_snapshot, x.snapshot_index,
-           x.snapshot_term, x.snapshot_data);
+           x.snapshot_term, checked(x.snapshot_data));
 }
 
 } // namespace al

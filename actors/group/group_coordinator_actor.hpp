@@ -7,7 +7,14 @@
 //            (acks=all), then on_persisted, then the SQLite view (store);
 //   responses: deliver the held response promise of each request;
 //   events: log lines.
-// A timer per group is armed at the machine's next_deadline_ms().
+// A timer per group is armed at the machine's next_deadline_ms(). Requests
+// are checked against group_limits.hpp before a group is created; a group
+// left with nothing to remember (machine forgettable()) is dropped.
+// Lifetime: not linked to its broker (a link would carry exit_reason::kill,
+// which no handler traps, to the broker). It monitors the broker and unloads
+// when it ends; the broker notices a coordinator's end and starts a new one
+// when next needed. Unexpected messages, stray error messages and exit
+// messages are logged and dropped.
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -15,7 +22,9 @@
 #include <optional>
 #include <string>
 
+#include <caf/actor_addr.hpp>
 #include <caf/actor_clock.hpp>
+#include <caf/result.hpp>
 #include <caf/response_promise.hpp>
 
 #include "actors/group/group_coordinator_api.hpp"
@@ -36,11 +45,15 @@ struct group_coordinator_setup {
   partition_counts topics;     // partition count of every topic
   int64_t request_timeout_ms = 30000;
   int32_t load_fetch_bytes = 1 << 20;
+  caf::actor_addr owner;       // the broker, monitored; may be null (tests)
 };
 
 /// One group served by the coordinator.
 struct coordinated_group {
   std::unique_ptr<group_machine> machine;
+  /// Unique per machine in this coordinator: appends still in flight for a
+  /// deleted (or forgotten) group's machine never reach a later one.
+  uint64_t incarnation = 0;
   std::map<group_request_id, caf::response_promise> waiting; // by the machine's request id
   std::deque<uint64_t> persisting;  // persist ids, in the order they were appended
   std::map<uint64_t, errc> written; // outcomes that wait for an earlier one
@@ -51,11 +64,12 @@ struct coordinated_group {
 struct group_coordinator_state {
   group_coordinator_setup setup;
   bool loaded = false;
+  bool loading = false;       // a load is under way (a retry tick must not start another)
   int64_t load_started_ms = 0;
   offsets_loader loader;
   std::map<std::string, coordinated_group> groups;
   group_request_id next_request_id = 1;
-  uint64_t groups_created = 0; // part of each machine's member id salt
+  uint64_t groups_created = 0; // each machine's incarnation, part of its member id salt
   caf::actor_clock::time_point clock_base;
   int64_t wall_base_ms = 0;
   static constexpr const char* name = "group_coordinator";
@@ -72,10 +86,32 @@ group_coordinator_api::behavior_type group_coordinator_actor(group_coordinator_p
 /// the actor clock (monotonic; virtual time under the test scheduler).
 int64_t coordinator_now_ms(group_coordinator_ptr self);
 /// Reads the offsets partition from its start, then creates the machines
-/// (group_coordinator_load_actor.cpp).
+/// (group_coordinator_load_actor.cpp). Does nothing while loaded or loading.
 void load_offsets_partition(group_coordinator_ptr self);
 /// A new machine for `group_id` with these offsets.
 coordinated_group& add_group(group_coordinator_ptr self, const std::string& group_id,
                              group_offsets offsets, int32_t initial_generation);
+coordinated_group* find_group(group_coordinator_ptr self, const std::string& group_id);
+/// COORDINATOR_NOT_AVAILABLE while loading, INVALID_GROUP_ID (group_limits.hpp).
+caf::error check_group_request(group_coordinator_ptr self, const std::string& group_id);
+/// An acks=all append of `batch` to this coordinator's offsets partition.
+produce_request offsets_append(group_coordinator_ptr self, bytes batch);
+/// Executes the machine's effects in order (persist, respond, log), then
+/// forgets the group if nothing is left to remember, else re-arms its timer.
+void process(group_coordinator_ptr self, const std::string& group_id);
+
+// group_coordinator_admin_actor.cpp
+caf::result<bool> on_delete_group(group_coordinator_ptr self, const std::string& group_id);
+caf::result<group_offsets> on_offset_fetch(group_coordinator_ptr self,
+                                           const std::string& group_id,
+                                           const std::vector<topic_partition>& partitions);
+caf::result<group_description> on_describe_group(group_coordinator_ptr self,
+                                                 const std::string& group_id);
+caf::result<std::vector<group_listing>> list_coordinated_groups(group_coordinator_ptr self);
+/// Partition counts pushed by the broker; entries outside [0,
+/// max_topic_partitions] are not believed.
+void on_topic_counts(group_coordinator_ptr self, partition_counts counts);
+/// Pending requests get NOT_COORDINATOR, then the actor quits.
+void unload(group_coordinator_ptr self);
 
 } // namespace al

@@ -1,8 +1,11 @@
 // Loading a group coordinator: read its __consumer_offsets partition from the
 // log start to the high watermark (fetches with no wait), replay every record
 // into offsets_loader, then create a machine per group that still has
-// offsets, continuing from the highest generation seen. The SQLite view is
-// rewritten from what was loaded (it may lag the log after a crash).
+// offsets, continuing from the highest generation seen. Records no
+// coordinator writes (empty group id, undecodable key or value, absurd
+// generation) are skipped and counted, and logged once when the load ends.
+// The SQLite view is rewritten from what was loaded (it may lag the log
+// after a crash).
 #include <chrono>
 
 #include <caf/all.hpp>
@@ -23,6 +26,7 @@ void retry_load(self_ptr self, const caf::error& err) {
   spdlog::warn("group coordinator {}-{}: loading failed ({}), retrying", offsets_topic_name,
                self->state.setup.partition, describe_error(err));
   self->state.loader = offsets_loader{};
+  self->state.loading = false;
   self->delayed_send(self, std::chrono::seconds(1), group_tick_atom::value, std::string{},
                      int64_t{0});
 }
@@ -50,9 +54,13 @@ void finish_load(self_ptr self) {
     add_group(self, group_id, g.offsets, g.max_generation);
   sync_store(self);
   st.loaded = true;
-  if (st.loader.unreadable() > 0)
-    spdlog::warn("group coordinator {}-{}: skipped {} unreadable offset value(s)",
-                 offsets_topic_name, st.setup.partition, st.loader.unreadable());
+  st.loading = false;
+  auto& skipped = st.loader.skipped();
+  if (st.loader.unreadable() > 0 || skipped.total() > 0) // once per load, not per record
+    spdlog::warn("group coordinator {}-{}: skipped {} record(s) with a bad key, {} with an "
+                 "unreadable value, {} with an absurd generation; first: {}",
+                 offsets_topic_name, st.setup.partition, skipped.bad_key,
+                 st.loader.unreadable(), skipped.absurd_generation, st.loader.first_skipped());
   spdlog::info("group coordinator {}-{}: loaded {} group(s) from {} record(s) in {} ms",
                offsets_topic_name, st.setup.partition, st.groups.size(), st.loader.records(),
                coordinator_now_ms(self) - st.load_started_ms);
@@ -95,6 +103,9 @@ void read_from(self_ptr self, int64_t offset, int32_t max_bytes) {
 
 void load_offsets_partition(group_coordinator_ptr self) {
   auto& st = self->state;
+  if (st.loaded || st.loading)
+    return;
+  st.loading = true;
   st.load_started_ms = coordinator_now_ms(self);
   list_offsets_request req{offsets_topic_name, st.setup.partition, earliest_timestamp};
   self->request(st.setup.log, milliseconds(st.setup.request_timeout_ms), list_offsets_atom::value,

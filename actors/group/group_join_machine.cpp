@@ -4,6 +4,7 @@
 // the coordinator runs the chosen assignor and answers every held join.
 #include <algorithm>
 
+#include "actors/group/group_limits.hpp"
 #include "actors/group/group_machine.hpp"
 
 namespace al {
@@ -38,6 +39,9 @@ void group_machine::on_join(const join_group_request& req, int64_t now) {
   if (auto e = validate_join(req); e != errc::none)
     return reply(e, req.member_id);
   if (req.member_id.empty()) {
+    // group.max.size counts the ids handed out too, which bounds them.
+    if (members_.size() + pending_members_.size() >= size_t(config_.group_max_size))
+      return reply(errc::group_max_size_reached, req.member_id);
     // KIP-394: hand out an id first; only a join that carries it becomes a
     // member, so a retried first join cannot leave an orphan member behind.
     auto id = new_member_id(req.client_id);
@@ -55,11 +59,11 @@ void group_machine::on_join(const join_group_request& req, int64_t now) {
 }
 
 errc group_machine::validate_join(const join_group_request& req) const {
-  if (req.session_timeout_ms < config_.min_session_timeout_ms ||
-      req.session_timeout_ms > config_.max_session_timeout_ms)
-    return errc::invalid_session_timeout;
-  if (req.protocol_type != "consumer" || req.protocols.empty())
-    return errc::inconsistent_group_protocol;
+  // The actor runs the same check before it creates a group.
+  auto checked =
+      check_join_request(req, config_.min_session_timeout_ms, config_.max_session_timeout_ms);
+  if (!checked)
+    return checked.code();
   auto candidates = candidate_protocols();
   bool any = false;
   for (auto& p : req.protocols)
@@ -159,7 +163,9 @@ void group_machine::complete_join(int64_t now) {
     members_.erase(id);
     log(now, "member " + id + " removed: did not rejoin within the rebalance timeout");
   }
-  ++generation_;
+  // Wraps to 1 rather than overflow: 2^31 rebalances leave no member of
+  // generation 1 alive (the loader refuses absurd stored generations).
+  generation_ = generation_ == INT32_MAX ? 1 : generation_ + 1;
   assignment_.clear();
   revoking_.clear();
   if (members_.empty()) {

@@ -6,6 +6,8 @@
 
 #include <algorithm>
 
+#include "actors/group/group_limits.hpp"
+
 namespace al {
 
 group_request_id request_id_of(const group_response& r) {
@@ -25,6 +27,10 @@ group_machine::group_machine(group_config config, partition_counts topics,
   AL_ASSERT(config_.min_session_timeout_ms <= config_.max_session_timeout_ms,
             config_.min_session_timeout_ms, config_.max_session_timeout_ms);
   AL_ASSERT(config_.initial_rebalance_delay_ms >= 0, config_.initial_rebalance_delay_ms);
+  AL_ASSERT(config_.offset_metadata_max_bytes >= 0 &&
+                config_.offset_metadata_max_bytes <= max_offset_metadata_bytes,
+            config_.offset_metadata_max_bytes);
+  AL_ASSERT(config_.group_max_size >= 1, config_.group_max_size);
 }
 
 void group_machine::advance_clock(int64_t now) {
@@ -102,7 +108,9 @@ void group_machine::tick(int64_t now) {
 void group_machine::on_topic_partitions(const std::string& topic, int32_t partitions,
                                         int64_t now) {
   advance_clock(now);
-  AL_ASSERT(partitions >= 0, topic, partitions);
+  if (partitions < 0 || partitions > max_topic_partitions)
+    return log(now, "ignored partition count " + std::to_string(partitions) + " of topic " +
+                      topic);
   auto old = topics_.count(topic) ? topics_[topic] : 0;
   topics_[topic] = partitions;
   if (old == partitions || !subscribed_topics().count(topic))
@@ -121,7 +129,7 @@ errc group_machine::delete_group(int64_t now) {
     return errc::non_empty_group;
   AL_ASSERT(members_.empty(), members_.size());
   for (auto& [pid, commit] : pending_commits_)
-    respond(offset_commit_response{commit.request_id, errc::coordinator_not_available});
+    respond(offset_commit_response{commit.request_id, errc::coordinator_not_available, {}});
   pending_commits_.clear();
   offsets_.clear();
   transition(group_state::dead, now, "group deleted");
@@ -136,12 +144,17 @@ void group_machine::unload(int64_t now) {
     if (m.pending_join)
       respond(join_group_response{*m.pending_join, errc::not_coordinator, -1, {}, {}, id, {}});
   for (auto& [pid, commit] : pending_commits_)
-    respond(offset_commit_response{commit.request_id, errc::not_coordinator});
+    respond(offset_commit_response{commit.request_id, errc::not_coordinator, {}});
   pending_commits_.clear();
   members_.clear();
   pending_members_.clear();
   assignment_.clear();
   transition(group_state::dead, now, "coordinator unloaded the group");
+}
+
+bool group_machine::forgettable() const {
+  return state_ == group_state::empty && members_.empty() && pending_members_.empty() &&
+         offsets_.empty() && pending_commits_.empty();
 }
 
 std::set<std::string> group_machine::subscribed_topics() const {

@@ -32,6 +32,12 @@ struct group_config {
   /// Generation to continue from: the actor passes the highest generation in
   /// the stored offset rows, so ids keep growing across coordinator moves.
   int32_t initial_generation_id = 0;
+  /// offset.metadata.max.bytes: longer commit metadata is refused for its
+  /// partition with OFFSET_METADATA_TOO_LARGE (0..max_offset_metadata_bytes).
+  int32_t offset_metadata_max_bytes = 4096;
+  /// group.max.size: members plus handed-out member ids; a newcomer beyond
+  /// it gets GROUP_MAX_SIZE_REACHED (Kafka's default is unlimited).
+  int32_t group_max_size = 1000;
 };
 
 class group_machine {
@@ -52,6 +58,7 @@ public:
   /// (the error goes to the committer). Acks come in persist_id order.
   void on_persisted(uint64_t persist_id, errc result, int64_t now_ms);
   /// A topic's partition count changed (or became known; 0 = deleted).
+  /// Counts outside [0, max_topic_partitions] are ignored (logged).
   void on_topic_partitions(const std::string& topic, int32_t partitions, int64_t now_ms);
   /// Session, rebalance, initial-delay and pending-member timeouts.
   void tick(int64_t now_ms);
@@ -78,6 +85,9 @@ public:
   const std::vector<topic_partition>& revoking() const { return revoking_; }
   bool is_member(const std::string& member_id) const { return members_.count(member_id) > 0; }
   size_t member_count() const { return members_.size(); }
+  /// Empty with nothing to remember: no members, no handed-out member ids,
+  /// no offsets, no commit in flight. The actor forgets such a group.
+  bool forgettable() const;
   const partition_counts& topics() const { return topics_; }
   group_description describe() const;
   /// OffsetFetch: all offsets when `partitions` is empty; unknown ones as -1.
@@ -100,6 +110,7 @@ private:
   struct pending_commit {
     group_request_id request_id = 0;
     group_offsets offsets;
+    std::map<topic_partition, errc> refused; // partitions answered with an error
   };
 
   // group_join_machine.cpp
@@ -119,6 +130,9 @@ private:
   void remove_member(const std::string& member_id, int64_t now, const std::string& reason);
   void expire_sessions(int64_t now);
   void settle(int64_t now);
+
+  // group_offsets_machine.cpp
+  offset_commit_response commit_response(const pending_commit& commit, errc written) const;
 
   // group_machine.cpp
   void advance_clock(int64_t now);

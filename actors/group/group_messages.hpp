@@ -115,9 +115,16 @@ struct offset_commit_request {
   std::map<topic_partition, offset_and_metadata> offsets;
 };
 
+/// `partition_errors`: the partitions that were not committed and why
+/// (Kafka's per-partition codes: OFFSET_METADATA_TOO_LARGE,
+/// UNKNOWN_TOPIC_OR_PARTITION, INVALID_TOPIC_EXCEPTION); the others were.
+/// `error` is none only when every partition was committed: a group-level
+/// error (nothing committed), or else the first partition error (as Kafka's
+/// Java client fails the whole commit on it).
 struct offset_commit_response {
   group_request_id request_id = 0;
   errc error = errc::none;
+  std::map<topic_partition, errc> partition_errors;
 };
 
 /// A group's committed offset for one partition: one record of the offsets
@@ -238,7 +245,7 @@ typename Inspector::result_type inspect(Inspector& f, offset_commit_request& x) 
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, offset_commit_response& x) {
-  return f(x.request_id, x.error);
+  return f(x.request_id, x.error, x.partition_errors);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, group_offset& x) {

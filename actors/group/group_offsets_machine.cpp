@@ -7,7 +7,11 @@
 //    accepts the current generation: members commit what they processed
 //    before rejoining, and they still own their partitions until the new
 //    generation's assignment exists.
+// Then each partition on its own (topic name, topic and partition known,
+// metadata size; group_limits.hpp): refused ones get their code in the
+// reply, the others are written.
 #include "actors/group/group_machine.hpp"
+#include "actors/group/group_limits.hpp"
 
 namespace al {
 
@@ -36,14 +40,22 @@ void group_machine::on_offset_commit(const offset_commit_request& req, int64_t n
   advance_clock(now);
   auto error = validate_commit(state_, is_member(req.member_id), generation_, req);
   if (error != errc::none || req.offsets.empty())
-    return respond(offset_commit_response{req.request_id, error});
+    return respond(offset_commit_response{req.request_id, error, {}});
   if (auto it = members_.find(req.member_id); it != members_.end())
     it->second.last_heartbeat_ms = now; // a commit shows the member is alive (as Kafka)
   AL_ASSERT(req.generation_id == generation_ || req.generation_id < 0, req.generation_id);
-  pending_commit commit{req.request_id, {}};
-  for (auto& [tp, om] : req.offsets)
-    commit.offsets[tp] =
-        group_offset{om.offset, om.metadata, req.generation_id, now, om.leader_epoch};
+  // Each partition on its own (as Kafka): a refused one does not stop the others.
+  pending_commit commit{req.request_id, {}, {}};
+  for (auto& [tp, om] : req.offsets) {
+    auto e = check_committed_partition(tp, om, topics_, config_.offset_metadata_max_bytes);
+    if (e != errc::none)
+      commit.refused.emplace(tp, e);
+    else
+      commit.offsets[tp] =
+          group_offset{om.offset, om.metadata, req.generation_id, now, om.leader_epoch};
+  }
+  if (commit.offsets.empty())
+    return respond(commit_response(commit, errc::none));
   auto id = next_persist_id_++;
   ready_.persist.push_back(
       persist_offsets_effect{id, config_.group_id, req.member_id, req.generation_id,
@@ -62,7 +74,15 @@ void group_machine::on_persisted(uint64_t persist_id, errc result, int64_t now) 
   if (result == errc::none)
     for (auto& [tp, row] : commit.offsets)
       offsets_[tp] = row;
-  respond(offset_commit_response{commit.request_id, result});
+  respond(commit_response(commit, result));
+}
+
+offset_commit_response group_machine::commit_response(const pending_commit& commit,
+                                                      errc written) const {
+  offset_commit_response r{commit.request_id, written, commit.refused};
+  if (written == errc::none && !commit.refused.empty())
+    r.error = commit.refused.begin()->second;
+  return r;
 }
 
 result<group_offsets>

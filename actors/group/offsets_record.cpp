@@ -1,5 +1,6 @@
 #include "actors/group/offsets_record.hpp"
 
+#include "actors/group/group_limits.hpp"
 #include "storage/batch_header.hpp"
 #include "storage/record_batch.hpp"
 
@@ -14,6 +15,9 @@ void put(bytes& out, T value) {
   store_be<T>(out.data() + at, value);
 }
 
+// Never a client's unchecked string: group ids, topics and metadata pass
+// group_limits.hpp's checks (far below INT16_MAX) before a commit becomes a
+// persist effect, and loaded keys were decoded from int16-length strings.
 void put_string(bytes& out, const std::string& s) {
   AL_ASSERT(s.size() <= size_t(INT16_MAX), s.size());
   put<int16_t>(out, int16_t(s.size()));
@@ -161,38 +165,60 @@ result<int64_t> offsets_loader::apply(byte_view data, int64_t from) {
     auto batch = decode_batch(data.sub(pos, size), "offsets partition at " + std::to_string(next));
     if (!batch)
       return batch.error();
+    // A damaged baseOffset near INT64_MAX: next_offset() would overflow.
+    if (batch->header.base_offset > INT64_MAX - 1 - batch->header.last_offset_delta)
+      return status{errc::corrupt_message,
+                    "offsets partition at " + std::to_string(next) + ": baseOffset " +
+                      std::to_string(batch->header.base_offset) + " + lastOffsetDelta " +
+                      std::to_string(batch->header.last_offset_delta) + " overflows"};
     pos += size;
     if (!batch->header.is_control()) {
-      for (auto& rec : batch->records) {
-        if (rec.offset < from)
-          continue;
-        if (!rec.key)
-          return status{errc::corrupt_message,
-                        "offsets partition: record " + std::to_string(rec.offset) + " has no key"};
-        auto key = decode_offset_key(*rec.key);
-        if (!key)
-          return key.error();
-        if (*key)
-          apply_record(**key, rec.value);
-      }
+      for (auto& rec : batch->records)
+        if (rec.offset >= from)
+          apply_record(rec.offset, rec.key, rec.value);
     }
     next = std::max(next, batch->header.next_offset());
   }
   return next;
 }
 
-void offsets_loader::apply_record(const offset_key& key, const std::optional<byte_view>& value) {
+void offsets_loader::skip(int64_t& counter, int64_t offset, std::string why) {
+  ++counter;
+  if (first_skipped_.empty())
+    first_skipped_ = "record " + std::to_string(offset) + ": " + std::move(why);
+}
+
+void offsets_loader::apply_record(int64_t offset, const std::optional<byte_view>& key_bytes,
+                                  const std::optional<byte_view>& value) {
+  // Nothing a record holds may stop the load: what no coordinator writes
+  // is skipped and counted (a client could produce it, A2 in the audit).
+  if (!key_bytes)
+    return skip(skipped_.bad_key, offset, "no key");
+  auto decoded = decode_offset_key(*key_bytes);
+  if (!decoded)
+    return skip(skipped_.bad_key, offset, decoded.error().message());
+  if (!*decoded)
+    return; // another kind of record (group metadata): not ours to read
+  auto& key = **decoded;
+  if (key.group_id.empty() || key.tp.topic.empty() || key.tp.partition < 0)
+    return skip(skipped_.bad_key, offset,
+                "a key with an empty group id or topic, or a negative partition");
   ++records_;
-  auto& g = groups_[key.group_id];
-  if (!value) {
-    g.offsets.erase(key.tp);
+  if (!value) { // the group is listed as deleted even if its commits were compacted away
+    groups_[key.group_id].offsets.erase(key.tp);
     return;
   }
   auto v = decode_offset_value(*value);
   if (!v) {
     ++unreadable_; // skipped: the next commit of the key replaces it
+    if (first_skipped_.empty())
+      first_skipped_ = "record " + std::to_string(offset) + ": " + v.error().message();
     return;
   }
+  if (v->generation_id > max_loaded_generation_id)
+    return skip(skipped_.absurd_generation, offset,
+                "generation " + std::to_string(v->generation_id));
+  auto& g = groups_[key.group_id];
   g.max_generation = std::max(g.max_generation, v->generation_id);
   g.offsets[key.tp] = std::move(*v);
 }

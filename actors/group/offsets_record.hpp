@@ -59,9 +59,18 @@ public:
     int32_t max_generation = 0; // highest generation of any record seen (>= 0)
   };
 
+  /// Records that were skipped rather than applied, by reason.
+  struct skip_counts {
+    int64_t bad_key = 0;           // no key, undecodable, empty group or topic, partition < 0
+    int64_t absurd_generation = 0; // above max_loaded_generation_id
+    int64_t total() const { return bad_key + absurd_generation; }
+  };
+
   /// Applies every record at or after `from` in the concatenated batches
   /// `data` (a fetch response). Returns the offset after the last whole
-  /// batch; a cut-off batch at the end is left for the next read.
+  /// batch; a cut-off batch at the end is left for the next read. Only a
+  /// batch that does not decode is an error: a record that no coordinator
+  /// writes is skipped and counted, so no record can stop a load.
   result<int64_t> apply(byte_view data, int64_t from);
 
   /// Groups with at least one live offset.
@@ -71,13 +80,20 @@ public:
   int64_t records() const { return records_; }
   /// Values that could not be decoded (skipped; the key's next commit replaces them).
   int64_t unreadable() const { return unreadable_; }
+  const skip_counts& skipped() const { return skipped_; }
+  /// Why the first skipped or unreadable record was left out ("" if none).
+  const std::string& first_skipped() const { return first_skipped_; }
 
 private:
-  void apply_record(const offset_key& key, const std::optional<byte_view>& value);
+  void apply_record(int64_t offset, const std::optional<byte_view>& key,
+                    const std::optional<byte_view>& value);
+  void skip(int64_t& counter, int64_t offset, std::string why);
 
   std::map<std::string, loaded_group> groups_;
   int64_t records_ = 0;
   int64_t unreadable_ = 0;
+  skip_counts skipped_;
+  std::string first_skipped_;
 };
 
 } // namespace al

@@ -18,14 +18,22 @@ namespace {
 using self_ptr = partition_ptr;
 
 /// Checks a producer's batch beyond the header, once (the CRC is not computed
-/// again by the append): every record decodes, and a compacted topic gets no
-/// null keys (Kafka rejects those too). Allocation-free for uncompressed
+/// again by the append), as Kafka's LogValidator does: max.message.bytes
+/// before anything is decompressed, every record decodes (decompressed size
+/// bounded), a compacted topic gets no null keys, timestamps within
+/// message.timestamp.before/after.max.ms. Allocation-free for uncompressed
 /// batches (the error prefix is built once per partition); compressed ones
 /// reuse one decompression buffer per thread.
 result<batch_header> check_produced_batch(const partition_state& st, const bytes& batch) {
   thread_local bytes scratch;
+  const auto& log = st.setup.log;
   record_validation opts;
-  opts.require_keys = st.setup.log.policy.compact;
+  opts.require_keys = log.policy.compact;
+  opts.max_batch_bytes = size_t(std::max(log.max_message_bytes, 0));
+  opts.max_decompressed_bytes = produce_max_decompressed_bytes(log.max_message_bytes);
+  opts.now_ms = wall_clock_ms();
+  opts.timestamp_before_max_ms = log.message_timestamp_before_max_ms;
+  opts.timestamp_after_max_ms = log.message_timestamp_after_max_ms;
   auto h = validate_records(batch, opts, scratch, st.produce_where);
   if (scratch.capacity() > (size_t(4) << 20))
     bytes{}.swap(scratch); // do not keep a huge buffer after a rare big batch
@@ -36,37 +44,12 @@ result<batch_header> check_produced_batch(const partition_state& st, const bytes
   return h;
 }
 
-/// The upper bound a fetcher may read to: consumers stop at the high
-/// watermark, followers read everything the leader has.
-int64_t fetch_limit(const partition_state& st, const fetch_request& req) {
-  return req.replica_id >= 0 ? st.log->log_end_offset() : st.high_watermark;
-}
-
-result<fetch_response> read_now(const partition_state& st, const fetch_request& req) {
-  fetch_response resp;
-  resp.high_watermark = st.high_watermark;
-  resp.log_start_offset = st.log->log_start_offset();
-  resp.log_end_offset = st.log->log_end_offset();
-  auto limit = fetch_limit(st, req);
-  if (req.offset >= limit)
-    return resp; // nothing visible yet
-  auto data = st.log->read(req.offset, size_t(std::max<int32_t>(req.max_bytes, 1)), limit);
-  if (!data)
-    return data.error();
-  resp.records = std::move(*data);
-  return resp;
-}
-
-caf::error not_leader(const partition_state& st) {
-  auto leader = st.replica ? st.replica->leader_id() : st.setup.state.leader;
-  return make_error(errc::not_leader_or_follower,
-                    where(st) + ": not the leader here (node " + std::to_string(st.setup.node_id) +
-                      "); leader is " +
-                      (leader < 0 ? std::string{"unknown"} : "node " + std::to_string(leader)));
-}
-
 caf::result<produce_response> on_produce(self_ptr self, produce_request& req) {
   auto& st = self->state;
+  if (req.acks != acks_mode::all && req.acks != acks_mode::none && req.acks != acks_mode::leader)
+    return make_error(errc::invalid_required_acks,
+                      st.produce_where + ": acks " + std::to_string(int(req.acks)) +
+                        " is not -1, 0 or 1");
   if (!st.open_error.is_ok())
     return to_caf_error(st.open_error);
   if (!st.is_leader())
@@ -98,10 +81,14 @@ caf::result<produce_response> on_produce(self_ptr self, produce_request& req) {
   }
   stamp_partition_leader_epoch(req.batch.data(), st.replica->leader_epoch());
   auto info = st.log->append_validated(req.batch, *header, wall_clock_ms());
-  if (!info)
+  if (!info) {
+    if (info.error().code() == errc::kafka_storage_error) // disk full, no descriptors, ...
+      spdlog::error("{}: append failed: {}", where(st), info.error().to_string());
     return to_caf_error(info.error());
+  }
   if (header->has_producer_id()) {
-    st.producers.on_append(read_batch_header(req.batch.data())); // stamped: real offsets
+    // stamped: real offsets
+    st.producers.on_append(read_batch_header(req.batch.data()), wall_clock_ms());
     st.producers_dirty = true;
   }
   resp.base_offset = info->base_offset;
@@ -114,35 +101,6 @@ caf::result<produce_response> on_produce(self_ptr self, produce_request& req) {
   return resp;
 }
 
-caf::result<fetch_response> on_fetch(self_ptr self, fetch_request& req) {
-  auto& st = self->state;
-  if (!st.open_error.is_ok())
-    return to_caf_error(st.open_error);
-  if (req.replica_id >= 0) {
-    if (auto err = check_follower_fetch(self, req))
-      return err;
-  } else if (!st.is_leader()) {
-    return not_leader(st);
-  }
-  if (req.offset < st.log->log_start_offset() || req.offset > st.log->log_end_offset())
-    return make_error(errc::offset_out_of_range,
-                      where(st) + ": offset " + std::to_string(req.offset) + " is outside [" +
-                        std::to_string(st.log->log_start_offset()) + ", " +
-                        std::to_string(st.log->log_end_offset()) + "]");
-  auto resp = read_now(st, req);
-  if (!resp)
-    return to_caf_error(resp.error());
-  if (int64_t(resp->records.size()) >= std::max<int32_t>(req.min_bytes, 1) ||
-      req.max_wait_ms <= 0)
-    return std::move(*resp);
-  // Long poll: park until enough data arrives or fetch.max.wait.ms passes.
-  auto id = st.next_fetch_id++;
-  auto promise = self->make_response_promise<fetch_response>();
-  st.parked.emplace(id, parked_fetch{req, promise});
-  self->delayed_send(self, std::chrono::milliseconds(req.max_wait_ms), expire_atom::value, id);
-  return promise;
-}
-
 caf::result<list_offsets_response> on_list_offsets(self_ptr self,
                                                    const list_offsets_request& req) {
   auto& st = self->state;
@@ -150,13 +108,26 @@ caf::result<list_offsets_response> on_list_offsets(self_ptr self,
     return to_caf_error(st.open_error);
   if (!st.is_leader())
     return not_leader(st);
+  // Kafka's other special timestamps; below -5 is a plain (empty) lookup.
+  constexpr int64_t max_timestamp = -3;           // KIP-734
+  constexpr int64_t earliest_local_timestamp = -4; // KIP-405: all is local here
+  constexpr int64_t latest_tiered_timestamp = -5;  // KIP-1005: nothing is tiered
   list_offsets_response resp;
-  if (req.timestamp == earliest_timestamp) {
+  if (req.timestamp == earliest_timestamp || req.timestamp == earliest_local_timestamp) {
     resp.offset = st.log->log_start_offset();
   } else if (req.timestamp == latest_timestamp) {
     resp.offset = st.high_watermark;
+  } else if (req.timestamp == latest_tiered_timestamp) {
+    resp.offset = -1;
   } else {
-    auto found = st.log->lookup_by_timestamp(req.timestamp);
+    int64_t timestamp = req.timestamp;
+    if (timestamp == max_timestamp) { // the first record with the largest timestamp
+      for (const auto& seg : st.log->segments())
+        timestamp = std::max(timestamp, seg.max_timestamp);
+      if (timestamp < 0)
+        return resp; // no record has a timestamp
+    }
+    auto found = st.log->lookup_by_timestamp(timestamp);
     if (!found)
       return to_caf_error(found.error());
     if (*found && found->value().offset < st.high_watermark) {
@@ -187,6 +158,16 @@ void housekeeping(self_ptr self) {
   checkpoint_hw(self, now, false);
   if (auto flushed = st.log->maybe_flush(now); !flushed)
     spdlog::error("{}: flush failed: {}", where(st), flushed.error().to_string());
+  if (now - st.last_producer_expiry_ms >=
+      std::min(st.setup.producer_id_expiration_check_ms, st.setup.producer_id_expiration_ms)) {
+    st.last_producer_expiry_ms = now;
+    if (auto n = st.producers.expire(now, st.setup.producer_id_expiration_ms); n > 0) {
+      st.producers_dirty = true;
+      spdlog::debug("{}: {} idle producer id(s) expired (producer.id.expiration.ms {}), {} left",
+                    where(st), n, st.setup.producer_id_expiration_ms,
+                    st.producers.producer_count());
+    }
+  }
   if (st.producers_dirty && now - st.last_snapshot_ms >= 30000) {
     if (auto saved = save_producer_state(st.producers, *st.log); !saved)
       spdlog::error("{}: {}", where(st), saved.to_string());
@@ -212,6 +193,57 @@ void housekeeping(self_ptr self) {
   }
 }
 
+void on_config(self_ptr self, const config_map& configs) {
+  auto& st = self->state;
+  st.setup.topic_configs = configs;
+  if (!st.log)
+    return;
+  // Recompute from the broker defaults the log was created with.
+  auto cfg = apply_topic_configs(st.setup.log, configs);
+  if (!cfg) {
+    spdlog::error("{}: config rejected: {}", where(st), cfg.error().to_string());
+    return;
+  }
+  st.setup.log = *cfg;
+  st.log->set_config(*cfg);
+  st.last_retention_check_ms = 0; // apply new retention at the next tick
+}
+
+caf::result<bool> on_flush(self_ptr self) {
+  auto& st = self->state;
+  if (!st.log)
+    return true;
+  if (auto s = st.log->flush(); !s)
+    return to_caf_error(s);
+  checkpoint_hw(self, wall_clock_ms(), true);
+  if (st.producers_dirty) {
+    if (auto saved = save_producer_state(st.producers, *st.log); !saved)
+      return to_caf_error(saved);
+    st.producers_dirty = false;
+  }
+  return true;
+}
+
+caf::result<bool> on_delete(self_ptr self) {
+  auto& st = self->state;
+  fail_parked(self, make_error(errc::unknown_topic_or_partition, where(st) + " deleted"));
+  for (auto& [id, w] : st.waiting)
+    w.promise.deliver(make_error(errc::unknown_topic_or_partition, where(st) + " deleted"));
+  st.waiting.clear();
+  st.replica.reset();
+  st.producers_dirty = false;
+  if (st.log) {
+    (void)st.log->close();
+    st.log.reset();
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(st.setup.dir, ec);
+  if (ec)
+    spdlog::error("{}: cannot remove {}: {}", where(st), st.setup.dir, ec.message());
+  self->quit();
+  return true;
+}
+
 void open_log(self_ptr self) {
   auto& st = self->state;
   recovery_report report;
@@ -226,7 +258,7 @@ void open_log(self_ptr self) {
   if (!report.events.empty())
     spdlog::warn("{}: recovered log: {}", where(st), report.to_string());
   std::string note;
-  auto producers = load_producer_state(*st.log, &note);
+  auto producers = load_producer_state(*st.log, &note, wall_clock_ms());
   if (producers) {
     st.producers = std::move(*producers);
     spdlog::debug("{}: producer state: {} producer(s), {}", where(st),
@@ -240,123 +272,99 @@ void open_log(self_ptr self) {
 
 } // namespace
 
-/// Answers parked fetches that now have enough data.
-void wake_parked(partition_ptr self) {
-  auto& st = self->state;
-  for (auto i = st.parked.begin(); i != st.parked.end();) {
-    auto& pf = i->second;
-    if (pf.req.offset >= fetch_limit(st, pf.req)) {
-      ++i;
-      continue;
-    }
-    auto resp = read_now(st, pf.req);
-    if (!resp) {
-      pf.promise.deliver(to_caf_error(resp.error()));
-    } else if (int64_t(resp->records.size()) >= pf.req.min_bytes) {
-      pf.promise.deliver(std::move(*resp));
-    } else {
-      ++i;
-      continue;
-    }
-    i = st.parked.erase(i);
+caf::error not_leader(const partition_state& st) {
+  auto leader = st.replica ? st.replica->leader_id() : st.setup.state.leader;
+  return make_error(errc::not_leader_or_follower,
+                    where(st) + ": not the leader here (node " + std::to_string(st.setup.node_id) +
+                      "); leader is " +
+                      (leader < 0 ? std::string{"unknown"} : "node " + std::to_string(leader)));
+}
+
+caf::error on_exception(const partition_state& st, const char* what,
+                        std::exception_ptr ex) noexcept {
+  std::string why = "unknown exception";
+  try {
+    std::rethrow_exception(ex);
+  } catch (const std::exception& e) {
+    why = e.what();
+  } catch (...) {
+  }
+  try {
+    spdlog::error("{}: {} failed: {} (out of memory, file descriptors or threads?)", where(st),
+                  what, why);
+    return make_error(errc::kafka_storage_error, where(st) + ": " + what + " failed: " + why);
+  } catch (...) {
+    return make_error(errc::kafka_storage_error);
   }
 }
 
-void fail_parked(partition_ptr self, const caf::error& why) {
-  auto parked = std::move(self->state.parked);
-  self->state.parked.clear();
-  for (auto& [id, pf] : parked)
-    pf.promise.deliver(why);
-}
-
 partition_api::behavior_type partition_actor(self_ptr self, partition_setup setup) {
-  self->state.setup = std::move(setup);
-  self->state.produce_where = "produce to " + where(self->state);
-  open_log(self);
-  start_replica(self);
+  // CAF 0.17 ends an actor whose handler throws (and with it the broker it
+  // is linked to): every handler below runs guarded, this only logs what
+  // slips through anyway.
+  self->set_exception_handler([self](caf::scheduled_actor*, std::exception_ptr& ex) {
+    return on_exception(self->state, "a handler", ex);
+  });
   self->set_error_handler([self](caf::error& err) {
     spdlog::warn("{}: unexpected error message ignored: {}", where(self->state),
                  describe_error(err));
   });
+  self->state.setup = std::move(setup);
+  self->state.produce_where = "produce to " + where(self->state);
+  try {
+    open_log(self);
+    start_replica(self);
+  } catch (...) {
+    auto& st = self->state;
+    auto err = on_exception(st, "opening the log", std::current_exception());
+    st.open_error = status{errc::kafka_storage_error, describe_error(err)};
+    st.replica.reset(); // refuses every request with open_error
+  }
   self->delayed_send(self, std::chrono::milliseconds(self->state.setup.housekeeping_interval_ms),
                      tick_atom::value);
   return {
-    [=](produce_atom, produce_request& req) { return on_produce(self, req); },
-    [=](fetch_atom, fetch_request& req) { return on_fetch(self, req); },
-    [=](list_offsets_atom, const list_offsets_request& req) { return on_list_offsets(self, req); },
-    [=](stats_atom) { return describe(self->state); },
+    [=](produce_atom, produce_request& req) {
+      return guarded<produce_response>(self, "produce", [&] { return on_produce(self, req); });
+    },
+    [=](fetch_atom, fetch_request& req) {
+      return guarded<fetch_response>(self, "fetch", [&] { return on_fetch(self, req); });
+    },
+    [=](list_offsets_atom, const list_offsets_request& req) {
+      return guarded<list_offsets_response>(self, "list offsets",
+                                            [&] { return on_list_offsets(self, req); });
+    },
+    [=](stats_atom) {
+      return guarded<partition_description>(
+        self, "stats", [&]() -> caf::result<partition_description> {
+          return describe(self->state);
+        });
+    },
     [=](config_atom, const config_map& configs) {
-      auto& st = self->state;
-      st.setup.topic_configs = configs;
-      if (!st.log)
-        return;
-      // Recompute from the broker defaults the log was created with.
-      auto cfg = apply_topic_configs(st.setup.log, configs);
-      if (!cfg) {
-        spdlog::error("{}: config rejected: {}", where(st), cfg.error().to_string());
-        return;
-      }
-      st.setup.log = *cfg;
-      st.log->set_config(*cfg);
-      st.last_retention_check_ms = 0; // apply new retention at the next tick
+      guarded_void(self, "config change", [&] { on_config(self, configs); });
     },
     [=](metadata_update_atom, const partition_description& d) {
-      on_replica_metadata(self, d);
+      guarded_void(self, "metadata update", [&] { on_replica_metadata(self, d); });
     },
     [=](epoch_query_atom, const offsets_for_epoch_request& req) {
-      return on_epoch_query(self, req);
+      return guarded<offsets_for_epoch_response>(
+        self, "OffsetsForLeaderEpoch",
+        [&]() -> caf::result<offsets_for_epoch_response> { return on_epoch_query(self, req); });
     },
-    [=](replica_tick_atom) { replica_tick(self); },
+    [=](replica_tick_atom) { guarded_void(self, "replica tick", [&] { replica_tick(self); }); },
     [=](tick_atom) {
-      housekeeping(self);
+      guarded_void(self, "housekeeping", [&] { housekeeping(self); });
       self->delayed_send(self,
                          std::chrono::milliseconds(self->state.setup.housekeeping_interval_ms),
                          tick_atom::value);
     },
-    [=](expire_atom, uint64_t id) {
-      auto& st = self->state;
-      auto i = st.parked.find(id);
-      if (i == st.parked.end())
-        return;
-      auto resp = st.log ? read_now(st, i->second.req) : result<fetch_response>(st.open_error);
-      if (resp)
-        i->second.promise.deliver(std::move(*resp));
-      else
-        i->second.promise.deliver(to_caf_error(resp.error()));
-      st.parked.erase(i);
+    [=](expire_atom, uint64_t timer) {
+      guarded_void(self, "fetch expiry", [&] { expire_parked(self, timer); });
     },
-    [=](flush_atom) -> caf::result<bool> {
-      auto& st = self->state;
-      if (!st.log)
-        return true;
-      if (auto s = st.log->flush(); !s)
-        return to_caf_error(s);
-      checkpoint_hw(self, wall_clock_ms(), true);
-      if (st.producers_dirty) {
-        if (auto saved = save_producer_state(st.producers, *st.log); !saved)
-          return to_caf_error(saved);
-        st.producers_dirty = false;
-      }
-      return true;
+    [=](flush_atom) {
+      return guarded<bool>(self, "flush", [&] { return on_flush(self); });
     },
-    [=](delete_atom) -> caf::result<bool> {
-      auto& st = self->state;
-      fail_parked(self, make_error(errc::unknown_topic_or_partition, where(st) + " deleted"));
-      for (auto& [id, w] : st.waiting)
-        w.promise.deliver(make_error(errc::unknown_topic_or_partition, where(st) + " deleted"));
-      st.waiting.clear();
-      st.replica.reset();
-      st.producers_dirty = false;
-      if (st.log) {
-        (void)st.log->close();
-        st.log.reset();
-      }
-      std::error_code ec;
-      std::filesystem::remove_all(st.setup.dir, ec);
-      if (ec)
-        spdlog::error("{}: cannot remove {}: {}", where(st), st.setup.dir, ec.message());
-      self->quit();
-      return true;
+    [=](delete_atom) {
+      return guarded<bool>(self, "delete", [&] { return on_delete(self); });
     },
   };
 }

@@ -38,6 +38,19 @@ struct partition_setup {
   int32_t replica_fetch_max_bytes = 1048576;
   int64_t housekeeping_interval_ms = 1000;
   int64_t retention_check_interval_ms = 300000;
+  /// fetch.max.bytes: most bytes one fetch returns whatever the client asks
+  /// (a larger first batch is still returned whole, as Kafka does).
+  int32_t fetch_max_bytes = 57671680;
+  /// fetch.wait.max.ms: a fetch parks at most this long, whatever its
+  /// max_wait_ms (Kafka clients give up after request.timeout.ms, 30 s).
+  int64_t fetch_wait_max_ms = 30000;
+  /// fetch.purgatory.max.per.partition: parked fetches kept at once; the
+  /// oldest is answered early (with what there is) to make room.
+  int32_t fetch_purgatory_max = 1000;
+  /// producer.id.expiration.ms: idempotent producers idle this long are
+  /// forgotten (checked every producer_id_expiration_check_ms).
+  int64_t producer_id_expiration_ms = 86400000;
+  int64_t producer_id_expiration_check_ms = 600000;
 };
 
 struct partition_state;

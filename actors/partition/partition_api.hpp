@@ -27,7 +27,8 @@ using partition_api = caf::typed_actor<
   caf::reacts_to<replica_tick_atom>,
   // Housekeeping timer: retention, compaction, flush.ms.
   caf::reacts_to<tick_atom>,
-  // A parked long-poll fetch reached its fetch.max.wait.ms.
+  // Parked long-poll fetches may have reached their max wait (the argument
+  // names the timer: its time point in the actor clock's ticks).
   caf::reacts_to<expire_atom, uint64_t>,
   // Flush and close (clean shutdown); replies once data is on disk.
   caf::replies_to<flush_atom>::with<bool>,

@@ -95,12 +95,14 @@ void send_alter_isr(self_ptr self, const alter_isr_request& req) {
                 alter_isr_atom::value, req)
     .then(
       [self](const alter_isr_response& resp) {
-        if (!self->state.replica)
-          return;
-        if (resp.error != alter_isr_error::none)
-          spdlog::info("{}: ISR change refused: {}", where(self->state), to_string(resp.error));
-        self->state.replica->on_alter_isr_response(resp, wall_clock_ms());
-        run_ready(self);
+        guarded_void(self, "AlterPartition answer", [&] {
+          if (!self->state.replica)
+            return;
+          if (resp.error != alter_isr_error::none)
+            spdlog::info("{}: ISR change refused: {}", where(self->state), to_string(resp.error));
+          self->state.replica->on_alter_isr_response(resp, wall_clock_ms());
+          run_ready(self);
+        });
       },
       [self](caf::error& err) {
         // No answer: the machine proposes again after its request timeout.
@@ -116,20 +118,24 @@ void send_epoch_query(self_ptr self, const offsets_for_epoch_request& req) {
                 peer_atom::value, req.leader_id, st.setup.tp, req)
     .then(
       [self](const offsets_for_epoch_response& resp) {
-        if (!self->state.replica)
-          return;
-        self->state.replica->on_offsets_for_epoch_response(resp, wall_clock_ms());
-        run_ready(self);
+        guarded_void(self, "OffsetsForLeaderEpoch answer", [&] {
+          if (!self->state.replica)
+            return;
+          self->state.replica->on_offsets_for_epoch_response(resp, wall_clock_ms());
+          run_ready(self);
+        });
       },
       [self, req](caf::error& err) {
-        if (!self->state.replica)
-          return;
-        offsets_for_epoch_response resp;
-        resp.current_leader_epoch = req.current_leader_epoch;
-        resp.requested_epoch = req.requested_epoch;
-        resp.error = replica_request_error(err);
-        self->state.replica->on_offsets_for_epoch_response(resp, wall_clock_ms());
-        run_ready(self);
+        guarded_void(self, "OffsetsForLeaderEpoch failure", [&] {
+          if (!self->state.replica)
+            return;
+          offsets_for_epoch_response resp;
+          resp.current_leader_epoch = req.current_leader_epoch;
+          resp.requested_epoch = req.requested_epoch;
+          resp.error = replica_request_error(err);
+          self->state.replica->on_offsets_for_epoch_response(resp, wall_clock_ms());
+          run_ready(self);
+        });
       });
 }
 
@@ -193,7 +199,14 @@ void on_fetched(self_ptr self, const fetch_request& req, fetch_response& resp) {
   if (!batches->empty()) {
     checkpoint_epochs(self); // a new epoch is on disk before its records
     byte_view data{resp.records.data() + skip, take};
-    auto appended = st.log->append_as_follower(data, wall_clock_ms());
+    auto appended = [&]() -> result<append_info> {
+      try {
+        return st.log->append_as_follower(data, wall_clock_ms());
+      } catch (...) { // the machine counted these batches: it must start over too
+        auto err = on_exception(st, "follower append", std::current_exception());
+        return status{errc::kafka_storage_error, describe_error(err)};
+      }
+    }();
     if (!appended) {
       spdlog::error("{}: follower append failed, resetting replica state: {}", where(st),
                     appended.error().to_string());
@@ -205,7 +218,7 @@ void on_fetched(self_ptr self, const fetch_request& req, fetch_response& resp) {
     while (rest.size >= batch_layout::header_size) {
       auto h = read_batch_header(rest.data);
       if (h.has_producer_id()) {
-        st.producers.on_append(h);
+        st.producers.on_append(h, wall_clock_ms());
         st.producers_dirty = true;
       }
       rest = rest.sub(h.size_in_bytes(), rest.size - h.size_in_bytes());
@@ -231,20 +244,25 @@ void send_fetch(self_ptr self, const replica_fetch_request& rf) {
   self->request(broker_of(st),
                 std::chrono::milliseconds(follower_max_wait_ms + replica_request_timeout_ms),
                 peer_atom::value, rf.leader_id, req)
-    .then([self, req](fetch_response& resp) { on_fetched(self, req, resp); },
-          [self, req](caf::error& err) {
-            auto& state = self->state;
-            if (!state.replica)
-              return;
-            replica_fetch_response r;
-            r.current_leader_epoch = req.current_leader_epoch;
-            r.fetch_offset = req.offset;
-            r.error = replica_request_error(err);
-            spdlog::debug("{}: fetch from node {} failed: {}", where(state),
-                          state.replica->leader_id(), describe_error(err));
-            state.replica->on_fetch_response(r, {}, wall_clock_ms());
-            run_ready(self);
-          });
+    .then(
+      [self, req](fetch_response& resp) {
+        guarded_void(self, "replica fetch answer", [&] { on_fetched(self, req, resp); });
+      },
+      [self, req](caf::error& err) {
+        guarded_void(self, "replica fetch failure", [&] {
+          auto& state = self->state;
+          if (!state.replica)
+            return;
+          replica_fetch_response r;
+          r.current_leader_epoch = req.current_leader_epoch;
+          r.fetch_offset = req.offset;
+          r.error = replica_request_error(err);
+          spdlog::debug("{}: fetch from node {} failed: {}", where(state),
+                        state.replica->leader_id(), describe_error(err));
+          state.replica->on_fetch_response(r, {}, wall_clock_ms());
+          run_ready(self);
+        });
+      });
 }
 
 void deliver_acks(self_ptr self, const std::vector<completed_ack>& acks) {
@@ -346,9 +364,7 @@ offsets_for_epoch_response on_epoch_query(self_ptr self, const offsets_for_epoch
     resp.error = errc::kafka_storage_error;
     return resp;
   }
-  auto resp = st.replica->on_offsets_for_epoch(req);
-  run_ready(self); // a newer epoch in the request may have demoted us
-  return resp;
+  return st.replica->on_offsets_for_epoch(req); // changes nothing in the machine
 }
 
 caf::result<produce_response> wait_for_isr(self_ptr self, produce_response resp,

@@ -1,12 +1,17 @@
 #pragma once
 // State of a partition actor (see partition_actor.hpp), and the functions
-// its two source files share: partition_actor.cpp (requests, housekeeping)
-// and partition_replica_actor.cpp (driving the replica_machine).
+// its source files share: partition_actor.cpp (requests, housekeeping),
+// partition_fetch_actor.cpp (fetches and long polls),
+// partition_replica_actor.cpp (driving the replica_machine) and
+// partition_checkpoint_actor.cpp (checkpoints).
 #include <cstdint>
+#include <exception>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 
+#include <caf/actor_clock.hpp>
 #include <caf/typed_response_promise.hpp>
 
 #include "actors/partition/partition_actor.hpp"
@@ -22,6 +27,10 @@ namespace al {
 struct parked_fetch {
   fetch_request req;
   caf::typed_response_promise<fetch_response> promise;
+  caf::actor_clock::time_point deadline;
+  /// The offset it could read up to when last checked (HW, or the log end
+  /// for a follower): while that stays, nothing new is visible to it.
+  int64_t checked_limit = -1;
 };
 
 /// An acks=all produce waiting for the high watermark to pass it, answered
@@ -39,12 +48,16 @@ struct partition_state {
   std::unique_ptr<partition_log> log;
   status open_error;                      // the log could not be opened
   int64_t high_watermark = 0;             // what consumers may read (the machine's HW)
-  std::map<uint64_t, parked_fetch> parked; // by id
+  std::map<uint64_t, parked_fetch> parked; // by id, i.e. oldest first
   uint64_t next_fetch_id = 1;
+  /// When the pending expiry timers fire: one timer covers every parked
+  /// fetch due up to 10 ms after it, so there are never many of them.
+  std::set<caf::actor_clock::time_point> expiry_timers;
   int64_t last_retention_check_ms = 0;
   producer_state_table producers;          // idempotent producers (last 5 batches each)
   bool producers_dirty = false;            // changed since the last snapshot
   int64_t last_snapshot_ms = 0;
+  int64_t last_producer_expiry_ms = 0;
   // Replication.
   std::unique_ptr<replica_machine> replica; // null while the log cannot be opened
   std::map<uint64_t, waiting_produce> waiting; // acks=all, by ack id
@@ -74,10 +87,47 @@ using partition_ptr = partition_api::stateful_pointer<partition_state>;
 inline std::string where(const partition_state& st) { return to_string(st.setup.tp); }
 
 // --- partition_actor.cpp ---------------------------------------------------
-/// Answers parked fetches that now have enough data (or, when `why` is an
-/// error, all of them with it).
+/// NOT_LEADER_OR_FOLLOWER naming the leader this replica knows of.
+caf::error not_leader(const partition_state& st);
+/// A request failed with an exception (std::bad_alloc, std::system_error,
+/// ...): logs it and gives the error to answer with, KAFKA_STORAGE_ERROR.
+/// CAF 0.17 would end the actor (and its linked broker) instead.
+caf::error on_exception(const partition_state& st, const char* what,
+                        std::exception_ptr ex) noexcept;
+
+/// Runs a request handler `f` (returning caf::result<T>): an exception
+/// answers KAFKA_STORAGE_ERROR.
+template <class T, class F>
+caf::result<T> guarded(partition_ptr self, const char* what, F&& f) {
+  try {
+    return f();
+  } catch (...) {
+    return on_exception(self->state, what, std::current_exception());
+  }
+}
+
+/// Runs a handler without an answer (timers, responses to our requests): an
+/// exception is logged, and the actor carries on.
+template <class F>
+void guarded_void(partition_ptr self, const char* what, F&& f) {
+  try {
+    f();
+  } catch (...) {
+    (void)on_exception(self->state, what, std::current_exception());
+  }
+}
+
+// --- partition_fetch_actor.cpp ---------------------------------------------
+/// A client's or a follower's fetch: answered now, or parked (long poll).
+caf::result<fetch_response> on_fetch(partition_ptr self, fetch_request& req);
+/// Answers parked fetches that now have enough data (after an append or a
+/// high watermark change).
 void wake_parked(partition_ptr self);
+/// Answers every parked fetch with `why` (lost leadership, deleted).
 void fail_parked(partition_ptr self, const caf::error& why);
+/// An expiry timer fired (`timer` names it): parked fetches whose wait is
+/// over get what there is.
+void expire_parked(partition_ptr self, uint64_t timer);
 
 // --- partition_replica_actor.cpp -------------------------------------------
 /// Builds the replica machine from the opened log and the setup's metadata.

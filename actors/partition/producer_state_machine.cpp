@@ -1,5 +1,6 @@
 #include "actors/partition/producer_state_machine.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 #include "storage/crc32c.hpp"
@@ -58,7 +59,7 @@ producer_state_table::decision producer_state_table::check(const batch_header& h
   return d;
 }
 
-void producer_state_table::on_append(const batch_header& h) {
+void producer_state_table::on_append(const batch_header& h, int64_t now_ms) {
   if (h.producer_id < 0 || h.base_sequence < 0)
     return;
   auto& e = producers_[h.producer_id];
@@ -67,8 +68,11 @@ void producer_state_table::on_append(const batch_header& h) {
       e.batches.clear();
     e.epoch = h.producer_epoch;
   }
+  int64_t written = h.max_timestamp;
+  if (now_ms != no_clock && (written < 0 || written > now_ms))
+    written = now_ms;
   e.batches.push_back(producer_batch_meta{h.base_sequence, h.last_sequence(), h.base_offset,
-                                          h.last_offset(), h.max_timestamp});
+                                          h.last_offset(), written});
   while (e.batches.size() > max_batches)
     e.batches.pop_front();
 }
@@ -80,6 +84,23 @@ void producer_state_table::truncate_from(int64_t offset) {
       b.pop_back();
     it = b.empty() ? producers_.erase(it) : std::next(it);
   }
+}
+
+size_t producer_state_table::expire(int64_t now_ms, int64_t expiration_ms) {
+  // now - expiration, not now - last: a last write time is a client's
+  // timestamp (any int64) and must not overflow the comparison.
+  const int64_t horizon = std::max<int64_t>(now_ms, 0) - std::max<int64_t>(expiration_ms, 0);
+  size_t removed = 0;
+  for (auto it = producers_.begin(); it != producers_.end();) {
+    int64_t last = it->second.batches.empty() ? -1 : it->second.batches.back().max_timestamp;
+    if (last <= horizon) {
+      it = producers_.erase(it);
+      ++removed;
+    } else {
+      ++it;
+    }
+  }
+  return removed;
 }
 
 const producer_entry* producer_state_table::find(int64_t producer_id) const {
@@ -160,6 +181,9 @@ result<int64_t> producer_state_table::restore(byte_view data, const std::string&
     e.epoch = load_be<int16_t>(data.data + pos + 8);
     size_t n = data.data[pos + 10];
     pos += 11;
+    if (n > max_batches) // on_append keeps no more: not a snapshot we wrote
+      return corrupt("producer " + std::to_string(id) + " has " + std::to_string(n) +
+                     " batches, at most " + std::to_string(max_batches) + " are kept");
     if (end - pos < n * 32)
       return corrupt("truncated batch list");
     for (size_t k = 0; k < n; ++k, pos += 32)
@@ -167,7 +191,8 @@ result<int64_t> producer_state_table::restore(byte_view data, const std::string&
                            load_be<int64_t>(data.data + pos + 8),
                            load_be<int64_t>(data.data + pos + 16),
                            load_be<int64_t>(data.data + pos + 24)});
-    restored.emplace(id, std::move(e));
+    if (!restored.emplace(id, std::move(e)).second)
+      return corrupt("producer " + std::to_string(id) + " appears twice");
   }
   if (pos != end)
     return corrupt("trailing bytes");

@@ -6,6 +6,7 @@
 // offset), or out of order. Pure: no CAF, no I/O, no clock.
 #include <cstdint>
 #include <deque>
+#include <limits>
 #include <map>
 #include <string>
 
@@ -20,6 +21,8 @@ struct producer_batch_meta {
   int32_t last_seq = 0;
   int64_t first_offset = 0;
   int64_t last_offset = 0;
+  /// The batch's max timestamp (no later than its append time when that is
+  /// known): the producer's last write time, from which it expires.
   int64_t max_timestamp = -1;
 };
 
@@ -41,11 +44,20 @@ public:
 
   /// Checks a batch from an idempotent producer (h.producer_id >= 0).
   decision check(const batch_header& h) const;
+  static constexpr int64_t no_clock = std::numeric_limits<int64_t>::max();
+
   /// Records a batch that is now in the log (leader append, follower
-  /// append, or log scan on recovery). Batches without producer id are ignored.
-  void on_append(const batch_header& h);
+  /// append, or log scan on recovery). Batches without producer id are
+  /// ignored. With `now_ms`, a write time in the future (or none) counts as
+  /// now_ms, so a producer's clock cannot keep its entry from expiring.
+  void on_append(const batch_header& h, int64_t now_ms = no_clock);
   /// Forgets batches at or after `offset` (log truncation).
   void truncate_from(int64_t offset);
+  /// Kafka's removeExpiredProducers (producer.id.expiration.ms): forgets every
+  /// producer whose last write is expiration_ms or more before now_ms.
+  /// (Kafka keeps producers with an ongoing transaction; there are none here.)
+  /// Returns how many were forgotten.
+  size_t expire(int64_t now_ms, int64_t expiration_ms);
 
   size_t producer_count() const { return producers_.size(); }
   const producer_entry* find(int64_t producer_id) const;

@@ -17,7 +17,8 @@ std::string snapshot_path(const partition_log& log) { return log.dir() + "/produ
 
 } // namespace
 
-result<producer_state_table> load_producer_state(const partition_log& log, std::string* note) {
+result<producer_state_table> load_producer_state(const partition_log& log, std::string* note,
+                                                 int64_t now_ms) {
   producer_state_table table;
   int64_t from = log.log_start_offset();
   std::ifstream in(snapshot_path(log), std::ios::binary);
@@ -37,9 +38,10 @@ result<producer_state_table> load_producer_state(const partition_log& log, std::
   } else if (note) {
     *note = "no snapshot, rebuilt from the log";
   }
-  if (auto st = for_each_batch_header(log, from, [&](const batch_header& h) { table.on_append(h); });
-      !st)
-    return st;
+  auto scanned =
+    for_each_batch_header(log, from, [&](const batch_header& h) { table.on_append(h, now_ms); });
+  if (!scanned)
+    return scanned;
   return table;
 }
 

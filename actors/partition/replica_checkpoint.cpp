@@ -24,28 +24,6 @@ status corrupt(const std::string& path, const std::string& why) {
   return {errc::corrupt_message, path + ": " + why};
 }
 
-result<leader_epoch_cache> parse_epochs(const std::string& path) {
-  auto text = read_text(path);
-  if (!text)
-    return text.error();
-  std::istringstream in(*text);
-  int version = -1;
-  size_t n = 0;
-  if (!(in >> version >> n) || version != 0)
-    return corrupt(path, "bad header (want version 0 and an entry count)");
-  std::vector<epoch_entry> entries;
-  for (size_t i = 0; i < n; ++i) {
-    epoch_entry e;
-    if (!(in >> e.epoch >> e.start_offset))
-      return corrupt(path, "entry " + std::to_string(i) + " of " + std::to_string(n) + " missing");
-    if (!entries.empty() && (e.epoch <= entries.back().epoch ||
-                             e.start_offset < entries.back().start_offset))
-      return corrupt(path, "entries out of order at " + std::to_string(i));
-    entries.push_back(e);
-  }
-  return leader_epoch_cache(std::move(entries));
-}
-
 result<leader_epoch_cache> scan_epochs(const partition_log& log) {
   leader_epoch_cache cache;
   auto st = for_each_batch_header(log, log.log_start_offset(), [&](const batch_header& h) {
@@ -59,12 +37,55 @@ result<leader_epoch_cache> scan_epochs(const partition_log& log) {
 
 } // namespace
 
-status save_epoch_checkpoint(const std::string& dir, const leader_epoch_cache& cache) {
+std::string format_epoch_checkpoint(const leader_epoch_cache& cache) {
   std::ostringstream out;
   out << "0\n" << cache.entries().size() << "\n";
   for (auto& e : cache.entries())
     out << e.epoch << ' ' << e.start_offset << "\n";
-  return replace_file_durably(dir, epoch_checkpoint_name, as_bytes(out.str()));
+  return out.str();
+}
+
+result<leader_epoch_cache> parse_epoch_checkpoint(std::string_view text, const std::string& where) {
+  std::istringstream in{std::string(text)};
+  int version = -1;
+  size_t n = 0;
+  if (!(in >> version >> n) || version != 0)
+    return corrupt(where, "bad header (want version 0 and an entry count)");
+  std::vector<epoch_entry> entries;
+  for (size_t i = 0; i < n; ++i) {
+    epoch_entry e;
+    if (!(in >> e.epoch >> e.start_offset))
+      return corrupt(where, "entry " + std::to_string(i) + " of " + std::to_string(n) + " missing");
+    // leader_epoch_cache asserts these: a damaged file must not reach it.
+    if (e.epoch < 0 || e.start_offset < 0)
+      return corrupt(where, "entry " + std::to_string(i) + ": negative epoch " +
+                              std::to_string(e.epoch) + " or start offset " +
+                              std::to_string(e.start_offset));
+    if (!entries.empty() && (e.epoch <= entries.back().epoch ||
+                             e.start_offset < entries.back().start_offset))
+      return corrupt(where, "entries out of order at " + std::to_string(i));
+    entries.push_back(e);
+  }
+  return leader_epoch_cache(std::move(entries));
+}
+
+std::string format_hw_checkpoint(int64_t high_watermark) {
+  return "0\n" + std::to_string(high_watermark) + "\n";
+}
+
+result<int64_t> parse_hw_checkpoint(std::string_view text, const std::string& where) {
+  std::istringstream in{std::string(text)};
+  int version = -1;
+  int64_t hw = -1;
+  if (!(in >> version >> hw) || version != 0)
+    return corrupt(where, "bad contents (want version 0 and a high watermark)");
+  if (hw < 0)
+    return corrupt(where, "negative high watermark " + std::to_string(hw));
+  return hw;
+}
+
+status save_epoch_checkpoint(const std::string& dir, const leader_epoch_cache& cache) {
+  return replace_file_durably(dir, epoch_checkpoint_name, as_bytes(format_epoch_checkpoint(cache)));
 }
 
 result<leader_epoch_cache> load_epoch_cache(const partition_log& log, std::string* note) {
@@ -72,7 +93,9 @@ result<leader_epoch_cache> load_epoch_cache(const partition_log& log, std::strin
   std::optional<leader_epoch_cache> cache;
   std::string how = "no leader epoch checkpoint, rebuilt from the log";
   if (path_exists(path)) {
-    auto parsed = parse_epochs(path);
+    auto text = read_text(path);
+    auto parsed =
+      text ? parse_epoch_checkpoint(*text, path) : result<leader_epoch_cache>(text.error());
     if (parsed) {
       cache = std::move(*parsed);
       how = "leader epochs from " + path;
@@ -96,21 +119,16 @@ result<leader_epoch_cache> load_epoch_cache(const partition_log& log, std::strin
 
 status save_hw_checkpoint(const std::string& dir, int64_t high_watermark) {
   return replace_file_durably(dir, hw_checkpoint_name,
-                              as_bytes("0\n" + std::to_string(high_watermark) + "\n"));
+                              as_bytes(format_hw_checkpoint(high_watermark)));
 }
 
 int64_t load_hw_checkpoint(const partition_log& log) {
-  auto text = read_text(join_path(log.dir(), hw_checkpoint_name));
-  int version = -1;
-  int64_t hw = -1;
-  if (text) {
-    std::istringstream in(*text);
-    if (!(in >> version >> hw) || version != 0)
-      hw = -1;
-  }
-  if (hw < 0)
+  auto path = join_path(log.dir(), hw_checkpoint_name);
+  auto text = read_text(path);
+  auto hw = text ? parse_hw_checkpoint(*text, path) : result<int64_t>(text.error());
+  if (!hw)
     return log.log_start_offset();
-  return std::clamp(hw, log.log_start_offset(), log.log_end_offset());
+  return std::clamp(*hw, log.log_start_offset(), log.log_end_offset());
 }
 
 } // namespace al

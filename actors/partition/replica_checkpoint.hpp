@@ -12,6 +12,7 @@
 //                             raise it again.
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "actors/partition/leader_epoch_cache.hpp"
 #include "storage/partition_log.hpp"
@@ -20,6 +21,13 @@ namespace al {
 
 constexpr const char* epoch_checkpoint_name = "leader-epoch-checkpoint";
 constexpr const char* hw_checkpoint_name = "high-watermark";
+
+/// The checkpoint files' text (the encoders of save_*) and its parsers,
+/// which name `where` and what is wrong in a CORRUPT_MESSAGE.
+std::string format_epoch_checkpoint(const leader_epoch_cache& cache);
+result<leader_epoch_cache> parse_epoch_checkpoint(std::string_view text, const std::string& where);
+std::string format_hw_checkpoint(int64_t high_watermark);
+result<int64_t> parse_hw_checkpoint(std::string_view text, const std::string& where);
 
 status save_epoch_checkpoint(const std::string& dir, const leader_epoch_cache& cache);
 

@@ -64,8 +64,8 @@ replica_machine::replica_machine(replica_config config, replica_log_state log)
 
 void replica_machine::on_metadata(const partition_leadership& m, int64_t now_ms) {
   AL_ASSERT(m.leader_epoch >= 0, m.leader_epoch);
-  if (m.leader_epoch < max_seen_epoch_ || m.leader_epoch < leader_epoch_)
-    return; // stale: a newer epoch is known
+  if (m.leader_epoch < leader_epoch_)
+    return; // stale: the controller has moved on since
   if (m.leader_epoch == leader_epoch_) {
     // Same epoch: same leader (the controller bumps the epoch on every
     // leader change); only the ISR can have moved.
@@ -102,7 +102,6 @@ void replica_machine::become_leader(const partition_leadership& m, int64_t now_m
   role_ = replica_role::leader;
   leader_id_ = self;
   leader_epoch_ = m.leader_epoch;
-  max_seen_epoch_ = std::max(max_seen_epoch_, m.leader_epoch);
   partition_epoch_ = m.partition_epoch;
   replicas_ = m.replicas;
   isr_ = m.isr;
@@ -132,7 +131,6 @@ void replica_machine::become_follower(int32_t leader_id, int32_t leader_epoch, i
   role_ = replica_role::follower;
   leader_id_ = leader_id;
   leader_epoch_ = leader_epoch;
-  max_seen_epoch_ = std::max(max_seen_epoch_, leader_epoch);
   followers_.clear();
   isr_.clear();
   maximal_isr_.clear();
@@ -149,25 +147,21 @@ void replica_machine::become_none(int32_t leader_epoch) {
   role_ = replica_role::none;
   leader_id_ = -1;
   leader_epoch_ = leader_epoch;
-  max_seen_epoch_ = std::max(max_seen_epoch_, leader_epoch);
   followers_.clear();
   isr_.clear();
   maximal_isr_.clear();
   truncating_ = in_flight_ = false;
 }
 
-errc replica_machine::check_leader_epoch(int32_t current_leader_epoch) {
+errc replica_machine::check_leader_epoch(int32_t current_leader_epoch) const {
   if (current_leader_epoch >= 0 && current_leader_epoch < leader_epoch_)
     return errc::fenced_leader_epoch;
-  if (current_leader_epoch > leader_epoch_) {
-    // The requester saw metadata we have not: a newer leader exists. A
-    // leader stops here (no more produce, no more HW) until metadata says
-    // who leads now.
-    max_seen_epoch_ = std::max(max_seen_epoch_, current_leader_epoch);
-    if (role_ == replica_role::leader)
-      become_none(leader_epoch_);
+  // The requester claims metadata we have not seen. Kafka answers so and
+  // changes nothing: only the controller's metadata moves leadership, and
+  // the claim may be a client's invention (INT32_MAX would otherwise take
+  // the partition offline until a restart).
+  if (current_leader_epoch > leader_epoch_)
     return errc::unknown_leader_epoch;
-  }
   if (role_ != replica_role::leader)
     return errc::not_leader_or_follower;
   return errc::none;

@@ -5,8 +5,8 @@
 // watermark (HW) and leader epoch cache, and says what to do via ready().
 //
 // Roles (changed by on_metadata / become_*):
-//   none      no leader known, offline partition, or a leader that learned
-//             of a newer leader epoch: refuses produce and fetch
+//   none      no leader known, offline partition, or not a replica:
+//             refuses produce and fetch
 //   leader    answers follower fetches (on_fetch), tracks each follower's
 //             LEO and last-caught-up time, HW = min LEO over the maximal ISR,
 //             proposes ISR shrink/expand to the controller, completes
@@ -94,9 +94,10 @@ public:
 
   // ---- leader ------------------------------------------------------------
   /// Kafka's current-leader-epoch check: NONE, FENCED_LEADER_EPOCH (the
-  /// requester is behind), UNKNOWN_LEADER_EPOCH (we are behind: demotes a
-  /// leader to none until metadata arrives), NOT_LEADER_OR_FOLLOWER.
-  errc check_leader_epoch(int32_t current_leader_epoch);
+  /// requester is behind), UNKNOWN_LEADER_EPOCH (the requester claims a newer
+  /// epoch: answered, nothing changes; only metadata moves leadership),
+  /// NOT_LEADER_OR_FOLLOWER.
+  errc check_leader_epoch(int32_t current_leader_epoch) const;
   /// Produce with acks=all: min.insync.replicas against the committed ISR.
   bool can_accept_acks_all(int32_t min_insync_replicas) const;
   /// The caller appended records (stamped with leader_epoch()) up to new_leo.
@@ -169,8 +170,7 @@ private:
   replica_config config_;
   replica_role role_ = replica_role::none;
   int32_t leader_id_ = -1;
-  int32_t leader_epoch_ = -1;
-  int32_t max_seen_epoch_ = -1; // newest leader epoch heard of (metadata or requests)
+  int32_t leader_epoch_ = -1; // newest leader epoch the metadata told of
   int32_t partition_epoch_ = -1;
   int64_t leo_ = 0;
   int64_t hw_ = 0;

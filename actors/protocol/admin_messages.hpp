@@ -68,12 +68,13 @@ typename Inspector::result_type inspect(Inspector& f, topic_description& x) {
 struct broker_description {
   int32_t id = -1;
   std::string host;
-  uint16_t port = 0;
+  uint16_t port = 0;      ///< the client listener (listeners)
   bool fenced = false;
+  uint16_t peer_port = 0; ///< the node-to-node listener (peer.listener)
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, broker_description& x) {
-  return f(x.id, x.host, x.port, x.fenced);
+  return f(x.id, x.host, x.port, x.fenced, x.peer_port);
 }
 
 struct quorum_member {

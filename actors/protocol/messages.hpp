@@ -9,6 +9,7 @@
 #include <tuple>
 
 
+#include "actors/protocol/checked_bytes.hpp"
 #include "storage/bytes.hpp"
 
 namespace al {
@@ -53,7 +54,7 @@ struct produce_request {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, produce_request& x) {
   return f(x.topic, x.partition, x.acks,
-           x.timeout_ms, x.batch);
+           x.timeout_ms, checked(x.batch));
 }
 
 struct produce_response {
@@ -96,7 +97,7 @@ struct fetch_response {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, fetch_response& x) {
   return f(x.high_watermark, x.log_start_offset,
-           x.log_end_offset, x.records);
+           x.log_end_offset, checked(x.records));
 }
 
 /// ListOffsets special timestamps (Kafka's values).

@@ -12,7 +12,7 @@
 
 #include <caf/all.hpp>
 
-#include "actors/broker/broker_api.hpp"
+#include "actors/broker/client_api.hpp"
 #include "actors/protocol/actor_config.hpp"
 #include "actors/protocol/errors.hpp"
 #include "runtime/config/config_loader.hpp"
@@ -44,8 +44,10 @@ status to_status(const caf::error& err) { return status{error_code_of(err), desc
 /// would clash with other nodes on this machine).
 std::vector<std::string> node_overrides(const target_options& o, const std::string& dir) {
   auto port = std::to_string(cluster::free_port());
+  auto peer = std::to_string(cluster::free_port());
   std::vector<std::string> ov{"data.dir=" + dir, "listeners=127.0.0.1:" + port,
-                              "controller.quorum.voters=1@127.0.0.1:" + port, "metrics.port=0"};
+                              "peer.listener=127.0.0.1:" + peer,
+                              "controller.quorum.voters=1@127.0.0.1:" + peer, "metrics.port=0"};
   ov.insert(ov.end(), o.overrides.begin(), o.overrides.end());
   return ov;
 }
@@ -148,7 +150,7 @@ status target::create_topic(const std::string& name, int32_t partitions) {
   caf::scoped_actor self{client_system()};
   create_topic_request req{name, partitions, replication_factor(), {}};
   status out = status::ok();
-  self->request(caf::actor_cast<broker_api>(admin_broker()), admin_timeout,
+  self->request(caf::actor_cast<client_api>(admin_broker()), admin_timeout,
                 create_topic_atom::value, req)
     .receive([&](const topic_description&) {}, [&](caf::error& err) { out = to_status(err); });
   if (!out)
@@ -176,7 +178,7 @@ status target::wait_ready(const std::string& name, int32_t partitions) {
 status target::delete_topic(const std::string& name) {
   caf::scoped_actor self{client_system()};
   status out = status::ok();
-  self->request(caf::actor_cast<broker_api>(admin_broker()), admin_timeout,
+  self->request(caf::actor_cast<client_api>(admin_broker()), admin_timeout,
                 delete_topic_atom::value, name)
     .receive([&](bool) {}, [&](caf::error& err) { out = to_status(err); });
   return out;
@@ -185,7 +187,7 @@ status target::delete_topic(const std::string& name) {
 result<int64_t> target::end_offset(const topic_partition& tp) {
   caf::scoped_actor self{client_system()};
   result<int64_t> out{status{errc::request_timed_out, "list offsets"}};
-  self->request(caf::actor_cast<broker_api>(admin_broker()), admin_timeout,
+  self->request(caf::actor_cast<client_api>(admin_broker()), admin_timeout,
                 list_offsets_atom::value, list_offsets_request{tp.topic, tp.partition, latest_timestamp})
     .receive([&](const list_offsets_response& r) { out = r.offset; },
              [&](caf::error& err) { out = to_status(err); });

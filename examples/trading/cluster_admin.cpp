@@ -44,7 +44,7 @@ al::result<std::unique_ptr<cluster_admin>> cluster_admin::connect(caf::actor_sys
     return servers.error();
   std::string why = "no address in --bootstrap";
   for (auto& s : *servers) {
-    auto b = sys.middleman().remote_actor<al::broker_api>(s.host, s.port);
+    auto b = sys.middleman().remote_actor<al::client_api>(s.host, s.port);
     if (b)
       return std::unique_ptr<cluster_admin>{new cluster_admin(sys, bootstrap, *b)};
     why = s.host + ":" + std::to_string(s.port) + ": " + sys.render(b.error());

@@ -13,7 +13,7 @@
 
 #include <caf/fwd.hpp>
 
-#include "actors/broker/broker_api.hpp"
+#include "actors/broker/client_api.hpp"
 #include "storage/status.hpp"
 
 namespace trading {
@@ -53,12 +53,12 @@ public:
   const std::string& bootstrap() const { return bootstrap_; }
 
 private:
-  cluster_admin(caf::actor_system& sys, std::string bootstrap, al::broker_api broker)
+  cluster_admin(caf::actor_system& sys, std::string bootstrap, al::client_api broker)
     : sys_(sys), bootstrap_(std::move(bootstrap)), broker_(std::move(broker)) {}
 
   caf::actor_system& sys_;
   std::string bootstrap_;
-  al::broker_api broker_;
+  al::client_api broker_;
 };
 
 } // namespace trading

@@ -95,21 +95,21 @@ broker_connection::broker_connection(const connection_options& opts)
 
 broker_connection::~broker_connection() = default;
 
-caf::expected<broker_api> broker_connection::dial(const endpoint& ep) {
-  // What middleman::remote_actor<broker_api>() does, but with a timeout: its
+caf::expected<client_api> broker_connection::dial(const endpoint& ep) {
+  // What middleman::remote_actor<client_api>() does, but with a timeout: its
   // own request waits forever on a peer that accepts and never answers.
   caf::error err;
-  broker_api out;
+  client_api out;
   auto mm = sys_.middleman().actor_handle();
   self_->request(mm, timeout_, caf::connect_atom::value, ep.host, ep.port)
     .receive(
       [&](caf::node_id&, caf::strong_actor_ptr& ptr, std::set<std::string>& ifs) {
         if (!ptr)
           err = caf::make_error(caf::sec::no_actor_published_at_port, ep.port);
-        else if (!sys_.assignable<broker_api>(ifs))
+        else if (!sys_.assignable<client_api>(ifs))
           err = caf::make_error(caf::sec::unexpected_actor_messaging_interface);
         else
-          out = caf::actor_cast<broker_api>(std::move(ptr));
+          out = caf::actor_cast<client_api>(std::move(ptr));
       },
       [&](caf::error& e) { err = std::move(e); });
   if (err == caf::sec::request_timeout)
@@ -193,7 +193,7 @@ caf::expected<leader_map> broker_connection::partition_leaders(const std::string
   return out;
 }
 
-caf::expected<broker_api> broker_connection::broker_for(int32_t id) {
+caf::expected<client_api> broker_connection::broker_for(int32_t id) {
   if (id < 0)
     return make_error(errc::leader_not_available, "no leader right now");
   if (id == bootstrap_id_)
@@ -213,7 +213,7 @@ caf::expected<broker_api> broker_connection::broker_for(int32_t id) {
   return b;
 }
 
-std::string broker_connection::name_of(const broker_api& b) const {
+std::string broker_connection::name_of(const client_api& b) const {
   auto i = names_.find(b.address());
   return i != names_.end() ? i->second : std::string{"?"};
 }
@@ -225,7 +225,7 @@ void broker_connection::collect_down_messages() {
                    caf::after(std::chrono::seconds(0)) >> [&] { more = false; });
 }
 
-caf::error broker_connection::lost_error(const broker_api& b) const {
+caf::error broker_connection::lost_error(const client_api& b) const {
   auto i = lost_.find(b.address());
   if (i == lost_.end())
     return {};
@@ -234,7 +234,7 @@ caf::error broker_connection::lost_error(const broker_api& b) const {
 }
 
 caf::error broker_connection::explain(caf::error err, std::chrono::milliseconds waited,
-                                      const broker_api& to) {
+                                      const client_api& to) {
   if (err != caf::sec::request_timeout && err != caf::sec::request_receiver_down)
     return err;
   // A dead peer shows only as a timeout; the monitor tells whether it died.

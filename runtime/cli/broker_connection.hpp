@@ -15,7 +15,7 @@
 #include <caf/all.hpp>
 #include <cxxopts.hpp>
 
-#include "actors/broker/broker_api.hpp"
+#include "actors/broker/client_api.hpp"
 #include "actors/protocol/actor_config.hpp"
 #include "actors/protocol/errors.hpp"
 #include "runtime/cli/cli_args.hpp"
@@ -91,7 +91,7 @@ public:
 
   /// Sends `xs...` to broker `to` and waits for its `Response` at most `timeout`.
   template <class Response, class... Ts>
-  caf::expected<Response> request_to(const broker_api& to, std::chrono::milliseconds timeout,
+  caf::expected<Response> request_to(const client_api& to, std::chrono::milliseconds timeout,
                                      Ts&&... xs) {
     if (auto lost = lost_error(to))
       return lost;
@@ -117,19 +117,19 @@ public:
   /// The broker with node id `id`, e.g. a partition's leader: the bootstrap
   /// broker itself, or a connection opened on first use to the address the
   /// last metadata gave. LEADER_NOT_AVAILABLE for id -1 or an unknown id.
-  caf::expected<broker_api> broker_for(int32_t id);
+  caf::expected<client_api> broker_for(int32_t id);
 
   /// For pipelined requests: issue several with self()->request(...),
   /// receive them in order, and pass errors through explain().
   caf::scoped_actor& self() { return self_; }
   /// The bootstrap broker.
-  const broker_api& broker() const { return broker_; }
+  const client_api& broker() const { return broker_; }
   std::chrono::milliseconds request_timeout() const { return timeout_; }
 
   /// Makes a failed request's error say what happened: a timeout becomes
   /// REQUEST_TIMED_OUT naming the broker and the time waited, or
   /// NETWORK_EXCEPTION when the connection to that broker is gone.
-  caf::error explain(caf::error err, std::chrono::milliseconds waited, const broker_api& to);
+  caf::error explain(caf::error err, std::chrono::milliseconds waited, const client_api& to);
   caf::error explain(caf::error err, std::chrono::milliseconds waited) {
     return explain(std::move(err), waited, broker_);
   }
@@ -137,13 +137,13 @@ public:
 private:
   broker_connection(const connection_options& opts);
   /// Connects to the broker at `ep` and monitors it.
-  caf::expected<broker_api> dial(const endpoint& ep);
+  caf::expected<client_api> dial(const endpoint& ep);
   /// "host:port" of a connected broker.
-  std::string name_of(const broker_api& b) const;
+  std::string name_of(const client_api& b) const;
   /// Takes the DOWN messages of lost brokers out of the mailbox.
   void collect_down_messages();
   /// NETWORK_EXCEPTION once `b` is known to be gone, else no error.
-  caf::error lost_error(const broker_api& b) const;
+  caf::error lost_error(const client_api& b) const;
 
   static actor_config& prepare(actor_config& cfg);
 
@@ -151,11 +151,11 @@ private:
   caf::actor_system sys_;
   caf::scoped_actor self_;
   std::chrono::milliseconds timeout_;
-  broker_api broker_;                      ///< the bootstrap broker
+  client_api broker_;                      ///< the bootstrap broker
   endpoint address_;                       ///< where broker_ listens
   int32_t bootstrap_id_ = -1;              ///< broker_'s node id, once metadata told
   std::map<int32_t, endpoint> addresses_;  ///< node id -> listener, from metadata
-  std::map<int32_t, broker_api> brokers_;  ///< node id -> connected broker
+  std::map<int32_t, client_api> brokers_;  ///< node id -> connected broker
   std::map<caf::actor_addr, std::string> names_; ///< connected broker -> "host:port"
   std::map<caf::actor_addr, std::string> lost_;  ///< gone broker -> exit reason
 };

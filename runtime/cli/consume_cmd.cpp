@@ -163,7 +163,7 @@ caf::expected<int64_t> print_records(const consume_options& opts, partition_curs
 }
 
 using fetch_handle = decltype(std::declval<caf::scoped_actor&>()->request(
-  std::declval<const broker_api&>(), std::declval<std::chrono::milliseconds>(),
+  std::declval<const client_api&>(), std::declval<std::chrono::milliseconds>(),
   fetch_atom::value, std::declval<fetch_request>()));
 
 /// One fetch on its way to a partition's leader (or the error that kept it
@@ -171,7 +171,7 @@ using fetch_handle = decltype(std::declval<caf::scoped_actor&>()->request(
 struct outstanding_fetch {
   size_t cursor = 0;
   std::optional<fetch_handle> handle;
-  broker_api to;
+  client_api to;
   caf::error unsent;
 };
 

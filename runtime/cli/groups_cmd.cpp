@@ -33,7 +33,7 @@ void add_group_option(cxxopts::Options& options) {
 /// A group request to broker `to`, retried while the coordinator is being
 /// created or loads (bounded by --request-timeout-ms).
 template <class Response, class... Ts>
-caf::expected<Response> group_request(broker_connection& conn, const broker_api& to, Ts... xs) {
+caf::expected<Response> group_request(broker_connection& conn, const client_api& to, Ts... xs) {
   auto deadline = clock_type::now() + conn.request_timeout();
   for (;;) {
     auto r = conn.request_to<Response>(to, conn.request_timeout(), xs...);
@@ -48,7 +48,7 @@ caf::expected<Response> group_request(broker_connection& conn, const broker_api&
 
 struct coordinator {
   coordinator_info info;
-  broker_api broker;
+  client_api broker;
 };
 
 /// The broker that coordinates `group` (FindCoordinator through the
@@ -82,7 +82,7 @@ std::optional<coordinator> connect_to_coordinator(broker_command& cmd,
 }
 
 /// The leader of tp, or why there is none.
-caf::expected<broker_api> leader_of(broker_connection& conn, const topic_partition& tp,
+caf::expected<client_api> leader_of(broker_connection& conn, const topic_partition& tp,
                                     std::map<std::string, leader_map>& leaders) {
   auto t = leaders.find(tp.topic);
   if (t == leaders.end()) {

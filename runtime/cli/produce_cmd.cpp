@@ -40,7 +40,7 @@ struct produce_options {
 };
 
 using produce_handle = decltype(std::declval<caf::scoped_actor&>()->request(
-  std::declval<const broker_api&>(), std::declval<std::chrono::milliseconds>(),
+  std::declval<const client_api&>(), std::declval<std::chrono::milliseconds>(),
   produce_atom::value, std::declval<produce_request>()));
 
 /// Builds one batch per partition and sends it to the partition's leader
@@ -145,7 +145,7 @@ private:
 
   struct pending {
     produce_handle handle;
-    broker_api to;
+    client_api to;
     outgoing out;
   };
 
@@ -265,7 +265,7 @@ private:
   std::deque<pending> in_flight_;
   static constexpr size_t max_unconfirmed_sends = 64;
   size_t unconfirmed_sends_ = 0;             ///< acks=0 batches since the last barrier
-  std::map<int32_t, broker_api> unconfirmed_; ///< brokers sent acks=0 batches since then
+  std::map<int32_t, client_api> unconfirmed_; ///< brokers sent acks=0 batches since then
   int64_t produced_ = 0;
   int64_t failed_records_ = 0;
   std::string error_;

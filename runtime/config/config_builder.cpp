@@ -125,12 +125,21 @@ void config_builder::finish() {
       rule({"node.id", "controller.quorum.voters", "process.roles"},
            "node.id " + std::to_string(c.node_id) + " is not among controller.quorum.voters ("
              + ids + ") but process.roles includes controller");
-    } else if (self->port != c.listeners.port) {
-      rule({"controller.quorum.voters", "listeners", "node.id", "process.roles"},
+    } else if (self->port != c.peer_listener.port) {
+      rule({"controller.quorum.voters", "peer.listener", "node.id", "process.roles"},
            "this node's entry in controller.quorum.voters, " + to_string(*self)
-             + ", and listeners, " + to_string(c.listeners) + ", differ in port");
+             + ", and peer.listener, " + to_string(c.peer_listener) + ", differ in port");
     }
   }
+  if (c.listeners.port != 0 && c.listeners.port == c.peer_listener.port)
+    rule({"listeners", "peer.listener"},
+         "listeners and peer.listener must differ in port (both " + std::to_string(c.listeners.port)
+           + "): clients and other nodes use separate listeners");
+  if (c.queued_max_request_bytes < c.socket_request_max_bytes)
+    rule({"queued.max.request.bytes", "socket.request.max.bytes"},
+         "queued.max.request.bytes (" + std::to_string(c.queued_max_request_bytes)
+           + ") must be at least socket.request.max.bytes ("
+           + std::to_string(c.socket_request_max_bytes) + ")");
   if (c.broker_heartbeat_interval_ms >= c.broker_session_timeout_ms)
     rule({"broker.heartbeat.interval.ms", "broker.session.timeout.ms"},
          "broker.heartbeat.interval.ms (" + std::to_string(c.broker_heartbeat_interval_ms)

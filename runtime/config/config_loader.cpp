@@ -110,7 +110,8 @@ char* ini_feed_reader(char* buf, int num, void* stream) {
   f.handled.push_back(false);
   if (kind == line_kind::blank)
     line = {};
-  std::memcpy(buf, line.data(), line.size());
+  if (!line.empty()) // memcpy from an empty view's nullptr is undefined, even for 0 bytes
+    std::memcpy(buf, line.data(), line.size());
   buf[line.size()] = '\n';
   buf[line.size() + 1] = '\0';
   return buf;

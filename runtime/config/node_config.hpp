@@ -74,16 +74,29 @@ struct log_config {
   int32_t index_interval_bytes = 4096;
   int64_t log_retention_check_interval_ms = 300000;
   codec compression_type = codec::producer;
+  int64_t log_message_timestamp_before_max_ms = std::numeric_limits<int64_t>::max();
+  int64_t log_message_timestamp_after_max_ms = 3600000; ///< Kafka 4.x: one hour
 };
 
 struct node_config {
   // [node]
   int32_t node_id = 0;                   ///< required
   std::vector<node_role> process_roles{node_role::broker, node_role::controller};
-  host_port listeners{"127.0.0.1", 9092}; ///< the middleman listener (one host:port)
+  host_port listeners{"127.0.0.1", 9092}; ///< where clients connect
+  host_port peer_listener{"127.0.0.1", 9093}; ///< where other nodes connect
+  int32_t socket_request_max_bytes = 104857600;
+  int64_t queued_max_request_bytes = 536870912;
+  int32_t max_connections = 4096;
+  int64_t socket_frame_timeout_ms = 30000;
+  int64_t connections_max_idle_ms = 600000;
+  bool fault_injection_enable = false;
   std::string data_dir;                  ///< required
   severity log_level = severity::info;
   int32_t metrics_port = 0;              ///< 0 = no metrics endpoint
+  int32_t fetch_max_bytes = 57671680;    ///< most bytes one fetch returns (Kafka's default)
+  int64_t fetch_wait_max_ms = 30000;     ///< cap on a fetch's max_wait_ms
+  int32_t fetch_purgatory_max_per_partition = 1000; ///< parked fetches per partition
+  int64_t producer_id_expiration_ms = 86400000;     ///< idle idempotent producers forgotten
 
   // [cluster]
   std::vector<voter> quorum_voters;      ///< controller.quorum.voters, required
@@ -97,9 +110,12 @@ struct node_config {
   int32_t offsets_topic_num_partitions = 8;
   int32_t offsets_topic_replication_factor = 3;
   int64_t group_initial_rebalance_delay_ms = 3000;
+  int32_t offset_metadata_max_bytes = 4096; ///< longer commit metadata: OFFSET_METADATA_TOO_LARGE
+  int32_t group_max_size = 1000;            ///< members per group: GROUP_MAX_SIZE_REACHED
   int64_t middleman_heartbeat_interval_ms = 500;
   int64_t middleman_connection_timeout_ms = 3000;
   int64_t request_timeout_ms = 30000;
+  int32_t max_broker_partitions = 1000;
 
   // [log]
   log_config log_defaults;

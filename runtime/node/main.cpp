@@ -1,5 +1,9 @@
 // actorlog-node: runs one actorlog node from an INI config file.
+#include <sys/resource.h>
+
+#include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -23,6 +27,34 @@ spdlog::level::level_enum to_spdlog(al::config::severity s) {
     case severity::error: return spdlog::level::err;
   }
   return spdlog::level::info;
+}
+
+/// Raises the open-file soft limit to the hard limit (every partition
+/// replica holds a few files open) and says what the node has to work with.
+void raise_open_file_limit(int32_t max_broker_partitions) {
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) {
+    spdlog::warn("cannot read the open-file limit: {}", std::strerror(errno));
+    return;
+  }
+  auto before = lim.rlim_cur;
+  if (lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &lim) != 0) {
+      spdlog::warn("cannot raise the open-file limit from {} to {}: {}", before, lim.rlim_max,
+                   std::strerror(errno));
+      lim.rlim_cur = before;
+    }
+  }
+  spdlog::info("open-file limit {} (was {}, hard limit {})", lim.rlim_cur, before, lim.rlim_max);
+  // An active segment holds 3 files (log, offset and time index); 256 for
+  // connections, SQLite and the rest.
+  auto wanted = rlim_t(max_broker_partitions) * 3 + 256;
+  if (lim.rlim_cur != RLIM_INFINITY && lim.rlim_cur < wanted)
+    spdlog::warn("open-file limit {} is below what max.broker.partitions={} may need (~{}): "
+                 "partitions beyond it fail to open (KAFKA_STORAGE_ERROR); raise `ulimit -n` "
+                 "or lower max.broker.partitions",
+                 lim.rlim_cur, max_broker_partitions, wanted);
 }
 
 } // namespace
@@ -79,6 +111,7 @@ int main(int argc, char** argv) {
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  raise_open_file_limit(cfg->max_broker_partitions);
   auto n = al::node::start(*cfg);
   if (!n) {
     spdlog::critical("cannot start: {}", n.error().to_string());

@@ -10,10 +10,12 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/broker/broker_actor.hpp"
+#include "actors/broker/client_gateway_actor.hpp"
 #include "actors/controller/controller_actor.hpp"
 #include "actors/protocol/actor_config.hpp"
 #include "actors/protocol/errors.hpp"
 #include "actors/store/store_api.hpp"
+#include "runtime/guard/listener_guard.hpp"
 #include "runtime/node/metrics_server.hpp"
 
 namespace al {
@@ -100,7 +102,12 @@ struct node::impl {
   store_api store;
   controller_api controller;
   broker_api broker;
-  uint16_t port = 0;
+  client_api gateway;
+  std::unique_ptr<guard::listener_guard> guard; // the public listeners
+  uint16_t port = 0;      // listeners (clients)
+  uint16_t peer_port = 0; // peer.listener (other nodes)
+  uint16_t caf_client_port = 0; // CAF's loopback listeners behind the guard
+  uint16_t caf_peer_port = 0;
   std::unique_ptr<metrics_server> metrics; // metrics.port != 0
   bool stopped = false;
 
@@ -113,6 +120,7 @@ node::node(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
 node::~node() { stop(); }
 
 uint16_t node::port() const { return impl_->port; }
+uint16_t node::peer_port() const { return impl_->peer_port; }
 caf::actor_system& node::system() { return impl_->sys; }
 caf::actor node::broker() const { return caf::actor_cast<caf::actor>(impl_->broker); }
 const std::string& node::cluster_id() const { return impl_->cluster_id; }
@@ -131,15 +139,34 @@ result<std::unique_ptr<node>> node::start(const config::node_config& cfg) {
       return m.error();
     metrics = std::move(*m);
   }
+  // The public listeners are bound first (a port in use fails the start
+  // before any actor runs); connections wait in the backlog until the
+  // guard runs, once CAF listens behind it.
+  guard::guard_limits limits;
+  limits.framer.frame_max_bytes = uint32_t(cfg.socket_request_max_bytes);
+  limits.queued_max_request_bytes = cfg.queued_max_request_bytes;
+  limits.max_connections = cfg.max_connections;
+  limits.frame_timeout_ms = cfg.socket_frame_timeout_ms;
+  limits.idle_timeout_ms = cfg.connections_max_idle_ms;
+  auto bound = guard::listener_guard::bind(
+    {guard::guarded_listener{"client", cfg.listeners.host, cfg.listeners.port, 0, true},
+     guard::guarded_listener{"peer", cfg.peer_listener.host, cfg.peer_listener.port, 0, false}},
+    limits);
+  if (!bound)
+    return bound.error();
   auto p = std::make_unique<impl>(cfg, *cluster_id);
+  p->guard = std::move(*bound);
+  p->port = p->guard->port(0);
+  p->peer_port = p->guard->port(1);
   auto& sys = p->sys;
   p->store = sys.spawn<caf::detached>(store_actor, cfg.data_dir + "/meta.db");
   controller_setup cs;
   cs.node_id = cfg.node_id;
   cs.data_dir = cfg.data_dir;
   cs.cluster_id = *cluster_id;
-  cs.defaults = topic_defaults{cfg.log_defaults.num_partitions,
-                               cfg.log_defaults.default_replication_factor};
+  cs.defaults.num_partitions = cfg.log_defaults.num_partitions;
+  cs.defaults.replication_factor = cfg.log_defaults.default_replication_factor;
+  cs.defaults.max_broker_partitions = cfg.max_broker_partitions;
   cs.store = p->store;
   cs.broker_session_timeout_ms = cfg.broker_session_timeout_ms;
   cs.election_timeout_ms = cfg.controller_election_timeout_ms;
@@ -151,9 +178,13 @@ result<std::unique_ptr<node>> node::start(const config::node_config& cfg) {
   broker_setup bs;
   bs.node_id = cfg.node_id;
   bs.host = cfg.listeners.host;
-  bs.port = cfg.listeners.port;
+  bs.port = p->port;
+  bs.peer_port = p->peer_port;
+  bs.fault_injection_enable = cfg.fault_injection_enable;
   bs.data_dir = cfg.data_dir;
   bs.log_defaults = broker_log_defaults(cfg.log_defaults);
+  bs.log_defaults.message_timestamp_before_max_ms = cfg.log_defaults.log_message_timestamp_before_max_ms;
+  bs.log_defaults.message_timestamp_after_max_ms = cfg.log_defaults.log_message_timestamp_after_max_ms;
   bs.default_min_insync_replicas = cfg.log_defaults.min_insync_replicas;
   bs.retention_check_interval_ms = cfg.log_defaults.log_retention_check_interval_ms;
   bs.heartbeat_interval_ms = cfg.broker_heartbeat_interval_ms;
@@ -161,27 +192,42 @@ result<std::unique_ptr<node>> node::start(const config::node_config& cfg) {
   bs.controller = p->controller;
   bs.replica_lag_time_max_ms = cfg.replica_lag_time_max_ms;
   bs.replica_fetch_max_bytes = cfg.replica_fetch_max_bytes;
+  bs.fetch_max_bytes = cfg.fetch_max_bytes;
+  bs.fetch_wait_max_ms = cfg.fetch_wait_max_ms;
+  bs.fetch_purgatory_max = cfg.fetch_purgatory_max_per_partition;
+  bs.producer_id_expiration_ms = cfg.producer_id_expiration_ms;
   bs.offsets_topic_num_partitions = cfg.offsets_topic_num_partitions;
   bs.offsets_topic_replication_factor = cfg.offsets_topic_replication_factor;
   bs.group_initial_rebalance_delay_ms = int32_t(cfg.group_initial_rebalance_delay_ms);
+  bs.offset_metadata_max_bytes = cfg.offset_metadata_max_bytes;
+  bs.group_max_size = cfg.group_max_size;
   bs.store = p->store;
   p->broker = sys.spawn(broker_actor, bs);
-  auto port = sys.middleman().publish(p->broker, cfg.listeners.port,
-                                      cfg.listeners.host.c_str(), true);
-  if (!port) {
-    auto msg = "cannot listen on " + config::to_string(cfg.listeners) + ": " + sys.render(port.error());
+  gateway_setup gw;
+  gw.node_id = cfg.node_id;
+  gw.broker = p->broker;
+  p->gateway = sys.spawn(client_gateway_actor, gw);
+  // CAF listens on loopback ports of its own; only the guard connects there.
+  auto client_port = sys.middleman().publish(p->gateway, 0, "127.0.0.1", true);
+  auto peer_port = sys.middleman().publish(p->broker, 0, "127.0.0.1", true);
+  if (!client_port || !peer_port) {
+    auto msg = "cannot open CAF's loopback listener: " +
+               sys.render(client_port ? peer_port.error() : client_port.error());
     std::unique_ptr<node> n{new node(std::move(p))};
     n->stop();
     return status{errc::network_exception, msg};
   }
-  p->port = *port;
+  p->caf_client_port = *client_port;
+  p->caf_peer_port = *peer_port;
+  p->guard->run({p->caf_client_port, p->caf_peer_port});
   if (metrics) {
     metrics->serve(sys, p->broker);
     spdlog::info("node {} metrics at {}", cfg.node_id, metrics->url());
     p->metrics = std::move(metrics);
   }
-  spdlog::info("node {} up: cluster {}, listening on {}:{}, data in {}", cfg.node_id, *cluster_id,
-               cfg.listeners.host, *port, cfg.data_dir);
+  spdlog::info("node {} up: cluster {}, clients on {}:{}, peers on {}:{}, data in {}", cfg.node_id,
+               *cluster_id, cfg.listeners.host, p->port, cfg.peer_listener.host, p->peer_port,
+               cfg.data_dir);
   return std::unique_ptr<node>(new node(std::move(p)));
 }
 
@@ -192,10 +238,16 @@ void node::stop() {
   auto& p = *impl_;
   if (p.metrics)
     p.metrics->stop(); // before the actors it asks go away
-  if (p.port != 0)
-    (void)p.sys.middleman().unpublish(p.broker, p.port);
+  if (p.guard)
+    p.guard->stop(); // no new bytes from outside
+  if (p.caf_client_port != 0)
+    (void)p.sys.middleman().unpublish(p.gateway, p.caf_client_port);
+  if (p.caf_peer_port != 0)
+    (void)p.sys.middleman().unpublish(p.broker, p.caf_peer_port);
   // The broker's partition actors are linked to it: killing the broker
   // ends them, and each closes (indexes written, fsync) its log on exit.
+  if (p.gateway)
+    caf::anon_send_exit(p.gateway, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(p.broker, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(p.controller, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(p.store, caf::exit_reason::user_shutdown);

@@ -1,6 +1,14 @@
 // Broker, controller and partition actors under the deterministic scheduler.
 #include <catch2/catch.hpp>
 
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <fstream>
+#include <functional>
+#include <limits>
+
 #include "node_fixture.hpp"
 
 using namespace al;
@@ -151,6 +159,17 @@ TEST_CASE_METHOD(node_fixture, "list offsets: earliest, latest, by timestamp", "
   CHECK(ask_ts(latest_timestamp).value->offset == 2);
   CHECK(ask_ts(1500).value->offset == 1);
   CHECK(ask_ts(5000).value->offset == -1);
+  // Kafka's other special values: -3 max timestamp (KIP-734), -4 earliest
+  // local (all is local), -5 latest tiered (nothing is tiered).
+  batch_builder later;
+  later.append(1500, std::nullopt, byte_view{std::string_view{"z"}});
+  REQUIRE(produce("orders", 0, later.build()));
+  auto max = ask_ts(-3);
+  CHECK(max.value->offset == 1);
+  CHECK(max.value->timestamp == 2000);
+  CHECK(ask_ts(-4).value->offset == 0);
+  CHECK(ask_ts(-5).value->offset == -1);
+  CHECK(ask_ts(-6).value->offset == 0); // an ordinary lookup
 }
 
 namespace {
@@ -211,4 +230,354 @@ TEST_CASE_METHOD(node_fixture, "the partition's timer applies retention to close
   CHECK(after.value->log_end_offset == 40);  // the active segment stays
   auto old = ask<fetch_response>(broker, fetch_atom::value, fetch_req("ticks", 0, 0));
   CHECK(old.code() == errc::offset_out_of_range);
+}
+
+// ---------------------------------------------------------------------------
+// Client input a partition must survive (audit B1, C1-C3, C6, C8, D, and
+// resources running out). Some tests spawn a partition actor directly, to
+// set its limits.
+
+namespace {
+
+struct partition_fixture : node_fixture {
+  std::vector<caf::actor> extra;
+
+  ~partition_fixture() {
+    for (auto& a : extra)
+      caf::anon_send_exit(a, caf::exit_reason::kill);
+    sched.run();
+  }
+
+  /// A single-replica partition `topic`-0 led by this node (1), epoch 0.
+  partition_api spawn_partition(const std::string& topic,
+                                const std::function<void(partition_setup&)>& tweak = {}) {
+    partition_setup ps;
+    ps.tp = {topic, 0};
+    ps.dir = dir + "/" + topic + "-0";
+    ps.state.leader = 1;
+    ps.state.leader_epoch = 0;
+    ps.state.replicas = {1};
+    ps.state.isr = {1};
+    ps.node_id = 1;
+    ps.incarnation = 1;
+    if (tweak)
+      tweak(ps);
+    auto p = sys.spawn(partition_actor, ps);
+    extra.push_back(caf::actor_cast<caf::actor>(p));
+    sched.run();
+    return p;
+  }
+
+  static partition_state& state_of(const partition_api& p) {
+    return dynamic_cast<partition_api::stateful_base<partition_state>&>(
+             *caf::actor_cast<caf::abstract_actor*>(p))
+      .state;
+  }
+
+  reply<produce_response> produce_to(const partition_api& p, bytes batch,
+                                     acks_mode acks = acks_mode::all) {
+    produce_request req;
+    req.topic = "t";
+    req.acks = acks;
+    req.batch = std::move(batch);
+    return ask<produce_response>(p, produce_atom::value, req);
+  }
+
+  /// A fetch request sent now (answered now or parked); collect() later.
+  auto fetch_from(const partition_api& p, fetch_request req) {
+    auto rh = self->request(p, caf::infinite, fetch_atom::value, std::move(req));
+    sched.run();
+    return rh;
+  }
+
+  bool alive(const partition_api& p) {
+    auto d = ask<partition_description>(p, stats_atom::value);
+    return d.answered && d.value.has_value();
+  }
+};
+
+bytes value_batch(size_t value_size, int64_t ts = 1700000000000) {
+  batch_builder b;
+  std::string v(value_size, 'v');
+  b.append(ts, byte_view{std::string_view{"k"}}, byte_view{std::string_view{v}});
+  return b.build();
+}
+
+} // namespace
+
+TEST_CASE_METHOD(node_fixture, "a client's leader epoch of INT32_MAX does not demote the leader",
+                 "[broker][fencing]") {
+  // Audit B1: fetch (as a "follower") or OffsetsForLeaderEpoch with
+  // current_leader_epoch INT32_MAX used to take the partition offline until
+  // the node restarted. Kafka answers UNKNOWN_LEADER_EPOCH and changes nothing.
+  REQUIRE(create_topic("orders", 1));
+  REQUIRE(produce("orders", 0, batch_of({{"k", "v1"}})));
+  auto req = fetch_req("orders", 0, 0);
+  req.replica_id = 0;
+  req.current_leader_epoch = std::numeric_limits<int32_t>::max();
+  auto f = ask<fetch_response>(broker, fetch_atom::value, req);
+  CHECK(f.code() == errc::unknown_leader_epoch);
+  offsets_for_epoch_request q;
+  q.leader_id = 1;
+  q.replica_id = 0;
+  q.current_leader_epoch = std::numeric_limits<int32_t>::max();
+  q.requested_epoch = 0;
+  auto e = ask<offsets_for_epoch_response>(broker, epoch_query_atom::value,
+                                            topic_partition{"orders", 0}, q);
+  REQUIRE(e);
+  CHECK(e.value->error == errc::unknown_leader_epoch);
+  // Still the leader: produce and fetch work.
+  auto p = produce("orders", 0, batch_of({{"k", "v2"}}));
+  REQUIRE(p);
+  CHECK(p.value->base_offset == 1);
+  auto g = ask<fetch_response>(broker, fetch_atom::value, fetch_req("orders", 0, 0));
+  REQUIRE(g);
+  CHECK(values(*g.value) == std::vector<std::string>{"v1", "v2"});
+}
+
+TEST_CASE_METHOD(node_fixture, "acks other than -1, 0, 1 answer INVALID_REQUIRED_ACKS",
+                 "[broker][validate]") {
+  REQUIRE(create_topic("orders", 1));
+  for (int8_t acks : {2, 5, -3, 127, -128}) {
+    INFO("acks " << int(acks));
+    CHECK(produce("orders", 0, batch_of({{"k", "v"}}), acks_mode(acks)).code() ==
+          errc::invalid_required_acks);
+  }
+  auto ok = produce("orders", 0, batch_of({{"k", "v"}}), acks_mode::leader);
+  REQUIRE(ok);
+  CHECK(ok.value->base_offset == 0); // nothing was written by the refused ones
+}
+
+TEST_CASE_METHOD(node_fixture, "a keyless record on a compacted topic answers INVALID_RECORD",
+                 "[broker][validate]") {
+  REQUIRE(create_topic("state", 1, {{"cleanup.policy", "compact"}}));
+  batch_builder b;
+  b.append(1700000000000, std::nullopt, byte_view{std::string_view{"v"}});
+  CHECK(produce("state", 0, b.build()).code() == errc::invalid_record);
+  CHECK(produce("state", 0, batch_of({{"k", "v"}})));
+}
+
+TEST_CASE_METHOD(node_fixture, "timestamps beyond message.timestamp.after.max.ms are refused",
+                 "[broker][validate]") {
+  // Kafka 4's default: at most one hour ahead of the broker's clock.
+  REQUIRE(create_topic("orders", 1));
+  auto now = wall_clock_ms();
+  CHECK(produce("orders", 0, value_batch(1, now + 2 * 3600 * 1000)).code() ==
+        errc::invalid_timestamp);
+  CHECK(produce("orders", 0, value_batch(1, now + 60 * 1000)));
+  CHECK(produce("orders", 0, value_batch(1, 1000))); // the past is unlimited by default
+  // A topic may narrow it (message.timestamp.before.max.ms).
+  REQUIRE(create_topic("recent", 1, {{"message.timestamp.before.max.ms", "60000"}}));
+  CHECK(produce("recent", 0, value_batch(1, 1000)).code() == errc::invalid_timestamp);
+  CHECK(produce("recent", 0, value_batch(1, now)));
+}
+
+TEST_CASE_METHOD(partition_fixture, "fetch.max.bytes caps a fetch whatever max_bytes asks",
+                 "[broker][fetch]") {
+  auto p = spawn_partition("t", [](partition_setup& ps) { ps.fetch_max_bytes = 2000; });
+  for (int i = 0; i < 10; ++i)
+    REQUIRE(produce_to(p, value_batch(500)));
+  auto req = fetch_req("t", 0, 0);
+  req.max_bytes = std::numeric_limits<int32_t>::max();
+  auto f = ask<fetch_response>(p, fetch_atom::value, req);
+  REQUIRE(f);
+  CHECK(f.value->records.size() <= 2000);
+  CHECK(values(*f.value).size() == 3); // whole batches of ~570 bytes
+  // A first batch larger than the cap still comes back whole (Kafka).
+  REQUIRE(produce_to(p, value_batch(5000)));
+  auto big = fetch_req("t", 0, 10);
+  big.max_bytes = 100;
+  auto g = ask<fetch_response>(p, fetch_atom::value, big);
+  REQUIRE(g);
+  CHECK(values(*g.value).size() == 1);
+  CHECK(g.value->records.size() > 5000);
+  // max_bytes 0 gets the first batch, as in Kafka; a negative one is refused.
+  auto zero = fetch_req("t", 0, 0);
+  zero.max_bytes = 0;
+  auto z = ask<fetch_response>(p, fetch_atom::value, zero);
+  REQUIRE(z);
+  CHECK(values(*z.value).size() == 1);
+  auto neg = fetch_req("t", 0, 0);
+  neg.max_bytes = -1;
+  CHECK(ask<fetch_response>(p, fetch_atom::value, neg).code() == errc::invalid_fetch_size);
+}
+
+TEST_CASE_METHOD(partition_fixture, "parked fetches are bounded per partition and in time",
+                 "[broker][fetch]") {
+  auto p = spawn_partition("t", [](partition_setup& ps) {
+    ps.fetch_purgatory_max = 3;
+    ps.fetch_wait_max_ms = 1000;
+  });
+  auto& st = state_of(p);
+  auto waiting = fetch_req("t", 0, 0, std::numeric_limits<int32_t>::max());
+  std::vector<reply<fetch_response>> out(5);
+  std::vector<decltype(fetch_from(p, waiting))> handles;
+  for (int i = 0; i < 5; ++i)
+    handles.push_back(fetch_from(p, waiting));
+  // The two oldest were answered (empty) to make room for the newer ones.
+  CHECK(st.parked.size() == 3);
+  for (int i = 0; i < 2; ++i) {
+    collect(handles[size_t(i)], out[size_t(i)]);
+    REQUIRE(out[size_t(i)]);
+    CHECK(out[size_t(i)].value->records.empty());
+  }
+  // INT32_MAX ms of wait is cut to fetch.wait.max.ms, and one timer serves all.
+  CHECK(st.expiry_timers.size() == 1);
+  sched.advance_time(std::chrono::milliseconds(999));
+  sched.run();
+  CHECK(st.parked.size() == 3);
+  sched.advance_time(std::chrono::milliseconds(1));
+  sched.run();
+  CHECK(st.parked.empty());
+  for (int i = 2; i < 5; ++i) {
+    collect(handles[size_t(i)], out[size_t(i)]);
+    REQUIRE(out[size_t(i)]);
+  }
+  CHECK(st.expiry_timers.empty());
+}
+
+TEST_CASE_METHOD(partition_fixture, "many parked fetches share few expiry timers",
+                 "[broker][fetch]") {
+  auto p = spawn_partition("t");
+  auto& st = state_of(p);
+  // Deadlines 1000 ms down to 1 ms, each earlier than all before it: a
+  // timer per 10 ms step at most, not one per fetch.
+  for (int wait = 1000; wait > 0; --wait)
+    fetch_from(p, fetch_req("t", 0, 0, wait));
+  CHECK(st.parked.size() == 1000);
+  CHECK(st.expiry_timers.size() <= 101);
+  for (int i = 0; i < 1100 && !st.parked.empty(); ++i) {
+    sched.advance_time(std::chrono::milliseconds(1));
+    sched.run();
+  }
+  CHECK(st.parked.empty());
+  CHECK(st.expiry_timers.empty());
+}
+
+TEST_CASE_METHOD(partition_fixture, "a parked fetch wakes when min bytes arrive, not before",
+                 "[broker][fetch]") {
+  auto p = spawn_partition("t");
+  auto& st = state_of(p);
+  auto req = fetch_req("t", 0, 0, 30000);
+  req.min_bytes = 1500;
+  auto rh = fetch_from(p, req);
+  REQUIRE(produce_to(p, value_batch(500)));
+  REQUIRE(produce_to(p, value_batch(500)));
+  CHECK(st.parked.size() == 1); // ~1140 bytes: not enough
+  REQUIRE(produce_to(p, value_batch(500)));
+  CHECK(st.parked.empty());
+  reply<fetch_response> out;
+  collect(rh, out);
+  REQUIRE(out);
+  CHECK(values(*out.value).size() == 3);
+}
+
+TEST_CASE_METHOD(partition_fixture, "producer ids expire after producer.id.expiration.ms",
+                 "[broker][idempotence]") {
+  auto p = spawn_partition("t", [](partition_setup& ps) {
+    ps.producer_id_expiration_ms = 1;
+    ps.housekeeping_interval_ms = 1000;
+  });
+  auto& st = state_of(p);
+  for (int64_t pid = 1000; pid < 1010; ++pid) {
+    batch_options o;
+    o.producer_id = pid;
+    o.producer_epoch = 0;
+    o.base_sequence = 0;
+    batch_builder b{o};
+    b.append(1700000000000, std::nullopt, byte_view{std::string_view{"v"}});
+    REQUIRE(produce_to(p, b.build()));
+  }
+  CHECK(st.producers.producer_count() == 10);
+  sched.advance_time(std::chrono::milliseconds(1000)); // housekeeping
+  sched.run();
+  CHECK(st.producers.producer_count() == 0);
+}
+
+TEST_CASE_METHOD(partition_fixture, "a partition survives unexpected messages and errors",
+                 "[broker][resources]") {
+  auto p = spawn_partition("t");
+  auto untyped = caf::actor_cast<caf::actor>(p);
+  caf::anon_send(untyped, std::string{"hello"});
+  caf::anon_send(untyped, caf::make_error(caf::sec::runtime_error));
+  caf::anon_send(untyped, expire_atom::value, uint64_t{12345}); // a forged timer
+  sched.run();
+  CHECK(alive(p));
+  CHECK(produce_to(p, value_batch(10)));
+}
+
+TEST_CASE_METHOD(partition_fixture, "out of memory in a handler fails the request, not the actor",
+                 "[broker][resources]") {
+  // A zstd batch of 100 MiB of zeros (a few KiB on the wire) under an address
+  // space limit too small to decompress it: std::bad_alloc in the produce
+  // handler. CAF 0.17 would end the actor (and the broker linked to it).
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  WARN("skipped: a sanitizer's shadow memory does not fit an address space limit");
+  return;
+#endif
+  auto p = spawn_partition("t", [](partition_setup& ps) {
+    ps.log.max_message_bytes = 64 << 20; // decompressing up to 256 MiB is allowed
+  });
+  bytes zeros(size_t(100) << 20, 0);
+  batch_options bo;
+  bo.codec = compression::zstd;
+  batch_builder b{bo};
+  b.append(1700000000000, std::nullopt, byte_view{zeros});
+  auto bomb = b.build();
+  bytes{}.swap(zeros);
+  struct rlimit old{};
+  REQUIRE(::getrlimit(RLIMIT_AS, &old) == 0);
+  long pages = 0;
+  {
+    std::ifstream statm("/proc/self/statm");
+    statm >> pages;
+  }
+  struct rlimit tight = old;
+  tight.rlim_cur = rlim_t(pages) * rlim_t(::sysconf(_SC_PAGESIZE)) + (rlim_t(48) << 20);
+  REQUIRE(::setrlimit(RLIMIT_AS, &tight) == 0);
+  auto r = produce_to(p, bomb);
+  REQUIRE(::setrlimit(RLIMIT_AS, &old) == 0);
+  CHECK(r.code() == errc::kafka_storage_error);
+  CHECK(alive(p));
+  auto ok = produce_to(p, value_batch(10));
+  REQUIRE(ok);
+  CHECK(ok.value->base_offset == 0);
+}
+
+TEST_CASE_METHOD(partition_fixture, "no file descriptors at open: KAFKA_STORAGE_ERROR, alive",
+                 "[broker][resources]") {
+  struct rlimit old{};
+  REQUIRE(::getrlimit(RLIMIT_NOFILE, &old) == 0);
+  struct rlimit tight = old;
+  tight.rlim_cur = 0; // every open fails with EMFILE; open descriptors stay usable
+  REQUIRE(::setrlimit(RLIMIT_NOFILE, &tight) == 0);
+  auto p = spawn_partition("t");
+  REQUIRE(::setrlimit(RLIMIT_NOFILE, &old) == 0);
+  CHECK(produce_to(p, value_batch(10)).code() == errc::kafka_storage_error);
+  CHECK(ask<fetch_response>(p, fetch_atom::value, fetch_req("t", 0, 0)).code() ==
+        errc::kafka_storage_error);
+  CHECK(alive(p));
+}
+
+TEST_CASE_METHOD(partition_fixture, "a failed write (file size limit) fails only that produce",
+                 "[broker][resources]") {
+  auto p = spawn_partition("t");
+  REQUIRE(produce_to(p, value_batch(10)));
+  auto* old_handler = std::signal(SIGXFSZ, SIG_IGN); // EFBIG instead of the signal
+  struct rlimit old{};
+  REQUIRE(::getrlimit(RLIMIT_FSIZE, &old) == 0);
+  struct rlimit tight = old;
+  tight.rlim_cur = 4096;
+  REQUIRE(::setrlimit(RLIMIT_FSIZE, &tight) == 0);
+  auto r = produce_to(p, value_batch(8000));
+  REQUIRE(::setrlimit(RLIMIT_FSIZE, &old) == 0);
+  std::signal(SIGXFSZ, old_handler);
+  CHECK(r.code() == errc::kafka_storage_error);
+  CHECK(alive(p));
+  auto next = produce_to(p, value_batch(10));
+  REQUIRE(next);
+  CHECK(next.value->base_offset == 1); // the failed batch left nothing behind
+  auto f = ask<fetch_response>(p, fetch_atom::value, fetch_req("t", 0, 0));
+  REQUIRE(f);
+  CHECK(values(*f.value).size() == 2);
 }

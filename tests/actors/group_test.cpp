@@ -4,6 +4,9 @@
 // offsets topic (and rows in meta.db), and a restarted node reloads them.
 #include <catch2/catch.hpp>
 
+#include <functional>
+
+#include "actors/group/group_limits.hpp"
 #include "actors/group/group_placement.hpp"
 #include "actors/group/offsets_record.hpp"
 #include "actors/store/store_api.hpp"
@@ -27,7 +30,8 @@ struct group_node {
   store_api store;
   std::vector<caf::actor> requesters;
 
-  explicit group_node(std::string data_dir)
+  explicit group_node(std::string data_dir,
+                      const std::function<void(broker_setup&)>& adjust = {})
     : sys(cfg),
       sched(dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler())),
       dir(std::move(data_dir)) {
@@ -52,6 +56,8 @@ struct group_node {
     bs.offsets_topic_num_partitions = 3;
     bs.group_initial_rebalance_delay_ms = 0;
     bs.store = store;
+    if (adjust)
+      adjust(bs);
     broker = sys.spawn(broker_actor, bs);
     sched.run();
   }
@@ -386,6 +392,250 @@ TEST_CASE("delete and reset offsets need a group without members", "[group]") {
   // The tombstones keep it deleted after a restart.
   group_node n(d.dir);
   CHECK(committed(n, "g", orders(0)) == -1);
+  auto list = n.ask<std::vector<group_listing>>(n.broker, list_groups_atom::value);
+  REQUIRE(list);
+  CHECK(list.value->empty());
+}
+
+// ---- hostile and oversized input (group_limits.hpp) -------------------------
+
+namespace {
+
+/// The coordinator of `group`, as a client learns it: the sender of a reply.
+group_coordinator_api coordinator_of(group_node& n, const std::string& group) {
+  auto out = std::make_shared<caf::strong_actor_ptr>();
+  auto broker = n.broker;
+  n.requesters.push_back(n.sys.spawn([=](caf::event_based_actor* a) {
+    a->request(broker, caf::infinite, offset_fetch_atom::value, group, tps{})
+      .then([=](group_offsets&) { *out = a->current_sender(); }, [](caf::error&) {});
+  }));
+  n.sched.run();
+  REQUIRE(*out);
+  return caf::actor_cast<group_coordinator_api>(*out);
+}
+
+reply<offset_commit_response> commit_map(group_node& n, const std::string& group,
+                                         offset_commit_map offsets) {
+  return n.ask<offset_commit_response>(n.broker, offset_commit_atom::value, group,
+                                       offset_commit_request{0, "", -1, std::move(offsets)});
+}
+
+/// Four partitions of 4000-byte metadata: more than 8000 bytes in one batch.
+offset_commit_map oversized_commit() {
+  offset_commit_map out;
+  for (int32_t p = 0; p < 4; ++p)
+    out[orders(p)] = offset_and_metadata{1, std::string(4000, 'm'), -1};
+  return out;
+}
+
+void small_max_message_bytes(broker_setup& bs) { bs.log_defaults.max_message_bytes = 8000; }
+
+} // namespace
+
+TEST_CASE("a 40 000-character group id, topic or metadata gets an error, not an abort",
+          "[group][limits]") {
+  dir_guard d;
+  group_node n(d.dir);
+  n.create_topic("orders", 2);
+  REQUIRE(n.ask<coordinator_info>(n.broker, find_coordinator_atom::value, std::string{"g"}));
+  std::string huge(40000, 'g');
+  offset_commit_map one{{orders(0), offset_and_metadata{1, "", -1}}};
+  CHECK(commit_map(n, huge, one).code() == errc::invalid_group_id);
+  CHECK(n.ask<coordinator_info>(n.broker, find_coordinator_atom::value, huge).code() ==
+        errc::invalid_group_id);
+  CHECK(n.ask<offset_commit_response>(n.broker, alter_offsets_atom::value, huge, one).code() ==
+        errc::invalid_group_id);
+  // Straight to the coordinator (its handle reaches clients): the same answer.
+  auto c = coordinator_of(n, "g");
+  CHECK(n.ask<offset_commit_response>(c, offset_commit_atom::value, huge,
+                                      offset_commit_request{0, "", -1, one})
+          .code() == errc::invalid_group_id);
+  CHECK(n.ask<group_description>(c, describe_group_atom::value, huge).code() ==
+        errc::invalid_group_id);
+
+  // A long topic and long metadata are refused per partition; the rest is committed.
+  topic_partition long_topic{std::string(40000, 't'), 0};
+  auto mixed = commit_map(n, "g", {{orders(0), {5, std::string(40000, 'm'), -1}},
+                                   {long_topic, {5, "", -1}},
+                                   {orders(1), {6, "", -1}}});
+  REQUIRE(mixed);
+  CHECK(mixed.value->error == errc::offset_metadata_too_large);
+  CHECK(mixed.value->partition_errors ==
+        std::map<topic_partition, errc>{{orders(0), errc::offset_metadata_too_large},
+                                        {long_topic, errc::invalid_topic_exception}});
+  CHECK(committed(n, "g", orders(0)) == -1);
+  CHECK(committed(n, "g", orders(1)) == 6);
+  // Unknown topics and partitions beyond the count (C5).
+  auto unknown = commit_map(n, "g", {{topic_partition{"nope", 0}, {1, "", -1}},
+                                     {orders(2), {1, "", -1}}});
+  REQUIRE(unknown);
+  CHECK(unknown.value->error == errc::unknown_topic_or_partition);
+  CHECK(unknown.value->partition_errors.size() == 2);
+  // The admin reset of offsets checks the same.
+  offset_commit_map reset{{orders(1), offset_and_metadata{0, std::string(4097, 'm'), -1}}};
+  auto altered = n.ask<offset_commit_response>(n.broker, alter_offsets_atom::value,
+                                               std::string{"g"}, reset);
+  REQUIRE(altered);
+  CHECK(altered.value->error == errc::offset_metadata_too_large);
+  CHECK(committed(n, "g", orders(1)) == 6);
+  // The node still serves.
+  CHECK(commit(n, "g", member{}, orders(0), 9) == errc::none);
+  CHECK(committed(n, "g", orders(0)) == 9);
+}
+
+TEST_CASE("a commit batch too large for the offsets topic gets INVALID_COMMIT_OFFSET_SIZE",
+          "[group][limits]") {
+  dir_guard d;
+  group_node n(d.dir, small_max_message_bytes);
+  n.create_topic("orders", 4);
+  REQUIRE(n.ask<coordinator_info>(n.broker, find_coordinator_atom::value, std::string{"g"}));
+  auto r = commit_map(n, "g", oversized_commit());
+  REQUIRE(r);
+  CHECK(r.value->error == errc::invalid_commit_offset_size);
+  CHECK_FALSE(is_retriable(r.value->error)); // a consumer does not retry it forever
+  CHECK(commit(n, "g", member{}, orders(0), 3) == errc::none);
+}
+
+TEST_CASE("appends in flight when a group is deleted never answer its next incarnation",
+          "[group][limits]") {
+  // B6: the old machine's append (refused: too large) completes after the
+  // group was deleted and created again by another commit; that commit must
+  // get its own append's outcome.
+  dir_guard d;
+  group_node n(d.dir, small_max_message_bytes);
+  n.create_topic("orders", 4);
+  REQUIRE(n.ask<coordinator_info>(n.broker, find_coordinator_atom::value, std::string{"g"}));
+  auto first = n.send<offset_commit_response>(n.broker, offset_commit_atom::value,
+                                              std::string{"g"},
+                                              offset_commit_request{0, "", -1, oversized_commit()});
+  auto deleted = n.send<bool>(n.broker, delete_group_atom::value, std::string{"g"});
+  auto second = n.send<offset_commit_response>(
+    n.broker, offset_commit_atom::value, std::string{"g"},
+    offset_commit_request{0, "", -1, {{orders(0), offset_and_metadata{7, "", -1}}}});
+  n.sched.run();
+  REQUIRE(first->answered);
+  CHECK(deleted->value == std::optional<bool>{true});
+  REQUIRE(second->value);
+  CHECK(second->value->error == errc::none);
+  CHECK(committed(n, "g", orders(0)) == 7);
+}
+
+TEST_CASE("records no coordinator writes are skipped when the offsets partition loads",
+          "[group][limits]") {
+  // A2: what a client could have produced into __consumer_offsets (the
+  // client gateway refuses that now; the log may hold it from before).
+  dir_guard d;
+  {
+    group_node n(d.dir);
+    n.create_topic("orders", 2);
+    REQUIRE(n.ask<coordinator_info>(n.broker, find_coordinator_atom::value, std::string{"g"}));
+    CHECK(commit(n, "g", member{}, orders(0), 5) == errc::none);
+    auto key = [](const std::string& group) { return encode_offset_key({group, orders(0)}); };
+    auto value = encode_offset_value(group_offset{1, "", 1, 100, -1});
+    auto absurd = encode_offset_value(group_offset{1, "", INT32_MAX, 100, -1});
+    bytes short_key{0};
+    auto empty_group = key(""), g2 = key("g2");
+    for (int32_t p = 0; p < 3; ++p) {
+      batch_builder b;
+      b.append(100, byte_view{empty_group}, byte_view{value});
+      b.append(100, byte_view{short_key}, byte_view{value});
+      b.append(100, byte_view{g2}, byte_view{absurd});
+      produce_request req;
+      req.topic = offsets_topic_name;
+      req.partition = p;
+      req.acks = acks_mode::all;
+      req.batch = b.build();
+      REQUIRE(n.ask<produce_response>(n.broker, produce_atom::value, req));
+    }
+  }
+  group_node n(d.dir);
+  CHECK(committed(n, "g", orders(0)) == 5);
+  auto list = n.ask<std::vector<group_listing>>(n.broker, list_groups_atom::value);
+  REQUIRE(list);
+  REQUIRE(list.value->size() == 1);
+  CHECK(list.value->front().group_id == "g");
+  member a;
+  finish_join(n, "g", a, *start_join(n, "g", a));
+  CHECK(a.generation == 1);
+}
+
+TEST_CASE("odd partition counts, stray errors and exits leave the coordinator serving; "
+          "a killed one is replaced",
+          "[group][limits]") {
+  dir_guard d;
+  group_node n(d.dir);
+  n.create_topic("orders", 2);
+  REQUIRE(n.ask<coordinator_info>(n.broker, find_coordinator_atom::value, std::string{"g"}));
+  CHECK(commit(n, "g", member{}, orders(1), 3) == errc::none);
+  auto c = coordinator_of(n, "g");
+  // A9: negative, nameless and absurd counts are not believed.
+  caf::anon_send(c, metadata_update_atom::value,
+                 partition_counts{{"orders", -1}, {"", 5}, {"x", INT32_MAX}});
+  n.sched.run();
+  CHECK(commit(n, "g", member{}, orders(1), 4) == errc::none); // orders still has 2
+  // An error message, an unexpected message and an exit from a stranger.
+  auto raw = caf::actor_cast<caf::actor>(c);
+  caf::anon_send(raw, caf::make_error(caf::sec::runtime_error));
+  caf::anon_send(raw, std::string{"hello"});
+  caf::anon_send_exit(raw, caf::exit_reason::user_shutdown);
+  n.sched.run();
+  CHECK(coordinator_of(n, "g") == c);
+  CHECK(committed(n, "g", orders(1)) == 4);
+  // exit_reason::kill cannot be trapped: the broker survives and starts a
+  // new coordinator on the next request, which reloads the offsets.
+  caf::anon_send_exit(raw, caf::exit_reason::kill);
+  n.sched.run();
+  auto loading = n.ask<group_offsets>(n.broker, offset_fetch_atom::value, std::string{"g"},
+                                      tps{});
+  CHECK(loading.code() == errc::coordinator_not_available); // retriable: it is loading
+  CHECK(committed(n, "g", orders(1)) == 4);
+  CHECK_FALSE(coordinator_of(n, "g") == c);
+  CHECK(commit(n, "g", member{}, orders(1), 5) == errc::none);
+}
+
+TEST_CASE("JoinGroup is checked before a group exists; groups with nothing left are forgotten",
+          "[group][limits]") {
+  dir_guard d;
+  group_node n(d.dir, [](broker_setup& bs) { bs.group_max_size = 1; });
+  n.create_topic("orders", 2);
+  REQUIRE(n.ask<coordinator_info>(n.broker, find_coordinator_atom::value, std::string{"g"}));
+  auto join_error = [](const reply<join_group_response>& r) {
+    return r ? r.value->error : r.code();
+  };
+  auto describe = [&](const std::string& group) {
+    return n.ask<group_description>(n.broker, describe_group_atom::value, group);
+  };
+  auto bad = join_req("");
+  bad.session_timeout_ms = 1000;
+  CHECK(join_error(n.ask<join_group_response>(n.broker, join_group_atom::value,
+                                              std::string{"new"}, bad)) ==
+        errc::invalid_session_timeout);
+  CHECK(describe("new").code() == errc::group_id_not_found);
+  auto named = join_req("");
+  named.client_id = std::string(600, 'c');
+  auto r = n.ask<join_group_response>(n.broker, join_group_atom::value, std::string{"new"}, named);
+  CHECK(r.code() == errc::invalid_request);
+  CHECK(describe_error(r.error).find("client_id") != std::string::npos);
+  CHECK(describe("new").code() == errc::group_id_not_found);
+  // A member id handed out and never used: the group goes when it expires.
+  auto first = n.ask<join_group_response>(n.broker, join_group_atom::value,
+                                          std::string{"lonely"}, join_req(""));
+  REQUIRE(first);
+  CHECK(first.value->error == errc::member_id_required);
+  CHECK(describe("lonely"));
+  n.advance(10001);
+  CHECK(describe("lonely").code() == errc::group_id_not_found);
+  // group.max.size = 1
+  member a;
+  finish_join(n, "g", a, *start_join(n, "g", a));
+  auto full = n.ask<join_group_response>(n.broker, join_group_atom::value, std::string{"g"},
+                                         join_req(""));
+  CHECK(join_error(full) == errc::group_max_size_reached);
+  // The last member leaves a group without offsets: it is forgotten.
+  auto left = n.ask<leave_group_response>(n.broker, leave_group_atom::value, std::string{"g"},
+                                          leave_group_request{0, a.id});
+  REQUIRE(left);
+  CHECK(describe("g").code() == errc::group_id_not_found);
   auto list = n.ask<std::vector<group_listing>>(n.broker, list_groups_atom::value);
   REQUIRE(list);
   CHECK(list.value->empty());

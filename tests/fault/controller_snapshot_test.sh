@@ -13,18 +13,8 @@ source "$SRC_DIR/tests/fault/lib.sh"
 
 INTERVAL=10
 TOPICS=45
-P=($(free_port) $(free_port) $(free_port))
-VOTERS="1@127.0.0.1:${P[0]},2@127.0.0.1:${P[1]},3@127.0.0.1:${P[2]}"
-declare -A PID
-start_cluster_node() {
-  local i=$1
-  "$NODE" --config "$SRC_DIR/configs/cluster-3/node$i.ini" --override "data.dir=$WORK/n$i" \
-    --override "listeners=127.0.0.1:${P[$((i - 1))]}" --override "controller.quorum.voters=$VOTERS" \
-    --override metrics.port=0 --override "metadata.snapshot.interval.entries=$INTERVAL" \
-    >>"$WORK/n$i.log" 2>&1 &
-  PIDS+=($!)
-  PID[$i]=$!
-}
+# The three nodes of lib.sh's start_cluster_node, snapshotting every $INTERVAL entries.
+start_snapshot_node() { start_cluster_node "$1" --override "metadata.snapshot.interval.entries=$INTERVAL"; }
 retry() { # retry a command for up to 20 s (elections, NOT_CONTROLLER)
   for _ in $(seq 1 100); do "$@" && return 0; sleep 0.2; done
   return 1
@@ -44,27 +34,27 @@ active() {
 # all_topics_on I: node I lists orders and t0..t(TOPICS-1).
 all_topics_on() {
   local list
-  list=$("$AL" topics list --bootstrap "127.0.0.1:${P[$(($1 - 1))]}" 2>/dev/null) || return 1
+  list=$("$AL" topics list --bootstrap "127.0.0.1:${PORT[$1]}" 2>/dev/null) || return 1
   for t in orders $(seq -f "t%g" 0 $((TOPICS - 1))); do
     grep -qx "$t" <<<"$list" || return 1
   done
 }
 snapshot_files() { ls "$WORK/n$1/__cluster_metadata-0" | grep -c '\.snapshot$' || true; }
 
-for i in 1 2 3; do start_cluster_node "$i"; done
-for i in 1 2 3; do wait_ready "${P[$((i - 1))]}"; done
-LEADER=$(active "${P[0]}") || fail "no active controller elected"
+for i in 1 2 3; do start_snapshot_node "$i"; done
+for i in 1 2 3; do wait_ready "${PORT[$i]}"; done
+LEADER=$(active "${PORT[1]}") || fail "no active controller elected"
 FOLLOWER=$(( LEADER % 3 + 1 ))
 echo "active controller: node $LEADER; killing follower node $FOLLOWER"
 retry "$AL" topics create --topic orders --partitions 1 --replication-factor 3 \
-  --bootstrap "127.0.0.1:${P[$((LEADER - 1))]}" >/dev/null || fail "create topic orders"
-retry bash -c "'$AL' topics list --bootstrap 127.0.0.1:${P[$((FOLLOWER - 1))]} | grep -qx orders" \
+  --bootstrap "127.0.0.1:${PORT[$LEADER]}" >/dev/null || fail "create topic orders"
+retry bash -c "'$AL' topics list --bootstrap 127.0.0.1:${PORT[$FOLLOWER]} | grep -qx orders" \
   || fail "node $FOLLOWER does not see orders"
 
 kill -9 "${PID[$FOLLOWER]}"
 for n in $(seq 0 $((TOPICS - 1))); do
   retry "$AL" topics create --topic "t$n" --partitions 1 --replication-factor 1 \
-    --bootstrap "127.0.0.1:${P[$((LEADER - 1))]}" >/dev/null || fail "create topic t$n"
+    --bootstrap "127.0.0.1:${PORT[$LEADER]}" >/dev/null || fail "create topic t$n"
 done
 grep -q "took snapshot" "$WORK/n$LEADER.log" || fail "the leader took no snapshot"
 [ "$(snapshot_files "$LEADER")" -le 2 ] || fail "the leader keeps more than 2 snapshots"
@@ -73,8 +63,8 @@ grep -q "took snapshot" "$WORK/n$LEADER.log" || fail "the leader took no snapsho
 echo "leader: $(grep -c 'took snapshot' "$WORK/n$LEADER.log") snapshots taken;" \
   "files: $(ls "$WORK/n$LEADER/__cluster_metadata-0" | tr '\n' ' ')"
 
-start_cluster_node "$FOLLOWER"
-wait_ready "${P[$((FOLLOWER - 1))]}"
+start_snapshot_node "$FOLLOWER"
+wait_ready "${PORT[$FOLLOWER]}"
 retry all_topics_on "$FOLLOWER" || fail "restarted node $FOLLOWER does not list every topic"
 grep -q "installed snapshot at index" "$WORK/n$FOLLOWER.log" \
   || fail "node $FOLLOWER caught up without a snapshot install"
@@ -93,9 +83,9 @@ data = bytearray(open(path, 'rb').read())
 data[len(data) // 2] ^= 0x01
 open(path, 'wb').write(data)
 PY
-for i in 1 2 3; do start_cluster_node "$i"; done
-for i in 1 2 3; do wait_ready "${P[$((i - 1))]}"; done
-active "${P[0]}" >/dev/null || fail "no active controller after restarting every node"
+for i in 1 2 3; do start_snapshot_node "$i"; done
+for i in 1 2 3; do wait_ready "${PORT[$i]}"; done
+active "${PORT[1]}" >/dev/null || fail "no active controller after restarting every node"
 for i in 1 2 3; do
   retry all_topics_on "$i" || fail "node $i lost metadata over a full restart"
   [ "$(grep -c 'restored snapshot' "$WORK/n$i.log")" -ge 1 ] \
@@ -104,5 +94,5 @@ done
 grep -q "skipping snapshot .*$NEWEST" "$WORK/n$LEADER.log" \
   || fail "node $LEADER did not report its damaged snapshot $NEWEST"
 retry "$AL" topics create --topic after-restart --partitions 1 --replication-factor 3 \
-  --bootstrap "127.0.0.1:${P[0]}" >/dev/null || fail "create topic after full restart"
+  --bootstrap "127.0.0.1:${PORT[1]}" >/dev/null || fail "create topic after full restart"
 echo "PASS controller snapshots: install on node $FOLLOWER, full restart keeps $((TOPICS + 1)) topics"

@@ -30,16 +30,19 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 
-# start_node NAME CONFIG PORT [overrides...]: starts a node in the background.
+# start_node NAME CONFIG PORT [overrides...]: starts a node in the background
+# (clients on PORT, its peer listener on a free port).
 start_node() {
-  local name=$1 config=$2 port=$3
+  local name=$1 config=$2 port=$3 peer
   shift 3
+  peer=$(free_port)
   "$NODE" --config "$SRC_DIR/$config" --override "data.dir=$WORK/$name" \
-    --override "listeners=127.0.0.1:$port" \
-    --override "controller.quorum.voters=1@127.0.0.1:$port" "$@" \
-    >>"$WORK/$name.log" 2>&1 &
+    --override "listeners=127.0.0.1:$port" --override "peer.listener=127.0.0.1:$peer" \
+    --override "controller.quorum.voters=1@127.0.0.1:$peer" --override fault.injection.enable=true \
+    "$@" >>"$WORK/$name.log" 2>&1 &
   PIDS+=($!)
   LAST_PID=$!
+  LAST_PEER_PORT=$peer
 }
 
 # wait_ready PORT: until the broker answers (at most 20 s).
@@ -56,16 +59,22 @@ wait_ready() {
 
 # Three nodes from configs/cluster-3 on free ports: start_cluster_node I
 # [overrides...] starts node I (data in $WORK/nI, log in $WORK/nI.log);
-# PORT[I] and PID[I] say where it listens and which process it is.
-CLUSTER_PORTS=($(free_port) $(free_port) $(free_port))
-declare -A PORT PID
-for i in 1 2 3; do PORT[$i]=${CLUSTER_PORTS[$((i - 1))]}; done
-VOTERS="1@127.0.0.1:${PORT[1]},2@127.0.0.1:${PORT[2]},3@127.0.0.1:${PORT[3]}"
+# PORT[I] and PID[I] say where it listens for clients and which process it
+# is; PEER_PORT[I] is its peer listener (the quorum voters' ports). Fault
+# injection (link cuts) is on: these are test clusters.
+CLUSTER_PORTS=($(free_port) $(free_port) $(free_port) $(free_port) $(free_port) $(free_port))
+declare -A PORT PEER_PORT PID
+for i in 1 2 3; do
+  PORT[$i]=${CLUSTER_PORTS[$((i - 1))]}
+  PEER_PORT[$i]=${CLUSTER_PORTS[$((i + 2))]}
+done
+VOTERS="1@127.0.0.1:${PEER_PORT[1]},2@127.0.0.1:${PEER_PORT[2]},3@127.0.0.1:${PEER_PORT[3]}"
 start_cluster_node() {
   local i=$1
   shift
   "$NODE" --config "$SRC_DIR/configs/cluster-3/node$i.ini" --override "data.dir=$WORK/n$i" \
-    --override "listeners=127.0.0.1:${PORT[$i]}" --override "controller.quorum.voters=$VOTERS" \
+    --override "listeners=127.0.0.1:${PORT[$i]}" --override "peer.listener=127.0.0.1:${PEER_PORT[$i]}" \
+    --override "controller.quorum.voters=$VOTERS" --override fault.injection.enable=true \
     --override metrics.port=0 "$@" >>"$WORK/n$i.log" 2>&1 &
   PIDS+=($!)
   PID[$i]=$!

@@ -70,7 +70,8 @@ std::vector<std::string> load_errors(const std::string& text,
 // Line numbers:      1       2            3                  4
 const std::string node_section = "[node]\nnode.id = 1\ndata.dir = data/x\nlisteners = 127.0.0.1:9101\n";
 //                      5          6
-const std::string cluster_section = "[cluster]\ncontroller.quorum.voters = 1@127.0.0.1:9101\n";
+// This node's voter entry is on the default peer.listener port (9093).
+const std::string cluster_section = "[cluster]\ncontroller.quorum.voters = 1@127.0.0.1:9093\n";
 // 1..6 valid, then [log] at line 7; extra lines start at line 8.
 std::string valid_plus_log(const std::string& log_lines) {
   return node_section + cluster_section + "[log]\n" + log_lines;
@@ -160,7 +161,7 @@ TEST_CASE("the schema: unique names, valid defaults equal to node_config{}", "[c
     k.store(c, *v);
     CHECK(format_value(k, k.load(c)) == k.default_text);
   }
-  CHECK(names.size() == 35);
+  CHECK(names.size() == 51);
 }
 
 TEST_CASE("help text (--help) lists every key with section, type and default", "[config]") {
@@ -310,11 +311,18 @@ TEST_CASE("a controller must be among the voters, on its listener port", "[confi
   CHECK(load_errors("[node]\nnode.id = 4\nprocess.roles = broker\ndata.dir = d\n[cluster]\n"
                     "controller.quorum.voters = 1@h:9101,2@h:9102,3@h:9103\n")
         .empty());
-  CHECK(load_errors("[cluster]\ncontroller.quorum.voters = 1@127.0.0.1:9111,2@127.0.0.1:9112\n"
-                    "[node]\nnode.id = 2\ndata.dir = d\nlisteners = 127.0.0.1:9111\n")
+  CHECK(load_errors("[cluster]\ncontroller.quorum.voters = 1@127.0.0.1:9211,2@127.0.0.1:9212\n"
+                    "[node]\nnode.id = 2\ndata.dir = d\npeer.listener = 127.0.0.1:9211\n")
         == std::vector<std::string>{
-          "F:6: [node] listeners: this node's entry in controller.quorum.voters, 2@127.0.0.1:9112, "
-          "and listeners, 127.0.0.1:9111, differ in port"});
+          "F:6: [node] peer.listener: this node's entry in controller.quorum.voters, 2@127.0.0.1:9212, "
+          "and peer.listener, 127.0.0.1:9211, differ in port"});
+  // Clients and nodes use separate listeners.
+  CHECK(load_errors("[cluster]\ncontroller.quorum.voters = 1@127.0.0.1:9211\n"
+                    "[node]\nnode.id = 1\ndata.dir = d\npeer.listener = 127.0.0.1:9211\n"
+                    "listeners = 127.0.0.1:9211\n")
+        == std::vector<std::string>{
+          "F:7: [node] listeners: listeners and peer.listener must differ in port (both 9211): "
+          "clients and other nodes use separate listeners"});
 }
 
 TEST_CASE("rules across keys name the key set last", "[config]") {
@@ -353,7 +361,7 @@ TEST_CASE("duplicate keys and syntax errors", "[config]") {
 }
 
 TEST_CASE("long lines work, over-long lines are reported, not split", "[config]") {
-  std::string voters = "1@127.0.0.1:9101";
+  std::string voters = "1@127.0.0.1:9093";
   for (int i = 2; i <= 40; ++i)
     voters += "," + std::to_string(i) + "@node-" + std::to_string(i) + ".cluster.example.com:9092";
   REQUIRE(voters.size() > 1000);
@@ -395,7 +403,7 @@ TEST_CASE("overrides win over the file and are validated the same way", "[config
   temp_dir dir;
   auto path = dir.write("node.ini", valid_plus_log("retention.ms = 1000\n"));
   auto r = load_node_config(path, {"retention.ms=2000", " log.level = trace ", "node.id=1",
-                                   "controller.quorum.voters=1@127.0.0.1:9101,2@127.0.0.1:9102"});
+                                   "controller.quorum.voters=1@127.0.0.1:9093,2@127.0.0.1:9102"});
   REQUIRE(r.has_value());
   CHECK(r->log_defaults.retention_ms == 2000);
   CHECK(r->log_level == severity::trace);

@@ -1,9 +1,15 @@
 // Coordinator placement (Kafka's partitionFor) and the __consumer_offsets
-// record format: encode/decode, golden bytes, replay with tombstones.
+// record format: encode/decode, golden bytes, replay with tombstones, and
+// records no coordinator writes (skipped on load, refused by meta.db).
+#include <unistd.h>
+
+#include <filesystem>
+
 #include <catch2/catch.hpp>
 
 #include "actors/group/group_placement.hpp"
 #include "actors/group/offsets_record.hpp"
+#include "storage/meta_store.hpp"
 #include "storage/record_batch.hpp"
 
 using namespace al;
@@ -136,4 +142,54 @@ TEST_CASE("offsets_loader replays commits and tombstones", "[group][offsets]") {
   auto n = cut.apply(byte_view{log}.sub(0, log.size() - 3), 0);
   REQUIRE(n);
   CHECK(*n == 4);
+}
+
+TEST_CASE("offsets_loader skips records no coordinator writes, and counts them",
+          "[group][offsets]") {
+  // What a client could produce into __consumer_offsets: none of it may stop
+  // (or abort) a coordinator's load.
+  topic_partition t0{"orders", 0};
+  auto key = [&](const std::string& group) { return encode_offset_key(offset_key{group, t0}); };
+  auto good = encode_offset_value(group_offset{7, "", 2, 100, -1});
+  auto absurd = encode_offset_value(group_offset{9, "", INT32_MAX, 100, -1});
+  bytes short_key{0}, bad_value{0, 9};
+  auto empty_group = key(""), g = key("g"), g2 = key("g2"), g3 = key("g3");
+  bytes negative_partition = encode_offset_key(offset_key{"g", {"orders", -1}});
+  batch_builder b;
+  b.append(100, byte_view{empty_group}, byte_view{good});
+  b.append(100, byte_view{short_key}, byte_view{good});
+  b.append(100, std::nullopt, byte_view{good});
+  b.append(100, byte_view{negative_partition}, byte_view{good});
+  b.append(100, byte_view{g2}, byte_view{absurd});
+  b.append(100, byte_view{g}, byte_view{good});
+  b.append(100, byte_view{g3}, byte_view{bad_value});
+  auto log = as_log({b.build()});
+  offsets_loader loader;
+  auto next = loader.apply(byte_view{log}, 0);
+  REQUIRE(next);
+  CHECK(*next == 7);
+  CHECK(loader.skipped().bad_key == 4);
+  CHECK(loader.skipped().absurd_generation == 1);
+  CHECK(loader.unreadable() == 1);
+  CHECK(loader.first_skipped().rfind("record 0: ", 0) == 0);
+  auto groups = loader.groups();
+  REQUIRE(groups.size() == 1);
+  CHECK(groups.at("g").offsets.at(t0).offset == 7);
+  CHECK(groups.at("g").max_generation == 2);
+  CHECK(loader.deleted_groups().empty()); // g3's unreadable value deletes nothing
+}
+
+TEST_CASE("meta.db refuses offsets of an empty group id with an error, not an abort",
+          "[group][offsets]") {
+  auto dir = std::filesystem::temp_directory_path() /
+             ("al-group-coordination-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  {
+    auto store = meta_store::open((dir / "meta.db").string());
+    REQUIRE(store);
+    auto st = store->commit_offsets("", 1, {offset_commit{"orders", 0, 5, -1, "", 100}});
+    CHECK(st.code() == errc::invalid_group_id);
+    CHECK(store->commit_offsets("g", 1, {offset_commit{"orders", 0, 5, -1, "", 100}}));
+  }
+  std::filesystem::remove_all(dir);
 }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "actors/group/group_limits.hpp"
 #include "actors/group/group_machine.hpp"
 
 using namespace al;
@@ -24,6 +25,7 @@ struct group_driver {
 
   explicit group_driver(int32_t initial_delay_ms = 0, partition_counts topics = {{"orders", 6}})
     : m(group_config{"g", 6000, 300000, initial_delay_ms, "s"}, std::move(topics), {}, 0) {}
+  explicit group_driver(group_config config) : m(std::move(config), {{"orders", 6}}, {}, 0) {}
 
   void drain() {
     auto r = m.take_ready();
@@ -457,4 +459,180 @@ TEST_CASE("cooperative-sticky: revoke first, hand out after everyone synced", "[
   CHECK(d.sync(a, 3).assignment == kept_a);
   CHECK(d.sync(b, 3).assignment.size() == 3);
   CHECK(d.m.revoking().empty());
+}
+
+// ---- limits on client input (group_limits.hpp) ------------------------------
+
+TEST_CASE("commit: metadata over offset.metadata.max.bytes is refused for its partition only",
+          "[group][limits]") {
+  group_driver d; // offset.metadata.max.bytes = 4096
+  auto id = d.next_request++;
+  d.m.on_offset_commit(offset_commit_request{id, "", -1,
+                                             {{orders(0), {5, std::string(4097, 'm')}},
+                                              {orders(1), {6, std::string(4096, 'm')}}}},
+                       d.now);
+  CHECK_FALSE(d.take<offset_commit_response>(id)); // orders-1 is being written
+  REQUIRE(d.persists.size() == 1);
+  CHECK(d.persists[0].offsets.size() == 1);
+  CHECK(d.persists[0].offsets.count(orders(1)) == 1);
+  d.m.on_persisted(d.persists[0].persist_id, errc::none, d.now);
+  auto r = d.take<offset_commit_response>(id);
+  REQUIRE(r);
+  CHECK(r->error == errc::offset_metadata_too_large);
+  CHECK(r->partition_errors ==
+        std::map<topic_partition, errc>{{orders(0), errc::offset_metadata_too_large}});
+  auto all = d.m.fetch_offsets({});
+  REQUIRE(all);
+  CHECK(all->size() == 1);
+  CHECK(all->at(orders(1)).offset == 6);
+}
+
+TEST_CASE("commit: unknown topics, partitions beyond the count and illegal names",
+          "[group][limits]") {
+  group_driver d; // orders has 6 partitions
+  auto id = d.next_request++;
+  topic_partition unknown{"nope", 0}, long_name{std::string(250, 't'), 0}, slash{"a/b", 0},
+    empty{"", 0};
+  d.m.on_offset_commit(offset_commit_request{id, "", -1,
+                                             {{unknown, {1, ""}},
+                                              {orders(6), {1, ""}},
+                                              {long_name, {1, ""}},
+                                              {slash, {1, ""}},
+                                              {empty, {1, ""}}}},
+                       d.now);
+  auto r = d.take<offset_commit_response>(id); // nothing to write: answered at once
+  REQUIRE(r);
+  CHECK(d.persists.empty());
+  CHECK(r->error == errc::invalid_topic_exception); // the first partition's ("")
+  CHECK(r->partition_errors == std::map<topic_partition, errc>{
+                                 {unknown, errc::unknown_topic_or_partition},
+                                 {orders(6), errc::unknown_topic_or_partition},
+                                 {long_name, errc::invalid_topic_exception},
+                                 {slash, errc::invalid_topic_exception},
+                                 {empty, errc::invalid_topic_exception}});
+  CHECK(d.m.fetch_offsets({})->empty());
+  CHECK(d.m.forgettable());
+  // A deleted topic (count 0) is unknown too.
+  d.m.on_topic_partitions("orders", 0, d.now);
+  CHECK(d.commit("", -1, orders(0), 1) == errc::unknown_topic_or_partition);
+}
+
+TEST_CASE("join: GROUP_MAX_SIZE_REACHED counts members and handed-out member ids",
+          "[group][limits]") {
+  group_config cfg{"g", 6000, 300000, 0, "s"};
+  cfg.group_max_size = 2;
+  group_driver d(cfg);
+  auto [a, a_join] = d.join_new();
+  auto first = d.join_req("", {"orders"});
+  d.m.on_join(first, d.now);
+  auto b = d.take<join_group_response>(first.request_id)->member_id; // MEMBER_ID_REQUIRED
+  auto third = d.join_req("", {"orders"});
+  d.m.on_join(third, d.now);
+  CHECK(d.take<join_group_response>(third.request_id)->error == errc::group_max_size_reached);
+  d.rejoin(b); // an id handed out before the group filled up still joins
+  CHECK(d.m.is_member(b));
+  CHECK(d.m.member_count() == 2);
+  CHECK(d.leave(a) == errc::none);
+  auto fourth = d.join_req("", {"orders"});
+  d.m.on_join(fourth, d.now);
+  CHECK(d.take<join_group_response>(fourth.request_id)->error == errc::member_id_required);
+}
+
+TEST_CASE("join: over-long ids, names and lists are INVALID_REQUEST naming the field",
+          "[group][limits]") {
+  group_driver d;
+  auto base = d.join_req("", {"orders"});
+  auto check = [&](auto change) {
+    auto req = base;
+    change(req);
+    return check_join_request(req, 6000, 300000);
+  };
+  CHECK(check([](join_group_request&) {}));
+  auto expect = [](const status& s, errc code, const std::string& field) {
+    INFO(s.to_string());
+    CHECK(s.code() == code);
+    CHECK(s.message().find(field) != std::string::npos);
+  };
+  expect(check([](auto& r) { r.client_id = std::string(513, 'c'); }), errc::invalid_request,
+         "client_id");
+  expect(check([](auto& r) { r.client_host = std::string(513, 'h'); }), errc::invalid_request,
+         "client_host");
+  expect(check([](auto& r) { r.member_id = std::string(1025, 'm'); }), errc::invalid_request,
+         "member_id");
+  expect(check([](auto& r) { r.protocol_type = std::string(256, 'p'); }), errc::invalid_request,
+         "protocol_type");
+  expect(check([](auto& r) { r.protocols.resize(17, r.protocols[0]); }), errc::invalid_request,
+         "protocols");
+  expect(check([](auto& r) { r.protocols[0].name = std::string(256, 'n'); }),
+         errc::invalid_request, "protocol name");
+  expect(check([](auto& r) { r.protocols[0].subscription.topics.resize(10001, "t"); }),
+         errc::invalid_request, "topics");
+  expect(check([](auto& r) { r.protocols[0].subscription.topics = {"a/b"}; }),
+         errc::invalid_request, "topics");
+  expect(check([](auto& r) {
+           r.protocols[0].subscription.owned_partitions.resize(100001, orders(0));
+         }),
+         errc::invalid_request, "owned_partitions");
+  expect(check([](auto& r) { r.protocols[0].subscription.owned_partitions = {orders(-1)}; }),
+         errc::invalid_request, "owned_partitions");
+  expect(check([](auto& r) { r.session_timeout_ms = 1000; }), errc::invalid_session_timeout,
+         "session_timeout_ms");
+  expect(check([](auto& r) { r.protocol_type = "connect"; }), errc::inconsistent_group_protocol,
+         "protocol_type");
+  // The machine gives the same answer and keeps nothing.
+  auto req = base;
+  req.client_id = std::string(513, 'c');
+  d.m.on_join(req, d.now);
+  CHECK(d.take<join_group_response>(req.request_id)->error == errc::invalid_request);
+  CHECK(d.m.forgettable());
+}
+
+TEST_CASE("group ids: 1 to 255 bytes, else INVALID_GROUP_ID", "[group][limits]") {
+  CHECK(check_group_id("g"));
+  CHECK(check_group_id(std::string(255, 'g')));
+  CHECK(check_group_id("").code() == errc::invalid_group_id);
+  CHECK(check_group_id(std::string(256, 'g')).code() == errc::invalid_group_id);
+  auto huge = check_group_id(std::string(40000, 'g'));
+  CHECK(huge.code() == errc::invalid_group_id);
+  CHECK(huge.message().size() < 100); // the id is not echoed
+}
+
+TEST_CASE("a negative or absurd partition count is ignored, not an abort", "[group][limits]") {
+  group_driver d;
+  auto [a, b] = two_stable_members(d);
+  d.m.on_topic_partitions("orders", -1, d.now);
+  CHECK(d.m.state() == group_state::stable);
+  CHECK(d.m.topics().at("orders") == 6);
+  d.m.on_topic_partitions("orders", max_topic_partitions + 1, d.now);
+  CHECK(d.m.state() == group_state::stable);
+  CHECK(d.m.topics().at("orders") == 6);
+  CHECK(d.heartbeat(a, 2) == errc::none);
+}
+
+TEST_CASE("generations wrap to 1 instead of overflowing", "[group][limits]") {
+  group_machine m(group_config{"g", 6000, 300000, 0, "s-", INT32_MAX}, {{"orders", 6}}, {}, 0);
+  auto join = [&](group_request_id id, const std::string& member) {
+    m.on_join(join_group_request{id, member, "c", "h", 10000, 30000, "consumer",
+                                 {group_protocol{"range", {{"orders"}, {}, -1}}}},
+              0);
+    return std::get<join_group_response>(m.take_ready().responses.at(0));
+  };
+  auto id = join(1, "").member_id;
+  CHECK(join(2, id).generation_id == 1);
+}
+
+TEST_CASE("an Empty group with nothing to remember is forgettable", "[group][limits]") {
+  group_driver d;
+  CHECK(d.m.forgettable());
+  auto first = d.join_req("", {"orders"});
+  d.m.on_join(first, d.now);
+  CHECK_FALSE(d.m.forgettable()); // a member id is out
+  d.advance(10000);
+  CHECK(d.m.forgettable());
+  auto id = d.next_request++;
+  d.m.on_offset_commit(offset_commit_request{id, "", -1, {{orders(0), {1, ""}}}}, d.now);
+  CHECK_FALSE(d.m.forgettable()); // a commit in flight
+  d.drain();
+  d.m.on_persisted(d.persists.at(0).persist_id, errc::none, d.now);
+  CHECK_FALSE(d.m.forgettable()); // offsets
 }

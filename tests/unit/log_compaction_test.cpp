@@ -3,6 +3,7 @@
 // between plan and commit, and a crash mid-swap is finished on open.
 #include "log_test_support.hpp"
 
+#include <limits>
 #include <map>
 #include <random>
 
@@ -135,6 +136,33 @@ TEST_CASE("tombstones survive until delete.retention.ms past their segment's new
   // The emptied batch is gone; offsets of the rest are unchanged.
   CHECK(headers_of(ok(log->read(3, 1000))).front().base_offset == 5);
   CHECK(headers_of(ok(log->read(2, 1000))).front().last_offset() == 2);
+}
+
+TEST_CASE("a delete.retention.ms near INT64_MAX keeps tombstones instead of overflowing",
+          "[compaction]") {
+  // The tombstone horizon is the segment's newest timestamp (a client's) plus
+  // delete.retention.ms (a topic config, up to INT64_MAX). The sum used to
+  // overflow (undefined; in practice negative), so such tombstones were
+  // dropped at once instead of kept for good.
+  const int64_t ts = 1000;
+  auto lifetime = GENERATE(std::numeric_limits<int64_t>::max(),
+                           std::numeric_limits<int64_t>::max() - 500);
+  INFO("delete.retention.ms " << lifetime);
+  temp_dir dir("compact-tombstone-overflow");
+  auto cfg = compact_config();
+  cfg.segment_ms = 100;
+  cfg.delete_retention_ms = lifetime;
+  auto log = open_log(dir.path(), cfg);
+  auto b1 = kv_batch({{"a", "1"}, {"a", std::nullopt}}, ts); // a value, then its tombstone
+  ok(log->append(b1, 1000));
+  auto b2 = kv_batch({{"c", "2"}}, 2000); // rolls: the first segment is closed
+  ok(log->append(b2, 2000));
+  REQUIRE(log->segment_count() == 2);
+  auto stats = ok(log->compact(1'700'000'000'000));
+  CHECK(stats.records_removed == 1);
+  CHECK(stats.tombstones_removed == 0);
+  std::vector<plain_record> expected{{1, ts, "a", std::nullopt, {}}, {2, 2000, "c", "2", {}}};
+  CHECK(read_all(*log) == expected);
 }
 
 TEST_CASE("min.compaction.lag.ms keeps recent segments as they are", "[compaction]") {

@@ -80,10 +80,10 @@ TEST_CASE("defaults apply when partitions or replication factor are -1", "[metad
 TEST_CASE("partitions only grow", "[metadata]") {
   auto m = with_brokers(1);
   REQUIRE(m.apply(*m.plan_create_topic(topic("t", 3, 1), {}, "id"), 5));
-  CHECK(m.plan_create_partitions("t", 2).error().code() == errc::invalid_partitions);
-  CHECK(m.plan_create_partitions("t", 3).error().code() == errc::invalid_partitions);
-  CHECK(m.plan_create_partitions("nope", 5).error().code() == errc::unknown_topic_or_partition);
-  auto grow = m.plan_create_partitions("t", 5);
+  CHECK(m.plan_create_partitions("t", 2, topic_defaults{}).error().code() == errc::invalid_partitions);
+  CHECK(m.plan_create_partitions("t", 3, topic_defaults{}).error().code() == errc::invalid_partitions);
+  CHECK(m.plan_create_partitions("nope", 5, topic_defaults{}).error().code() == errc::unknown_topic_or_partition);
+  auto grow = m.plan_create_partitions("t", 5, topic_defaults{});
   REQUIRE(grow);
   REQUIRE(m.apply(*grow, 6));
   auto t = m.find_topic("t");
@@ -120,9 +120,47 @@ TEST_CASE("configs alter and leader changes bump epochs", "[metadata]") {
   CHECK(q.isr.size() == 2);
 }
 
+TEST_CASE("partition counts are bounded per request and per broker", "[metadata]") {
+  auto m = with_brokers(2);
+  topic_defaults limits;
+  limits.max_broker_partitions = 10;
+  // 100 000 partitions in one request: refused before any is placed.
+  auto huge = m.plan_create_topic(topic("big", 100000, 1), limits, "id");
+  REQUIRE_FALSE(huge);
+  CHECK(huge.error().code() == errc::policy_violation);
+  CHECK(huge.error().message().find("per request") != std::string::npos);
+  // 2 brokers x 10: 20 replicas fit, 21 do not, and the message names the node.
+  auto fits = m.plan_create_topic(topic("a", 10, 2), limits, "id");
+  REQUIRE(fits);
+  REQUIRE(m.apply(*fits, 2));
+  auto over = m.plan_create_topic(topic("b", 1, 1), limits, "id");
+  REQUIRE_FALSE(over);
+  CHECK(over.error().code() == errc::policy_violation);
+  CHECK(over.error().message().find("max.broker.partitions is 10") != std::string::npos);
+  auto grow = m.plan_create_partitions("a", 11, limits);
+  REQUIRE_FALSE(grow);
+  CHECK(grow.error().code() == errc::policy_violation);
+  CHECK(m.plan_create_partitions("a", 1000000, limits).error().code() == errc::policy_violation);
+}
+
+TEST_CASE("names that collide in metrics and unknown configs to delete are refused", "[metadata]") {
+  auto m = with_brokers(1);
+  auto cmd = m.plan_create_topic(topic("a.b", 1, 1), {}, "id");
+  REQUIRE(m.apply(*cmd, 1));
+  auto clash = m.plan_create_topic(topic("a_b", 1, 1), {}, "id");
+  REQUIRE_FALSE(clash);
+  CHECK(clash.error().code() == errc::invalid_topic_exception);
+  alter_topic_request alter;
+  alter.name = "a.b";
+  alter.delete_configs = {"no.such.key"};
+  CHECK(m.plan_alter_configs(alter).error().code() == errc::invalid_config);
+  alter.delete_configs = {"retention.ms"};
+  CHECK(m.plan_alter_configs(alter));
+}
+
 TEST_CASE("metadata commands round-trip through the binary codec", "[metadata]") {
   std::vector<metadata_command> cmds = {
-    register_broker_cmd{3, "10.0.0.1", 9092, 123456789},
+    register_broker_cmd{3, "10.0.0.1", 9092, 123456789, 9093},
     fence_broker_cmd{3, true},
     create_topic_cmd{"orders", "uuid", {{"cleanup.policy", "compact"}}, {{1, 2}, {2, 1}}},
     create_partitions_cmd{"orders", {{1, 2}}},
@@ -143,6 +181,16 @@ TEST_CASE("metadata commands round-trip through the binary codec", "[metadata]")
   }
   bytes unknown{99};
   CHECK(decode_command(unknown).error().code() == errc::corrupt_message);
+  // Type 1, written before listeners were split: one port for both.
+  auto v2 = encode_command(register_broker_cmd{3, "10.0.0.1", 9092, 123456789, 9093});
+  bytes v1(v2.begin(), v2.end() - 2);
+  v1[0] = register_broker_cmd::type_id_v1;
+  auto legacy = decode_command(v1);
+  REQUIRE(legacy);
+  auto& reg = std::get<register_broker_cmd>(*legacy);
+  CHECK(reg.port == 9092);
+  CHECK(reg.peer_port == 9092);
+  CHECK(reg.incarnation == 123456789);
   bytes huge_list = encode_command(create_topic_cmd{"t", "i", {}, {}});
   huge_list[huge_list.size() - 1] = 0xff; // assignment count far beyond the bytes
   CHECK_FALSE(decode_command(huge_list));

@@ -18,8 +18,8 @@ metadata_image sample_image() {
   metadata_image img;
   img.last_offset = 41;
   img.next_producer_id = 3000;
-  img.brokers[1] = broker_description{1, "127.0.0.1", 9101, false};
-  img.brokers[2] = broker_description{2, "10.0.0.2", 9102, true};
+  img.brokers[1] = broker_description{1, "127.0.0.1", 9101, false, 9201};
+  img.brokers[2] = broker_description{2, "10.0.0.2", 9102, true, 9202};
   img.broker_incarnations = {{1, 1700000000001}, {2, 1700000000002}};
   topic_description t;
   t.name = "orders";
@@ -79,6 +79,7 @@ TEST_CASE("metadata image snapshot: round trip", "[snapshot][codec]") {
   CHECK(back->brokers.size() == 2);
   CHECK(back->brokers[2].host == "10.0.0.2");
   CHECK(back->brokers[2].port == 9102);
+  CHECK(back->brokers[2].peer_port == 9202);
   CHECK(back->brokers[2].fenced);
   CHECK(back->broker_incarnations == img.broker_incarnations);
   REQUIRE(back->topics.size() == 2);
@@ -122,14 +123,40 @@ TEST_CASE("metadata image snapshot: damage is a clear error", "[snapshot][codec]
     CHECK(error_of(cut).find("CRC") != std::string::npos);
   }
   SECTION("an unknown version with a valid CRC") {
-    auto v2 = good;
-    v2[0] = 2;
-    v2.resize(v2.size() - 4);
-    auto crc = crc32c(v2.data(), v2.size());
-    v2.resize(v2.size() + 4);
-    store_be<uint32_t>(v2.data() + v2.size() - 4, crc);
-    CHECK(error_of(v2).find("unknown snapshot version 2") != std::string::npos);
+    auto v3 = good;
+    v3[0] = 3;
+    v3.resize(v3.size() - 4);
+    auto crc = crc32c(v3.data(), v3.size());
+    v3.resize(v3.size() + 4);
+    store_be<uint32_t>(v3.data() + v3.size() - 4, crc);
+    CHECK(error_of(v3).find("unknown snapshot version 3") != std::string::npos);
   }
+}
+
+TEST_CASE("metadata image snapshot: version 1 (before peer listeners) still loads", "[snapshot][codec]") {
+  // Version 1 is version 2 without each broker's peer_port (u16 after fenced).
+  auto v2 = encode_image(sample_image());
+  bytes v1{1};
+  size_t at = 1 + 8 + 8;
+  auto brokers = load_be<uint32_t>(v2.data() + at);
+  v1.insert(v1.end(), v2.begin() + 1, v2.begin() + long(at + 4));
+  at += 4;
+  for (uint32_t i = 0; i < brokers; ++i) {
+    auto host_len = load_be<uint32_t>(v2.data() + at + 4);
+    size_t fields = 4 + 4 + host_len + 2 + 1; // id, host, port, fenced
+    v1.insert(v1.end(), v2.begin() + long(at), v2.begin() + long(at + fields));
+    at += fields + 2; // skip peer_port
+  }
+  v1.insert(v1.end(), v2.begin() + long(at), v2.end() - 4);
+  bytes crc(4);
+  store_be<uint32_t>(crc.data(), crc32c(v1.data(), v1.size()));
+  v1.insert(v1.end(), crc.begin(), crc.end());
+  auto back = decode_image(v1);
+  INFO((back ? std::string("ok") : back.error().to_string()));
+  REQUIRE(back);
+  CHECK(back->brokers.at(2).port == 9102);
+  CHECK(back->brokers.at(2).peer_port == 9102); // the one listener of version 1
+  CHECK(back->topics.size() == 2);
 }
 
 TEST_CASE("snapshot file names sort by index and parse back", "[snapshot][storage]") {

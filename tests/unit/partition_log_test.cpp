@@ -347,3 +347,59 @@ TEST_CASE("follower appends keep the leader's offsets", "[partition_log]") {
   CHECK(follower->log_end_offset() == 102);
   CHECK(headers_of(ok(follower->read(70, 1 << 20))).front().base_offset == 100);
 }
+
+TEST_CASE("bytes_readable counts what read would return, from positions only",
+          "[partition_log]") {
+  temp_dir dir("plog-readable");
+  auto log = open_log(dir.path(), small_config());
+  append_numbered(*log, 40, 4); // offsets 0..159, several segments
+  REQUIRE(log->segment_count() > 3);
+  auto end = log->log_end_offset();
+  std::mt19937 rng(7);
+  for (int i = 0; i < 300; ++i) {
+    int64_t from = int64_t(rng() % uint32_t(end + 1));
+    int64_t limit = int64_t(rng() % uint32_t(end + 10));
+    INFO("from " << from << " limit " << limit);
+    auto expected = ok(log->read(from, size_t(1) << 30, limit)).size();
+    CHECK(ok(log->bytes_readable(from, limit)) == expected);
+  }
+  CHECK(ok(log->bytes_readable(0)) == log->size_bytes());
+  CHECK(ok(log->bytes_readable(end)) == 0);
+  CHECK(ok(log->bytes_readable(end + 5)) == 0);
+}
+
+TEST_CASE("a produced batch larger than segment.bytes is RECORD_LIST_TOO_LARGE",
+          "[partition_log]") {
+  temp_dir dir("plog-too-large");
+  auto cfg = small_config(); // segment.bytes 1024
+  auto log = open_log(dir.path(), cfg);
+  auto big = numbered_batch(4, 1000, 0, 300);
+  REQUIRE(big.size() > 1024);
+  auto r = log->append(big, 1000);
+  REQUIRE_FALSE(r.has_value());
+  CHECK(r.error().code() == errc::record_list_too_large);
+  CHECK(log->log_end_offset() == 0);
+  cfg.max_message_bytes = 1000; // max.message.bytes is checked first
+  log->set_config(cfg);
+  r = log->append(big, 1000);
+  REQUIRE_FALSE(r.has_value());
+  CHECK(r.error().code() == errc::message_too_large);
+}
+
+TEST_CASE("a future timestamp does not hold off segment.ms after a restart", "[partition_log]") {
+  temp_dir dir("plog-future-roll");
+  auto cfg = small_config();
+  cfg.segment_ms = 60'000;
+  const int64_t far = int64_t(1) << 60;
+  {
+    auto log = open_log(dir.path(), cfg, 1000);
+    auto b = numbered_batch(1, far); // the producer's clock is far ahead
+    ok(log->append(b, 1000));
+  }
+  auto log = open_log(dir.path(), cfg, 2000); // reopened: counts from 2000, not `far`
+  CHECK(log->segments().back().max_timestamp == far);
+  auto b2 = numbered_batch(1, 61'999, 1);
+  CHECK_FALSE(ok(log->append(b2, 61'999)).rolled);
+  auto b3 = numbered_batch(1, 62'000, 2);
+  CHECK(ok(log->append(b3, 62'000)).rolled);
+}

@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
+#include <limits>
 
 #include "actors/partition/producer_state_store.hpp"
 #include "storage/record_batch.hpp"
@@ -128,5 +129,90 @@ TEST_CASE("state is rebuilt from snapshot plus log scan after a restart", "[prod
   auto scanned = load_producer_state(**log, &note);
   REQUIRE(scanned);
   CHECK(*scanned == live);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("producer ids expire after producer.id.expiration.ms without a write", "[producer]") {
+  // Kafka's rule: measured from the producer's last write timestamp (its last
+  // batch's max timestamp); a producer sending random ids cannot grow the table
+  // for good.
+  constexpr int64_t day = 86'400'000;
+  producer_state_table t;
+  auto at = [](int64_t pid, int32_t seq, int64_t base, int64_t ts) {
+    auto h = header(pid, 0, seq, 1, base);
+    h.max_timestamp = ts;
+    return h;
+  };
+  for (int64_t pid = 0; pid < 1000; ++pid) // random ids, one batch each, at t=1000
+    t.on_append(at(1'000'000 + pid * 7919, 0, pid, 1000), 1000);
+  t.on_append(at(1, 0, 1000, 1000), 1000);
+  t.on_append(at(1, 1, 1001, 5000), 5000); // producer 1 writes again later
+  CHECK(t.producer_count() == 1001);
+  CHECK(t.expire(1000 + day - 1, day) == 0); // not yet
+  CHECK(t.expire(1000 + day, day) == 1000);  // idle exactly one day: gone
+  CHECK(t.producer_count() == 1);
+  REQUIRE(t.find(1) != nullptr);
+  // An expired producer is a fresh one again: its next batch is accepted.
+  CHECK(t.check(at(1'000'000, 5, 2000, 0)).kind == producer_state_table::verdict::append);
+  CHECK(t.expire(5000 + day, day) == 1);
+  CHECK(t.producer_count() == 0);
+}
+
+TEST_CASE("a producer's clock cannot keep its id from expiring", "[producer]") {
+  constexpr int64_t day = 86'400'000;
+  producer_state_table t;
+  auto future = header(5, 0, 0, 1, 0);
+  future.max_timestamp = std::numeric_limits<int64_t>::max();
+  auto none = header(6, 0, 0, 1, 1);
+  none.max_timestamp = -1;
+  auto ancient = header(7, 0, 0, 1, 2);
+  ancient.max_timestamp = std::numeric_limits<int64_t>::min();
+  t.on_append(future, 2000); // appended at 2000: counts as written then
+  t.on_append(none, 2000);
+  t.on_append(ancient, 2000);
+  CHECK(t.find(5)->batches.back().max_timestamp == 2000);
+  CHECK(t.find(6)->batches.back().max_timestamp == 2000);
+  CHECK(t.find(7)->batches.back().max_timestamp == 2000);
+  CHECK(t.expire(2000 + day - 1, day) == 0);
+  CHECK(t.expire(2000 + day, day) == 3);
+  // Without a clock (tools, tests) the batch's own timestamp is kept, and
+  // extreme ones compare without overflow.
+  producer_state_table u;
+  u.on_append(future);
+  u.on_append(ancient);
+  CHECK(u.find(5)->batches.back().max_timestamp == std::numeric_limits<int64_t>::max());
+  CHECK(u.expire(0, day) == 1); // the ancient one
+  CHECK(u.find(5) != nullptr);
+  CHECK(u.expire(std::numeric_limits<int64_t>::max(), 0) == 1);
+}
+
+TEST_CASE("expiry survives a snapshot and a restart", "[producer]") {
+  constexpr int64_t day = 86'400'000;
+  auto dir = (std::filesystem::temp_directory_path() / "al-producer-expiry-test").string();
+  std::filesystem::remove_all(dir);
+  {
+    auto log = partition_log::open(dir, log_config{}, 0);
+    REQUIRE(log);
+    producer_state_table live;
+    for (int64_t pid = 100; pid < 110; ++pid) {
+      auto b = idempotent_batch(pid, 0, 1); // timestamps 1000
+      REQUIRE((*log)->append(b, 0));
+      live.on_append(read_batch_header(b.data()), 1000);
+    }
+    CHECK(live.expire(1000 + day, day) == 10);
+    REQUIRE(save_producer_state(live, **log)); // covers the whole log: empty table
+  }
+  auto log = partition_log::open(dir, log_config{}, 0);
+  REQUIRE(log);
+  std::string note;
+  auto loaded = load_producer_state(**log, &note, 1000 + day);
+  REQUIRE(loaded);
+  CHECK(loaded->producer_count() == 0); // expired ones do not come back from the log
+  // Without the snapshot the scan finds them again, and they expire again.
+  std::filesystem::remove(dir + "/producer.snapshot");
+  auto scanned = load_producer_state(**log, &note, 1000 + day);
+  REQUIRE(scanned);
+  CHECK(scanned->producer_count() == 10);
+  CHECK(scanned->expire(1000 + day, day) == 10);
   std::filesystem::remove_all(dir);
 }

@@ -6,6 +6,7 @@
 // protocol steps. Truncation cases are the ones of KIP-101 and KIP-279.
 #include <catch2/catch.hpp>
 
+#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
@@ -396,7 +397,7 @@ TEST_CASE("a follower joins the ISR only once it reaches the leader's epoch star
 // ---------------------------------------------------------------------------
 // Fencing by leader epoch.
 
-TEST_CASE("requests with another leader epoch are fenced; a newer one demotes a stale leader",
+TEST_CASE("requests with another leader epoch are fenced; a newer one changes nothing",
           "[replication]") {
   cluster c({1, 2, 3});
   c.metadata(1, 0, {1, 2, 3});
@@ -407,18 +408,56 @@ TEST_CASE("requests with another leader epoch are fenced; a newer one demotes a 
   old.current_leader_epoch = 0;
   CHECK(c.m(1).on_fetch(old, c.now).error == errc::fenced_leader_epoch);
   // The controller moved leadership to 2 in epoch 2; 3 knows, 1 does not.
+  // Kafka answers UNKNOWN_LEADER_EPOCH and leaves the leader as it is: only
+  // the controller's metadata changes leadership.
   replica_fetch_request newer{1, 3, 0, 2, 0};
   CHECK(c.m(1).on_fetch(newer, c.now).error == errc::unknown_leader_epoch);
   c.drain(1);
-  CHECK(c.m(1).role() == replica_role::none);
-  CHECK_FALSE(c.m(1).can_accept_acks_all(1));
-  CHECK(c[1].acks.at(a) == errc::not_leader_or_follower); // the producer retries elsewhere
-  // Delayed metadata of epoch 1 cannot make it leader again.
+  CHECK(c.m(1).role() == replica_role::leader);
+  CHECK(c[1].acks.count(a) == 0); // still waiting
+  // Delayed metadata of epoch 1 changes nothing; epoch 2 makes it follow 2,
+  // and the producer hears to retry elsewhere.
   c.metadata(1, 1, {1, 2, 3}, {1});
-  CHECK(c.m(1).role() == replica_role::none);
+  CHECK(c.m(1).role() == replica_role::leader);
   c.metadata(2, 2, {1, 2, 3}, {1});
   CHECK(c.m(1).role() == replica_role::follower);
   CHECK(c.m(1).leader_id() == 2);
+  CHECK(c[1].acks.at(a) == errc::not_leader_or_follower);
+}
+
+TEST_CASE("a client's leader epoch of INT32_MAX cannot take a leader offline",
+          "[replication]") {
+  // Fetch or OffsetsForLeaderEpoch with current_leader_epoch INT32_MAX (any
+  // client can send both): before, the leader demoted itself and ignored all
+  // metadata below INT32_MAX, so the partition stayed offline until restart.
+  cluster c({1, 2});
+  c.metadata(1, 3, {1, 2});
+  c.append(1, {"a"});
+  c.catch_up(2);
+  const int32_t forged = std::numeric_limits<int32_t>::max();
+  replica_fetch_request fetch{1, 2, 0, forged, 0};
+  CHECK(c.m(1).on_fetch(fetch, c.now).error == errc::unknown_leader_epoch);
+  offsets_for_epoch_request query{1, 2, forged, 3};
+  auto resp = c.m(1).on_offsets_for_epoch(query);
+  CHECK(resp.error == errc::unknown_leader_epoch);
+  CHECK(resp.current_leader_epoch == forged); // echoed
+  c.drain(1);
+  CHECK(c.m(1).role() == replica_role::leader);
+  CHECK(c.m(1).leader_epoch() == 3);
+  CHECK(c.m(1).can_accept_acks_all(2));
+  // It keeps serving: produce, the follower's fetches, the HW.
+  auto b = c.produce(1, "b");
+  c.fetch(2);
+  c.fetch(2);
+  CHECK(c[1].acks.at(b) == errc::none);
+  CHECK(c.m(1).high_watermark() == 2);
+  // And the controller's next epochs still apply.
+  c.metadata(2, 4, {1, 2});
+  CHECK(c.m(1).role() == replica_role::follower);
+  CHECK(c.m(2).role() == replica_role::leader);
+  c.metadata(1, 5, {1, 2});
+  CHECK(c.m(1).role() == replica_role::leader);
+  CHECK(c.m(1).leader_epoch() == 5);
 }
 
 TEST_CASE("a follower discards fetch answers that are not for its fetch in flight",

@@ -22,7 +22,7 @@
 
 namespace al::cluster {
 
-/// The part of broker_api the harnesses use (CAF 0.17 accepts a subset).
+/// The part of client_api the harnesses use (CAF 0.17 accepts a subset).
 using admin_api = caf::typed_actor<
   caf::replies_to<al::create_topic_atom, al::create_topic_request>::with<al::topic_description>,
   caf::replies_to<al::describe_topics_atom, std::vector<std::string>>::with<

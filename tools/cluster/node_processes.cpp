@@ -67,6 +67,7 @@ node_processes::node_processes(cluster_options opts) : opts_(std::move(opts)) {
     node_process n;
     n.id = i;
     fds.push_back(bind_ephemeral(n.port));
+    fds.push_back(bind_ephemeral(n.peer_port));
     nodes_.push_back(n);
   }
   for (int fd : fds)
@@ -92,7 +93,7 @@ std::string node_processes::voters() const {
   std::string out;
   for (auto& n : nodes_)
     out += (out.empty() ? "" : ",") + std::to_string(n.id) + "@127.0.0.1:" +
-           std::to_string(n.port);
+           std::to_string(n.peer_port);
   return out;
 }
 
@@ -131,6 +132,9 @@ bool node_processes::start(int32_t id, std::string& why) {
     "--config", config,
     "--override", "data.dir=" + data_dir(id),
     "--override", "listeners=127.0.0.1:" + std::to_string(n.port),
+    "--override", "peer.listener=127.0.0.1:" + std::to_string(n.peer_port),
+    // The harnesses cut links (actorlog-chaos); test clusters only.
+    "--override", "fault.injection.enable=true",
     "--override", "controller.quorum.voters=" + voters(),
     "--override", "metrics.port=0"};
   for (auto& o : opts_.extra_overrides) {

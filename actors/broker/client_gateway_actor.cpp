@@ -1,0 +1,121 @@
+#include "actors/broker/client_gateway_actor.hpp"
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include "actors/group/group_placement.hpp"
+#include "actors/protocol/errors.hpp"
+
+namespace al {
+
+namespace {
+
+using self_ptr = client_api::stateful_pointer<gateway_state>;
+
+/// Asks the broker and answers the client with whatever comes back.
+template <class Response, class... Ts>
+caf::result<Response> relay(self_ptr self, Ts&&... xs) {
+  auto rp = self->make_response_promise<Response>();
+  self->request(self->state.setup.broker, self->state.setup.relay_timeout, std::forward<Ts>(xs)...)
+    .then([rp](Response& r) mutable { rp.deliver(std::move(r)); },
+          [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+  return rp;
+}
+
+caf::error internal_topic_error(const std::string& what, const std::string& topic) {
+  return make_error(errc::invalid_topic_exception,
+                    "cannot " + what + " internal topic " + topic);
+}
+
+} // namespace
+
+bool is_internal_topic(const std::string& name) {
+  return name == offsets_topic_name || name == "__transaction_state";
+}
+
+client_api::behavior_type client_gateway_actor(self_ptr self, gateway_setup setup) {
+  self->state.setup = std::move(setup);
+  self->set_error_handler([self](caf::error& err) {
+    spdlog::warn("gateway {}: unexpected error message ignored: {}", self->state.setup.node_id,
+                 describe_error(err));
+  });
+  return {
+    [=](produce_atom atm, produce_request& req) -> caf::result<produce_response> {
+      if (is_internal_topic(req.topic))
+        return internal_topic_error("append to", req.topic);
+      return relay<produce_response>(self, atm, std::move(req));
+    },
+    [=](fetch_atom atm, fetch_request& req) -> caf::result<fetch_response> {
+      if (req.replica_id != consumer_replica_id)
+        return make_error(errc::cluster_authorization_failed,
+                          "fetch with replica_id " + std::to_string(req.replica_id) +
+                            ": only brokers fetch as followers (use -1)");
+      return relay<fetch_response>(self, atm, std::move(req));
+    },
+    [=](list_offsets_atom atm, list_offsets_request& req) {
+      return relay<list_offsets_response>(self, atm, std::move(req));
+    },
+    [=](metadata_atom atm, metadata_request& req) {
+      return relay<metadata_response>(self, atm, std::move(req));
+    },
+    [=](init_pid_atom atm) { return relay<producer_id_response>(self, atm); },
+    [=](create_topic_atom atm, create_topic_request& req) -> caf::result<topic_description> {
+      if (is_internal_topic(req.name))
+        return make_error(errc::invalid_request,
+                          "creation of internal topic " + req.name + " is prohibited");
+      return relay<topic_description>(self, atm, std::move(req));
+    },
+    [=](alter_topic_atom atm, alter_topic_request& req) -> caf::result<topic_description> {
+      if (is_internal_topic(req.name) && req.partitions != -1)
+        return internal_topic_error("change the partition count of", req.name);
+      return relay<topic_description>(self, atm, std::move(req));
+    },
+    [=](delete_topic_atom atm, std::string& name) -> caf::result<bool> {
+      if (is_internal_topic(name))
+        return internal_topic_error("delete", name);
+      return relay<bool>(self, atm, std::move(name));
+    },
+    [=](describe_topics_atom atm, std::vector<std::string>& names) {
+      return relay<std::vector<topic_description>>(self, atm, std::move(names));
+    },
+    [=](describe_cluster_atom atm) { return relay<cluster_description>(self, atm); },
+    [=](stats_atom atm, topic_partition& tp) {
+      return relay<partition_description>(self, atm, std::move(tp));
+    },
+    [=](find_coordinator_atom atm, std::string& group) {
+      return relay<coordinator_info>(self, atm, std::move(group));
+    },
+    // The broker refuses it unless fault.injection.enable is set.
+    [=](link_cut_atom atm, int32_t peer, bool cut) { return relay<bool>(self, atm, peer, cut); },
+    [=](join_group_atom atm, std::string& group, join_group_request& req) {
+      return relay<join_group_response>(self, atm, std::move(group), std::move(req));
+    },
+    [=](sync_group_atom atm, std::string& group, sync_group_request& req) {
+      return relay<sync_group_response>(self, atm, std::move(group), std::move(req));
+    },
+    [=](group_heartbeat_atom atm, std::string& group, heartbeat_request& req) {
+      return relay<heartbeat_response>(self, atm, std::move(group), std::move(req));
+    },
+    [=](leave_group_atom atm, std::string& group, leave_group_request& req) {
+      return relay<leave_group_response>(self, atm, std::move(group), std::move(req));
+    },
+    [=](offset_commit_atom atm, std::string& group, offset_commit_request& req) {
+      return relay<offset_commit_response>(self, atm, std::move(group), std::move(req));
+    },
+    [=](offset_fetch_atom atm, std::string& group, std::vector<topic_partition>& tps) {
+      return relay<group_offsets>(self, atm, std::move(group), std::move(tps));
+    },
+    [=](describe_group_atom atm, std::string& group) {
+      return relay<group_description>(self, atm, std::move(group));
+    },
+    [=](delete_group_atom atm, std::string& group) {
+      return relay<bool>(self, atm, std::move(group));
+    },
+    [=](alter_offsets_atom atm, std::string& group, offset_commit_map& offsets) {
+      return relay<offset_commit_response>(self, atm, std::move(group), std::move(offsets));
+    },
+    [=](list_groups_atom atm) { return relay<std::vector<group_listing>>(self, atm); },
+  };
+}
+
+} // namespace al
