@@ -80,6 +80,13 @@ result<batch_header> parse_batch_header(byte_view in, const std::string& where) 
     return status{errc::corrupt_message,
                   where + ": record count " + std::to_string(h.records_count) +
                     " does not fit lastOffsetDelta " + std::to_string(h.last_offset_delta)};
+  // last_offset()/next_offset() must not overflow (a client's base offset
+  // is overwritten by the leader, but the header is read before that).
+  if (h.base_offset < 0 ||
+      h.base_offset > std::numeric_limits<int64_t>::max() - 1 - int64_t(h.last_offset_delta))
+    return status{errc::corrupt_message,
+                  where + ": baseOffset " + std::to_string(h.base_offset) + " + lastOffsetDelta " +
+                    std::to_string(h.last_offset_delta) + " is not a valid offset range"};
   if ((h.attributes & batch_attr::compression_mask) > int16_t(compression::zstd))
     return status{errc::unsupported_compression_type,
                   where + ": compression code " +

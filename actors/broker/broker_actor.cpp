@@ -50,9 +50,18 @@ void spawn_partition(self_ptr self, const topic_description& t, const partition_
   ps.fetch_wait_max_ms = st.setup.fetch_wait_max_ms;
   ps.fetch_purgatory_max = st.setup.fetch_purgatory_max;
   ps.producer_id_expiration_ms = st.setup.producer_id_expiration_ms;
-  partition_api actor = st.setup.detach_partitions
-                          ? self->spawn<caf::detached + caf::linked>(partition_actor, ps)
-                          : self->spawn<caf::linked>(partition_actor, ps);
+  partition_api actor;
+  try {
+    actor = st.setup.detach_partitions ? self->spawn<caf::detached + caf::linked>(partition_actor, ps)
+                                       : self->spawn<caf::linked>(partition_actor, ps);
+  } catch (const std::exception& e) {
+    // Out of threads (a detached actor is one) or memory: this partition
+    // stays offline until the next metadata update retries it; the node
+    // and its other partitions go on.
+    spdlog::error("broker {}: cannot start partition {}: {}", st.setup.node_id, to_string(tp),
+                  e.what());
+    return;
+  }
   st.partitions[tp] = hosted_partition{actor, p, t.configs};
   spdlog::info("broker: hosting {} (leader {}, epoch {})", to_string(tp), p.leader,
                p.leader_epoch);

@@ -299,16 +299,26 @@ TEST_CASE("header counts and lengths are checked against the bytes present befor
   CHECK(decoded->records.at(1).headers.size() == 1);
 }
 
-TEST_CASE("a client's base offset near INT64_MAX does not overflow record offsets",
+TEST_CASE("a client's base offset near INT64_MAX or below 0 is a corrupt batch",
           "[record_batch][validate]") {
-  // The leader stamps the real base offset after validation; until then the
-  // client's value is used with wrapping arithmetic (-fsanitize=undefined
-  // flagged the plain addition).
+  // The leader stamps the real base offset after validation, but the header
+  // is read before that: its last offset must not overflow
+  // (-fsanitize=undefined flagged the plain addition).
+  for (int64_t base : {std::numeric_limits<int64_t>::max(), std::numeric_limits<int64_t>::max() - 2,
+                       int64_t{-1}}) {
+    INFO("base offset " << base);
+    auto batch = batch_of_raw_records(3, bytes{0});
+    store_be<int64_t>(batch.data() + batch_layout::base_offset, base);
+    bytes scratch;
+    auto v = validate_records(byte_view{batch}, record_validation{}, scratch, "t-0");
+    REQUIRE_FALSE(v.has_value());
+    CHECK(v.error().code() == errc::corrupt_message);
+    CHECK(v.error().message().find("baseOffset") != std::string::npos);
+    CHECK_FALSE(decode_batch(byte_view{batch}, "t-0").has_value());
+  }
+  // The largest base offset that still fits.
   auto batch = batch_of_raw_records(3, bytes{0});
-  store_be<int64_t>(batch.data() + batch_layout::base_offset, std::numeric_limits<int64_t>::max());
+  store_be<int64_t>(batch.data() + batch_layout::base_offset, std::numeric_limits<int64_t>::max() - 3);
   bytes scratch;
   CHECK(validate_records(byte_view{batch}, record_validation{}, scratch, "t-0").has_value());
-  auto d = decode_batch(byte_view{batch}, "t-0");
-  REQUIRE(d.has_value());
-  CHECK(d->records.at(2).offset == std::numeric_limits<int64_t>::min() + 1);
 }
