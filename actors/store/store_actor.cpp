@@ -31,6 +31,22 @@ store_api::behavior_type store_actor(store_api::stateful_pointer<store_state> se
     };
   }
   auto store = std::make_shared<meta_store>(std::move(*opened));
+  // Nothing is linked to the store; a stray error must not end it (CAF's
+  // default would). meta_store reports failures as values; an exception
+  // would still end the actor (CAF 0.17), so the handler names it in the log.
+  self->set_error_handler([](caf::error& err) {
+    spdlog::warn("store: unexpected error message ignored: {}", describe_error(err));
+  });
+  self->set_exception_handler([](caf::scheduled_actor*, std::exception_ptr& ep) -> caf::error {
+    try {
+      std::rethrow_exception(ep);
+    } catch (const std::exception& e) {
+      spdlog::error("store: {}", e.what());
+      return make_error(errc::kafka_storage_error, e.what());
+    } catch (...) {
+      return make_error(errc::kafka_storage_error, "unknown exception");
+    }
+  });
   return {
     [=](apply_atom, int64_t offset, const metadata_image& image) {
       using namespace std::chrono;

@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <mutex>
@@ -34,8 +35,9 @@ buffer frame(uint8_t op, const buffer& payload, int64_t claimed = -1) {
 }
 
 buffer direct(const std::string& types) {
-  buffer out{0, 0, 0, uint8_t(types.size())}; // no stages, u16 0, varbyte length (< 128)
-  out.insert(out.end(), types.begin(), types.end());
+  buffer out(4 + types.size());
+  out[3] = uint8_t(types.size()); // no stages, u16 0, varbyte length (< 128)
+  std::copy(types.begin(), types.end(), out.begin() + 4);
   return out;
 }
 
