@@ -158,8 +158,8 @@ void listener_guard::impl::on_accept(size_t l, clock_type::time_point now) {
       return; // EAGAIN: drained; ECONNABORTED and the like: the peer left
     }
     if (conns.size() >= size_t(limits.max_connections)) {
+      ++stats.refused_max_connections; // before the close the client sees
       ::close(fd);
-      ++stats.refused_max_connections;
       logs["max"].warn(now, "guard: connection refused on the " + listeners[l].name +
                               " listener: max.connections (" +
                               std::to_string(limits.max_connections) + ") reached");
@@ -320,11 +320,12 @@ void listener_guard::impl::close(guard_connection& c, const char* reason, const 
   if (reason != nullptr)
     logs[reason].warn(now, "guard: closed a connection on the " + listeners[c.listener].name +
                              " listener: " + why);
+  // Counters first: whoever sees the close sees them updated.
+  stats.queued_bytes -= int64_t(c.to_caf.size());
+  stats.active = conns.size() - 1;
   ::close(c.client_fd);
   ::close(c.upstream_fd);
-  stats.queued_bytes -= int64_t(c.to_caf.size());
   conns.erase(c.id); // destroys c
-  stats.active = conns.size();
 }
 
 void listener_guard::impl::on_event(uint64_t k, uint32_t events, clock_type::time_point now) {

@@ -49,7 +49,7 @@ struct echo_upstream {
   std::mutex mtx;
   buffer received;
   std::atomic<int> accepted{0};
-  std::vector<std::thread> threads;
+  std::thread acceptor;
 
   echo_upstream() {
     fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -61,7 +61,8 @@ struct echo_upstream {
     socklen_t len = sizeof(a);
     ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
     port = ntohs(a.sin_port);
-    threads.emplace_back([this] {
+    acceptor = std::thread([this] {
+      std::vector<std::thread> workers; // owned and joined by this thread only
       while (!stop) {
         pollfd p{fd, POLLIN, 0};
         if (::poll(&p, 1, 50) <= 0)
@@ -70,7 +71,7 @@ struct echo_upstream {
         if (c < 0)
           continue;
         ++accepted;
-        threads.emplace_back([this, c] {
+        workers.emplace_back([this, c] {
           uint8_t buf[65536];
           while (!stop) {
             pollfd q{c, POLLIN, 0};
@@ -88,12 +89,13 @@ struct echo_upstream {
           ::close(c);
         });
       }
+      for (auto& w : workers)
+        w.join();
     });
   }
   ~echo_upstream() {
     stop = true;
-    for (size_t i = 0; i < threads.size(); ++i) // the accept thread may add more
-      threads[i].join();
+    acceptor.join();
     ::close(fd);
   }
   size_t received_size() {
