@@ -52,7 +52,7 @@ status build_key_map(const compaction_plan& plan, key_map& latest) {
       if (!decoded)
         return decoded.error();
       for (const auto& r : decoded->records)
-        if (r.key)
+        if (r.key && r.offset < plan.first_uncleanable)
           latest[key_of(r)] = r.offset;
       return status::ok();
     });

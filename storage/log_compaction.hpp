@@ -3,11 +3,11 @@
 // offsets unchanged. Three steps so the expensive middle one can run away
 // from the log's owner while appends continue:
 //   plan    partition_log::plan_compaction: which files, up to which size
-//   run     run_compaction: builds the key -> latest offset map over every
-//           planned segment (the active one included, up to its size at plan
-//           time, so a key overwritten there is dropped from older
-//           segments), then writes each cleanable closed segment's retained
-//           records to <base>.log.cleaned and fsyncs it. Reads and writes
+//   run     run_compaction: builds the key -> latest offset map over the
+//           planned segments (up to their size at plan time, records below
+//           the first uncleanable offset only), then writes each cleanable
+//           closed segment's retained records to <base>.log.cleaned and
+//           fsyncs it. Reads and writes
 //           only files named in the plan; never touches the active segment.
 //   commit  partition_log::commit_compaction: for each output whose source
 //           is unchanged, renames .cleaned -> .swap (the commit point),
@@ -22,6 +22,12 @@
 // last offset delta, producer id/epoch/sequence and leader epoch, so offsets
 // never change. Segments whose max timestamp is within
 // min.compaction.lag.ms of now are not cleaned.
+// Replicas: only records below the first uncleanable offset (the lower of the
+// high watermark and the active segment's base, Kafka's
+// firstUncleanableOffset) enter the key map, and only segments entirely below
+// it are cleaned. A record above the HW may still be truncated away; letting
+// it supersede a committed value would lose the key on this replica and make
+// replicas differ below the HW (issue 12, item 3).
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -43,6 +49,8 @@ struct compaction_plan {
   int64_t now_ms = 0;
   int64_t delete_retention_ms = 0;
   uint64_t truncations = 0;                // the log's truncation count at plan time
+  /// Records at or above this offset neither count nor get cleaned.
+  int64_t first_uncleanable = INT64_MAX;
   std::vector<compaction_source> segments; // every segment, oldest first
 };
 

@@ -1,5 +1,6 @@
-// partition_log::delete_segments_before and roll_now: dropping a log prefix
-// that something else now holds (the controller's metadata snapshots).
+// partition_log::delete_segments_before, roll_now and
+// truncate_fully_and_start_at: dropping a log prefix that something else now
+// holds (the controller's metadata snapshots, a leader's log start).
 #include "storage/file.hpp"
 #include "storage/partition_log.hpp"
 
@@ -24,6 +25,21 @@ result<std::vector<deleted_segment>> partition_log::delete_segments_before(int64
       return st;
   check_invariants();
   return deleted;
+}
+
+status partition_log::truncate_fully_and_start_at(int64_t offset) {
+  if (closed_)
+    return status{errc::kafka_storage_error, dir_ + ": log is closed"};
+  if (offset < 0)
+    return status{errc::offset_out_of_range,
+                  dir_ + ": cannot restart the log at offset " + std::to_string(offset)};
+  ++truncations_; // voids compaction plans made before
+  if (auto st = remove_segments_from(0, nullptr, ""); !st)
+    return st;
+  if (auto st = create_first_segment(offset, latest_now_ms_); !st)
+    return st;
+  check_invariants();
+  return status::ok();
 }
 
 result<bool> partition_log::roll_now(int64_t now_ms) {

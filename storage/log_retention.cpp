@@ -5,14 +5,18 @@
 
 namespace al {
 
-result<std::vector<deleted_segment>> partition_log::apply_retention(int64_t now_ms) {
+result<std::vector<deleted_segment>> partition_log::apply_retention(int64_t now_ms,
+                                                                    int64_t high_watermark) {
   latest_now_ms_ = std::max(latest_now_ms_, now_ms);
   std::vector<deleted_segment> deleted;
   if (closed_ || !config_.policy.delete_segments)
     return deleted;
   uint64_t total = size_bytes();
   // Never the active segment: appends must always have somewhere to go.
-  while (segments_.size() > 1) {
+  // Never past the high watermark either (Kafka's rule): a segment goes only
+  // when the next one starts at or below it, so the log start never passes
+  // the HW and no in-sync follower loses a record it has still to fetch.
+  while (segments_.size() > 1 && segments_[1]->base_offset() <= high_watermark) {
     const segment& seg = *segments_.front();
     // Kafka's rules: by the largest timestamp in the segment (not file
     // mtime), and by size only while what remains stays >= retention.bytes.

@@ -106,6 +106,11 @@ public:
   /// end of the last batch kept. Below the log start: the log is emptied and
   /// restarts at `offset`. Durable on return.
   status truncate_to(int64_t offset);
+  /// Kafka's truncateFullyAndStartAt: deletes every segment and restarts the
+  /// empty log at `offset` (log start = log end = offset), whatever the old
+  /// range was. A follower whose leader's log starts past this log's end
+  /// (retention there) has nothing the leader still has. Durable on return.
+  status truncate_fully_and_start_at(int64_t offset);
   /// fsyncs the active segment; flushed_offset becomes log_end_offset.
   status flush();
   /// flush() if flush.ms has passed since the last flush and data is
@@ -113,8 +118,10 @@ public:
   result<bool> maybe_flush(int64_t now_ms);
 
   /// Deletes whole closed segments that retention.ms or retention.bytes
-  /// condemns (oldest first, first hit wins); never the active segment.
-  result<std::vector<deleted_segment>> apply_retention(int64_t now_ms);
+  /// condemns (oldest first, first hit wins); never the active segment, and
+  /// only segments entirely below `high_watermark` (the next segment starts
+  /// at or below it: Kafka's rule), so no replica still fetching them loses them.
+  result<std::vector<deleted_segment>> apply_retention(int64_t now_ms, int64_t high_watermark);
 
   /// Kafka's DeleteRecords at segment granularity (log_prefix.cpp): deletes
   /// the closed segments whose every offset is below `offset`, oldest first,
@@ -127,11 +134,12 @@ public:
   /// written so far. No-op (false) when the active segment is empty.
   result<bool> roll_now(int64_t now_ms);
 
-  /// Compaction in one call: plan, run, commit.
-  result<compaction_stats> compact(int64_t now_ms);
+  /// Compaction in one call: plan, run, commit. Only records below
+  /// `high_watermark` count (see log_compaction.hpp).
+  result<compaction_stats> compact(int64_t now_ms, int64_t high_watermark);
   /// Compaction in three steps, so the middle one (which only reads and
   /// writes files named in the plan) can run elsewhere while appends go on.
-  compaction_plan plan_compaction(int64_t now_ms) const;
+  compaction_plan plan_compaction(int64_t now_ms, int64_t high_watermark) const;
   /// Swaps in the cleaned segments whose source is unchanged since the plan.
   result<compaction_stats> commit_compaction(const compaction_plan& plan,
                                              const compaction_output& output);

@@ -1,24 +1,31 @@
 // partition_log's side of compaction: planning from the current segments
 // and committing cleaned segments by rename (see log_compaction.hpp).
+#include <algorithm>
+
 #include "storage/file.hpp"
 #include "storage/log_filename.hpp"
 #include "storage/partition_log.hpp"
 
 namespace al {
 
-compaction_plan partition_log::plan_compaction(int64_t now_ms) const {
+compaction_plan partition_log::plan_compaction(int64_t now_ms, int64_t high_watermark) const {
   compaction_plan plan;
   plan.dir = dir_;
   plan.now_ms = now_ms;
   plan.delete_retention_ms = config_.delete_retention_ms;
   plan.truncations = truncations_;
+  // Kafka's firstUncleanableOffset: nothing at or above the HW (it may still
+  // be truncated) and nothing in the active segment counts.
+  plan.first_uncleanable = std::min(high_watermark, active().base_offset());
   for (size_t i = 0; i < segments_.size(); ++i) {
     const segment& seg = *segments_[i];
-    bool closed = i + 1 < segments_.size();
+    if (seg.base_offset() >= plan.first_uncleanable)
+      break; // nothing in it counts: no need to read it
+    bool below = seg.next_offset() <= plan.first_uncleanable; // closed and committed
     bool old_enough = seg.max_timestamp() <= now_ms - config_.min_compaction_lag_ms;
     plan.segments.push_back({seg.base_offset(), seg.log_path(), seg.size_bytes(),
                              seg.max_timestamp(),
-                             config_.policy.compact && closed && old_enough && !seg.empty()});
+                             config_.policy.compact && below && old_enough && !seg.empty()});
   }
   return plan;
 }
@@ -55,9 +62,9 @@ result<compaction_stats> partition_log::commit_compaction(const compaction_plan&
   return stats;
 }
 
-result<compaction_stats> partition_log::compact(int64_t now_ms) {
+result<compaction_stats> partition_log::compact(int64_t now_ms, int64_t high_watermark) {
   latest_now_ms_ = std::max(latest_now_ms_, now_ms);
-  auto plan = plan_compaction(now_ms);
+  auto plan = plan_compaction(now_ms, high_watermark);
   auto output = run_compaction(plan);
   if (!output)
     return output.error();

@@ -190,12 +190,21 @@ caf::result<alter_isr_response> on_alter_isr(controller_ptr self, const alter_is
   }
   auto rp = self->make_response_promise<alter_isr_response>();
   propose(self, d.cmd, [self, rp, resp, fill](const status& s) mutable {
-    if (!s && s.code() != errc::invalid_update_version) {
-      rp.deliver(to_caf_error(s));
-      return;
+    // Apply re-checks what the plan checked: the partition epoch (a racing
+    // change won) and the added members' incarnations (KIP-903: a fence or
+    // re-registration was logged after this was planned).
+    if (!s) {
+      if (s.code() == errc::invalid_update_version) {
+        resp.error = alter_isr_error::invalid_update_version;
+      } else if (s.code() == errc::ineligible_replica) {
+        resp.error = alter_isr_error::ineligible_replica;
+      } else {
+        rp.deliver(to_caf_error(s));
+        return;
+      }
+      spdlog::info("controller: AlterPartition of {} not applied: {}", to_string(resp.tp),
+                   s.to_string());
     }
-    if (!s)
-      resp.error = alter_isr_error::invalid_update_version;
     fill(resp, self->state.machine.image());
     rp.deliver(resp);
   });

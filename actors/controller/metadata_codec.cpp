@@ -68,7 +68,7 @@ void read_fields(reader& r, alter_configs_cmd& c) {
 }
 void write_fields(writer& w, const delete_topic_cmd& c) { w.str(c.name); }
 void read_fields(reader& r, delete_topic_cmd& c) { c.name = r.str(); }
-void write_fields(writer& w, const change_partition_cmd& c) {
+void write_fields_v1(writer& w, const change_partition_cmd& c) {
   w.str(c.topic);
   w.fixed(c.partition);
   w.fixed(c.leader);
@@ -76,13 +76,32 @@ void write_fields(writer& w, const change_partition_cmd& c) {
   w.fixed<uint8_t>(c.bump_leader_epoch ? 1 : 0);
   w.fixed(c.expected_partition_epoch);
 }
-void read_fields(reader& r, change_partition_cmd& c) {
+/// Type 10 = type 7's fields, then u32 count and (i32 broker, i64 incarnation) pairs.
+void write_fields(writer& w, const change_partition_cmd& c) {
+  write_fields_v1(w, c);
+  w.fixed<uint32_t>(static_cast<uint32_t>(c.broker_epochs.size()));
+  for (auto& [id, incarnation] : c.broker_epochs) {
+    w.fixed(id);
+    w.fixed(incarnation);
+  }
+}
+void read_fields_v1(reader& r, change_partition_cmd& c) {
   c.topic = r.str();
   c.partition = r.fixed<int32_t>();
   c.leader = r.fixed<int32_t>();
   c.isr = r.ids();
   c.bump_leader_epoch = r.fixed<uint8_t>() != 0;
   c.expected_partition_epoch = r.fixed<int32_t>();
+  c.legacy = true;
+}
+void read_fields(reader& r, change_partition_cmd& c) {
+  read_fields_v1(r, c);
+  c.legacy = false;
+  auto n = r.count(sizeof(int32_t) + sizeof(int64_t));
+  for (size_t i = 0; i < n; ++i) {
+    auto id = r.fixed<int32_t>();
+    c.broker_epochs[id] = r.fixed<int64_t>();
+  }
 }
 
 void write_fields(writer& w, const allocate_producer_ids_cmd& c) {
@@ -118,7 +137,14 @@ bytes encode_command(const metadata_command& cmd) {
   writer w{out};
   std::visit(
     [&](const auto& c) {
-      w.fixed<uint8_t>(std::decay_t<decltype(c)>::type_id);
+      using T = std::decay_t<decltype(c)>;
+      if constexpr (std::is_same_v<T, change_partition_cmd>)
+        if (c.legacy) { // a replayed type 7 command keeps its encoding
+          w.fixed<uint8_t>(T::type_id_v1);
+          write_fields_v1(w, c);
+          return;
+        }
+      w.fixed<uint8_t>(T::type_id);
       write_fields(w, c);
     },
     cmd);
@@ -133,6 +159,10 @@ result<metadata_command> decode_command(byte_view in) {
     return status{errc::corrupt_message, "metadata command: empty record"};
   if (type == register_broker_cmd::type_id_v1) {
     register_broker_cmd legacy;
+    read_fields_v1(r, legacy);
+    cmd = std::move(legacy);
+  } else if (type == change_partition_cmd::type_id_v1) {
+    change_partition_cmd legacy;
     read_fields_v1(r, legacy);
     cmd = std::move(legacy);
   } else if (!decode_alternative(type, r, cmd))

@@ -4,6 +4,7 @@
 // committed commands in log order (metadata_machine::apply). Command type
 // ids are only ever appended, never reused: they are on disk.
 #include <cstdint>
+#include <map>
 #include <string>
 #include <variant>
 #include <vector>
@@ -58,9 +59,12 @@ struct delete_topic_cmd {
   std::string name;
 };
 
-/// Leader and ISR changes (leader election, ISR shrink/expand).
+/// Leader and ISR changes (leader election, ISR shrink/expand). Type 10
+/// carries the incarnations it was planned against; type 7 (written before
+/// that) is still read and applies as it did then, without the check.
 struct change_partition_cmd {
-  static constexpr uint8_t type_id = 7;
+  static constexpr uint8_t type_id = 10;
+  static constexpr uint8_t type_id_v1 = 7;
   std::string topic;
   int32_t partition = 0;
   int32_t leader = -1;
@@ -71,6 +75,15 @@ struct change_partition_cmd {
   /// (an ISR change and an election planned against the same image); only
   /// the first applies, the other is rejected with INVALID_UPDATE_VERSION.
   int32_t expected_partition_epoch = -1;
+  /// KIP-903 at apply time: broker id -> the incarnation the planner saw
+  /// live, for every member of `isr`. A member this change adds to the ISR
+  /// must still be unfenced with that incarnation when the command applies
+  /// (a fence or a re-registration may have been logged after planning),
+  /// else the command is rejected with INELIGIBLE_REPLICA.
+  std::map<int32_t, int64_t> broker_epochs = {};
+  /// Decoded from type 7: applied without the check, as it was when logged
+  /// (replay must give every node the image it had).
+  bool legacy = false;
 };
 
 /// Reserves producer ids [first, first + count) for idempotent producers.

@@ -302,6 +302,37 @@ status metadata_machine::apply_one(const allocate_producer_ids_cmd& c) {
   return status::ok();
 }
 
+/// KIP-903 at apply time: the planner checked each new ISR member against
+/// the image it planned on, but commands logged since (a fence, a
+/// re-registration with a new incarnation) may have made that stale. Type 7
+/// commands predate the check and apply as they did then.
+status metadata_machine::check_added_members(const change_partition_cmd& c,
+                                             const partition_description& p) const {
+  if (c.legacy)
+    return status::ok();
+  auto shown = [](const std::map<int32_t, int64_t>& m, int32_t id) {
+    auto i = m.find(id);
+    return i == m.end() ? std::string("none") : std::to_string(i->second);
+  };
+  for (auto id : c.isr) {
+    if (std::find(p.isr.begin(), p.isr.end(), id) != p.isr.end())
+      continue; // already a member: nothing new to verify
+    auto b = image_.brokers.find(id);
+    auto now = image_.broker_incarnations.find(id);
+    auto planned = c.broker_epochs.find(id);
+    bool live = b != image_.brokers.end() && !b->second.fenced;
+    if (live && now != image_.broker_incarnations.end() && planned != c.broker_epochs.end() &&
+        now->second == planned->second)
+      continue;
+    auto why = live ? " is at incarnation " + shown(image_.broker_incarnations, id) +
+                        ", planned at " + shown(c.broker_epochs, id)
+                    : std::string(" is fenced or unknown");
+    return {errc::ineligible_replica, c.topic + "-" + std::to_string(c.partition) + ": broker " +
+                                        std::to_string(id) + why + "; not added to the ISR"};
+  }
+  return status::ok();
+}
+
 status metadata_machine::apply_one(const change_partition_cmd& c) {
   auto i = image_.topics.find(c.topic);
   if (i == image_.topics.end())
@@ -316,6 +347,8 @@ status metadata_machine::apply_one(const change_partition_cmd& c) {
             c.topic + "-" + std::to_string(c.partition) + ": planned at partition epoch " +
               std::to_string(c.expected_partition_epoch) + ", now " +
               std::to_string(p.partition_epoch)};
+  if (auto st = check_added_members(c, p); !st)
+    return st;
   if (c.leader != p.leader || c.bump_leader_epoch)
     ++p.leader_epoch;
   ++p.partition_epoch;

@@ -80,6 +80,8 @@ private:
   status apply_one(const delete_topic_cmd& c);
   status apply_one(const change_partition_cmd& c);
   status apply_one(const allocate_producer_ids_cmd& c);
+  status check_added_members(const change_partition_cmd& c,
+                             const partition_description& p) const;
 
   metadata_image image_;
 };

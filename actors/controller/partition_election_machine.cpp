@@ -22,8 +22,12 @@ bool is_live(const metadata_image& image, int32_t broker) {
   return b != image.brokers.end() && !b->second.fenced;
 }
 
-change_partition_cmd change(const topic_description& t, const partition_description& p,
-                            int32_t leader, std::vector<int32_t> isr) {
+/// A change of `p`, compare-and-set on its partition epoch, carrying the
+/// incarnation of every ISR member as the image has it now (apply checks
+/// the members it adds against them: KIP-903 at apply time).
+change_partition_cmd change(const metadata_image& image, const topic_description& t,
+                            const partition_description& p, int32_t leader,
+                            std::vector<int32_t> isr) {
   AL_ASSERT(!isr.empty(), t.name, p.partition, "would have an empty ISR");
   AL_ASSERT(leader < 0 || contains(isr, leader), t.name, p.partition, "leader", leader,
             "outside ISR", describe_ids(isr));
@@ -33,6 +37,9 @@ change_partition_cmd change(const topic_description& t, const partition_descript
   c.leader = leader;
   c.isr = std::move(isr);
   c.expected_partition_epoch = p.partition_epoch;
+  for (auto id : c.isr)
+    if (auto inc = image.broker_incarnations.find(id); inc != image.broker_incarnations.end())
+      c.broker_epochs[id] = inc->second;
   return c;
 }
 
@@ -42,17 +49,17 @@ change_partition_cmd elect_without(const metadata_image& image, const topic_desc
   auto isr = without(p.isr, gone);
   for (auto id : p.replicas)
     if (id != gone && contains(isr, id) && is_live(image, id))
-      return change(t, p, id, isr);
+      return change(image, t, p, id, isr);
   if (unclean) {
     // Unclean: a replica that was not in sync leads. Records committed while
     // it lagged are gone for good; followers truncate to its log.
     for (auto id : p.replicas)
       if (id != gone && is_live(image, id))
-        return change(t, p, id, {id});
+        return change(image, t, p, id, {id});
   }
   // Offline. Keep the last ISR member: it has every committed record and
   // leads again when it comes back (KRaft keeps it the same way).
-  return change(t, p, -1, isr.empty() ? std::vector<int32_t>{gone} : isr);
+  return change(image, t, p, -1, isr.empty() ? std::vector<int32_t>{gone} : isr);
 }
 
 } // namespace
@@ -87,7 +94,7 @@ std::vector<change_partition_cmd> plan_broker_fenced(const metadata_image& image
       if (p.leader == broker)
         out.push_back(elect_without(image, t, p, broker, unclean));
       else if (p.leader >= 0 && contains(p.isr, broker))
-        out.push_back(change(t, p, p.leader, without(p.isr, broker)));
+        out.push_back(change(image, t, p, p.leader, without(p.isr, broker)));
       // Offline with B as the last ISR member: unchanged, B may come back.
     }
   }
@@ -107,9 +114,9 @@ plan_broker_unfenced(const metadata_image& image, int32_t broker, const election
         for (auto id : p.isr)
           if (id == broker || is_live(image, id))
             isr.push_back(id);
-        out.push_back(change(t, p, broker, isr));
+        out.push_back(change(image, t, p, broker, isr));
       } else if (unclean) {
-        out.push_back(change(t, p, broker, {broker}));
+        out.push_back(change(image, t, p, broker, {broker}));
       }
     }
   }
@@ -157,7 +164,7 @@ alter_isr_decision plan_alter_isr(const metadata_image& image, int32_t partition
       return fail(alter_isr_error::ineligible_replica,
                   "broker " + std::to_string(id) + " is fenced or restarted since it fetched");
   }
-  d.cmd = change(t->second, p, p.leader, req.new_isr);
+  d.cmd = change(image, t->second, p, p.leader, req.new_isr);
   return d;
 }
 

@@ -52,6 +52,8 @@ caf::result<produce_response> on_produce(self_ptr self, produce_request& req) {
                         " is not -1, 0 or 1");
   if (!st.open_error.is_ok())
     return to_caf_error(st.open_error);
+  if (!st.write_error.is_ok())
+    return to_caf_error(st.write_error);
   if (!st.is_leader())
     return not_leader(st);
   auto min_isr = int32_t(topic_config_int(st.setup.topic_configs, "min.insync.replicas",
@@ -80,21 +82,29 @@ caf::result<produce_response> on_produce(self_ptr self, produce_request& req) {
       return make_error(d.error.code(), where(st) + ": " + d.error.message());
   }
   stamp_partition_leader_epoch(req.batch.data(), st.replica->leader_epoch());
+  const auto end_before = st.log->log_end_offset();
   auto info = st.log->append_validated(req.batch, *header, wall_clock_ms());
-  if (!info) {
+  if (!info && st.log->log_end_offset() == end_before) { // nothing written
     if (info.error().code() == errc::kafka_storage_error) // disk full, no descriptors, ...
       spdlog::error("{}: append failed: {}", where(st), info.error().to_string());
     return to_caf_error(info.error());
   }
+  // The batch is in the log (stamped: real offsets), even when its fsync
+  // failed: producer state and the replica count it, so a retry is a
+  // duplicate and followers can fetch past it (issue 12, item 9).
   if (header->has_producer_id()) {
-    // stamped: real offsets
     st.producers.on_append(read_batch_header(req.batch.data()), wall_clock_ms());
     st.producers_dirty = true;
   }
-  resp.base_offset = info->base_offset;
-  resp.record_count = int32_t(info->last_offset - info->base_offset + 1);
   st.replica->on_append(st.log->log_end_offset());
   wake_parked(self); // followers long-poll for the log end, not the HW: fetch it now
+  if (!info) { // written, not durable as the flush policy promised: no ack
+    mark_write_failed(st, info.error());
+    run_ready(self);
+    return to_caf_error(st.write_error);
+  }
+  resp.base_offset = info->base_offset;
+  resp.record_count = int32_t(info->last_offset - info->base_offset + 1);
   if (req.acks == acks_mode::all)
     return wait_for_isr(self, resp, info->last_offset, min_isr, req.timeout_ms);
   run_ready(self);
@@ -157,7 +167,7 @@ void housekeeping(self_ptr self) {
   auto now = wall_clock_ms();
   checkpoint_hw(self, now, false);
   if (auto flushed = st.log->maybe_flush(now); !flushed)
-    spdlog::error("{}: flush failed: {}", where(st), flushed.error().to_string());
+    mark_write_failed(st, flushed.error());
   if (now - st.last_producer_expiry_ms >=
       std::min(st.setup.producer_id_expiration_check_ms, st.setup.producer_id_expiration_ms)) {
     st.last_producer_expiry_ms = now;
@@ -178,7 +188,7 @@ void housekeeping(self_ptr self) {
     return;
   st.last_retention_check_ms = now;
   if (st.setup.log.policy.delete_segments) {
-    auto deleted = st.log->apply_retention(now);
+    auto deleted = st.log->apply_retention(now, st.high_watermark); // never past the HW
     if (!deleted)
       spdlog::error("{}: retention failed: {}", where(st), deleted.error().to_string());
     else
@@ -187,7 +197,7 @@ void housekeeping(self_ptr self) {
                      d.size_bytes, d.reason);
   }
   if (st.setup.log.policy.compact) {
-    auto stats = st.log->compact(now);
+    auto stats = st.log->compact(now, st.high_watermark); // committed records only
     if (!stats)
       spdlog::error("{}: compaction failed: {}", where(st), stats.error().to_string());
   }
@@ -213,8 +223,12 @@ caf::result<bool> on_flush(self_ptr self) {
   auto& st = self->state;
   if (!st.log)
     return true;
-  if (auto s = st.log->flush(); !s)
-    return to_caf_error(s);
+  if (!st.write_error.is_ok())
+    return to_caf_error(st.write_error);
+  if (auto s = st.log->flush(); !s) {
+    mark_write_failed(st, s);
+    return to_caf_error(st.write_error);
+  }
   checkpoint_hw(self, wall_clock_ms(), true);
   if (st.producers_dirty) {
     if (auto saved = save_producer_state(st.producers, *st.log); !saved)
@@ -271,6 +285,15 @@ void open_log(self_ptr self) {
 }
 
 } // namespace
+
+void mark_write_failed(partition_state& st, const status& why) {
+  if (!st.write_error.is_ok())
+    return;
+  st.write_error = status{errc::kafka_storage_error,
+                          where(st) + ": writing the log failed (" + why.to_string() +
+                            "); no more writes are accepted here until the node restarts"};
+  spdlog::error("{}", st.write_error.message());
+}
 
 caf::error not_leader(const partition_state& st) {
   auto leader = st.replica ? st.replica->leader_id() : st.setup.state.leader;

@@ -142,6 +142,16 @@ caf::result<fetch_response> on_fetch(self_ptr self, fetch_request& req) {
   } else if (!st.is_leader()) {
     return not_leader(st);
   }
+  if (req.replica_id >= 0 && req.offset < st.log->log_start_offset()) {
+    // A follower behind our log start (retention, bounded by the HW, deleted
+    // what it needs next): no records, our log start tells it where to
+    // restart (issue 12, item 6).
+    fetch_response resp;
+    resp.high_watermark = st.high_watermark;
+    resp.log_start_offset = st.log->log_start_offset();
+    resp.log_end_offset = st.log->log_end_offset();
+    return resp;
+  }
   if (req.offset < st.log->log_start_offset() || req.offset > st.log->log_end_offset())
     return make_error(errc::offset_out_of_range,
                       where(st) + ": offset " + std::to_string(req.offset) + " is outside [" +
@@ -210,6 +220,22 @@ void wake_parked(partition_ptr self) {
       ++i;
       continue;
     }
+    i = st.parked.erase(i);
+  }
+}
+
+void fail_parked_before_epoch(partition_ptr self, int32_t leader_epoch) {
+  auto& st = self->state;
+  for (auto i = st.parked.begin(); i != st.parked.end();) {
+    auto epoch = i->second.req.current_leader_epoch;
+    if (epoch < 0 || epoch >= leader_epoch) {
+      ++i;
+      continue;
+    }
+    i->second.promise.deliver(make_error(
+      errc::fenced_leader_epoch, where(st) + ": leader epoch " + std::to_string(epoch) +
+                                   " ended while the fetch waited (now " +
+                                   std::to_string(leader_epoch) + ")"));
     i = st.parked.erase(i);
   }
 }

@@ -13,6 +13,7 @@
 #include "actors/broker/broker_api.hpp"
 #include "actors/controller/partition_election_machine.hpp"
 #include "actors/partition/partition_state.hpp"
+#include "actors/partition/producer_state_store.hpp"
 #include "actors/partition/replica_checkpoint.hpp"
 #include "actors/protocol/errors.hpp"
 #include "storage/record_batch.hpp"
@@ -72,6 +73,29 @@ void reset_machine(self_ptr self) {
     st.replica->on_metadata(leadership_of(d, d.partition_epoch), wall_clock_ms());
 }
 
+/// After the log was cut: the producer state is what the remaining log
+/// says, rebuilt (never trimmed: a producer whose remembered batches were
+/// all cut still has older batches in the log, and their retries must stay
+/// duplicates), and no snapshot above the new end survives to be loaded
+/// after a restart (issue 12, items 1 and 4). Without it the partition
+/// cannot tell retries from new batches: it stops serving until restarted.
+void rebuild_producer_state(self_ptr self) {
+  auto& st = self->state;
+  std::string note;
+  auto rebuilt = load_producer_state(*st.log, &note, wall_clock_ms());
+  if (!rebuilt) {
+    st.open_error = status{errc::kafka_storage_error,
+                           where(st) + ": producer state not rebuilt after truncation: " +
+                             rebuilt.error().to_string()};
+    spdlog::error("{}", st.open_error.message());
+    return;
+  }
+  st.producers = std::move(*rebuilt);
+  st.producers_dirty = false; // what the files say, exactly
+  spdlog::debug("{}: producer state rebuilt: {} producer(s), {}", where(st),
+                st.producers.producer_count(), note);
+}
+
 void truncate_log(self_ptr self, int64_t offset) {
   auto& st = self->state;
   spdlog::info("{}: truncating log from {} to {} (leader epoch {})", where(st),
@@ -80,8 +104,28 @@ void truncate_log(self_ptr self, int64_t offset) {
     spdlog::error("{}: truncation failed: {}", where(st), s.to_string());
     return;
   }
-  st.producers.truncate_from(offset);
-  st.producers_dirty = true;
+  rebuild_producer_state(self);
+  checkpoint_epochs(self);
+}
+
+/// The leader's log starts past ours: start over, empty, at its log start.
+void restart_log(self_ptr self, int64_t offset) {
+  auto& st = self->state;
+  spdlog::warn("{}: log [{}, {}) is behind the leader's log start {}: restarting it there",
+               where(st), st.log->log_start_offset(), st.log->log_end_offset(), offset);
+  // Snapshots first: a crash in between leaves the old log and no snapshot
+  // (rebuilt by a scan), never a snapshot of the old log on the new one.
+  auto s = remove_producer_snapshots(*st.log);
+  if (s)
+    s = st.log->truncate_fully_and_start_at(offset);
+  if (!s) {
+    st.open_error = status{errc::kafka_storage_error,
+                           where(st) + ": restart at " + std::to_string(offset) +
+                             " failed: " + s.to_string()};
+    spdlog::error("{}", st.open_error.message());
+    return;
+  }
+  rebuild_producer_state(self);
   checkpoint_epochs(self);
 }
 
@@ -182,6 +226,7 @@ void on_fetched(self_ptr self, const fetch_request& req, fetch_response& resp) {
   r.fetch_offset = req.offset;
   r.high_watermark = resp.high_watermark;
   r.log_end_offset = resp.log_end_offset;
+  r.log_start_offset = resp.log_start_offset;
   size_t skip = 0, take = 0;
   auto batches = split_batches(resp.records, req.offset, skip, take);
   if (!batches) {
@@ -208,8 +253,15 @@ void on_fetched(self_ptr self, const fetch_request& req, fetch_response& resp) {
       }
     }();
     if (!appended) {
+      // Some batches may be in the log (a failed fsync after the write, a
+      // failure on a later batch): machine and producer state start again
+      // from what the files hold, so neither counts what is not there nor
+      // misses what is.
       spdlog::error("{}: follower append failed, resetting replica state: {}", where(st),
                     appended.error().to_string());
+      if (appended.error().code() == errc::kafka_storage_error)
+        mark_write_failed(st, appended.error());
+      rebuild_producer_state(self);
       reset_machine(self);
       run_ready(self);
       return;
@@ -310,6 +362,8 @@ void run_ready(self_ptr self) {
     return;
   while (st.replica->has_ready()) {
     auto r = st.replica->ready();
+    if (r.restart_at)
+      restart_log(self, *r.restart_at);
     if (r.truncate_to)
       truncate_log(self, *r.truncate_to);
     if (r.high_watermark) {
@@ -331,6 +385,8 @@ void run_ready(self_ptr self) {
       if (role != replica_role::leader)
         fail_parked(self, make_error(errc::not_leader_or_follower,
                                      where(st) + ": no longer the leader"));
+      else // a new epoch: what waited under an older one would read its records
+        fail_parked_before_epoch(self, st.replica->leader_epoch());
       checkpoint_epochs(self);
     }
   }

@@ -47,6 +47,11 @@ struct partition_state {
   std::string produce_where;              // "produce to <tp>": named in validation errors
   std::unique_ptr<partition_log> log;
   status open_error;                      // the log could not be opened
+  /// An fsync of the log failed: produce is refused until the node restarts
+  /// and recovery checks the files. After a failed fsync Linux may report
+  /// the next one as a success with the data lost ("fsyncgate"), so a failed
+  /// log is never trusted with an acknowledgement again. Fetches go on.
+  status write_error;
   int64_t high_watermark = 0;             // what consumers may read (the machine's HW)
   std::map<uint64_t, parked_fetch> parked; // by id, i.e. oldest first
   uint64_t next_fetch_id = 1;
@@ -87,6 +92,9 @@ using partition_ptr = partition_api::stateful_pointer<partition_state>;
 inline std::string where(const partition_state& st) { return to_string(st.setup.tp); }
 
 // --- partition_actor.cpp ---------------------------------------------------
+/// Records that writing to the log failed in a way that leaves its
+/// durability unknown (see write_error); logs it once.
+void mark_write_failed(partition_state& st, const status& why);
 /// NOT_LEADER_OR_FOLLOWER naming the leader this replica knows of.
 caf::error not_leader(const partition_state& st);
 /// A request failed with an exception (std::bad_alloc, std::system_error,
@@ -125,6 +133,9 @@ caf::result<fetch_response> on_fetch(partition_ptr self, fetch_request& req);
 void wake_parked(partition_ptr self);
 /// Answers every parked fetch with `why` (lost leadership, deleted).
 void fail_parked(partition_ptr self, const caf::error& why);
+/// Answers the parked fetches made under a leader epoch older than
+/// `leader_epoch` with FENCED_LEADER_EPOCH (the leader moved to a new epoch).
+void fail_parked_before_epoch(partition_ptr self, int32_t leader_epoch);
 /// An expiry timer fired (`timer` names it): parked fetches whose wait is
 /// over get what there is.
 void expire_parked(partition_ptr self, uint64_t timer);

@@ -1,43 +1,118 @@
 #include "actors/partition/producer_state_store.hpp"
 
+#include <algorithm>
 #include <cstdio>
-#include <fstream>
 #include <iterator>
+#include <map>
+#include <string_view>
 
-#include <fcntl.h>
-#include <unistd.h>
-
+#include "storage/file.hpp"
 #include "storage/log_scan.hpp"
 
 namespace al {
 
 namespace {
 
-std::string snapshot_path(const partition_log& log) { return log.dir() + "/producer.snapshot"; }
+constexpr std::string_view suffix = ".snapshot";
+constexpr size_t digits = 20;
+/// What versions before multi-snapshot wrote; deleted on load (a one-time
+/// full scan rebuilds what it held).
+constexpr const char* legacy_name = "producer.snapshot";
+
+std::string snapshot_name(int64_t offset) {
+  char buf[digits + 1];
+  std::snprintf(buf, sizeof buf, "%020lld", static_cast<long long>(offset));
+  return std::string(buf) + std::string(suffix);
+}
+
+/// The offset in a snapshot file name, or -1 for any other name.
+int64_t parse_snapshot_name(std::string_view name) {
+  if (name.size() != digits + suffix.size() || name.substr(digits) != suffix)
+    return -1;
+  int64_t v = 0;
+  for (char c : name.substr(0, digits)) {
+    if (c < '0' || c > '9' || v > (INT64_MAX - (c - '0')) / 10)
+      return -1;
+    v = v * 10 + (c - '0');
+  }
+  return v;
+}
+
+/// Deletes every snapshot above the log end, plus leftovers of interrupted
+/// writes and the legacy file, and makes that durable.
+status remove_stale(const partition_log& log, const std::vector<int64_t>& offsets,
+                    std::string* note) {
+  bool removed = false;
+  for (auto o : offsets) {
+    if (o <= log.log_end_offset())
+      continue;
+    if (auto st = remove_file(join_path(log.dir(), snapshot_name(o))); !st)
+      return st;
+    removed = true;
+    if (note)
+      *note += "deleted snapshot at offset " + std::to_string(o) + " (past the log end " +
+               std::to_string(log.log_end_offset()) + "); ";
+  }
+  auto names = list_directory(log.dir());
+  if (!names)
+    return names.error();
+  for (auto& name : *names) {
+    bool leftover = name == legacy_name ||
+                    (name.size() > 4 && name.compare(name.size() - 4, 4, ".tmp") == 0 &&
+                     parse_snapshot_name(std::string_view(name).substr(0, name.size() - 4)) >= 0);
+    if (!leftover)
+      continue;
+    if (auto st = remove_file(join_path(log.dir(), name)); !st)
+      return st;
+    removed = true;
+  }
+  return removed ? fsync_directory(log.dir()) : status::ok();
+}
 
 } // namespace
 
+std::vector<int64_t> producer_snapshot_offsets(const std::string& dir) {
+  std::vector<int64_t> out;
+  auto names = list_directory(dir);
+  if (!names)
+    return out;
+  for (auto& name : *names)
+    if (auto o = parse_snapshot_name(name); o >= 0)
+      out.push_back(o);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 result<producer_state_table> load_producer_state(const partition_log& log, std::string* note,
                                                  int64_t now_ms) {
+  std::string said;
+  auto offsets = producer_snapshot_offsets(log.dir());
+  if (auto st = remove_stale(log, offsets, &said); !st)
+    return st;
   producer_state_table table;
   int64_t from = log.log_start_offset();
-  std::ifstream in(snapshot_path(log), std::ios::binary);
-  if (in) {
-    bytes data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    auto covers = table.restore(data, snapshot_path(log));
-    if (covers && *covers <= log.log_end_offset()) {
-      from = *covers;
-      if (note)
-        *note = "snapshot at offset " + std::to_string(*covers);
-    } else {
+  bool restored = false;
+  for (auto it = offsets.rbegin(); it != offsets.rend() && !restored; ++it) {
+    if (*it > log.log_end_offset())
+      continue;
+    auto path = join_path(log.dir(), snapshot_name(*it));
+    auto data = read_whole_file(path);
+    auto covers = data ? table.restore(*data, path) : result<int64_t>{data.error()};
+    if (covers && *covers != *it)
+      covers = status{errc::corrupt_message, path + ": covers offset " + std::to_string(*covers)};
+    if (!covers) {
       table = producer_state_table{};
-      if (note)
-        *note = covers ? "snapshot past the log end, rebuilt from the log"
-                       : covers.error().to_string() + "; rebuilt from the log";
+      said += covers.error().to_string() + "; ";
+      continue;
     }
-  } else if (note) {
-    *note = "no snapshot, rebuilt from the log";
+    from = std::max(*covers, log.log_start_offset()); // retention may have passed it
+    restored = true;
+    said += "snapshot at offset " + std::to_string(*covers);
   }
+  if (!restored)
+    said += "no usable snapshot, rebuilt from the log";
+  if (note)
+    *note = std::move(said);
   auto scanned =
     for_each_batch_header(log, from, [&](const batch_header& h) { table.on_append(h, now_ms); });
   if (!scanned)
@@ -45,17 +120,45 @@ result<producer_state_table> load_producer_state(const partition_log& log, std::
   return table;
 }
 
+status remove_producer_snapshots(const partition_log& log) {
+  auto offsets = producer_snapshot_offsets(log.dir());
+  for (auto o : offsets)
+    if (auto st = remove_file(join_path(log.dir(), snapshot_name(o))); !st)
+      return st;
+  return offsets.empty() ? status::ok() : fsync_directory(log.dir());
+}
+
 status save_producer_state(const producer_state_table& table, const partition_log& log) {
-  auto path = snapshot_path(log);
-  auto tmp = path + ".tmp";
-  auto data = table.snapshot(log.log_end_offset());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd < 0)
-    return {errc::kafka_storage_error, "cannot write " + tmp};
-  bool ok = ::write(fd, data.data(), data.size()) == ssize_t(data.size()) && ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0)
-    return {errc::kafka_storage_error, "cannot write " + path};
+  const int64_t covers = log.log_end_offset();
+  auto data = table.snapshot(covers);
+  if (auto st = replace_file_durably(log.dir(), snapshot_name(covers), byte_view{data}); !st)
+    return st;
+  // Keep the newest snapshot per segment (the segment holding the last
+  // offset it covers, which a later roll does not change) and the newest
+  // covering nothing above the log start; a removal that does not reach the
+  // disk leaves an older but still valid snapshot.
+  auto segments = log.segments();
+  std::map<int64_t, int64_t> newest; // segment base (-1: below the log start) -> offset
+  auto offsets = producer_snapshot_offsets(log.dir());
+  auto group_of = [&](int64_t o) {
+    const int64_t last = o - 1;
+    if (last < log.log_start_offset())
+      return int64_t(-1);
+    int64_t base = -1;
+    for (auto& s : segments)
+      if (s.base_offset <= last)
+        base = s.base_offset;
+    return base;
+  };
+  for (auto o : offsets) // ascending: the last one per group wins
+    if (o <= covers)
+      newest[group_of(o)] = o;
+  for (auto o : offsets) {
+    if (o <= covers && newest[group_of(o)] == o)
+      continue; // kept (anything above the log end is stale: never kept)
+    if (auto st = remove_file(join_path(log.dir(), snapshot_name(o))); !st)
+      return st;
+  }
   return status::ok();
 }
 

@@ -91,6 +91,17 @@ void replica_machine::truncate(int64_t offset) {
   ready_.truncate_to = ready_.truncate_to ? std::min(*ready_.truncate_to, offset) : offset;
 }
 
+void replica_machine::restart_at(int64_t offset) {
+  AL_ASSERT(offset > leo_, "restart at", offset, "not past the log end", leo_);
+  epochs_ = leader_epoch_cache{}; // the fetched batches assign theirs
+  leo_ = offset;
+  ready_.truncate_to.reset(); // superseded: the whole log goes
+  ready_.restart_at = offset;
+  // Everything below the leader's log start was committed there (retention
+  // never passes the HW), so it is committed here too.
+  set_hw(offset);
+}
+
 void replica_machine::finish_truncation(int64_t now_ms) {
   truncating_ = false;
   next_fetch_ms_ = now_ms;
@@ -123,12 +134,30 @@ bool replica_machine::on_fetch_response(const replica_fetch_response& resp,
     next_fetch_ms_ = now_ms + config_.fetch_backoff_ms;
     return false;
   }
+  if (resp.fetch_offset < resp.log_start_offset) {
+    // Retention on the leader deleted what we need next (it only deletes
+    // committed records): nothing we have is of use. Start over at its log
+    // start instead of asking for the same offset forever (item 6).
+    restart_at(resp.log_start_offset);
+    send_fetch(now_ms);
+    return false;
+  }
+  // The answer must continue our log in epochs we may hold. A batch of an
+  // epoch newer than ours (a fetch parked at the leader across an epoch
+  // change) or older than our latest is refused whole, never asserted on:
+  // we fetch again after the backoff, and our metadata catches up.
+  int64_t next = leo_;
+  int32_t epoch = epochs_.latest_epoch();
   for (auto& b : batches) {
-    AL_ASSERT(b.base_offset == leo_ && b.last_offset >= b.base_offset, "batch", b.base_offset,
-              "-", b.last_offset, "does not continue the log at", leo_);
-    AL_ASSERT(b.leader_epoch >= epochs_.latest_epoch() && b.leader_epoch <= leader_epoch_,
-              "batch epoch", b.leader_epoch, "cache", epochs_.describe(), "leader epoch",
-              leader_epoch_);
+    if (b.base_offset != next || b.last_offset < b.base_offset || b.leader_epoch < epoch ||
+        b.leader_epoch > leader_epoch_) {
+      next_fetch_ms_ = now_ms + std::max<int64_t>(config_.fetch_backoff_ms, 1);
+      return false;
+    }
+    next = b.last_offset + 1;
+    epoch = b.leader_epoch;
+  }
+  for (auto& b : batches) {
     epochs_.assign(b.leader_epoch, b.base_offset);
     leo_ = b.last_offset + 1;
   }

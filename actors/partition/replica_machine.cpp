@@ -97,7 +97,11 @@ void replica_machine::become_leader(const partition_leadership& m, int64_t now_m
   for (auto id : m.isr)
     AL_ASSERT(std::count(m.replicas.begin(), m.replicas.end(), id) == 1, "ISR member", id,
               "not a replica", describe_ids(m.replicas));
-  if (role_ != replica_role::leader)
+  // A new epoch while already leading (metadata jumped E -> E+2, or the
+  // controller re-elected us) counts as a change too: the caller fails
+  // fetches parked under the old epoch and checkpoints the new one before
+  // any record of it is written (issue 12, item 5).
+  if (role_ != replica_role::leader || m.leader_epoch != leader_epoch_)
     ready_.role_changed = true;
   role_ = replica_role::leader;
   leader_id_ = self;

@@ -57,6 +57,10 @@ struct replica_log_state {
 };
 
 struct replica_ready {
+  /// Follower: empty the log and start it at this offset, the leader's log
+  /// start (everything below it is gone there; Kafka's truncateFullyAndStartAt).
+  /// Executed first, before truncate_to; the epoch cache is empty after it.
+  std::optional<int64_t> restart_at;
   std::optional<int64_t> truncate_to;
   std::optional<int64_t> high_watermark;
   std::vector<completed_ack> acks;
@@ -65,7 +69,7 @@ struct replica_ready {
   std::optional<replica_fetch_request> fetch;
   bool role_changed = false;
   bool empty() const {
-    return !truncate_to && !high_watermark && acks.empty() && alter_isr.empty() &&
+    return !restart_at && !truncate_to && !high_watermark && acks.empty() && alter_isr.empty() &&
            !offsets_for_epoch && !fetch && !role_changed;
   }
 };
@@ -157,6 +161,7 @@ private:
   void start_truncation(int64_t now_ms);
   void send_offsets_request(int64_t now_ms);
   void truncate(int64_t offset);
+  void restart_at(int64_t offset);
   void finish_truncation(int64_t now_ms);
   void send_fetch(int64_t now_ms);
   void tick_follower(int64_t now_ms);

@@ -50,6 +50,10 @@ struct replica_fetch_response {
   errc error = errc::none;
   int64_t high_watermark = 0;
   int64_t log_end_offset = 0;
+  /// The leader's log start. Above the fetch offset (retention deleted what
+  /// the follower needs next): the answer has no batches, and the follower
+  /// empties its log and restarts there (Kafka's truncateFullyAndStartAt).
+  int64_t log_start_offset = 0;
 };
 
 /// One whole batch of a fetch answer (its records go to append_as_follower).

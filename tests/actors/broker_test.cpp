@@ -581,3 +581,135 @@ TEST_CASE_METHOD(partition_fixture, "a failed write (file size limit) fails only
   REQUIRE(f);
   CHECK(values(*f.value).size() == 2);
 }
+
+// ---------------------------------------------------------------------------
+// Replication and log cleaning (issue 12, items 5 and 6).
+
+namespace {
+
+/// Stands in for the two brokers between a follower partition and its
+/// leader: routes the follower's fetches and OffsetsForLeaderEpoch to the
+/// leader's partition actor, whose answers go straight back.
+caf::behavior route_to(caf::event_based_actor* self, partition_api leader) {
+  return {
+    [=](peer_atom, int32_t, const fetch_request& req) {
+      return self->delegate(leader, fetch_atom::value, req);
+    },
+    [=](peer_atom, int32_t, const topic_partition&, const offsets_for_epoch_request& req) {
+      return self->delegate(leader, epoch_query_atom::value, req);
+    },
+  };
+}
+
+} // namespace
+
+TEST_CASE_METHOD(partition_fixture,
+                 "a leader-epoch change while leading fails parked follower fetches",
+                 "[broker][replication]") {
+  // Metadata jumps from epoch 0 to 2 with the same leader. A follower's fetch
+  // of epoch 0 parked before the change used to be answered after it with
+  // batches of epoch 2, which made the follower abort (its assertion).
+  auto p = spawn_partition("t", [](partition_setup& ps) {
+    ps.state.replicas = {1, 2};
+    ps.state.isr = {1, 2};
+  });
+  auto& st = state_of(p);
+  auto follower_fetch = fetch_req("t", 0, 0, 30000);
+  follower_fetch.replica_id = 2;
+  follower_fetch.current_leader_epoch = 0;
+  follower_fetch.replica_epoch = 2;
+  auto parked_follower = fetch_from(p, follower_fetch);
+  auto consumer = fetch_from(p, fetch_req("t", 0, 0, 30000)); // no leader epoch: unchecked
+  REQUIRE(st.parked.size() == 2);
+  auto d = st.setup.state;
+  d.leader_epoch = 2;
+  d.partition_epoch += 1;
+  self->send(p, metadata_update_atom::value, d);
+  sched.run();
+  CHECK(st.replica->leader_epoch() == 2);
+  // The epoch is checkpointed before any record of it is written.
+  CHECK(st.replica->epochs().latest_epoch() == 2);
+  CHECK(st.saved_epochs == st.replica->epochs().entries());
+  REQUIRE(st.parked.size() == 1); // the follower's fetch was answered
+  reply<fetch_response> out;
+  collect(parked_follower, out);
+  CHECK(out.code() == errc::fenced_leader_epoch);
+  // Records of epoch 2 reach the consumer; a fetch of epoch 0 is fenced.
+  REQUIRE(produce_to(p, value_batch(10), acks_mode::leader));
+  CHECK(ask<fetch_response>(p, fetch_atom::value, follower_fetch).code() ==
+        errc::fenced_leader_epoch);
+  follower_fetch.current_leader_epoch = 2;
+  auto f = ask<fetch_response>(p, fetch_atom::value, follower_fetch);
+  REQUIRE(f);
+  REQUIRE(f.value->records.size() >= batch_layout::header_size);
+  CHECK(read_batch_header(f.value->records.data()).partition_leader_epoch == 2);
+  (void)consumer; // still parked: the HW waits for follower 2
+}
+
+TEST_CASE_METHOD(partition_fixture,
+                 "retention waits for the HW; a follower behind the log start restarts there",
+                 "[broker][retention][replication]") {
+  auto setup = [](partition_setup& ps) {
+    ps.log.segment_bytes = 1024;
+    ps.log.retention_ms = 1000; // batches below carry a CreateTime of 1000: long expired
+    ps.log.policy.delete_segments = true;
+    ps.retention_check_interval_ms = 0;
+    ps.state.replicas = {1, 3};
+    ps.state.isr = {1, 3};
+  };
+  auto leader = spawn_partition("t", setup);
+  auto& ls = state_of(leader);
+  for (int i = 0; i < 12; ++i)
+    REQUIRE(produce_to(leader, value_batch(300, 1000), acks_mode::leader));
+  REQUIRE(ls.log->segment_count() > 3);
+  auto housekeeping = [&](const partition_api& p) {
+    caf::anon_send(p, tick_atom::value);
+    sched.run();
+  };
+  // 3 has fetched nothing: nothing is committed, nothing may go.
+  housekeeping(leader);
+  CHECK(ls.high_watermark == 0);
+  CHECK(ls.log->log_start_offset() == 0);
+  // The controller drops 3 from the ISR: all is committed, retention deletes.
+  auto d = ls.setup.state;
+  d.isr = {1};
+  d.partition_epoch += 1;
+  self->send(leader, metadata_update_atom::value, d);
+  sched.run();
+  REQUIRE(ls.high_watermark == 12);
+  housekeeping(leader);
+  auto start = ls.log->log_start_offset();
+  REQUIRE(start > 0);
+  CHECK(start <= ls.high_watermark);
+
+  // 3 comes back with an empty log and fetches at 0, below the log start.
+  // It used to get OFFSET_OUT_OF_RANGE, truncate to 0 and fetch at 0 again,
+  // forever: step the scheduler a bounded number of times.
+  auto router = sys.spawn(route_to, leader);
+  extra.push_back(router);
+  partition_setup fs_setup;
+  fs_setup.tp = {"t", 0};
+  fs_setup.dir = dir + "/t-0-on-3";
+  fs_setup.node_id = 3;
+  fs_setup.incarnation = 3;
+  fs_setup.state = d;
+  fs_setup.broker = router;
+  setup(fs_setup);
+  fs_setup.state.isr = {1};
+  auto follower = sys.spawn(partition_actor, fs_setup);
+  extra.push_back(caf::actor_cast<caf::actor>(follower));
+  size_t steps = 0;
+  while (steps < 5000 && sched.try_run_once())
+    ++steps;
+  INFO("scheduler steps " << steps);
+  CHECK(steps < 5000); // quiet: its fetch at the log end waits at the leader
+  auto& fs = state_of(follower);
+  CHECK(fs.replica->role() == replica_role::follower);
+  CHECK(fs.log->log_start_offset() == start);
+  CHECK(fs.log->log_end_offset() == 12);
+  CHECK(fs.high_watermark == 12);
+  CHECK(fs.saved_epochs == std::vector<epoch_entry>{{0, start}});
+  // The leader counts it caught up again.
+  REQUIRE(ls.replica->progress(3));
+  CHECK(ls.replica->progress(3)->log_end_offset == 12);
+}

@@ -32,8 +32,9 @@ TEST_CASE("retention.ms deletes closed segments whose newest record is too old",
   cfg.retention_ms = 2500;
   auto log = log_with_segments(dir.path(), cfg, 5); // max timestamps 1000..5000
   auto segs = log->segments();
-  CHECK(ok(log->apply_retention(3500)).empty()); // 3500 - 1000 = 2500 is not > 2500
-  auto deleted = ok(log->apply_retention(4000));   // 1000 and 1001..: only the first
+  auto hw = log->log_end_offset(); // everything committed
+  CHECK(ok(log->apply_retention(3500, hw)).empty()); // 3500 - 1000 = 2500 is not > 2500
+  auto deleted = ok(log->apply_retention(4000, hw)); // 1000 and 1001..: only the first
   REQUIRE(deleted.size() == 1);
   CHECK(deleted[0].reason == "retention.ms");
   CHECK(deleted[0].base_offset == 0);
@@ -43,7 +44,7 @@ TEST_CASE("retention.ms deletes closed segments whose newest record is too old",
   CHECK(log->read(0, 100).error().code() == errc::offset_out_of_range);
   CHECK_FALSE(ok(log->read(log->log_start_offset(), 100)).empty());
 
-  deleted = ok(log->apply_retention(1'000'000)); // everything is old: all but the active
+  deleted = ok(log->apply_retention(1'000'000, hw)); // everything is old: all but the active
   CHECK(deleted.size() == 3);
   CHECK(log->segment_count() == 1);
   CHECK(log->log_start_offset() == segs[4].base_offset);
@@ -59,14 +60,14 @@ TEST_CASE("retention.bytes deletes oldest segments while the rest stays above th
   // Exactly what remains without the first two segments.
   cfg.retention_bytes = int64_t(log->size_bytes() - segs[0].size_bytes - segs[1].size_bytes);
   log->set_config(cfg);
-  auto deleted = ok(log->apply_retention(0));
+  auto deleted = ok(log->apply_retention(0, log->log_end_offset()));
   REQUIRE(deleted.size() == 2);
   CHECK(deleted[0].reason == "retention.bytes");
   CHECK(log->size_bytes() >= uint64_t(cfg.retention_bytes));
   CHECK(log->log_start_offset() == segs[2].base_offset);
   cfg.retention_bytes = 0; // never the active segment
   log->set_config(cfg);
-  CHECK(ok(log->apply_retention(0)).size() == 2);
+  CHECK(ok(log->apply_retention(0, log->log_end_offset())).size() == 2);
   CHECK(log->segment_count() == 1);
 }
 
@@ -80,7 +81,7 @@ TEST_CASE("both limits: the first hit wins, per segment", "[retention]") {
                                 segs[2].size_bytes);
   log->set_config(cfg);
   // At 4000 only segment 0 is too old; size condemns segments 0..2.
-  auto deleted = ok(log->apply_retention(4000));
+  auto deleted = ok(log->apply_retention(4000, log->log_end_offset()));
   REQUIRE(deleted.size() == 3);
   CHECK(deleted[0].reason == "retention.ms");
   CHECK(deleted[1].reason == "retention.bytes");
@@ -95,15 +96,44 @@ TEST_CASE("retention is off for cleanup.policy=compact and survives a restart",
   cfg.retention_ms = 10;
   cfg.policy = {false, true};
   auto log = log_with_segments(dir.path(), cfg, 3);
-  CHECK(ok(log->apply_retention(1'000'000)).empty());
+  CHECK(ok(log->apply_retention(1'000'000, log->log_end_offset())).empty());
   cfg.policy = {true, true};
   log->set_config(cfg);
-  CHECK(ok(log->apply_retention(1'000'000)).size() == 2);
+  CHECK(ok(log->apply_retention(1'000'000, log->log_end_offset())).size() == 2);
   auto start = log->log_start_offset();
   log.reset();
   auto again = open_log(dir.path(), cfg);
   CHECK(again->log_start_offset() == start);
   CHECK(again->log_end_offset() == 18);
+}
+
+TEST_CASE("retention deletes only segments entirely below the high watermark",
+          "[retention][replication]") {
+  // Issue 12, item 6: a producer's CreateTime in the past condemns segments
+  // at once, and retention used to delete them whatever the followers had
+  // fetched. Kafka's rule: a segment goes only if the next one starts at or
+  // below the HW, so the log start never passes the HW.
+  temp_dir dir("retention-hw");
+  auto cfg = small_config();
+  cfg.retention_ms = 10; // every segment is long expired at 1'000'000
+  auto log = log_with_segments(dir.path(), cfg, 5);
+  auto segs = log->segments(); // 6 offsets each: 0, 6, 12, 18, 24
+  CHECK(ok(log->apply_retention(1'000'000, 0)).empty()); // nothing committed
+  CHECK(ok(log->apply_retention(1'000'000, segs[1].base_offset - 1)).empty());
+  auto deleted = ok(log->apply_retention(1'000'000, segs[1].base_offset));
+  REQUIRE(deleted.size() == 1);
+  CHECK(log->log_start_offset() == segs[1].base_offset);
+  deleted = ok(log->apply_retention(1'000'000, segs[3].base_offset + 1)); // inside segment 3
+  CHECK(deleted.size() == 2);
+  CHECK(log->log_start_offset() == segs[3].base_offset);
+  CHECK(log->log_start_offset() <= segs[3].base_offset + 1); // never past the HW
+  // retention.bytes obeys the same bound.
+  cfg.retention_ms = -1;
+  cfg.retention_bytes = 0;
+  log->set_config(cfg);
+  CHECK(ok(log->apply_retention(0, segs[4].base_offset - 1)).empty());
+  CHECK(ok(log->apply_retention(0, log->log_end_offset())).size() == 1);
+  CHECK(log->segment_count() == 1);
 }
 
 TEST_CASE("cleanup.policy parses Kafka's spellings", "[retention]") {

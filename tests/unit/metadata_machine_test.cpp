@@ -3,6 +3,7 @@
 #include <set>
 
 #include "actors/controller/metadata_machine.hpp"
+#include "actors/controller/partition_election_machine.hpp"
 
 using namespace al;
 
@@ -167,6 +168,7 @@ TEST_CASE("metadata commands round-trip through the binary codec", "[metadata]")
     alter_configs_cmd{"orders", {{"retention.ms", "5"}}, {"segment.ms"}},
     delete_topic_cmd{"orders"},
     change_partition_cmd{"orders", 1, 2, {2}, true, 4},
+    change_partition_cmd{"orders", 1, 2, {2, 3}, false, 5, {{2, 11}, {3, -1}}},
     allocate_producer_ids_cmd{1000, 1},
   };
   for (auto& cmd : cmds) {
@@ -194,4 +196,101 @@ TEST_CASE("metadata commands round-trip through the binary codec", "[metadata]")
   bytes huge_list = encode_command(create_topic_cmd{"t", "i", {}, {}});
   huge_list[huge_list.size() - 1] = 0xff; // assignment count far beyond the bytes
   CHECK_FALSE(decode_command(huge_list));
+}
+
+// ---- KIP-903 at apply time (issue 12, item 8) -------------------------------
+
+namespace {
+
+/// Topic "t" (RF 3) on brokers 1-3 (incarnation 7), its third replica
+/// shrunk out of the ISR; returns that replica.
+int32_t shrunk_topic(metadata_machine& m) {
+  REQUIRE(m.apply(*m.plan_create_topic(topic("t", 1, 3), {}, "id"), 5));
+  auto p = m.find_topic("t")->partitions[0];
+  auto out = p.replicas[2];
+  std::vector<int32_t> isr{p.replicas[0], p.replicas[1]};
+  REQUIRE(m.apply(change_partition_cmd{"t", 0, p.leader, isr, false, p.partition_epoch}, 6));
+  return out;
+}
+
+/// The leader's AlterPartition adding `back` (seen fetching as incarnation
+/// 7), planned against the current image and passed through the log's codec.
+metadata_command planned_expansion(const metadata_machine& m, int32_t back) {
+  auto p = m.find_topic("t")->partitions[0];
+  alter_isr_request req;
+  req.tp = {"t", 0};
+  req.leader_id = p.leader;
+  req.leader_epoch = p.leader_epoch;
+  req.partition_epoch = p.partition_epoch;
+  req.new_isr = p.replicas; // all three, in replicas order
+  req.broker_epochs = {{back, 7}};
+  auto d = plan_alter_isr(m.image(), p.partition_epoch, req);
+  REQUIRE(d.error == alter_isr_error::none);
+  auto logged = decode_command(encode_command(d.cmd));
+  REQUIRE(logged);
+  return *logged;
+}
+
+} // namespace
+
+TEST_CASE("an ISR expansion planned before a logged fence or re-registration is refused "
+          "when applied (KIP-903)",
+          "[metadata][isr]") {
+  auto m = with_brokers(3);
+  auto back = shrunk_topic(m);
+  auto cmd = planned_expansion(m, back);
+  auto isr_before = m.find_topic("t")->partitions[0].isr;
+  SECTION("the broker restarted in between: fenced, then registered with a new incarnation") {
+    // What the controller logs for a restart (ensure_registered); the broker
+    // was not in the ISR, so no change_partition moved the partition epoch.
+    REQUIRE(m.apply(fence_broker_cmd{back, true}, 7));
+    REQUIRE(m.apply(register_broker_cmd{back, "127.0.0.1", uint16_t(9100 + back), 8}, 8));
+    auto st = m.apply(cmd, 9);
+    CHECK(st.code() == errc::ineligible_replica);
+    CHECK(m.find_topic("t")->partitions[0].isr == isr_before);
+  }
+  SECTION("the broker was fenced in between") {
+    REQUIRE(m.apply(fence_broker_cmd{back, true}, 7));
+    auto st = m.apply(cmd, 8);
+    CHECK(st.code() == errc::ineligible_replica);
+    CHECK(m.find_topic("t")->partitions[0].isr == isr_before);
+  }
+  SECTION("nothing in between: the broker joins the ISR") {
+    REQUIRE(m.apply(cmd, 7));
+    CHECK(m.find_topic("t")->partitions[0].isr.size() == 3);
+  }
+  SECTION("a type 7 command, logged before the check existed, replays as it applied then") {
+    auto& change = std::get<change_partition_cmd>(cmd);
+    CHECK(change.broker_epochs.at(back) == 7); // what the planner checked, in the log
+    auto v2 = encode_command(cmd);
+    CHECK(v2[0] == change_partition_cmd::type_id);
+    // Type 7 = type 10 without the trailing incarnations (u32 count + 12 bytes each).
+    bytes v1(v2.begin(), v2.end() - long(4 + 12 * change.broker_epochs.size()));
+    v1[0] = change_partition_cmd::type_id_v1;
+    auto old = decode_command(v1);
+    REQUIRE(old);
+    CHECK(std::get<change_partition_cmd>(*old).legacy);
+    CHECK(encode_command(*old) == v1); // re-encoded as it was logged
+    REQUIRE(m.apply(fence_broker_cmd{back, true}, 7));
+    REQUIRE(m.apply(*old, 8));
+    CHECK(m.find_topic("t")->partitions[0].isr.size() == 3);
+  }
+}
+
+TEST_CASE("every planned partition change carries its ISR members' incarnations",
+          "[metadata][isr]") {
+  auto m = with_brokers(3);
+  REQUIRE(m.apply(register_broker_cmd{2, "127.0.0.1", 9102, 9}, 3)); // broker 2 restarted once
+  REQUIRE(m.apply(*m.plan_create_topic(topic("t", 1, 3), {}, "id"), 5));
+  REQUIRE(m.apply(fence_broker_cmd{1, true}, 6));
+  auto planned = plan_broker_fenced(m.image(), 1, {});
+  REQUIRE(planned.size() == 1);
+  std::map<int32_t, int64_t> expected;
+  for (auto id : planned[0].isr)
+    expected[id] = id == 2 ? 9 : 7;
+  CHECK(planned[0].broker_epochs == expected);
+  auto logged = decode_command(encode_command(planned[0]));
+  REQUIRE(logged);
+  CHECK(std::get<change_partition_cmd>(*logged).broker_epochs == expected);
+  REQUIRE(m.apply(*logged, 7)); // an election adds nobody: nothing to re-check
 }

@@ -224,6 +224,36 @@ TEST_CASE("truncate_to works across segments and survives a restart", "[partitio
   }
 }
 
+TEST_CASE("truncate_fully_and_start_at empties the log and restarts it past its end",
+          "[partition_log][replication]") {
+  // A follower whose leader's log starts after this log's end (retention
+  // there): what it has is useless, and the next fetched batch starts at the
+  // leader's log start (Kafka's truncateFullyAndStartAt).
+  temp_dir leader_dir("plog-restart-leader");
+  temp_dir dir("plog-restart");
+  auto cfg = small_config();
+  auto leader = open_log(leader_dir.path(), cfg);
+  append_numbered(*leader, 40, 4, 1000, 20);
+  auto log = open_log(dir.path(), cfg);
+  append_numbered(*log, 10, 4, 1000, 20);
+  REQUIRE(log->segment_count() > 1);
+  auto old_segments = log->segments();
+  ok(log->truncate_fully_and_start_at(100));
+  CHECK(log->log_start_offset() == 100);
+  CHECK(log->log_end_offset() == 100);
+  CHECK(log->segment_count() == 1);
+  for (const auto& seg : old_segments)
+    CHECK_FALSE(path_exists(seg.log_path));
+  CHECK(log->read(0, 100).error().code() == errc::offset_out_of_range);
+  ok(log->append_as_follower(ok(leader->read(100, 1 << 20)), 0));
+  CHECK(log->log_end_offset() == 160);
+  check_numbered(read_all(*log), 100, 160);
+  log.reset();
+  auto again = open_log(dir.path(), cfg);
+  CHECK(again->log_start_offset() == 100);
+  check_numbered(read_all(*again), 100, 160);
+}
+
 TEST_CASE("lookup_by_timestamp finds the first record at or after a time",
           "[partition_log]") {
   auto seed = test_seed();

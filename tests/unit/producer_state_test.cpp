@@ -1,6 +1,8 @@
 #include <catch2/catch.hpp>
 
+#include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <limits>
 
 #include "actors/partition/producer_state_store.hpp"
@@ -30,6 +32,16 @@ bytes idempotent_batch(int64_t pid, int32_t seq, int n) {
   for (int i = 0; i < n; ++i)
     b.append(1000 + i, std::nullopt, byte_view{std::string_view{"v"}});
   return b.build();
+}
+
+/// Deletes every producer snapshot in `dir` (a log without them).
+void remove_snapshots(const std::string& dir) {
+  for (auto offset : producer_snapshot_offsets(dir)) {
+    char name[32];
+    std::snprintf(name, sizeof name, "%020lld.snapshot", static_cast<long long>(offset));
+    REQUIRE(std::filesystem::remove(dir + "/" + name));
+  }
+  REQUIRE(producer_snapshot_offsets(dir).empty());
 }
 
 } // namespace
@@ -125,7 +137,7 @@ TEST_CASE("state is rebuilt from snapshot plus log scan after a restart", "[prod
   CHECK(again.kind == producer_state_table::verdict::duplicate);
   CHECK(again.duplicate_base_offset == 9);
   // Without a snapshot the scan alone gives the same state.
-  std::filesystem::remove(dir + "/producer.snapshot");
+  remove_snapshots(dir);
   auto scanned = load_producer_state(**log, &note);
   REQUIRE(scanned);
   CHECK(*scanned == live);
@@ -209,10 +221,143 @@ TEST_CASE("expiry survives a snapshot and a restart", "[producer]") {
   REQUIRE(loaded);
   CHECK(loaded->producer_count() == 0); // expired ones do not come back from the log
   // Without the snapshot the scan finds them again, and they expire again.
-  std::filesystem::remove(dir + "/producer.snapshot");
+  remove_snapshots(dir);
   auto scanned = load_producer_state(**log, &note, 1000 + day);
   REQUIRE(scanned);
   CHECK(scanned->producer_count() == 10);
   CHECK(scanned->expire(1000 + day, day) == 10);
+  std::filesystem::remove_all(dir);
+}
+
+// Issue 12, item 1, at the store: a snapshot above the log end (the log was
+// truncated, or recovery cut its tail) must be gone before the log regrows
+// past it; else it is taken for the new log's state.
+TEST_CASE("a snapshot above the log end is never used, even after the log regrows",
+          "[producer][truncation]") {
+  auto dir = (std::filesystem::temp_directory_path() / "al-producer-stale-test").string();
+  std::filesystem::remove_all(dir);
+  auto log = partition_log::open(dir, log_config{}, 0);
+  REQUIRE(log);
+  producer_state_table live;
+  for (int32_t seq = 0; seq < 4; ++seq) { // producer 42 at offsets 0..3
+    auto b = idempotent_batch(42, seq, 1);
+    REQUIRE((*log)->append(b, 0));
+    live.on_append(read_batch_header(b.data()));
+  }
+  REQUIRE(save_producer_state(live, **log)); // covers [0, 4)
+  REQUIRE((*log)->truncate_to(2));
+  std::string note;
+  REQUIRE(load_producer_state(**log, &note)); // what a restart or truncation does
+  for (int32_t seq = 0; seq < 3; ++seq) { // another producer's batches at 2, 3, 4
+    auto b = idempotent_batch(43, seq, 1);
+    REQUIRE((*log)->append(b, 0));
+  }
+  auto loaded = load_producer_state(**log, &note);
+  REQUIRE(loaded);
+  INFO(note);
+  // Producer 42's batches 2 and 3 are gone: 2 is the next one, not a duplicate.
+  auto d = loaded->check(read_batch_header(idempotent_batch(42, 2, 1).data()));
+  CHECK(d.kind == producer_state_table::verdict::append);
+  REQUIRE(loaded->find(42) != nullptr);
+  CHECK(loaded->find(42)->batches.size() == 2);
+  REQUIRE(loaded->find(43) != nullptr);
+  CHECK(loaded->find(43)->batches.front().first_offset == 2);
+  std::filesystem::remove_all(dir);
+}
+
+// Issue 12, item 4, at the store: after a truncation the table is what a scan
+// of the remaining log gives, not the old table trimmed. Trimming forgot
+// producer 42 (its five remembered batches were all cut) although its first
+// batch stayed: a retry of that batch would have been appended again.
+TEST_CASE("after a truncation the table is rebuilt from the remaining log",
+          "[producer][truncation]") {
+  auto dir = (std::filesystem::temp_directory_path() / "al-producer-rebuild-test").string();
+  std::filesystem::remove_all(dir);
+  auto log = partition_log::open(dir, log_config{}, 0);
+  REQUIRE(log);
+  producer_state_table live;
+  for (int32_t seq = 0; seq < 6; ++seq) {
+    auto b = idempotent_batch(42, seq, 1);
+    REQUIRE((*log)->append(b, 0));
+    live.on_append(read_batch_header(b.data()));
+    if (seq == 2)
+      REQUIRE(save_producer_state(live, **log)); // covers [0, 3)
+  }
+  auto trimmed = live;
+  trimmed.truncate_from(1);
+  CHECK(trimmed.find(42) == nullptr); // what trimming does
+  REQUIRE((*log)->truncate_to(1));
+  std::string note;
+  auto rebuilt = load_producer_state(**log, &note);
+  REQUIRE(rebuilt);
+  CHECK(note.find("deleted snapshot at offset 3") != std::string::npos);
+  CHECK(producer_snapshot_offsets(dir).empty());
+  auto retry = rebuilt->check(read_batch_header(idempotent_batch(42, 0, 1).data()));
+  CHECK(retry.kind == producer_state_table::verdict::duplicate);
+  CHECK(retry.duplicate_base_offset == 0);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("snapshots: the newest per segment is kept, the newest at or below the log end "
+          "is loaded",
+          "[producer][truncation]") {
+  auto dir = (std::filesystem::temp_directory_path() / "al-producer-snapshots-test").string();
+  std::filesystem::remove_all(dir);
+  log_config cfg;
+  cfg.segment_bytes = 300; // about three one-record batches per segment
+  auto log = partition_log::open(dir, cfg, 0);
+  REQUIRE(log);
+  producer_state_table live;
+  for (int32_t seq = 0; seq < 12; ++seq) {
+    auto b = idempotent_batch(7 + seq % 2, seq / 2, 1);
+    REQUIRE((*log)->append(b, 0));
+    live.on_append(read_batch_header(b.data()));
+    REQUIRE(save_producer_state(live, **log)); // one per offset, pruned as it goes
+  }
+  auto kept = producer_snapshot_offsets(dir);
+  auto segments = (*log)->segments();
+  REQUIRE(segments.size() >= 3);
+  // One per segment, the newest whose last covered offset lies in it: a
+  // closed segment's covers it to its end.
+  REQUIRE(kept.size() == segments.size());
+  for (size_t i = 0; i + 1 < segments.size(); ++i)
+    CHECK(kept[i] == segments[i].next_offset);
+  CHECK(kept.back() == (*log)->log_end_offset());
+  // Truncate into the middle segment: the snapshots above are deleted, the
+  // one ending the first segment is loaded, and the table equals a scan.
+  auto cut = segments[1].base_offset + 1;
+  REQUIRE((*log)->truncate_to(cut));
+  std::string note;
+  auto loaded = load_producer_state(**log, &note);
+  REQUIRE(loaded);
+  CHECK(note.find("snapshot at offset " + std::to_string(kept[0])) != std::string::npos);
+  CHECK(producer_snapshot_offsets(dir) == std::vector<int64_t>{kept[0]});
+  remove_snapshots(dir);
+  auto scanned = load_producer_state(**log, &note);
+  REQUIRE(scanned);
+  CHECK(*loaded == *scanned);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("leftovers: an interrupted snapshot write and the old single file are removed",
+          "[producer]") {
+  auto dir = (std::filesystem::temp_directory_path() / "al-producer-leftover-test").string();
+  std::filesystem::remove_all(dir);
+  auto log = partition_log::open(dir, log_config{}, 0);
+  REQUIRE(log);
+  auto b = idempotent_batch(42, 0, 1);
+  REQUIRE((*log)->append(b, 0));
+  producer_state_table live;
+  live.on_append(read_batch_header(b.data()));
+  { std::ofstream(dir + "/00000000000000000001.snapshot.tmp") << "half"; }
+  { std::ofstream(dir + "/producer.snapshot") << "old"; }
+  std::string note;
+  auto loaded = load_producer_state(**log, &note);
+  REQUIRE(loaded);
+  CHECK(*loaded == live);
+  CHECK_FALSE(std::filesystem::exists(dir + "/00000000000000000001.snapshot.tmp"));
+  CHECK_FALSE(std::filesystem::exists(dir + "/producer.snapshot"));
+  REQUIRE(save_producer_state(live, **log));
+  CHECK(producer_snapshot_offsets(dir) == std::vector<int64_t>{1});
   std::filesystem::remove_all(dir);
 }

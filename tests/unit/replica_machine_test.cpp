@@ -31,6 +31,8 @@ struct replica {
   std::optional<replica_fetch_request> fetch;
   std::optional<offsets_for_epoch_request> offsets;
   std::vector<int64_t> truncations;
+  int64_t log_start = 0; // log[o] for o < log_start is deleted (retention)
+  std::vector<int64_t> restarts; // restart_at effects executed
 };
 
 constexpr int64_t lag_ms = 1000;
@@ -104,10 +106,12 @@ public:
     auto res = l.m->on_fetch(req, now);
     drain(req.leader_id);
     replica_fetch_response resp{req.current_leader_epoch, req.fetch_offset, res.error,
-                                res.high_watermark, res.log_end_offset};
+                                res.high_watermark, res.log_end_offset, l.log_start};
     std::vector<fetched_batch> batches;
     std::vector<entry> records;
-    if (res.error == errc::none)
+    // Below the leader's log start: no batches, the log start tells the
+    // follower where to restart (what the partition actor answers).
+    if (res.error == errc::none && req.fetch_offset >= l.log_start)
       for (auto o = req.fetch_offset; o < int64_t(l.log.size()); ++o) {
         batches.push_back({l.log[size_t(o)].epoch, o, o});
         records.push_back(l.log[size_t(o)]);
@@ -156,6 +160,15 @@ public:
     drain(leader);
   }
 
+  /// Retention on `id` deleted every offset below `offset`.
+  void delete_prefix(int32_t id, int64_t offset) {
+    auto& r = r_.at(id);
+    REQUIRE(offset <= r.m->high_watermark()); // retention never passes the HW
+    for (auto o = r.log_start; o < offset; ++o)
+      r.log[size_t(o)] = {-1, "<deleted>"};
+    r.log_start = offset;
+  }
+
   void advance(int64_t ms) {
     now += ms;
     for (auto id : ids_) {
@@ -167,6 +180,11 @@ public:
   void drain(int32_t id) {
     auto& r = r_.at(id);
     auto rd = r.m->ready();
+    if (rd.restart_at) {
+      r.log.assign(size_t(*rd.restart_at), {-1, "<deleted>"});
+      r.log_start = *rd.restart_at;
+      r.restarts.push_back(*rd.restart_at);
+    }
     if (rd.truncate_to) {
       r.log.resize(size_t(*rd.truncate_to));
       r.truncations.push_back(*rd.truncate_to);
@@ -181,10 +199,12 @@ public:
       r.fetch = rd.fetch;
   }
 
+  /// The values from the log start on.
   std::vector<std::string> values(int32_t id) {
     std::vector<std::string> out;
-    for (auto& e : r_.at(id).log)
-      out.push_back(e.value);
+    auto& r = r_.at(id);
+    for (auto o = r.log_start; o < int64_t(r.log.size()); ++o)
+      out.push_back(r.log[size_t(o)].value);
     return out;
   }
 
@@ -467,7 +487,7 @@ TEST_CASE("a follower discards fetch answers that are not for its fetch in fligh
   c.append(1, {"a"});
   REQUIRE(c[2].fetch);
   auto req = *c[2].fetch;
-  replica_fetch_response resp{req.current_leader_epoch, req.fetch_offset, errc::none, 0, 1};
+  replica_fetch_response resp{req.current_leader_epoch, req.fetch_offset, errc::none, 0, 1, 0};
   CHECK(c.m(2).on_fetch_response(resp, {{0, 0, 0}}, c.now));
   c[2].log.push_back({0, "a"});
   c.drain(2);
@@ -476,6 +496,101 @@ TEST_CASE("a follower discards fetch answers that are not for its fetch in fligh
   resp.current_leader_epoch = 7;
   CHECK_FALSE(c.m(2).on_fetch_response(resp, {}, c.now)); // another epoch
   CHECK(c.m(2).log_end_offset() == 1);
+}
+
+// ---------------------------------------------------------------------------
+// Leader epoch changes while leading; retention behind a follower (issue 12,
+// items 5 and 6).
+
+TEST_CASE("a leader re-elected with a newer epoch reports it like a role change",
+          "[replication]") {
+  // Metadata jumped from epoch 0 to 2 (epoch 1 never reached this node).
+  // Parked fetches of epoch 0 must be failed and the epoch checkpointed: the
+  // caller does both on role_changed, which used to stay false here.
+  cluster c({1, 2});
+  c.metadata(1, 0, {1, 2});
+  c.append(1, {"a"});
+  c.catch_up(2);
+  c.m(1).on_metadata({1, 2, 10, {1, 2}, {1, 2}}, c.now);
+  auto rd = c.m(1).ready();
+  CHECK(rd.role_changed);
+  CHECK(c.m(1).role() == replica_role::leader);
+  CHECK(c.m(1).leader_epoch() == 2);
+  CHECK(c.m(1).epochs().describe() == "0@0 2@1");
+  // Fetches of epoch 0 are fenced from now on.
+  CHECK(c.m(1).on_fetch({1, 2, 0, 0, 1}, c.now).error == errc::fenced_leader_epoch);
+  // The same epoch again (a duplicate push) is no change.
+  c.m(1).on_metadata({1, 2, 10, {1, 2}, {1, 2}}, c.now);
+  CHECK_FALSE(c.m(1).ready().role_changed);
+}
+
+TEST_CASE("a follower refuses a batch from a leader epoch newer than its own, without aborting",
+          "[replication]") {
+  cluster c({1, 2});
+  c.metadata(1, 0, {1, 2});
+  c.append(1, {"a"});
+  c.catch_up(2);
+  REQUIRE(c[2].fetch); // 2 waits at offset 1, epoch 0 (a parked fetch at the leader)
+  c.metadata(1, 2, {1, 2}, {1}); // only the leader learns of epoch 2
+  c.append(1, {"b"});            // stamped with epoch 2
+  // The old parked fetch used to be answered with b: the follower asserted.
+  auto req = *c[2].fetch;
+  c[2].fetch.reset();
+  replica_fetch_response resp{req.current_leader_epoch, req.fetch_offset, errc::none, 1, 2, 0};
+  CHECK_FALSE(c.m(2).on_fetch_response(resp, {{2, 1, 1}}, c.now));
+  c.drain(2);
+  CHECK(c.m(2).log_end_offset() == 1);
+  CHECK(c.m(2).epochs().describe() == "0@0");
+  // It fetches again; the leader fences it until its metadata catches up.
+  c.advance(1);
+  REQUIRE(c[2].fetch);
+  CHECK(c.fetch(2).error == errc::fenced_leader_epoch);
+  c.metadata(1, 2, {1, 2}, {2});
+  c.catch_up(2);
+  CHECK(c.values(2) == strings{"a", "b"});
+  CHECK(c.m(2).epochs().describe() == "0@0 2@1");
+}
+
+TEST_CASE("a follower behind the leader's log start restarts there instead of looping",
+          "[replication][retention]") {
+  // 3 is out of the ISR and has fetched nothing; retention on the leader
+  // deletes offsets 0..5 (all committed). 3's fetch at 0 used to be answered
+  // OFFSET_OUT_OF_RANGE, 3 truncated (to 0) and fetched at 0 again, forever.
+  cluster c({1, 2, 3});
+  c.metadata(1, 0, {1, 2});
+  c.append(1, {"a", "b", "c", "d", "e", "f", "g", "h"});
+  c.catch_up(2);
+  c.fetch(2);
+  REQUIRE(c.m(1).high_watermark() == 8);
+  c.delete_prefix(1, 6);
+  c.catch_up(3);
+  CHECK(c[3].restarts == std::vector<int64_t>{6});
+  CHECK(c.m(3).log_end_offset() == 8);
+  CHECK(c.values(3) == strings{"g", "h"});
+  CHECK(c.m(3).epochs().describe() == "0@6");
+  CHECK(c.m(3).high_watermark() >= 6);
+  // Caught up, it joins the ISR: the partition is fully replicated again.
+  c.fetch(3);
+  REQUIRE_FALSE(c[1].proposals.empty());
+  CHECK(c[1].proposals.back().new_isr == ids{1, 2, 3});
+}
+
+TEST_CASE("a follower with an old diverged log behind the leader's log start restarts there",
+          "[replication][retention]") {
+  // 2 led epoch 1 alone and wrote x at offset 2; 1 led epoch 2, wrote more,
+  // and retention deleted up to offset 4. 2 truncates by epoch (to 2), then
+  // finds its fetch offset below the log start and restarts at 4.
+  cluster c({1, 2});
+  c.start(1, {{0, "a"}, {0, "b"}, {2, "c"}, {2, "d"}, {2, "e"}}, 5);
+  c.start(2, {{0, "a"}, {0, "b"}, {1, "x"}}, 2);
+  c.metadata(1, 3, {1}, {1});
+  c.delete_prefix(1, 4);
+  c.metadata(1, 3, {1}, {2});
+  c.catch_up(2);
+  CHECK(c[2].truncations == std::vector<int64_t>{2});
+  CHECK(c[2].restarts == std::vector<int64_t>{4});
+  CHECK(c.values(2) == strings{"e"});
+  CHECK(c.m(2).log_end_offset() == 5);
 }
 
 // ---------------------------------------------------------------------------
