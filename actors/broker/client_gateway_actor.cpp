@@ -50,6 +50,12 @@ client_api::behavior_type client_gateway_actor(self_ptr self, gateway_setup setu
         return make_error(errc::cluster_authorization_failed,
                           "fetch with replica_id " + std::to_string(req.replica_id) +
                             ": only brokers fetch as followers (use -1)");
+      // Records above the high watermark are not committed: a truncation
+      // may remove them. Only the node's own group coordinator reads them.
+      if (req.isolation != fetch_isolation::high_watermark)
+        return make_error(errc::cluster_authorization_failed,
+                          "fetch with isolation " + std::to_string(int(req.isolation)) +
+                            ": clients read only up to the high watermark");
       return relay<fetch_response>(self, atm, std::move(req));
     },
     [=](list_offsets_atom atm, list_offsets_request& req) {

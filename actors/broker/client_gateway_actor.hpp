@@ -5,8 +5,8 @@
 // of a broker, partition, coordinator or controller actor (in CAF 0.17 the
 // reply to a delegated request names the actor that answered, and that
 // actor's other messages would be open to the client). It also refuses
-// what only nodes may do: fetching as a follower, appending to or
-// reshaping internal topics.
+// what only nodes may do: fetching as a follower or past the high
+// watermark, appending to or reshaping internal topics.
 #include <chrono>
 #include <cstdint>
 

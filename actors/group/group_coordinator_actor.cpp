@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/group/group_limits.hpp"
+#include "actors/group/group_metadata_record.hpp"
 #include "actors/group/group_placement.hpp"
 #include "actors/protocol/errors.hpp"
 
@@ -56,20 +57,6 @@ void on_written(self_ptr self, const std::string& group_id, uint64_t incarnation
   process(self, group_id);
 }
 
-/// What the committer gets when the offsets partition refused the append.
-errc commit_error(errc append_error) {
-  switch (append_error) {
-    // As Kafka: the batch can never fit, so retrying cannot help.
-    case errc::message_too_large:
-    case errc::record_list_too_large:
-    case errc::invalid_fetch_size: return errc::invalid_commit_offset_size;
-    case errc::not_leader_or_follower: return errc::not_coordinator;
-    case errc::not_enough_replicas: return errc::not_enough_replicas;
-    // Kafka maps other log failures to a retriable coordinator error.
-    default: return errc::coordinator_not_available;
-  }
-}
-
 /// Appends the commit to the offsets partition; the machine answers the
 /// committer only once the append succeeded. Then the SQLite view.
 void persist(self_ptr self, coordinated_group& g, persist_offsets_effect effect) {
@@ -93,8 +80,28 @@ void persist(self_ptr self, coordinated_group& g, persist_offsets_effect effect)
       },
       [=](caf::error& err) {
         spdlog::warn("group {}: offsets append failed: {}", group_id, describe_error(err));
-        on_written(self, group_id, incarnation, id, commit_error(error_code_of(err)));
+        on_written(self, group_id, incarnation, id, error_code_of(err));
       });
+}
+
+/// Appends the generation's metadata (acks=all) before any member gets its
+/// assignment: on a deposed leader the append fails or times out, so a
+/// stale coordinator hands out nothing (issue 12).
+void persist_group(self_ptr self, coordinated_group& g, const persist_group_effect& effect) {
+  g.persisting.push_back(effect.persist_id);
+  auto batch = group_metadata_batch(effect.group_id, effect.metadata, coordinator_now_ms(self));
+  auto id = effect.persist_id;
+  auto incarnation = g.incarnation;
+  auto group_id = effect.group_id;
+  auto generation = effect.metadata.generation_id;
+  self->request(self->state.setup.log, milliseconds(self->state.setup.request_timeout_ms),
+                produce_atom::value, offsets_append(self, std::move(batch)))
+    .then([=](const produce_response&) { on_written(self, group_id, incarnation, id, errc::none); },
+          [=](caf::error& err) {
+            spdlog::warn("group {}: writing generation {} failed: {}", group_id, generation,
+                         describe_error(err));
+            on_written(self, group_id, incarnation, id, error_code_of(err));
+          });
 }
 
 void deliver(coordinated_group& g, group_response& r) {
@@ -231,6 +238,8 @@ void process(group_coordinator_ptr self, const std::string& group_id) {
   auto ready = g->machine->take_ready();
   for (auto& p : ready.persist)
     persist(self, *g, std::move(p));
+  for (auto& p : ready.persist_group)
+    persist_group(self, *g, p);
   for (auto& r : ready.responses)
     deliver(*g, r);
   for (auto& e : ready.events) {

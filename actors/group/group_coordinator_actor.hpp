@@ -5,8 +5,12 @@
 // each group is a group_machine whose effects it executes in order:
 //   persist: append the commit as records to the offsets partition
 //            (acks=all), then on_persisted, then the SQLite view (store);
+//   persist_group: append a generation's metadata record (acks=all), then
+//            on_persisted: the generation's SyncGroups wait for it;
 //   responses: deliver the held response promise of each request;
 //   events: log lines.
+// on_persisted gets the append's own error; the machine decides what the
+// waiting members are told.
 // A timer per group is armed at the machine's next_deadline_ms(). Requests
 // are checked against group_limits.hpp before a group is created; a group
 // left with nothing to remember (machine forgettable()) is dropped.
@@ -85,8 +89,9 @@ group_coordinator_api::behavior_type group_coordinator_actor(group_coordinator_p
 /// Milliseconds on a clock that starts at the wall clock and then follows
 /// the actor clock (monotonic; virtual time under the test scheduler).
 int64_t coordinator_now_ms(group_coordinator_ptr self);
-/// Reads the offsets partition from its start, then creates the machines
-/// (group_coordinator_load_actor.cpp). Does nothing while loaded or loading.
+/// Reads the offsets partition from its start to its log end, then creates
+/// the machines (group_coordinator_load_actor.cpp). Does nothing while
+/// loaded or loading.
 void load_offsets_partition(group_coordinator_ptr self);
 /// A new machine for `group_id` with these offsets.
 coordinated_group& add_group(group_coordinator_ptr self, const std::string& group_id,

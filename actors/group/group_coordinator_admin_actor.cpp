@@ -8,6 +8,7 @@
 
 #include "actors/group/group_coordinator_actor.hpp"
 #include "actors/group/group_limits.hpp"
+#include "actors/group/group_metadata_record.hpp"
 #include "actors/group/group_placement.hpp"
 #include "actors/protocol/errors.hpp"
 
@@ -54,6 +55,7 @@ caf::result<bool> on_delete_group(group_coordinator_ptr self, const std::string&
   if (!g || g->deleting)
     return make_error(errc::group_id_not_found, "group " + group_id + " does not exist");
   auto offsets = g->machine->describe().offsets;
+  auto generation = g->machine->generation_id();
   if (auto e = g->machine->delete_group(coordinator_now_ms(self)); e != errc::none)
     return make_error(e, "group " + group_id + " has " +
                            std::to_string(g->machine->member_count()) + " active member(s)");
@@ -64,16 +66,19 @@ caf::result<bool> on_delete_group(group_coordinator_ptr self, const std::string&
       self->send(self->state.setup.store, delete_group_atom::value, group_id);
     spdlog::info("group {}: deleted", group_id);
   };
-  if (offsets.empty()) {
+  // Generation 0 was never rebalanced: no record of the group is in the log.
+  if (offsets.empty() && generation == 0) {
     finish();
     return true;
   }
+  // Tombstones for every offset and for the group's metadata record (a
+  // generation may have been written even if nothing was committed).
   g->deleting = true;
   std::vector<topic_partition> keys;
   for (auto& [tp, v] : offsets)
     keys.push_back(tp);
   auto rp = self->make_response_promise<bool>();
-  auto batch = offset_tombstone_batch(group_id, keys, coordinator_now_ms(self));
+  auto batch = group_tombstone_batch(group_id, keys, coordinator_now_ms(self));
   self->request(self->state.setup.log, milliseconds(self->state.setup.request_timeout_ms),
                 produce_atom::value, offsets_append(self, std::move(batch)))
     .then(
@@ -81,10 +86,10 @@ caf::result<bool> on_delete_group(group_coordinator_ptr self, const std::string&
         finish();
         rp.deliver(true);
       },
-      [self, rp, group_id, offsets](caf::error& err) mutable {
-        // The log still has the offsets: bring the group back as it was.
+      [self, rp, group_id, offsets, generation](caf::error& err) mutable {
+        // The log still has the group: bring it back as it was.
         self->state.groups.erase(group_id);
-        add_group(self, group_id, offsets, 0);
+        add_group(self, group_id, offsets, generation);
         rp.deliver(make_error(errc::coordinator_not_available,
                               "group " + group_id + ": writing tombstones failed: " +
                                 describe_error(err)));

@@ -1,11 +1,21 @@
 // Loading a group coordinator: read its __consumer_offsets partition from the
-// log start to the high watermark (fetches with no wait), replay every record
-// into offsets_loader, then create a machine per group that still has
-// offsets, continuing from the highest generation seen. Records no
-// coordinator writes (empty group id, undecodable key or value, absurd
-// generation) are skipped and counted, and logged once when the load ends.
+// log start to the log end (fetches with no wait and isolation log_end, as
+// Kafka's loader reads the local log), replay every record into
+// offsets_loader, then create a machine per group that still has offsets,
+// continuing from the highest generation seen (generation records
+// included). Records no coordinator writes (empty group id, undecodable key
+// or value, absurd generation) are skipped and counted, and logged once when
+// the load ends.
 // The SQLite view is rewritten from what was loaded (it may lag the log
 // after a crash).
+//
+// Why the log end and not the high watermark: the coordinator runs on the
+// partition's leader, and right after an election the leader's HW lags until
+// its followers fetch in the new epoch. Every acknowledged commit is in the
+// leader's log (acks=all), but may be above its HW: a load that stopped at
+// the HW would lose it, hand out older offsets and overwrite the SQLite view
+// with them (issue 12). What is above the HW is the leader's and becomes
+// committed, or the leader is deposed and this coordinator unloaded.
 #include <chrono>
 
 #include <caf/all.hpp>
@@ -75,6 +85,7 @@ void read_from(self_ptr self, int64_t offset, int32_t max_bytes) {
   req.offset = offset;
   req.max_bytes = max_bytes;
   req.max_wait_ms = 0;
+  req.isolation = fetch_isolation::log_end;
   self->request(st.setup.log, milliseconds(st.setup.request_timeout_ms), fetch_atom::value, req)
     .then(
       [self, offset, max_bytes](const fetch_response& resp) {
@@ -83,7 +94,7 @@ void read_from(self_ptr self, int64_t offset, int32_t max_bytes) {
           retry_load(self, to_caf_error(next.error()));
           return;
         }
-        if (*next >= resp.high_watermark) {
+        if (*next >= resp.log_end_offset) {
           finish_load(self);
           return;
         }

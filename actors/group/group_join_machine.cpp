@@ -141,6 +141,7 @@ void group_machine::prepare_rebalance(int64_t now, const std::string& reason) {
                                        rebalance_deadline_ms_)
                             : now;
   revoking_.clear();
+  answer_held_syncs(errc::rebalance_in_progress); // as Kafka: their assignment is void
   transition(group_state::preparing_rebalance, now, reason);
 }
 
@@ -168,6 +169,7 @@ void group_machine::complete_join(int64_t now) {
   generation_ = generation_ == INT32_MAX ? 1 : generation_ + 1;
   assignment_.clear();
   revoking_.clear();
+  assignment_write_started_ = false;
   if (members_.empty()) {
     protocol_name_.clear();
     leader_.clear();
@@ -181,6 +183,7 @@ void group_machine::complete_join(int64_t now) {
   assignment_ = run_assignor(*kind, subscriptions(), topics_, &revoking_);
   AL_ASSERT(assignment_.size() == members_.size(), assignment_.size(), members_.size());
   for (auto& [id, m] : members_) {
+    AL_ASSERT(!m.pending_sync, id); // answered when the rebalance began
     respond(join_response(m, *m.pending_join));
     m.pending_join.reset();
     m.last_heartbeat_ms = now; // the session clock restarts with the new generation

@@ -87,7 +87,7 @@ std::optional<int64_t> group_machine::next_deadline_ms() const {
   if (state_ == group_state::empty || state_ == group_state::dead)
     return next;
   for (auto& [id, m] : members_)
-    if (!m.pending_join)
+    if (!m.pending_join && !m.pending_sync)
       consider(m.last_heartbeat_ms + m.session_timeout_ms);
   if (state_ == group_state::preparing_rebalance) {
     consider(rebalance_deadline_ms_);
@@ -131,6 +131,7 @@ errc group_machine::delete_group(int64_t now) {
   for (auto& [pid, commit] : pending_commits_)
     respond(offset_commit_response{commit.request_id, errc::coordinator_not_available, {}});
   pending_commits_.clear();
+  pending_group_writes_.clear(); // of generations long over: nobody waits on them
   offsets_.clear();
   transition(group_state::dead, now, "group deleted");
   return errc::none;
@@ -146,6 +147,8 @@ void group_machine::unload(int64_t now) {
   for (auto& [pid, commit] : pending_commits_)
     respond(offset_commit_response{commit.request_id, errc::not_coordinator, {}});
   pending_commits_.clear();
+  answer_held_syncs(errc::not_coordinator);
+  pending_group_writes_.clear();
   members_.clear();
   pending_members_.clear();
   assignment_.clear();
@@ -154,7 +157,7 @@ void group_machine::unload(int64_t now) {
 
 bool group_machine::forgettable() const {
   return state_ == group_state::empty && members_.empty() && pending_members_.empty() &&
-         offsets_.empty() && pending_commits_.empty();
+         offsets_.empty() && pending_commits_.empty() && pending_group_writes_.empty();
 }
 
 std::set<std::string> group_machine::subscribed_topics() const {

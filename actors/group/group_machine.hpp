@@ -8,7 +8,10 @@
 // States and transitions are Kafka's (docs/groups.md has the diagram):
 //   Empty -> PreparingRebalance -> CompletingRebalance -> Stable, any -> Dead.
 // Unlike Kafka, the coordinator runs the assignor itself when the join phase
-// ends; SyncGroup only fetches the member's share.
+// ends; SyncGroup only fetches the member's share. As in Kafka, no member gets
+// its share before the generation is written to the offsets partition (the
+// first SyncGroup emits persist_group_effect): a coordinator whose partition
+// has moved to another leader cannot write, so it hands out nothing.
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -40,6 +43,12 @@ struct group_config {
   int32_t group_max_size = 1000;
 };
 
+/// What a committer gets when the append of its commit failed with `append_error`.
+errc commit_error_for(errc append_error);
+/// What the members waiting in SyncGroup get when the append of their
+/// generation's metadata failed with `append_error`.
+errc sync_error_for(errc append_error);
+
 class group_machine {
 public:
   /// `topics`: partition counts of (at least) every topic members subscribe
@@ -54,9 +63,11 @@ public:
   /// Also what a consumer sends when its max.poll.interval.ms expires.
   void on_leave(const leave_group_request& req, int64_t now_ms);
   void on_offset_commit(const offset_commit_request& req, int64_t now_ms);
-  /// The actor wrote persist effect `persist_id` (result none) or failed
-  /// (the error goes to the committer). Acks come in persist_id order.
-  void on_persisted(uint64_t persist_id, errc result, int64_t now_ms);
+  /// The append of persist effect `persist_id` succeeded (none) or failed
+  /// with the log's error; the machine maps it to what the waiting members
+  /// get (commit_error_for, sync_error_for). Outcomes of commits come in
+  /// persist_id order, and so do those of group writes.
+  void on_persisted(uint64_t persist_id, errc append_error, int64_t now_ms);
   /// A topic's partition count changed (or became known; 0 = deleted).
   /// Counts outside [0, max_topic_partitions] are ignored (logged).
   void on_topic_partitions(const std::string& topic, int32_t partitions, int64_t now_ms);
@@ -106,6 +117,8 @@ private:
     std::optional<group_request_id> pending_join; // join waiting for the rebalance
     int64_t last_heartbeat_ms = 0;
     bool synced = false; // fetched this generation's assignment
+    /// SyncGroup held until the generation's metadata is written.
+    std::optional<group_request_id> pending_sync;
   };
   struct pending_commit {
     group_request_id request_id = 0;
@@ -127,6 +140,10 @@ private:
 
   // group_membership_machine.cpp
   errc validate_member(const std::string& member_id, int32_t generation_id) const;
+  void start_assignment_write(int64_t now);
+  void on_assignment_written(int32_t generation, errc append_error, int64_t now);
+  /// Answers every held SyncGroup with `error` (none: its share).
+  void answer_held_syncs(errc error);
   void remove_member(const std::string& member_id, int64_t now, const std::string& reason);
   void expire_sessions(int64_t now);
   void settle(int64_t now);
@@ -163,6 +180,8 @@ private:
   uint64_t next_member_seq_ = 0;
   uint64_t next_persist_id_ = 1;
   std::map<uint64_t, pending_commit> pending_commits_;
+  std::map<uint64_t, int32_t> pending_group_writes_; // persist id -> generation written
+  bool assignment_write_started_ = false;             // for the current generation
   group_ready ready_;
 };
 

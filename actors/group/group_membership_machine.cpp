@@ -1,6 +1,7 @@
-// SyncGroup, Heartbeat, LeaveGroup, session expiry, and settle(): the step
-// every input ends with (finish a join phase that can finish, start the
-// cooperative follow-up rebalance once revocations are acknowledged).
+// SyncGroup (held until the generation's metadata is written), Heartbeat,
+// LeaveGroup, session expiry, and settle(): the step every input ends with
+// (finish a join phase that can finish, start the cooperative follow-up
+// rebalance once revocations are acknowledged).
 #include <algorithm>
 
 #include "actors/group/group_machine.hpp"
@@ -25,18 +26,96 @@ void group_machine::on_sync(const sync_group_request& req, int64_t now) {
     r.error = errc::rebalance_in_progress; // this generation's assignment is being replaced
   if (r.error != errc::none)
     return respond(std::move(r));
-  // The assignment is already computed, so the first member to sync ends the
-  // rebalance (in Kafka it is the leader, who brings the assignment).
-  if (state_ == group_state::completing_rebalance)
-    transition(group_state::stable, now, "member " + req.member_id + " synced");
-  AL_ASSERT(state_ == group_state::stable, to_string(state_));
   auto& m = members_.at(req.member_id);
-  m.synced = true;
   m.last_heartbeat_ms = now;
+  if (state_ == group_state::completing_rebalance) {
+    // The assignment is already computed, so the first member to sync (in
+    // Kafka the leader, who brings it) has it written; every sync waits
+    // for that write.
+    if (m.pending_sync) // superseded by this one
+      respond(sync_group_response{*m.pending_sync, errc::rebalance_in_progress, {}, {}});
+    m.pending_sync = req.request_id;
+    if (!assignment_write_started_)
+      start_assignment_write(now);
+    return;
+  }
+  AL_ASSERT(state_ == group_state::stable, to_string(state_));
+  m.synced = true;
   r.protocol_name = protocol_name_;
   r.assignment = assignment_.at(req.member_id);
   respond(std::move(r));
   settle(now);
+}
+
+void group_machine::start_assignment_write(int64_t now) {
+  AL_ASSERT(state_ == group_state::completing_rebalance && !assignment_write_started_,
+            to_string(state_));
+  assignment_write_started_ = true;
+  group_metadata md{protocol_type_, generation_, protocol_name_, leader_, now, {}};
+  auto subs = subscriptions();
+  for (auto& [id, m] : members_)
+    md.members.push_back(group_member_metadata{id, m.client_id, m.client_host,
+                                               m.rebalance_timeout_ms, m.session_timeout_ms,
+                                               subs.at(id), assignment_.at(id)});
+  auto persist_id = next_persist_id_++;
+  pending_group_writes_.emplace(persist_id, generation_);
+  ready_.persist_group.push_back(persist_group_effect{persist_id, config_.group_id, std::move(md)});
+}
+
+void group_machine::on_assignment_written(int32_t generation, errc append_error, int64_t now) {
+  // Only the generation still completing may use the outcome: one that
+  // moved on already answered its syncs (REBALANCE_IN_PROGRESS).
+  if (state_ != group_state::completing_rebalance || generation != generation_)
+    return log(now, "generation " + std::to_string(generation) +
+                      ": the outcome of its metadata write came after the group moved on");
+  if (append_error != errc::none) {
+    answer_held_syncs(sync_error_for(append_error));
+    prepare_rebalance(now, "writing generation " + std::to_string(generation) +
+                             " to the offsets partition failed (" +
+                             std::string(to_string(append_error)) + ")");
+    return settle(now);
+  }
+  transition(group_state::stable, now,
+             "generation " + std::to_string(generation) + " written to the offsets partition");
+  answer_held_syncs(errc::none);
+  settle(now);
+}
+
+void group_machine::answer_held_syncs(errc error) {
+  for (auto& [id, m] : members_) {
+    if (!m.pending_sync)
+      continue;
+    sync_group_response r{*m.pending_sync, error, {}, {}};
+    m.pending_sync.reset();
+    if (error == errc::none) {
+      AL_ASSERT(state_ == group_state::stable, to_string(state_));
+      m.synced = true;
+      m.last_heartbeat_ms = now_ms_; // it waited on us, not on its session
+      r.protocol_name = protocol_name_;
+      r.assignment = assignment_.at(id);
+    }
+    respond(std::move(r));
+  }
+}
+
+errc sync_error_for(errc append_error) {
+  switch (append_error) {
+    case errc::none: return errc::none;
+    // As Kafka: the partition is not ours to write (any more).
+    case errc::not_leader_or_follower:
+    case errc::kafka_storage_error:
+    // Kafka answers REBALANCE_IN_PROGRESS here. But an acks=all append on a
+    // deposed leader is never acknowledged (the new leader does not fetch
+    // from it) and ends in a timeout, and a rejoin would go to the same
+    // stale coordinator; NOT_COORDINATOR sends the members to
+    // FindCoordinator, which costs one lookup if we are still the leader.
+    case errc::request_timed_out:
+    case errc::network_exception: return errc::not_coordinator;
+    case errc::unknown_topic_or_partition:
+    case errc::not_enough_replicas:
+    case errc::not_enough_replicas_after_append: return errc::coordinator_not_available;
+    default: return errc::unknown_server_error; // as Kafka (a record too large, ...)
+  }
 }
 
 void group_machine::on_heartbeat(const heartbeat_request& req, int64_t now) {
@@ -73,6 +152,8 @@ void group_machine::remove_member(const std::string& member_id, int64_t now,
   if (it->second.pending_join)
     respond(join_group_response{*it->second.pending_join, errc::unknown_member_id, -1, {}, {},
                                 member_id, {}});
+  if (it->second.pending_sync)
+    respond(sync_group_response{*it->second.pending_sync, errc::unknown_member_id, {}, {}});
   members_.erase(it);
   assignment_.erase(member_id);
   log(now, reason);
@@ -91,10 +172,11 @@ void group_machine::expire_sessions(int64_t now) {
     }
   }
   // A member waiting in a join is alive: the join itself is bounded by the
-  // rebalance timeout (as Kafka's awaiting-join members).
+  // rebalance timeout (as Kafka's awaiting-join members); one waiting in a
+  // sync by the metadata write's timeout.
   std::vector<std::string> expired;
   for (auto& [id, m] : members_)
-    if (!m.pending_join && now >= m.last_heartbeat_ms + m.session_timeout_ms)
+    if (!m.pending_join && !m.pending_sync && now >= m.last_heartbeat_ms + m.session_timeout_ms)
       expired.push_back(id);
   for (auto& id : expired)
     remove_member(id, now, "member " + id + " removed: session timeout expired");

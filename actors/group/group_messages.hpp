@@ -154,6 +154,48 @@ struct persist_offsets_effect {
   group_offsets offsets;
 };
 
+/// One member of a generation, as a group-metadata record holds it.
+struct group_member_metadata {
+  std::string member_id;
+  std::string client_id;
+  std::string client_host;
+  int32_t rebalance_timeout_ms = 0;
+  int32_t session_timeout_ms = 0;
+  member_subscription subscription; // under the generation's protocol
+  std::vector<topic_partition> assignment;
+  friend bool operator==(const group_member_metadata& a, const group_member_metadata& b) {
+    return a.member_id == b.member_id && a.client_id == b.client_id &&
+           a.client_host == b.client_host && a.rebalance_timeout_ms == b.rebalance_timeout_ms &&
+           a.session_timeout_ms == b.session_timeout_ms && a.subscription == b.subscription &&
+           a.assignment == b.assignment;
+  }
+};
+
+/// A generation and its assignment (Kafka's GroupMetadataValue): written to
+/// the offsets partition before any member gets its share (group_metadata_record.hpp).
+struct group_metadata {
+  std::string protocol_type;
+  int32_t generation_id = 0;
+  std::string protocol_name;
+  std::string leader_id;
+  int64_t state_time_ms = 0; // Kafka's current_state_timestamp
+  std::vector<group_member_metadata> members;
+  friend bool operator==(const group_metadata& a, const group_metadata& b) {
+    return a.protocol_type == b.protocol_type && a.generation_id == b.generation_id &&
+           a.protocol_name == b.protocol_name && a.leader_id == b.leader_id &&
+           a.state_time_ms == b.state_time_ms && a.members == b.members;
+  }
+};
+
+/// Effect: append the generation's metadata with acks=all, then call
+/// on_persisted(persist_id) with the append's outcome. The SyncGroups of
+/// the generation are answered only after that (never before the write).
+struct persist_group_effect {
+  uint64_t persist_id = 0;
+  std::string group_id;
+  group_metadata metadata;
+};
+
 /// A log line: a state change (from != to) or a membership change.
 struct group_event {
   int64_t at_ms = 0;
@@ -164,12 +206,17 @@ struct group_event {
 };
 
 /// Everything the actor must do after feeding inputs, in this order:
-/// persist (then acknowledge via on_persisted), send responses, log events.
+/// persist and persist_group (then acknowledge via on_persisted), send
+/// responses, log events. Persist ids are shared by both lists; outcomes of
+/// each list must come back in its order (appends to one partition do).
 struct group_ready {
   std::vector<persist_offsets_effect> persist;
+  std::vector<persist_group_effect> persist_group;
   std::vector<group_response> responses;
   std::vector<group_event> events;
-  bool empty() const { return persist.empty() && responses.empty() && events.empty(); }
+  bool empty() const {
+    return persist.empty() && persist_group.empty() && responses.empty() && events.empty();
+  }
 };
 
 struct member_description {

@@ -63,18 +63,39 @@ void group_machine::on_offset_commit(const offset_commit_request& req, int64_t n
   pending_commits_.emplace(id, std::move(commit));
 }
 
-void group_machine::on_persisted(uint64_t persist_id, errc result, int64_t now) {
+void group_machine::on_persisted(uint64_t persist_id, errc append_error, int64_t now) {
   advance_clock(now);
   if (state_ == group_state::dead)
-    return; // unload() already answered the commit
+    return; // unload() already answered the commit and the syncs
+  if (auto w = pending_group_writes_.find(persist_id); w != pending_group_writes_.end()) {
+    AL_ASSERT(w == pending_group_writes_.begin(), "group writes must be acknowledged in order:",
+              persist_id, pending_group_writes_.begin()->first);
+    auto generation = w->second;
+    pending_group_writes_.erase(w);
+    return on_assignment_written(generation, append_error, now);
+  }
   AL_ASSERT(!pending_commits_.empty() && pending_commits_.begin()->first == persist_id,
             "persist acks must come in order:", persist_id);
   auto commit = std::move(pending_commits_.begin()->second);
   pending_commits_.erase(pending_commits_.begin());
-  if (result == errc::none)
+  if (append_error == errc::none)
     for (auto& [tp, row] : commit.offsets)
       offsets_[tp] = row;
-  respond(commit_response(commit, result));
+  respond(commit_response(commit, commit_error_for(append_error)));
+}
+
+errc commit_error_for(errc append_error) {
+  switch (append_error) {
+    case errc::none: return errc::none;
+    // As Kafka: the batch can never fit, so retrying cannot help.
+    case errc::message_too_large:
+    case errc::record_list_too_large:
+    case errc::invalid_fetch_size: return errc::invalid_commit_offset_size;
+    case errc::not_leader_or_follower: return errc::not_coordinator;
+    case errc::not_enough_replicas: return errc::not_enough_replicas;
+    // Kafka maps other log failures to a retriable coordinator error.
+    default: return errc::coordinator_not_available;
+  }
 }
 
 offset_commit_response group_machine::commit_response(const pending_commit& commit,

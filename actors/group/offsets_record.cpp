@@ -1,61 +1,16 @@
 #include "actors/group/offsets_record.hpp"
 
 #include "actors/group/group_limits.hpp"
+#include "actors/group/group_metadata_record.hpp"
+#include "actors/group/offsets_wire.hpp"
 #include "storage/batch_header.hpp"
 #include "storage/record_batch.hpp"
 
 namespace al {
 
-namespace {
-
-template <class T>
-void put(bytes& out, T value) {
-  auto at = out.size();
-  out.resize(at + sizeof(T));
-  store_be<T>(out.data() + at, value);
-}
-
-// Never a client's unchecked string: group ids, topics and metadata pass
-// group_limits.hpp's checks (far below INT16_MAX) before a commit becomes a
-// persist effect, and loaded keys were decoded from int16-length strings.
-void put_string(bytes& out, const std::string& s) {
-  AL_ASSERT(s.size() <= size_t(INT16_MAX), s.size());
-  put<int16_t>(out, int16_t(s.size()));
-  out.insert(out.end(), s.begin(), s.end());
-}
-
-/// Bounds-checked reads; every failure names the field.
-struct reader {
-  byte_view in;
-  size_t pos = 0;
-  const char* what;
-
-  status fail(const char* field) const {
-    return {errc::corrupt_message, std::string(what) + ": truncated at " + field + " (byte " +
-                                     std::to_string(pos) + " of " + std::to_string(in.size) +
-                                     ")"};
-  }
-  template <class T>
-  result<T> get(const char* field) {
-    if (in.size - pos < sizeof(T))
-      return fail(field);
-    auto v = load_be<T>(in.data + pos);
-    pos += sizeof(T);
-    return v;
-  }
-  result<std::string> get_string(const char* field) {
-    auto len = get<int16_t>(field);
-    if (!len)
-      return len.error();
-    if (*len < 0 || in.size - pos < size_t(*len))
-      return fail(field);
-    std::string s(reinterpret_cast<const char*>(in.data + pos), size_t(*len));
-    pos += size_t(*len);
-    return s;
-  }
-};
-
-} // namespace
+using offsets_wire::put;
+using offsets_wire::put_string;
+using offsets_wire::reader;
 
 bytes encode_offset_key(const offset_key& key) {
   bytes out;
@@ -194,11 +149,13 @@ void offsets_loader::apply_record(int64_t offset, const std::optional<byte_view>
   // is skipped and counted (a client could produce it, A2 in the audit).
   if (!key_bytes)
     return skip(skipped_.bad_key, offset, "no key");
+  if (key_bytes->size >= 2 && load_be<int16_t>(key_bytes->data) == group_metadata_key_version)
+    return apply_group_metadata(offset, *key_bytes, value);
   auto decoded = decode_offset_key(*key_bytes);
   if (!decoded)
     return skip(skipped_.bad_key, offset, decoded.error().message());
   if (!*decoded)
-    return; // another kind of record (group metadata): not ours to read
+    return; // a key version of a kind this loader does not know: not ours to read
   auto& key = **decoded;
   if (key.group_id.empty() || key.tp.topic.empty() || key.tp.partition < 0)
     return skip(skipped_.bad_key, offset,
@@ -209,18 +166,46 @@ void offsets_loader::apply_record(int64_t offset, const std::optional<byte_view>
     return;
   }
   auto v = decode_offset_value(*value);
-  if (!v) {
-    ++unreadable_; // skipped: the next commit of the key replaces it
-    if (first_skipped_.empty())
-      first_skipped_ = "record " + std::to_string(offset) + ": " + v.error().message();
-    return;
-  }
+  if (!v)
+    return count_unreadable(offset, v.error()); // the next commit of the key replaces it
   if (v->generation_id > max_loaded_generation_id)
     return skip(skipped_.absurd_generation, offset,
                 "generation " + std::to_string(v->generation_id));
   auto& g = groups_[key.group_id];
   g.max_generation = std::max(g.max_generation, v->generation_id);
   g.offsets[key.tp] = std::move(*v);
+}
+
+void offsets_loader::apply_group_metadata(int64_t offset, byte_view key_bytes,
+                                          const std::optional<byte_view>& value) {
+  auto group_id = decode_group_metadata_key(key_bytes);
+  if (!group_id)
+    return skip(skipped_.bad_key, offset, group_id.error().message());
+  if (group_id->empty())
+    return skip(skipped_.bad_key, offset, "a group metadata key with an empty group id");
+  ++records_;
+  if (!value) { // DeleteGroups
+    groups_[*group_id].has_metadata = false;
+    return;
+  }
+  auto v = decode_group_metadata_value(*value);
+  if (!v)
+    return count_unreadable(offset, v.error());
+  if (v->generation_id > max_loaded_generation_id)
+    return skip(skipped_.absurd_generation, offset,
+                "generation " + std::to_string(v->generation_id));
+  // Only the generation is used, so that a group's generations keep
+  // growing: members are not restored, they rejoin (their heartbeats get
+  // UNKNOWN_MEMBER_ID from the new coordinator).
+  auto& g = groups_[*group_id];
+  g.max_generation = std::max(g.max_generation, v->generation_id);
+  g.has_metadata = true;
+}
+
+void offsets_loader::count_unreadable(int64_t offset, const status& why) {
+  ++unreadable_;
+  if (first_skipped_.empty())
+    first_skipped_ = "record " + std::to_string(offset) + ": " + why.message();
 }
 
 std::map<std::string, offsets_loader::loaded_group> offsets_loader::groups() const {
@@ -234,7 +219,7 @@ std::map<std::string, offsets_loader::loaded_group> offsets_loader::groups() con
 std::vector<std::string> offsets_loader::deleted_groups() const {
   std::vector<std::string> out;
   for (auto& [id, g] : groups_)
-    if (g.offsets.empty())
+    if (g.offsets.empty() && !g.has_metadata)
       out.push_back(id);
   return out;
 }

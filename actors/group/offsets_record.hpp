@@ -9,7 +9,9 @@
 //   string = int16 length + UTF-8 bytes.
 // A null value (tombstone) deletes the key: DeleteGroups writes one per
 // offset. The topic is compacted, so the latest record per key survives.
-// offsets_loader replays a partition from its start into committed offsets.
+// The partition also holds group metadata records (key version 2,
+// group_metadata_record.hpp). offsets_loader replays a partition from its
+// start into committed offsets and each group's latest generation.
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -51,12 +53,15 @@ bytes offset_tombstone_batch(const std::string& group_id,
                              const std::vector<topic_partition>& partitions,
                              int64_t timestamp_ms);
 
-/// Rebuilds committed offsets from an offsets partition read from its start.
+/// Rebuilds committed offsets and generations from an offsets partition
+/// read from its start.
 class offsets_loader {
 public:
   struct loaded_group {
     group_offsets offsets;      // live keys only
-    int32_t max_generation = 0; // highest generation of any record seen (>= 0)
+    int32_t max_generation = 0; // highest generation of any record seen (>= 0),
+                                // its generation records included
+    bool has_metadata = false;  // a live (not tombstoned) generation record
   };
 
   /// Records that were skipped rather than applied, by reason.
@@ -73,12 +78,15 @@ public:
   /// writes is skipped and counted, so no record can stop a load.
   result<int64_t> apply(byte_view data, int64_t from);
 
-  /// Groups with at least one live offset.
+  /// Groups with at least one live offset. A group with only a generation
+  /// record is left out, as a coordinator forgets a group with nothing to
+  /// remember (no members, no offsets): its members rejoin anyway.
   std::map<std::string, loaded_group> groups() const;
   /// Groups whose every key has been deleted (tombstoned): DeleteGroups ran.
   std::vector<std::string> deleted_groups() const;
+  /// Records applied: offsets, group metadata and their tombstones.
   int64_t records() const { return records_; }
-  /// Values that could not be decoded (skipped; the key's next commit replaces them).
+  /// Values that could not be decoded (skipped; the key's next record replaces them).
   int64_t unreadable() const { return unreadable_; }
   const skip_counts& skipped() const { return skipped_; }
   /// Why the first skipped or unreadable record was left out ("" if none).
@@ -87,6 +95,8 @@ public:
 private:
   void apply_record(int64_t offset, const std::optional<byte_view>& key,
                     const std::optional<byte_view>& value);
+  void apply_group_metadata(int64_t offset, byte_view key, const std::optional<byte_view>& value);
+  void count_unreadable(int64_t offset, const status& why);
   void skip(int64_t& counter, int64_t offset, std::string why);
 
   std::map<std::string, loaded_group> groups_;

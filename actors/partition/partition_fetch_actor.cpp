@@ -23,9 +23,11 @@ namespace {
 using self_ptr = partition_ptr;
 
 /// The upper bound a fetcher may read to: consumers stop at the high
-/// watermark, followers read everything the leader has.
+/// watermark; followers, and the node's own log-end readers (the group
+/// coordinator's loader), read everything the leader has.
 int64_t fetch_limit(const partition_state& st, const fetch_request& req) {
-  return req.replica_id >= 0 ? st.log->log_end_offset() : st.high_watermark;
+  bool to_log_end = req.replica_id >= 0 || req.isolation == fetch_isolation::log_end;
+  return to_log_end ? st.log->log_end_offset() : st.high_watermark;
 }
 
 /// Bytes a fetch may get: its max_bytes (0 counts as 1: the first batch, as

@@ -71,6 +71,12 @@ typename Inspector::result_type inspect(Inspector& f, produce_response& x) {
 
 constexpr int32_t consumer_replica_id = -1;
 
+/// How far a fetch may read (Kafka's FetchIsolation). Followers always read
+/// to the log end. `log_end` is for readers inside the node (the group
+/// coordinator loading __consumer_offsets as the partition's new leader,
+/// as Kafka's loader reads the local log); the client gateway refuses it.
+enum class fetch_isolation : int8_t { high_watermark = 0, log_end = 1 };
+
 struct fetch_request {
   std::string topic;
   int32_t partition = 0;
@@ -81,11 +87,13 @@ struct fetch_request {
   int32_t replica_id = consumer_replica_id; // >= 0: a follower fetching
   int32_t current_leader_epoch = -1;
   int64_t replica_epoch = -1;    // a follower's incarnation (KIP-903 broker epoch)
+  fetch_isolation isolation = fetch_isolation::high_watermark;
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, fetch_request& x) {
   return f(x.topic, x.partition, x.offset, x.max_bytes,
-           x.min_bytes, x.max_wait_ms, x.replica_id, x.current_leader_epoch, x.replica_epoch);
+           x.min_bytes, x.max_wait_ms, x.replica_id, x.current_leader_epoch, x.replica_epoch,
+           x.isolation);
 }
 
 struct fetch_response {

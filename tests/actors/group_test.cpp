@@ -6,6 +6,8 @@
 
 #include <functional>
 
+#include "actors/broker/client_gateway_actor.hpp"
+#include "actors/group/group_coordinator_actor.hpp"
 #include "actors/group/group_limits.hpp"
 #include "actors/group/group_placement.hpp"
 #include "actors/group/offsets_record.hpp"
@@ -321,7 +323,8 @@ TEST_CASE("commits are records of __consumer_offsets and a restarted node reload
     REQUIRE(f);
     offsets_loader loader;
     REQUIRE(loader.apply(byte_view{f.value->records}, 0));
-    CHECK(loader.records() == 3);
+    CHECK(loader.records() == 4); // the three commits and generation 1's metadata
+    CHECK(loader.groups().at("g").max_generation == a.generation);
     auto g = loader.groups().at("g");
     CHECK(g.offsets.at(orders(0)).offset == 43);
     CHECK(g.offsets.at(orders(0)).metadata == "md");
@@ -354,6 +357,31 @@ TEST_CASE("commits are records of __consumer_offsets and a restarted node reload
                                                    std::string{"g"});
   REQUIRE(rows);
   CHECK(rows.value->size() == 2);
+}
+
+TEST_CASE("a reloaded coordinator continues after the last generation written, not the last "
+          "committed",
+          "[group][load]") {
+  dir_guard d;
+  {
+    group_node n(d.dir);
+    n.create_topic("orders", 2);
+    REQUIRE(n.ask<coordinator_info>(n.broker, find_coordinator_atom::value, std::string{"g"}));
+    member a;
+    finish_join(n, "g", a, *start_join(n, "g", a));
+    CHECK(commit(n, "g", a, orders(0), 5) == errc::none); // generation 1's commit
+    member b;
+    auto b_join = start_join(n, "g", b); // held until A rejoins
+    auto a_join = start_join(n, "g", a);
+    finish_join(n, "g", a, *a_join);
+    finish_join(n, "g", b, *b_join);
+    REQUIRE(a.generation == 2); // written by its first SyncGroup; nothing committed in it
+  }
+  group_node n(d.dir);
+  CHECK(committed(n, "g", orders(0)) == 5);
+  member c;
+  finish_join(n, "g", c, *start_join(n, "g", c));
+  CHECK(c.generation == 3); // generation 2 was handed out once: never again
 }
 
 TEST_CASE("delete and reset offsets need a group without members", "[group]") {
@@ -639,4 +667,250 @@ TEST_CASE("JoinGroup is checked before a group exists; groups with nothing left 
   auto list = n.ask<std::vector<group_listing>>(n.broker, list_groups_atom::value);
   REQUIRE(list);
   CHECK(list.value->empty());
+}
+
+// ---- a coordinator on one replica of its offsets partition (issue 12) --------
+// Partition and coordinator actors spawned directly, to give a replica the
+// state a node has right after an election: a high watermark that lags its
+// log end, or leadership it has lost without hearing of it.
+
+namespace {
+
+struct replica_spec {
+  int32_t node = 1;
+  int32_t leader = 1;
+  int32_t leader_epoch = 0;
+  std::vector<int32_t> replicas{1, 2};
+  std::vector<int32_t> isr{1};
+};
+
+/// Offsets partition replicas and coordinators on them, under the test
+/// scheduler; meta.db (the store) is shared, as on one node.
+struct coordinator_bench {
+  test_config cfg;
+  caf::actor_system sys;
+  caf::scheduler::test_coordinator& sched;
+  std::string dir;
+  store_api store;
+  std::vector<caf::actor> spawned;
+
+  explicit coordinator_bench(std::string data_dir)
+    : sys(cfg), sched(dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler())),
+      dir(std::move(data_dir)) {
+    spdlog::set_level(spdlog::level::warn);
+    std::filesystem::create_directories(dir);
+    store = sys.spawn(store_actor, dir + "/meta.db");
+    sched.run();
+  }
+  ~coordinator_bench() {
+    for (auto& a : spawned)
+      caf::anon_send_exit(a, caf::exit_reason::kill);
+    caf::anon_send_exit(store, caf::exit_reason::kill);
+    sched.run();
+  }
+
+  std::string replica_dir(int32_t node) const {
+    return dir + "/n" + std::to_string(node) + "/" + offsets_topic_name + "-0";
+  }
+
+  partition_api spawn_replica(const replica_spec& r) {
+    partition_setup ps;
+    ps.tp = {offsets_topic_name, 0};
+    ps.dir = replica_dir(r.node);
+    ps.state.leader = r.leader;
+    ps.state.leader_epoch = r.leader_epoch;
+    ps.state.replicas = r.replicas;
+    ps.state.isr = r.isr;
+    ps.node_id = r.node;
+    ps.incarnation = 1;
+    auto p = sys.spawn(partition_actor, ps);
+    spawned.push_back(caf::actor_cast<caf::actor>(p));
+    sched.run();
+    return p;
+  }
+
+  group_coordinator_api spawn_coordinator(const partition_api& log, int32_t node,
+                                          bool with_store = true) {
+    group_coordinator_setup gs;
+    gs.node_id = node;
+    gs.partition = 0;
+    gs.log = log;
+    if (with_store)
+      gs.store = store;
+    gs.group_defaults.initial_rebalance_delay_ms = 0;
+    gs.salt = "n" + std::to_string(node) + "-";
+    gs.topics = {{"orders", 1}};
+    gs.request_timeout_ms = 5000;
+    auto c = sys.spawn(group_coordinator_actor, gs);
+    spawned.push_back(caf::actor_cast<caf::actor>(c));
+    sched.run();
+    return c;
+  }
+
+  void kill(const caf::actor& a) {
+    caf::anon_send_exit(a, caf::exit_reason::kill);
+    sched.run();
+  }
+
+  template <class T, class Handle, class... Ts>
+  std::shared_ptr<reply<T>> send(const Handle& h, Ts... xs) {
+    auto out = std::make_shared<reply<T>>();
+    spawned.push_back(sys.spawn([=](caf::event_based_actor* a) {
+      a->request(h, caf::infinite, xs...)
+        .then(
+          [out](T& v) {
+            out->value = std::move(v);
+            out->answered = true;
+          },
+          [out](caf::error& e) {
+            out->error = std::move(e);
+            out->answered = true;
+          });
+    }));
+    sched.run();
+    return out;
+  }
+
+  template <class T, class Handle, class... Ts>
+  reply<T> ask(const Handle& h, Ts... xs) {
+    return *send<T>(h, xs...);
+  }
+
+  /// Virtual time in 100 ms steps (timers re-arm: never all at once).
+  void advance(int64_t ms) {
+    for (int64_t t = 0; t < ms; t += 100) {
+      sched.advance_time(std::chrono::milliseconds(100));
+      sched.run();
+    }
+  }
+
+  errc commit(const group_coordinator_api& c, int64_t offset) { // assign(): no membership
+    auto r = ask<offset_commit_response>(
+      c, offset_commit_atom::value, std::string{"g"},
+      offset_commit_request{0, "", -1, {{orders(0), offset_and_metadata{offset, "", -1}}}});
+    REQUIRE(r);
+    return r.value->error;
+  }
+
+  int64_t committed(const group_coordinator_api& c) {
+    auto r = ask<group_offsets>(c, offset_fetch_atom::value, std::string{"g"}, tps{orders(0)});
+    REQUIRE(r);
+    return r.value->at(orders(0)).offset;
+  }
+
+  int64_t stored() { // meta.db's view
+    auto rows = ask<std::vector<committed_offset>>(store, offset_fetch_atom::value,
+                                                   std::string{"g"});
+    REQUIRE(rows);
+    REQUIRE(rows.value->size() == 1);
+    return rows.value->front().offset;
+  }
+
+  /// A member's first join (MEMBER_ID_REQUIRED, then the join with its id).
+  member join(const group_coordinator_api& c) {
+    member m;
+    auto first = ask<join_group_response>(c, join_group_atom::value, std::string{"g"},
+                                          join_req(""));
+    REQUIRE(first);
+    REQUIRE(first.value->error == errc::member_id_required);
+    m.id = first.value->member_id;
+    auto joined = ask<join_group_response>(c, join_group_atom::value, std::string{"g"},
+                                           join_req(m.id));
+    REQUIRE(joined);
+    REQUIRE(joined.value->error == errc::none);
+    m.generation = joined.value->generation_id;
+    return m;
+  }
+};
+
+} // namespace
+
+TEST_CASE("a new leader's coordinator loads its offsets partition to the log end, past a "
+          "lagging high watermark",
+          "[group][load]") {
+  // Node 1 follows node 2; its HW trails the leader's by a fetch. Node 2
+  // dies, node 1 leads epoch 1 with ISR {1,2} and node 2 has not fetched in
+  // it, so the HW stays where node 1 heard it. The commit of 20 was
+  // acknowledged (acks=all: on every ISR member) and must not be lost.
+  // (The two commits are written by node 1 itself, ISR {1}, and the HW
+  // checkpoint set back: the log a follower would have.)
+  dir_guard d;
+  coordinator_bench b(d.dir);
+  {
+    auto p = b.spawn_replica(replica_spec{1, 1, 0, {1, 2}, {1}});
+    auto c = b.spawn_coordinator(p, 1);
+    CHECK(b.commit(c, 10) == errc::none);
+    CHECK(b.commit(c, 20) == errc::none);
+    CHECK(b.stored() == 20);
+    b.kill(caf::actor_cast<caf::actor>(c));
+    b.kill(caf::actor_cast<caf::actor>(p));
+  }
+  REQUIRE(save_hw_checkpoint(b.replica_dir(1), 1)); // as the follower heard it
+  auto p = b.spawn_replica(replica_spec{1, 1, 1, {1, 2}, {1, 2}});
+  auto before = b.ask<partition_description>(p, stats_atom::value);
+  REQUIRE(before);
+  REQUIRE(before.value->high_watermark == 1); // the scenario: HW below the log end
+  REQUIRE(before.value->log_end_offset == 2);
+  // Consumers still stop at the HW; only the node's own log-end readers pass it.
+  auto req = node_fixture::fetch_req(offsets_topic_name, 0, 0);
+  auto consumer_read = b.ask<fetch_response>(p, fetch_atom::value, req);
+  REQUIRE(consumer_read);
+  offsets_loader below_hw;
+  CHECK(below_hw.apply(byte_view{consumer_read.value->records}, 0).value() == 1);
+  req.isolation = fetch_isolation::log_end;
+  auto loader_read = b.ask<fetch_response>(p, fetch_atom::value, req);
+  REQUIRE(loader_read);
+  offsets_loader to_end;
+  CHECK(to_end.apply(byte_view{loader_read.value->records}, 0).value() == 2);
+  auto c = b.spawn_coordinator(p, 1);
+  CHECK(b.committed(c) == 20);
+  CHECK(b.stored() == 20); // the view is not overwritten with the older value
+}
+
+TEST_CASE("a coordinator on a deposed leader hands out no assignment another coordinator "
+          "also hands out",
+          "[group][fencing]") {
+  // Node 2 leads __consumer_offsets-0 in epoch 2 (ISR {2}); node 1 led epoch
+  // 1 with ISR {1,2} and has not heard: its coordinator still serves. Join
+  // and sync never touched the log, so both handed out generation 1 with
+  // orders-0. Writing the assignment with acks=all first fences node 1: node
+  // 2 no longer fetches from it, so the write is never acknowledged.
+  dir_guard d;
+  coordinator_bench b(d.dir);
+  auto deposed = b.spawn_replica(replica_spec{1, 1, 1, {1, 2}, {1, 2}});
+  auto current = b.spawn_replica(replica_spec{2, 2, 2, {1, 2}, {2}});
+  auto old_coordinator = b.spawn_coordinator(deposed, 1, false);
+  auto new_coordinator = b.spawn_coordinator(current, 2, false);
+  auto m1 = b.join(old_coordinator);
+  auto m2 = b.join(new_coordinator);
+  REQUIRE(m1.generation == m2.generation);
+  auto s1 = b.send<sync_group_response>(old_coordinator, sync_group_atom::value,
+                                        std::string{"g"},
+                                        sync_group_request{0, m1.id, m1.generation});
+  auto s2 = b.send<sync_group_response>(new_coordinator, sync_group_atom::value,
+                                        std::string{"g"},
+                                        sync_group_request{0, m2.id, m2.generation});
+  b.advance(6000); // the old coordinator's write times out (request timeout 5 s)
+  REQUIRE(s1->answered);
+  REQUIRE(s2->answered);
+  REQUIRE(s2->value);
+  CHECK(s2->value->error == errc::none);
+  CHECK(s2->value->assignment == tps{orders(0)});
+  auto owned_by_m1 = s1->value && s1->value->error == errc::none ? s1->value->assignment : tps{};
+  CHECK(owned_by_m1.empty()); // else orders-0 has two owners in one generation
+  CHECK((s1->value ? s1->value->error : s1->code()) == errc::not_coordinator);
+}
+
+TEST_CASE("the client gateway refuses fetches past the high watermark", "[group][load]") {
+  dir_guard d;
+  group_node n(d.dir);
+  REQUIRE(n.ask<coordinator_info>(n.broker, find_coordinator_atom::value, std::string{"g"}));
+  auto gateway = n.sys.spawn(client_gateway_actor, gateway_setup{1, n.broker});
+  n.requesters.push_back(caf::actor_cast<caf::actor>(gateway));
+  auto req = node_fixture::fetch_req(offsets_topic_name, offsets_partition_for("g", 3), 0);
+  CHECK(n.ask<fetch_response>(gateway, fetch_atom::value, req)); // up to the HW: fine
+  req.isolation = fetch_isolation::log_end;
+  auto refused = n.ask<fetch_response>(gateway, fetch_atom::value, req);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.code() == errc::cluster_authorization_failed);
 }

@@ -21,6 +21,7 @@ struct group_driver {
   group_request_id next_request = 1;
   std::vector<group_response> responses;
   std::vector<persist_offsets_effect> persists;
+  std::vector<persist_group_effect> group_writes;
   std::vector<group_event> events;
 
   explicit group_driver(int32_t initial_delay_ms = 0, partition_counts topics = {{"orders", 6}})
@@ -33,6 +34,8 @@ struct group_driver {
       responses.push_back(std::move(x));
     for (auto& x : r.persist)
       persists.push_back(std::move(x));
+    for (auto& x : r.persist_group)
+      group_writes.push_back(std::move(x));
     for (auto& x : r.events)
       events.push_back(std::move(x));
   }
@@ -76,10 +79,28 @@ struct group_driver {
     m.on_join(req, now);
     return req.request_id;
   }
+  /// SyncGroup; a sync held for the generation's metadata write gets the
+  /// write acknowledged (written) first.
   sync_group_response sync(const std::string& member, int32_t generation) {
+    auto id = send_sync(member, generation);
+    if (auto r = take<sync_group_response>(id))
+      return *r;
+    write_group(errc::none);
+    return *take<sync_group_response>(id);
+  }
+  group_request_id send_sync(const std::string& member, int32_t generation) {
     auto id = next_request++;
     m.on_sync(sync_group_request{id, member, generation}, now);
-    return *take<sync_group_response>(id);
+    return id;
+  }
+  /// Feeds the outcome of every group metadata write emitted so far.
+  void write_group(errc append_error) {
+    drain();
+    REQUIRE_FALSE(group_writes.empty());
+    auto writes = std::move(group_writes);
+    group_writes.clear();
+    for (auto& w : writes)
+      m.on_persisted(w.persist_id, append_error, now);
   }
   errc heartbeat(const std::string& member, int32_t generation) {
     auto id = next_request++;
@@ -208,8 +229,17 @@ TEST_CASE("the commit reply waits for persistence; a failed write is reported", 
   REQUIRE(d.persists.size() == 1);
   CHECK(d.persists[0].offsets.at(orders(1)).offset == 5);
   d.m.on_persisted(d.persists[0].persist_id, errc::kafka_storage_error, d.now);
-  CHECK(d.take<offset_commit_response>(99)->error == errc::kafka_storage_error);
+  CHECK(d.take<offset_commit_response>(99)->error == errc::coordinator_not_available);
   CHECK(d.m.fetch_offsets({orders(1)})->at(orders(1)).offset == -1);
+}
+
+TEST_CASE("a failed commit append is answered with Kafka's commit codes", "[group]") {
+  CHECK(commit_error_for(errc::none) == errc::none);
+  CHECK(commit_error_for(errc::message_too_large) == errc::invalid_commit_offset_size);
+  CHECK(commit_error_for(errc::record_list_too_large) == errc::invalid_commit_offset_size);
+  CHECK(commit_error_for(errc::not_leader_or_follower) == errc::not_coordinator);
+  CHECK(commit_error_for(errc::not_enough_replicas) == errc::not_enough_replicas);
+  CHECK(commit_error_for(errc::request_timed_out) == errc::coordinator_not_available);
 }
 
 TEST_CASE("commits during a rebalance", "[group]") {
@@ -635,4 +665,149 @@ TEST_CASE("an Empty group with nothing to remember is forgettable", "[group][lim
   d.drain();
   d.m.on_persisted(d.persists.at(0).persist_id, errc::none, d.now);
   CHECK_FALSE(d.m.forgettable()); // offsets
+}
+
+// ---- the assignment goes through the log first (issue 12, item 7) ----------
+
+TEST_CASE("SyncGroup is answered only once the generation's metadata is written",
+          "[group][fencing]") {
+  group_driver d(3000); // both join generation 1
+  auto [a, a_join] = d.join_new();
+  auto [b, b_join] = d.join_new();
+  d.advance(3000);
+  REQUIRE(d.take<join_group_response>(a_join)->generation_id == 1);
+  REQUIRE(d.take<join_group_response>(b_join)->generation_id == 1);
+  auto sa = d.send_sync(a, 1);
+  auto sb = d.send_sync(b, 1);
+  CHECK_FALSE(d.take<sync_group_response>(sa));
+  CHECK_FALSE(d.take<sync_group_response>(sb));
+  CHECK(d.m.state() == group_state::completing_rebalance);
+  REQUIRE(d.group_writes.size() == 1); // one write per generation, whoever syncs first
+  auto& md = d.group_writes[0].metadata;
+  CHECK(d.group_writes[0].group_id == "g");
+  CHECK(md.generation_id == 1);
+  CHECK(md.protocol_type == "consumer");
+  CHECK(md.protocol_name == "range");
+  CHECK(md.leader_id == d.m.leader_id());
+  REQUIRE(md.members.size() == 2);
+  for (auto& mm : md.members) {
+    CHECK(mm.assignment == d.m.assignment().at(mm.member_id));
+    CHECK(mm.subscription.topics == std::vector<std::string>{"orders"});
+    CHECK(mm.session_timeout_ms == 10000);
+    CHECK(mm.rebalance_timeout_ms == 30000);
+  }
+  // Nobody owns anything yet: commits wait for the end of the rebalance.
+  CHECK(d.heartbeat(a, 1) == errc::none);
+  CHECK(d.commit(a, 1, orders(0), 1) == errc::rebalance_in_progress);
+  d.write_group(errc::none);
+  CHECK(d.m.state() == group_state::stable);
+  auto ra = d.take<sync_group_response>(sa), rb = d.take<sync_group_response>(sb);
+  REQUIRE(ra);
+  REQUIRE(rb);
+  CHECK(ra->error == errc::none);
+  CHECK(rb->error == errc::none);
+  CHECK(ra->assignment.size() + rb->assignment.size() == 6);
+  CHECK(d.sync(a, 1).assignment == ra->assignment); // later syncs: at once, no new write
+  d.drain();
+  CHECK(d.group_writes.empty());
+}
+
+TEST_CASE("a failed metadata write hands out nothing: NOT_COORDINATOR, then a rebalance",
+          "[group][fencing]") {
+  group_driver d;
+  auto [a, a_join] = d.join_new();
+  REQUIRE(d.take<join_group_response>(a_join)->generation_id == 1);
+  auto sa = d.send_sync(a, 1);
+  // A deposed leader never gets the followers' acks: the append times out.
+  d.write_group(errc::request_timed_out);
+  auto r = d.take<sync_group_response>(sa);
+  REQUIRE(r);
+  CHECK(r->error == errc::not_coordinator);
+  CHECK(r->assignment.empty());
+  CHECK(d.m.state() == group_state::preparing_rebalance);
+  CHECK(d.heartbeat(a, 1) == errc::rebalance_in_progress);
+  // Back at a coordinator that can write: the next generation completes.
+  auto rejoin = d.rejoin(a);
+  REQUIRE(d.take<join_group_response>(rejoin)->generation_id == 2);
+  CHECK(d.sync(a, 2).assignment.size() == 6);
+  CHECK(d.m.state() == group_state::stable);
+}
+
+TEST_CASE("the members of a generation whose write failed are told what the log said",
+          "[group][fencing]") {
+  CHECK(sync_error_for(errc::not_leader_or_follower) == errc::not_coordinator);
+  CHECK(sync_error_for(errc::kafka_storage_error) == errc::not_coordinator);
+  CHECK(sync_error_for(errc::request_timed_out) == errc::not_coordinator);
+  CHECK(sync_error_for(errc::network_exception) == errc::not_coordinator);
+  CHECK(sync_error_for(errc::not_enough_replicas) == errc::coordinator_not_available);
+  CHECK(sync_error_for(errc::not_enough_replicas_after_append) ==
+        errc::coordinator_not_available);
+  CHECK(sync_error_for(errc::unknown_topic_or_partition) == errc::coordinator_not_available);
+  CHECK(sync_error_for(errc::message_too_large) == errc::unknown_server_error);
+}
+
+TEST_CASE("a rebalance during the metadata write voids it; its late outcome is ignored",
+          "[group][fencing]") {
+  group_driver d;
+  auto [a, a_join] = d.join_new();
+  d.take<join_group_response>(a_join);
+  auto sa = d.send_sync(a, 1);
+  d.drain();
+  auto stale = d.group_writes;
+  d.group_writes.clear();
+  REQUIRE(stale.size() == 1);
+  auto [b, b_join] = d.join_new(); // generation 1 ends before it was written
+  CHECK(d.m.state() == group_state::preparing_rebalance);
+  auto r = d.take<sync_group_response>(sa);
+  REQUIRE(r);
+  CHECK(r->error == errc::rebalance_in_progress);
+  auto a_rejoin = d.rejoin(a);
+  REQUIRE(d.take<join_group_response>(a_rejoin)->generation_id == 2);
+  REQUIRE(d.take<join_group_response>(b_join)->generation_id == 2);
+  auto sb = d.send_sync(b, 2);
+  // Generation 1's write lands now: it must not complete generation 2.
+  d.m.on_persisted(stale[0].persist_id, errc::none, d.now);
+  CHECK(d.m.state() == group_state::completing_rebalance);
+  CHECK_FALSE(d.take<sync_group_response>(sb));
+  d.write_group(errc::none);
+  CHECK(d.take<sync_group_response>(sb)->error == errc::none);
+  CHECK(d.m.state() == group_state::stable);
+}
+
+TEST_CASE("held syncs: a leaving member gets UNKNOWN_MEMBER_ID, unload NOT_COORDINATOR",
+          "[group][fencing]") {
+  group_driver d(3000);
+  auto [a, a_join] = d.join_new();
+  auto [b, b_join] = d.join_new();
+  d.advance(3000);
+  d.take<join_group_response>(a_join);
+  d.take<join_group_response>(b_join);
+  auto sa = d.send_sync(a, 1);
+  auto sb = d.send_sync(b, 1);
+  CHECK(d.leave(a) == errc::none);
+  CHECK(d.take<sync_group_response>(sa)->error == errc::unknown_member_id);
+  CHECK(d.take<sync_group_response>(sb)->error == errc::rebalance_in_progress);
+  auto b_rejoin = d.rejoin(b);
+  REQUIRE(d.take<join_group_response>(b_rejoin)->generation_id == 2);
+  auto sb2 = d.send_sync(b, 2);
+  d.m.unload(d.now);
+  CHECK(d.take<sync_group_response>(sb2)->error == errc::not_coordinator);
+  d.write_group(errc::none); // the write's outcome after unloading changes nothing
+  CHECK(d.m.state() == group_state::dead);
+}
+
+TEST_CASE("a member waiting for the metadata write is not expired meanwhile",
+          "[group][fencing]") {
+  group_driver d;
+  auto [a, a_join] = d.join_new();
+  d.take<join_group_response>(a_join);
+  auto sa = d.send_sync(a, 1);
+  CHECK_FALSE(d.m.next_deadline_ms()); // nothing to expire while it waits on us
+  d.advance(25000); // beyond its 10 s session
+  CHECK(d.m.is_member(a));
+  d.write_group(errc::none);
+  CHECK(d.take<sync_group_response>(sa)->error == errc::none);
+  auto deadline = d.m.next_deadline_ms();
+  REQUIRE(deadline);
+  CHECK(*deadline == d.now + 10000); // the session restarts when it gets its share
 }

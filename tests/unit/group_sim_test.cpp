@@ -104,6 +104,7 @@ event make_event(int64_t at, event::kind_t kind, size_t client = 0, uint64_t cli
 
 struct sim_stats {
   uint64_t events = 0, accepted_commits = 0, fenced_commits = 0, generations = 0;
+  uint64_t failed_generation_writes = 0;
   int64_t stable_after_ms = 0;
 };
 
@@ -144,6 +145,7 @@ private:
   void deliver_to_coordinator(event& e);
   void drain_machine();
   void check_commit_effect(const persist_offsets_effect& p);
+  void check_group_write(const persist_group_effect& p);
   void check_step();
   bool converged() const;
 
@@ -171,6 +173,8 @@ private:
   std::map<group_request_id, std::pair<size_t, uint64_t>> routes_; // -> consumer, its seq
   int32_t last_generation_ = 0;
   std::map<int32_t, group_assignment> generation_assignment_; // as first seen
+  std::map<uint64_t, int32_t> group_writes_;  // persist id -> generation being written
+  std::set<int32_t> written_generations_;     // whose metadata write succeeded
   std::string failure_;
   sim_stats stats_;
 };
@@ -208,7 +212,14 @@ std::string simulation::run() {
         m_.tick(now_);
         schedule(make_event(now_ + k_.tick_ms, event::machine_tick));
         break;
-      case event::persisted: m_.on_persisted(e.persist_id, e.persist_result, now_); break;
+      case event::persisted:
+        if (auto w = group_writes_.find(e.persist_id); w != group_writes_.end()) {
+          if (e.persist_result == errc::none)
+            written_generations_.insert(w->second);
+          group_writes_.erase(w);
+        }
+        m_.on_persisted(e.persist_id, e.persist_result, now_);
+        break;
     }
     drain_machine();
     check_step();
@@ -240,19 +251,36 @@ void simulation::deliver_to_coordinator(event& e) {
 
 void simulation::drain_machine() {
   auto ready = m_.take_ready();
-  for (auto& p : ready.persist) {
-    check_commit_effect(p);
-    // The actor writes in order; acks come back in order.
+  // The actor appends in order; acks come back in order. A failed append
+  // fails with one of the log's errors (a deposed leader's times out).
+  auto append = [&](uint64_t persist_id) {
     last_persist_at_ = std::max(last_persist_at_, now_ + r_.between(1, 50));
     auto done = make_event(last_persist_at_, event::persisted);
-    done.persist_id = p.persist_id;
-    if (!liveness_ && r_.chance(k_.persist_fail))
-      done.persist_result = errc::kafka_storage_error;
-    schedule(std::move(done));
+    done.persist_id = persist_id;
+    if (!liveness_ && r_.chance(k_.persist_fail)) {
+      const errc failures[] = {errc::kafka_storage_error, errc::request_timed_out,
+                               errc::not_enough_replicas, errc::not_leader_or_follower};
+      done.persist_result = failures[r_.between(0, 3)];
+    }
+    schedule(done);
+    return done.persist_result;
+  };
+  for (auto& p : ready.persist) {
+    check_commit_effect(p);
+    append(p.persist_id);
+  }
+  for (auto& p : ready.persist_group) {
+    check_group_write(p);
+    group_writes_[p.persist_id] = p.metadata.generation_id;
+    stats_.failed_generation_writes += append(p.persist_id) != errc::none;
   }
   for (auto& resp : ready.responses) {
     auto route = routes_.find(request_id_of(resp));
     AL_ASSERT(route != routes_.end(), request_id_of(resp));
+    if (std::holds_alternative<sync_group_response>(resp) && error_of(resp) == errc::none)
+      check(written_generations_.count(m_.generation_id()) == 1,
+            "an assignment of generation " + std::to_string(m_.generation_id()) +
+                " was handed out before the generation was written");
     if (std::holds_alternative<offset_commit_response>(resp) &&
         error_of(resp) == errc::illegal_generation)
       ++stats_.fenced_commits;
@@ -285,6 +313,19 @@ void simulation::check_commit_effect(const persist_offsets_effect& p) {
               std::count(it->second.begin(), it->second.end(), tp) == 1),
           "commit accepted from " + p.member_id + " for a partition it does not own: " +
               tp.topic + "-" + std::to_string(tp.partition));
+}
+
+// The metadata write of the generation being completed, with its assignment.
+void simulation::check_group_write(const persist_group_effect& p) {
+  check(m_.state() == group_state::completing_rebalance &&
+            p.metadata.generation_id == m_.generation_id(),
+        "metadata write of generation " + std::to_string(p.metadata.generation_id) +
+            " outside its CompletingRebalance");
+  check(p.metadata.members.size() == m_.member_count(), "metadata write misses members");
+  for (auto& mm : p.metadata.members)
+    check(m_.assignment().count(mm.member_id) &&
+              m_.assignment().at(mm.member_id) == mm.assignment,
+          "metadata write of " + mm.member_id + " differs from the assignment");
 }
 
 void simulation::check_step() {
@@ -480,7 +521,11 @@ void simulation::on_async_response(size_t i, uint64_t seq, errc error, bool is_c
     return; // a duplicate
   bool current = sent->second == c.generation && (c.ph == phase::syncing || c.ph == phase::stable);
   c.sent_generation.erase(sent);
-  if (!current || error == errc::none || error == errc::kafka_storage_error)
+  // A failed commit append (COORDINATOR_NOT_AVAILABLE, NOT_ENOUGH_REPLICAS):
+  // the next commit carries the position again.
+  if (!current || error == errc::none ||
+      (is_commit &&
+       (error == errc::coordinator_not_available || error == errc::not_enough_replicas)))
     return;
   if (error == errc::rebalance_in_progress && !is_commit && c.ph == phase::stable) {
     offset_commit_request req{0, c.member_id, c.generation, {}}; // commit before revoking
@@ -519,16 +564,19 @@ TEST_CASE("group simulation: seeded faults, invariants, liveness", "[group][sim]
     total.accepted_commits += sim.stats().accepted_commits;
     total.fenced_commits += sim.stats().fenced_commits;
     total.generations += sim.stats().generations;
+    total.failed_generation_writes += sim.stats().failed_generation_writes;
     worst_stable_ms = std::max(worst_stable_ms, sim.stats().stable_after_ms);
     return failure;
   });
   std::cout << "group sim: " << count << " seeds, " << total.events << " events, "
             << total.generations << " generations, " << total.accepted_commits
             << " commits accepted, " << total.fenced_commits
-            << " stale commits fenced, worst time to Stable after faults "
+            << " stale commits fenced, " << total.failed_generation_writes
+            << " generation writes failed, worst time to Stable after faults "
             << worst_stable_ms << " ms\n";
   if (count > 1) { // the faults must actually exercise fencing and rebalancing
     CHECK(total.fenced_commits > 0);
     CHECK(total.generations > count);
+    CHECK(total.failed_generation_writes > 0);
   }
 }
