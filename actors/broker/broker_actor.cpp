@@ -286,20 +286,28 @@ void on_exit(self_ptr self, caf::exit_msg& em) {
                describe_error(em.reason));
 }
 
+/// One registration at a time; the tick loop (which never stops) retries
+/// until one succeeds, then heartbeats. (A tick that re-registered used to
+/// end the loop: under load, with the first registration slow, the broker
+/// registered and never heartbeated again, and was fenced for good.)
 void register_with_controller(self_ptr self) {
   auto& s = self->state.setup;
+  if (self->state.registered || self->state.registering)
+    return;
+  self->state.registering = true;
   broker_description me{s.node_id, s.host, s.port, false, s.peer_port};
   self->request(s.controller, std::chrono::seconds(10), register_atom::value, me, s.incarnation,
                 caf::actor_cast<caf::actor>(self))
     .then(
       [=](metadata_image& image) {
+        self->state.registering = false;
         self->state.registered = true;
         spdlog::info("broker {}: registered with the controller", self->state.setup.node_id);
         apply_image(self, std::move(image));
       },
       [=](caf::error& err) {
+        self->state.registering = false;
         spdlog::warn("broker: registration failed ({}), retrying", describe_error(err));
-        self->delayed_send(self, std::chrono::seconds(1), tick_atom::value);
       });
 }
 
@@ -382,12 +390,11 @@ broker_api::behavior_type broker_actor(self_ptr self, broker_setup setup) {
       if (!from_this_node(self, "tick"))
         return;
       auto& st = self->state;
-      if (!st.registered) {
-        register_with_controller(self);
-        return;
-      }
-      self->send(st.setup.controller, heartbeat_atom::value, st.setup.node_id,
-                 st.setup.incarnation);
+      if (!st.registered)
+        register_with_controller(self); // no-op while one is on its way
+      else
+        self->send(st.setup.controller, heartbeat_atom::value, st.setup.node_id,
+                   st.setup.incarnation);
       self->delayed_send(self, std::chrono::milliseconds(st.setup.heartbeat_interval_ms),
                          tick_atom::value);
     },

@@ -79,6 +79,7 @@ struct broker_state {
   metadata_image image;
   std::map<topic_partition, hosted_partition> partitions;
   bool registered = false;
+  bool registering = false; // a registration request is on its way
   broker_group_state groups;
   std::map<int32_t, broker_api> peers;    // other nodes' brokers (replication)
   std::set<int32_t> connecting;

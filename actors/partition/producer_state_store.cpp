@@ -44,14 +44,15 @@ status remove_stale(const partition_log& log, const std::vector<int64_t>& offset
                     std::string* note) {
   bool removed = false;
   for (auto o : offsets) {
-    if (o <= log.log_end_offset())
+    if (o <= log.log_end_offset() && o >= log.log_start_offset())
       continue;
     if (auto st = remove_file(join_path(log.dir(), snapshot_name(o))); !st)
       return st;
     removed = true;
     if (note)
-      *note += "deleted snapshot at offset " + std::to_string(o) + " (past the log end " +
-               std::to_string(log.log_end_offset()) + "); ";
+      *note += "deleted snapshot at offset " + std::to_string(o) + " (outside the log [" +
+               std::to_string(log.log_start_offset()) + ", " +
+               std::to_string(log.log_end_offset()) + "]); ";
   }
   auto names = list_directory(log.dir());
   if (!names)
@@ -93,7 +94,7 @@ result<producer_state_table> load_producer_state(const partition_log& log, std::
   int64_t from = log.log_start_offset();
   bool restored = false;
   for (auto it = offsets.rbegin(); it != offsets.rend() && !restored; ++it) {
-    if (*it > log.log_end_offset())
+    if (*it > log.log_end_offset() || *it < log.log_start_offset())
       continue;
     auto path = join_path(log.dir(), snapshot_name(*it));
     auto data = read_whole_file(path);
@@ -105,7 +106,7 @@ result<producer_state_table> load_producer_state(const partition_log& log, std::
       said += covers.error().to_string() + "; ";
       continue;
     }
-    from = std::max(*covers, log.log_start_offset()); // retention may have passed it
+    from = *covers;
     restored = true;
     said += "snapshot at offset " + std::to_string(*covers);
   }
@@ -154,8 +155,8 @@ status save_producer_state(const producer_state_table& table, const partition_lo
     if (o <= covers)
       newest[group_of(o)] = o;
   for (auto o : offsets) {
-    if (o <= covers && newest[group_of(o)] == o)
-      continue; // kept (anything above the log end is stale: never kept)
+    if (o <= covers && o >= log.log_start_offset() && newest[group_of(o)] == o)
+      continue; // kept (outside the log: stale, never kept)
     if (auto st = remove_file(join_path(log.dir(), snapshot_name(o))); !st)
       return st;
   }

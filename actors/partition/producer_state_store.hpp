@@ -16,8 +16,11 @@
 //   at that moment, on the partition's own thread: nothing queued can land
 //   after a truncation.
 // - Kept: per segment, the newest snapshot whose last covered offset lies
-//   in it, and the newest covering nothing past the log start, so a
-//   truncation scans about one segment at most.
+//   in it, so a truncation scans about one segment at most. A snapshot below
+//   the log start (retention passed it) is deleted, never restored: the
+//   batches between it and the log start are gone, so the table it gives
+//   would miss them (a producer's sequence would go back). Producers whose
+//   batches retention deleted are forgotten, as in Kafka.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -28,8 +31,8 @@
 namespace al {
 
 /// Rebuilds the table for `log`: deletes every snapshot above the log end
-/// (fsyncing the directory), then restores the newest valid snapshot at or
-/// below it and scans the log from there (from the log start without one).
+/// or below the log start (fsyncing the directory), then restores the newest
+/// valid snapshot in between and scans the log from there (from the log start without one).
 /// `note` says what was used. Batches scanned from the log count as written
 /// no later than `now_ms` (producer_state_table::on_append). Called on open
 /// and after every truncation.

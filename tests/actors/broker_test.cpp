@@ -713,3 +713,61 @@ TEST_CASE_METHOD(partition_fixture,
   REQUIRE(ls.replica->progress(3));
   CHECK(ls.replica->progress(3)->log_end_offset == 12);
 }
+
+// ---------------------------------------------------------------------------
+// Broker liveness: the heartbeat loop survives a slow registration.
+
+TEST_CASE("a broker whose first tick comes before its registration answer still heartbeats",
+          "[broker]") {
+  // The tick loop must outlive a registration still on its way (a tick that
+  // re-registered used to end it; seen as controller_snapshot_test failing
+  // under load). Note: this order of events passes with the old code too
+  // (the scheduler delivers the answer in a way that does not hit the
+  // race); it checks that heartbeats flow after such a start.
+  test_config cfg;
+  caf::actor_system sys{cfg};
+  auto& sched = dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler());
+  auto dir = (std::filesystem::temp_directory_path() /
+              ("al-broker-liveness-" + std::to_string(::getpid())))
+               .string();
+  std::filesystem::remove_all(dir);
+  controller_setup cs;
+  cs.node_id = 1;
+  cs.data_dir = dir;
+  cs.cluster_id = "test-cluster";
+  cs.defaults = topic_defaults{1, 1};
+  auto controller = sys.spawn(controller_actor, cs);
+  sched.run();
+  broker_setup bs;
+  bs.node_id = 1;
+  bs.host = "127.0.0.1";
+  bs.port = 9999;
+  bs.data_dir = dir;
+  bs.controller = controller;
+  bs.detach_partitions = false;
+  bs.incarnation = 1;
+  bs.heartbeat_interval_ms = 100;
+  auto broker = sys.spawn(broker_actor, bs);
+  sched.run_once(); // the broker starts: registration sent, first tick armed
+  // The tick is due before the controller answered (the 10 s request
+  // timeout is not: both registrations succeed).
+  sched.advance_time(std::chrono::milliseconds(100));
+  sched.run();
+  auto& ctl = dynamic_cast<controller_api::stateful_base<controller_state>&>(
+                *caf::actor_cast<caf::abstract_actor*>(controller))
+                .state;
+  auto& brk = dynamic_cast<broker_api::stateful_base<broker_state>&>(
+                *caf::actor_cast<caf::abstract_actor*>(broker))
+                .state;
+  CHECK(brk.registered);
+  ctl.last_heartbeat_ms.clear();
+  for (int i = 0; i < 3; ++i) {
+    sched.advance_time(std::chrono::milliseconds(100));
+    sched.run();
+  }
+  CHECK(ctl.last_heartbeat_ms.count(1) == 1);
+  caf::anon_send_exit(broker, caf::exit_reason::kill);
+  caf::anon_send_exit(controller, caf::exit_reason::kill);
+  sched.run();
+  std::filesystem::remove_all(dir);
+}

@@ -1,53 +1,53 @@
 #pragma once
 // Whole-cluster simulation: the brokers. Each node hosts a replica_machine
-// per partition over an in-memory log, executes ready() in the documented
-// order, serves follower fetches and OffsetsForLeaderEpoch, and takes
-// idempotent acks=all produce requests (producer_state_table dedup on the
-// leader; followers record fetched batches in it too, as Kafka does).
-// AlterPartition goes to the Raft leader the node's own voter knows.
+// per partition over a replica_disk (cluster_disk.hpp), executes ready() in
+// the documented order, takes idempotent acks=all produce requests
+// (producer_state_table dedup on the leader; followers record fetched
+// batches in it too, as Kafka does) and does the partition actor's
+// housekeeping: flushes, producer-state snapshots, retention bounded by the
+// HW. Fetches are in cluster_fetch.hpp. AlterPartition goes to the Raft
+// leader the node's own voter knows.
 #include "tests/sim/cluster_sim.hpp"
 
 namespace al::cluster_sim {
-
-inline batch_header header_of(const log_entry& e) {
-  batch_header h;
-  h.base_offset = e.batch_base;
-  h.last_offset_delta = e.batch_len - 1;
-  h.producer_id = e.producer;
-  h.producer_epoch = 0;
-  h.base_sequence = e.seq;
-  return h;
-}
-
-inline void simulation::rebuild_producers(replica& r) {
-  r.producers = producer_state_table{};
-  for (auto& e : r.log)
-    if (e.batch_base == int64_t(&e - r.log.data()))
-      r.producers.on_append(header_of(e));
-}
 
 inline void simulation::start_replicas(int n) {
   auto& nd = nodes_[size_t(n)];
   for (int32_t p = 0; p < k_.partitions; ++p) {
     auto& r = rep(n, p);
+    auto& d = r.disk;
     replica_config c;
     c.tp = {"t", p};
     c.broker_id = n;
     c.broker_epoch = nd.life.incarnation;
     c.replica_lag_time_max_ms = k_.lag_ms;
     c.fetch_backoff_ms = k_.fetch_backoff_ms;
-    c.request_timeout_ms = k_.request_timeout_ms;
-    replica_log_state s; // from disk: the log, a stale HW, epochs from the batches
-    s.log_end_offset = int64_t(r.log.size());
-    s.high_watermark = r.checkpoint_hw;
-    for (auto& e : r.log)
-      s.epochs.assign(e.epoch, e.batch_base);
+    c.request_timeout_ms = k_.request_timeout_ms + k_.fetch_wait_ms;
+    replica_log_state s; // from disk: the log, a stale HW (clamped to it), epochs from the batches
+    s.log_end_offset = d.end();
+    s.high_watermark = std::clamp(d.checkpoint_hw, d.log_start, d.end());
+    for (int64_t o = d.log_start; o < d.end(); o += d.log[size_t(o)].batch_len)
+      s.epochs.assign(d.log[size_t(o)].epoch, o);
     r.m = std::make_unique<replica_machine>(c, std::move(s));
     r.tenure_epoch = -1;
     r.waits.clear();
-    rebuild_producers(r);
+    r.parked.clear();
+    load_producers(n, p);
     nd.pushed[size_t(p)] = {-1, -1};
   }
+}
+
+inline void simulation::load_producers(int n, int32_t p) {
+  auto& r = rep(n, p);
+  replica_disk::load_note note;
+  r.producers = r.disk.load_producers(note);
+  stats_.snapshots_dropped += note.above_end;
+  stats_.snapshots_below_start += note.below_start;
+  stats_.snapshots_loaded += note.restored;
+  if (note.inside_batch >= 0)
+    return fail(where(n, p) + " restored a producer snapshot at " +
+                std::to_string(note.inside_batch) + ", inside a batch of its log");
+  check_producers(n, p);
 }
 
 /// Executes a replica's ready() in the documented order, checking as it goes.
@@ -55,15 +55,28 @@ inline void simulation::drain(int n, int32_t p) {
   auto& r = rep(n, p);
   auto& m = *r.m;
   auto rd = m.ready();
-  if (rd.truncate_to) {
-    auto to = *rd.truncate_to;
+  if (rd.restart_at) { // behind the leader's log start: start over there, empty
     if (trace_)
-      std::cerr << now_ << " " << where(n, p) << " truncates " << r.log.size() << " to " << to
+      std::cerr << now_ << " " << where(n, p) << " restarts its log at " << *rd.restart_at << "\n";
+    r.disk.restart_at(*rd.restart_at);
+    r.verified = *rd.restart_at;
+    load_producers(n, p);
+    ++stats_.restarts_at;
+  }
+  if (rd.truncate_to) {
+    auto to = std::min(*rd.truncate_to, r.disk.end());
+    if (trace_)
+      std::cerr << now_ << " " << where(n, p) << " truncates " << r.disk.end() << " to " << to
                 << "\n";
-    r.log.resize(size_t(std::min<int64_t>(to, int64_t(r.log.size()))));
-    r.producers.truncate_from(to);
+    // KIP-101 cuts where both logs change epoch, so at batch boundaries;
+    // partition_log would cut a batch holding `to` whole, behind the machine.
+    if (!r.disk.batch_start(to))
+      return fail(where(n, p) + " is told to truncate to " + std::to_string(to) +
+                  ", inside its batch at " + std::to_string(r.disk.log[size_t(to)].batch_base));
+    r.disk.truncate_to(to);
     r.verified = std::min(r.verified, to);
-    r.checkpoint_hw = std::min(r.checkpoint_hw, to);
+    r.disk.checkpoint_hw = std::min(r.disk.checkpoint_hw, to);
+    load_producers(n, p); // rebuilt from the remaining log, never trimmed (issue 12, item 4)
     ++stats_.truncations;
   }
   check_tenure(n, p);
@@ -96,44 +109,11 @@ inline void simulation::drain(int n, int32_t p) {
     out.incarnation = inc;
     send(out);
   }
-  if (int64_t(r.log.size()) != m.log_end_offset())
+  if (rd.role_changed) // fetches parked under an older epoch or role must not be answered
+    fail_parked(n, p, m.role() == replica_role::leader ? m.leader_epoch() : INT32_MAX);
+  if (r.disk.end() != m.log_end_offset())
     fail(where(n, p) + " machine counts log end " + std::to_string(m.log_end_offset()) +
-         ", the log has " + std::to_string(r.log.size()));
-}
-
-inline void simulation::on_fetch(int n, const message& m) {
-  int32_t p = m.partition;
-  auto& r = rep(n, p);
-  auto res = r.m->on_fetch(m.fetch, now_);
-  drain(n, p);
-  message out = msg(kind::fetch_resp, n, m.from, p, m.fetch.broker_epoch);
-  out.fetch_resp = {m.fetch.current_leader_epoch, m.fetch.fetch_offset, res.error,
-                    res.high_watermark, res.log_end_offset};
-  if (res.error == errc::none) { // whole batches from the fetch offset
-    auto o = size_t(m.fetch.fetch_offset);
-    if (o < r.log.size() && r.log[o].batch_base != int64_t(o))
-      return fail(where(n, p) + " fetched at " + std::to_string(o) + ", inside a batch");
-    for (int b = 0; b < k_.max_fetch_batches && o < r.log.size(); ++b)
-      for (int32_t i = r.log[o].batch_len; i > 0; --i)
-        out.entries.push_back(r.log[o++]);
-  }
-  send(out);
-}
-
-inline void simulation::on_fetch_resp(int n, const message& m) {
-  int32_t p = m.partition;
-  auto& r = rep(n, p);
-  std::vector<fetched_batch> batches;
-  for (auto& e : m.entries)
-    if (batches.empty() || batches.back().base_offset != e.batch_base)
-      batches.push_back({e.epoch, e.batch_base, e.batch_base + e.batch_len - 1});
-  if (r.m->on_fetch_response(m.fetch_resp, batches, now_))
-    for (auto& e : m.entries) {
-      if (e.batch_base == int64_t(r.log.size()))
-        r.producers.on_append(header_of(e));
-      r.log.push_back(e);
-    }
-  drain(n, p);
+         ", the log has " + std::to_string(r.disk.end()));
 }
 
 inline void simulation::on_produce(int n, const message& m) {
@@ -142,31 +122,42 @@ inline void simulation::on_produce(int n, const message& m) {
   auto& mm = *r.m;
   message out = msg(kind::produce_resp, n, m.from, p);
   out.producer = m.producer, out.base_seq = m.base_seq, out.count = m.count;
+  out.attempt = m.attempt;
   if (mm.role() != replica_role::leader)
     out.error = errc::not_leader_or_follower;
   else if (!mm.can_accept_acks_all(min_isr))
     out.error = errc::not_enough_replicas;
-  if (out.error != errc::none)
-    return send(out);
-  log_entry first{mm.leader_epoch(), m.producer, m.base_seq, int64_t(r.log.size()), m.count};
-  auto decision = r.producers.check(header_of(first));
-  int64_t base = first.batch_base;
-  if (decision.kind == producer_state_table::verdict::reject) {
+  log_entry first{mm.leader_epoch(), m.producer, m.base_seq, r.disk.end(), m.count};
+  auto decision = out.error == errc::none ? r.producers.check(header_of(first))
+                                          : producer_state_table::decision{};
+  if (decision.kind == producer_state_table::verdict::reject)
     out.error = decision.error.code();
+  if (out.error != errc::none) {
+    stats_.refused_two_down += out.error == errc::not_enough_replicas && nodes_down() >= 2;
     return send(out);
   }
+  int64_t base = first.batch_base;
   if (decision.kind == producer_state_table::verdict::duplicate) {
-    base = decision.duplicate_base_offset; // a retry: answer with the original offsets
+    // A retry: answer with the original offsets (retention may have deleted
+    // the batch since: a request of an earlier attempt was answered first).
+    base = decision.duplicate_base_offset;
     ++stats_.duplicates;
-    if (base + m.count > int64_t(r.log.size()) || r.log[size_t(base)].record() != first.record() ||
-        r.log[size_t(base)].batch_len != m.count)
+    auto& log = r.disk.log;
+    if (base + m.count > r.disk.end() ||
+        (base >= r.disk.log_start && (log[size_t(base)].record() != first.record() ||
+                                      log[size_t(base)].batch_len != m.count)))
       return fail(where(n, p) + " took a new batch for a duplicate of the one at " +
                   std::to_string(base));
   } else {
+    std::vector<log_entry> batch;
     for (int32_t i = 0; i < m.count; ++i)
-      r.log.push_back({first.epoch, m.producer, m.base_seq + i, base, m.count});
+      batch.push_back({first.epoch, m.producer, m.base_seq + i, base, m.count});
+    r.disk.append_batch(batch);
     r.producers.on_append(header_of(first));
-    mm.on_append(int64_t(r.log.size()));
+    mm.on_append(r.disk.end());
+    if (r_.chance(k_.flush))
+      r.disk.flush();
+    wake_parked(n, p);
   }
   auto id = next_ack_++;
   out.base_offset = base;
@@ -184,6 +175,51 @@ inline void simulation::on_ack(int n, int32_t p, const completed_ack& a) {
   out.error = a.error;
   r.waits.erase(w);
   send(out);
+}
+
+/// The partition actor's housekeeping, on each replica tick.
+inline void simulation::housekeeping(int n, int32_t p) {
+  auto& r = rep(n, p);
+  if (r_.chance(k_.flush))
+    r.disk.flush();
+  if (r_.chance(k_.snapshot))
+    r.disk.take_snapshot(r.producers);
+  if (r_.chance(k_.retention))
+    apply_retention(n, p);
+}
+
+/// Deletes a prefix of whole batches below the replica's own HW (issue 12,
+/// item 6) that their producers are done with: each batch precedes every
+/// batch its producer still retries (retention.ms far above the producers'
+/// delivery timeout). A replica that restarted at the leader's log start,
+/// or loaded no snapshot covering the deleted batches, forgets their
+/// producers, as Kafka's does; it would take a retry of a deleted batch as
+/// new, and a retry of an earlier one after it.
+inline void simulation::apply_retention(int n, int32_t p) {
+  auto& r = rep(n, p);
+  auto& d = r.disk;
+  auto done_below = [&](int64_t producer) { // the lowest sequence not yet acked or failed
+    auto& pp = producers_[size_t(producer - first_producer)][size_t(p)];
+    for (auto& b : pp.batches)
+      if (!b.acked)
+        return b.base_seq;
+    return pp.next_seq;
+  };
+  int64_t bound = r.m->high_watermark();
+  std::vector<int64_t> cuts;
+  for (int64_t o = d.log_start; o < bound;) {
+    auto& e = d.log[size_t(o)];
+    if (o + e.batch_len > bound || e.seq + e.batch_len > done_below(e.producer))
+      break;
+    cuts.push_back(o += e.batch_len);
+  }
+  if (cuts.empty())
+    return;
+  int64_t to = cuts[size_t(r_.between(0, int64_t(cuts.size()) - 1))];
+  verify(n, p, to, false, "retention"); // only committed records go
+  d.delete_prefix(to);
+  r.verified = std::max(r.verified, to);
+  ++stats_.retention_deletions;
 }
 
 } // namespace al::cluster_sim

@@ -1,16 +1,22 @@
 #pragma once
-// Whole-cluster simulation: idempotent producers and the data invariants.
+// Whole-cluster simulation: the data invariants.
 //   committed prefix   the records below any leader's HW, ever, form one
-//                      sequence; every replica's log below its own HW
-//                      matches it (replicas agree up to the HW)
+//                      sequence; every replica's log from its log start to
+//                      its own HW matches it (replicas agree up to the HW);
+//                      retention deletes only committed records
 //   acks=all           an acknowledged batch sits in that sequence at its
-//                      acknowledged offsets, and stays there
+//                      acknowledged offsets, and stays there (below a
+//                      replica's log start it counts as retained, not lost)
 //   completeness       the leader of epoch E holds every record committed
 //                      before the controller elected it
 //   one leader         per leader epoch of a partition; HW monotonic
 //                      during a leadership
-//   at the end         every replica equals the committed sequence; each
-//                      producer's records appear once, in sequence order
+//   producer state     whenever it is loaded, each producer's last batch in
+//                      the table is its last batch in the log
+//   at the end         every replica equals the committed sequence from its
+//                      log start; each producer's records appear at most
+//                      once, in sequence order: every acknowledged record,
+//                      and nothing else but records of failed batches
 // (Raft's invariants are checked in cluster_controller.hpp.)
 #include "tests/sim/cluster_sim.hpp"
 
@@ -18,62 +24,6 @@ namespace al::cluster_sim {
 
 inline std::string simulation::where(int n, int32_t p) const {
   return "node " + std::to_string(n) + " t-" + std::to_string(p);
-}
-
-inline void simulation::producers_tick() {
-  for (int i = 0; i < k_.producers; ++i)
-    for (int32_t p = 0; p < k_.partitions; ++p) {
-      auto& pp = producers_[size_t(i)][size_t(p)];
-      if (!pp.batch) {
-        if (liveness_ || !r_.chance(k_.produce))
-          continue;
-        produce_batch b;
-        b.base_seq = pp.next_seq;
-        b.count = int32_t(r_.between(1, k_.max_batch));
-        pp.next_seq += b.count;
-        pp.batch = b;
-      }
-      auto& b = *pp.batch;
-      if (b.waiting ? now_ - b.sent_at < k_.produce_timeout_ms : now_ < b.retry_at)
-        continue;
-      // A metadata refresh from any node that is up: may be stale.
-      int from = int(r_.between(1, nodes));
-      auto* d = nodes_[size_t(from)].life.up ? described(from, p) : nullptr;
-      int leader = d ? d->leader : -1;
-      b.waiting = leader > 0;
-      b.sent_at = now_;
-      b.retry_at = now_ + 20;
-      if (leader <= 0)
-        continue;
-      message out = msg(kind::produce, first_producer + i, leader, p);
-      out.producer = first_producer + i;
-      out.base_seq = b.base_seq;
-      out.count = b.count;
-      send(out);
-    }
-}
-
-inline void simulation::on_produce_resp(const message& m) {
-  auto& pp = producers_[size_t(m.to - first_producer)][size_t(m.partition)];
-  if (!pp.batch || pp.batch->base_seq != m.base_seq)
-    return; // an answer to a batch that is done
-  auto& b = *pp.batch;
-  if (m.error != errc::none) {
-    b.waiting = false;
-    b.retry_at = now_ + r_.between(1, 50);
-    return;
-  }
-  auto& c = facts_[size_t(m.partition)].committed;
-  for (int32_t i = 0; i < b.count; ++i) {
-    auto o = size_t(m.base_offset + i);
-    if (o >= c.size() || c[o].producer != m.producer || c[o].seq != b.base_seq + i)
-      return fail("acknowledged record " + std::to_string(m.producer) + ":" +
-                  std::to_string(b.base_seq + i) + " of t-" + std::to_string(m.partition) +
-                  " at offset " + std::to_string(o) + " is not committed there");
-    pp.acked.push_back({b.base_seq + i, int64_t(o)});
-  }
-  stats_.acked += b.count;
-  pp.batch.reset();
 }
 
 /// A replica that just became leader: one leader per epoch, and it holds
@@ -87,6 +37,7 @@ inline void simulation::check_tenure(int n, int32_t p) {
   }
   if (r.tenure_epoch == m.leader_epoch())
     return;
+  stats_.reelected += r.tenure_epoch >= 0; // leads on in a newer epoch
   r.tenure_epoch = m.leader_epoch();
   r.tenure_hw = m.high_watermark();
   auto [it, fresh] = facts_[size_t(p)].leaders.emplace(m.leader_epoch(), n);
@@ -101,9 +52,9 @@ inline void simulation::check_tenure(int n, int32_t p) {
   auto& born = facts_[size_t(p)].epoch_born;
   auto at = born.find(m.leader_epoch());
   int64_t committed = at == born.end() ? 0 : at->second;
-  if (int64_t(r.log.size()) < committed)
+  if (r.disk.end() < committed)
     return fail("leader completeness: " + where(n, p) + " leads epoch " +
-                std::to_string(m.leader_epoch()) + " with " + std::to_string(r.log.size()) +
+                std::to_string(m.leader_epoch()) + " with " + std::to_string(r.disk.end()) +
                 " records, " + std::to_string(committed) + " were committed when it was elected");
   verify(n, p, committed, false, "new leader");
 }
@@ -120,18 +71,18 @@ inline void simulation::on_hw(int n, int32_t p, int64_t hw) {
     verify(n, p, hw, false, "follower HW");
   }
   if (r_.chance(k_.checkpoint))
-    r.checkpoint_hw = hw;
+    r.disk.checkpoint_hw = hw; // written; synced by the next flush
 }
 
-/// log[0, upto) of a replica against the committed prefix; a leader's HW
-/// extends that prefix.
+/// log[log start, upto) of a replica against the committed prefix; a
+/// leader's HW extends that prefix.
 inline void simulation::verify(int n, int32_t p, int64_t upto, bool extend, const char* why) {
   auto& r = rep(n, p);
   auto& c = facts_[size_t(p)].committed;
-  if (upto > int64_t(r.log.size()))
+  if (upto > r.disk.end())
     return fail(where(n, p) + " " + why + " " + std::to_string(upto) + " beyond its log");
-  for (auto o = r.verified; o < upto; ++o) {
-    auto& e = r.log[size_t(o)];
+  for (auto o = std::max(r.verified, r.disk.log_start); o < upto; ++o) {
+    auto& e = r.disk.log[size_t(o)];
     if (o < int64_t(c.size())) {
       if (c[size_t(o)] != e)
         return fail("replicas disagree below the HW: " + where(n, p) + " (" + why +
@@ -149,20 +100,59 @@ inline void simulation::verify(int n, int32_t p, int64_t upto, bool extend, cons
   r.verified = std::max(r.verified, upto);
 }
 
+/// The producer table just loaded describes the log: each producer's last
+/// batch is the table's last batch for it. Below the log start the log is
+/// the committed one (retention deleted it); there the table may also have
+/// forgotten the producer (Kafka's too, when no snapshot covers it).
+inline void simulation::check_producers(int n, int32_t p) {
+  auto& r = rep(n, p);
+  auto& d = r.disk;
+  auto& c = facts_[size_t(p)].committed;
+  std::map<int64_t, const log_entry*> last; // producer -> its last batch
+  for (int64_t o = 0; o < d.log_start; o += c[size_t(o)].batch_len)
+    last[c[size_t(o)].producer] = &c[size_t(o)];
+  std::set<int64_t> retained; // producers with a batch in [log start, end)
+  for (int64_t o = d.log_start; o < d.end(); o += d.log[size_t(o)].batch_len) {
+    last[d.log[size_t(o)].producer] = &d.log[size_t(o)];
+    retained.insert(d.log[size_t(o)].producer);
+  }
+  for (auto [id, l] : last) {
+    auto* e = r.producers.find(id);
+    auto* b = e && !e->batches.empty() ? &e->batches.back() : nullptr;
+    bool forgotten = !b && !retained.count(id);
+    if (forgotten || (b && b->first_offset == l->batch_base && b->first_seq == l->seq &&
+                      b->last_seq == l->seq + l->batch_len - 1))
+      continue;
+    return fail(where(n, p) + ": producer state does not describe the log: producer " +
+                std::to_string(id) + "'s last batch is at " + std::to_string(l->batch_base) +
+                " (sequence " + std::to_string(l->seq) + "), the table's at " +
+                (b ? std::to_string(b->first_offset) + " (sequence " +
+                       std::to_string(b->first_seq) + ")"
+                   : std::string("none")) +
+                "; log [" + std::to_string(d.log_start) + ", " + std::to_string(d.end()) + ")");
+  }
+}
+
 inline void simulation::final_checks() {
   for (int32_t p = 0; p < k_.partitions && failure_.empty(); ++p) {
     auto& log = facts_[size_t(p)].committed;
-    for (int n = 1; n <= nodes; ++n)
-      if (rep(n, p).log != log)
+    for (int n = 1; n <= nodes; ++n) {
+      auto& d = rep(n, p).disk;
+      if (d.end() != int64_t(log.size()) ||
+          !std::equal(log.begin() + d.log_start, log.end(), d.log.begin() + d.log_start))
         return fail("after the faults: " + where(n, p) + " differs from the committed log");
+    }
     for (int n = 2; n <= nodes; ++n)
       if (!(described(n, p)->isr == described(1, p)->isr) ||
           described(n, p)->leader_epoch != described(1, p)->leader_epoch)
         return fail("after the faults: node " + std::to_string(n) + "'s metadata of t-" +
                     std::to_string(p) + " differs from node 1's");
-    std::map<int64_t, int32_t> next; // producer -> next sequence expected in the log
+    std::map<int64_t, int32_t> next; // producer -> the sequence it has next in the log
     for (auto& e : log) {
+      auto& pp = producers_[size_t(e.producer - first_producer)][size_t(p)];
       int32_t& want = next[e.producer];
+      while (want < e.seq && pp.failed.count(want)) // a failed batch may be missing
+        ++want;
       if (e.seq != want)
         return fail("t-" + std::to_string(p) + ": producer " + std::to_string(e.producer) +
                     " sequence " + std::to_string(e.seq) + " where " + std::to_string(want) +
@@ -171,12 +161,14 @@ inline void simulation::final_checks() {
     }
     for (int i = 0; i < k_.producers; ++i) {
       auto& pp = producers_[size_t(i)][size_t(p)];
-      if (next[first_producer + i] != pp.next_seq)
+      int64_t id = first_producer + i;
+      if (int64_t(pp.acked.size() + pp.failed.size()) != pp.next_seq)
         return fail("t-" + std::to_string(p) + ": producer " + std::to_string(i) + " sent " +
-                    std::to_string(pp.next_seq) + " records, the log has " +
-                    std::to_string(next[first_producer + i]));
+                    std::to_string(pp.next_seq) + " records, " +
+                    std::to_string(pp.acked.size()) + " acknowledged and " +
+                    std::to_string(pp.failed.size()) + " failed");
       for (auto& [seq, offset] : pp.acked)
-        if (log[size_t(offset)].seq != seq || log[size_t(offset)].producer != first_producer + i)
+        if (log[size_t(offset)].seq != seq || log[size_t(offset)].producer != id)
           return fail("acknowledged record " + std::to_string(seq) + " of t-" +
                       std::to_string(p) + " lost or moved");
     }
@@ -200,8 +192,13 @@ inline void simulation::fail(const std::string& what) {
        << " applied " << nd.ctl.applied;
     for (int32_t p = 0; p < k_.partitions; ++p) {
       auto& r = rep(n, p);
+      if (!r.m) { // failed while the node starts
+        os << "\n    t-" << p << ": starting";
+        continue;
+      }
       os << "\n    t-" << p << ": " << to_string(r.m->role()) << " epoch "
-         << r.m->leader_epoch() << " leo " << r.m->log_end_offset() << " hw "
+         << r.m->leader_epoch() << " log [" << r.disk.log_start << ", "
+         << r.m->log_end_offset() << ") flushed " << r.disk.flushed << " hw "
          << r.m->high_watermark() << " committed " << facts_[size_t(p)].committed.size();
       if (auto* d = described(n, p))
         os << "; its metadata: leader " << d->leader << " epoch " << d->leader_epoch << " isr "

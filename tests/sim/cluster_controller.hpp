@@ -44,6 +44,18 @@ inline const partition_description* simulation::described(int n, int32_t p) cons
   return t == img.topics.end() ? nullptr : &t->second.partitions[size_t(p)];
 }
 
+/// The image of the up node that applied the most: committed metadata,
+/// as fresh as any broker can know it.
+inline const metadata_image* simulation::freshest_image() const {
+  const controller* best = nullptr;
+  for (int n = 1; n <= nodes; ++n) {
+    auto& nd = nodes_[size_t(n)];
+    if (nd.life.up && (!best || nd.ctl.applied > best->applied))
+      best = &nd.ctl;
+  }
+  return best ? &best->meta.image() : nullptr;
+}
+
 /// The ready/advance loop in etcd's order; proposals of the active
 /// controller feed it again.
 inline void simulation::pump_raft(int n) {
@@ -61,7 +73,8 @@ inline void simulation::pump_raft(int n) {
         apply_entry(n, e);
       c.raft->advance(rd);
     }
-    push_metadata(n);
+    if (!k_.publish_ms)
+      push_metadata(n);
     reconcile(n);
     if (!c.raft->has_ready())
       return;

@@ -169,6 +169,8 @@ private:
         ++stats_.commits;
         x.m->on_persisted(p.persist_id, errc::none, now_);
       }
+      for (auto& p : ready.persist_group) // a generation's metadata: the syncs wait for it
+        x.m->on_persisted(p.persist_id, errc::none, now_);
       for (auto& resp : ready.responses) {
         auto it = x.routes.find(request_id_of(resp));
         if (it == x.routes.end())

@@ -20,11 +20,13 @@ constexpr int32_t min_isr = 2;     // RF 3: one broker may be down
 
 struct knobs {
   int profile; // 0 calm, 1 network, 2 crashes
-  int partitions, producers, max_batch, max_fetch_batches;
+  int partitions, producers, max_batch, max_fetch_batches, max_in_flight, max_down;
   int32_t election_ticks, heartbeat_ticks;
   int64_t raft_tick_ms, tick_ms, min_delay_ms, max_delay_ms, lag_ms, fetch_backoff_ms,
-    request_timeout_ms, heartbeat_ms, session_ms, produce_timeout_ms, max_down_ms, safety_ms;
-  double drop, duplicate, crash, leader_crash, partition, heal, produce, checkpoint;
+    fetch_wait_ms, publish_ms, request_timeout_ms, heartbeat_ms, session_ms, produce_timeout_ms,
+    max_down_ms, safety_ms;
+  double drop, duplicate, crash, leader_crash, machine_crash, partition, heal, produce,
+    checkpoint, flush, snapshot, retention;
 
   static knobs from(sim::rng& r) {
     knobs k;
@@ -62,6 +64,24 @@ struct knobs {
     k.heal = double(r.between(50, 500)) / 100000; // per ms
     k.produce = double(r.between(5, 60)) / 1000;  // per ms, per producer and partition
     k.checkpoint = double(r.between(10, 100)) / 100;
+    // Issue 12's scenario classes. Kafka's max.in.flight.requests.per.connection
+    // (<= 5 with idempotence); two nodes down at once in half the "crashes"
+    // seeds; the share of crashes that take the machine (page cache) too.
+    k.max_in_flight = int(r.between(1, 5));
+    k.max_down = crashes && r.chance(0.5) ? 2 : 1;
+    k.machine_crash = double(r.between(0, crashes ? 60 : 30)) / 100;
+    // fsync of the log and HW checkpoint, per append and per replica tick
+    // (1: flush.messages=1); producer-state snapshots and retention runs per
+    // replica tick.
+    k.flush = r.chance(0.2) ? 1.0 : double(r.between(0, 30)) / 100;
+    k.snapshot = double(r.between(0, 10)) / 100;
+    k.retention = r.chance(0.3) ? 0 : double(r.between(1, 40)) / 1000;
+    // Follower long polls at the leader (0: answered at once; the follower's
+    // request timeout adds the wait, as the partition actor's does). Brokers
+    // publish the metadata their voter applied at once, or in batches every
+    // publish_ms (KRaft's loader), skipping intermediate states.
+    k.fetch_wait_ms = r.chance(0.3) ? 0 : r.between(1, 500);
+    k.publish_ms = r.chance(0.5) ? 0 : r.between(1, 200);
     return k;
   }
 
@@ -69,12 +89,15 @@ struct knobs {
     static const char* names[] = {"calm", "network", "crashes"};
     std::ostringstream os;
     os << names[profile] << ": " << partitions << " partitions, " << producers
-       << " producers, batches <= " << max_batch << ", fetch <= " << max_fetch_batches
-       << ", raft T=" << election_ticks << "x" << raft_tick_ms << " ms, tick " << tick_ms
-       << " ms, delay " << min_delay_ms << "-" << max_delay_ms << " ms, drop " << drop << ", dup "
-       << duplicate << ", lag " << lag_ms << " ms, session " << session_ms << " ms, heartbeat "
-       << heartbeat_ms << " ms, crash " << crash << "/ms (down <= " << max_down_ms
-       << " ms), partition " << partition << "/ms, heal " << heal << "/ms, faults for "
+       << " producers, batches <= " << max_batch << " x " << max_in_flight
+       << " in flight, fetch <= " << max_fetch_batches << " waiting <= " << fetch_wait_ms
+       << " ms, metadata every " << publish_ms << " ms, raft T=" << election_ticks
+       << "x" << raft_tick_ms << " ms, tick " << tick_ms << " ms, delay " << min_delay_ms << "-"
+       << max_delay_ms << " ms, drop " << drop << ", dup " << duplicate << ", lag " << lag_ms
+       << " ms, session " << session_ms << " ms, heartbeat " << heartbeat_ms << " ms, crash "
+       << crash << "/ms (" << machine_crash << " machine, down <= " << max_down << " x "
+       << max_down_ms << " ms), flush " << flush << ", snapshot " << snapshot << ", retention "
+       << retention << ", partition " << partition << "/ms, heal " << heal << "/ms, faults for "
        << safety_ms << " ms";
     return os.str();
   }
@@ -116,6 +139,7 @@ struct message {
   offsets_for_epoch_response epoch_resp;
   int64_t producer = 0; // produce and its answer: producer id, first sequence, count
   int32_t base_seq = 0, count = 0;
+  int32_t attempt = 0;   // which send of the batch this is (errors of older ones are stale)
   errc error = errc::none;
   int64_t base_offset = -1;
 };
@@ -130,11 +154,25 @@ struct stats {
   int64_t acked = 0, crashes = 0, partitions = 0, dropped = 0, raft_leaders = 0,
           metadata_commands = 0, leader_epochs = 0, truncations = 0, duplicates = 0,
           worst_liveness_ms = 0;
+  // Issue 12's scenario classes: each must be reached by some seed.
+  int64_t machine_crashes = 0, torn_tails = 0, hw_checkpoints_lost = 0, two_down = 0,
+          refused_two_down = 0, parked = 0, parked_woken = 0, parked_fenced = 0,
+          reelected = 0, restarts_at = 0, retention_deletions = 0, snapshots_loaded = 0,
+          snapshots_dropped = 0, snapshots_below_start = 0, retries_in_flight = 0,
+          out_of_order = 0, gaps = 0;
   void add(const stats& s) {
     acked += s.acked, crashes += s.crashes, partitions += s.partitions, dropped += s.dropped;
     raft_leaders += s.raft_leaders, metadata_commands += s.metadata_commands;
     leader_epochs += s.leader_epochs, truncations += s.truncations, duplicates += s.duplicates;
     worst_liveness_ms = std::max(worst_liveness_ms, s.worst_liveness_ms);
+    machine_crashes += s.machine_crashes, torn_tails += s.torn_tails;
+    hw_checkpoints_lost += s.hw_checkpoints_lost, two_down += s.two_down;
+    refused_two_down += s.refused_two_down, parked += s.parked, parked_woken += s.parked_woken;
+    parked_fenced += s.parked_fenced, reelected += s.reelected, restarts_at += s.restarts_at;
+    retention_deletions += s.retention_deletions, snapshots_loaded += s.snapshots_loaded;
+    snapshots_dropped += s.snapshots_dropped, snapshots_below_start += s.snapshots_below_start;
+    retries_in_flight += s.retries_in_flight;
+    out_of_order += s.out_of_order, gaps += s.gaps;
   }
 };
 

@@ -1,9 +1,11 @@
 #pragma once
 // The whole-cluster simulation's state and steps. Definitions are split by
 // role: cluster_controller.hpp (Raft voters, metadata, the active
-// controller), cluster_broker.hpp (replicas, fetch, produce, idempotence),
-// cluster_checks.hpp (producers and invariants); the run loop, faults and
-// the test are in tests/unit/cluster_sim_test.cpp.
+// controller), cluster_broker.hpp (replicas, produce, idempotence,
+// housekeeping), cluster_fetch.hpp (follower fetches, long polls),
+// cluster_disk.hpp (a replica's files), cluster_producers.hpp (idempotent
+// producers), cluster_checks.hpp (invariants); the run loop, faults and the
+// test are in tests/unit/cluster_sim_test.cpp.
 #include <deque>
 #include <map>
 #include <memory>
@@ -19,19 +21,27 @@
 #include "actors/controller/raft_memory_storage.hpp"
 #include "actors/partition/producer_state_machine.hpp"
 #include "actors/partition/replica_machine.hpp"
+#include "tests/sim/cluster_disk.hpp"
 #include "tests/sim/cluster_groups.hpp"
 #include "tests/sim/cluster_model.hpp"
 
 namespace al::cluster_sim {
 
+/// A follower fetch parked at the leader (long poll), answered on an append,
+/// when its wait ends, or failed when the leader's epoch or role changes.
+struct parked_fetch {
+  message req;
+  int64_t deadline = 0;
+};
+
 /// One partition replica on one broker.
 struct replica {
-  std::vector<log_entry> log; // durable: survives a crash whole (see the model)
-  int64_t checkpoint_hw = 0;  // durable, lags
+  replica_disk disk;                   // survives crashes as the model says
   std::unique_ptr<replica_machine> m;  // null while the node is down
-  producer_state_table producers;      // rebuilt from the log on start and truncation
+  producer_state_table producers;      // loaded from the disk on start, truncation, restart
   std::map<uint64_t, message> waits;   // acks=all id -> the produce answer to send
-  int64_t verified = 0;      // log[0, verified) matches the committed prefix
+  std::vector<parked_fetch> parked;    // leader only
+  int64_t verified = 0;      // log[log start, verified) matches the committed prefix
   int32_t tenure_epoch = -1; // leader epoch of the current leadership, -1: none
   int64_t tenure_hw = 0;
 };
@@ -72,16 +82,23 @@ struct node {
   std::vector<std::pair<int32_t, int32_t>> pushed; // per partition: leader epoch, partition epoch
 };
 
+/// One batch of an idempotent producer, from its first send until acked
+/// or failed.
 struct produce_batch {
   int32_t base_seq = 0, count = 0;
+  int32_t attempt = 0;     // sends so far
+  int node = 0;            // in flight on the connection to this node ...
+  int64_t incarnation = 0; // ... process; 0: not in flight
   int64_t sent_at = 0, retry_at = 0;
-  bool waiting = false;
+  bool acked = false;
 };
 
 struct producer_partition {
   int32_t next_seq = 0;
-  std::optional<produce_batch> batch; // one in flight (max.in.flight = 1)
+  std::deque<produce_batch> batches; // in sequence order, at most max.in.flight
   std::vector<std::pair<int32_t, int64_t>> acked; // sequence -> offset, in ack order
+  std::set<int32_t> failed; // sequences of batches failed with OUT_OF_ORDER_SEQUENCE
+  bool probing = false;     // the first unacked batch got OUT_OF_ORDER_SEQUENCE
 };
 
 struct partition_facts {
@@ -109,7 +126,10 @@ private:
   void send(const message& m);
   void deliver(const message& m);
   void inject_faults();
-  void crash(int n);
+  bool registered(int n) const;
+  bool settled(int victim);
+  int nodes_down() const;
+  void crash(int n, bool machine);
   void restart(int n);
   void start_liveness();
   bool converged();
@@ -125,24 +145,38 @@ private:
   void reconcile(int n);
   plan plan_next(int n);
   const partition_description* described(int n, int32_t p) const;
+  const metadata_image* freshest_image() const;
   void check_raft(int n);
 
   // cluster_broker.hpp
   void start_replicas(int n);
   replica& rep(int n, int32_t p) { return nodes_[size_t(n)].parts[size_t(p)]; }
+  void load_producers(int n, int32_t p);
   void drain(int n, int32_t p);
-  void on_fetch(int n, const message& m);
-  void on_fetch_resp(int n, const message& m);
   void on_produce(int n, const message& m);
   void on_ack(int n, int32_t p, const completed_ack& a);
-  void rebuild_producers(replica& r);
+  void housekeeping(int n, int32_t p);
+  void apply_retention(int n, int32_t p);
+
+  // cluster_fetch.hpp
+  void on_fetch(int n, const message& m);
+  void answer_fetch(int n, const message& req, errc error);
+  void wake_parked(int n, int32_t p);
+  void expire_parked(int n, int32_t p);
+  void fail_parked(int n, int32_t p, int32_t epoch);
+  void on_fetch_resp(int n, const message& m);
+
+  // cluster_producers.hpp
+  void producers_tick();
+  void disconnect(producer_partition& pp, int node, int64_t incarnation);
+  void send_batches(int i, int32_t p);
+  void on_produce_resp(const message& m);
 
   // cluster_checks.hpp
-  void producers_tick();
-  void on_produce_resp(const message& m);
   void check_tenure(int n, int32_t p);
   void on_hw(int n, int32_t p, int64_t hw);
   void verify(int n, int32_t p, int64_t upto, bool extend, const char* why);
+  void check_producers(int n, int32_t p);
   void final_checks();
   void fail(const std::string& what);
   std::string where(int n, int32_t p) const;
@@ -159,6 +193,7 @@ private:
   stats stats_;
   std::string failure_;
   int64_t now_ = 0, heal_at_ = 0, deadline_ = 0;
+  int tainted_ = 0; // a node that lost its log tail and is not yet re-registered
   uint64_t next_ack_ = 1;
   bool liveness_ = false;
   bool trace_ = std::getenv("AL_CLUSTER_TRACE") != nullptr;

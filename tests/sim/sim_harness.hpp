@@ -10,7 +10,7 @@
 //   network<M>     virtual-time message queue: drops, duplicates, delays (so
 //                  reorders) messages and cuts links between node pairs
 //                  (link_table); ties deliver in send order, so a run is
-//                  deterministic
+//                  deterministic; ordered sends model a TCP connection
 //   process_life   crash / restart of a simulated process with incarnations
 //
 // Time is an int64 of virtual ms owned by the simulation; nothing here reads
@@ -162,21 +162,25 @@ public:
   int64_t dropped = 0, duplicated = 0;
 
   /// Queues 0, 1 or 2 copies of m from `from` to `to`; returns how many.
-  int send(int64_t now, int from, int to, const M& m) {
+  /// `ordered`: a message on a TCP connection, never duplicated and never
+  /// overtaking an earlier one on the link, even while faults are on (a drop
+  /// stands for the connection breaking; the sender sees 0 and must not send
+  /// on that connection again).
+  int send(int64_t now, int from, int to, const M& m, bool ordered = false) {
     bool lost = faults_on ? !links.up(from, to) || r_.chance(faults.drop)
                           : !links.up(from, to) || (draw_drop_when_calm && r_.chance(0));
     if (lost) {
       ++dropped;
       return 0;
     }
-    int copies = faults_on && r_.chance(faults.duplicate) ? 2 : 1;
+    int copies = faults_on && !ordered && r_.chance(faults.duplicate) ? 2 : 1;
     duplicated += copies - 1;
     for (int c = 0; c < copies; ++c) {
       int64_t due = now + r_.between(faults.min_delay_ms, faults.max_delay_ms);
       if (extra_delay)
         due += extra_delay(from, to);
       auto& last = last_due_[{from, to}];
-      if (!faults_on && fifo_when_calm)
+      if (ordered || (!faults_on && fifo_when_calm))
         due = std::max(due, last);
       last = due;
       push(due, m);
