@@ -38,15 +38,24 @@ int64_t parse_snapshot_name(std::string_view name) {
   return v;
 }
 
-/// Deletes every snapshot above the log end, plus leftovers of interrupted
-/// writes and the legacy file, and makes that durable.
-status remove_stale(const partition_log& log, const std::vector<int64_t>& offsets,
-                    std::string* note) {
+/// Whether a snapshot at offset `o` describes a prefix of the log as it is.
+bool inside(const partition_log& log, int64_t o) {
+  return o >= log.log_start_offset() && o <= log.log_end_offset();
+}
+
+status remove_snapshot(const partition_log& log, int64_t o) {
+  return remove_file(join_path(log.dir(), snapshot_name(o)));
+}
+
+/// Deletes every snapshot outside the log (dropping it from `offsets`),
+/// plus leftovers of interrupted writes and the legacy file, and makes that
+/// durable.
+status remove_stale(const partition_log& log, std::vector<int64_t>& offsets, std::string* note) {
   bool removed = false;
   for (auto o : offsets) {
-    if (o <= log.log_end_offset() && o >= log.log_start_offset())
+    if (inside(log, o))
       continue;
-    if (auto st = remove_file(join_path(log.dir(), snapshot_name(o))); !st)
+    if (auto st = remove_snapshot(log, o); !st)
       return st;
     removed = true;
     if (note)
@@ -54,6 +63,9 @@ status remove_stale(const partition_log& log, const std::vector<int64_t>& offset
                std::to_string(log.log_start_offset()) + ", " +
                std::to_string(log.log_end_offset()) + "]); ";
   }
+  offsets.erase(std::remove_if(offsets.begin(), offsets.end(),
+                               [&](int64_t o) { return !inside(log, o); }),
+                offsets.end());
   auto names = list_directory(log.dir());
   if (!names)
     return names.error();
@@ -94,8 +106,6 @@ result<producer_state_table> load_producer_state(const partition_log& log, std::
   int64_t from = log.log_start_offset();
   bool restored = false;
   for (auto it = offsets.rbegin(); it != offsets.rend() && !restored; ++it) {
-    if (*it > log.log_end_offset() || *it < log.log_start_offset())
-      continue;
     auto path = join_path(log.dir(), snapshot_name(*it));
     auto data = read_whole_file(path);
     auto covers = data ? table.restore(*data, path) : result<int64_t>{data.error()};
@@ -124,7 +134,7 @@ result<producer_state_table> load_producer_state(const partition_log& log, std::
 status remove_producer_snapshots(const partition_log& log) {
   auto offsets = producer_snapshot_offsets(log.dir());
   for (auto o : offsets)
-    if (auto st = remove_file(join_path(log.dir(), snapshot_name(o))); !st)
+    if (auto st = remove_snapshot(log, o); !st)
       return st;
   return offsets.empty() ? status::ok() : fsync_directory(log.dir());
 }
@@ -135,11 +145,11 @@ status save_producer_state(const producer_state_table& table, const partition_lo
   if (auto st = replace_file_durably(log.dir(), snapshot_name(covers), byte_view{data}); !st)
     return st;
   // Keep the newest snapshot per segment (the segment holding the last
-  // offset it covers, which a later roll does not change) and the newest
-  // covering nothing above the log start; a removal that does not reach the
-  // disk leaves an older but still valid snapshot.
+  // offset it covers, which a later roll does not change; one at the log
+  // start covers none) and none outside the log; a removal that does not
+  // reach the disk leaves an older but still valid snapshot.
   auto segments = log.segments();
-  std::map<int64_t, int64_t> newest; // segment base (-1: below the log start) -> offset
+  std::map<int64_t, int64_t> newest; // segment base (-1: covers nothing) -> offset
   auto offsets = producer_snapshot_offsets(log.dir());
   auto group_of = [&](int64_t o) {
     const int64_t last = o - 1;
@@ -152,12 +162,12 @@ status save_producer_state(const producer_state_table& table, const partition_lo
     return base;
   };
   for (auto o : offsets) // ascending: the last one per group wins
-    if (o <= covers)
+    if (inside(log, o))
       newest[group_of(o)] = o;
   for (auto o : offsets) {
-    if (o <= covers && o >= log.log_start_offset() && newest[group_of(o)] == o)
-      continue; // kept (outside the log: stale, never kept)
-    if (auto st = remove_file(join_path(log.dir(), snapshot_name(o))); !st)
+    if (inside(log, o) && newest[group_of(o)] == o)
+      continue; // kept
+    if (auto st = remove_snapshot(log, o); !st)
       return st;
   }
   return status::ok();
