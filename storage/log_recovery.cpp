@@ -139,7 +139,7 @@ status partition_log::recover(int64_t now_ms, recovery_report& report) {
     return st;
   log_start_offset_ = segments_.front()->base_offset();
   log_end_offset_ = flushed_offset_ = active().next_offset();
-  return status::ok();
+  return apply_log_start_file(report);
 }
 
 status partition_log::recover_segments(const std::vector<int64_t>& bases, int64_t now_ms,

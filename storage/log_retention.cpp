@@ -34,7 +34,7 @@ result<std::vector<deleted_segment>> partition_log::apply_retention(int64_t now_
     if (auto st = segments_.front()->remove_files(); !st)
       return st;
     segments_.erase(segments_.begin());
-    log_start_offset_ = segments_.front()->base_offset();
+    log_start_offset_ = std::max(log_start_offset_, segments_.front()->base_offset());
   }
   if (!deleted.empty())
     if (auto st = fsync_directory(dir_); !st)

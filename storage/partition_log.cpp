@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "storage/batch_header.hpp"
+#include "storage/batch_scanner.hpp"
 #include "storage/file.hpp"
 #include "storage/record_batch.hpp"
 
@@ -15,11 +16,16 @@ partition_log::~partition_log() { (void)close(); }
 
 void partition_log::check_invariants() const {
   AL_ASSERT(!segments_.empty(), dir_);
-  AL_ASSERT(log_start_offset_ <= flushed_offset_ && flushed_offset_ <= log_end_offset_, dir_,
+  AL_ASSERT(log_start_offset_ <= log_end_offset_ && flushed_offset_ <= log_end_offset_, dir_,
             log_start_offset_, flushed_offset_, log_end_offset_);
   AL_ASSERT(log_end_offset_ == active().next_offset(), dir_, log_end_offset_,
             active().next_offset());
-  AL_ASSERT(log_start_offset_ == segments_.front()->base_offset(), dir_, log_start_offset_);
+  // The log start lies in the first segment (advance_log_start deletes the
+  // ones wholly below it).
+  AL_ASSERT(segments_.front()->base_offset() <= log_start_offset_, dir_, log_start_offset_,
+            segments_.front()->base_offset());
+  AL_ASSERT(segments_.size() == 1 || log_start_offset_ < segments_[1]->base_offset(), dir_,
+            log_start_offset_, segments_[1]->base_offset());
 }
 
 void partition_log::set_config(const log_config& config) {
@@ -271,24 +277,42 @@ result<std::optional<timestamp_offset>>
 partition_log::lookup_by_timestamp(int64_t timestamp) const {
   using found_t = std::optional<timestamp_offset>;
   for (const auto& seg : segments_) {
-    if (seg->empty() || seg->max_timestamp() < timestamp)
+    if (seg->empty() || seg->max_timestamp() < timestamp || seg->next_offset() <= log_start_offset_)
       continue;
+    // The time index gives the first batch that may qualify; a log start
+    // inside this segment may come later (Kafka's findOffsetByTimestamp
+    // with startingOffset = logStartOffset).
     auto found = seg->find_by_timestamp(timestamp);
     if (!found)
       return found.error();
     if (!*found)
       continue;
-    bytes batch;
-    auto read = seg->read_batches((*found)->position, 0, no_limit, true, batch);
-    if (!read)
-      return read.error();
-    auto decoded = decode_batch(batch, seg->log_path() + " position " +
-                                         std::to_string((*found)->position));
-    if (!decoded)
-      return decoded.error();
-    for (const auto& r : decoded->records)
-      if (r.timestamp >= timestamp)
-        return found_t{timestamp_offset{r.timestamp, r.offset}};
+    segment_batch from = **found;
+    if (from.header.last_offset() < log_start_offset_) {
+      auto at_start = seg->find_batch(log_start_offset_);
+      if (!at_start)
+        return at_start.error();
+      if (!*at_start)
+        continue;
+      from = **at_start;
+    }
+    auto scanner = seg->scan(scan_mode::headers, from.position, from.header.base_offset);
+    while (scanner.next() == scan_result::batch) {
+      const batch_header& h = scanner.header();
+      if (h.max_timestamp < timestamp)
+        continue;
+      bytes batch;
+      auto read = seg->read_batches(scanner.position(), 0, no_limit, true, batch);
+      if (!read)
+        return read.error();
+      auto decoded = decode_batch(batch, seg->log_path() + " position " +
+                                           std::to_string(scanner.position()));
+      if (!decoded)
+        return decoded.error();
+      for (const auto& r : decoded->records)
+        if (r.timestamp >= timestamp && r.offset >= log_start_offset_)
+          return found_t{timestamp_offset{r.timestamp, r.offset}};
+    }
   }
   return found_t{};
 }
@@ -299,7 +323,9 @@ status partition_log::truncate_to(int64_t offset) {
   if (offset >= log_end_offset_)
     return status::ok();
   ++truncations_;
-  if (offset <= log_start_offset_) {
+  if (offset <= log_start_offset_) { // Kafka: truncateFullyAndStartAt(offset)
+    if (auto st = remove_log_start_file(); !st)
+      return st;
     if (auto st = remove_segments_from(0, nullptr, ""); !st)
       return st;
     return create_first_segment(offset, latest_now_ms_);

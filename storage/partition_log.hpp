@@ -3,7 +3,8 @@
 // offset, the last one active (appends go there). Pure storage engine: no
 // threads, no clock (time comes in as now_ms), not thread-safe.
 //
-// Offsets: log_start_offset <= flushed_offset <= log_end_offset. Appends
+// Offsets: first segment base <= log_start_offset <= log_end_offset and
+// flushed_offset <= log_end_offset. Appends
 // write straight to the active segment's file (no user-space buffer), so
 // appended == written; flushed_offset says what is fsynced (Redpanda keeps
 // the same invariant between its appended/written/fsynced offsets).
@@ -129,6 +130,16 @@ public:
   /// first segment kept, so every offset >= `offset` stays readable.
   /// Durable on return. Reason "delete_before" in the result.
   result<std::vector<deleted_segment>> delete_segments_before(int64_t offset);
+  /// Kafka's maybeIncrementLogStartOffset (log_prefix.cpp): a follower takes
+  /// its leader's log start from every fetch answer, so records it kept
+  /// below it (possibly never committed: the leader can no longer say) are
+  /// never read again. The log start may fall inside a segment or a batch:
+  /// reads below it are OFFSET_OUT_OF_RANGE, a batch that straddles it is
+  /// still returned whole. Closed segments wholly below it are deleted
+  /// (reason "log_start"). Capped at the log end; at or below the current
+  /// log start nothing happens. Durable on return: the offset is in the
+  /// log-start-offset file before any segment goes.
+  result<std::vector<deleted_segment>> advance_log_start(int64_t offset);
   /// Closes the active segment (fsynced) and starts a new one at the log
   /// end, so that a later delete_segments_before can drop everything
   /// written so far. No-op (false) when the active segment is empty.
@@ -164,6 +175,10 @@ private:
                           recovery_report& report);
   status remove_segments_from(size_t first, recovery_report* report, const std::string& why);
   status create_first_segment(int64_t base_offset, int64_t now_ms);
+  // log_prefix.cpp: the log start above the first segment's base.
+  status apply_log_start_file(recovery_report& report);
+  status remove_log_start_file();
+  std::vector<std::unique_ptr<segment>> detach_segments_below_log_start();
 
   status append_checked(byte_view batch, const batch_header& h, int64_t now_ms,
                         append_info& info);

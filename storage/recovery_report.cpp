@@ -10,6 +10,7 @@ const char* to_string(recovery_action a) {
     case recovery_action::rebuilt_indexes: return "rebuilt indexes";
     case recovery_action::removed_leftover: return "removed leftover";
     case recovery_action::completed_swap: return "completed swap";
+    case recovery_action::restarted_at_log_start: return "restarted at log start";
   }
   return "unknown";
 }

@@ -15,6 +15,7 @@ enum class recovery_action : uint8_t {
   rebuilt_indexes,          // index files missing or broken: rebuilt from the .log
   removed_leftover,         // unfinished compaction output or orphan index file
   completed_swap,           // committed compaction output renamed over its .log
+  restarted_at_log_start,   // the log ended below its checkpointed log start: emptied there
 };
 
 const char* to_string(recovery_action a);

@@ -60,6 +60,7 @@ void reset_machine(self_ptr self) {
   cfg.fetch_backoff_ms = 0; // the leader long-polls empty fetches; errors wait for a tick
   cfg.request_timeout_ms = follower_max_wait_ms + replica_request_timeout_ms;
   replica_log_state ls;
+  ls.log_start_offset = st.log->log_start_offset();
   ls.log_end_offset = st.log->log_end_offset();
   ls.high_watermark = load_hw_checkpoint(*st.log);
   ls.epochs = std::move(*epochs);
@@ -127,6 +128,22 @@ void restart_log(self_ptr self, int64_t offset) {
   }
   rebuild_producer_state(self);
   checkpoint_epochs(self);
+}
+
+/// The leader's log start, taken from a fetch answer: what this log kept
+/// below it is never read again (Kafka's maybeIncrementLogStartOffset).
+void advance_log_start(self_ptr self, int64_t offset) {
+  auto& st = self->state;
+  auto deleted = st.log->advance_log_start(offset);
+  if (!deleted) {
+    st.open_error = status{errc::kafka_storage_error,
+                           where(st) + ": log start not raised to " + std::to_string(offset) +
+                             ": " + deleted.error().to_string()};
+    spdlog::error("{}", st.open_error.message());
+    return;
+  }
+  spdlog::debug("{}: log start raised to {} with the leader's, {} segment(s) deleted", where(st),
+                st.log->log_start_offset(), deleted->size());
 }
 
 void send_alter_isr(self_ptr self, const alter_isr_request& req) {
@@ -366,6 +383,8 @@ void run_ready(self_ptr self) {
       restart_log(self, *r.restart_at);
     if (r.truncate_to)
       truncate_log(self, *r.truncate_to);
+    if (r.log_start_offset)
+      advance_log_start(self, *r.log_start_offset);
     if (r.high_watermark) {
       st.high_watermark = *r.high_watermark;
       wake_parked(self);

@@ -86,6 +86,10 @@ void replica_machine::truncate(int64_t offset) {
   if (offset == leo_)
     return;
   leo_ = offset;
+  if (log_start_ > offset) { // the log restarts at `offset` (partition_log::truncate_to)
+    log_start_ = offset;
+    ready_.log_start_offset.reset();
+  }
   if (hw_ > offset) // only after an unclean election: committed records go
     set_hw(offset);
   ready_.truncate_to = ready_.truncate_to ? std::min(*ready_.truncate_to, offset) : offset;
@@ -94,12 +98,23 @@ void replica_machine::truncate(int64_t offset) {
 void replica_machine::restart_at(int64_t offset) {
   AL_ASSERT(offset > leo_, "restart at", offset, "not past the log end", leo_);
   epochs_ = leader_epoch_cache{}; // the fetched batches assign theirs
-  leo_ = offset;
+  leo_ = log_start_ = offset;
   ready_.truncate_to.reset(); // superseded: the whole log goes
+  ready_.log_start_offset.reset();
   ready_.restart_at = offset;
   // Everything below the leader's log start was committed there (retention
   // never passes the HW), so it is committed here too.
   set_hw(offset);
+}
+
+void replica_machine::advance_log_start(int64_t offset) {
+  if (offset <= log_start_)
+    return;
+  AL_ASSERT(offset <= hw_ && hw_ <= leo_, "log start", offset, "hw", hw_, "leo", leo_);
+  log_start_ = offset;
+  if (!epochs_.empty())
+    epochs_.truncate_from_start(offset);
+  ready_.log_start_offset = offset;
 }
 
 void replica_machine::finish_truncation(int64_t now_ms) {
@@ -162,6 +177,10 @@ bool replica_machine::on_fetch_response(const replica_fetch_response& resp,
     leo_ = b.last_offset + 1;
   }
   set_hw(std::min(resp.high_watermark, leo_));
+  // The leader's log start never passes its HW, so it is at most ours
+  // unless our log ends below it (then the fetch offset was below it too,
+  // handled above); the min only guards a leader that breaks that rule.
+  advance_log_start(std::min(resp.log_start_offset, hw_));
   next_fetch_ms_ = batches.empty() ? now_ms + config_.fetch_backoff_ms : now_ms;
   if (next_fetch_ms_ <= now_ms)
     send_fetch(now_ms);

@@ -53,10 +53,11 @@ std::string describe_ids(const std::vector<int32_t>& ids) {
 }
 
 replica_machine::replica_machine(replica_config config, replica_log_state log)
-  : config_(std::move(config)), leo_(log.log_end_offset),
+  : config_(std::move(config)), log_start_(log.log_start_offset), leo_(log.log_end_offset),
     hw_(std::min(log.high_watermark, log.log_end_offset)), epochs_(std::move(log.epochs)) {
   AL_ASSERT(config_.broker_id >= 0, config_.broker_id);
   AL_ASSERT(leo_ >= 0 && hw_ >= 0, "leo", leo_, "hw", hw_);
+  AL_ASSERT(log_start_ >= 0 && log_start_ <= leo_, "log start", log_start_, "leo", leo_);
   AL_ASSERT(epochs_.empty() || epochs_.entries().back().start_offset <= leo_,
             "epoch cache", epochs_.describe(), "beyond the log end", leo_);
   AL_ASSERT(config_.replica_lag_time_max_ms > 0 && config_.request_timeout_ms > 0);

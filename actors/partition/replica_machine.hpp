@@ -16,6 +16,7 @@
 //
 // Execute ready() in this order, before feeding the next input:
 //   1. truncate_to:       cut the log to [.., truncate_to) (follower);
+//      log_start_offset:  raise the log start to it (follower);
 //   2. high_watermark:    expose it to consumers (and checkpoint it);
 //   3. acks:              answer the waiting produce requests;
 //   4. alter_isr:         send to the controller;
@@ -51,6 +52,7 @@ struct replica_config {
 
 /// What a replica has on disk when its machine starts.
 struct replica_log_state {
+  int64_t log_start_offset = 0;
   int64_t log_end_offset = 0;
   int64_t high_watermark = 0; // checkpointed; may be stale (lower)
   leader_epoch_cache epochs;  // rebuilt from the batches' leader epochs, or a checkpoint
@@ -62,6 +64,13 @@ struct replica_ready {
   /// Executed first, before truncate_to; the epoch cache is empty after it.
   std::optional<int64_t> restart_at;
   std::optional<int64_t> truncate_to;
+  /// Follower: raise the log start to this offset (the leader's log start,
+  /// at most our HW), after truncate_to: records kept below it are never
+  /// read again, and may not be the leader's (it can no longer compare
+  /// epochs there). Kafka's maybeIncrementLogStartOffset on every fetch answer.
+  /// The machine does not see retention, so the log start may already be
+  /// past it: then nothing happens.
+  std::optional<int64_t> log_start_offset;
   std::optional<int64_t> high_watermark;
   std::vector<completed_ack> acks;
   std::vector<alter_isr_request> alter_isr;
@@ -69,7 +78,8 @@ struct replica_ready {
   std::optional<replica_fetch_request> fetch;
   bool role_changed = false;
   bool empty() const {
-    return !restart_at && !truncate_to && !high_watermark && acks.empty() && alter_isr.empty() &&
+    return !restart_at && !truncate_to && !log_start_offset && !high_watermark && acks.empty() &&
+           alter_isr.empty() &&
            !offsets_for_epoch && !fetch && !role_changed;
   }
 };
@@ -162,6 +172,7 @@ private:
   void send_offsets_request(int64_t now_ms);
   void truncate(int64_t offset);
   void restart_at(int64_t offset);
+  void advance_log_start(int64_t offset);
   void finish_truncation(int64_t now_ms);
   void send_fetch(int64_t now_ms);
   void tick_follower(int64_t now_ms);
@@ -177,6 +188,7 @@ private:
   int32_t leader_id_ = -1;
   int32_t leader_epoch_ = -1; // newest leader epoch the metadata told of
   int32_t partition_epoch_ = -1;
+  int64_t log_start_ = 0;
   int64_t leo_ = 0;
   int64_t hw_ = 0;
   leader_epoch_cache epochs_;

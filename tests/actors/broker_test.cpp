@@ -714,6 +714,54 @@ TEST_CASE_METHOD(partition_fixture,
   CHECK(ls.replica->progress(3)->log_end_offset == 12);
 }
 
+TEST_CASE_METHOD(partition_fixture,
+                 "a follower raises its log start to the leader's after retention there",
+                 "[broker][retention][replication]") {
+  auto setup = [](partition_setup& ps) {
+    ps.log.segment_bytes = 1024;
+    ps.log.retention_ms = 1000; // batches below carry a CreateTime of 1000: long expired
+    ps.log.policy.delete_segments = true;
+    ps.retention_check_interval_ms = 0;
+    ps.state.replicas = {1, 3};
+    ps.state.isr = {1, 3};
+  };
+  auto leader = spawn_partition("t", setup);
+  auto& ls = state_of(leader);
+  auto router = sys.spawn(route_to, leader);
+  extra.push_back(router);
+  partition_setup fs_setup;
+  fs_setup.tp = {"t", 0};
+  fs_setup.dir = dir + "/t-0-on-3";
+  fs_setup.node_id = 3;
+  fs_setup.incarnation = 3;
+  fs_setup.state = ls.setup.state;
+  fs_setup.broker = router;
+  setup(fs_setup);
+  fs_setup.retention_check_interval_ms = 1'000'000'000; // only the leader's retention acts
+  auto follower = sys.spawn(partition_actor, fs_setup);
+  extra.push_back(caf::actor_cast<caf::actor>(follower));
+  sched.run();
+  auto& fs = state_of(follower);
+  for (int i = 0; i < 12; ++i) {
+    auto acked = produce_to(leader, value_batch(300, 1000), acks_mode::all);
+    REQUIRE(acked);
+  }
+  REQUIRE(ls.high_watermark == 12);
+  REQUIRE(fs.log->log_end_offset() == 12);
+  REQUIRE(fs.log->log_start_offset() == 0);
+  caf::anon_send(leader, tick_atom::value); // retention on the leader
+  sched.run();
+  auto start = ls.log->log_start_offset();
+  REQUIRE(start > 0);
+  // The next fetch answer carries the new log start.
+  REQUIRE(produce_to(leader, value_batch(300, 1000), acks_mode::all));
+  CHECK(fs.log->log_start_offset() == start);
+  CHECK(fs.log->segments().front().base_offset <= start);
+  CHECK(fs.log->read(start - 1, 100).error().code() == errc::offset_out_of_range);
+  CHECK(path_exists(fs.log->dir() + "/log-start-offset"));
+  CHECK(fs.open_error.is_ok());
+}
+
 // ---------------------------------------------------------------------------
 // Broker liveness: the heartbeat loop survives a slow registration.
 

@@ -24,6 +24,7 @@ inline void simulation::start_replicas(int n) {
     c.fetch_backoff_ms = k_.fetch_backoff_ms;
     c.request_timeout_ms = k_.request_timeout_ms + k_.fetch_wait_ms;
     replica_log_state s; // from disk: the log, a stale HW (clamped to it), epochs from the batches
+    s.log_start_offset = d.log_start;
     s.log_end_offset = d.end();
     s.high_watermark = std::clamp(d.checkpoint_hw, d.log_start, d.end());
     for (int64_t o = d.log_start; o < d.end(); o += d.log[size_t(o)].batch_len)
@@ -78,6 +79,17 @@ inline void simulation::drain(int n, int32_t p) {
     r.disk.checkpoint_hw = std::min(r.disk.checkpoint_hw, to);
     load_producers(n, p); // rebuilt from the remaining log, never trimmed (issue 12, item 4)
     ++stats_.truncations;
+  }
+  if (rd.log_start_offset) { // the leader's log start: what we kept below it is never read
+    // The leader's log start is a batch boundary there, and our log matches
+    // the leader's from it on (we fetch at or above it), so it is one here.
+    if (*rd.log_start_offset > r.disk.end() ||
+        (*rd.log_start_offset > r.disk.log_start && !r.disk.batch_start(*rd.log_start_offset)))
+      return fail(where(n, p) + " is told to start its log at " +
+                  std::to_string(*rd.log_start_offset) + ", not a batch boundary of [" +
+                  std::to_string(r.disk.log_start) + ", " + std::to_string(r.disk.end()) + ")");
+    stats_.log_start_raised += *rd.log_start_offset > r.disk.log_start;
+    r.disk.advance_log_start(*rd.log_start_offset);
   }
   check_tenure(n, p);
   if (rd.high_watermark && trace_)

@@ -80,6 +80,15 @@ struct replica_disk {
     log.assign(size_t(offset), log_entry{});
     log_start = flushed = offset;
   }
+  /// A follower takes its leader's log start (partition_log::advance_log_start):
+  /// [log_start, to) stays on disk, unreadable; the file saying so is written
+  /// durably, but what lies below it need not be flushed (tear restarts the
+  /// log empty there when it cuts below it).
+  /// At or below the log start (retention got there first): nothing.
+  void advance_log_start(int64_t to) {
+    AL_ASSERT(to <= end() && batch_start(to), "log start to", to, "log", log_start, end());
+    log_start = std::max(log_start, to);
+  }
   /// Retention: drops [log_start, to).
   void delete_prefix(int64_t to) {
     AL_ASSERT(to > log_start && to <= end() && batch_start(to), "delete to", to, "log", log_start,
@@ -97,6 +106,10 @@ struct replica_disk {
     int64_t lost = end() - keep;
     log.resize(size_t(keep));
     checkpoint_hw = synced_hw;
+    if (keep < log_start) { // partition_log's recovery: restarted empty at the log start
+      log.assign(size_t(log_start), log_entry{});
+      flushed = log_start;
+    }
     return lost;
   }
   void take_snapshot(const producer_state_table& table) {

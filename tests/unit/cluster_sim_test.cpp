@@ -386,7 +386,8 @@ TEST_CASE("cluster simulation: Raft controllers, replicas, producers, faults", "
             << total.parked_woken << " woken by an append, " << total.parked_fenced
             << " failed by an epoch or role change), " << total.reelected
             << " leaders re-elected in a newer epoch, " << total.restarts_at
-            << " restarts at the leader's log start, " << total.retention_deletions
+            << " restarts at the leader's log start, " << total.log_start_raised
+            << " log starts raised to the leader's, " << total.retention_deletions
             << " retention deletions, " << total.snapshots_loaded << " snapshots loaded, "
             << total.snapshots_dropped << " snapshots dropped above the log end, "
             << total.snapshots_below_start << " below the log start, "
@@ -408,6 +409,7 @@ TEST_CASE("cluster simulation: Raft controllers, replicas, producers, faults", "
     CHECK(total.parked_woken > 0);
     CHECK(total.parked_fenced > 0);
     CHECK(total.restarts_at > 0);
+    CHECK(total.log_start_raised > 0);
     CHECK(total.retention_deletions > 0);
     CHECK(total.snapshots_loaded > 0);
     CHECK(total.snapshots_dropped > 0);

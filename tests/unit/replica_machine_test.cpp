@@ -33,6 +33,7 @@ struct replica {
   std::vector<int64_t> truncations;
   int64_t log_start = 0; // log[o] for o < log_start is deleted (retention)
   std::vector<int64_t> restarts; // restart_at effects executed
+  std::vector<int64_t> log_starts; // log_start_offset effects executed
 };
 
 constexpr int64_t lag_ms = 1000;
@@ -48,8 +49,9 @@ public:
   replica_machine& m(int32_t id) { return *r_.at(id).m; }
   int64_t now = 0;
 
-  /// (Re)starts a replica from a log on disk, as after a crash.
-  void start(int32_t id, std::vector<entry> log, int64_t checkpointed_hw) {
+  /// (Re)starts a replica from a log on disk, as after a crash; offsets
+  /// below `log_start` were deleted by retention (their epochs are gone).
+  void start(int32_t id, std::vector<entry> log, int64_t checkpointed_hw, int64_t log_start = 0) {
     replica_config c;
     c.tp = {"orders", 0};
     c.broker_id = id;
@@ -57,14 +59,16 @@ public:
     c.fetch_backoff_ms = 0;
     c.request_timeout_ms = 500;
     replica_log_state s;
+    s.log_start_offset = log_start;
     s.log_end_offset = int64_t(log.size());
     s.high_watermark = checkpointed_hw;
-    for (size_t o = 0; o < log.size(); ++o)
+    for (size_t o = size_t(log_start); o < log.size(); ++o)
       s.epochs.assign(log[o].epoch, int64_t(o));
     auto& r = r_[id];
     r = replica{};
     r.m = std::make_unique<replica_machine>(c, std::move(s));
     r.log = std::move(log);
+    r.log_start = log_start;
   }
 
   /// The controller's view reaches `to` (every replica when empty).
@@ -188,6 +192,10 @@ public:
     if (rd.truncate_to) {
       r.log.resize(size_t(*rd.truncate_to));
       r.truncations.push_back(*rd.truncate_to);
+    }
+    if (rd.log_start_offset) {
+      r.log_start = std::max(r.log_start, *rd.log_start_offset);
+      r.log_starts.push_back(*rd.log_start_offset);
     }
     for (auto& a : rd.acks)
       r.acks[a.id] = a.error;
@@ -591,6 +599,34 @@ TEST_CASE("a follower with an old diverged log behind the leader's log start res
   CHECK(c[2].restarts == std::vector<int64_t>{4});
   CHECK(c.values(2) == strings{"e"});
   CHECK(c.m(2).log_end_offset() == 5);
+}
+
+TEST_CASE("a follower takes the leader's log start: records it kept below it are never read",
+          "[replication][retention]") {
+  // 2 led epoch 0 alone and wrote x, y at 2, 3 (never committed); 1 led
+  // epoch 1, wrote c, d there, and retention deleted up to offset 4 (its
+  // epochs below 4 are gone with it). Asked where epoch 0 ends, 1 can only
+  // say "before my first offset, 4": 2 cuts at 4 and keeps x, y. The leader
+  // cannot compare them any more; Kafka's follower raises its log start to
+  // the leader's on every fetch answer, so they are never read. Without
+  // that, 2 would serve x at offset 2, below its HW, as committed.
+  cluster c({1, 2});
+  c.start(1, {{1, "<deleted>"}, {1, "<deleted>"}, {1, "<deleted>"}, {1, "<deleted>"},
+              {1, "e"}, {1, "f"}}, 6, 4);
+  c.start(2, {{0, "a"}, {0, "b"}, {0, "x"}, {0, "y"}, {0, "w"}, {0, "v"}}, 2);
+  c.metadata(1, 2, {1}, {1});
+  c.metadata(1, 2, {1}, {2});
+  c.catch_up(2);
+  CHECK(c[2].truncations == std::vector<int64_t>{4});
+  CHECK(c[2].restarts.empty());
+  CHECK(c[2].log_starts == std::vector<int64_t>{4});
+  CHECK(c.m(2).high_watermark() == 6);
+  CHECK(c.values(2) == strings{"e", "f"});
+  CHECK(c.m(2).epochs().describe() == "1@4"); // epoch 0 lay wholly below the log start
+  // A later answer with the same log start changes nothing.
+  c.append(1, {"g"});
+  c.catch_up(2);
+  CHECK(c[2].log_starts == std::vector<int64_t>{4});
 }
 
 // ---------------------------------------------------------------------------
