@@ -392,9 +392,11 @@ broker_api::behavior_type broker_actor(self_ptr self, broker_setup setup) {
       auto& st = self->state;
       if (!st.registered)
         register_with_controller(self); // no-op while one is on its way
-      else
+      else {
         self->send(st.setup.controller, heartbeat_atom::value, st.setup.node_id,
                    st.setup.incarnation);
+        ++st.heartbeats_sent;
+      }
       self->delayed_send(self, std::chrono::milliseconds(st.setup.heartbeat_interval_ms),
                          tick_atom::value);
     },

@@ -80,6 +80,7 @@ struct broker_state {
   std::map<topic_partition, hosted_partition> partitions;
   bool registered = false;
   bool registering = false; // a registration request is on its way
+  uint64_t heartbeats_sent = 0;
   broker_group_state groups;
   std::map<int32_t, broker_api> peers;    // other nodes' brokers (replication)
   std::set<int32_t> connecting;
