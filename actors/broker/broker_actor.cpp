@@ -295,7 +295,7 @@ void register_with_controller(self_ptr self) {
   if (self->state.registered || self->state.registering)
     return;
   self->state.registering = true;
-  broker_description me{s.node_id, s.host, s.port, false, s.peer_port};
+  broker_description me{s.node_id, s.host, s.port, false, s.peer_port, s.kafka_host, s.kafka_port};
   self->request(s.controller, std::chrono::seconds(10), register_atom::value, me, s.incarnation,
                 caf::actor_cast<caf::actor>(self))
     .then(

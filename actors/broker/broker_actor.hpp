@@ -27,8 +27,10 @@ namespace al {
 struct broker_setup {
   int32_t node_id = -1;
   std::string host;
-  uint16_t port = 0;                // the client listener (listeners)
+  uint16_t port = 0;                // the client listener (caf.listener)
   uint16_t peer_port = 0;           // the node-to-node listener (peer.listener)
+  std::string kafka_host;           // advertised Kafka listener (0 port: none)
+  uint16_t kafka_port = 0;
   bool fault_injection_enable = false; // fault.injection.enable: accept link cuts
   std::string data_dir;
   log_config log_defaults;          // broker-level log.* settings

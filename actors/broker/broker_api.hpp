@@ -2,7 +2,7 @@
 // Typed interface of a node's broker: client_api plus the node-to-node
 // messages. Published on the node's peer.listener (other nodes) and handed
 // to in-process users; clients reach it only through the client gateway
-// published on `listeners`. The broker routes data requests to partition
+// published on `caf.listener`. The broker routes data requests to partition
 // actors and admin requests to the controller.
 #include <string>
 #include <vector>

@@ -1,6 +1,6 @@
 #pragma once
 // Typed interface that clients (CLI, producers, consumers, admin tools)
-// see: the actor a node publishes on `listeners` implements exactly this
+// see: the actor a node publishes on `caf.listener` implements exactly this
 // (client_gateway_actor.hpp), so a client's CAF handshake lists nothing
 // else, and a message outside it is refused (unexpected_message). Node-to-
 // node messages are in broker_api, published on `peer.listener` only.

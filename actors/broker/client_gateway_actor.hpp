@@ -1,5 +1,5 @@
 #pragma once
-// The client gateway: the actor a node publishes on `listeners`. It speaks
+// The client gateway: the actor a node publishes on `caf.listener`. It speaks
 // client_api only and relays each request to the broker with a request of
 // its own, answering the client itself: a client never learns the address
 // of a broker, partition, coordinator or controller actor (in CAF 0.17 the

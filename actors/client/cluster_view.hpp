@@ -69,7 +69,7 @@ struct cluster_view {
 
 /// Connects to host:port through the middleman without blocking the actor;
 /// `Handle` is the interface expected there (client_api on a node's
-/// `listeners`, broker_api on its peer.listener).
+/// `caf.listener`, broker_api on its peer.listener).
 template <class Handle, class Self>
 void connect_actor(Self* self, const std::string& host, uint16_t port,
                    std::function<void(result<Handle>)> done) {
@@ -98,7 +98,7 @@ void connect_actor(Self* self, const std::string& host, uint16_t port,
       });
 }
 
-/// A client's connection to a node's `listeners`.
+/// A client's connection to a node's `caf.listener`.
 template <class Self>
 void connect_broker(Self* self, const std::string& host, uint16_t port,
                     std::function<void(result<client_api>)> done) {

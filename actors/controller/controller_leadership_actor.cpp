@@ -64,14 +64,17 @@ void ensure_registered(controller_ptr self, const broker_description& b, int64_t
   bool live = known != img.brokers.end() && !known->second.fenced;
   bool same_incarnation = inc != img.broker_incarnations.end() && inc->second == incarnation;
   bool same = live && same_incarnation && known->second.host == b.host &&
-              known->second.port == b.port && known->second.peer_port == b.peer_port;
+              known->second.port == b.port && known->second.peer_port == b.peer_port &&
+              known->second.kafka_host == b.kafka_host && known->second.kafka_port == b.kafka_port;
   if (same) {
     done(status::ok());
     return;
   }
   auto id = b.id;
   auto register_then_elect = [self, b, incarnation, id, done]() {
-    propose(self, register_broker_cmd{b.id, b.host, b.port, incarnation, b.peer_port},
+    propose(self,
+            register_broker_cmd{b.id, b.host, b.port, incarnation, b.peer_port, b.kafka_host,
+                                b.kafka_port},
             [self, id, done](const status& s) {
               if (!s) {
                 done(s);

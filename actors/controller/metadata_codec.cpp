@@ -16,6 +16,8 @@ void write_fields(writer& w, const register_broker_cmd& c) {
   w.fixed(c.port);
   w.fixed(c.incarnation);
   w.fixed(c.peer_port);
+  w.str(c.kafka_host);
+  w.fixed(c.kafka_port);
 }
 void read_fields_v1(reader& r, register_broker_cmd& c) {
   c.broker_id = r.fixed<int32_t>();
@@ -24,9 +26,14 @@ void read_fields_v1(reader& r, register_broker_cmd& c) {
   c.incarnation = r.fixed<int64_t>();
   c.peer_port = c.port;
 }
-void read_fields(reader& r, register_broker_cmd& c) {
+void read_fields_v2(reader& r, register_broker_cmd& c) {
   read_fields_v1(r, c);
   c.peer_port = r.fixed<uint16_t>();
+}
+void read_fields(reader& r, register_broker_cmd& c) {
+  read_fields_v2(r, c);
+  c.kafka_host = r.str();
+  c.kafka_port = r.fixed<uint16_t>();
 }
 void write_fields(writer& w, const fence_broker_cmd& c) {
   w.fixed(c.broker_id);
@@ -161,6 +168,10 @@ result<metadata_command> decode_command(byte_view in) {
     register_broker_cmd legacy;
     read_fields_v1(r, legacy);
     cmd = std::move(legacy);
+  } else if (type == register_broker_cmd::type_id_v2) {
+    register_broker_cmd legacy;
+    read_fields_v2(r, legacy);
+    cmd = std::move(legacy);
   } else if (type == change_partition_cmd::type_id_v1) {
     change_partition_cmd legacy;
     read_fields_v1(r, legacy);
@@ -181,7 +192,8 @@ std::string describe(const metadata_command& cmd) {
       using T = std::decay_t<decltype(c)>;
       if constexpr (std::is_same_v<T, register_broker_cmd>)
         os << "register_broker " << c.broker_id << " at " << c.host << ':' << c.port
-           << " (peers :" << c.peer_port << ")";
+           << " (peers :" << c.peer_port << ", Kafka " << c.kafka_host << ':' << c.kafka_port
+           << ")";
       else if constexpr (std::is_same_v<T, fence_broker_cmd>)
         os << (c.fenced ? "fence_broker " : "unfence_broker ") << c.broker_id;
       else if constexpr (std::is_same_v<T, create_topic_cmd>)

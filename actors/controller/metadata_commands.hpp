@@ -15,16 +15,20 @@
 
 namespace al {
 
-/// Type 9 carries the peer listener's port; type 1 (before listeners were
-/// split) is still read, with peer_port = port.
+/// Type 11 carries the advertised Kafka listener; type 9 (before it) and
+/// type 1 (before the peer listener was split off) are still read, with no
+/// Kafka listener and peer_port = port respectively.
 struct register_broker_cmd {
-  static constexpr uint8_t type_id = 9;
+  static constexpr uint8_t type_id = 11;
+  static constexpr uint8_t type_id_v2 = 9;
   static constexpr uint8_t type_id_v1 = 1;
   int32_t broker_id = -1;
   std::string host;
-  uint16_t port = 0;       // the client listener
+  uint16_t port = 0;       // the CAF client listener
   int64_t incarnation = 0; // changes on every process start
   uint16_t peer_port = 0;  // the peer listener (0: same as port)
+  std::string kafka_host;  // the advertised Kafka listener
+  uint16_t kafka_port = 0; // 0: none
 };
 
 struct fence_broker_cmd {

@@ -224,6 +224,8 @@ status metadata_machine::apply_one(const register_broker_cmd& c) {
   b.host = c.host;
   b.port = c.port;
   b.peer_port = c.peer_port != 0 ? c.peer_port : c.port;
+  b.kafka_host = c.kafka_host;
+  b.kafka_port = c.kafka_port;
   b.fenced = false;
   image_.broker_incarnations[c.broker_id] = c.incarnation;
   return status::ok();

@@ -67,6 +67,8 @@ bytes encode_image(const metadata_image& image) {
     w.fixed(b.port);
     w.fixed<uint8_t>(b.fenced ? 1 : 0);
     w.fixed(b.peer_port);
+    w.str(b.kafka_host);
+    w.fixed(b.kafka_port);
   }
   w.fixed<uint32_t>(uint32_t(image.broker_incarnations.size()));
   for (const auto& [id, incarnation] : image.broker_incarnations) {
@@ -89,13 +91,13 @@ result<metadata_image> decode_image(byte_view in, const std::string& where) {
   if (stored != crc32c(in.data, in.size - crc_size))
     return corrupt(where, "CRC mismatch");
   auto version = in.data[0];
-  if (version != metadata_snapshot_version && version != 1)
+  if (version != metadata_snapshot_version && version != 2 && version != 1)
     return corrupt(where, "unknown snapshot version " + std::to_string(version));
   reader r{in.sub(1, in.size - 1 - crc_size)};
   metadata_image image;
   image.last_offset = r.fixed<int64_t>();
   image.next_producer_id = r.fixed<int64_t>();
-  auto brokers = r.count(4 + 4 + 2 + 1 + (version == 1 ? 0 : 2));
+  auto brokers = r.count(4 + 4 + 2 + 1 + (version == 1 ? 0 : 2) + (version >= 3 ? 4 + 2 : 0));
   for (size_t i = 0; i < brokers && r.ok(); ++i) {
     broker_description b;
     b.id = r.fixed<int32_t>();
@@ -103,6 +105,10 @@ result<metadata_image> decode_image(byte_view in, const std::string& where) {
     b.port = r.fixed<uint16_t>();
     b.fenced = r.fixed<uint8_t>() != 0;
     b.peer_port = version == 1 ? b.port : r.fixed<uint16_t>();
+    if (version >= 3) {
+      b.kafka_host = r.str();
+      b.kafka_port = r.fixed<uint16_t>();
+    }
     if (!image.brokers.emplace(b.id, b).second)
       return corrupt(where, "broker " + std::to_string(b.id) + " appears twice");
   }

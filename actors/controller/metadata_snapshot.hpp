@@ -26,7 +26,9 @@
 
 namespace al {
 
-constexpr uint8_t metadata_snapshot_version = 2;
+/// 3: brokers carry their Kafka listener; 2 and 1 (before the peer
+/// listener) still load.
+constexpr uint8_t metadata_snapshot_version = 3;
 
 bytes encode_image(const metadata_image& image);
 /// CORRUPT_MESSAGE naming `where` and what is wrong: CRC mismatch, unknown

@@ -68,13 +68,16 @@ typename Inspector::result_type inspect(Inspector& f, topic_description& x) {
 struct broker_description {
   int32_t id = -1;
   std::string host;
-  uint16_t port = 0;      ///< the client listener (listeners)
+  uint16_t port = 0;      ///< actorlog's own clients (caf.listener)
   bool fenced = false;
   uint16_t peer_port = 0; ///< the node-to-node listener (peer.listener)
+  /// Kafka clients (advertised.listeners, else listeners); port 0: none.
+  std::string kafka_host;
+  uint16_t kafka_port = 0;
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, broker_description& x) {
-  return f(x.id, x.host, x.port, x.fenced, x.peer_port);
+  return f(x.id, x.host, x.port, x.fenced, x.peer_port, x.kafka_host, x.kafka_port);
 }
 
 struct quorum_member {

@@ -131,10 +131,21 @@ void config_builder::finish() {
              + ", and peer.listener, " + to_string(c.peer_listener) + ", differ in port");
     }
   }
-  if (c.listeners.port != 0 && c.listeners.port == c.peer_listener.port)
-    rule({"listeners", "peer.listener"},
-         "listeners and peer.listener must differ in port (both " + std::to_string(c.listeners.port)
+  if (c.caf_listener.port != 0 && c.caf_listener.port == c.peer_listener.port)
+    rule({"caf.listener", "peer.listener"},
+         "caf.listener and peer.listener must differ in port (both " + std::to_string(c.caf_listener.port)
            + "): clients and other nodes use separate listeners");
+  for (auto* other : {&c.caf_listener, &c.peer_listener})
+    if (c.kafka_listener.port != 0 && c.kafka_listener.port == other->port)
+      rule({"listeners", other == &c.caf_listener ? "caf.listener" : "peer.listener"},
+           std::string("listeners and ") +
+             (other == &c.caf_listener ? "caf.listener" : "peer.listener") +
+             " must differ in port (both " + std::to_string(c.kafka_listener.port) + ")");
+  if (c.advertised_listener.host.empty() &&
+      (c.kafka_listener.host == "0.0.0.0" || c.kafka_listener.host == "::"))
+    rule({"advertised.listeners", "listeners"},
+         "listeners binds every interface (" + c.kafka_listener.host +
+           "): set advertised.listeners to the address clients should use");
   if (c.queued_max_request_bytes < c.socket_request_max_bytes)
     rule({"queued.max.request.bytes", "socket.request.max.bytes"},
          "queued.max.request.bytes (" + std::to_string(c.queued_max_request_bytes)

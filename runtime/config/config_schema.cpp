@@ -87,9 +87,15 @@ const std::vector<key_info> schema_table = {
 {"node", "process.roles", T::string_list, opt, "broker,controller", 0, 0, "broker|controller",
  "Roles this node runs: broker (partitions, clients), controller (metadata quorum), or both.",
  AL_BIND(process_roles)},
-{"node", "listeners", T::host_port, opt, "127.0.0.1:9092", 0, 0, "",
- "Where clients connect (actorlog's client interface over CAF's middleman); other nodes use peer.listener.",
- AL_BIND(listeners)},
+{"node", "listeners", T::kafka_listener, opt, "PLAINTEXT://127.0.0.1:9092", 0, 0, "",
+ "Where Kafka clients connect (kcat, librdkafka, kafka-python, the Java client): Kafka's wire protocol, PLAINTEXT://host:port (port 0: any free port).",
+ AL_BIND(kafka_listener)},
+{"node", "advertised.listeners", T::kafka_listener, opt, "", 0, 0, "",
+ "The Kafka listener this node names to clients in Metadata and FindCoordinator answers; empty: listeners.",
+ AL_BIND(advertised_listener)},
+{"node", "caf.listener", T::host_port, opt, "127.0.0.1:9091", 0, 0, "",
+ "Where actorlog's own clients connect (the CLI, C++ producers and consumers, over CAF's middleman); other nodes use peer.listener.",
+ AL_BIND(caf_listener)},
 {"node", "peer.listener", T::host_port, opt, "127.0.0.1:9093", 0, 0, "",
  "Where other nodes connect (replication, controller quorum, registration); controller.quorum.voters names these ports. Clients never use it.",
  AL_BIND(peer_listener)},
@@ -132,6 +138,10 @@ const std::vector<key_info> schema_table = {
 {"node", "producer.id.expiration.ms", T::duration_ms, opt, "86400000", 1, i64_max, "",
  "A partition forgets an idempotent producer that has not written for this long (its next batch starts it afresh).",
  AL_BIND(producer_id_expiration_ms)},
+
+{"node", "auto.create.topics.enable", T::boolean, opt, "true", 0, 0, "",
+ "A Kafka client's Metadata request for an unknown topic creates it with the cluster's defaults (Kafka's behaviour; actorlog's own clients never do).",
+ AL_BIND(auto_create_topics_enable)},
 
 {"cluster", "controller.quorum.voters", T::voters, req, "", 0, 0, "",
  "The controller quorum: id@host:port of every controller node, comma-separated; the same on every node.",
@@ -295,6 +305,7 @@ std::string_view type_name(value_type t) {
     case T::enumeration: return "enum";
     case T::host_port: return "host:port";
     case T::voters: return "voters";
+    case T::kafka_listener: return "listener";
   }
   return "?";
 }
@@ -310,6 +321,7 @@ std::string describe_expected(const key_info& k) {
     case T::enumeration: return "one of " + join_allowed(k.allowed);
     case T::host_port: return "host:port";
     case T::voters: return "id@host:port,id@host:port,...";
+    case T::kafka_listener: return "PLAINTEXT://host:port";
   }
   return "?";
 }

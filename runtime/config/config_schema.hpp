@@ -23,6 +23,8 @@ enum class value_type {
   enumeration, ///< one of `allowed`
   host_port,   ///< host:port or [ipv6]:port
   voters,      ///< id@host:port,id@host:port,... (ids unique)
+  kafka_listener, ///< PLAINTEXT://host:port (Kafka's listener syntax); port 0: any free
+                  ///< port; "" (where it is the default): unset
 };
 
 /// A parsed value. int32/int64/duration_ms -> int64_t, enumeration -> the

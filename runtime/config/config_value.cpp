@@ -97,6 +97,29 @@ result<host_port> parse_host_port(std::string_view s) {
   return out;
 }
 
+/// Kafka's `listeners` syntax, one PLAINTEXT listener: PLAINTEXT://host:port.
+result<value> parse_kafka_listener(std::string_view text) {
+  if (text.empty())
+    return value{host_port{}};
+  if (text.find(',') != std::string_view::npos)
+    return bad(quote(text) + ": one listener only (PLAINTEXT://host:port)");
+  auto scheme = text.find("://");
+  if (scheme == std::string_view::npos)
+    return bad(quote(text) + " is not PLAINTEXT://host:port (missing \"PLAINTEXT://\")");
+  auto name = text.substr(0, scheme);
+  if (name != "PLAINTEXT")
+    return bad(quote(text) + ": listener " + quote(name) +
+               " is not supported (only PLAINTEXT; SSL and SASL are not implemented)");
+  auto rest = text.substr(scheme + 3);
+  if (rest.size() > 2 && rest.substr(rest.size() - 2) == ":0")
+    if (auto hp = parse_host_port(std::string{rest.substr(0, rest.size() - 2)} + ":1"))
+      return value{host_port{hp->host, 0}}; // any free port (tests)
+  auto hp = parse_host_port(rest);
+  if (!hp)
+    return bad(quote(text) + " is not PLAINTEXT://host:port (" + hp.error().message() + ")");
+  return value{std::move(*hp)};
+}
+
 result<value> parse_voters(std::string_view text) {
   std::vector<voter> out;
   for (auto raw : split(text, ',')) {
@@ -153,7 +176,7 @@ std::string quote(std::string_view s) {
 
 result<value> parse_value(const key_info& k, std::string_view text) {
   auto expected = " (expected " + describe_expected(k) + ")";
-  if (text.empty())
+  if (text.empty() && k.type != T::kafka_listener) // "": advertised.listeners unset
     return bad("empty value" + expected);
   switch (k.type) {
     case T::int32:
@@ -211,6 +234,8 @@ result<value> parse_value(const key_info& k, std::string_view text) {
     }
     case T::voters:
       return parse_voters(text);
+    case T::kafka_listener:
+      return parse_kafka_listener(text);
   }
   return bad("unsupported type");
 }
@@ -233,6 +258,10 @@ std::string format_value(const key_info& k, const value& v) {
       return out;
     }
     case T::host_port: return to_string(std::get<host_port>(v));
+    case T::kafka_listener: {
+      auto& hp = std::get<host_port>(v);
+      return hp.host.empty() ? std::string{} : "PLAINTEXT://" + to_string(hp);
+    }
     case T::voters: {
       std::string out;
       for (auto& x : std::get<std::vector<voter>>(v)) {

@@ -82,7 +82,9 @@ struct node_config {
   // [node]
   int32_t node_id = 0;                   ///< required
   std::vector<node_role> process_roles{node_role::broker, node_role::controller};
-  host_port listeners{"127.0.0.1", 9092}; ///< where clients connect
+  host_port kafka_listener{"127.0.0.1", 9092}; ///< listeners: where Kafka clients connect
+  host_port advertised_listener; ///< advertised.listeners; host empty: kafka_listener
+  host_port caf_listener{"127.0.0.1", 9091}; ///< where actorlog's own (CAF) clients connect
   host_port peer_listener{"127.0.0.1", 9093}; ///< where other nodes connect
   int32_t socket_request_max_bytes = 104857600;
   int64_t queued_max_request_bytes = 536870912;
@@ -97,6 +99,7 @@ struct node_config {
   int64_t fetch_wait_max_ms = 30000;     ///< cap on a fetch's max_wait_ms
   int32_t fetch_purgatory_max_per_partition = 1000; ///< parked fetches per partition
   int64_t producer_id_expiration_ms = 86400000;     ///< idle idempotent producers forgotten
+  bool auto_create_topics_enable = true; ///< Kafka clients' Metadata creates unknown topics
 
   // [cluster]
   std::vector<voter> quorum_voters;      ///< controller.quorum.voters, required

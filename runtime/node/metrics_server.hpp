@@ -1,5 +1,5 @@
 #pragma once
-// A node's Prometheus endpoint: GET http://<listeners host>:<metrics.port>/metrics.
+// A node's Prometheus endpoint: GET http://<caf.listener host>:<metrics.port>/metrics.
 // An HTTP server (cpp-httplib) on its own thread; each scrape asks the node's
 // broker actor for its state through a scoped_actor with a finite timeout, so
 // a slow or failed actor gives a 503, never a hung or crashed HTTP thread.

@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/broker/broker_actor.hpp"
+#include "actors/kafka/kafka_server.hpp"
 #include "actors/broker/client_gateway_actor.hpp"
 #include "actors/controller/controller_actor.hpp"
 #include "actors/protocol/actor_config.hpp"
@@ -109,6 +110,8 @@ struct node::impl {
   uint16_t caf_client_port = 0; // CAF's loopback listeners behind the guard
   uint16_t caf_peer_port = 0;
   std::unique_ptr<metrics_server> metrics; // metrics.port != 0
+  caf::actor kafka_listener;  // listeners (Kafka clients)
+  uint16_t kafka_port = 0;
   bool stopped = false;
 
   impl(const config::node_config& c, std::string cid)
@@ -121,6 +124,7 @@ node::~node() { stop(); }
 
 uint16_t node::port() const { return impl_->port; }
 uint16_t node::peer_port() const { return impl_->peer_port; }
+uint16_t node::kafka_port() const { return impl_->kafka_port; }
 caf::actor_system& node::system() { return impl_->sys; }
 caf::actor node::broker() const { return caf::actor_cast<caf::actor>(impl_->broker); }
 const std::string& node::cluster_id() const { return impl_->cluster_id; }
@@ -133,7 +137,7 @@ result<std::unique_ptr<node>> node::start(const config::node_config& cfg) {
   // not start. Bound first, so there is nothing to undo.
   std::unique_ptr<metrics_server> metrics;
   if (cfg.metrics_port != 0) {
-    auto m = metrics_server::bind({cfg.node_id, *cluster_id, cfg.listeners.host,
+    auto m = metrics_server::bind({cfg.node_id, *cluster_id, cfg.caf_listener.host,
                                    uint16_t(cfg.metrics_port), std::chrono::milliseconds(5000)});
     if (!m)
       return m.error();
@@ -149,7 +153,7 @@ result<std::unique_ptr<node>> node::start(const config::node_config& cfg) {
   limits.frame_timeout_ms = cfg.socket_frame_timeout_ms;
   limits.idle_timeout_ms = cfg.connections_max_idle_ms;
   auto bound = guard::listener_guard::bind(
-    {guard::guarded_listener{"client", cfg.listeners.host, cfg.listeners.port, 0, true},
+    {guard::guarded_listener{"client", cfg.caf_listener.host, cfg.caf_listener.port, 0, true},
      guard::guarded_listener{"peer", cfg.peer_listener.host, cfg.peer_listener.port, 0, false}},
     limits);
   if (!bound)
@@ -175,11 +179,36 @@ result<std::unique_ptr<node>> node::start(const config::node_config& cfg) {
     cs.voters.push_back(voter_address{v.id, v.host, v.port});
   cs.snapshot_interval_entries = cfg.metadata_snapshot_interval_entries;
   p->controller = sys.spawn<caf::detached>(controller_actor, cs);
+  // The Kafka listener is bound before the broker registers, which names it.
+  kafka_server::listener_setup ks;
+  ks.node_id = cfg.node_id;
+  ks.cluster_id = *cluster_id;
+  ks.host = cfg.kafka_listener.host;
+  ks.port = cfg.kafka_listener.port;
+  ks.max_connections = cfg.max_connections;
+  ks.socket_request_max_bytes = cfg.socket_request_max_bytes;
+  ks.request_timeout_ms = int32_t(cfg.request_timeout_ms);
+  ks.auto_create_topics = cfg.auto_create_topics_enable;
+  auto kafka = kafka_server::start_listener(sys, ks);
+  if (!kafka) {
+    auto msg = "cannot listen for Kafka clients on PLAINTEXT://" + cfg.kafka_listener.host + ":" +
+               std::to_string(cfg.kafka_listener.port) + " (listeners): " +
+               sys.render(kafka.error());
+    caf::anon_send_exit(p->controller, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(p->store, caf::exit_reason::user_shutdown);
+    return status{errc::network_exception, msg};
+  }
+  p->kafka_listener = kafka->first;
+  p->kafka_port = kafka->second;
   broker_setup bs;
   bs.node_id = cfg.node_id;
-  bs.host = cfg.listeners.host;
+  bs.host = cfg.caf_listener.host;
   bs.port = p->port;
   bs.peer_port = p->peer_port;
+  bs.kafka_host = cfg.advertised_listener.host.empty() ? cfg.kafka_listener.host
+                                                        : cfg.advertised_listener.host;
+  bs.kafka_port = cfg.advertised_listener.host.empty() ? p->kafka_port
+                                                        : cfg.advertised_listener.port;
   bs.fault_injection_enable = cfg.fault_injection_enable;
   bs.data_dir = cfg.data_dir;
   bs.log_defaults = broker_log_defaults(cfg.log_defaults);
@@ -207,6 +236,7 @@ result<std::unique_ptr<node>> node::start(const config::node_config& cfg) {
   gw.node_id = cfg.node_id;
   gw.broker = p->broker;
   p->gateway = sys.spawn(client_gateway_actor, gw);
+  caf::anon_send(p->kafka_listener, kafka_server::set_gateway_atom::value, p->gateway);
   // CAF listens on loopback ports of its own; only the guard connects there.
   auto client_port = sys.middleman().publish(p->gateway, 0, "127.0.0.1", true);
   auto peer_port = sys.middleman().publish(p->broker, 0, "127.0.0.1", true);
@@ -225,9 +255,10 @@ result<std::unique_ptr<node>> node::start(const config::node_config& cfg) {
     spdlog::info("node {} metrics at {}", cfg.node_id, metrics->url());
     p->metrics = std::move(metrics);
   }
-  spdlog::info("node {} up: cluster {}, clients on {}:{}, peers on {}:{}, data in {}", cfg.node_id,
-               *cluster_id, cfg.listeners.host, p->port, cfg.peer_listener.host, p->peer_port,
-               cfg.data_dir);
+  spdlog::info("node {} up: cluster {}, Kafka clients on PLAINTEXT://{}:{}, actorlog clients on "
+               "{}:{}, peers on {}:{}, data in {}",
+               cfg.node_id, *cluster_id, cfg.kafka_listener.host, p->kafka_port,
+               cfg.caf_listener.host, p->port, cfg.peer_listener.host, p->peer_port, cfg.data_dir);
   return std::unique_ptr<node>(new node(std::move(p)));
 }
 
@@ -246,6 +277,8 @@ void node::stop() {
     (void)p.sys.middleman().unpublish(p.broker, p.caf_peer_port);
   // The broker's partition actors are linked to it: killing the broker
   // ends them, and each closes (indexes written, fsync) its log on exit.
+  if (p.kafka_listener)
+    caf::anon_send_exit(p.kafka_listener, caf::exit_reason::user_shutdown);
   if (p.gateway)
     caf::anon_send_exit(p.gateway, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(p.broker, caf::exit_reason::user_shutdown);

@@ -1,7 +1,7 @@
 #pragma once
 // One actorlog node inside a process: the actor system with the middleman,
 // the store, controller and broker actors, the client gateway on the
-// node's `listeners` and the broker on its `peer.listener`, both behind the
+// node's `caf.listener` and the broker on its `peer.listener`, both behind the
 // listener guard (runtime/guard/). Used by the actorlog-node binary and by programs and
 // tests that embed a node.
 #include <cstdint>
@@ -25,9 +25,11 @@ public:
   /// logs are flushed and closed, SQLite committed). Idempotent.
   void stop();
 
-  /// The bound ports of `listeners` (clients) and `peer.listener` (nodes).
+  /// The bound ports of `caf.listener` (clients) and `peer.listener` (nodes).
   uint16_t port() const;
   uint16_t peer_port() const;
+  /// The bound port of `listeners` (Kafka clients).
+  uint16_t kafka_port() const;
   const std::string& cluster_id() const;
   /// The node's actor system; clients in the same process may spawn into it.
   caf::actor_system& system();

@@ -46,7 +46,7 @@ struct group_cluster {
     config::node_config cfg;
     cfg.node_id = 1;
     cfg.data_dir = dir;
-    cfg.listeners = {"127.0.0.1", 0};
+    cfg.caf_listener = {"127.0.0.1", 0};
     cfg.peer_listener = {"127.0.0.1", 0};
     cfg.quorum_voters = {{1, "127.0.0.1", 0}};
     cfg.broker_heartbeat_interval_ms = 200;

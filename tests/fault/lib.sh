@@ -37,7 +37,7 @@ start_node() {
   shift 3
   peer=$(free_port)
   "$NODE" --config "$SRC_DIR/$config" --override "data.dir=$WORK/$name" \
-    --override "listeners=127.0.0.1:$port" --override "peer.listener=127.0.0.1:$peer" \
+    --override "caf.listener=127.0.0.1:$port" --override "peer.listener=127.0.0.1:$peer" \
     --override "controller.quorum.voters=1@127.0.0.1:$peer" --override fault.injection.enable=true \
     "$@" >>"$WORK/$name.log" 2>&1 &
   PIDS+=($!)
@@ -73,7 +73,7 @@ start_cluster_node() {
   local i=$1
   shift
   "$NODE" --config "$SRC_DIR/configs/cluster-3/node$i.ini" --override "data.dir=$WORK/n$i" \
-    --override "listeners=127.0.0.1:${PORT[$i]}" --override "peer.listener=127.0.0.1:${PEER_PORT[$i]}" \
+    --override "caf.listener=127.0.0.1:${PORT[$i]}" --override "peer.listener=127.0.0.1:${PEER_PORT[$i]}" \
     --override "controller.quorum.voters=$VOTERS" --override fault.injection.enable=true \
     --override metrics.port=0 "$@" >>"$WORK/n$i.log" 2>&1 &
   PIDS+=($!)

@@ -35,7 +35,7 @@ std::vector<std::string> full_configs() {
     "\xEF\xBB\xBF; a BOM, comments and odd spacing\n"
     "[node]\n  node.id=7 ; inline comment\n"
     "process.roles = controller , broker\n"
-    "listeners = [::1]:9106\npeer.listener = [::1]:9107\n"
+    "caf.listener = [::1]:9106\npeer.listener = [::1]:9107\n"
     "data.dir = /var/lib/actorlog data\n"
     "log.level = debug\n[cluster]\n"
     "controller.quorum.voters = 7@[::1]:9107,8@host-8.example:9108\n"

@@ -68,7 +68,7 @@ std::vector<std::string> load_errors(const std::string& text,
 }
 
 // Line numbers:      1       2            3                  4
-const std::string node_section = "[node]\nnode.id = 1\ndata.dir = data/x\nlisteners = 127.0.0.1:9101\n";
+const std::string node_section = "[node]\nnode.id = 1\ndata.dir = data/x\ncaf.listener = 127.0.0.1:9101\n";
 //                      5          6
 // This node's voter entry is on the default peer.listener port (9093).
 const std::string cluster_section = "[cluster]\ncontroller.quorum.voters = 1@127.0.0.1:9093\n";
@@ -91,7 +91,7 @@ TEST_CASE("a valid file loads with its values and the defaults", "[config]") {
 [node]
 node.id = 7
 process.roles = broker
-listeners = 10.0.0.1:9200
+caf.listener = 10.0.0.1:9200
 data.dir = /var/lib/actorlog
 log.level = debug
 
@@ -112,8 +112,8 @@ log.flush.interval.messages = 10000
   CHECK(c.node_id == 7);
   CHECK(c.process_roles == std::vector<node_role>{node_role::broker});
   CHECK_FALSE(c.has_role(node_role::controller));
-  CHECK(c.listeners.host == "10.0.0.1");
-  CHECK(c.listeners.port == 9200);
+  CHECK(c.caf_listener.host == "10.0.0.1");
+  CHECK(c.caf_listener.port == 9200);
   CHECK(c.data_dir == "/var/lib/actorlog");
   CHECK(c.log_level == severity::debug);
   REQUIRE(c.quorum_voters.size() == 3);
@@ -161,7 +161,7 @@ TEST_CASE("the schema: unique names, valid defaults equal to node_config{}", "[c
     k.store(c, *v);
     CHECK(format_value(k, k.load(c)) == k.default_text);
   }
-  CHECK(names.size() == 51);
+  CHECK(names.size() == 54);
 }
 
 TEST_CASE("help text (--help) lists every key with section, type and default", "[config]") {
@@ -259,13 +259,13 @@ TEST_CASE("bad bool, enum, list, host:port, string", "[config]") {
   CHECK(load_errors(cluster_section + "unclean.leader.election.enable = yes\n" + node_section)
         == std::vector<std::string>{
           R"(F:3: [cluster] unclean.leader.election.enable: "yes" is not a boolean (expected true or false))"});
-  CHECK(load_errors("[node]\nnode.id = 1\ndata.dir = \"data/x\"\nlisteners = localhost\n" + cluster_section)
+  CHECK(load_errors("[node]\nnode.id = 1\ndata.dir = \"data/x\"\ncaf.listener = localhost\n" + cluster_section)
         == std::vector<std::string>{
           R"(F:3: [node] data.dir: "\"data/x\"" is quoted; write the value without quotes)",
-          R"(F:4: [node] listeners: "localhost" is not host:port (missing ":port"))"});
-  CHECK(load_errors("[node]\nnode.id = 1\ndata.dir = d\nlisteners = 127.0.0.1:0\n" + cluster_section)
+          R"(F:4: [node] caf.listener: "localhost" is not host:port (missing ":port"))"});
+  CHECK(load_errors("[node]\nnode.id = 1\ndata.dir = d\ncaf.listener = 127.0.0.1:0\n" + cluster_section)
         == std::vector<std::string>{
-          R"(F:4: [node] listeners: "127.0.0.1:0" is not host:port (port 0 is out of range 1..65535))"});
+          R"(F:4: [node] caf.listener: "127.0.0.1:0" is not host:port (port 0 is out of range 1..65535))"});
 }
 
 TEST_CASE("bad voters and duplicate voter id", "[config]") {
@@ -290,7 +290,7 @@ TEST_CASE("bad voters and duplicate voter id", "[config]") {
 }
 
 TEST_CASE("missing required keys", "[config]") {
-  CHECK(load_errors("[node]\nlisteners = 127.0.0.1:9101\n")
+  CHECK(load_errors("[node]\ncaf.listener = 127.0.0.1:9101\n")
         == std::vector<std::string>{
           "F: [node] node.id: required key is missing (expected integer, >= 0)",
           "F: [node] data.dir: required key is missing (expected a non-empty string)",
@@ -319,9 +319,9 @@ TEST_CASE("a controller must be among the voters, on its listener port", "[confi
   // Clients and nodes use separate listeners.
   CHECK(load_errors("[cluster]\ncontroller.quorum.voters = 1@127.0.0.1:9211\n"
                     "[node]\nnode.id = 1\ndata.dir = d\npeer.listener = 127.0.0.1:9211\n"
-                    "listeners = 127.0.0.1:9211\n")
+                    "caf.listener = 127.0.0.1:9211\n")
         == std::vector<std::string>{
-          "F:7: [node] listeners: listeners and peer.listener must differ in port (both 9211): "
+          "F:7: [node] caf.listener: caf.listener and peer.listener must differ in port (both 9211): "
           "clients and other nodes use separate listeners"});
 }
 
@@ -355,7 +355,7 @@ TEST_CASE("duplicate keys and syntax errors", "[config]") {
   CHECK(load_errors(valid_plus_log("") + "[log] extra\n")
         == std::vector<std::string>{R"(F:8: [log]: unexpected text after "]": "extra")"});
   // indentation, CRLF, ':' separators, ';' comments and a BOM are fine
-  CHECK(load_errors("\xEF\xBB\xBF[node]\r\n  node.id: 1\r\ndata.dir = d ; comment\r\nlisteners=127.0.0.1:9101\r\n"
+  CHECK(load_errors("\xEF\xBB\xBF[node]\r\n  node.id: 1\r\ndata.dir = d ; comment\r\ncaf.listener=127.0.0.1:9101\r\n"
                     + cluster_section)
         .empty());
 }
@@ -368,7 +368,7 @@ TEST_CASE("long lines work, over-long lines are reported, not split", "[config]"
   CHECK(load_errors(node_section + "[cluster]\ncontroller.quorum.voters = " + voters + "\n").empty());
 
   std::string long_dir(20000, 'd');
-  CHECK(load_errors("[node]\nnode.id = 1\ndata.dir = " + long_dir + "\nlisteners = 127.0.0.1:9101\n"
+  CHECK(load_errors("[node]\nnode.id = 1\ndata.dir = " + long_dir + "\ncaf.listener = 127.0.0.1:9101\n"
                     + cluster_section)
         == std::vector<std::string>{
           "F:3: line is too long (20011 characters, at most 16382)",
@@ -419,7 +419,7 @@ TEST_CASE("overrides win over the file and are validated the same way", "[config
     R"(--override:6: [node] node.id: node.id 3 is not among controller.quorum.voters (1) but process.roles includes controller)",
   });
   // an override can supply a required key missing from the file
-  auto r2 = load_node_config(dir.write("partial.ini", "[node]\nnode.id = 1\nlisteners = 127.0.0.1:9101\n" + cluster_section),
+  auto r2 = load_node_config(dir.write("partial.ini", "[node]\nnode.id = 1\ncaf.listener = 127.0.0.1:9101\n" + cluster_section),
                              {"data.dir=data/o"});
   REQUIRE(r2.has_value());
   CHECK(r2->data_dir == "data/o");
@@ -453,18 +453,55 @@ TEST_CASE("every file in configs/ loads", "[config]") {
   auto single = load_node_config((configs / "single/node.ini").string(), {});
   REQUIRE(single.has_value());
   CHECK(single->node_id == 1);
-  CHECK(single->listeners.port == 9101);
+  CHECK(single->caf_listener.port == 9101);
   CHECK(single->metrics_port == 9180);
   CHECK(single->data_dir == "data/single/node1");
   for (int i = 1; i <= 3; ++i) {
     auto r = load_node_config((configs / ("cluster-3/node" + std::to_string(i) + ".ini")).string(), {});
     REQUIRE(r.has_value());
     CHECK(r->node_id == i);
-    CHECK(r->listeners.port == 9110 + i);
+    CHECK(r->caf_listener.port == 9110 + i);
     CHECK(r->metrics_port == 9180 + i);
     CHECK(r->data_dir == "data/cluster-3/node" + std::to_string(i));
     CHECK(r->quorum_voters.size() == 3);
     CHECK(r->log_defaults.default_replication_factor == 3);
     CHECK(r->log_defaults.min_insync_replicas == 2);
   }
+}
+
+TEST_CASE("listeners takes Kafka's PLAINTEXT://host:port; advertised.listeners defaults to it",
+          "[config][kafka]") {
+  auto kafka = [](const std::string& lines) {
+    return node_section + lines + cluster_section;
+  };
+  temp_dir dir;
+  auto ok = load_node_config(dir.write("k.ini", kafka("listeners = PLAINTEXT://10.0.0.1:9192\n")), {});
+  REQUIRE(ok.has_value());
+  CHECK(ok->kafka_listener.host == "10.0.0.1");
+  CHECK(ok->kafka_listener.port == 9192);
+  CHECK(ok->advertised_listener.host.empty()); // unset: the node advertises listeners
+  auto adv = load_node_config(dir.write("a.ini", kafka("listeners = PLAINTEXT://0.0.0.0:9192\n"
+                                                       "advertised.listeners = PLAINTEXT://kafka1:9192\n")),
+                              {});
+  REQUIRE(adv.has_value());
+  CHECK(adv->advertised_listener.host == "kafka1");
+  auto any = load_node_config(dir.write("z.ini", kafka("listeners = PLAINTEXT://127.0.0.1:0\n")), {});
+  REQUIRE(any.has_value());
+  CHECK(any->kafka_listener.port == 0); // any free port
+
+  CHECK(load_errors(kafka("listeners = 127.0.0.1:9192\n")) ==
+        std::vector<std::string>{"F:5: [node] listeners: \"127.0.0.1:9192\" is not "
+                                 "PLAINTEXT://host:port (missing \"PLAINTEXT://\")"});
+  CHECK(load_errors(kafka("listeners = SSL://127.0.0.1:9192\n")) ==
+        std::vector<std::string>{"F:5: [node] listeners: \"SSL://127.0.0.1:9192\": listener "
+                                 "\"SSL\" is not supported (only PLAINTEXT; SSL and SASL are not "
+                                 "implemented)"});
+  CHECK(load_errors(kafka("listeners = PLAINTEXT://a:1,PLAINTEXT://b:2\n")).size() == 1);
+  auto clash = load_errors(kafka("listeners = PLAINTEXT://127.0.0.1:9101\n"));
+  REQUIRE(clash.size() == 1);
+  CHECK(clash[0].find("listeners and caf.listener must differ in port (both 9101)") !=
+        std::string::npos);
+  auto wildcard = load_errors(kafka("listeners = PLAINTEXT://0.0.0.0:9192\n"));
+  REQUIRE(wildcard.size() == 1);
+  CHECK(wildcard[0].find("set advertised.listeners") != std::string::npos);
 }

@@ -183,8 +183,20 @@ TEST_CASE("metadata commands round-trip through the binary codec", "[metadata]")
   }
   bytes unknown{99};
   CHECK(decode_command(unknown).error().code() == errc::corrupt_message);
+  // Type 9, written before the Kafka listener: no Kafka port.
+  auto v3 = encode_command(register_broker_cmd{3, "10.0.0.1", 9092, 123456789, 9093, "k", 9094});
+  REQUIRE(v3[0] == register_broker_cmd::type_id);
+  bytes v2(v3.begin(), v3.end() - (4 + 1 + 2));
+  v2[0] = register_broker_cmd::type_id_v2;
+  auto before_kafka = decode_command(v2);
+  REQUIRE(before_kafka);
+  CHECK(std::get<register_broker_cmd>(*before_kafka).peer_port == 9093);
+  CHECK(std::get<register_broker_cmd>(*before_kafka).kafka_port == 0);
+  auto now = decode_command(v3);
+  REQUIRE(now);
+  CHECK(std::get<register_broker_cmd>(*now).kafka_host == "k");
+  CHECK(std::get<register_broker_cmd>(*now).kafka_port == 9094);
   // Type 1, written before listeners were split: one port for both.
-  auto v2 = encode_command(register_broker_cmd{3, "10.0.0.1", 9092, 123456789, 9093});
   bytes v1(v2.begin(), v2.end() - 2);
   v1[0] = register_broker_cmd::type_id_v1;
   auto legacy = decode_command(v1);

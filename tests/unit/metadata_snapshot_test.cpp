@@ -100,40 +100,66 @@ TEST_CASE("metadata image snapshot: damage is a clear error", "[snapshot][codec]
     CHECK(error_of(cut).find("CRC") != std::string::npos);
   }
   SECTION("an unknown version with a valid CRC") {
-    auto v3 = good;
-    v3[0] = 3;
-    v3.resize(v3.size() - 4);
-    auto crc = crc32c(v3.data(), v3.size());
-    v3.resize(v3.size() + 4);
-    store_be<uint32_t>(v3.data() + v3.size() - 4, crc);
-    CHECK(error_of(v3).find("unknown snapshot version 3") != std::string::npos);
+    auto v4 = good;
+    v4[0] = 4;
+    v4.resize(v4.size() - 4);
+    auto crc = crc32c(v4.data(), v4.size());
+    v4.resize(v4.size() + 4);
+    store_be<uint32_t>(v4.data() + v4.size() - 4, crc);
+    CHECK(error_of(v4).find("unknown snapshot version 4") != std::string::npos);
   }
 }
 
-TEST_CASE("metadata image snapshot: version 1 (before peer listeners) still loads", "[snapshot][codec]") {
-  // Version 1 is version 2 without each broker's peer_port (u16 after fenced).
-  auto v2 = encode_image(sample_image());
-  bytes v1{1};
+namespace {
+
+/// The current snapshot written as an older version: version 2 has no Kafka
+/// listener per broker (str + u16 after peer_port), version 1 no peer_port
+/// either (u16 after fenced).
+bytes older_snapshot(const bytes& current, uint8_t version) {
+  bytes out{version};
   size_t at = 1 + 8 + 8;
-  auto brokers = load_be<uint32_t>(v2.data() + at);
-  v1.insert(v1.end(), v2.begin() + 1, v2.begin() + long(at + 4));
+  auto brokers = load_be<uint32_t>(current.data() + at);
+  out.insert(out.end(), current.begin() + 1, current.begin() + long(at + 4));
   at += 4;
   for (uint32_t i = 0; i < brokers; ++i) {
-    auto host_len = load_be<uint32_t>(v2.data() + at + 4);
+    auto host_len = load_be<uint32_t>(current.data() + at + 4);
     size_t fields = 4 + 4 + host_len + 2 + 1; // id, host, port, fenced
-    v1.insert(v1.end(), v2.begin() + long(at), v2.begin() + long(at + fields));
-    at += fields + 2; // skip peer_port
+    if (version == 2)
+      fields += 2; // peer_port
+    out.insert(out.end(), current.begin() + long(at), current.begin() + long(at + fields));
+    size_t peer_end = at + 4 + 4 + host_len + 2 + 1 + 2;
+    auto kafka_host_len = load_be<uint32_t>(current.data() + peer_end);
+    at = peer_end + 4 + kafka_host_len + 2; // skip the Kafka listener
   }
-  v1.insert(v1.end(), v2.begin() + long(at), v2.end() - 4);
+  out.insert(out.end(), current.begin() + long(at), current.end() - 4);
   bytes crc(4);
-  store_be<uint32_t>(crc.data(), crc32c(v1.data(), v1.size()));
-  v1.insert(v1.end(), crc.begin(), crc.end());
-  auto back = decode_image(v1);
-  INFO((back ? std::string("ok") : back.error().to_string()));
+  store_be<uint32_t>(crc.data(), crc32c(out.data(), out.size()));
+  out.insert(out.end(), crc.begin(), crc.end());
+  return out;
+}
+
+} // namespace
+
+TEST_CASE("metadata image snapshot: versions 1 (before peer listeners) and 2 (before the Kafka "
+          "listener) still load", "[snapshot][codec]") {
+  auto current = encode_image(sample_image());
+  REQUIRE(current[0] == 3);
+  auto back = decode_image(current);
   REQUIRE(back);
-  CHECK(back->brokers.at(2).port == 9102);
-  CHECK(back->brokers.at(2).peer_port == 9102); // the one listener of version 1
-  CHECK(back->topics.size() == 2);
+  CHECK(back->brokers.at(1).kafka_host == "kafka1");
+  CHECK(back->brokers.at(1).kafka_port == 9092);
+  auto v2 = decode_image(older_snapshot(current, 2));
+  INFO((v2 ? std::string("ok") : v2.error().to_string()));
+  REQUIRE(v2);
+  CHECK(v2->brokers.at(1).peer_port == 9201);
+  CHECK(v2->brokers.at(1).kafka_port == 0); // no Kafka listener known
+  CHECK(v2->topics.size() == 2);
+  auto v1 = decode_image(older_snapshot(current, 1));
+  INFO((v1 ? std::string("ok") : v1.error().to_string()));
+  REQUIRE(v1);
+  CHECK(v1->brokers.at(2).port == 9102);
+  CHECK(v1->brokers.at(2).peer_port == 9102); // the one listener of version 1
+  CHECK(v1->topics.size() == 2);
 }
 
 TEST_CASE("snapshot file names sort by index and parse back", "[snapshot][storage]") {

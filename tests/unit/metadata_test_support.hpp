@@ -10,7 +10,7 @@ inline metadata_image sample_image() {
   metadata_image img;
   img.last_offset = 41;
   img.next_producer_id = 3000;
-  img.brokers[1] = broker_description{1, "127.0.0.1", 9101, false, 9201};
+  img.brokers[1] = broker_description{1, "127.0.0.1", 9101, false, 9201, "kafka1", 9092};
   img.brokers[2] = broker_description{2, "10.0.0.2", 9102, true, 9202};
   img.broker_incarnations = {{1, 1700000000001}, {2, 1700000000002}};
   topic_description t;

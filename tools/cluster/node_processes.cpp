@@ -131,7 +131,7 @@ bool node_processes::start(int32_t id, std::string& why) {
     exe,
     "--config", config,
     "--override", "data.dir=" + data_dir(id),
-    "--override", "listeners=127.0.0.1:" + std::to_string(n.port),
+    "--override", "caf.listener=127.0.0.1:" + std::to_string(n.port),
     "--override", "peer.listener=127.0.0.1:" + std::to_string(n.peer_port),
     // The harnesses cut links (actorlog-chaos); test clusters only.
     "--override", "fault.injection.enable=true",

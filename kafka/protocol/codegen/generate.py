@@ -20,8 +20,8 @@ import re
 # The generated APIs: (name as in the JSON, supported min, supported max).
 # None = the JSON's validVersions bound. Adding an API is one line here.
 APIS = [
-    ("Produce", None, None),
-    ("Fetch", None, None),
+    ("Produce", None, None),   # v0-2 advertised (librdkafka turns compression on from them); magic < 2 refused
+    ("Fetch", None, 12),       # v13+ name topics by id only; v0-3 refused per partition (no down-conversion)
     ("ListOffsets", None, None),
     ("Metadata", None, None),
     ("OffsetCommit", None, None),

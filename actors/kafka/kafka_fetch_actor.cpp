@@ -1,0 +1,241 @@
+// Kafka listener: Fetch and ListOffsets.
+//
+// A Kafka fetch names many partitions and waits until min_bytes are ready
+// across them or max_wait_ms passes. The gateway fetches one partition at a
+// time, so: (1) every partition is read at once without waiting; enough
+// bytes, an error, or max_wait_ms 0 answer right away; (2) otherwise every
+// partition is asked again, waiting up to max_wait_ms for one byte; the
+// first of those to come back (data or time) ends the wait, and (3) every
+// partition is read once more without waiting, and that is the answer. The
+// other waits are left to expire at their partitions (reads change nothing).
+// Reads stop at the high watermark (the gateway refuses anything else), so
+// read_committed and read_uncommitted see the same records and the last
+// stable offset is the high watermark: there are no transactions yet.
+#include <memory>
+
+#include <spdlog/spdlog.h>
+
+#include "actors/kafka/kafka_server.hpp"
+#include "actors/protocol/errors.hpp"
+#include "kafka/protocol/generated/fetch.hpp"
+#include "kafka/protocol/generated/list_offsets.hpp"
+
+namespace al::kafka_server {
+
+namespace {
+
+struct fetch_target {
+  size_t topic = 0;
+  size_t index = 0; // position in the answer
+  fetch_request req;
+};
+
+struct fetch_round {
+  kafka::FetchRequest req;
+  std::vector<fetch_target> targets;
+  std::vector<std::optional<fetch_response>> results;
+  std::vector<errc> errors;
+  std::vector<std::string> messages;
+  size_t left = 0;
+  bool waiting_done = false;
+};
+
+void answer_fetch(conn_ptr self, const request_ctx& ctx, const std::shared_ptr<fetch_round>& f) {
+  kafka::FetchResponse out;
+  out.session_id = 0; // no fetch sessions: every fetch is a full one (KIP-227 allows this)
+  for (auto& t : f->req.topics) {
+    kafka::FetchResponse::FetchableTopicResponse tr;
+    tr.topic = t.topic;
+    tr.partitions.resize(t.partitions.size());
+    out.responses.push_back(std::move(tr));
+  }
+  int64_t budget = std::max(0, f->req.max_bytes);
+  bool first = true;
+  for (size_t i = 0; i < f->targets.size(); ++i) {
+    auto& tg = f->targets[i];
+    auto& pd = out.responses[tg.topic].partitions[tg.index];
+    pd.partition_index = tg.req.partition;
+    pd.aborted_transactions = std::nullopt;
+    if (f->errors[i] != errc::none || !f->results[i]) {
+      pd.error_code = kafka_code(f->errors[i] != errc::none ? f->errors[i] : errc::unknown_server_error);
+      pd.high_watermark = -1;
+      pd.records = kafka::records_view::of(nullptr, 0);
+      continue;
+    }
+    auto& r = *f->results[i];
+    pd.high_watermark = r.high_watermark;
+    pd.last_stable_offset = r.high_watermark;
+    pd.log_start_offset = r.log_start_offset;
+    // fetch.max.bytes over the whole answer; the first batch goes whatever its size.
+    if (!r.records.empty() && (first || int64_t(r.records.size()) <= budget)) {
+      pd.records = kafka::records_view::of(r.records.data(), r.records.size());
+      budget -= int64_t(r.records.size());
+      first = false;
+    } else {
+      pd.records = kafka::records_view::of(nullptr, 0);
+    }
+  }
+  reply(self, ctx, out);
+}
+
+/// Reads every partition once with `max_wait_ms`/`min_bytes`, then calls done.
+void read_all(conn_ptr self, const std::shared_ptr<fetch_round>& f, int32_t max_wait_ms,
+              int32_t min_bytes, std::function<void()> done) {
+  f->left = f->targets.size();
+  for (size_t i = 0; i < f->targets.size(); ++i) {
+    auto r = f->targets[i].req;
+    r.max_wait_ms = max_wait_ms;
+    r.min_bytes = min_bytes;
+    self->request(self->state.setup.gateway, gateway_timeout(self, max_wait_ms), fetch_atom::value,
+                  std::move(r))
+      .then(
+        [f, i, done](fetch_response& resp) {
+          f->results[i] = std::move(resp);
+          f->errors[i] = errc::none;
+          if (--f->left == 0)
+            done();
+        },
+        [f, i, done](const caf::error& err) {
+          f->results[i].reset();
+          f->errors[i] = error_code_of(err);
+          if (--f->left == 0)
+            done();
+        });
+  }
+}
+
+int64_t ready_bytes(const fetch_round& f) {
+  int64_t n = 0;
+  for (auto& r : f.results)
+    if (r)
+      n += int64_t(r->records.size());
+  return n;
+}
+
+bool any_error(const fetch_round& f) {
+  for (auto e : f.errors)
+    if (e != errc::none)
+      return true;
+  return false;
+}
+
+} // namespace
+
+void handle_fetch(conn_ptr self, const request_ctx& ctx, kafka::reader& body) {
+  auto f = std::make_shared<fetch_round>();
+  if (!decode(self, ctx, body, f->req))
+    return;
+  auto& req = f->req;
+  if (req.session_id != 0 || req.session_epoch > 0) {
+    kafka::FetchResponse out; // we never hand out a session, so none can be continued
+    out.error_code = kafka_code(errc(70)); // FETCH_SESSION_ID_NOT_FOUND
+    return reply(self, ctx, out);
+  }
+  for (size_t ti = 0; ti < req.topics.size(); ++ti)
+    for (size_t pi = 0; pi < req.topics[ti].partitions.size(); ++pi) {
+      auto& p = req.topics[ti].partitions[pi];
+      fetch_target tg;
+      tg.topic = ti;
+      tg.index = pi;
+      tg.req.topic = req.topics[ti].topic;
+      tg.req.partition = p.partition;
+      tg.req.offset = p.fetch_offset;
+      tg.req.max_bytes = std::max(1, p.partition_max_bytes);
+      tg.req.current_leader_epoch = p.current_leader_epoch;
+      f->targets.push_back(std::move(tg));
+    }
+  f->results.resize(f->targets.size());
+  f->errors.assign(f->targets.size(), errc::none);
+  if (f->targets.empty())
+    return answer_fetch(self, ctx, f);
+  if (ctx.version < 4) {
+    // Fetch v0-3 expects message sets of magic 0/1; actorlog stores magic 2
+    // and does not convert down (advertised so librdkafka enables its features).
+    f->errors.assign(f->targets.size(), errc::unsupported_for_message_format);
+    return answer_fetch(self, ctx, f);
+  }
+  int32_t max_wait = std::max(0, req.max_wait_ms);
+  read_all(self, f, 0, 0, [self, ctx, f, max_wait]() {
+    if (max_wait == 0 || any_error(*f) || ready_bytes(*f) >= std::max(1, f->req.min_bytes))
+      return answer_fetch(self, ctx, f);
+    // Wait for the first partition with data (or the time), then read all.
+    auto waiting = std::make_shared<bool>(true);
+    for (auto& tg : f->targets) {
+      auto r = tg.req;
+      r.max_wait_ms = max_wait;
+      r.min_bytes = 1;
+      self->request(self->state.setup.gateway, gateway_timeout(self, max_wait), fetch_atom::value,
+                    std::move(r))
+        .then(
+          [self, ctx, f, waiting](const fetch_response&) {
+            if (!*waiting)
+              return;
+            *waiting = false;
+            read_all(self, f, 0, 0, [self, ctx, f]() { answer_fetch(self, ctx, f); });
+          },
+          [self, ctx, f, waiting](const caf::error&) {
+            if (!*waiting)
+              return;
+            *waiting = false;
+            read_all(self, f, 0, 0, [self, ctx, f]() { answer_fetch(self, ctx, f); });
+          });
+    }
+  });
+}
+
+void handle_list_offsets(conn_ptr self, const request_ctx& ctx, kafka::reader& body) {
+  kafka::ListOffsetsRequest req;
+  if (!decode(self, ctx, body, req))
+    return;
+  struct gather {
+    kafka::ListOffsetsResponse out;
+    size_t left = 0;
+  };
+  auto g = std::make_shared<gather>();
+  for (auto& t : req.topics) {
+    kafka::ListOffsetsResponse::ListOffsetsTopicResponse tr;
+    tr.name = t.name;
+    tr.partitions.resize(t.partitions.size());
+    g->left += t.partitions.size();
+    g->out.topics.push_back(std::move(tr));
+  }
+  if (g->left == 0)
+    return reply(self, ctx, g->out);
+  auto finish = [self, ctx, g]() {
+    if (--g->left == 0)
+      reply(self, ctx, g->out);
+  };
+  for (size_t ti = 0; ti < req.topics.size(); ++ti)
+    for (size_t pi = 0; pi < req.topics[ti].partitions.size(); ++pi) {
+      auto& p = req.topics[ti].partitions[pi];
+      auto& out = g->out.topics[ti].partitions[pi];
+      out.partition_index = p.partition_index;
+      int64_t ts = p.timestamp;
+      if (ts == -3) // MAX_TIMESTAMP (KIP-734): not indexed here
+        ts = latest_timestamp;
+      if (ts < -2) {
+        out.error_code = kafka_code(errc::invalid_request);
+        finish();
+        continue;
+      }
+      self->request(self->state.setup.gateway, gateway_timeout(self), list_offsets_atom::value,
+                    list_offsets_request{req.topics[ti].name, p.partition_index, ts})
+        .then(
+          [g, ti, pi, finish, v0 = ctx.version == 0](const list_offsets_response& r) {
+            auto& o = g->out.topics[ti].partitions[pi];
+            if (v0) {
+              o.old_style_offsets = {r.offset};
+            } else {
+              o.offset = r.offset;
+              o.timestamp = r.timestamp;
+            }
+            finish();
+          },
+          [g, ti, pi, finish](const caf::error& err) {
+            g->out.topics[ti].partitions[pi].error_code = kafka_code(err);
+            finish();
+          });
+    }
+}
+
+} // namespace al::kafka_server

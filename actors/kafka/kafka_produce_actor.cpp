@@ -1,0 +1,146 @@
+// Kafka listener: Produce and InitProducerId. Each partition's batch goes to
+// the gateway as one produce_request (its bytes are copied out of the request
+// frame once, into the message the partition appends); requests of one
+// connection reach each partition in the order they came (CAF keeps the
+// order between two actors), which idempotent producers with several
+// requests in flight rely on.
+#include <memory>
+
+#include <spdlog/spdlog.h>
+
+#include "actors/kafka/kafka_server.hpp"
+#include "actors/protocol/errors.hpp"
+#include "kafka/protocol/generated/init_producer_id.hpp"
+#include "kafka/protocol/generated/produce.hpp"
+
+namespace al::kafka_server {
+
+void handle_produce(conn_ptr self, const request_ctx& ctx, kafka::reader& body) {
+  kafka::ProduceRequest req;
+  if (!decode(self, ctx, body, req))
+    return;
+  acks_mode acks;
+  switch (req.acks) {
+    case 0: acks = acks_mode::none; break;
+    case 1: acks = acks_mode::leader; break;
+    case -1: acks = acks_mode::all; break;
+    default: acks = acks_mode::all; break;
+  }
+  struct gather {
+    kafka::ProduceResponse out;
+    size_t left = 0;
+  };
+  auto g = std::make_shared<gather>();
+  bool valid_acks = req.acks == 0 || req.acks == 1 || req.acks == -1;
+  for (auto& t : req.topic_data) {
+    kafka::ProduceResponse::TopicProduceResponse tr;
+    tr.name = t.name;
+    tr.partition_responses.resize(t.partition_data.size());
+    g->left += t.partition_data.size();
+    g->out.responses.push_back(std::move(tr));
+  }
+  auto finish = [self, ctx, g]() {
+    if (--g->left == 0)
+      reply(self, ctx, g->out);
+  };
+  auto fail = [g](size_t ti, size_t pi, errc code, std::string msg) {
+    auto& pr = g->out.responses[ti].partition_responses[pi];
+    pr.error_code = kafka_code(code);
+    pr.base_offset = -1;
+    pr.error_message = std::move(msg);
+  };
+  if (g->left == 0) {
+    if (req.acks == 0)
+      return reply_nothing(self, ctx);
+    return reply(self, ctx, g->out);
+  }
+  auto gw = self->state.setup.gateway;
+  for (size_t ti = 0; ti < req.topic_data.size(); ++ti) {
+    auto& t = req.topic_data[ti];
+    for (size_t pi = 0; pi < t.partition_data.size(); ++pi) {
+      auto& p = t.partition_data[pi];
+      g->out.responses[ti].partition_responses[pi].index = p.index;
+      if (!valid_acks) {
+        fail(ti, pi, errc::invalid_required_acks, "acks " + std::to_string(req.acks));
+        finish();
+        continue;
+      }
+      if (req.transactional_id) {
+        fail(ti, pi, errc::invalid_request, "transactions are not implemented yet");
+        finish();
+        continue;
+      }
+      if (p.records.is_null || p.records.size == 0) {
+        fail(ti, pi, errc::invalid_record, "no record batch for this partition");
+        finish();
+        continue;
+      }
+      // Magic 2 (RecordBatch) only: Kafka 4 dropped the older formats, and
+      // actorlog never stored them. Byte 16 of a batch is its magic.
+      if (p.records.size < 17 || p.records.data[16] != 2) {
+        fail(ti, pi, errc::unsupported_for_message_format,
+             "only record batches of magic 2 are accepted (got " +
+               (p.records.size < 17 ? std::string("a truncated batch")
+                                    : "magic " + std::to_string(int(p.records.data[16]))) +
+               ")");
+        finish();
+        continue;
+      }
+      produce_request pr;
+      pr.topic = t.name;
+      pr.partition = p.index;
+      pr.acks = acks;
+      pr.timeout_ms = std::max(0, req.timeout_ms);
+      pr.batch.assign(p.records.data, p.records.data + p.records.size);
+      self->request(gw, gateway_timeout(self, pr.timeout_ms), produce_atom::value, std::move(pr))
+        .then(
+          [g, ti, pi, finish](const produce_response& r) {
+            auto& out = g->out.responses[ti].partition_responses[pi];
+            out.base_offset = r.base_offset;
+            out.log_append_time_ms = r.log_append_time;
+            out.log_start_offset = r.log_start_offset;
+            out.error_message = std::nullopt;
+            finish();
+          },
+          [fail, ti, pi, finish](const caf::error& err) {
+            fail(ti, pi, error_code_of(err), describe_error(err));
+            finish();
+          });
+    }
+  }
+  // acks=0: the client reads no answer; the appends above still happen, in order.
+  if (req.acks == 0)
+    reply_nothing(self, ctx);
+}
+
+void handle_init_producer_id(conn_ptr self, const request_ctx& ctx, kafka::reader& body) {
+  kafka::InitProducerIdRequest req;
+  if (!decode(self, ctx, body, req))
+    return;
+  kafka::InitProducerIdResponse out;
+  if (req.transactional_id) {
+    out.error_code = kafka_code(errc::invalid_request); // transactions: issue 16
+    out.producer_epoch = -1;
+    return reply(self, ctx, out);
+  }
+  self->request(self->state.setup.gateway, gateway_timeout(self), init_pid_atom::value)
+    .then(
+      [self, ctx](const producer_id_response& r) {
+        kafka::InitProducerIdResponse ok;
+        ok.producer_id = r.producer_id;
+        ok.producer_epoch = r.producer_epoch;
+        reply(self, ctx, ok);
+      },
+      [self, ctx](const caf::error& err) {
+        kafka::InitProducerIdResponse bad;
+        auto code = error_code_of(err);
+        // The controller is moving: a retriable error the clients know.
+        bad.error_code = kafka_code(code == errc::request_timed_out || code == errc::network_exception
+                                      ? errc::coordinator_not_available
+                                      : code);
+        bad.producer_epoch = -1;
+        reply(self, ctx, bad);
+      });
+}
+
+} // namespace al::kafka_server
