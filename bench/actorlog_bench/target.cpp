@@ -45,7 +45,9 @@ status to_status(const caf::error& err) { return status{error_code_of(err), desc
 std::vector<std::string> node_overrides(const target_options& o, const std::string& dir) {
   auto port = std::to_string(cluster::free_port());
   auto peer = std::to_string(cluster::free_port());
+  auto kafka = std::to_string(cluster::free_port());
   std::vector<std::string> ov{"data.dir=" + dir, "caf.listener=127.0.0.1:" + port,
+                              "listeners=PLAINTEXT://127.0.0.1:" + kafka,
                               "peer.listener=127.0.0.1:" + peer,
                               "controller.quorum.voters=1@127.0.0.1:" + peer, "metrics.port=0"};
   ov.insert(ov.end(), o.overrides.begin(), o.overrides.end());

@@ -45,6 +45,7 @@ struct live_node {
     cfg.node_id = 1;
     cfg.data_dir = dir;
     cfg.caf_listener = {"127.0.0.1", 0};
+    cfg.kafka_listener = {"127.0.0.1", 0};
     cfg.peer_listener = {"127.0.0.1", 0};
     cfg.quorum_voters = {{1, "127.0.0.1", 0}};
     cfg.broker_heartbeat_interval_ms = 200;

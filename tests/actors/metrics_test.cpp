@@ -236,6 +236,7 @@ TEST_CASE("metrics: a node whose metrics port is taken does not start", "[metric
   cfg.node_id = 1;
   cfg.data_dir = dir;
   cfg.caf_listener = {"127.0.0.1", 0};
+  cfg.kafka_listener = {"127.0.0.1", 0};
   cfg.peer_listener = {"127.0.0.1", 0};
   cfg.quorum_voters = {{1, "127.0.0.1", 0}};
   cfg.metrics_port = taken.port;

@@ -31,18 +31,22 @@ free_port() {
 }
 
 # start_node NAME CONFIG PORT [overrides...]: starts a node in the background
-# (clients on PORT, its peer listener on a free port).
+# (actorlog clients on PORT, its peer listener and its Kafka listener on free
+# ports: LAST_PEER_PORT, LAST_KAFKA_PORT).
 start_node() {
-  local name=$1 config=$2 port=$3 peer
+  local name=$1 config=$2 port=$3 peer kafka
   shift 3
   peer=$(free_port)
+  kafka=$(free_port)
   "$NODE" --config "$SRC_DIR/$config" --override "data.dir=$WORK/$name" \
+    --override "listeners=PLAINTEXT://127.0.0.1:$kafka" \
     --override "caf.listener=127.0.0.1:$port" --override "peer.listener=127.0.0.1:$peer" \
     --override "controller.quorum.voters=1@127.0.0.1:$peer" --override fault.injection.enable=true \
     "$@" >>"$WORK/$name.log" 2>&1 &
   PIDS+=($!)
   LAST_PID=$!
   LAST_PEER_PORT=$peer
+  LAST_KAFKA_PORT=$kafka
 }
 
 # wait_ready PORT: until the broker answers (at most 20 s).
@@ -62,11 +66,13 @@ wait_ready() {
 # PORT[I] and PID[I] say where it listens for clients and which process it
 # is; PEER_PORT[I] is its peer listener (the quorum voters' ports). Fault
 # injection (link cuts) is on: these are test clusters.
-CLUSTER_PORTS=($(free_port) $(free_port) $(free_port) $(free_port) $(free_port) $(free_port))
-declare -A PORT PEER_PORT PID
+CLUSTER_PORTS=($(free_port) $(free_port) $(free_port) $(free_port) $(free_port) $(free_port)
+               $(free_port) $(free_port) $(free_port))
+declare -A PORT PEER_PORT KAFKA_PORT PID
 for i in 1 2 3; do
   PORT[$i]=${CLUSTER_PORTS[$((i - 1))]}
   PEER_PORT[$i]=${CLUSTER_PORTS[$((i + 2))]}
+  KAFKA_PORT[$i]=${CLUSTER_PORTS[$((i + 5))]}
 done
 VOTERS="1@127.0.0.1:${PEER_PORT[1]},2@127.0.0.1:${PEER_PORT[2]},3@127.0.0.1:${PEER_PORT[3]}"
 start_cluster_node() {
@@ -74,6 +80,7 @@ start_cluster_node() {
   shift
   "$NODE" --config "$SRC_DIR/configs/cluster-3/node$i.ini" --override "data.dir=$WORK/n$i" \
     --override "caf.listener=127.0.0.1:${PORT[$i]}" --override "peer.listener=127.0.0.1:${PEER_PORT[$i]}" \
+    --override "listeners=PLAINTEXT://127.0.0.1:${KAFKA_PORT[$i]}" \
     --override "controller.quorum.voters=$VOTERS" --override fault.injection.enable=true \
     --override metrics.port=0 "$@" >>"$WORK/n$i.log" 2>&1 &
   PIDS+=($!)
@@ -85,8 +92,9 @@ start_cluster_node() {
 FAST=(--override broker.session.timeout.ms=2000 --override broker.heartbeat.interval.ms=300
       --override replica.lag.time.max.ms=3000)
 
-# bs I: node I's bootstrap address.
+# bs I: node I's bootstrap address; kbs I: its Kafka listener's.
 bs() { echo "127.0.0.1:${PORT[$1]}"; }
+kbs() { echo "127.0.0.1:${KAFKA_PORT[$1]}"; }
 
 # retry CMD...: runs CMD until it succeeds, for up to 30 s.
 retry() {

@@ -68,6 +68,7 @@ node_processes::node_processes(cluster_options opts) : opts_(std::move(opts)) {
     n.id = i;
     fds.push_back(bind_ephemeral(n.port));
     fds.push_back(bind_ephemeral(n.peer_port));
+    fds.push_back(bind_ephemeral(n.kafka_port));
     nodes_.push_back(n);
   }
   for (int fd : fds)
@@ -133,6 +134,7 @@ bool node_processes::start(int32_t id, std::string& why) {
     "--override", "data.dir=" + data_dir(id),
     "--override", "caf.listener=127.0.0.1:" + std::to_string(n.port),
     "--override", "peer.listener=127.0.0.1:" + std::to_string(n.peer_port),
+    "--override", "listeners=PLAINTEXT://127.0.0.1:" + std::to_string(n.kafka_port),
     // The harnesses cut links (actorlog-chaos); test clusters only.
     "--override", "fault.injection.enable=true",
     "--override", "controller.quorum.voters=" + voters(),

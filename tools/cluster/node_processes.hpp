@@ -18,8 +18,9 @@ const char* to_string(node_state s);
 
 struct node_process {
   int32_t id = 0;          // node.id, 1..node_count
-  uint16_t port = 0;       // listeners=127.0.0.1:<port>
+  uint16_t port = 0;       // caf.listener=127.0.0.1:<port>
   uint16_t peer_port = 0;  // peer.listener=127.0.0.1:<peer_port> (and its voter entry)
+  uint16_t kafka_port = 0; // listeners=PLAINTEXT://127.0.0.1:<kafka_port>
   pid_t pid = -1;          // -1 while down
   node_state state = node_state::down;
   int incarnation = 0;     // starts so far
