@@ -304,7 +304,7 @@ group_coordinator_api::behavior_type group_coordinator_actor(self_ptr self,
     },
     [=](sync_group_atom, const std::string& g, sync_group_request& req) {
       return handle<sync_group_response>(
-        self, g, req, false, check_member_id(req.member_id),
+        self, g, req, false, check_sync_request(req),
         [](mreq& m, const sync_group_request& r, int64_t t) { m.on_sync(r, t); });
     },
     [=](group_heartbeat_atom, const std::string& g, heartbeat_request& req) {

@@ -1,9 +1,11 @@
 // JoinGroup and the rebalance itself: PreparingRebalance collects the
 // members' joins; when all known members have rejoined (and the initial
 // delay is over) or the rebalance timeout fires, the generation advances,
-// the coordinator runs the chosen assignor and answers every held join.
+// the coordinator runs the chosen assignor (server-side generations) and
+// answers every held join.
 #include <algorithm>
 
+#include "actors/group/consumer_protocol.hpp"
 #include "actors/group/group_limits.hpp"
 #include "actors/group/group_machine.hpp"
 
@@ -11,20 +13,34 @@ namespace al {
 
 namespace {
 
-// Same protocols and topics. Owned partitions are only a stickiness hint
-// for our coordinator-side assignor, so a change there alone (the member
-// now owns what this generation gave it) needs no rebalance.
+// Our clients: same protocols and topics. Owned partitions are only a
+// stickiness hint for our coordinator-side assignor, so a change there alone
+// (the member now owns what this generation gave it) needs no rebalance.
+// Kafka wire members: same names and metadata bytes (Kafka's rule).
 bool same_subscription(const std::vector<group_protocol>& a,
-                       const std::vector<group_protocol>& b) {
+                       const std::vector<group_protocol>& b, bool client_assigns) {
   auto topics = [](const group_protocol& p) {
     return std::set<std::string>(p.subscription.topics.begin(), p.subscription.topics.end());
   };
   if (a.size() != b.size())
     return false;
   for (size_t i = 0; i < a.size(); ++i)
-    if (a[i].name != b[i].name || topics(a[i]) != topics(b[i]))
+    if (a[i].name != b[i].name ||
+        (client_assigns ? a[i].metadata != b[i].metadata : topics(a[i]) != topics(b[i])))
       return false;
   return true;
+}
+
+// A Kafka consumer's metadata decoded, where it decodes, so that describe
+// shows its topics and a change of their partition counts rebalances.
+std::vector<group_protocol> stored_protocols(const join_group_request& req) {
+  auto out = req.protocols;
+  if (!req.client_assigns || req.protocol_type != "consumer")
+    return out;
+  for (auto& p : out)
+    if (auto s = decode_subscription(byte_view{p.metadata}))
+      p.subscription = std::move(*s);
+  return out;
 }
 
 } // namespace
@@ -32,7 +48,7 @@ bool same_subscription(const std::vector<group_protocol>& a,
 void group_machine::on_join(const join_group_request& req, int64_t now) {
   advance_clock(now);
   auto reply = [&](errc e, std::string member_id) {
-    respond(join_group_response{req.request_id, e, -1, {}, {}, std::move(member_id), {}});
+    respond(join_error(req.request_id, e, std::move(member_id)));
   };
   if (state_ == group_state::dead)
     return reply(errc::coordinator_not_available, req.member_id);
@@ -64,10 +80,14 @@ errc group_machine::validate_join(const join_group_request& req) const {
       check_join_request(req, config_.min_session_timeout_ms, config_.max_session_timeout_ms);
   if (!checked)
     return checked.code();
+  // One protocol type per group (as Kafka); the first member sets it.
+  if (!members_.empty() && req.protocol_type != protocol_type_)
+    return errc::inconsistent_group_protocol;
   auto candidates = candidate_protocols();
   bool any = false;
   for (auto& p : req.protocols)
-    if (assignor_from_name(p.name) && (members_.empty() || candidates.count(p.name)))
+    if ((req.client_assigns || assignor_from_name(p.name)) &&
+        (members_.empty() || candidates.count(p.name)))
       any = true;
   // A new protocol list must share a protocol with every current member
   // (as Kafka), so the group always has one protocol all members support.
@@ -83,7 +103,8 @@ void group_machine::add_member(const join_group_request& req, int64_t now) {
   m.session_timeout_ms = req.session_timeout_ms;
   m.rebalance_timeout_ms = req.rebalance_timeout_ms > 0 ? req.rebalance_timeout_ms
                                                         : req.session_timeout_ms;
-  m.protocols = req.protocols;
+  m.protocols = stored_protocols(req);
+  m.client_assigns = req.client_assigns;
   m.pending_join = req.request_id;
   m.last_heartbeat_ms = now;
   members_.emplace(m.member_id, std::move(m));
@@ -106,27 +127,34 @@ void group_machine::add_member(const join_group_request& req, int64_t now) {
 }
 
 void group_machine::rejoin_member(member& m, const join_group_request& req, int64_t now) {
-  bool changed = !same_subscription(m.protocols, req.protocols);
+  auto protocols = stored_protocols(req);
+  bool changed = m.client_assigns != req.client_assigns ||
+                 !same_subscription(m.protocols, protocols, req.client_assigns);
   m.client_id = req.client_id;
   m.client_host = req.client_host;
   m.session_timeout_ms = req.session_timeout_ms;
   m.rebalance_timeout_ms = req.rebalance_timeout_ms > 0 ? req.rebalance_timeout_ms
                                                         : req.session_timeout_ms;
-  m.protocols = req.protocols;
+  m.protocols = std::move(protocols);
+  m.client_assigns = req.client_assigns;
   m.last_heartbeat_ms = now;
   if (state_ == group_state::preparing_rebalance) {
     if (m.pending_join) // superseded by the retry; the client waits on the new one
-      respond(join_group_response{*m.pending_join, errc::rebalance_in_progress, -1, {}, {},
-                                  m.member_id, {}});
+      respond(join_error(*m.pending_join, errc::rebalance_in_progress, m.member_id));
     m.pending_join = req.request_id;
     return;
   }
   AL_ASSERT(state_ == group_state::stable || state_ == group_state::completing_rebalance,
             to_string(state_));
-  if (!changed) // nothing to rebalance for: the current generation stands
+  // As Kafka: a relay leader that rejoins a Stable group wants a new
+  // assignment (its client saw the topics' metadata change).
+  bool leader_asks = relay_ && state_ == group_state::stable && m.member_id == leader_;
+  if (!changed && !leader_asks) // nothing to rebalance for: the current generation stands
     return respond(join_response(m, req.request_id));
   m.pending_join = req.request_id;
-  prepare_rebalance(now, "member " + m.member_id + " rejoined with a new subscription");
+  prepare_rebalance(now, "member " + m.member_id +
+                           (changed ? " rejoined with a new subscription"
+                                    : " (the leader) rejoined for a new assignment"));
 }
 
 void group_machine::prepare_rebalance(int64_t now, const std::string& reason) {
@@ -168,20 +196,27 @@ void group_machine::complete_join(int64_t now) {
   // generation 1 alive (the loader refuses absurd stored generations).
   generation_ = generation_ == INT32_MAX ? 1 : generation_ + 1;
   assignment_.clear();
+  assignment_bytes_.clear();
   revoking_.clear();
   assignment_write_started_ = false;
+  assignment_ready_ = false;
+  relay_ = false;
   if (members_.empty()) {
     protocol_name_.clear();
     leader_.clear();
     return transition(group_state::empty, now, "no members left");
   }
   protocol_name_ = select_protocol();
-  if (!members_.count(leader_))
-    leader_ = members_.begin()->first;
-  auto kind = assignor_from_name(protocol_name_);
-  AL_ASSERT(kind.has_value(), protocol_name_);
-  assignment_ = run_assignor(*kind, subscriptions(), topics_, &revoking_);
-  AL_ASSERT(assignment_.size() == members_.size(), assignment_.size(), members_.size());
+  choose_mode_and_leader();
+  if (!relay_) { // server-side: the assignment exists now; relay: the leader's sync brings it
+    auto kind = assignor_from_name(protocol_name_);
+    AL_ASSERT(kind.has_value(), protocol_name_);
+    assignment_ = run_assignor(*kind, subscriptions(), topics_, &revoking_);
+    AL_ASSERT(assignment_.size() == members_.size(), assignment_.size(), members_.size());
+    for (auto& [id, a] : assignment_)
+      assignment_bytes_[id] = encode_assignment(a);
+    assignment_ready_ = true;
+  }
   for (auto& [id, m] : members_) {
     AL_ASSERT(!m.pending_sync, id); // answered when the rebalance began
     respond(join_response(m, *m.pending_join));
@@ -191,7 +226,8 @@ void group_machine::complete_join(int64_t now) {
   }
   transition(group_state::completing_rebalance, now,
              "generation " + std::to_string(generation_) + " with " +
-                 std::to_string(members_.size()) + " members, protocol " + protocol_name_);
+                 std::to_string(members_.size()) + " members, protocol " + protocol_name_ +
+                 (relay_ ? ", leader " + leader_ + " assigns" : ""));
 }
 
 std::set<std::string> group_machine::candidate_protocols() const {
@@ -199,7 +235,7 @@ std::set<std::string> group_machine::candidate_protocols() const {
   for (auto& [id, m] : members_) {
     std::set<std::string> mine;
     for (auto& p : m.protocols)
-      if (assignor_from_name(p.name) && (!common || common->count(p.name)))
+      if ((m.client_assigns || assignor_from_name(p.name)) && (!common || common->count(p.name)))
         mine.insert(p.name);
     common = std::move(mine);
   }
@@ -237,10 +273,15 @@ member_subscriptions group_machine::subscriptions() const {
 }
 
 join_group_response group_machine::join_response(const member& m, group_request_id id) const {
-  join_group_response r{id, errc::none, generation_, protocol_name_, leader_, m.member_id, {}};
-  if (m.member_id == leader_)
-    for (auto& [member_id, other] : members_)
-      r.members.push_back(member_id);
+  join_group_response r{id,      errc::none, generation_, protocol_name_, leader_, m.member_id,
+                        {},      protocol_type_, {}};
+  if (m.member_id != leader_)
+    return r;
+  for (auto& [member_id, other] : members_) {
+    r.members.push_back(member_id);
+    if (relay_)
+      r.member_metadata.push_back(join_member{member_id, metadata_in_protocol(other)});
+  }
   return r;
 }
 

@@ -75,9 +75,17 @@ status check_join_request(const join_group_request& req, int32_t min_session_tim
   for (auto& p : req.protocols) {
     if (p.name.size() > max_protocol_name_bytes)
       return too_long("protocol name", p.name.size(), max_protocol_name_bytes);
+    if (p.metadata.size() > max_protocol_metadata_bytes)
+      return too_long("protocol metadata", p.metadata.size(), max_protocol_metadata_bytes);
     if (auto st = check_subscription(p); !st)
       return st;
   }
+  if (req.protocols.empty())
+    return {errc::inconsistent_group_protocol, "no protocols"};
+  if (req.client_assigns) // Kafka's classic protocol: type and names are the members' business
+    return req.protocol_type.empty()
+             ? status{errc::inconsistent_group_protocol, "an empty protocol_type"}
+             : status::ok();
   if (req.protocol_type != "consumer")
     return {errc::inconsistent_group_protocol,
             "protocol_type \"" + req.protocol_type + "\" (only \"consumer\" is supported)"};
@@ -85,6 +93,24 @@ status check_join_request(const join_group_request& req, int32_t min_session_tim
     if (assignor_from_name(p.name))
       return status::ok();
   return {errc::inconsistent_group_protocol, "no protocol names a known assignor"};
+}
+
+status check_sync_request(const sync_group_request& req) {
+  if (auto st = check_member_id(req.member_id); !st)
+    return st;
+  if (req.assignments.size() > max_sync_assignments)
+    return too_many("assignments", req.assignments.size(), max_sync_assignments);
+  for (auto& [member_id, assignment] : req.assignments) {
+    if (member_id.size() > max_member_id_bytes)
+      return too_long("assignments member_id", member_id.size(), max_member_id_bytes);
+    if (assignment.size() > max_protocol_metadata_bytes)
+      return too_long("assignment", assignment.size(), max_protocol_metadata_bytes);
+  }
+  if (req.protocol_type.size() > max_protocol_name_bytes)
+    return too_long("protocol_type", req.protocol_type.size(), max_protocol_name_bytes);
+  if (req.protocol_name.size() > max_protocol_name_bytes)
+    return too_long("protocol name", req.protocol_name.size(), max_protocol_name_bytes);
+  return status::ok();
 }
 
 status check_offset_commit(const std::string& member_id, const offset_commit_map& offsets) {

@@ -27,6 +27,12 @@ inline constexpr size_t max_member_id_bytes = 1024;
 inline constexpr size_t max_protocol_name_bytes = 255;
 /// Protocols (assignors) in one JoinGroup; Kafka's clients send 1 to 4.
 inline constexpr size_t max_group_protocols = 16;
+/// A member's opaque metadata for one protocol, and one member's assignment
+/// in a leader's SyncGroup (Kafka bounds neither; a Java consumer's
+/// subscription to max_subscribed_topics topics fits easily).
+inline constexpr size_t max_protocol_metadata_bytes = 1 << 20;
+/// Entries of a leader's SyncGroup assignment list.
+inline constexpr size_t max_sync_assignments = 100000;
 /// Topics in one protocol's subscription.
 inline constexpr size_t max_subscribed_topics = 10000;
 /// Owned partitions in one protocol's subscription.
@@ -45,12 +51,19 @@ inline constexpr int32_t max_loaded_generation_id = 1 << 30;
 status check_group_id(const std::string& group_id);
 
 /// The JoinGroup fields that need no group state, in Kafka's order:
-/// INVALID_SESSION_TIMEOUT outside [min, max], INCONSISTENT_GROUP_PROTOCOL for
-/// a protocol type other than "consumer", no protocols or no known assignor,
-/// INVALID_REQUEST naming the field for anything over the bounds above or a
-/// subscribed topic that is not a legal topic name.
+/// INVALID_SESSION_TIMEOUT outside [min, max], INVALID_REQUEST naming the
+/// field for anything over the bounds above or a subscribed topic that is
+/// not a legal topic name, then INCONSISTENT_GROUP_PROTOCOL for no
+/// protocols, or: from a member that assigns itself (client_assigns), an
+/// empty protocol type (any type and name is fine otherwise: they are
+/// opaque); from one of our clients, a protocol type other than "consumer"
+/// or no known assignor.
 status check_join_request(const join_group_request& req, int32_t min_session_timeout_ms,
                           int32_t max_session_timeout_ms);
+
+/// SyncGroup: the member id, and a leader's assignments (their count, and
+/// each member id and assignment size) as INVALID_REQUEST.
+status check_sync_request(const sync_group_request& req);
 
 /// INVALID_REQUEST for a member id over max_member_id_bytes.
 status check_member_id(const std::string& member_id);

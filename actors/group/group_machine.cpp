@@ -64,6 +64,22 @@ void group_machine::log(int64_t now, std::string what) {
   ready_.events.push_back(group_event{now, state_, state_, generation_, std::move(what)});
 }
 
+join_group_response group_machine::join_error(group_request_id id, errc e,
+                                              std::string member_id) {
+  join_group_response r;
+  r.request_id = id;
+  r.error = e;
+  r.member_id = std::move(member_id);
+  return r;
+}
+
+sync_group_response group_machine::sync_error(group_request_id id, errc e) {
+  sync_group_response r;
+  r.request_id = id;
+  r.error = e;
+  return r;
+}
+
 std::string group_machine::new_member_id(const std::string& client_id) {
   // Kafka uses client_id + "-" + a random UUID; a counter plus the salt is
   // unique too and keeps the simulator deterministic.
@@ -143,7 +159,7 @@ void group_machine::unload(int64_t now) {
     return;
   for (auto& [id, m] : members_)
     if (m.pending_join)
-      respond(join_group_response{*m.pending_join, errc::not_coordinator, -1, {}, {}, id, {}});
+      respond(join_error(*m.pending_join, errc::not_coordinator, id));
   for (auto& [pid, commit] : pending_commits_)
     respond(offset_commit_response{commit.request_id, errc::not_coordinator, {}});
   pending_commits_.clear();
@@ -152,6 +168,8 @@ void group_machine::unload(int64_t now) {
   members_.clear();
   pending_members_.clear();
   assignment_.clear();
+  assignment_bytes_.clear();
+  assignment_ready_ = false;
   transition(group_state::dead, now, "coordinator unloaded the group");
 }
 
@@ -177,14 +195,24 @@ group_description group_machine::describe() const {
   d.generation_id = generation_;
   d.leader_id = leader_;
   for (auto& [id, m] : members_) {
-    member_description md{id, m.client_id, m.client_host, m.session_timeout_ms,
-                          m.rebalance_timeout_ms, {}, {}};
-    for (auto& p : m.protocols)
+    member_description md;
+    md.member_id = id;
+    md.client_id = m.client_id;
+    md.client_host = m.client_host;
+    md.session_timeout_ms = m.session_timeout_ms;
+    md.rebalance_timeout_ms = m.rebalance_timeout_ms;
+    bool in_protocol = false; // a newcomer may not support the current protocol yet
+    for (auto& p : m.protocols) {
       if (p.name == protocol_name_ || (protocol_name_.empty() && md.topics.empty()))
         md.topics = p.subscription.topics;
-    auto it = assignment_.find(id);
-    if (it != assignment_.end())
+      in_protocol = in_protocol || p.name == protocol_name_;
+    }
+    if (in_protocol)
+      md.metadata = metadata_in_protocol(m);
+    if (auto it = assignment_.find(id); it != assignment_.end())
       md.assignment = it->second;
+    if (auto it = assignment_bytes_.find(id); it != assignment_bytes_.end())
+      md.assignment_bytes = it->second;
     d.members.push_back(std::move(md));
   }
   d.offsets = offsets_;

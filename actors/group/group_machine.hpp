@@ -7,11 +7,18 @@
 //
 // States and transitions are Kafka's (docs/groups.md has the diagram):
 //   Empty -> PreparingRebalance -> CompletingRebalance -> Stable, any -> Dead.
-// Unlike Kafka, the coordinator runs the assignor itself when the join phase
-// ends; SyncGroup only fetches the member's share. As in Kafka, no member gets
-// its share before the generation is written to the offsets partition (the
-// first SyncGroup emits persist_group_effect): a coordinator whose partition
-// has moved to another leader cannot write, so it hands out nothing.
+// Two ways to compute a generation's assignment (docs/groups.md):
+//  - server-side (only our CAF clients in the generation): the coordinator
+//    runs the assignor when the join phase ends; SyncGroup only fetches the
+//    member's share;
+//  - relay (some member joined with client_assigns, i.e. a Kafka wire
+//    client): Kafka's classic protocol. That kind of member leads, gets
+//    every member's metadata in its JoinGroup response and brings everyone's
+//    assignment bytes in its SyncGroup; the others' syncs wait for it.
+// In both, no member gets its share before the generation is written to the
+// offsets partition (persist_group_effect, once the assignment exists and a
+// member syncs): a coordinator whose partition has moved to another leader
+// cannot write, so it hands out nothing.
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -89,8 +96,13 @@ public:
   int32_t generation_id() const { return generation_; }
   const std::string& protocol_name() const { return protocol_name_; }
   const std::string& leader_id() const { return leader_; }
+  const std::string& protocol_type() const { return protocol_type_; }
+  /// The current generation's assignment comes from its leader's SyncGroup.
+  bool relay() const { return relay_; }
   const group_config& config() const { return config_; }
-  /// Assignment of the current generation (empty while Empty).
+  /// Assignment of the current generation (empty while Empty, and in a
+  /// relay generation until its leader synced; there decoded from the
+  /// leader's bytes, empty for a member whose bytes do not decode).
   const group_assignment& assignment() const { return assignment_; }
   /// Partitions held back this generation by cooperative-sticky.
   const std::vector<topic_partition>& revoking() const { return revoking_; }
@@ -114,6 +126,7 @@ private:
     int32_t session_timeout_ms = 0;
     int32_t rebalance_timeout_ms = 0;
     std::vector<group_protocol> protocols;
+    bool client_assigns = false; // a Kafka wire member: may lead a relay generation
     std::optional<group_request_id> pending_join; // join waiting for the rebalance
     int64_t last_heartbeat_ms = 0;
     bool synced = false; // fetched this generation's assignment
@@ -138,6 +151,21 @@ private:
   member_subscriptions subscriptions() const;
   join_group_response join_response(const member& m, group_request_id id) const;
 
+  // group_relay_machine.cpp
+  /// Server-side or relay for the generation that starts now; picks the
+  /// leader (a relay generation's is a member that assigns itself).
+  void choose_mode_and_leader();
+  const group_protocol& chosen_protocol(const member& m) const;
+  /// The member's metadata in the chosen protocol, as Kafka's wire has it.
+  bytes metadata_in_protocol(const member& m) const;
+  /// The leader's SyncGroup of a relay generation: everyone's assignment.
+  void take_leader_assignment(const sync_group_request& req, int64_t now);
+  bool sync_protocol_matches(const sync_group_request& req) const;
+  /// Protocol, decoded and raw assignment of `member_id` (the generation's).
+  void fill_share(sync_group_response& r, const std::string& member_id) const;
+  /// The record of the current generation (GroupMetadataValue).
+  group_metadata generation_metadata(int64_t now) const;
+
   // group_membership_machine.cpp
   errc validate_member(const std::string& member_id, int32_t generation_id) const;
   void start_assignment_write(int64_t now);
@@ -156,6 +184,8 @@ private:
   void transition(group_state to, int64_t now, const std::string& why);
   void log(int64_t now, std::string what);
   void respond(group_response r) { ready_.responses.push_back(std::move(r)); }
+  static join_group_response join_error(group_request_id id, errc e, std::string member_id);
+  static sync_group_response sync_error(group_request_id id, errc e);
   std::string new_member_id(const std::string& client_id);
 
   group_config config_;
@@ -171,6 +201,9 @@ private:
   std::map<std::string, member> members_;
   std::map<std::string, int64_t> pending_members_; // MEMBER_ID_REQUIRED given; id -> expiry
   group_assignment assignment_;
+  std::map<std::string, bytes> assignment_bytes_; // as the wire carries them
+  bool relay_ = false;            // the leader brings the assignment (see top)
+  bool assignment_ready_ = false; // this generation's assignment exists
   std::vector<topic_partition> revoking_;
 
   int64_t rebalance_deadline_ms_ = 0; // members not rejoined by then are removed

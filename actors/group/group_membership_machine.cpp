@@ -20,29 +20,33 @@ errc group_machine::validate_member(const std::string& member_id, int32_t genera
 
 void group_machine::on_sync(const sync_group_request& req, int64_t now) {
   advance_clock(now);
-  sync_group_response r{req.request_id, validate_member(req.member_id, req.generation_id),
-                        {}, {}};
-  if (r.error == errc::none && state_ == group_state::preparing_rebalance)
-    r.error = errc::rebalance_in_progress; // this generation's assignment is being replaced
-  if (r.error != errc::none)
-    return respond(std::move(r));
+  auto error = validate_member(req.member_id, req.generation_id);
+  if (error == errc::none && !sync_protocol_matches(req))
+    error = errc::inconsistent_group_protocol; // SyncGroup v5 (as Kafka)
+  if (error == errc::none && state_ == group_state::preparing_rebalance)
+    error = errc::rebalance_in_progress; // this generation's assignment is being replaced
+  if (error != errc::none)
+    return respond(sync_error(req.request_id, error));
   auto& m = members_.at(req.member_id);
   m.last_heartbeat_ms = now;
   if (state_ == group_state::completing_rebalance) {
-    // The assignment is already computed, so the first member to sync (in
-    // Kafka the leader, who brings it) has it written; every sync waits
-    // for that write.
+    // Server-side, the assignment exists already, so the first member to
+    // sync has it written; relay, the leader's sync brings it (Kafka's
+    // way). Every sync waits for that write.
     if (m.pending_sync) // superseded by this one
-      respond(sync_group_response{*m.pending_sync, errc::rebalance_in_progress, {}, {}});
+      respond(sync_error(*m.pending_sync, errc::rebalance_in_progress));
     m.pending_sync = req.request_id;
-    if (!assignment_write_started_)
+    if (relay_ && !assignment_ready_ && req.member_id == leader_)
+      take_leader_assignment(req, now);
+    if (assignment_ready_ && !assignment_write_started_)
       start_assignment_write(now);
     return;
   }
   AL_ASSERT(state_ == group_state::stable, to_string(state_));
   m.synced = true;
-  r.protocol_name = protocol_name_;
-  r.assignment = assignment_.at(req.member_id);
+  sync_group_response r;
+  r.request_id = req.request_id;
+  fill_share(r, req.member_id);
   respond(std::move(r));
   settle(now);
 }
@@ -51,12 +55,7 @@ void group_machine::start_assignment_write(int64_t now) {
   AL_ASSERT(state_ == group_state::completing_rebalance && !assignment_write_started_,
             to_string(state_));
   assignment_write_started_ = true;
-  group_metadata md{protocol_type_, generation_, protocol_name_, leader_, now, {}};
-  auto subs = subscriptions();
-  for (auto& [id, m] : members_)
-    md.members.push_back(group_member_metadata{id, m.client_id, m.client_host,
-                                               m.rebalance_timeout_ms, m.session_timeout_ms,
-                                               subs.at(id), assignment_.at(id)});
+  auto md = generation_metadata(now);
   auto persist_id = next_persist_id_++;
   pending_group_writes_.emplace(persist_id, generation_);
   ready_.persist_group.push_back(persist_group_effect{persist_id, config_.group_id, std::move(md)});
@@ -85,14 +84,13 @@ void group_machine::answer_held_syncs(errc error) {
   for (auto& [id, m] : members_) {
     if (!m.pending_sync)
       continue;
-    sync_group_response r{*m.pending_sync, error, {}, {}};
+    auto r = sync_error(*m.pending_sync, error);
     m.pending_sync.reset();
     if (error == errc::none) {
       AL_ASSERT(state_ == group_state::stable, to_string(state_));
       m.synced = true;
       m.last_heartbeat_ms = now_ms_; // it waited on us, not on its session
-      r.protocol_name = protocol_name_;
-      r.assignment = assignment_.at(id);
+      fill_share(r, id);
     }
     respond(std::move(r));
   }
@@ -150,12 +148,12 @@ void group_machine::remove_member(const std::string& member_id, int64_t now,
   auto it = members_.find(member_id);
   AL_ASSERT(it != members_.end(), member_id);
   if (it->second.pending_join)
-    respond(join_group_response{*it->second.pending_join, errc::unknown_member_id, -1, {}, {},
-                                member_id, {}});
+    respond(join_error(*it->second.pending_join, errc::unknown_member_id, member_id));
   if (it->second.pending_sync)
-    respond(sync_group_response{*it->second.pending_sync, errc::unknown_member_id, {}, {}});
+    respond(sync_error(*it->second.pending_sync, errc::unknown_member_id));
   members_.erase(it);
   assignment_.erase(member_id);
+  assignment_bytes_.erase(member_id);
   log(now, reason);
   if (state_ == group_state::stable || state_ == group_state::completing_rebalance)
     prepare_rebalance(now, reason);

@@ -7,12 +7,15 @@
 // (joins wait for the rebalance, commits wait for persistence).
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
 #include <vector>
 
 #include "actors/group/assignor_machine.hpp"
+#include "storage/bytes.hpp"
 #include "storage/errc.hpp"
 
 namespace al {
@@ -34,12 +37,18 @@ inline std::string_view to_string(group_state s) {
 using group_request_id = uint64_t;
 
 /// One entry of JoinGroup's protocol list: an assignor name ("range",
-/// "roundrobin", "sticky", "cooperative-sticky") and the subscription.
+/// "roundrobin", "sticky", "cooperative-sticky"; any name from a member that
+/// assigns itself) and the member's metadata for it: decoded (our CAF
+/// clients) or as Kafka's wire carries it (`metadata`, opaque; for protocol
+/// type "consumer" a ConsumerProtocolSubscription, which the coordinator
+/// decodes into `subscription` when it can, for describe and for topic
+/// changes).
 struct group_protocol {
   std::string name;
   member_subscription subscription;
+  bytes metadata = {}; // empty from our CAF clients
   friend bool operator==(const group_protocol& a, const group_protocol& b) {
-    return a.name == b.name && a.subscription == b.subscription;
+    return a.name == b.name && a.subscription == b.subscription && a.metadata == b.metadata;
   }
 };
 
@@ -52,6 +61,20 @@ struct join_group_request {
   int32_t rebalance_timeout_ms = 300000; // the consumer's max.poll.interval.ms
   std::string protocol_type = "consumer";
   std::vector<group_protocol> protocols; // in the member's order of preference
+  /// A Kafka wire member: computes the assignment if it becomes leader
+  /// (Kafka's classic protocol). Any such member makes the generation a
+  /// relay generation (docs/groups.md); false: one of our CAF clients.
+  bool client_assigns = false;
+};
+
+/// A member's metadata in the generation's protocol, for the leader of a
+/// relay generation (Kafka's JoinGroupResponse members).
+struct join_member {
+  std::string member_id;
+  bytes metadata;
+  friend bool operator==(const join_member& a, const join_member& b) {
+    return a.member_id == b.member_id && a.metadata == b.metadata;
+  }
 };
 
 struct join_group_response {
@@ -62,21 +85,38 @@ struct join_group_response {
   std::string leader_id;
   std::string member_id; // also set with MEMBER_ID_REQUIRED: rejoin with it
   std::vector<std::string> members; // all member ids, for the leader only (as Kafka)
+  std::string protocol_type = {};    // JoinGroup v7+
+  /// Relay generations, leader only: every member with its metadata in the
+  /// chosen protocol (a CAF member's subscription encoded as Kafka's
+  /// ConsumerProtocolSubscription), so the leader can assign.
+  std::vector<join_member> member_metadata = {};
 };
 
-/// The coordinator computed the assignment when the join phase ended, so
-/// SyncGroup only fetches the member's share (no leader-sent assignments).
+/// Server-side generations: the coordinator computed the assignment when
+/// the join phase ended, so SyncGroup only fetches the member's share.
+/// Relay generations: the leader's SyncGroup brings everyone's assignment
+/// (other members' `assignments` are ignored, as Kafka does).
 struct sync_group_request {
   group_request_id request_id = 0;
   std::string member_id;
   int32_t generation_id = -1;
+  std::vector<std::pair<std::string, bytes>> assignments = {}; // member id -> its assignment
+  /// SyncGroup v5: when set and not the group's, INCONSISTENT_GROUP_PROTOCOL.
+  std::string protocol_type = {};
+  std::string protocol_name = {};
 };
 
 struct sync_group_response {
   group_request_id request_id = 0;
   errc error = errc::none;
   std::string protocol_name;
+  /// Decoded: always in server-side generations; in relay ones when the
+  /// protocol type is "consumer" and the bytes decode (else empty).
   std::vector<topic_partition> assignment;
+  std::string protocol_type = {}; // SyncGroup v5+
+  /// The member's assignment as Kafka's wire carries it: what the leader
+  /// sent (relay), or `assignment` as a ConsumerProtocolAssignment.
+  bytes assignment_bytes = {};
 };
 
 struct heartbeat_request {
@@ -163,11 +203,17 @@ struct group_member_metadata {
   int32_t session_timeout_ms = 0;
   member_subscription subscription; // under the generation's protocol
   std::vector<topic_partition> assignment;
+  /// Set: the bytes the record holds, written as they are (relay
+  /// generations; decoded records whose bytes are not what encoding the
+  /// fields above gives). Unset: encode the fields (group_metadata_record.hpp).
+  std::optional<bytes> subscription_bytes = std::nullopt;
+  std::optional<bytes> assignment_bytes = std::nullopt;
   friend bool operator==(const group_member_metadata& a, const group_member_metadata& b) {
     return a.member_id == b.member_id && a.client_id == b.client_id &&
            a.client_host == b.client_host && a.rebalance_timeout_ms == b.rebalance_timeout_ms &&
            a.session_timeout_ms == b.session_timeout_ms && a.subscription == b.subscription &&
-           a.assignment == b.assignment;
+           a.assignment == b.assignment && a.subscription_bytes == b.subscription_bytes &&
+           a.assignment_bytes == b.assignment_bytes;
   }
 };
 
@@ -227,6 +273,11 @@ struct member_description {
   int32_t rebalance_timeout_ms = 0;
   std::vector<std::string> topics; // subscription under the chosen protocol
   std::vector<topic_partition> assignment;
+  /// Kafka's DescribeGroups member_metadata and member_assignment: the
+  /// metadata in the chosen protocol and the assignment as the wire
+  /// carries them (empty while none exists).
+  bytes metadata = {};
+  bytes assignment_bytes = {};
 };
 
 struct group_description {
@@ -246,25 +297,31 @@ typename Inspector::result_type inspect(Inspector& f, member_subscription& x) {
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, group_protocol& x) {
-  return f(x.name, x.subscription);
+  return f(x.name, x.subscription, x.metadata);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, join_group_request& x) {
   return f(x.request_id, x.member_id, x.client_id, x.client_host, x.session_timeout_ms,
-           x.rebalance_timeout_ms, x.protocol_type, x.protocols);
+           x.rebalance_timeout_ms, x.protocol_type, x.protocols, x.client_assigns);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, join_member& x) {
+  return f(x.member_id, x.metadata);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, join_group_response& x) {
   return f(x.request_id, x.error, x.generation_id, x.protocol_name, x.leader_id, x.member_id,
-           x.members);
+           x.members, x.protocol_type, x.member_metadata);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, sync_group_request& x) {
-  return f(x.request_id, x.member_id, x.generation_id);
+  return f(x.request_id, x.member_id, x.generation_id, x.assignments, x.protocol_type,
+           x.protocol_name);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, sync_group_response& x) {
-  return f(x.request_id, x.error, x.protocol_name, x.assignment);
+  return f(x.request_id, x.error, x.protocol_name, x.assignment, x.protocol_type,
+           x.assignment_bytes);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, heartbeat_request& x) {
@@ -301,7 +358,7 @@ typename Inspector::result_type inspect(Inspector& f, group_offset& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, member_description& x) {
   return f(x.member_id, x.client_id, x.client_host, x.session_timeout_ms,
-           x.rebalance_timeout_ms, x.topics, x.assignment);
+           x.rebalance_timeout_ms, x.topics, x.assignment, x.metadata, x.assignment_bytes);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, group_description& x) {

@@ -1,5 +1,6 @@
 #include "actors/group/group_metadata_record.hpp"
 
+#include "actors/group/consumer_protocol.hpp"
 #include "actors/group/offsets_record.hpp"
 #include "actors/group/offsets_wire.hpp"
 #include "storage/record_batch.hpp"
@@ -14,50 +15,6 @@ using offsets_wire::put_nullable_string;
 using offsets_wire::put_string;
 using offsets_wire::reader;
 
-constexpr int16_t subscription_version = 2; // ConsumerProtocolSubscription
-constexpr int16_t assignment_version = 0;   // ConsumerProtocolAssignment
-constexpr int16_t max_consumer_protocol_version = 3;
-
-/// Kafka's array of (topic, partitions): one entry per run of one topic, so
-/// the list decodes back in the same order.
-void put_partitions(bytes& out, const std::vector<topic_partition>& tps) {
-  auto count_at = out.size();
-  put<int32_t>(out, 0);
-  int32_t topics = 0;
-  for (size_t i = 0; i < tps.size();) {
-    size_t j = i;
-    while (j < tps.size() && tps[j].topic == tps[i].topic)
-      ++j;
-    put_string(out, tps[i].topic);
-    put<int32_t>(out, int32_t(j - i));
-    for (; i < j; ++i)
-      put<int32_t>(out, tps[i].partition);
-    ++topics;
-  }
-  store_be<int32_t>(out.data() + count_at, topics);
-}
-
-status get_partitions(reader& r, const char* field, std::vector<topic_partition>& out) {
-  auto topics = r.get_count(field, 6);
-  if (!topics)
-    return topics.error();
-  for (size_t t = 0; t < *topics; ++t) {
-    auto topic = r.get_string(field);
-    if (!topic)
-      return topic.error();
-    auto n = r.get_count(field, 4);
-    if (!n)
-      return n.error();
-    for (size_t p = 0; p < *n; ++p) {
-      auto partition = r.get<int32_t>(field);
-      if (!partition)
-        return partition.error();
-      out.push_back(topic_partition{*topic, *partition});
-    }
-  }
-  return status::ok();
-}
-
 status check_version(reader& r, int16_t version, int16_t max) {
   if (version >= 0 && version <= max)
     return status::ok();
@@ -65,76 +22,17 @@ status check_version(reader& r, int16_t version, int16_t max) {
           std::string(r.what) + ": unsupported version " + std::to_string(version)};
 }
 
-bytes encode_subscription(const member_subscription& s) {
-  bytes out;
-  put<int16_t>(out, subscription_version);
-  put<int32_t>(out, int32_t(s.topics.size()));
-  for (auto& t : s.topics)
-    put_string(out, t);
-  put<int32_t>(out, -1); // user_data: null
-  put_partitions(out, s.owned_partitions);
-  put<int32_t>(out, s.generation_id);
-  return out;
+/// The raw bytes, unless they are exactly what encoding the decoded fields
+/// gives (then the fields say it all, and records of server-side
+/// generations read back equal to what was written).
+std::optional<bytes> raw_unless_canonical(byte_view raw, const bytes& canonical) {
+  if (raw == byte_view{canonical})
+    return std::nullopt;
+  return bytes(raw.data, raw.data + raw.size);
 }
 
-result<member_subscription> decode_subscription(byte_view data) {
-  reader r{data, 0, "group metadata subscription"};
-  auto version = r.get<int16_t>("version");
-  if (!version)
-    return version.error();
-  if (auto st = check_version(r, *version, max_consumer_protocol_version); !st)
-    return st;
-  member_subscription s;
-  auto topics = r.get_count("topics", 2);
-  if (!topics)
-    return topics.error();
-  for (size_t i = 0; i < *topics; ++i) {
-    auto t = r.get_string("topics");
-    if (!t)
-      return t.error();
-    s.topics.push_back(std::move(*t));
-  }
-  if (auto user_data = r.get_bytes("user_data"); !user_data)
-    return user_data.error();
-  if (*version >= 1)
-    if (auto st = get_partitions(r, "owned_partitions", s.owned_partitions); !st)
-      return st;
-  if (*version >= 2) {
-    auto generation = r.get<int32_t>("generation_id");
-    if (!generation)
-      return generation.error();
-    s.generation_id = *generation;
-  }
-  if (*version >= 3) // rack_id: not used by our assignors
-    if (auto rack = r.get_string("rack_id", true); !rack)
-      return rack.error();
-  return s;
-}
-
-bytes encode_assignment(const std::vector<topic_partition>& tps) {
-  bytes out;
-  put<int16_t>(out, assignment_version);
-  put_partitions(out, tps);
-  put<int32_t>(out, -1); // user_data: null
-  return out;
-}
-
-result<std::vector<topic_partition>> decode_assignment(byte_view data) {
-  reader r{data, 0, "group metadata assignment"};
-  auto version = r.get<int16_t>("version");
-  if (!version)
-    return version.error();
-  if (auto st = check_version(r, *version, max_consumer_protocol_version); !st)
-    return st;
-  std::vector<topic_partition> out;
-  if (auto st = get_partitions(r, "assigned_partitions", out); !st)
-    return st;
-  if (auto user_data = r.get_bytes("user_data"); !user_data)
-    return user_data.error();
-  return out;
-}
-
-result<group_member_metadata> decode_member(reader& r, int16_t version) {
+result<group_member_metadata> decode_member(reader& r, int16_t version,
+                                           const std::string& protocol_type) {
   group_member_metadata m;
   auto id = r.get_string("member_id");
   if (!id)
@@ -169,18 +67,28 @@ result<group_member_metadata> decode_member(reader& r, int16_t version) {
   auto assignment = r.get_bytes("assignment");
   if (!assignment)
     return assignment.error();
-  auto s = decode_subscription(*subscription);
-  if (!s)
-    return s.error();
-  auto a = decode_assignment(*assignment);
-  if (!a)
-    return a.error();
-  m.subscription = std::move(*s);
-  m.assignment = std::move(*a);
+  // Opaque to the coordinator (as in Kafka): bytes a relay generation's
+  // members sent that do not decode are kept as they are, not refused.
+  if (protocol_type == "consumer") {
+    if (auto s = decode_subscription(*subscription))
+      m.subscription = std::move(*s);
+    if (auto a = decode_assignment(*assignment))
+      m.assignment = std::move(*a);
+  }
+  m.subscription_bytes = raw_unless_canonical(*subscription, encode_subscription(m.subscription));
+  m.assignment_bytes = raw_unless_canonical(*assignment, encode_assignment(m.assignment));
   return m;
 }
 
 } // namespace
+
+bytes encoded_subscription(const group_member_metadata& m) {
+  return m.subscription_bytes ? *m.subscription_bytes : encode_subscription(m.subscription);
+}
+
+bytes encoded_assignment(const group_member_metadata& m) {
+  return m.assignment_bytes ? *m.assignment_bytes : encode_assignment(m.assignment);
+}
 
 bytes encode_group_metadata_key(const std::string& group_id) {
   bytes out;
@@ -205,8 +113,8 @@ bytes encode_group_metadata_value(const group_metadata& v) {
     put_string(out, m.client_host);
     put<int32_t>(out, m.rebalance_timeout_ms);
     put<int32_t>(out, m.session_timeout_ms);
-    put_bytes(out, encode_subscription(m.subscription));
-    put_bytes(out, encode_assignment(m.assignment));
+    put_bytes(out, encoded_subscription(m));
+    put_bytes(out, encoded_assignment(m));
   }
   return out;
 }
@@ -257,7 +165,7 @@ result<group_metadata> decode_group_metadata_value(byte_view data) {
   if (!members)
     return members.error();
   for (size_t i = 0; i < *members; ++i) {
-    auto m = decode_member(r, *version);
+    auto m = decode_member(r, *version, v.protocol_type);
     if (!m)
       return m.error();
     v.members.push_back(std::move(*m));

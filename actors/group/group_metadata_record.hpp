@@ -10,14 +10,15 @@
 //   member = member_id string, group_instance_id nullable string (null),
 //           client_id string, client_host string, rebalance_timeout int32,
 //           session_timeout int32, subscription bytes, assignment bytes
-//   subscription = ConsumerProtocolSubscription v2: version int16, topics
-//           array of string, user_data bytes (null), owned_partitions array
-//           of (topic string, partitions array of int32), generation int32
-//   assignment = ConsumerProtocolAssignment v0: version int16,
-//           partitions array of (topic string, partitions array of int32),
-//           user_data bytes (null)
+//   subscription, assignment = server-side generations: encoded from the
+//           decoded fields (consumer_protocol.hpp: ConsumerProtocolSubscription
+//           v2, ConsumerProtocolAssignment v0); relay generations: the bytes
+//           the members and the leader sent, as they are (Kafka's way)
 // Values of versions 0-3 decode (Kafka's non-flexible ones); a null value
 // (tombstone) deletes the group's metadata (DeleteGroups writes one).
+// Decoding keeps a member's raw bytes unless they are exactly what encoding
+// its decoded fields gives; for protocol type "consumer" it decodes them
+// when they decode (else the fields stay empty), for other types never.
 #include <string>
 #include <vector>
 
@@ -31,6 +32,10 @@ inline constexpr int16_t group_metadata_key_version = 2;
 inline constexpr int16_t group_metadata_value_version = 3;
 
 bytes encode_group_metadata_key(const std::string& group_id);
+/// A member's subscription and assignment bytes as a record holds them:
+/// the raw bytes if set, else the decoded fields encoded.
+bytes encoded_subscription(const group_member_metadata& m);
+bytes encoded_assignment(const group_member_metadata& m);
 bytes encode_group_metadata_value(const group_metadata& value);
 
 /// The group id of a key whose version is group_metadata_key_version.

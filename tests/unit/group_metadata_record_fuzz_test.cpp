@@ -3,7 +3,8 @@
 // offsets_loader over a log that holds them. Damage must give
 // CORRUPT_MESSAGE naming the field (or a skipped record), never an abort, an
 // exception or a huge allocation; what decodes encodes and decodes to the
-// same value.
+// same value. Damage inside a member's subscription or assignment bytes is
+// not an error: those are opaque (relay generations) and kept as raw bytes.
 #include "fuzz_test_support.hpp"
 
 #include "actors/group/group_metadata_record.hpp"
