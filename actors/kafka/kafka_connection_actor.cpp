@@ -20,8 +20,16 @@ const std::map<int16_t, handler>& handlers() {
   static const std::map<int16_t, handler> table = {
     {0, handle_produce},           {1, handle_fetch},
     {2, handle_list_offsets},      {3, handle_metadata},
-    {10, handle_find_coordinator}, {18, handle_api_versions},
-    {22, handle_init_producer_id}, {60, handle_describe_cluster},
+    {8, handle_offset_commit},     {9, handle_offset_fetch},
+    {10, handle_find_coordinator}, {11, handle_join_group},
+    {12, handle_heartbeat},        {13, handle_leave_group},
+    {14, handle_sync_group},       {15, handle_describe_groups},
+    {16, handle_list_groups},      {18, handle_api_versions},
+    {42, handle_delete_groups},
+    {19, handle_create_topics},    {20, handle_delete_topics},
+    {22, handle_init_producer_id}, {32, handle_describe_configs},
+    {33, handle_alter_configs},    {37, handle_create_partitions},
+    {44, handle_incremental_alter_configs}, {60, handle_describe_cluster},
   };
   return table;
 }

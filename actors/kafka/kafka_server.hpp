@@ -45,6 +45,11 @@ struct listener_setup {
   int32_t request_timeout_ms = 30000;
   int32_t max_in_flight = 32; ///< decoded requests per connection awaiting their answer
   bool auto_create_topics = true; ///< auto.create.topics.enable
+  /// Topic-level config name -> the broker's default (DescribeConfigs).
+  std::map<std::string, std::string> topic_defaults;
+  /// The node's own settings, shown for a broker resource (read-only: they
+  /// come from its config file).
+  std::map<std::string, std::string> broker_configs;
   client_api gateway;         ///< set once the node has spawned it
 };
 
@@ -125,6 +130,21 @@ void handle_produce(conn_ptr self, const request_ctx& ctx, kafka::reader& body);
 void handle_init_producer_id(conn_ptr self, const request_ctx& ctx, kafka::reader& body);
 void handle_fetch(conn_ptr self, const request_ctx& ctx, kafka::reader& body);
 void handle_list_offsets(conn_ptr self, const request_ctx& ctx, kafka::reader& body);
+void handle_join_group(conn_ptr self, const request_ctx& ctx, kafka::reader& body);
+void handle_sync_group(conn_ptr self, const request_ctx& ctx, kafka::reader& body);
+void handle_heartbeat(conn_ptr self, const request_ctx& ctx, kafka::reader& body);
+void handle_leave_group(conn_ptr self, const request_ctx& ctx, kafka::reader& body);
+void handle_offset_commit(conn_ptr self, const request_ctx& ctx, kafka::reader& body);
+void handle_offset_fetch(conn_ptr self, const request_ctx& ctx, kafka::reader& body);
+void handle_describe_groups(conn_ptr self, const request_ctx& ctx, kafka::reader& body);
+void handle_list_groups(conn_ptr self, const request_ctx& ctx, kafka::reader& body);
+void handle_delete_groups(conn_ptr self, const request_ctx& ctx, kafka::reader& body);
+void handle_create_topics(conn_ptr self, const request_ctx& ctx, kafka::reader& body);
+void handle_delete_topics(conn_ptr self, const request_ctx& ctx, kafka::reader& body);
+void handle_create_partitions(conn_ptr self, const request_ctx& ctx, kafka::reader& body);
+void handle_describe_configs(conn_ptr self, const request_ctx& ctx, kafka::reader& body);
+void handle_alter_configs(conn_ptr self, const request_ctx& ctx, kafka::reader& body);
+void handle_incremental_alter_configs(conn_ptr self, const request_ctx& ctx, kafka::reader& body);
 
 /// Decodes a request body; on failure closes the connection (Kafka does the
 /// same with a request it cannot parse) and returns false.

@@ -11,6 +11,8 @@
 
 #include "actors/broker/broker_actor.hpp"
 #include "actors/kafka/kafka_server.hpp"
+#include "runtime/config/config_schema.hpp"
+#include "storage/topic_config.hpp"
 #include "actors/broker/client_gateway_actor.hpp"
 #include "actors/controller/controller_actor.hpp"
 #include "actors/protocol/actor_config.hpp"
@@ -94,6 +96,32 @@ struct caf_config : actor_config {
 };
 
 } // namespace
+
+/// Topic-level config -> the node's default, for Kafka's DescribeConfigs: the
+/// [log] key of the same name, or the broker key Kafka derives it from.
+static std::map<std::string, std::string> topic_defaults_of(const config::node_config& cfg) {
+  static const std::map<std::string, std::string> broker_key = {
+    {"flush.messages", "log.flush.interval.messages"},
+    {"flush.ms", "log.flush.interval.ms"},
+    {"message.timestamp.before.max.ms", "log.message.timestamp.before.max.ms"},
+    {"message.timestamp.after.max.ms", "log.message.timestamp.after.max.ms"}};
+  std::map<std::string, std::string> out{{"min.compaction.lag.ms", "0"}}; // Kafka's default
+  for (auto& k : topic_config_keys()) {
+    auto alias = broker_key.find(k.name);
+    auto* key = config::find_config_key(alias != broker_key.end() ? alias->second : k.name);
+    if (key)
+      out[k.name] = config::format_value(*key, key->load(cfg));
+  }
+  return out;
+}
+
+/// Every key of the node's config with its value (a broker's DescribeConfigs).
+static std::map<std::string, std::string> broker_configs_of(const config::node_config& cfg) {
+  std::map<std::string, std::string> out;
+  for (auto& k : config::config_schema())
+    out[std::string(k.name)] = config::format_value(k, k.load(cfg));
+  return out;
+}
 
 struct node::impl {
   config::node_config cfg;
@@ -189,6 +217,8 @@ result<std::unique_ptr<node>> node::start(const config::node_config& cfg) {
   ks.socket_request_max_bytes = cfg.socket_request_max_bytes;
   ks.request_timeout_ms = int32_t(cfg.request_timeout_ms);
   ks.auto_create_topics = cfg.auto_create_topics_enable;
+  ks.topic_defaults = topic_defaults_of(cfg);
+  ks.broker_configs = broker_configs_of(cfg);
   auto kafka = kafka_server::start_listener(sys, ks);
   if (!kafka) {
     auto msg = "cannot listen for Kafka clients on PLAINTEXT://" + cfg.kafka_listener.host + ":" +

@@ -25,7 +25,7 @@ APIS = [
     ("ListOffsets", None, None),
     ("Metadata", None, None),
     ("OffsetCommit", None, None),
-    ("OffsetFetch", None, None),
+    ("OffsetFetch", None, 7),   # v8+: several groups per request (not yet)
     ("FindCoordinator", None, None),
     ("JoinGroup", None, None),
     ("Heartbeat", None, None),

@@ -9,7 +9,7 @@ const api_info api_table[] = {
     {2, "ListOffsets", 0, 9, 6, 9},
     {3, "Metadata", 0, 12, 9, 12},
     {8, "OffsetCommit", 0, 9, 8, 9},
-    {9, "OffsetFetch", 0, 9, 6, 9},
+    {9, "OffsetFetch", 0, 7, 6, 9},
     {10, "FindCoordinator", 0, 6, 3, 6},
     {11, "JoinGroup", 0, 9, 6, 9},
     {12, "Heartbeat", 0, 4, 4, 4},
