@@ -96,7 +96,141 @@ def admin_metadata():
           (cluster.get("cluster_id"), cluster["controller_id"], len(topics)))
 
 
-CHECKS = {f.__name__: f for f in [kafka_python_roundtrip, confluent_idempotent, admin_metadata]}
+MEMBER = r"""
+import sys, time
+from kafka import KafkaConsumer
+c = KafkaConsumer("kp-group", bootstrap_servers=sys.argv[1], group_id="kp-g",
+                  session_timeout_ms=6000, heartbeat_interval_ms=500,
+                  auto_offset_reset="earliest")
+while True:
+    c.poll(timeout_ms=200)
+    parts = sorted(tp.partition for tp in c.assignment())
+    with open(sys.argv[2], "w") as f:
+        f.write(",".join(map(str, parts)))
+"""
+
+
+def kafka_python_group_rebalance():
+    """Three kafka-python members share a 6-partition topic (the leader
+    member assigns); one is killed (SIGKILL, no LeaveGroup): after its
+    session times out the other two own all 6 partitions, none twice."""
+    import os, signal, subprocess, tempfile
+    from kafka.admin import KafkaAdminClient, NewTopic
+    a = KafkaAdminClient(bootstrap_servers=BOOTSTRAP)
+    a.create_topics([NewTopic("kp-group", 6, 1)])
+    a.close()
+    work = tempfile.mkdtemp()
+    files = [os.path.join(work, "m%d" % i) for i in range(3)]
+    procs = [subprocess.Popen([sys.executable, "-c", MEMBER, BOOTSTRAP, f]) for f in files]
+
+    def owned(paths):
+        out = []
+        for f in paths:
+            try:
+                text = open(f).read()
+            except OSError:
+                return None
+            out.append([int(x) for x in text.split(",") if x])
+        return out
+
+    def settled(paths, deadline_s):
+        end = time.time() + deadline_s
+        while time.time() < end:
+            o = owned(paths)
+            if o and all(o) and sorted(sum(o, [])) == list(range(6)):
+                return o
+            time.sleep(0.3)
+        fail("group did not settle over %s: %s" % (paths, owned(paths)))
+
+    try:
+        first = settled(files, 60)
+        procs[0].send_signal(signal.SIGKILL)
+        procs[0].wait()
+        os.remove(files[0])
+        second = settled(files[1:], 60)
+    finally:
+        for p in procs:
+            p.kill()
+    print("kafka-python group: 3 members own %s; after a SIGKILL the other 2 own %s" %
+          (first, second))
+
+
+def confluent_group_and_offsets():
+    """confluent-kafka consumes kp-orders in group ck-g and commits; the
+    committed offsets are then read by kafka-python (another client)."""
+    from confluent_kafka import Consumer, TopicPartition as CTP
+    from kafka import KafkaConsumer, TopicPartition
+    c = Consumer({"bootstrap.servers": BOOTSTRAP, "group.id": "ck-g",
+                  "auto.offset.reset": "earliest", "enable.auto.commit": False})
+    c.subscribe(["kp-orders"])
+    n = 0
+    end = time.time() + 30
+    while n < 200 and time.time() < end:
+        m = c.poll(0.5)
+        if m is not None and not m.error():
+            n += 1
+    if n != 200:
+        fail("confluent-kafka group consumer read %d of 200" % n)
+    c.commit(asynchronous=False)
+    mine = {tp.partition: tp.offset for tp in c.committed(c.assignment(), timeout=10)}
+    c.close()
+    k = KafkaConsumer(bootstrap_servers=BOOTSTRAP, group_id="ck-g", enable_auto_commit=False)
+    theirs = {p: k.committed(TopicPartition("kp-orders", p)) for p in mine}
+    k.close()
+    if mine != theirs or sum(mine.values()) != 200:
+        fail("committed offsets differ: confluent %s, kafka-python %s" % (mine, theirs))
+    print("confluent-kafka group consumed 200 and committed %s; kafka-python reads the same" %
+          sorted(mine.items()))
+
+
+def admin_topics_configs():
+    """kafka-python admin: create (validate_only first), describe and alter
+    configs, add partitions, delete."""
+    from kafka.admin import (ConfigResource, ConfigResourceType, KafkaAdminClient, NewPartitions,
+                             NewTopic)
+    from kafka.errors import TopicAlreadyExistsError
+    a = KafkaAdminClient(bootstrap_servers=BOOTSTRAP)
+    a.create_topics([NewTopic("adm", 2, 1)], validate_only=True)
+    if "adm" in a.list_topics():
+        fail("validate_only created the topic")
+    a.create_topics([NewTopic("adm", 2, 1, topic_configs={"retention.ms": "3600000"})])
+    try:
+        a.create_topics([NewTopic("adm", 2, 1)])
+        fail("creating adm twice succeeded")
+    except TopicAlreadyExistsError:
+        pass
+
+    def retention():
+        r = a.describe_configs([ConfigResource(ConfigResourceType.TOPIC, "adm")])[0]
+        entries = {e[0]: (e[1], e[3]) for e in r.resources[0][4]}  # v1+: name, value, read_only, source
+        return entries["retention.ms"], entries["segment.bytes"]
+
+    (value, source), (seg, seg_source) = retention()
+    if value != "3600000" or source != 1 or seg_source != 5:
+        fail("describe_configs: retention.ms %s (source %s), segment.bytes source %s" %
+             (value, source, seg_source))
+    a.alter_configs([ConfigResource(ConfigResourceType.TOPIC, "adm",
+                                    configs={"retention.ms": "7200000"})])
+    if retention()[0][0] != "7200000":
+        fail("alter_configs did not change retention.ms")
+    a.create_partitions({"adm": NewPartitions(5)})
+    meta = a.describe_topics(["adm"])[0]
+    if len(meta["partitions"]) != 5:
+        fail("create_partitions: %d partitions" % len(meta["partitions"]))
+    a.delete_topics(["adm"])
+    end = time.time() + 10
+    while "adm" in a.list_topics() and time.time() < end:
+        time.sleep(0.2)
+    if "adm" in a.list_topics():
+        fail("delete_topics left adm")
+    a.close()
+    print("kafka-python admin: validate_only, create, duplicate refused, describe/alter "
+          "configs with sources, 2 -> 5 partitions, delete")
+
+
+CHECKS = {f.__name__: f for f in [kafka_python_roundtrip, confluent_idempotent, admin_metadata,
+                                  kafka_python_group_rebalance, confluent_group_and_offsets,
+                                  admin_topics_configs]}
 
 for name in sys.argv[2:]:
     started = time.time()

@@ -49,5 +49,17 @@ n=$(kcat -C -b "$K" -t from-cli -o beginning -e -q -f '%s\n' | grep -c "^cli-")
 echo "actorlog CLI and kcat read each other's records"
 
 "$PY" "$SRC_DIR/tests/fault/kafka_clients.py" "$K" kafka_python_roundtrip confluent_idempotent \
-  admin_metadata || fail "python clients"
+  admin_metadata admin_topics_configs confluent_group_and_offsets kafka_python_group_rebalance ||
+  fail "python clients"
+# actorlog's own CLI shows the groups Kafka clients made: committed offsets
+# (confluent-kafka's) and members (kafka-python's, still in their session).
+"$AL" groups describe --group ck-g --bootstrap "127.0.0.1:$PORT1" >"$WORK/ck-g.txt" 2>&1 ||
+  fail "groups describe ck-g: $(cat "$WORK/ck-g.txt")"
+grep -Eq "^ck-g +kp-orders +0 +200 +200 +0" "$WORK/ck-g.txt" ||
+  fail "groups describe ck-g does not show offset 200 on kp-orders-0: $(cat "$WORK/ck-g.txt")"
+"$AL" groups describe --group kp-g --bootstrap "127.0.0.1:$PORT1" >"$WORK/kp-g.txt" 2>&1 ||
+  fail "groups describe kp-g"
+grep -q "kafka-python-2.0.2" "$WORK/kp-g.txt" ||
+  fail "groups describe kp-g shows no kafka-python member: $(cat "$WORK/kp-g.txt")"
+echo "actorlog groups describe shows the Kafka clients' groups"
 echo "PASS"
