@@ -27,12 +27,11 @@ using broker_api = client_api::extend<
   // the controller actor (untyped handle; actor_cast to controller_api)
   caf::replies_to<controller_atom>::with<caf::actor>,
   caf::reacts_to<tick_atom>,
-  // replication: a follower's OffsetsForLeaderEpoch, routed to the leader
-  // replica hosted here; AlterPartition from a local leader, forwarded to
-  // the controller; and a local follower's request forwarded to the broker
-  // of node N (the follower's fetch is then an ordinary fetch_atom there).
-  caf::replies_to<epoch_query_atom, topic_partition, offsets_for_epoch_request>::with<
-    offsets_for_epoch_response>,
+  // replication: a follower's OffsetsForLeaderEpoch (epoch_query_atom,
+  // inherited from client_api) is routed to the leader replica hosted here;
+  // AlterPartition from a local leader, forwarded to the controller; and a
+  // local follower's request forwarded to the broker of node N (the
+  // follower's fetch is then an ordinary fetch_atom there).
   caf::replies_to<alter_isr_atom, alter_isr_request>::with<alter_isr_response>,
   caf::replies_to<peer_atom, int32_t, fetch_request>::with<fetch_response>,
   caf::replies_to<peer_atom, int32_t, topic_partition, offsets_for_epoch_request>::with<

@@ -11,6 +11,7 @@
 #include <caf/typed_actor.hpp>
 
 #include "actors/group/group_coordinator_api.hpp"
+#include "actors/partition/replica_messages.hpp"
 #include "actors/protocol/admin_messages.hpp"
 #include "actors/protocol/atoms.hpp"
 #include "actors/protocol/messages.hpp"
@@ -24,6 +25,10 @@ using client_api = caf::typed_actor<
   caf::replies_to<list_offsets_atom, list_offsets_request>::with<list_offsets_response>,
   caf::replies_to<metadata_atom, metadata_request>::with<metadata_response>,
   caf::replies_to<init_pid_atom>::with<producer_id_response>,
+  // Kafka's OffsetForLeaderEpoch for consumers (KIP-320): where an epoch
+  // ends on the leader. The gateway sets replica_id -1.
+  caf::replies_to<epoch_query_atom, topic_partition, offsets_for_epoch_request>::with<
+    offsets_for_epoch_response>,
   // admin (forwarded to the controller)
   caf::replies_to<create_topic_atom, create_topic_request>::with<topic_description>,
   caf::replies_to<alter_topic_atom, alter_topic_request>::with<topic_description>,

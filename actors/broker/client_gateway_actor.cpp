@@ -65,6 +65,10 @@ client_api::behavior_type client_gateway_actor(self_ptr self, gateway_setup setu
       return relay<metadata_response>(self, atm, std::move(req));
     },
     [=](init_pid_atom atm) { return relay<producer_id_response>(self, atm); },
+    [=](epoch_query_atom atm, topic_partition& tp, offsets_for_epoch_request& req) {
+      req.replica_id = consumer_replica_id; // a client, never a follower
+      return relay<offsets_for_epoch_response>(self, atm, std::move(tp), std::move(req));
+    },
     [=](create_topic_atom atm, create_topic_request& req) -> caf::result<topic_description> {
       if (is_internal_topic(req.name))
         return make_error(errc::invalid_request,

@@ -27,7 +27,8 @@ const std::map<int16_t, handler>& handlers() {
     {16, handle_list_groups},      {18, handle_api_versions},
     {42, handle_delete_groups},
     {19, handle_create_topics},    {20, handle_delete_topics},
-    {22, handle_init_producer_id}, {32, handle_describe_configs},
+    {22, handle_init_producer_id}, {23, handle_offset_for_leader_epoch},
+    {32, handle_describe_configs},
     {33, handle_alter_configs},    {37, handle_create_partitions},
     {44, handle_incremental_alter_configs}, {60, handle_describe_cluster},
   };
@@ -44,6 +45,8 @@ void store_be32(uint8_t* p, uint32_t v) {
 
 std::string peer(conn_ptr self) { return self->remote_addr(self->state.hdl); }
 
+void on_request(conn_ptr self, const std::vector<char>& raw);
+
 void flush_in_order(conn_ptr self) {
   auto& st = self->state;
   bool wrote = false;
@@ -58,10 +61,18 @@ void flush_in_order(conn_ptr self) {
   }
   if (wrote)
     self->flush(st.hdl);
-  if (st.reading_paused && int32_t(st.out.size()) < st.setup.max_in_flight) {
-    st.reading_paused = false;
-    self->trigger(st.hdl);
+  // Frames that waited for a free slot go now, oldest first. A request
+  // answered at once comes back here: the outer loop goes on (no recursion).
+  if (st.draining)
+    return;
+  st.draining = true;
+  while (!st.closing && !st.waiting.empty() && int32_t(st.out.size()) < st.setup.max_in_flight) {
+    auto frame = std::move(st.waiting.front());
+    st.waiting.pop_front();
+    st.waiting_bytes -= int64_t(frame.size());
+    on_request(self, frame);
   }
+  st.draining = false;
 }
 
 void on_request(conn_ptr self, const std::vector<char>& raw) {
@@ -91,10 +102,19 @@ void on_request(conn_ptr self, const std::vector<char>& raw) {
                                     std::to_string(info ? info->max_version : 0) + ")");
   }
   h->second(self, ctx, hr);
-  if (!st.closing && int32_t(st.out.size()) >= st.setup.max_in_flight && !st.reading_paused) {
-    st.reading_paused = true; // resumed by flush_in_order
-    self->halt(st.hdl);
-  }
+}
+
+/// A whole frame arrived: answered now, or kept until a slot is free.
+void on_frame(conn_ptr self, const std::vector<char>& raw) {
+  auto& st = self->state;
+  if (st.waiting.empty() && int32_t(st.out.size()) < st.setup.max_in_flight)
+    return on_request(self, raw);
+  st.waiting_bytes += int64_t(raw.size());
+  if (st.waiting_bytes > st.setup.max_waiting_bytes)
+    return close_connection(self, "more than " + std::to_string(st.setup.max_waiting_bytes) +
+                                    " bytes of requests wait for earlier answers: the client "
+                                    "is not reading them");
+  st.waiting.push_back(raw);
 }
 
 } // namespace
@@ -194,7 +214,7 @@ caf::behavior connection(conn_ptr self, caf::io::connection_handle hdl, listener
       }
       st.want_size = true;
       self->configure_read(hdl, receive_policy::exactly(4));
-      on_request(self, msg.buf);
+      on_frame(self, msg.buf);
     },
     [=](const caf::io::connection_closed_msg&) {
       self->state.closing = true;

@@ -19,6 +19,7 @@
 #include "actors/protocol/errors.hpp"
 #include "kafka/protocol/generated/fetch.hpp"
 #include "kafka/protocol/generated/list_offsets.hpp"
+#include "kafka/protocol/generated/offset_for_leader_epoch.hpp"
 
 namespace al::kafka_server {
 
@@ -234,6 +235,54 @@ void handle_list_offsets(conn_ptr self, const request_ctx& ctx, kafka::reader& b
           [g, ti, pi, finish](const caf::error& err) {
             g->out.topics[ti].partitions[pi].error_code = kafka_code(err);
             finish();
+          });
+    }
+}
+
+} // namespace al::kafka_server
+
+namespace al::kafka_server {
+
+void handle_offset_for_leader_epoch(conn_ptr self, const request_ctx& ctx, kafka::reader& body) {
+  kafka::OffsetForLeaderEpochRequest req;
+  if (!decode(self, ctx, body, req))
+    return;
+  auto out = std::make_shared<kafka::OffsetForLeaderEpochResponse>();
+  auto left = std::make_shared<size_t>(0);
+  for (auto& t : req.topics) {
+    kafka::OffsetForLeaderEpochResponse::OffsetForLeaderTopicResult tr;
+    tr.topic = t.topic;
+    tr.partitions.resize(t.partitions.size());
+    *left += t.partitions.size();
+    out->topics.push_back(std::move(tr));
+  }
+  if (*left == 0)
+    return reply(self, ctx, *out);
+  for (size_t ti = 0; ti < req.topics.size(); ++ti)
+    for (size_t pi = 0; pi < req.topics[ti].partitions.size(); ++pi) {
+      auto& p = req.topics[ti].partitions[pi];
+      out->topics[ti].partitions[pi].partition = p.partition;
+      auto done = [self, ctx, out, left]() {
+        if (--*left == 0)
+          reply(self, ctx, *out);
+      };
+      offsets_for_epoch_request q;
+      q.current_leader_epoch = p.current_leader_epoch;
+      q.requested_epoch = p.leader_epoch;
+      self->request(self->state.setup.gateway, gateway_timeout(self), epoch_query_atom::value,
+                    topic_partition{req.topics[ti].topic, p.partition}, q)
+        .then(
+          [out, ti, pi, done, v = ctx.version](const offsets_for_epoch_response& r) {
+            auto& e = out->topics[ti].partitions[pi];
+            e.error_code = kafka_code(r.error);
+            if (v >= 1)
+              e.leader_epoch = r.epoch;
+            e.end_offset = r.end_offset;
+            done();
+          },
+          [out, ti, pi, done](const caf::error& err) {
+            out->topics[ti].partitions[pi].error_code = kafka_code(err);
+            done();
           });
     }
 }

@@ -10,9 +10,12 @@
 //   kafka_connection_actor.cpp  one connection: size-prefixed frames
 //                               (socket.request.max.bytes), request header,
 //                               dispatch by API key and version, responses
-//                               in request order (pipelining allowed, at most
-//                               max_in_flight decoded requests per connection:
-//                               reading pauses beyond that), ApiVersions
+//                               in request order (pipelining allowed: at most
+//                               max_in_flight requests per connection are
+//                               being answered; later frames wait, up to
+//                               max_waiting_bytes, beyond which the client is
+//                               not reading its answers and is disconnected),
+//                               ApiVersions
 //   kafka_<api>_actor.cpp       one file per group of APIs: decode the
 //                               request, ask the gateway, encode the answer
 //
@@ -21,6 +24,7 @@
 // the internal request and encode, so the thread does not block. A slow
 // long-poll fetch is a pending request to the gateway, not a blocked thread.
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <string>
@@ -44,6 +48,7 @@ struct listener_setup {
   int32_t socket_request_max_bytes = 104857600;
   int32_t request_timeout_ms = 30000;
   int32_t max_in_flight = 32; ///< decoded requests per connection awaiting their answer
+  int64_t max_waiting_bytes = 64 << 20; ///< frames read but not yet decoded, per connection
   bool auto_create_topics = true; ///< auto.create.topics.enable
   /// Topic-level config name -> the broker's default (DescribeConfigs).
   std::map<std::string, std::string> topic_defaults;
@@ -85,7 +90,9 @@ struct conn_state {
   uint64_t next_seq = 0;       ///< given to the next request
   uint64_t next_to_send = 0;   ///< responses go out in this order
   std::map<uint64_t, pending_response> out;
-  bool reading_paused = false;
+  std::deque<std::vector<char>> waiting; ///< frames beyond max_in_flight, in order
+  int64_t waiting_bytes = 0;
+  bool draining = false; ///< flush_in_order is dispatching waiting frames
   bool closing = false;
   uint64_t requests = 0;
   static constexpr const char* name = "kafka-connection";
@@ -130,6 +137,7 @@ void handle_produce(conn_ptr self, const request_ctx& ctx, kafka::reader& body);
 void handle_init_producer_id(conn_ptr self, const request_ctx& ctx, kafka::reader& body);
 void handle_fetch(conn_ptr self, const request_ctx& ctx, kafka::reader& body);
 void handle_list_offsets(conn_ptr self, const request_ctx& ctx, kafka::reader& body);
+void handle_offset_for_leader_epoch(conn_ptr self, const request_ctx& ctx, kafka::reader& body);
 void handle_join_group(conn_ptr self, const request_ctx& ctx, kafka::reader& body);
 void handle_sync_group(conn_ptr self, const request_ctx& ctx, kafka::reader& body);
 void handle_heartbeat(conn_ptr self, const request_ctx& ctx, kafka::reader& body);

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <algorithm>
 #include <random>
 
 #include <caf/all.hpp>
@@ -25,7 +26,29 @@ namespace al {
 
 namespace fs = std::filesystem;
 
-result<std::string> prepare_data_dir(const std::string& data_dir, int32_t node_id) {
+std::string cluster_id_for(const std::vector<config::voter>& voters) {
+  std::vector<std::string> names;
+  for (auto& v : voters)
+    names.push_back(config::to_string(v));
+  std::sort(names.begin(), names.end());
+  uint64_t h1 = 0xcbf29ce484222325ull, h2 = 0x9e3779b97f4a7c15ull; // FNV-1a, two seeds
+  for (auto& n : names)
+    for (char c : n + ",") {
+      h1 = (h1 ^ uint8_t(c)) * 0x100000001b3ull;
+      h2 = (h2 ^ uint8_t(c)) * 0x100000001b3ull;
+    }
+  static const char* alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  std::string id;
+  for (int i = 0; i < 22; ++i) {
+    auto& h = i < 11 ? h1 : h2;
+    id += alphabet[h % 62];
+    h = h / 62 * 0x9e3779b97f4a7c15ull + 1;
+  }
+  return id;
+}
+
+result<std::string> prepare_data_dir(const std::string& data_dir, int32_t node_id,
+                                     const std::string& new_cluster_id) {
   std::error_code ec;
   fs::create_directories(data_dir, ec);
   if (ec)
@@ -50,10 +73,7 @@ result<std::string> prepare_data_dir(const std::string& data_dir, int32_t node_i
                                             std::to_string(node_id)};
     return cluster_id;
   }
-  std::mt19937_64 rng{std::random_device{}()};
-  static const char* alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-  for (int i = 0; i < 22; ++i)
-    cluster_id += alphabet[rng() % 62];
+  cluster_id = new_cluster_id;
   auto tmp = path + ".tmp";
   {
     std::ofstream out(tmp);
@@ -158,7 +178,7 @@ caf::actor node::broker() const { return caf::actor_cast<caf::actor>(impl_->brok
 const std::string& node::cluster_id() const { return impl_->cluster_id; }
 
 result<std::unique_ptr<node>> node::start(const config::node_config& cfg) {
-  auto cluster_id = prepare_data_dir(cfg.data_dir, cfg.node_id);
+  auto cluster_id = prepare_data_dir(cfg.data_dir, cfg.node_id, cluster_id_for(cfg.quorum_voters));
   if (!cluster_id)
     return cluster_id.error();
   // A metrics port in use is an error, like the listener's: the node does

@@ -46,6 +46,14 @@ private:
 /// Reads or creates `<data.dir>/meta.properties` (cluster.id, node.id), as
 /// Kafka does; a node.id that differs from the config is an error naming
 /// the file.
-result<std::string> prepare_data_dir(const std::string& data_dir, int32_t node_id);
+result<std::string> prepare_data_dir(const std::string& data_dir, int32_t node_id,
+                                     const std::string& new_cluster_id);
+
+/// The cluster id a fresh data dir gets: derived from the controller quorum
+/// (every node of a cluster lists the same voters), so the nodes of one
+/// cluster agree without a formatting step, as Kafka's clients expect (they
+/// refuse brokers that report different cluster ids). 22 characters of
+/// [A-Za-z0-9], like Kafka's.
+std::string cluster_id_for(const std::vector<config::voter>& voters);
 
 } // namespace al
