@@ -54,13 +54,9 @@ void handle_create_topics(conn_ptr self, const request_ctx& ctx, kafka::reader& 
   if (!decode(self, ctx, body, req))
     return;
   auto out = std::make_shared<kafka::CreateTopicsResponse>();
-  auto left = std::make_shared<size_t>(req.topics.size());
   if (req.topics.empty())
     return reply(self, ctx, *out);
-  auto finish = [self, ctx, out, left]() {
-    if (--*left == 0)
-      reply(self, ctx, *out);
-  };
+  auto finish = countdown(self, ctx, out, req.topics.size());
   auto gw = self->state.setup.gateway;
   for (size_t i = 0; i < req.topics.size(); ++i) {
     auto& t = req.topics[i];
@@ -132,9 +128,9 @@ void handle_delete_topics(conn_ptr self, const request_ctx& ctx, kafka::reader& 
     names.push_back(*t.name);
   }
   auto out = std::make_shared<kafka::DeleteTopicsResponse>();
-  auto left = std::make_shared<size_t>(names.size());
   if (names.empty())
     return reply(self, ctx, *out);
+  auto finish = countdown(self, ctx, out, names.size());
   for (size_t i = 0; i < names.size(); ++i) {
     kafka::DeleteTopicsResponse::DeletableTopicResult r;
     r.name = names[i];
@@ -142,15 +138,11 @@ void handle_delete_topics(conn_ptr self, const request_ctx& ctx, kafka::reader& 
     self->request(self->state.setup.gateway, gateway_timeout(self), delete_topic_atom::value,
                   names[i])
       .then(
-        [self, ctx, out, left](bool) {
-          if (--*left == 0)
-            reply(self, ctx, *out);
-        },
-        [self, ctx, out, left, i](const caf::error& err) {
+        [finish](bool) { finish(); },
+        [out, i, finish](const caf::error& err) {
           out->responses[i].error_code = kafka_code(err);
           out->responses[i].error_message = describe_error(err);
-          if (--*left == 0)
-            reply(self, ctx, *out);
+          finish();
         });
   }
 }
@@ -160,13 +152,9 @@ void handle_create_partitions(conn_ptr self, const request_ctx& ctx, kafka::read
   if (!decode(self, ctx, body, req))
     return;
   auto out = std::make_shared<kafka::CreatePartitionsResponse>();
-  auto left = std::make_shared<size_t>(req.topics.size());
   if (req.topics.empty())
     return reply(self, ctx, *out);
-  auto finish = [self, ctx, out, left]() {
-    if (--*left == 0)
-      reply(self, ctx, *out);
-  };
+  auto finish = countdown(self, ctx, out, req.topics.size());
   auto gw = self->state.setup.gateway;
   for (size_t i = 0; i < req.topics.size(); ++i) {
     auto& t = req.topics[i];

@@ -173,9 +173,9 @@ void alter_topic_configs(conn_ptr self, const std::string& name, Ops ops, bool v
 template <class Response, class Request, class ToOps>
 void alter_configs(conn_ptr self, const request_ctx& ctx, Request& req, ToOps to_ops) {
   auto out = std::make_shared<Response>();
-  auto left = std::make_shared<size_t>(req.resources.size());
   if (req.resources.empty())
     return reply(self, ctx, *out);
+  auto finish = countdown(self, ctx, out, req.resources.size());
   for (size_t i = 0; i < req.resources.size(); ++i) {
     auto& res = req.resources[i];
     typename Response::AlterConfigsResourceResponse r;
@@ -183,12 +183,11 @@ void alter_configs(conn_ptr self, const request_ctx& ctx, Request& req, ToOps to
     r.resource_name = res.resource_name;
     r.error_message = std::nullopt;
     out->responses.push_back(r);
-    auto done = [self, ctx, out, left, i](errc code, std::string msg) {
+    auto done = [out, i, finish](errc code, std::string msg) {
       out->responses[i].error_code = kafka_code(code);
       if (code != errc::none)
         out->responses[i].error_message = std::move(msg);
-      if (--*left == 0)
-        reply(self, ctx, *out);
+      finish();
     };
     if (res.resource_type != topic_resource) {
       done(errc::invalid_request, res.resource_type == broker_resource
@@ -207,13 +206,9 @@ void handle_describe_configs(conn_ptr self, const request_ctx& ctx, kafka::reade
   if (!decode(self, ctx, body, req))
     return;
   auto out = std::make_shared<kafka::DescribeConfigsResponse>();
-  auto left = std::make_shared<size_t>(req.resources.size());
   if (req.resources.empty())
     return reply(self, ctx, *out);
-  auto finish = [self, ctx, out, left]() {
-    if (--*left == 0)
-      reply(self, ctx, *out);
-  };
+  auto finish = countdown(self, ctx, out, req.resources.size());
   for (size_t i = 0; i < req.resources.size(); ++i) {
     auto& res = req.resources[i];
     result_t r;

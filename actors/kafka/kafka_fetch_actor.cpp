@@ -188,28 +188,22 @@ void handle_list_offsets(conn_ptr self, const request_ctx& ctx, kafka::reader& b
   kafka::ListOffsetsRequest req;
   if (!decode(self, ctx, body, req))
     return;
-  struct gather {
-    kafka::ListOffsetsResponse out;
-    size_t left = 0;
-  };
-  auto g = std::make_shared<gather>();
+  auto g = std::make_shared<kafka::ListOffsetsResponse>();
+  size_t n = 0;
   for (auto& t : req.topics) {
     kafka::ListOffsetsResponse::ListOffsetsTopicResponse tr;
     tr.name = t.name;
     tr.partitions.resize(t.partitions.size());
-    g->left += t.partitions.size();
-    g->out.topics.push_back(std::move(tr));
+    n += t.partitions.size();
+    g->topics.push_back(std::move(tr));
   }
-  if (g->left == 0)
-    return reply(self, ctx, g->out);
-  auto finish = [self, ctx, g]() {
-    if (--g->left == 0)
-      reply(self, ctx, g->out);
-  };
+  if (n == 0)
+    return reply(self, ctx, *g);
+  auto finish = countdown(self, ctx, g, n);
   for (size_t ti = 0; ti < req.topics.size(); ++ti)
     for (size_t pi = 0; pi < req.topics[ti].partitions.size(); ++pi) {
       auto& p = req.topics[ti].partitions[pi];
-      auto& out = g->out.topics[ti].partitions[pi];
+      auto& out = g->topics[ti].partitions[pi];
       out.partition_index = p.partition_index;
       int64_t ts = p.timestamp;
       if (ts == -3) // MAX_TIMESTAMP (KIP-734): not indexed here
@@ -223,7 +217,7 @@ void handle_list_offsets(conn_ptr self, const request_ctx& ctx, kafka::reader& b
                     list_offsets_request{req.topics[ti].name, p.partition_index, ts})
         .then(
           [g, ti, pi, finish, v0 = ctx.version == 0](const list_offsets_response& r) {
-            auto& o = g->out.topics[ti].partitions[pi];
+            auto& o = g->topics[ti].partitions[pi];
             if (v0) {
               o.old_style_offsets = {r.offset};
             } else {
@@ -233,7 +227,7 @@ void handle_list_offsets(conn_ptr self, const request_ctx& ctx, kafka::reader& b
             finish();
           },
           [g, ti, pi, finish](const caf::error& err) {
-            g->out.topics[ti].partitions[pi].error_code = kafka_code(err);
+            g->topics[ti].partitions[pi].error_code = kafka_code(err);
             finish();
           });
     }
@@ -248,24 +242,21 @@ void handle_offset_for_leader_epoch(conn_ptr self, const request_ctx& ctx, kafka
   if (!decode(self, ctx, body, req))
     return;
   auto out = std::make_shared<kafka::OffsetForLeaderEpochResponse>();
-  auto left = std::make_shared<size_t>(0);
+  size_t n = 0;
   for (auto& t : req.topics) {
     kafka::OffsetForLeaderEpochResponse::OffsetForLeaderTopicResult tr;
     tr.topic = t.topic;
     tr.partitions.resize(t.partitions.size());
-    *left += t.partitions.size();
+    n += t.partitions.size();
     out->topics.push_back(std::move(tr));
   }
-  if (*left == 0)
+  if (n == 0)
     return reply(self, ctx, *out);
+  auto done = countdown(self, ctx, out, n);
   for (size_t ti = 0; ti < req.topics.size(); ++ti)
     for (size_t pi = 0; pi < req.topics[ti].partitions.size(); ++pi) {
       auto& p = req.topics[ti].partitions[pi];
       out->topics[ti].partitions[pi].partition = p.partition;
-      auto done = [self, ctx, out, left]() {
-        if (--*left == 0)
-          reply(self, ctx, *out);
-      };
       offsets_for_epoch_request q;
       q.current_leader_epoch = p.current_leader_epoch;
       q.requested_epoch = p.leader_epoch;

@@ -142,19 +142,18 @@ void handle_leave_group(conn_ptr self, const request_ctx& ctx, kafka::reader& bo
   for (auto& m : req.members)
     ids.push_back(m.member_id);
   auto out = std::make_shared<kafka::LeaveGroupResponse>();
-  auto left = std::make_shared<size_t>(ids.size());
   if (ids.empty())
     return reply(self, ctx, *out);
+  auto finish = countdown(self, ctx, out, ids.size());
   for (size_t i = 0; i < ids.size(); ++i) {
     if (ctx.version >= 3)
       out->members.push_back({ids[i], std::nullopt, 0});
-    auto done = [self, ctx, out, left, i](int16_t code) {
-      if (ctx.version >= 3)
+    auto done = [out, i, finish, v = ctx.version](int16_t code) {
+      if (v >= 3)
         out->members[i].error_code = code;
       else
         out->error_code = code;
-      if (--*left == 0)
-        reply(self, ctx, *out);
+      finish();
     };
     self->request(self->state.setup.gateway, gateway_timeout(self), leave_group_atom::value,
                   req.group_id, leave_group_request{0, ids[i]})
@@ -262,17 +261,13 @@ void handle_describe_groups(conn_ptr self, const request_ctx& ctx, kafka::reader
   if (!decode(self, ctx, body, req))
     return;
   auto out = std::make_shared<kafka::DescribeGroupsResponse>();
-  auto left = std::make_shared<size_t>(req.groups.size());
   if (req.groups.empty())
     return reply(self, ctx, *out);
+  auto done = countdown(self, ctx, out, req.groups.size());
   for (size_t i = 0; i < req.groups.size(); ++i) {
     kafka::DescribeGroupsResponse::DescribedGroup g;
     g.group_id = req.groups[i];
     out->groups.push_back(g);
-    auto done = [self, ctx, out, left]() {
-      if (--*left == 0)
-        reply(self, ctx, *out);
-    };
     self->request(self->state.setup.gateway, gateway_timeout(self), describe_group_atom::value,
                   req.groups[i])
       .then(
@@ -335,15 +330,14 @@ void handle_delete_groups(conn_ptr self, const request_ctx& ctx, kafka::reader& 
   if (!decode(self, ctx, body, req))
     return;
   auto out = std::make_shared<kafka::DeleteGroupsResponse>();
-  auto left = std::make_shared<size_t>(req.groups_names.size());
   if (req.groups_names.empty())
     return reply(self, ctx, *out);
+  auto finish = countdown(self, ctx, out, req.groups_names.size());
   for (size_t i = 0; i < req.groups_names.size(); ++i) {
     out->results.push_back({req.groups_names[i], 0});
-    auto done = [self, ctx, out, left, i](int16_t code) {
+    auto done = [out, i, finish](int16_t code) {
       out->results[i].error_code = code;
-      if (--*left == 0)
-        reply(self, ctx, *out);
+      finish();
     };
     self->request(self->state.setup.gateway, gateway_timeout(self), delete_group_atom::value,
                   req.groups_names[i])

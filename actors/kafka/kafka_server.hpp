@@ -25,6 +25,7 @@
 // long-poll fetch is a pending request to the gateway, not a blocked thread.
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -119,6 +120,19 @@ void reply(conn_ptr self, const request_ctx& ctx, const Response& r) {
     return;
   }
   reply_encoded(self, ctx, std::move(body));
+}
+
+/// A request answered after `n` gateway calls (one per partition, topic,
+/// group...): call the returned function once per finished call; the last
+/// one sends `*out`. With n == 0 send the answer yourself.
+template <class Response>
+std::function<void()> countdown(conn_ptr self, const request_ctx& ctx,
+                                std::shared_ptr<Response> out, size_t n) {
+  auto left = std::make_shared<size_t>(n);
+  return [self, ctx, out, left]() {
+    if (--*left == 0)
+      reply(self, ctx, *out);
+  };
 }
 
 /// Kafka's int16 error code of an actorlog error (UNKNOWN_SERVER_ERROR is -1).
