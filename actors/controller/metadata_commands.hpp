@@ -27,7 +27,7 @@ struct register_broker_cmd {
   uint16_t port = 0;       // the CAF client listener
   int64_t incarnation = 0; // changes on every process start
   uint16_t peer_port = 0;  // the peer listener (0: same as port)
-  std::string kafka_host;  // the advertised Kafka listener
+  std::string kafka_host = {}; // the advertised Kafka listener
   uint16_t kafka_port = 0; // 0: none
 };
 

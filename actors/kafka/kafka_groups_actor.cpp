@@ -272,12 +272,12 @@ void handle_describe_groups(conn_ptr self, const request_ctx& ctx, kafka::reader
                   req.groups[i])
       .then(
         [out, i, done](const group_description& d) {
-          auto& g = out->groups[i];
-          g.group_state = std::string(to_string(d.state));
-          g.protocol_type = d.protocol_type;
-          g.protocol_data = d.protocol_name;
+          auto& described = out->groups[i];
+          described.group_state = std::string(to_string(d.state));
+          described.protocol_type = d.protocol_type;
+          described.protocol_data = d.protocol_name;
           for (auto& m : d.members)
-            g.members.push_back({m.member_id, std::nullopt, m.client_id, m.client_host,
+            described.members.push_back({m.member_id, std::nullopt, m.client_id, m.client_host,
                                  m.metadata, m.assignment_bytes});
           done();
         },

@@ -200,14 +200,14 @@ void handle_find_coordinator(conn_ptr self, const request_ctx& ctx, kafka::reade
                         metadata_request{{std::string(1, '\0')}})
             .then(
               [g, i, info, finish](const metadata_response& m) {
-                auto& c = g->out.coordinators[i];
+                auto& found = g->out.coordinators[i];
                 if (auto* b = kafka_endpoint(m, info.node_id)) {
-                  c.node_id = b->id, c.host = b->kafka_host, c.port = b->kafka_port;
-                  c.error_message = std::nullopt;
+                  found.node_id = b->id, found.host = b->kafka_host, found.port = b->kafka_port;
+                  found.error_message = std::nullopt;
                 } else {
-                  c.error_code = kafka_code(errc::coordinator_not_available);
-                  c.error_message = "node " + std::to_string(info.node_id) +
-                                    " has no Kafka listener";
+                  found.error_code = kafka_code(errc::coordinator_not_available);
+                  found.error_message = "node " + std::to_string(info.node_id) +
+                                        " has no Kafka listener";
                 }
                 finish();
               },

@@ -72,7 +72,7 @@ struct broker_description {
   bool fenced = false;
   uint16_t peer_port = 0; ///< the node-to-node listener (peer.listener)
   /// Kafka clients (advertised.listeners, else listeners); port 0: none.
-  std::string kafka_host;
+  std::string kafka_host = {};
   uint16_t kafka_port = 0;
 };
 template <class Inspector>
