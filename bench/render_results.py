@@ -69,7 +69,130 @@ def find(rs, **kv):
     return None
 
 
+def kafka_section(out_dir, st_none, tcp_mb_s, heading="###"):
+    """The librdkafka client (--client kafka, through the nodes' Kafka
+    listeners) next to the CAF remote client, measured in the same run:
+    actorlog_kafka*.json written by bench/compare. Returns markdown lines
+    (empty if the files are not there)."""
+    single = load_json(os.path.join(out_dir, "actorlog_kafka.json"))
+    single_lat = load_json(os.path.join(out_dir, "actorlog_kafka_latency.json"))
+    clu = load_json(os.path.join(out_dir, "actorlog_kafka_cluster.json"))
+    clu_lat = load_json(os.path.join(out_dir, "actorlog_kafka_cluster_latency.json"))
+    if not any((single, single_lat, clu, clu_lat)):
+        return []
+    md = []
+    md.append(heading + " Kafka client (librdkafka, `--client kafka`) vs the CAF remote client, same run\n")
+    md.append("Both clients in the bench process, the node(s) in child processes; the Kafka client "
+              "talks to `listeners=PLAINTEXT://...`, the CAF client to `caf.listener`. Same producer "
+              "settings for both (linger.ms, batch.size 16384, 5 requests in flight, 32 MiB buffer, "
+              "idempotent iff acks=all, null keys: sticky partitioner); librdkafka with "
+              "socket.nagle.disable=true, no compression. Consume: the CAF consumer with "
+              "max.poll.records=500, librdkafka assigned from offset 0 (prefetching, up to 1000 "
+              "records per poll), both timed from assign() on a connected client. Limits: raw "
+              "disk and loopback TCP from the same run.\n")
+
+    prod = [dict(r, nodes="1") for r in rows(single, "produce")] + \
+           [dict(r, nodes="3") for r in rows(clu, "produce")]
+    cons = [dict(r, nodes="1") for r in rows(single, "consume")] + \
+           [dict(r, nodes="3") for r in rows(clu, "consume")]
+    lat = [dict(r, nodes="1") for r in rows(single_lat, "latency")] + \
+          [dict(r, nodes="3") for r in rows(clu_lat, "latency")]
+    if prod:
+        md.append("| nodes (RF) | client | size | acks | rec/s | MB/s | Kafka/CAF | vs raw disk | vs loopback TCP | note |")
+        md.append("|---|---|---:|---|---:|---:|---:|---:|---:|---|")
+        for r in prod:
+            other = None
+            if r["client"].startswith("kafka"):
+                other = next((o for o in prod if o["nodes"] == r["nodes"] and o["size"] == r["size"]
+                              and o["acks"] == r["acks"] and not o["client"].startswith("kafka")), None)
+            raw = st_none.get(int(r["size"]), {}).get("raw_mb_s")
+            md.append("| %s (%s) | %s | %s | %s | %s | %.0f | %s | %s | %s | %s |" % (
+                r["nodes"], r.get("rf"), r["client"], r["size"], r["acks"], fmt_rate(r.get("rec/s")),
+                r.get("MB/s", 0), ratio(r.get("rec/s"), other and other.get("rec/s")) if other else "",
+                ratio(r.get("MB/s"), raw), ratio(r.get("MB/s"), tcp_mb_s), r.get("note", "")))
+        md.append("")
+    if cons:
+        md.append("| nodes (RF) | client | size | cache | rec/s | MB/s | Kafka/CAF | vs loopback TCP | note |")
+        md.append("|---|---|---:|---|---:|---:|---:|---:|---|")
+        for r in cons:
+            other = None
+            if r["client"].startswith("kafka"):
+                other = next((o for o in cons if o["nodes"] == r["nodes"] and o["size"] == r["size"]
+                              and o["cache"] == r["cache"] and not o["client"].startswith("kafka")), None)
+            md.append("| %s (%s) | %s | %s | %s | %s | %.0f | %s | %s | %s |" % (
+                r["nodes"], r.get("rf"), r["client"], r["size"], r["cache"], fmt_rate(r.get("rec/s")),
+                r.get("MB/s", 0), ratio(r.get("rec/s"), other and other.get("rec/s")) if other else "",
+                ratio(r.get("MB/s"), tcp_mb_s), r.get("note", "")))
+        md.append("")
+    if lat:
+        md.append("| nodes (RF) | client | size | acks | linger.ms | offered rec/s | sent rec/s | p50 ms | p99 ms | p99.9 ms | max ms | note |")
+        md.append("|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---|")
+        for r in lat:
+            md.append("| %s (%s) | %s | %s | %s | %s | %s | %s | %.3f | %.3f | %.3f | %.3f | %s |" % (
+                r["nodes"], r.get("rf"), r["client"], r["size"], r["acks"], r["linger.ms"],
+                r["offered rec/s"], fmt_rate(r.get("sent rec/s")), r.get("p50 ms", 0),
+                r.get("p99 ms", 0), r.get("p99.9 ms", 0), r.get("max ms", 0), r.get("note", "")))
+        md.append("")
+
+    # The issue's targets for the Kafka path.
+    def met(ok):
+        return "n/a" if ok is None else ("yes" if ok else "**no**")
+
+    md.append("| Kafka-path target | measured | met? |")
+    md.append("|---|---:|---|")
+    for nodes in ("1", "3"):
+        for size in ("100", "1024"):
+            for acks in ("1", "all"):
+                k = next((r.get("rec/s") for r in prod if r["nodes"] == nodes and r["size"] == size
+                          and r["acks"] == acks and r["client"].startswith("kafka")), None)
+                c = next((r.get("rec/s") for r in prod if r["nodes"] == nodes and r["size"] == size
+                          and r["acks"] == acks and not r["client"].startswith("kafka")), None)
+                if k is None and c is None:
+                    continue
+                md.append("| produce Kafka >= CAF remote rec/s, %s node%s, %s B, acks=%s | %s vs %s | %s |" % (
+                    nodes, "s" if nodes != "1" else "", size, acks, fmt_rate(k), fmt_rate(c),
+                    met(k >= c if k and c else None)))
+            k = next((r.get("rec/s") for r in cons if r["nodes"] == nodes and r["size"] == size
+                      and r["cache"] == "hot" and r["client"].startswith("kafka")), None)
+            c = next((r.get("rec/s") for r in cons if r["nodes"] == nodes and r["size"] == size
+                      and r["cache"] == "hot" and not r["client"].startswith("kafka")), None)
+            if k is not None or c is not None:
+                md.append("| consume Kafka >= CAF remote rec/s, %s node%s, %s B, hot | %s vs %s | %s |" % (
+                    nodes, "s" if nodes != "1" else "", size, fmt_rate(k), fmt_rate(c),
+                    met(k >= c if k and c else None)))
+    for r in prod:
+        if r["nodes"] == "1" and r["size"] == "1024" and r["client"].startswith("kafka"):
+            v = r.get("MB/s")
+            md.append("| produce Kafka 1 KiB, one node, acks=%s >= 500 MB/s | %s MB/s | %s |" % (
+                r["acks"], fmt(v), met(v is not None and v >= 500)))
+    for r in cons:
+        if (r["size"] == "100" and r["cache"] == "hot" and r["nodes"] == "1"
+                and r["client"].startswith("kafka")):
+            v = r.get("rec/s")
+            md.append("| consume Kafka 100 B >= 1.5 M rec/s, %s node%s | %s | %s |" % (
+                r["nodes"], "s" if r["nodes"] != "1" else "", fmt_rate(v), met(v is not None and v >= 1.5e6)))
+    for r in lat:
+        if r["client"].startswith("kafka"):
+            p99 = r.get("p99 ms")
+            md.append("| Kafka e2e p99 < 5 ms at %s rec/s, linger.ms=%s, %s node%s acks=%s | %s ms | %s |" % (
+                r["offered rec/s"], r["linger.ms"], r["nodes"], "s" if r["nodes"] != "1" else "",
+                r["acks"], fmt(p99, 2), met(p99 is not None and p99 < 5)))
+    md.append("")
+    return md
+
+
 def main():
+    if len(sys.argv) >= 2 and sys.argv[1] == "--kafka-only":
+        # python3 bench/render_results.py --kafka-only DIR: just the Kafka-client
+        # section of a folder holding the actorlog_kafka*.json files (and, if
+        # there, storage_none.txt / iperf3.json for the limits), on stdout.
+        d = sys.argv[2]
+        iperf = load_json(os.path.join(d, "iperf3.json"))
+        tcp = None
+        if iperf and "sum_received" in iperf.get("end", {}):
+            tcp = iperf["end"]["sum_received"]["bits_per_second"] / 8e6
+        print("\n".join(kafka_section(d, storage_raw(os.path.join(d, "storage_none.txt")), tcp)))
+        return
     out_dir, results_md = sys.argv[1], sys.argv[2]
     machine = open(os.path.join(out_dir, "machine.txt")).read().strip()
     st_none = storage_raw(os.path.join(out_dir, "storage_none.txt"))
@@ -191,6 +314,8 @@ def main():
                 fmt_rate(r.get("sent rec/s")), r.get("p50 ms", 0), r.get("p99 ms", 0),
                 r.get("p99.9 ms", 0), r.get("max ms", 0), fmt(r.get("load1"), 1), r.get("note", "")))
         md.append("")
+
+    md.extend(kafka_section(out_dir, st_none, tcp_mb_s))
 
     # Peers at equal durability
     def al_prod(doc, client, size):

@@ -83,13 +83,14 @@ int main(int argc, char** argv) {
     "Measures actorlog with its real clients: produce (records/s, MB/s by record size, acks and\n"
     "partitions), consume (page cache hot and cold) and end-to-end latency at a fixed rate, with\n"
     "the client in the node's process (inproc) or in this process talking TCP to actorlog-node\n"
-    "(remote). Scenarios: produce, consume, latency, all (default).\n");
+    "(remote), or a librdkafka client through the node's Kafka listener (kafka). Scenarios:\n"
+    "produce, consume, latency, all (default).\n");
   opts.positional_help("[scenario...]");
   // clang-format off
   opts.add_options()
     ("scenario", "produce | consume | latency | all", cxxopts::value<std::vector<std::string>>())
-    ("client", "inproc, remote (comma-separated)", cxxopts::value<std::string>()->default_value("inproc,remote"))
-    ("cluster", "instead of --client: three actorlog-node processes from --cluster-config-dir, topics with replication factor 3 and min.insync.replicas 2")
+    ("client", "inproc, remote, kafka (comma-separated; kafka = librdkafka against an actorlog-node child process, or with --cluster against the three nodes; --cluster takes remote and kafka, remote = the CAF client)", cxxopts::value<std::string>()->default_value("inproc,remote"))
+    ("cluster", "three actorlog-node processes from --cluster-config-dir, topics with replication factor 3 and min.insync.replicas 2")
     ("cluster-config-dir", "--cluster: folder with node1.ini .. node3.ini", cxxopts::value<std::string>()->default_value("configs/cluster-3"))
     ("replication-factor", "replication factor of the bench's topics (default: 1, --cluster 3)", cxxopts::value<int32_t>()->default_value("0"))
     ("min-insync-replicas", "--cluster: min.insync.replicas of the bench's topics", cxxopts::value<int32_t>()->default_value("2"))
@@ -112,6 +113,7 @@ int main(int argc, char** argv) {
     ("max-in-flight", "producer max.in.flight.requests.per.connection", cxxopts::value<int32_t>()->default_value("5"))
     ("buffer-mib", "unacknowledged MiB the producer may hold (Kafka buffer.memory)", cxxopts::value<double>()->default_value("32"))
     ("max-poll-records", "consumer max.poll.records", cxxopts::value<int32_t>()->default_value("500"))
+    ("kafka-set", "--client kafka: librdkafka property key=value for its producer and consumer (repeatable; one value per option, a comma splits it), e.g. fetch.wait.max.ms=10", cxxopts::value<std::vector<std::string>>())
     ("config", "node config file", cxxopts::value<std::string>()->default_value("configs/single/node.ini"))
     ("override", "node config key=value (repeatable)", cxxopts::value<std::vector<std::string>>())
     ("node-binary", "actorlog-node for --client remote and --cluster", cxxopts::value<std::string>()->default_value(default_node_binary()))
@@ -124,7 +126,8 @@ int main(int argc, char** argv) {
   opts.parse_positional({"scenario"});
   cxxopts::ParseResult args;
   std::set<std::string> scenarios;
-  std::vector<target_kind> kinds;
+  // (target, kafka client?) in the order measured.
+  std::vector<std::pair<target_kind, bool>> kinds;
   std::vector<size_t> sizes;
   std::vector<std::string> acks;
   std::vector<int32_t> partitions;
@@ -137,6 +140,8 @@ int main(int argc, char** argv) {
                 << "  actorlog-bench latency --client remote --rate 50000 --latency-seconds 20\n"
                 << "  actorlog-bench produce --cluster --acks 1,all --partitions 1,4   # RF=3\n"
                 << "  actorlog-bench latency --cluster --latency-acks all --rate 50000\n"
+                << "  actorlog-bench produce --client remote,kafka --sizes 100 --acks 1\n"
+                << "  actorlog-bench latency --cluster --client kafka --linger-ms 0\n"
                 << "  actorlog-bench --json results.json      # everything, both clients\n";
       return 0;
     }
@@ -149,17 +154,36 @@ int main(int argc, char** argv) {
       if (s != "produce" && s != "consume" && s != "latency")
         throw std::invalid_argument("unknown scenario \"" + s + "\"");
     if (args.count("cluster")) {
-      kinds = {target_kind::cluster};
+      if (!args.count("client")) {
+        kinds = {{target_kind::cluster, false}};
+      } else {
+        for (auto& k : parse_list<std::string>(args["client"].as<std::string>(), "client")) {
+          if (k == "remote" || k == "cluster")
+            kinds.push_back({target_kind::cluster, false});
+          else if (k == "kafka")
+            kinds.push_back({target_kind::cluster, true});
+          else
+            throw std::invalid_argument("--cluster --client: \"" + k + "\" is not remote or kafka");
+        }
+      }
     } else {
       for (auto& k : parse_list<std::string>(args["client"].as<std::string>(), "client")) {
         if (k == "inproc")
-          kinds.push_back(target_kind::in_process);
+          kinds.push_back({target_kind::in_process, false});
         else if (k == "remote")
-          kinds.push_back(target_kind::remote);
+          kinds.push_back({target_kind::remote, false});
+        else if (k == "kafka")
+          kinds.push_back({target_kind::remote, true});
         else
-          throw std::invalid_argument("--client: \"" + k + "\" is not inproc or remote");
+          throw std::invalid_argument("--client: \"" + k + "\" is not inproc, remote or kafka");
       }
     }
+#ifndef AL_BENCH_HAVE_RDKAFKA
+    for (auto& k : kinds)
+      if (k.second)
+        throw std::invalid_argument("--client kafka: this actorlog-bench was built without "
+                                    "librdkafka (install librdkafka-dev and rebuild)");
+#endif
     sizes = parse_list<size_t>(args["sizes"].as<std::string>(), "sizes");
     acks = parse_list<std::string>(args["acks"].as<std::string>(), "acks");
     for (auto& a : acks)
@@ -180,6 +204,15 @@ int main(int argc, char** argv) {
   cs.max_in_flight = args["max-in-flight"].as<int32_t>();
   cs.max_poll_records = args["max-poll-records"].as<int32_t>();
   cs.buffer_bytes = int64_t(args["buffer-mib"].as<double>() * (1 << 20));
+  if (args.count("kafka-set"))
+    for (auto& kv : args["kafka-set"].as<std::vector<std::string>>()) {
+      auto eq = kv.find('=');
+      if (eq == std::string::npos || eq == 0) {
+        std::cerr << "actorlog-bench: --kafka-set \"" << kv << "\" is not key=value\n";
+        return 2;
+      }
+      cs.kafka_extra.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+    }
   const double max_seconds = args["max-seconds"].as<double>();
   const int repeat = std::max(1, args["repeat"].as<int>());
   progress_line pl(!args.count("no-progress") && ::isatty(2));
@@ -208,7 +241,16 @@ int main(int argc, char** argv) {
 
   std::vector<row> rows;
   int exit_code = 0;
-  for (auto kind : kinds) {
+#ifdef AL_BENCH_HAVE_RDKAFKA
+  auto produce_fn = [](bool kafka) { return kafka ? run_kafka_produce : run_produce; };
+  auto consume_fn = [](bool kafka) { return kafka ? run_kafka_consume : run_consume; };
+  auto latency_fn = [](bool kafka) { return kafka ? run_kafka_latency : run_latency; };
+#else
+  auto produce_fn = [](bool) { return run_produce; };
+  auto consume_fn = [](bool) { return run_consume; };
+  auto latency_fn = [](bool) { return run_latency; };
+#endif
+  for (auto [kind, kafka] : kinds) {
     to.kind = kind;
     auto t = target::start(to);
     if (!t) {
@@ -217,7 +259,8 @@ int main(int argc, char** argv) {
       exit_code = 1;
       continue;
     }
-    std::cerr << "target: " << (*t)->describe() << "\n";
+    std::cerr << "target: " << (*t)->describe() << (kafka ? ", client librdkafka " : "")
+              << (kafka ? (*t)->kafka_bootstrap() : "") << "\n";
     if (scenarios.count("produce")) {
       for (auto size : sizes)
         for (auto& a : acks)
@@ -232,7 +275,7 @@ int main(int argc, char** argv) {
             c.max_seconds = max_seconds;
             row best;
             for (int i = 0; i < repeat; ++i) {
-              auto r = run_produce(**t, c, cs, pl);
+              auto r = produce_fn(kafka)(**t, c, cs, pl);
               if (i == 0 || r.get("rec/s") > best.get("rec/s"))
                 best = r;
             }
@@ -250,7 +293,7 @@ int main(int argc, char** argv) {
         c.cold = !args.count("no-cold");
         c.repeat = repeat;
         c.max_seconds = max_seconds;
-        for (auto& r : run_consume(**t, c, cs, pl))
+        for (auto& r : consume_fn(kafka)(**t, c, cs, pl))
           rows.push_back(r.figure("load1", load1()));
       }
     }
@@ -261,7 +304,7 @@ int main(int argc, char** argv) {
         c.acks = args["latency-acks"].as<std::string>();
         c.rate = rate;
         c.seconds = std::min(args["latency-seconds"].as<double>(), max_seconds);
-        rows.push_back(run_latency(**t, c, cs, pl).figure("load1", load1()));
+        rows.push_back(latency_fn(kafka)(**t, c, cs, pl).figure("load1", load1()));
       }
     }
     t->reset();

@@ -4,6 +4,7 @@
 // Every loop is bounded by a record count and by max_seconds.
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "bench/actorlog_bench/report.hpp"
@@ -17,6 +18,9 @@ struct client_settings {
   int32_t max_in_flight = 5;      // max.in.flight.requests.per.connection
   int32_t max_poll_records = 500; // the consumer's default
   int64_t buffer_bytes = 32 << 20; // unacknowledged bytes the bench lets the producer hold
+  /// --client kafka: extra librdkafka properties (--kafka-set key=value),
+  /// set on the producer and the consumer after the bench's own.
+  std::vector<std::pair<std::string, std::string>> kafka_extra;
 };
 
 struct produce_case {
@@ -61,6 +65,16 @@ struct latency_case {
 /// be sent (so a producer that falls behind shows up as latency: no
 /// coordinated omission). Both clients run in the bench process.
 row run_latency(target& t, const latency_case& c, const client_settings& cs, progress_line& pl);
+
+/// The same three scenarios with a librdkafka client through the nodes'
+/// Kafka listeners (kafka.cpp; built when librdkafka-dev is installed,
+/// AL_BENCH_HAVE_RDKAFKA). The consume load is written by librdkafka too.
+row run_kafka_produce(target& t, const produce_case& c, const client_settings& cs,
+                      progress_line& pl);
+std::vector<row> run_kafka_consume(target& t, const consume_case& c, const client_settings& cs,
+                                   progress_line& pl);
+row run_kafka_latency(target& t, const latency_case& c, const client_settings& cs,
+                      progress_line& pl);
 
 /// Unique topic names per run ("bench-produce-3").
 std::string next_topic(const std::string& scenario);

@@ -79,6 +79,9 @@ public:
   caf::actor_system& client_system() override { return node_->system(); }
   caf::actor direct_broker() override { return node_->broker(); }
   std::string bootstrap() const override { return "127.0.0.1:" + std::to_string(node_->port()); }
+  std::string kafka_bootstrap() const override {
+    return "127.0.0.1:" + std::to_string(node_->kafka_port());
+  }
   std::string describe() const override {
     return "in-process node on 127.0.0.1:" + std::to_string(node_->port()) + ", data " + dir_;
   }

@@ -54,6 +54,9 @@ public:
   virtual caf::actor direct_broker() = 0;
   /// bootstrap.servers for clients ("127.0.0.1:port,...").
   virtual std::string bootstrap() const = 0;
+  /// bootstrap.servers for Kafka clients: the nodes' Kafka listeners
+  /// (`listeners=PLAINTEXT://127.0.0.1:port`), "127.0.0.1:port,...".
+  virtual std::string kafka_bootstrap() const = 0;
   /// One line: "in-process node (data /tmp/...)", "actorlog-node pid 123 on 127.0.0.1:4567".
   virtual std::string describe() const = 0;
   /// Clean stop (logs closed, fsynced), run `between`, start again on the

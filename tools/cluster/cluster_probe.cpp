@@ -192,7 +192,7 @@ std::string cluster_probe::delete_topic(const std::string& name) {
 std::optional<int64_t> cluster_probe::end_offset(const al::topic_partition& tp) {
   for (int attempt = 0; attempt < 2; ++attempt) {
     auto i = leaders_.find(tp);
-    if (i == leaders_.end() || attempt > 0) {
+    if (i == leaders_.end() || i->second < 0 || attempt > 0) { // -1: none known when cached
       auto t = topic(tp.topic);
       if (!t)
         return std::nullopt;
