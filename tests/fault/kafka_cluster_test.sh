@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Kafka clients against a three-node cluster (issue 13): every node's
-# Kafka listener lists all three brokers; an idempotent confluent-kafka
+# Kafka listener lists all three brokers, with one cluster id; a
+# kafka-python group of three rebalances after a member is killed; an
+# idempotent confluent-kafka
 # producer (acks=all) keeps producing while the leader of partition 0 is
 # killed with SIGKILL, and every acknowledged message is read back exactly
 # once, in order per key (tests/fault/kafka_clients.py
@@ -28,6 +30,10 @@ print(AdminClient({"bootstrap.servers": sys.argv[1]}).list_topics(timeout=10).cl
 done | sort -u)
 [ "$(echo "$ids" | wc -l)" = 1 ] && [ -n "$ids" ] || fail "nodes report different cluster ids: $ids"
 echo "one cluster id on every node: $ids"
+
+# A kafka-python group spread over the cluster: 3 members, one killed.
+"$PY" "$SRC_DIR/tests/fault/kafka_clients.py" "$(kbs 1),$(kbs 2),$(kbs 3)" \
+  kafka_python_group_rebalance || fail "kafka-python group on three nodes"
 
 retry "$AL" topics create --topic replicated --partitions 3 --replication-factor 3 \
   --bootstrap "$(bs 1)" >/dev/null 2>&1 || fail "create topic"
