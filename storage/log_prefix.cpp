@@ -34,17 +34,27 @@ result<int64_t> parse_log_start_file(const std::string& path) {
 
 } // namespace
 
-// Takes the segments wholly below the log start off the list (never the
-// active one); the caller removes their files. A failure half way then
+// Deletes the segments wholly below the log start (never the active one),
+// durably. They leave the list before their files go: a failure half way
 // leaves orphan files, which recovery removes, never a listed segment
 // without its files.
-std::vector<std::unique_ptr<segment>> partition_log::detach_segments_below_log_start() {
+result<std::vector<deleted_segment>> partition_log::delete_segments_below_log_start() {
   std::vector<std::unique_ptr<segment>> doomed;
   while (segments_.size() > 1 && segments_[1]->base_offset() <= log_start_offset_) {
     doomed.push_back(std::move(segments_.front()));
     segments_.erase(segments_.begin());
   }
-  return doomed;
+  std::vector<deleted_segment> deleted;
+  for (auto& seg : doomed) {
+    deleted.push_back({seg->base_offset(), seg->next_offset(), seg->size_bytes(),
+                       seg->max_timestamp(), "log_start"});
+    if (auto st = seg->remove_files(); !st)
+      return st;
+  }
+  if (!deleted.empty())
+    if (auto st = fsync_directory(dir_); !st)
+      return st;
+  return deleted;
 }
 
 result<std::vector<deleted_segment>> partition_log::advance_log_start(int64_t offset) {
@@ -60,17 +70,9 @@ result<std::vector<deleted_segment>> partition_log::advance_log_start(int64_t of
       !st)
     return st;
   log_start_offset_ = offset;
-  std::vector<deleted_segment> deleted;
-  for (auto& seg : detach_segments_below_log_start()) {
-    deleted.push_back({seg->base_offset(), seg->next_offset(), seg->size_bytes(),
-                       seg->max_timestamp(), "log_start"});
-    if (auto st = seg->remove_files(); !st)
-      return st;
-  }
-  if (!deleted.empty())
-    if (auto st = fsync_directory(dir_); !st)
-      return st;
-  check_invariants();
+  auto deleted = delete_segments_below_log_start();
+  if (deleted)
+    check_invariants();
   return deleted;
 }
 
@@ -106,11 +108,8 @@ status partition_log::apply_log_start_file(recovery_report& report) {
     return truncate_fully_and_start_at(*offset);
   }
   log_start_offset_ = *offset;
-  auto doomed = detach_segments_below_log_start();
-  for (auto& seg : doomed)
-    if (auto st = seg->remove_files(); !st)
-      return st;
-  return doomed.empty() ? status::ok() : fsync_directory(dir_);
+  auto deleted = delete_segments_below_log_start();
+  return deleted ? status::ok() : deleted.error();
 }
 
 result<std::vector<deleted_segment>> partition_log::delete_segments_before(int64_t offset) {

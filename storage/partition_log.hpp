@@ -178,7 +178,7 @@ private:
   // log_prefix.cpp: the log start above the first segment's base.
   status apply_log_start_file(recovery_report& report);
   status remove_log_start_file();
-  std::vector<std::unique_ptr<segment>> detach_segments_below_log_start();
+  result<std::vector<deleted_segment>> delete_segments_below_log_start();
 
   status append_checked(byte_view batch, const batch_header& h, int64_t now_ms,
                         append_info& info);

@@ -177,7 +177,9 @@ metadata_response on_metadata(self_ptr self, const metadata_request& req) {
   metadata_response resp;
   for (auto& [id, b] : img.brokers)
     resp.brokers.push_back(b);
-  if (req.topics.empty()) {
+  if (req.brokers_only) {
+    // nothing but the brokers
+  } else if (req.topics.empty()) {
     for (auto& [name, t] : img.topics)
       resp.topics.push_back(t);
   } else {

@@ -5,8 +5,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include "actors/broker/client_gateway_actor.hpp"
 #include "actors/kafka/kafka_server.hpp"
 #include "actors/protocol/errors.hpp"
+#include "actors/store/metadata_view.hpp"
 #include "kafka/protocol/generated/describe_cluster.hpp"
 #include "kafka/protocol/generated/find_coordinator.hpp"
 #include "kafka/protocol/generated/metadata.hpp"
@@ -15,38 +17,29 @@ namespace al::kafka_server {
 
 namespace {
 
-/// A topic id as actorlog stores it (32 hex digits) in Kafka's 16 bytes.
-kafka::uuid uuid_of(const std::string& hex) {
-  kafka::uuid out;
-  if (hex.size() != 32)
-    return out;
-  auto nibble = [](char c) -> int {
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-  };
-  for (size_t i = 0; i < 16; ++i) {
-    int hi = nibble(hex[2 * i]), lo = nibble(hex[2 * i + 1]);
-    if (hi < 0 || lo < 0)
-      return kafka::uuid{};
-    out.bytes[i] = uint8_t(hi << 4 | lo);
-  }
-  return out;
-}
+/// The brokers a Kafka client may use: registered, not fenced, with a
+/// Kafka listener (an older node has none).
+bool listed(const broker_description& b) { return !b.fenced && b.kafka_port != 0; }
 
-bool is_internal(const std::string& topic) { return !topic.empty() && topic[0] == '_' && topic.rfind("__", 0) == 0; }
+metadata_request brokers_only() {
+  metadata_request r;
+  r.brokers_only = true;
+  return r;
+}
 
 kafka::MetadataResponse to_kafka(const metadata_response& m, const std::string& cluster_id,
                                  const std::vector<std::string>& missing, errc missing_error) {
   kafka::MetadataResponse out;
   for (auto& b : m.brokers)
-    if (!b.fenced && b.kafka_port != 0)
+    if (listed(b))
       out.brokers.push_back({b.id, b.kafka_host, b.kafka_port, std::nullopt});
   out.cluster_id = cluster_id;
   out.controller_id = m.controller_id;
   for (auto& t : m.topics) {
     kafka::MetadataResponse::MetadataResponseTopic kt;
     kt.name = t.name;
-    kt.topic_id = uuid_of(t.topic_id);
-    kt.is_internal = is_internal(t.name);
+    kt.topic_id.bytes = parse_topic_id(t.topic_id);
+    kt.is_internal = is_internal_topic(t.name);
     for (auto& p : t.partitions) {
       kafka::MetadataResponse::MetadataResponsePartition kp;
       kp.partition_index = p.partition;
@@ -96,7 +89,7 @@ void answer_metadata(conn_ptr self, const request_ctx& ctx, std::vector<std::str
           // defaults; the client sees LEADER_NOT_AVAILABLE and asks again.
           missing_error = errc::leader_not_available;
           for (auto& n : missing)
-            if (!is_internal(n))
+            if (!is_internal_topic(n))
               self->request(gw, gateway_timeout(self), create_topic_atom::value,
                             create_topic_request{n, -1, -1, {}})
                 .then([n](const topic_description&) {
@@ -126,13 +119,10 @@ void handle_metadata(conn_ptr self, const request_ctx& ctx, kafka::reader& body)
   // v0: an empty list means every topic; from v1 on null does, empty none.
   bool all = !req.topics || (ctx.version == 0 && req.topics->empty());
   if (!all && req.topics->empty()) {
-    kafka::MetadataResponse out;
     auto gw = self->state.setup.gateway;
-    // Still the brokers and the controller: ask with a name that cannot exist.
-    self->request(gw, gateway_timeout(self), metadata_atom::value,
-                  metadata_request{{std::string(1, '\0')}})
-      .then([self, ctx](metadata_response& m) {
-              m.topics.clear();
+    // Still the brokers and the controller.
+    self->request(gw, gateway_timeout(self), metadata_atom::value, brokers_only())
+      .then([self, ctx](const metadata_response& m) {
               reply(self, ctx, to_kafka(m, self->state.setup.cluster_id, {}, errc::none));
             },
             [self, ctx](const caf::error&) { reply(self, ctx, kafka::MetadataResponse{}); });
@@ -197,7 +187,7 @@ void handle_find_coordinator(conn_ptr self, const request_ctx& ctx, kafka::reade
       .then(
         [self, gw, g, i, finish](const coordinator_info& info) {
           self->request(gw, gateway_timeout(self), metadata_atom::value,
-                        metadata_request{{std::string(1, '\0')}})
+                        brokers_only())
             .then(
               [g, i, info, finish](const metadata_response& m) {
                 auto& found = g->out.coordinators[i];
@@ -235,14 +225,14 @@ void handle_describe_cluster(conn_ptr self, const request_ctx& ctx, kafka::reade
     return;
   auto gw = self->state.setup.gateway;
   self->request(gw, gateway_timeout(self), metadata_atom::value,
-                metadata_request{{std::string(1, '\0')}})
+                brokers_only())
     .then(
       [self, ctx](const metadata_response& m) {
         kafka::DescribeClusterResponse out;
         out.cluster_id = self->state.setup.cluster_id;
         out.controller_id = m.controller_id;
         for (auto& b : m.brokers)
-          if (!b.fenced && b.kafka_port != 0)
+          if (listed(b))
             out.brokers.push_back({b.id, b.kafka_host, b.kafka_port, std::nullopt});
         out.error_message = std::nullopt;
         reply(self, ctx, out);

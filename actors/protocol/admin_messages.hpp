@@ -107,10 +107,13 @@ typename Inspector::result_type inspect(Inspector& f, cluster_description& x) {
 /// What a client needs to route requests: brokers and per-partition leaders.
 struct metadata_request {
   std::vector<std::string> topics; // empty = all
+  /// Brokers and controller only, no topics (Kafka's Metadata with an empty
+  /// topic list; FindCoordinator and DescribeCluster need the brokers).
+  bool brokers_only = false;
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, metadata_request& x) {
-  return f(x.topics);
+  return f(x.topics, x.brokers_only);
 }
 
 struct metadata_response {

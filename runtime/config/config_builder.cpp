@@ -135,12 +135,12 @@ void config_builder::finish() {
     rule({"caf.listener", "peer.listener"},
          "caf.listener and peer.listener must differ in port (both " + std::to_string(c.caf_listener.port)
            + "): clients and other nodes use separate listeners");
-  for (auto* other : {&c.caf_listener, &c.peer_listener})
+  for (auto [name, other] : {std::pair{"caf.listener", &c.caf_listener},
+                             std::pair{"peer.listener", &c.peer_listener}})
     if (c.kafka_listener.port != 0 && c.kafka_listener.port == other->port)
-      rule({"listeners", other == &c.caf_listener ? "caf.listener" : "peer.listener"},
-           std::string("listeners and ") +
-             (other == &c.caf_listener ? "caf.listener" : "peer.listener") +
-             " must differ in port (both " + std::to_string(c.kafka_listener.port) + ")");
+      rule({"listeners", name}, std::string("listeners and ") + name +
+                                  " must differ in port (both " +
+                                  std::to_string(c.kafka_listener.port) + ")");
   if (c.advertised_listener.host.empty() &&
       (c.kafka_listener.host == "0.0.0.0" || c.kafka_listener.host == "::"))
     rule({"advertised.listeners", "listeners"},

@@ -55,7 +55,8 @@ bool valid_ipv6(std::string_view h) {
 }
 
 /// Parses host:port; on failure returns why (without quoting the input).
-result<host_port> parse_host_port(std::string_view s) {
+/// `min_port` 0 lets port 0 through ("any free port").
+result<host_port> parse_host_port(std::string_view s, int64_t min_port = 1) {
   host_port out;
   std::string_view port_text;
   if (!s.empty() && s.front() == '[') {
@@ -91,8 +92,9 @@ result<host_port> parse_host_port(std::string_view s) {
   if (!digits)
     return bad("port " + quote(port_text) + " is not a number");
   int64_t port = 0;
-  if (parse_int64(port_text, port) != int_parse::ok || port < 1 || port > 65535)
-    return bad("port " + std::string{port_text} + " is out of range 1..65535");
+  if (parse_int64(port_text, port) != int_parse::ok || port < min_port || port > 65535)
+    return bad("port " + std::string{port_text} + " is out of range " + std::to_string(min_port) +
+               "..65535");
   out.port = static_cast<uint16_t>(port);
   return out;
 }
@@ -110,11 +112,7 @@ result<value> parse_kafka_listener(std::string_view text) {
   if (name != "PLAINTEXT")
     return bad(quote(text) + ": listener " + quote(name) +
                " is not supported (only PLAINTEXT; SSL and SASL are not implemented)");
-  auto rest = text.substr(scheme + 3);
-  if (rest.size() > 2 && rest.substr(rest.size() - 2) == ":0")
-    if (auto hp = parse_host_port(std::string{rest.substr(0, rest.size() - 2)} + ":1"))
-      return value{host_port{hp->host, 0}}; // any free port (tests)
-  auto hp = parse_host_port(rest);
+  auto hp = parse_host_port(text.substr(scheme + 3), 0); // port 0: any free port (tests)
   if (!hp)
     return bad(quote(text) + " is not PLAINTEXT://host:port (" + hp.error().message() + ")");
   return value{std::move(*hp)};

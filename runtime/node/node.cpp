@@ -1,26 +1,25 @@
 #include "runtime/node/node.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <algorithm>
-#include <random>
 
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 #include <spdlog/spdlog.h>
 
 #include "actors/broker/broker_actor.hpp"
-#include "actors/kafka/kafka_server.hpp"
-#include "runtime/config/config_schema.hpp"
-#include "storage/topic_config.hpp"
 #include "actors/broker/client_gateway_actor.hpp"
 #include "actors/controller/controller_actor.hpp"
+#include "actors/kafka/kafka_server.hpp"
 #include "actors/protocol/actor_config.hpp"
 #include "actors/protocol/errors.hpp"
 #include "actors/store/store_api.hpp"
+#include "runtime/config/config_schema.hpp"
 #include "runtime/guard/listener_guard.hpp"
 #include "runtime/node/metrics_server.hpp"
+#include "storage/topic_config.hpp"
 
 namespace al {
 
@@ -115,11 +114,9 @@ struct caf_config : actor_config {
   }
 };
 
-} // namespace
-
 /// Topic-level config -> the node's default, for Kafka's DescribeConfigs: the
 /// [log] key of the same name, or the broker key Kafka derives it from.
-static std::map<std::string, std::string> topic_defaults_of(const config::node_config& cfg) {
+std::map<std::string, std::string> topic_defaults_of(const config::node_config& cfg) {
   static const std::map<std::string, std::string> broker_key = {
     {"flush.messages", "log.flush.interval.messages"},
     {"flush.ms", "log.flush.interval.ms"},
@@ -136,12 +133,14 @@ static std::map<std::string, std::string> topic_defaults_of(const config::node_c
 }
 
 /// Every key of the node's config with its value (a broker's DescribeConfigs).
-static std::map<std::string, std::string> broker_configs_of(const config::node_config& cfg) {
+std::map<std::string, std::string> broker_configs_of(const config::node_config& cfg) {
   std::map<std::string, std::string> out;
   for (auto& k : config::config_schema())
     out[std::string(k.name)] = config::format_value(k, k.load(cfg));
   return out;
 }
+
+} // namespace
 
 struct node::impl {
   config::node_config cfg;
@@ -255,10 +254,13 @@ result<std::unique_ptr<node>> node::start(const config::node_config& cfg) {
   bs.host = cfg.caf_listener.host;
   bs.port = p->port;
   bs.peer_port = p->peer_port;
-  bs.kafka_host = cfg.advertised_listener.host.empty() ? cfg.kafka_listener.host
-                                                        : cfg.advertised_listener.host;
-  bs.kafka_port = cfg.advertised_listener.host.empty() ? p->kafka_port
-                                                        : cfg.advertised_listener.port;
+  if (cfg.advertised_listener.host.empty()) { // advertise what is bound
+    bs.kafka_host = cfg.kafka_listener.host;
+    bs.kafka_port = p->kafka_port;
+  } else {
+    bs.kafka_host = cfg.advertised_listener.host;
+    bs.kafka_port = cfg.advertised_listener.port;
+  }
   bs.fault_injection_enable = cfg.fault_injection_enable;
   bs.data_dir = cfg.data_dir;
   bs.log_defaults = broker_log_defaults(cfg.log_defaults);
