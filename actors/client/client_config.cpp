@@ -127,6 +127,7 @@ result<producer_config> parse_producer_config(const properties& props) {
     {"enable.idempotence", bool_setter(who, "enable.idempotence", c.enable_idempotence)},
     {"buffer.memory", int_setter(who, "buffer.memory", c.buffer_memory, 0)},
     {"metadata.max.age.ms", int_setter(who, "metadata.max.age.ms", c.metadata_max_age_ms, 0)},
+    {"max.block.ms", int_setter(who, "max.block.ms", c.max_block_ms, 0)},
   };
   if (auto st = apply_all(who, props, setters); !st)
     return st;

@@ -39,6 +39,7 @@ struct producer_config {
   bool enable_idempotence = true;
   int64_t buffer_memory = 32 << 20;
   int64_t metadata_max_age_ms = 300000;
+  int64_t max_block_ms = 60000; // send() waits this long for an unknown topic's metadata
 };
 
 struct consumer_config {

@@ -49,6 +49,34 @@ void stamp_sequence(producer_state& st, ready_batch& b) {
   write_batch_crc(b.data.data(), b.data.size());
 }
 
+/// Refreshes the metadata and answers every send() waiting for a topic:
+/// with its partition count once known, with an error after max.block.ms.
+void check_metadata_waits(self_ptr self) {
+  refresh_metadata(self, self->state.view, [self](const status& s) {
+    auto& st = self->state;
+    auto now = wall_clock_ms();
+    std::vector<producer_state::metadata_wait> left;
+    for (auto& w : st.metadata_waits) {
+      auto count = st.view.partition_count(w.topic);
+      if (count > 0)
+        w.rp.deliver(count);
+      else if (now >= w.deadline_ms)
+        w.rp.deliver(s ? make_error(errc::unknown_topic_or_partition,
+                                    "topic \"" + w.topic + "\" does not exist (not in the metadata after " +
+                                      std::to_string(st.cfg.max_block_ms) + " ms, max.block.ms)")
+                       : to_caf_error(s));
+      else
+        left.push_back(std::move(w));
+    }
+    st.metadata_waits = std::move(left);
+    if (!st.metadata_waits.empty() && !st.metadata_retry_armed) {
+      st.metadata_retry_armed = true;
+      self->delayed_send(self, std::chrono::milliseconds(std::max<int64_t>(st.cfg.retry_backoff_ms, 1)),
+                         metadata_atom::value, retry_atom::value);
+    }
+  });
+}
+
 void pump(self_ptr self, const topic_partition& tp);
 
 void arm_pump(self_ptr self, int64_t delay_ms) {
@@ -285,19 +313,13 @@ caf::behavior producer_actor(self_ptr self, producer_config cfg,
       if (n > 0)
         return n;
       auto rp = self->make_response_promise<int32_t>();
-      refresh_metadata(self, self->state.view, [=](const status& s) mutable {
-        if (!s) {
-          rp.deliver(to_caf_error(s));
-          return;
-        }
-        auto count = self->state.view.partition_count(topic);
-        if (count > 0)
-          rp.deliver(count);
-        else
-          rp.deliver(make_error(errc::unknown_topic_or_partition,
-                                "topic \"" + topic + "\" does not exist"));
-      });
+      self->state.metadata_waits.push_back({topic, wall_clock_ms() + self->state.cfg.max_block_ms, rp});
+      check_metadata_waits(self);
       return rp;
+    },
+    [=](metadata_atom, retry_atom) {
+      self->state.metadata_retry_armed = false;
+      check_metadata_waits(self);
     },
     // Idempotence: get a producer id before the first send.
     [=](init_pid_atom) -> caf::result<producer_id_response> {

@@ -50,6 +50,15 @@ struct producer_state {
   bool linger_armed = false;
   bool pump_armed = false;
   std::vector<caf::response_promise> flush_waiters;
+  /// send() for a topic the metadata does not know yet: asked again every
+  /// retry.backoff.ms until max.block.ms (Kafka's waitOnMetadata).
+  struct metadata_wait {
+    std::string topic;
+    int64_t deadline_ms;
+    caf::response_promise rp;
+  };
+  std::vector<metadata_wait> metadata_waits;
+  bool metadata_retry_armed = false;
   static constexpr const char* name = "producer";
 };
 

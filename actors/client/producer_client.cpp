@@ -67,7 +67,8 @@ result<int32_t> producer::partition_count(const std::string& topic) {
     if (i != partition_counts_.end())
       return i->second;
   }
-  auto n = ask<int32_t>(sys_, actor_, std::chrono::milliseconds(cfg_.request_timeout_ms),
+  auto n = ask<int32_t>(sys_, actor_,
+                        std::chrono::milliseconds(cfg_.max_block_ms + cfg_.request_timeout_ms),
                         metadata_atom::value, topic);
   if (!n)
     return n;

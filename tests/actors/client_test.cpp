@@ -115,10 +115,14 @@ TEST_CASE("client errors are clear", "[client]") {
   auto unknown_key = consumer::create(node.n->system(), {{"group.idd", "x"}}, node.n->broker());
   REQUIRE_FALSE(unknown_key);
   CHECK(unknown_key.error().message().find("group.idd") != std::string::npos);
-  auto p = producer::create(node.n->system(), {}, node.n->broker());
+  // An unknown topic is looked for until max.block.ms (Kafka's waitOnMetadata).
+  auto p = producer::create(node.n->system(), {{"max.block.ms", "300"}}, node.n->broker());
   REQUIRE(p);
+  auto before = std::chrono::steady_clock::now();
   auto st = (*p)->send({"no-such-topic", -1, std::nullopt, std::string{"x"}});
   CHECK(st.code() == errc::unknown_topic_or_partition);
+  CHECK(st.message().find("max.block.ms") != std::string::npos);
+  CHECK(std::chrono::steady_clock::now() - before >= std::chrono::milliseconds(300));
   node.create_topic("t", 2);
   CHECK((*p)->send({"t", 5, std::nullopt, std::string{"x"}}).code() ==
         errc::unknown_topic_or_partition);
