@@ -1,15 +1,50 @@
 """Real Kafka clients against actorlog's Kafka listener (issue 13).
 
-Run by kafka_clients_test.sh with Debian's /usr/bin/python3 (python3-kafka
-2.0.2, python3-confluent-kafka 1.7 over librdkafka 2.0.2). Each check prints
+Run by kafka_clients_test.sh (one node), kafka_cluster_test.sh and
+kafka_cluster_clients_test.sh (three nodes) with Debian's /usr/bin/python3
+(python3-kafka 2.0.2, python3-confluent-kafka 1.7 over librdkafka 2.0.2). Each check prints
 one line and exits non-zero on the first failure, naming what was expected.
 
-  kafka_clients.py BOOTSTRAP CHECK...
+  [REPLICATION_FACTOR=3] kafka_clients.py BOOTSTRAP CHECK...
+
+BOOTSTRAP is one address or a comma-separated list. REPLICATION_FACTOR
+(default 1: configs/single) is the replication factor the checks create
+topics with and expect the broker to give auto-created topics (its
+default.replication.factor): 3 against configs/cluster-3.
 """
+import os
 import sys
 import time
 
 BOOTSTRAP = sys.argv[1]
+RF = int(os.environ.get("REPLICATION_FACTOR", "1"))
+
+
+def eventually(what, cond, seconds=10):
+    """cond() returns None when satisfied, else what it saw. Admin requests
+    go to the controller and metadata to any broker, which learns the change
+    a moment later (in Kafka as here): wait for it, bounded."""
+    end = time.time() + seconds
+    while True:
+        seen = cond()
+        if seen is None:
+            return
+        if time.time() > end:
+            fail("%s within %d s: %s" % (what, seconds, seen))
+        time.sleep(0.2)
+
+
+def check_replicas(admin, topic, partitions):
+    """topic has the given number of partitions, each with RF replicas."""
+    def seen():
+        meta = admin.describe_topics([topic])[0]
+        parts = meta["partitions"]
+        if (meta["error_code"] != 0 or len(parts) != partitions or
+                any(len(p["replicas"]) != RF for p in parts)):
+            return "error %d, replicas per partition %s" % (
+                meta["error_code"], sorted((p["partition"], p["replicas"]) for p in parts))
+        return None
+    eventually("%s: %d partitions of %d replicas" % (topic, partitions, RF), seen)
 
 
 def fail(what):
@@ -48,12 +83,17 @@ def kafka_python_roundtrip():
     c.close()
     if len(got) != 200:
         fail("kafka-python read %d of 200 records back" % len(got))
+    from kafka import KafkaAdminClient
+    a = KafkaAdminClient(bootstrap_servers=BOOTSTRAP)
+    check_replicas(a, topic, len(parts))  # auto-created: the broker's defaults
+    a.close()
     if sorted(v for _, v in got) != sorted(b"order-%d" % i for i in range(200)):
         fail("kafka-python read other values than it wrote")
     for k, v in got:
         if k != b"k%d" % (int(v.split(b"-")[1]) % 7):
             fail("kafka-python: key %r does not belong to %r" % (k, v))
-    print("kafka-python: 200 keyed records produced (gzip, acks=all) and read back")
+    print("kafka-python: 200 keyed records produced (gzip, acks=all) to an auto-created topic "
+          "(%d partition(s), %d replica(s) each) and read back" % (len(parts), RF))
 
 
 def confluent_idempotent():
@@ -82,18 +122,23 @@ def confluent_idempotent():
 
 
 def admin_metadata():
-    """kafka-python's admin client finds a controller and lists topics."""
+    """kafka-python's admin client finds a controller among the brokers,
+    lists every bootstrap address as a broker, and lists topics."""
     from kafka import KafkaAdminClient
     a = KafkaAdminClient(bootstrap_servers=BOOTSTRAP)
     cluster = a.describe_cluster()
-    if cluster.get("controller_id", -1) < 0:
-        fail("describe_cluster has no controller: %s" % cluster)
+    brokers = {"%s:%d" % (b["host"], b["port"]): b["node_id"] for b in cluster.get("brokers", [])}
+    if cluster.get("controller_id", -1) not in brokers.values():
+        fail("describe_cluster has no controller among its brokers: %s" % cluster)
+    missing = [b for b in BOOTSTRAP.split(",") if b not in brokers]
+    if missing:
+        fail("describe_cluster lacks the bootstrap brokers %s: %s" % (missing, cluster))
     topics = a.list_topics()
     if "kp-orders" not in topics:
         fail("list_topics misses kp-orders: %s" % topics)
     a.close()
-    print("kafka-python admin: cluster %s, controller %d, %d topics" %
-          (cluster.get("cluster_id"), cluster["controller_id"], len(topics)))
+    print("kafka-python admin: cluster %s, %d broker(s), controller %d, %d topics" %
+          (cluster.get("cluster_id"), len(brokers), cluster["controller_id"], len(topics)))
 
 
 MEMBER = r"""
@@ -117,7 +162,7 @@ def kafka_python_group_rebalance():
     import os, signal, subprocess, tempfile
     from kafka.admin import KafkaAdminClient, NewTopic
     a = KafkaAdminClient(bootstrap_servers=BOOTSTRAP)
-    a.create_topics([NewTopic("kp-group", 6, 1)])
+    a.create_topics([NewTopic("kp-group", 6, RF)])
     a.close()
     work = tempfile.mkdtemp()
     files = [os.path.join(work, "m%d" % i) for i in range(3)]
@@ -190,12 +235,13 @@ def admin_topics_configs():
                              NewTopic)
     from kafka.errors import TopicAlreadyExistsError
     a = KafkaAdminClient(bootstrap_servers=BOOTSTRAP)
-    a.create_topics([NewTopic("adm", 2, 1)], validate_only=True)
+    a.create_topics([NewTopic("adm", 2, RF)], validate_only=True)
     if "adm" in a.list_topics():
         fail("validate_only created the topic")
-    a.create_topics([NewTopic("adm", 2, 1, topic_configs={"retention.ms": "3600000"})])
+    a.create_topics([NewTopic("adm", 2, RF, topic_configs={"retention.ms": "3600000"})])
+    check_replicas(a, "adm", 2)
     try:
-        a.create_topics([NewTopic("adm", 2, 1)])
+        a.create_topics([NewTopic("adm", 2, RF)])
         fail("creating adm twice succeeded")
     except TopicAlreadyExistsError:
         pass
@@ -203,20 +249,20 @@ def admin_topics_configs():
     def retention():
         r = a.describe_configs([ConfigResource(ConfigResourceType.TOPIC, "adm")])[0]
         entries = {e[0]: (e[1], e[3]) for e in r.resources[0][4]}  # v1+: name, value, read_only, source
-        return entries["retention.ms"], entries["segment.bytes"]
+        return entries.get("retention.ms", (None, None)), entries.get("segment.bytes", (None, None))
 
+    eventually("describe_configs: retention.ms 3600000 from the create",
+               lambda: None if retention()[0][0] == "3600000" else retention())
     (value, source), (seg, seg_source) = retention()
     if value != "3600000" or source != 1 or seg_source != 5:
         fail("describe_configs: retention.ms %s (source %s), segment.bytes source %s" %
              (value, source, seg_source))
     a.alter_configs([ConfigResource(ConfigResourceType.TOPIC, "adm",
                                     configs={"retention.ms": "7200000"})])
-    if retention()[0][0] != "7200000":
-        fail("alter_configs did not change retention.ms")
+    eventually("alter_configs: retention.ms 7200000",
+               lambda: None if retention()[0][0] == "7200000" else retention())
     a.create_partitions({"adm": NewPartitions(5)})
-    meta = a.describe_topics(["adm"])[0]
-    if len(meta["partitions"]) != 5:
-        fail("create_partitions: %d partitions" % len(meta["partitions"]))
+    check_replicas(a, "adm", 5)
     a.delete_topics(["adm"])
     end = time.time() + 10
     while "adm" in a.list_topics() and time.time() < end:
@@ -224,8 +270,8 @@ def admin_topics_configs():
     if "adm" in a.list_topics():
         fail("delete_topics left adm")
     a.close()
-    print("kafka-python admin: validate_only, create, duplicate refused, describe/alter "
-          "configs with sources, 2 -> 5 partitions, delete")
+    print("kafka-python admin: validate_only, create (%d replicas), duplicate refused, "
+          "describe/alter configs with sources, 2 -> 5 partitions, delete" % RF)
 
 
 def idempotent_across_leader_kill():

@@ -4,10 +4,12 @@
 # checked: librdkafka silently sends uncompressed when a feature is not
 # advertised) and consumes; kafka-python and confluent-kafka produce and read
 # back (tests/fault/kafka_clients.py); actorlog's own CLI reads what a Kafka
-# client wrote and kcat reads what the CLI wrote.
+# client wrote and kcat reads what the CLI wrote. The same clients against a
+# three-node cluster: kafka_cluster_clients_test.sh.
 BIN_DIR=$1
 SRC_DIR=$2
 source "$SRC_DIR/tests/fault/lib.sh"
+source "$SRC_DIR/tests/fault/kafka_lib.sh"
 PY=/usr/bin/python3 # Debian's modules (python3-kafka, python3-confluent-kafka)
 command -v kcat >/dev/null || fail "kcat is not installed (scripts/setup installs it)"
 
@@ -20,21 +22,7 @@ kcat -L -b "$K" -m 10 >"$WORK/meta.txt" 2>&1 || fail "kcat -L: $(cat "$WORK/meta
 grep -q "broker 1 at 127.0.0.1:$LAST_KAFKA_PORT" "$WORK/meta.txt" ||
   fail "kcat -L does not list broker 1 at its Kafka listener: $(cat "$WORK/meta.txt")"
 
-# Every codec: 20 compressible records per codec, one kcat producer each.
-python3 -c "print('x' * 3000)" >"$WORK/line"
-for codec in none gzip snappy lz4 zstd; do
-  for i in $(seq 1 20); do echo "$codec-$i-$(cat "$WORK/line")"; done |
-    kcat -P -b "$K" -t "codec-$codec" -z "$codec" -X enable.idempotence=true -m 20 2>"$WORK/kcat.err" ||
-    fail "kcat -P -z $codec: $(cat "$WORK/kcat.err")"
-  n=$(kcat -C -b "$K" -t "codec-$codec" -o beginning -e -q -m 20 -f '%s\n' | grep -c "^$codec-")
-  [ "$n" = 20 ] || fail "kcat read $n of 20 records of codec $codec"
-  want=$codec
-  [ "$codec" = none ] && want=none
-  got=$("$AL" dump-log --files "$WORK/n1/codec-$codec-0/00000000000000000000.log" |
-        grep -o "compresscodec: [a-z0-9]*" | sort -u | tr '\n' ' ')
-  [ "$got" = "compresscodec: $want " ] || fail "codec-$codec is stored as: $got"
-done
-echo "kcat: 20 records in each of none/gzip/snappy/lz4/zstd, stored with that codec and read back"
+kcat_codecs "$K" "$WORK/n1"
 
 # The CLI reads what kcat wrote; kcat reads what the CLI wrote.
 n=$("$AL" consume --topic codec-zstd --from-beginning --max-messages 20 --bootstrap "127.0.0.1:$PORT1" 2>/dev/null |

@@ -10,17 +10,16 @@
 BIN_DIR=$1
 SRC_DIR=$2
 source "$SRC_DIR/tests/fault/lib.sh"
+source "$SRC_DIR/tests/fault/kafka_lib.sh"
 PY=/usr/bin/python3
 command -v kcat >/dev/null || fail "kcat is not installed (scripts/setup installs it)"
 
 for i in 1 2 3; do start_cluster_node "$i" "${FAST[@]}"; done
 for i in 1 2 3; do wait_ready "${PORT[$i]}"; done
+# Brokers register a moment after wait_ready: kcat -L until all are listed.
 for i in 1 2 3; do
-  retry kcat -L -b "$(kbs "$i")" -m 10 >"$WORK/meta$i.txt" 2>&1 || fail "kcat -L on node $i: $(cat "$WORK/meta$i.txt")"
-  for j in 1 2 3; do
-    grep -q "broker $j at 127.0.0.1:${KAFKA_PORT[$j]}" "$WORK/meta$i.txt" ||
-      fail "node $i's metadata lacks broker $j at its Kafka listener: $(cat "$WORK/meta$i.txt")"
-  done
+  retry lists_brokers "$(kbs "$i")" 1 2 3 ||
+    fail "node $i's metadata lacks a broker at its Kafka listener: $(cat "$WORK/meta.txt")"
 done
 echo "every node lists all three brokers at their Kafka listeners"
 # One cluster id on every node: Kafka clients refuse brokers that differ.

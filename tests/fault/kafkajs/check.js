@@ -1,18 +1,22 @@
-// kafkajs 2.2 (a real Kafka client from npm) against one node's Kafka
-// listener; run by tests/fault/kafkajs_test.sh:
+// kafkajs 2.2 (a real Kafka client from npm) against a node's Kafka
+// listener or a cluster's; run by tests/fault/kafkajs_test.sh (one node) and
+// kafka_cluster_clients_test.sh (three):
 //
-//   node check.js BOOTSTRAP
+//   node check.js BOOTSTRAP [REPLICATION_FACTOR]
 //
-// Admin creates a topic with 3 partitions; an idempotent producer (acks -1,
-// one request in flight) sends 300 keyed messages; a consumer group reads
-// them from the beginning: every message exactly once, each key's messages
-// in order; it commits, admin.fetchOffsets for the group sums to 300 and
+// BOOTSTRAP is host:port or a comma-separated list of them;
+// REPLICATION_FACTOR (default 1) is the one the topic is created with.
+// Admin creates a topic with 3 partitions of that many replicas each; an
+// idempotent producer (acks -1, one request in flight) sends 300 keyed
+// messages; a consumer group reads them from the beginning: every message
+// exactly once, each key's messages in order; it commits, admin.fetchOffsets for the group sums to 300 and
 // admin.describeGroups shows the group (with its member while it runs, Empty
 // after it left). Prints one line per step; exits 1 with a FAIL line.
 'use strict';
 const { Kafka, logLevel, Partitioners } = require('kafkajs');
 
-const bootstrap = process.argv[2];
+const brokers = (process.argv[2] || '').split(',').filter((b) => b);
+const replicationFactor = Number(process.argv[3] || 1);
 const topic = 'kjs-orders';
 const groupId = 'kjs-group';
 const KEYS = 10;
@@ -28,7 +32,7 @@ const watchdog = setTimeout(() => fail('kafkajs check did not finish within 75 s
 
 const kafka = new Kafka({
   clientId: 'actorlog-kafkajs',
-  brokers: [bootstrap],
+  brokers,
   logLevel: logLevel.ERROR,
   connectionTimeout: 3000,
   requestTimeout: 10000,
@@ -47,14 +51,17 @@ async function main() {
   const admin = kafka.admin();
   await admin.connect();
   const created = await admin.createTopics({
-    topics: [{ topic, numPartitions: 3, replicationFactor: 1 }],
+    topics: [{ topic, numPartitions: 3, replicationFactor }],
     waitForLeaders: true,
   });
   if (!created) fail('admin.createTopics answered that ' + topic + ' already exists');
   const meta = await admin.fetchTopicMetadata({ topics: [topic] });
   const parts = meta.topics[0].partitions.map((p) => p.partitionId).sort();
   if (parts.join(',') !== '0,1,2') fail('topic ' + topic + ' has partitions ' + parts);
-  console.log('kafkajs admin: created ' + topic + ' with 3 partitions');
+  const short = meta.topics[0].partitions.filter((p) => p.replicas.length !== replicationFactor);
+  if (short.length)
+    fail('topic ' + topic + ' has partitions without ' + replicationFactor + ' replicas: ' + JSON.stringify(short));
+  console.log('kafkajs admin: created ' + topic + ' with 3 partitions of ' + replicationFactor + ' replica(s)');
 
   const producer = kafka.producer({
     idempotent: true,
