@@ -12,4 +12,10 @@ inline int64_t wall_clock_ms() {
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
+/// Monotonic milliseconds (deadlines that must not move with the wall clock).
+inline int64_t steady_clock_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
+}
+
 } // namespace al

@@ -12,9 +12,19 @@ namespace {
 
 using self_ptr = client_api::stateful_pointer<gateway_state>;
 
-/// Asks the broker and answers the client with whatever comes back.
+/// Asks the broker and answers the client with whatever comes back. A
+/// requester in this process (a Kafka listener's connection, an embedded
+/// client) is not a client on the wire: its request is delegated, so the
+/// answer goes straight from the actor that makes it to the requester (one
+/// hop and two timer events fewer per produce or fetch). Only remote
+/// requesters get relayed answers, which carry no internal actor's address.
 template <class Response, class... Ts>
 caf::result<Response> relay(self_ptr self, Ts&&... xs) {
+  if (auto& sender = self->current_sender(); sender && sender->node() == self->node()) {
+    auto rp = self->make_response_promise();
+    rp.delegate(self->state.setup.broker, std::forward<Ts>(xs)...);
+    return rp;
+  }
   auto rp = self->make_response_promise<Response>();
   self->request(self->state.setup.broker, self->state.setup.relay_timeout, std::forward<Ts>(xs)...)
     .then([rp](Response& r) mutable { rp.deliver(std::move(r)); },

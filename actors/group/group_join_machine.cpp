@@ -169,6 +169,7 @@ void group_machine::prepare_rebalance(int64_t now, const std::string& reason) {
                                        rebalance_deadline_ms_)
                             : now;
   revoking_.clear();
+  sync_deadline_ms_ = 0; // the next generation sets its own
   answer_held_syncs(errc::rebalance_in_progress); // as Kafka: their assignment is void
   transition(group_state::preparing_rebalance, now, reason);
 }
@@ -217,13 +218,16 @@ void group_machine::complete_join(int64_t now) {
       assignment_bytes_[id] = encode_assignment(a);
     assignment_ready_ = true;
   }
+  int32_t rebalance_timeout = 0;
   for (auto& [id, m] : members_) {
     AL_ASSERT(!m.pending_sync, id); // answered when the rebalance began
     respond(join_response(m, *m.pending_join));
     m.pending_join.reset();
     m.last_heartbeat_ms = now; // the session clock restarts with the new generation
     m.synced = false;
+    rebalance_timeout = std::max(rebalance_timeout, m.rebalance_timeout_ms);
   }
+  sync_deadline_ms_ = now + rebalance_timeout;
   transition(group_state::completing_rebalance, now,
              "generation " + std::to_string(generation_) + " with " +
                  std::to_string(members_.size()) + " members, protocol " + protocol_name_ +

@@ -105,6 +105,10 @@ std::optional<int64_t> group_machine::next_deadline_ms() const {
   for (auto& [id, m] : members_)
     if (!m.pending_join && !m.pending_sync)
       consider(m.last_heartbeat_ms + m.session_timeout_ms);
+  if (sync_deadline_ms_ != 0 &&
+      std::any_of(members_.begin(), members_.end(),
+                  [](auto& e) { return !e.second.synced && !e.second.pending_sync; }))
+    consider(sync_deadline_ms_);
   if (state_ == group_state::preparing_rebalance) {
     consider(rebalance_deadline_ms_);
     if (join_not_before_ms_ > now_ms_) // a passed one needs no tick (avoids a busy loop)
@@ -118,6 +122,7 @@ void group_machine::tick(int64_t now) {
   if (state_ == group_state::dead)
     return;
   expire_sessions(now);
+  expire_pending_syncs(now);
   settle(now);
 }
 

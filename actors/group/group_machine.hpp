@@ -174,6 +174,9 @@ private:
   void answer_held_syncs(errc error);
   void remove_member(const std::string& member_id, int64_t now, const std::string& reason);
   void expire_sessions(int64_t now);
+  /// Kafka's onExpirePendingSync: at sync_deadline_ms_, members of the
+  /// generation that never sent SyncGroup are removed (a rebalance follows).
+  void expire_pending_syncs(int64_t now);
   void settle(int64_t now);
 
   // group_offsets_machine.cpp
@@ -208,6 +211,9 @@ private:
 
   int64_t rebalance_deadline_ms_ = 0; // members not rejoined by then are removed
   int64_t join_not_before_ms_ = 0;    // group.initial.rebalance.delay.ms holds the join
+  /// Members that have not sent SyncGroup by then are removed (Kafka's
+  /// pending-sync expiry): the generation's rebalance timeout after the join.
+  int64_t sync_deadline_ms_ = 0;
   bool initial_delay_phase_ = false;
 
   uint64_t next_member_seq_ = 0;

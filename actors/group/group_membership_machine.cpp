@@ -180,6 +180,24 @@ void group_machine::expire_sessions(int64_t now) {
     remove_member(id, now, "member " + id + " removed: session timeout expired");
 }
 
+void group_machine::expire_pending_syncs(int64_t now) {
+  if (sync_deadline_ms_ == 0 || now < sync_deadline_ms_)
+    return;
+  sync_deadline_ms_ = 0;
+  if (state_ != group_state::completing_rebalance && state_ != group_state::stable)
+    return;
+  // A relay generation's leader that heartbeats but never syncs would hold
+  // the group in CompletingRebalance for ever, and a member that never
+  // fetched its assignment holds its partitions unread.
+  std::vector<std::string> silent;
+  for (auto& [id, m] : members_)
+    if (!m.synced && !m.pending_sync)
+      silent.push_back(id);
+  for (auto& id : silent)
+    remove_member(id, now, "member " + id + " removed: no SyncGroup within the rebalance timeout of generation " +
+                             std::to_string(generation_));
+}
+
 void group_machine::settle(int64_t now) {
   maybe_complete_join(now);
   if (state_ != group_state::stable || revoking_.empty())

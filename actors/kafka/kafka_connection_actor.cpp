@@ -5,7 +5,9 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/kafka/kafka_server.hpp"
+#include "actors/protocol/atoms.hpp"
 #include "actors/protocol/errors.hpp"
+#include "storage/clock.hpp"
 #include "kafka/protocol/generated/api_versions.hpp"
 #include "kafka/protocol/generated/api_versions_table.hpp"
 
@@ -97,7 +99,9 @@ void on_request(conn_ptr self, const std::vector<char>& raw) {
     return close_connection(self, "bad request header: " + s.to_string());
   request_ctx ctx{st.next_seq++, api_key, version, header.correlation_id,
                   d.response_header_version, header.client_id.value_or("")};
-  st.out[ctx.seq];
+  auto& slot = st.out[ctx.seq];
+  slot.api_key = api_key;
+  slot.correlation_id = ctx.correlation_id;
   ++st.requests;
   if (!d.supported && api_key != 18) {
     auto* info = kafka::find_api(api_key);
@@ -133,6 +137,20 @@ int16_t kafka_code(const caf::error& err) { return kafka_code(error_code_of(err)
 std::chrono::milliseconds gateway_timeout(conn_ptr self, int32_t client_wait_ms) {
   return std::chrono::milliseconds(int64_t(self->state.setup.request_timeout_ms) +
                                    std::max(0, client_wait_ms));
+}
+
+caf::duration untimed(conn_ptr self, const request_ctx& ctx, int32_t client_wait_ms) {
+  auto& st = self->state;
+  auto i = st.out.find(ctx.seq);
+  if (i != st.out.end()) {
+    auto deadline = steady_clock_ms() + gateway_timeout(self, client_wait_ms).count();
+    i->second.deadline_ms = std::max(i->second.deadline_ms, deadline);
+    if (!st.sweep_armed) {
+      st.sweep_armed = true;
+      self->delayed_send(self, std::chrono::seconds(1), tick_atom::value);
+    }
+  }
+  return caf::infinite;
 }
 
 void reply_encoded(conn_ptr self, const request_ctx& ctx, std::vector<uint8_t> body) {
@@ -220,6 +238,29 @@ caf::behavior connection(conn_ptr self, caf::io::connection_handle hdl, listener
       st.want_size = true;
       self->configure_read(hdl, receive_policy::exactly(4));
       on_frame(self, msg.buf);
+    },
+    [=](tick_atom) {
+      auto& st = self->state;
+      st.sweep_armed = false;
+      auto now = steady_clock_ms();
+      bool pending = false;
+      for (auto& entry : st.out) {
+        auto& slot = entry.second;
+        if (slot.done || slot.deadline_ms == 0)
+          continue;
+        if (now > slot.deadline_ms) {
+          auto* info = kafka::find_api(slot.api_key);
+          return close_connection(self, std::string(info ? info->name : "a") +
+                                          " request (correlation id " +
+                                          std::to_string(slot.correlation_id) +
+                                          ") was not answered in time");
+        }
+        pending = true;
+      }
+      if (pending && !st.closing) {
+        st.sweep_armed = true;
+        self->delayed_send(self, std::chrono::seconds(1), tick_atom::value);
+      }
     },
     [=](const caf::io::connection_closed_msg&) {
       self->state.closing = true;

@@ -92,7 +92,7 @@ void handle_produce(conn_ptr self, const request_ctx& ctx, kafka::reader& body) 
       pr.acks = acks;
       pr.timeout_ms = std::max(0, req.timeout_ms);
       pr.batch.assign(p.records.data, p.records.data + p.records.size);
-      self->request(gw, gateway_timeout(self, pr.timeout_ms), produce_atom::value, std::move(pr))
+      self->request(gw, untimed(self, ctx, pr.timeout_ms), produce_atom::value, std::move(pr))
         .then(
           [g, ti, pi, finish](const produce_response& r) {
             auto& out = g->out.responses[ti].partition_responses[pi];

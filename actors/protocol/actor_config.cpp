@@ -19,6 +19,14 @@ actor_config::actor_config() {
   // for a reply (a JoinGroup is held until the join phase ends): without
   // heartbeats its connection and the reply were lost. Nodes set their own.
   set("middleman.heartbeat-interval", caf::timespan{std::chrono::milliseconds(500)});
+  // An idle scheduler worker polls 100 times, then (CAF's default) 500
+  // times more with a 50 us nanosleep between polls, then sleeps on a
+  // condition variable that an enqueue signals. The nanosleep phase made
+  // every hop of a request wait for the sleeper's next poll and cost a
+  // context switch per poll: a node spent 3.0 s of CPU on 300 MiB of 1 KiB
+  // Kafka produce with it, 1.65 s without (bench/RESULTS.md, Kafka client
+  // section). Without it an idle worker goes straight to the signalled sleep.
+  set("work-stealing.moderate-poll-attempts", size_t{0});
   add_message_type<bytes>("al::bytes");
   add_message_type<std::vector<int32_t>>("al::int32_vec");
   add_message_type<topic_partition>("al::topic_partition");

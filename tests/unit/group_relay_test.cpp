@@ -453,6 +453,45 @@ TEST_CASE("relay: a leader that never syncs is removed by its session timeout; t
   CHECK(j->member_metadata == std::vector<join_member>{{b, blob({2})}});
 }
 
+TEST_CASE("relay: a leader that heartbeats but never syncs is removed at the rebalance timeout "
+          "(Kafka's pending-sync expiry)",
+          "[group][relay]") {
+  relay_driver d;
+  auto [a, b, ja, jb] = join_two(d, blob({1}), blob({2})); // generation 1 at t = 3 s
+  auto b_sync = d.send_sync(b, 1);
+  for (int i = 0; i < 9; ++i) { // 27 s of heartbeats, A never syncs
+    d.advance(3000);
+    CHECK(d.heartbeat(a, 1) == errc::none);
+  }
+  CHECK(d.m.is_member(a));
+  CHECK(d.m.state() == group_state::completing_rebalance);
+  CHECK(d.m.next_deadline_ms() == 3000 + 30000); // the generation's sync deadline
+  d.advance(3000);
+  CHECK_FALSE(d.m.is_member(a));
+  CHECK(d.m.is_member(b));
+  CHECK(d.m.state() == group_state::preparing_rebalance);
+  CHECK(d.take<sync_group_response>(b_sync)->error == errc::rebalance_in_progress);
+}
+
+TEST_CASE("relay: members that all synced are not removed at the rebalance timeout",
+          "[group][relay]") {
+  relay_driver d;
+  auto [a, b, ja, jb] = join_two(d, blob({1}), blob({2}));
+  auto b_sync = d.send_sync(b, 1);
+  auto a_sync = d.send_sync(a, 1, {{a, blob({7})}, {b, blob({8})}});
+  d.write_group(errc::none);
+  CHECK(d.take<sync_group_response>(a_sync)->error == errc::none);
+  CHECK(d.take<sync_group_response>(b_sync)->error == errc::none);
+  for (int i = 0; i < 15; ++i) { // 45 s, past the 30 s rebalance timeout
+    d.advance(3000);
+    CHECK(d.heartbeat(a, 1) == errc::none);
+    CHECK(d.heartbeat(b, 1) == errc::none);
+  }
+  CHECK(d.m.state() == group_state::stable);
+  CHECK(d.m.is_member(a));
+  CHECK(d.m.is_member(b));
+}
+
 TEST_CASE("relay: a reloaded coordinator reads a relay generation's bytes back unchanged",
           "[group][relay][offsets]") {
   relay_driver d;
