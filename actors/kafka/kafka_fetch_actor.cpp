@@ -11,12 +11,19 @@
 // Reads stop at the high watermark (the gateway refuses anything else), so
 // read_committed and read_uncommitted see the same records and the last
 // stable offset is the high watermark: there are no transactions yet.
+//
+// Fetch v13+ names topics by id (KIP-516): one metadata round trip per fetch
+// maps the ids to names (no cache, so a topic deleted and created again under
+// its name, with a new id, is never read under the old id); an unknown id
+// answers its partitions with UNKNOWN_TOPIC_ID without a read.
+#include <map>
 #include <memory>
 
 #include <spdlog/spdlog.h>
 
 #include "actors/kafka/kafka_server.hpp"
 #include "actors/protocol/errors.hpp"
+#include "actors/store/metadata_view.hpp"
 #include "kafka/protocol/generated/fetch.hpp"
 #include "kafka/protocol/generated/list_offsets.hpp"
 #include "kafka/protocol/generated/offset_for_leader_epoch.hpp"
@@ -31,9 +38,18 @@ struct fetch_target {
   fetch_request req;
 };
 
+/// A partition answered with an error and no read (v13+: an unknown topic id).
+struct refused_partition {
+  size_t topic = 0;
+  size_t index = 0;
+  int32_t partition = 0;
+  errc error = errc::none;
+};
+
 struct fetch_round {
   kafka::FetchRequest req;
   std::vector<fetch_target> targets;
+  std::vector<refused_partition> refused;
   std::vector<std::optional<fetch_response>> results;
   std::vector<errc> errors;
   std::vector<std::string> messages;
@@ -47,8 +63,18 @@ void answer_fetch(conn_ptr self, const request_ctx& ctx, const std::shared_ptr<f
   for (auto& t : f->req.topics) {
     kafka::FetchResponse::FetchableTopicResponse tr;
     tr.topic = t.topic;
+    if (ctx.version >= 13)
+      tr.topic_id = t.topic_id;
     tr.partitions.resize(t.partitions.size());
     out.responses.push_back(std::move(tr));
+  }
+  for (auto& r : f->refused) {
+    auto& pd = out.responses[r.topic].partitions[r.index];
+    pd.partition_index = r.partition;
+    pd.error_code = kafka_code(r.error);
+    pd.high_watermark = -1;
+    pd.aborted_transactions = std::nullopt;
+    pd.records = kafka::records_view::of(nullptr, 0);
   }
   int64_t budget = std::max(0, f->req.max_bytes);
   bool first = true;
@@ -80,14 +106,15 @@ void answer_fetch(conn_ptr self, const request_ctx& ctx, const std::shared_ptr<f
 }
 
 /// Reads every partition once with `max_wait_ms`/`min_bytes`, then calls done.
-void read_all(conn_ptr self, const std::shared_ptr<fetch_round>& f, int32_t max_wait_ms,
+void read_all(conn_ptr self, const request_ctx& ctx, const std::shared_ptr<fetch_round>& f,
+              int32_t max_wait_ms,
               int32_t min_bytes, std::function<void()> done) {
   f->left = f->targets.size();
   for (size_t i = 0; i < f->targets.size(); ++i) {
     auto r = f->targets[i].req;
     r.max_wait_ms = max_wait_ms;
     r.min_bytes = min_bytes;
-    self->request(self->state.setup.gateway, gateway_timeout(self, max_wait_ms), fetch_atom::value,
+    self->request(self->state.setup.gateway, untimed(self, ctx, max_wait_ms), fetch_atom::value,
                   std::move(r))
       .then(
         [f, i, done](fetch_response& resp) {
@@ -120,6 +147,107 @@ bool any_error(const fetch_round& f) {
   return false;
 }
 
+fetch_target make_target(size_t ti, size_t pi, const kafka::FetchRequest::FetchPartition& p,
+                         const std::string& topic) {
+  fetch_target tg;
+  tg.topic = ti;
+  tg.index = pi;
+  tg.req.topic = topic;
+  tg.req.partition = p.partition;
+  tg.req.offset = p.fetch_offset;
+  tg.req.max_bytes = std::max(1, p.partition_max_bytes);
+  tg.req.current_leader_epoch = p.current_leader_epoch;
+  return tg;
+}
+
+/// Reads the targets: at once, or after waiting for data (see the top).
+void start_fetch(conn_ptr self, const request_ctx& ctx, const std::shared_ptr<fetch_round>& f) {
+  auto& req = f->req;
+  f->results.resize(f->targets.size());
+  f->errors.assign(f->targets.size(), errc::none);
+  if (f->targets.empty())
+    return answer_fetch(self, ctx, f);
+  if (ctx.version < 4) {
+    // Fetch v0-3 expects message sets of magic 0/1; actorlog stores magic 2
+    // and does not convert down (advertised so librdkafka enables its features).
+    f->errors.assign(f->targets.size(), errc::unsupported_for_message_format);
+    return answer_fetch(self, ctx, f);
+  }
+  int32_t max_wait = std::max(0, req.max_wait_ms);
+  read_all(self, ctx, f, 0, 0, [self, ctx, f, max_wait]() {
+    if (max_wait == 0 || any_error(*f) || ready_bytes(*f) >= std::max(1, f->req.min_bytes))
+      return answer_fetch(self, ctx, f);
+    // Wait for the first partition with data (or the time), then read all.
+    auto waiting = std::make_shared<bool>(true);
+    for (auto& tg : f->targets) {
+      auto r = tg.req;
+      r.max_wait_ms = max_wait;
+      r.min_bytes = 1;
+      self->request(self->state.setup.gateway, untimed(self, ctx, max_wait), fetch_atom::value,
+                    std::move(r))
+        .then(
+          [self, ctx, f, waiting](const fetch_response&) {
+            if (!*waiting)
+              return;
+            *waiting = false;
+            read_all(self, ctx, f, 0, 0, [self, ctx, f]() { answer_fetch(self, ctx, f); });
+          },
+          [self, ctx, f, waiting](const caf::error&) {
+            if (!*waiting)
+              return;
+            *waiting = false;
+            read_all(self, ctx, f, 0, 0, [self, ctx, f]() { answer_fetch(self, ctx, f); });
+          });
+    }
+  });
+}
+
+/// Fetch v13+: topic ids to names (one metadata round trip), then the same
+/// reads. The replica id (v15+: in ReplicaState) goes to the gateway, which
+/// refuses anything but a consumer's -1 (CLUSTER_AUTHORIZATION_FAILED).
+/// ReplicaDirectoryId (v17) is a follower's and ignored; NodeEndpoints (v16)
+/// stays empty (it names leaders for NOT_LEADER_OR_FOLLOWER answers).
+void fetch_by_topic_id(conn_ptr self, const request_ctx& ctx,
+                       const std::shared_ptr<fetch_round>& f) {
+  if (f->req.topics.empty())
+    return answer_fetch(self, ctx, f);
+  self->request(self->state.setup.gateway, gateway_timeout(self), metadata_atom::value,
+                metadata_request{})
+    .then(
+      [self, ctx, f](const metadata_response& m) {
+        std::map<topic_uuid, const std::string*> names;
+        for (auto& t : m.topics)
+          if (auto id = parse_topic_id(t.topic_id); id != topic_uuid{})
+            names.emplace(id, &t.name);
+        auto& req = f->req;
+        bool v15 = ctx.version >= 15;
+        for (size_t ti = 0; ti < req.topics.size(); ++ti) {
+          auto i = names.find(req.topics[ti].topic_id.bytes); // the zero id is nobody's
+          for (size_t pi = 0; pi < req.topics[ti].partitions.size(); ++pi) {
+            auto& p = req.topics[ti].partitions[pi];
+            if (i == names.end()) {
+              f->refused.push_back({ti, pi, p.partition, unknown_topic_id});
+              continue;
+            }
+            auto tg = make_target(ti, pi, p, *i->second);
+            tg.req.replica_id = v15 ? req.replica_state.replica_id : req.replica_id;
+            if (v15)
+              tg.req.replica_epoch = req.replica_state.replica_epoch;
+            f->targets.push_back(std::move(tg));
+          }
+        }
+        start_fetch(self, ctx, f);
+      },
+      [self, ctx, f](const caf::error& err) { // every partition fails as its read would
+        auto code = error_code_of(err);
+        auto& topics = f->req.topics;
+        for (size_t ti = 0; ti < topics.size(); ++ti)
+          for (size_t pi = 0; pi < topics[ti].partitions.size(); ++pi)
+            f->refused.push_back({ti, pi, topics[ti].partitions[pi].partition, code});
+        answer_fetch(self, ctx, f);
+      });
+}
+
 } // namespace
 
 void handle_fetch(conn_ptr self, const request_ctx& ctx, kafka::reader& body) {
@@ -132,56 +260,15 @@ void handle_fetch(conn_ptr self, const request_ctx& ctx, kafka::reader& body) {
     out.error_code = kafka_code(errc(70)); // FETCH_SESSION_ID_NOT_FOUND
     return reply(self, ctx, out);
   }
-  for (size_t ti = 0; ti < req.topics.size(); ++ti)
-    for (size_t pi = 0; pi < req.topics[ti].partitions.size(); ++pi) {
-      auto& p = req.topics[ti].partitions[pi];
-      fetch_target tg;
-      tg.topic = ti;
-      tg.index = pi;
-      tg.req.topic = req.topics[ti].topic;
-      tg.req.partition = p.partition;
-      tg.req.offset = p.fetch_offset;
-      tg.req.max_bytes = std::max(1, p.partition_max_bytes);
-      tg.req.current_leader_epoch = p.current_leader_epoch;
-      f->targets.push_back(std::move(tg));
-    }
-  f->results.resize(f->targets.size());
-  f->errors.assign(f->targets.size(), errc::none);
-  if (f->targets.empty())
-    return answer_fetch(self, ctx, f);
-  if (ctx.version < 4) {
-    // Fetch v0-3 expects message sets of magic 0/1; actorlog stores magic 2
-    // and does not convert down (advertised so librdkafka enables its features).
-    f->errors.assign(f->targets.size(), errc::unsupported_for_message_format);
-    return answer_fetch(self, ctx, f);
+  // Forgotten topics (v7+) only matter within a session: every fetch is a full one.
+  if (ctx.version >= 13)
+    return fetch_by_topic_id(self, ctx, f);
+  for (size_t ti = 0; ti < req.topics.size(); ++ti) {
+    auto& t = req.topics[ti];
+    for (size_t pi = 0; pi < t.partitions.size(); ++pi)
+      f->targets.push_back(make_target(ti, pi, t.partitions[pi], t.topic));
   }
-  int32_t max_wait = std::max(0, req.max_wait_ms);
-  read_all(self, f, 0, 0, [self, ctx, f, max_wait]() {
-    if (max_wait == 0 || any_error(*f) || ready_bytes(*f) >= std::max(1, f->req.min_bytes))
-      return answer_fetch(self, ctx, f);
-    // Wait for the first partition with data (or the time), then read all.
-    auto waiting = std::make_shared<bool>(true);
-    for (auto& tg : f->targets) {
-      auto r = tg.req;
-      r.max_wait_ms = max_wait;
-      r.min_bytes = 1;
-      self->request(self->state.setup.gateway, gateway_timeout(self, max_wait), fetch_atom::value,
-                    std::move(r))
-        .then(
-          [self, ctx, f, waiting](const fetch_response&) {
-            if (!*waiting)
-              return;
-            *waiting = false;
-            read_all(self, f, 0, 0, [self, ctx, f]() { answer_fetch(self, ctx, f); });
-          },
-          [self, ctx, f, waiting](const caf::error&) {
-            if (!*waiting)
-              return;
-            *waiting = false;
-            read_all(self, f, 0, 0, [self, ctx, f]() { answer_fetch(self, ctx, f); });
-          });
-    }
-  });
+  start_fetch(self, ctx, f);
 }
 
 void handle_list_offsets(conn_ptr self, const request_ctx& ctx, kafka::reader& body) {

@@ -5,6 +5,7 @@
 // members join with client_assigns: their leader computes the assignment,
 // the coordinator relays the opaque bytes (docs/groups.md, relay mode).
 #include <memory>
+#include <type_traits>
 
 #include "actors/kafka/kafka_server.hpp"
 #include "actors/protocol/errors.hpp"
@@ -206,45 +207,96 @@ void handle_offset_commit(conn_ptr self, const request_ctx& ctx, kafka::reader& 
       });
 }
 
+namespace {
+
+/// One group's committed offsets in Kafka's shape (v0-7 and v8+ differ only
+/// in type names): topics sorted by name, partitions in request order, or
+/// every committed one when `all`; -1 for a partition never committed.
+template <class Topic>
+std::vector<Topic> offset_topics(const group_offsets& got, const std::vector<topic_partition>& tps,
+                                 bool all) {
+  std::map<std::string, Topic> by_topic;
+  auto add = [&](const topic_partition& tp, const group_offset* o) {
+    auto& tr = by_topic[tp.topic];
+    tr.name = tp.topic;
+    typename std::decay_t<decltype(tr.partitions)>::value_type p;
+    p.partition_index = tp.partition;
+    p.committed_offset = o ? o->offset : -1;
+    p.committed_leader_epoch = o ? o->leader_epoch : -1;
+    p.metadata = o ? o->metadata : "";
+    tr.partitions.push_back(std::move(p));
+  };
+  if (all)
+    for (auto& [tp, o] : got)
+      add(tp, &o);
+  else
+    for (auto& tp : tps) {
+      auto i = got.find(tp);
+      add(tp, i != got.end() ? &i->second : nullptr);
+    }
+  std::vector<Topic> out;
+  for (auto& [name, tr] : by_topic)
+    out.push_back(std::move(tr));
+  return out;
+}
+
+/// The partitions a request names (null topics: every committed one).
+template <class Topics>
+std::vector<topic_partition> requested(const std::optional<Topics>& topics) {
+  std::vector<topic_partition> tps;
+  if (topics)
+    for (auto& t : *topics)
+      for (auto p : t.partition_indexes)
+        tps.push_back({t.name, p});
+  return tps;
+}
+
+/// OffsetFetch v8+ (KIP-709): several groups, each asked of its coordinator
+/// and answered with its own error code (NOT_COORDINATOR for a group another
+/// node has), as Kafka does. v9's member id/epoch are KIP-848's; Kafka does
+/// not check them for a classic group (ClassicGroup.validateOffsetFetch only
+/// refuses a dead one), and every group here is classic: ignored.
+void offset_fetch_groups(conn_ptr self, const request_ctx& ctx, kafka::OffsetFetchRequest& req) {
+  using response = kafka::OffsetFetchResponse;
+  auto out = std::make_shared<response>();
+  if (req.groups.empty())
+    return reply(self, ctx, *out);
+  auto done = countdown(self, ctx, out, req.groups.size());
+  for (size_t i = 0; i < req.groups.size(); ++i) {
+    auto& g = req.groups[i];
+    out->groups.push_back({g.group_id, {}, 0});
+    auto tps = requested(g.topics);
+    self->request(self->state.setup.gateway, gateway_timeout(self), offset_fetch_atom::value,
+                  g.group_id, tps)
+      .then(
+        [out, i, done, tps, all = !g.topics](const group_offsets& got) {
+          out->groups[i].topics =
+            offset_topics<response::OffsetFetchResponseTopics>(got, tps, all);
+          done();
+        },
+        [out, i, done](const caf::error& err) {
+          out->groups[i].error_code = group_error(err);
+          done();
+        });
+  }
+}
+
+} // namespace
+
 void handle_offset_fetch(conn_ptr self, const request_ctx& ctx, kafka::reader& body) {
   kafka::OffsetFetchRequest req;
   if (!decode(self, ctx, body, req))
     return;
-  if (ctx.version >= 8) { // batched groups (KIP-709): one group at a time only, for now
-    close_connection(self, "OffsetFetch v8+ (several groups) is not supported");
-    return;
-  }
-  std::vector<topic_partition> tps;
-  if (req.topics)
-    for (auto& t : *req.topics)
-      for (auto p : t.partition_indexes)
-        tps.push_back({t.name, p});
+  if (ctx.version >= 8)
+    return offset_fetch_groups(self, ctx, req);
+  auto tps = requested(req.topics);
   self->request(self->state.setup.gateway, gateway_timeout(self), offset_fetch_atom::value,
                 req.group_id, tps)
     .then(
       [self, ctx, tps, all = !req.topics](const group_offsets& got) {
         kafka::OffsetFetchResponse out;
-        std::map<std::string, kafka::OffsetFetchResponse::OffsetFetchResponseTopic> by_topic;
-        auto add = [&](const topic_partition& tp, const group_offset* o) {
-          auto& tr = by_topic[tp.topic];
-          tr.name = tp.topic;
-          kafka::OffsetFetchResponse::OffsetFetchResponsePartition p;
-          p.partition_index = tp.partition;
-          p.committed_offset = o ? o->offset : -1;
-          p.committed_leader_epoch = o ? o->leader_epoch : -1;
-          p.metadata = o ? o->metadata : "";
-          tr.partitions.push_back(std::move(p));
-        };
-        if (all)
-          for (auto& [tp, o] : got)
-            add(tp, &o);
-        else
-          for (auto& tp : tps) {
-            auto i = got.find(tp);
-            add(tp, i != got.end() ? &i->second : nullptr);
-          }
-        for (auto& [name, tr] : by_topic)
-          out.topics.push_back(std::move(tr));
+        out.topics =
+          offset_topics<kafka::OffsetFetchResponse::OffsetFetchResponseTopic>(got, tps, all);
         reply(self, ctx, out);
       },
       [self, ctx](const caf::error& err) {

@@ -20,6 +20,12 @@ import sys
 import threading
 import time
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import kafka_raw
+from kafka_raw import (Reader, api_versions_v0, api_versions_v3, compact_string, fail, frame,
+                       header_v1, header_v2, i8, i16, i32, i64, parse_api_versions, read_response,
+                       string, uvarint)
+
 PID, PORT, MAX_CONNECTIONS, MAX_BYTES = (int(x) for x in sys.argv[1:5])
 SEED = int(os.environ.get("AL_TEST_SEED", str(int(time.time()) % 1000000)))
 RNG = random.Random(SEED)
@@ -28,9 +34,7 @@ FUZZ_COUNT = int(os.environ.get("AL_FUZZ_COUNT", "1500"))  # random request bodi
 SAMPLER_LIMIT_S = 2.0
 
 
-def fail(msg):
-    print(f"FAIL: {msg} (seed {SEED}; rerun with AL_TEST_SEED={SEED})", flush=True)
-    sys.exit(1)
+kafka_raw.FAIL_NOTE = f" (seed {SEED}; rerun with AL_TEST_SEED={SEED})"
 
 
 def alive():
@@ -68,167 +72,13 @@ class RssSampler(threading.Thread):
             time.sleep(0.02)
 
 
-# ---- encoding -------------------------------------------------------------------
-
-
-def i8(v):
-    return struct.pack(">b", v)
-
-
-def i16(v):
-    return struct.pack(">h", v)
-
-
-def i32(v):
-    return struct.pack(">i", v)
-
-
-def i64(v):
-    return struct.pack(">q", v)
-
-
-def string(s):
-    """int16 length + bytes; None is the null string (-1)."""
-    if s is None:
-        return i16(-1)
-    b = s.encode() if isinstance(s, str) else s
-    return i16(len(b)) + b
-
-
-def uvarint(n):
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        out.append(b | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
-
-
-def compact_string(s):
-    if s is None:
-        return uvarint(0)
-    b = s.encode() if isinstance(s, str) else s
-    return uvarint(len(b) + 1) + b
-
-
-def header_v1(api_key, version, corr, client_id="kafka-hostile"):
-    return i16(api_key) + i16(version) + i32(corr) + string(client_id)
-
-
-def header_v2(api_key, version, corr, client_id="kafka-hostile"):
-    return header_v1(api_key, version, corr, client_id) + uvarint(0)  # no tagged fields
-
-
-def frame(payload):
-    return i32(len(payload)) + payload
-
-
-def api_versions_v0(corr):
-    return frame(header_v1(18, 0, corr))
-
-
-def api_versions_v3(corr, version=3):
-    body = compact_string("kafka-hostile") + compact_string("1.0") + uvarint(0)
-    return frame(header_v2(18, version, corr) + body)
-
-
 def metadata_v1(corr, topics=None):
     body = i32(-1) if topics is None else i32(len(topics)) + b"".join(string(t) for t in topics)
     return frame(header_v1(3, 1, corr) + body)
 
 
-# ---- decoding -------------------------------------------------------------------
-
-
-class Reader:
-    def __init__(self, data, what):
-        self.d, self.p, self.what = data, 0, what
-
-    def take(self, n):
-        if n < 0 or self.p + n > len(self.d):
-            fail(f"{self.what}: answer truncated at byte {self.p} (wanted {n} more of {len(self.d)})")
-        b = self.d[self.p:self.p + n]
-        self.p += n
-        return b
-
-    def i8(self):
-        return struct.unpack(">b", self.take(1))[0]
-
-    def i16(self):
-        return struct.unpack(">h", self.take(2))[0]
-
-    def i32(self):
-        return struct.unpack(">i", self.take(4))[0]
-
-    def i64(self):
-        return struct.unpack(">q", self.take(8))[0]
-
-    def uvarint(self):
-        n, shift = 0, 0
-        while True:
-            b = self.take(1)[0]
-            n |= (b & 0x7F) << shift
-            shift += 7
-            if not b & 0x80:
-                return n
-
-    def string(self):
-        n = self.i16()
-        return None if n < 0 else self.take(n).decode()
-
-    def compact_string(self):
-        n = self.uvarint()
-        return None if n == 0 else self.take(n - 1).decode()
-
-    def tagged_fields(self):
-        for _ in range(self.uvarint()):
-            self.uvarint()
-            self.take(self.uvarint())
-
-    def done(self):
-        if self.p != len(self.d):
-            fail(f"{self.what}: {len(self.d) - self.p} unexpected bytes after the answer")
-
-
 def connect(timeout=2.0):
-    s = socket.create_connection(("127.0.0.1", PORT), timeout=timeout)
-    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    return s
-
-
-def recv_exact(s, n, deadline, what):
-    buf = bytearray()
-    while len(buf) < n:
-        left = deadline - time.time()
-        if left <= 0:
-            fail(f"{what}: no complete answer in time ({len(buf)} of {n} bytes)")
-        s.settimeout(left)
-        try:
-            chunk = s.recv(n - len(buf))
-        except socket.timeout:
-            fail(f"{what}: no complete answer in time ({len(buf)} of {n} bytes)")
-        except OSError as e:
-            fail(f"{what}: connection broken while reading the answer: {e}")
-        if not chunk:
-            fail(f"{what}: the node closed the connection instead of answering ({len(buf)} of {n} bytes)")
-        buf += chunk
-    return bytes(buf)
-
-
-def read_response(s, deadline, what, corr, header_version=0):
-    """One response frame; checks the correlation id; returns the body."""
-    size = struct.unpack(">i", recv_exact(s, 4, deadline, what))[0]
-    if size < 4 or size > 64 << 20:
-        fail(f"{what}: answer frame size {size}")
-    data = recv_exact(s, size, deadline, what)
-    got = struct.unpack(">i", data[:4])[0]
-    if got != corr:
-        fail(f"{what}: correlation id {got} in the answer, expected {corr}")
-    r = Reader(data[4:], what)
-    if header_version >= 1:
-        r.tagged_fields()
-    return Reader(r.d[r.p:], what)
+    return kafka_raw.connect(PORT, timeout)
 
 
 def closed_by_node(s, limit_s):
@@ -272,25 +122,6 @@ def expect_closed(s, what, limit_s=2.0, allow_answer=False):
 # ---- the sampler ------------------------------------------------------------------
 
 SAMPLES = 0
-
-
-def parse_api_versions(r, version):
-    err = r.i16()
-    keys = {}
-    n = r.uvarint() - 1 if version >= 3 else r.i32()
-    if n < 0:
-        fail(f"{r.what}: null api_keys array")
-    for _ in range(n):
-        k, lo, hi = r.i16(), r.i16(), r.i16()
-        if version >= 3:
-            r.tagged_fields()
-        keys[k] = (lo, hi)
-    if version >= 1:
-        r.i32()  # throttle_time_ms
-    if version >= 3:
-        r.tagged_fields()
-    r.done()
-    return err, keys
 
 
 def parse_metadata_v1(r):

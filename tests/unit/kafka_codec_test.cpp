@@ -324,6 +324,135 @@ TEST_CASE("Fetch v12 request: flexible, tagged cluster_id", "[kafka][golden]") {
   });
 }
 
+TEST_CASE("Fetch v13 request: topics and forgotten topics by id", "[kafka][golden]") {
+  bytes_t b = {
+      0xff, 0xff, 0xff, 0xff, // replica_id -1 (v0-14)
+      0x00, 0x00, 0x01, 0xf4, // max_wait_ms 500
+      0x00, 0x00, 0x00, 0x01, // min_bytes 1
+      0x00, 0x10, 0x00, 0x00, // max_bytes 1 MiB
+      0x00,                   // isolation_level 0
+      0x00, 0x00, 0x00, 0x00, // session_id 0
+      0xff, 0xff, 0xff, 0xff, // session_epoch -1
+      0x02,                   // topics: compact 1
+      0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, // topic_id (v13+; no name)
+      0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0x10,
+      0x02,                   //   partitions: 1
+      0x00, 0x00, 0x00, 0x01, //     partition 1
+      0xff, 0xff, 0xff, 0xff, //     current_leader_epoch -1
+      0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x2a, // fetch_offset 42
+      0xff, 0xff, 0xff, 0xff, //     last_fetched_epoch -1
+      0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, // log_start_offset -1
+      0x00, 0x10, 0x00, 0x00, //     partition_max_bytes 1 MiB
+      0x00,                   //     (no tagged fields)
+      0x00,                   //   (no tagged fields)
+      0x02,                   // forgotten_topics_data: 1
+      0xa0, 0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7, // topic_id (v13+)
+      0xa8, 0xa9, 0xaa, 0xab, 0xac, 0xad, 0xae, 0xaf,
+      0x03,                   //   partitions: 2
+      0x00, 0x00, 0x00, 0x03, //     3
+      0x00, 0x00, 0x00, 0x04, //     4
+      0x00,                   //   (no tagged fields)
+      0x01,                   // rack_id ""
+      0x00,                   // (no tagged fields)
+  };
+  golden<FetchRequest>(b, 13, [](const FetchRequest& r) {
+    CHECK(r.replica_id == -1);
+    REQUIRE(r.topics.size() == 1);
+    CHECK(r.topics[0].topic.empty()); // v0-12 only
+    CHECK(r.topics[0].topic_id.bytes[0] == 0x01);
+    CHECK(r.topics[0].topic_id.bytes[15] == 0x10);
+    CHECK(r.topics[0].partitions.at(0).partition == 1);
+    REQUIRE(r.forgotten_topics_data.size() == 1);
+    CHECK(r.forgotten_topics_data[0].topic_id.bytes[15] == 0xaf);
+    CHECK(r.forgotten_topics_data[0].partitions == std::vector<int32_t>{3, 4});
+  });
+  // A name has no place in v13: Topic is ignorable, so it is dropped, not refused.
+  FetchRequest named = decode_ok<FetchRequest>(b, 13);
+  named.topics[0].topic = "foo";
+  CHECK(encode_ok(named, 13) == b);
+}
+
+TEST_CASE("Fetch v17 request: tagged ReplicaState and ReplicaDirectoryId", "[kafka][golden]") {
+  bytes_t b = {
+      0x00, 0x00, 0x01, 0xf4, // max_wait_ms 500 (no replica_id from v15 on)
+      0x00, 0x00, 0x00, 0x01, // min_bytes 1
+      0x00, 0x10, 0x00, 0x00, // max_bytes 1 MiB
+      0x00,                   // isolation_level 0
+      0x00, 0x00, 0x00, 0x00, // session_id 0
+      0xff, 0xff, 0xff, 0xff, // session_epoch -1
+      0x02,                   // topics: 1
+      0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, //   topic_id
+      0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0x10,
+      0x02,                   //   partitions: 1
+      0x00, 0x00, 0x00, 0x00, //     partition 0
+      0xff, 0xff, 0xff, 0xff, //     current_leader_epoch -1
+      0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x2a, // fetch_offset 42
+      0xff, 0xff, 0xff, 0xff, //     last_fetched_epoch -1
+      0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, // log_start_offset -1
+      0x00, 0x10, 0x00, 0x00, //     partition_max_bytes 1 MiB
+      0x01, 0x00, 0x10,       //     1 tagged field: tag 0 (replica_directory_id), 16 bytes
+      0xd0, 0xd1, 0xd2, 0xd3, 0xd4, 0xd5, 0xd6, 0xd7,
+      0xd8, 0xd9, 0xda, 0xdb, 0xdc, 0xdd, 0xde, 0xdf,
+      0x00,                   //   (no tagged fields)
+      0x01,                   // forgotten_topics_data: empty
+      0x01,                   // rack_id ""
+      0x02,                   // 2 tagged fields:
+      0x00, 0x02, 0x02, 'c',  //   tag 0 (cluster_id), 2 bytes, "c"
+      0x01, 0x0d,             //   tag 1 (replica_state), 13 bytes:
+      0x00, 0x00, 0x00, 0x03, //     replica_id 3
+      0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x07, // replica_epoch 7
+      0x00,                   //     (no tagged fields)
+  };
+  golden<FetchRequest>(b, 17, [](const FetchRequest& r) {
+    CHECK(r.replica_id == -1); // v0-14 only: the default
+    CHECK(r.replica_state.replica_id == 3);
+    CHECK(r.replica_state.replica_epoch == 7);
+    CHECK(r.cluster_id == std::optional<std::string>("c"));
+    CHECK(r.topics.at(0).partitions.at(0).replica_directory_id.bytes[0] == 0xd0);
+  });
+  // A consumer's ReplicaState (-1, -1) is the default: not on the wire at all.
+  FetchRequest consumer = decode_ok<FetchRequest>(b, 17);
+  consumer.replica_state = {};
+  consumer.cluster_id.reset();
+  bytes_t plain = encode_ok(consumer, 17);
+  CHECK(plain.size() == b.size() - 19);
+  CHECK(plain.back() == 0x00); // no tagged fields
+  CHECK(decode_ok<FetchRequest>(plain, 17).replica_state.replica_id == -1);
+}
+
+TEST_CASE("Fetch v13 response: topic id, UNKNOWN_TOPIC_ID", "[kafka][golden]") {
+  bytes_t b = {
+      0x00, 0x00, 0x00, 0x00, // throttle_time_ms 0
+      0x00, 0x00,             // error_code 0
+      0x00, 0x00, 0x00, 0x00, // session_id 0
+      0x02,                   // responses: 1
+      0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, //   topic_id (v13+; no name)
+      0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0x10,
+      0x02,                   //   partitions: 1
+      0x00, 0x00, 0x00, 0x00, //     partition_index 0
+      0x00, 0x64,             //     error_code 100 UNKNOWN_TOPIC_ID
+      0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, // high_watermark -1
+      0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, // last_stable_offset -1
+      0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, // log_start_offset -1
+      0x00,                   //     aborted_transactions: null
+      0xff, 0xff, 0xff, 0xff, //     preferred_read_replica -1
+      0x01,                   //     records: empty
+      0x00,                   //     (no tagged fields)
+      0x00,                   //   (no tagged fields)
+      0x00,                   // (no tagged fields: no node_endpoints)
+  };
+  golden<FetchResponse>(b, 13, [](const FetchResponse& r) {
+    REQUIRE(r.responses.size() == 1);
+    CHECK(r.responses[0].topic.empty());
+    CHECK(r.responses[0].topic_id.bytes[0] == 0x01);
+    const auto& p = r.responses[0].partitions.at(0);
+    CHECK(p.error_code == 100);
+    CHECK_FALSE(p.aborted_transactions.has_value());
+    CHECK(p.records.size == 0);
+    CHECK_FALSE(p.records.is_null);
+  });
+}
+
 // ---- Metadata, FindCoordinator, Heartbeat, JoinGroup -------------------------------
 
 TEST_CASE("Metadata v1 request: null topics = all; null refused in v0", "[kafka][golden]") {
@@ -442,6 +571,89 @@ TEST_CASE("encode refuses a non-ignorable field the version cannot carry", "[kaf
   CHECK(m.encode(w, 0).is_ok());
 }
 
+// ---- OffsetFetch v8+: several groups ------------------------------------------------
+
+TEST_CASE("OffsetFetch v8 request: two groups, one with null topics (all)", "[kafka][golden]") {
+  bytes_t b = {
+      0x03,                   // groups: 2
+      0x03, 'g', '1',         //   group_id "g1"
+      0x02,                   //   topics: 1
+      0x02, 't',              //     name "t"
+      0x03,                   //     partition_indexes: 2
+      0x00, 0x00, 0x00, 0x00, //       0
+      0x00, 0x00, 0x00, 0x01, //       1
+      0x00,                   //     (no tagged fields)
+      0x00,                   //   (no tagged fields)
+      0x03, 'g', '2',         //   group_id "g2"
+      0x00,                   //   topics: null (every committed partition)
+      0x00,                   //   (no tagged fields)
+      0x00,                   // require_stable false
+      0x00,                   // (no tagged fields)
+  };
+  golden<OffsetFetchRequest>(b, 8, [](const OffsetFetchRequest& r) {
+    REQUIRE(r.groups.size() == 2);
+    CHECK(r.groups[0].group_id == "g1");
+    REQUIRE(r.groups[0].topics.has_value());
+    CHECK(r.groups[0].topics->at(0).partition_indexes == std::vector<int32_t>{0, 1});
+    CHECK_FALSE(r.groups[1].topics.has_value());
+    CHECK(r.groups[0].member_id == std::nullopt); // v9+
+    CHECK(r.group_id.empty());                    // v0-7
+  });
+}
+
+TEST_CASE("OffsetFetch v9 request: member id and epoch (KIP-848)", "[kafka][golden]") {
+  bytes_t b = {
+      0x02,                   // groups: 1
+      0x03, 'g', '1',         //   group_id "g1"
+      0x04, 'm', '-', '1',    //   member_id "m-1" (v9+)
+      0x00, 0x00, 0x00, 0x05, //   member_epoch 5 (v9+)
+      0x00,                   //   topics: null
+      0x00,                   //   (no tagged fields)
+      0x01,                   // require_stable true
+      0x00,                   // (no tagged fields)
+  };
+  golden<OffsetFetchRequest>(b, 9, [](const OffsetFetchRequest& r) {
+    REQUIRE(r.groups.size() == 1);
+    CHECK(r.groups[0].member_id == std::optional<std::string>("m-1"));
+    CHECK(r.groups[0].member_epoch == 5);
+    CHECK(r.require_stable);
+  });
+}
+
+TEST_CASE("OffsetFetch v8 response: an error code per group", "[kafka][golden]") {
+  bytes_t b = {
+      0x00, 0x00, 0x00, 0x00, // throttle_time_ms 0
+      0x03,                   // groups: 2
+      0x03, 'g', '1',         //   group_id "g1"
+      0x02,                   //   topics: 1
+      0x02, 't',              //     name "t"
+      0x02,                   //     partitions: 1
+      0x00, 0x00, 0x00, 0x00, //       partition_index 0
+      0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x2a, // committed_offset 42
+      0xff, 0xff, 0xff, 0xff, //       committed_leader_epoch -1
+      0x01,                   //       metadata ""
+      0x00, 0x00,             //       error_code 0
+      0x00,                   //       (no tagged fields)
+      0x00,                   //     (no tagged fields)
+      0x00, 0x00,             //   error_code 0
+      0x00,                   //   (no tagged fields)
+      0x03, 'g', '2',         //   group_id "g2"
+      0x01,                   //   topics: empty
+      0x00, 0x10,             //   error_code 16 NOT_COORDINATOR
+      0x00,                   //   (no tagged fields)
+      0x00,                   // (no tagged fields)
+  };
+  golden<OffsetFetchResponse>(b, 8, [](const OffsetFetchResponse& r) {
+    REQUIRE(r.groups.size() == 2);
+    CHECK(r.groups[0].error_code == 0);
+    CHECK(r.groups[0].topics.at(0).partitions.at(0).committed_offset == 42);
+    CHECK(r.groups[0].topics.at(0).partitions.at(0).metadata == std::optional<std::string>(""));
+    CHECK(r.groups[1].error_code == 16);
+    CHECK(r.groups[1].topics.empty());
+    CHECK(r.topics.empty()); // v0-7
+  });
+}
+
 // ---- the table -----------------------------------------------------------------
 
 TEST_CASE("api table: one row per generated API, header versions", "[kafka][table]") {
@@ -452,6 +664,11 @@ TEST_CASE("api table: one row per generated API, header versions", "[kafka][tabl
   REQUIRE(fetch != nullptr);
   CHECK(std::string(fetch->name) == "Fetch");
   CHECK(fetch->first_flexible_version == 12);
+  CHECK(fetch->max_version == 17); // Kafka 3.9's newest: topic ids (v13+) are answered
+  const api_info* offset_fetch = find_api(9);
+  REQUIRE(offset_fetch != nullptr);
+  CHECK(offset_fetch->max_version == 9); // several groups per request (v8+)
+  CHECK(offset_fetch->max_defined_version == 9);
   CHECK(find_api(1000) == nullptr);
   auto f11 = dispatch(1, 11);
   CHECK(f11.request_header_version == 1);

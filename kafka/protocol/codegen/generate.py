@@ -21,11 +21,11 @@ import re
 # None = the JSON's validVersions bound. Adding an API is one line here.
 APIS = [
     ("Produce", None, None),   # v0-2 advertised (librdkafka turns compression on from them); magic < 2 refused
-    ("Fetch", None, 12),       # v13+ name topics by id only; v0-3 refused per partition (no down-conversion)
+    ("Fetch", None, None),     # v13+: ids mapped to names per fetch; v0-3 refused per partition (no down-conversion)
     ("ListOffsets", None, None),
     ("Metadata", None, None),
     ("OffsetCommit", None, None),
-    ("OffsetFetch", None, 7),   # v8+: several groups per request (not yet)
+    ("OffsetFetch", None, None),  # v8+: several groups; v9's member id/epoch unchecked (classic groups)
     ("FindCoordinator", None, None),
     ("JoinGroup", None, None),
     ("Heartbeat", None, None),

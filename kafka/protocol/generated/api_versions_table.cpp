@@ -5,11 +5,11 @@ namespace al::kafka {
 
 const api_info api_table[] = {
     {0, "Produce", 0, 11, 9, 11},
-    {1, "Fetch", 0, 12, 12, 17},
+    {1, "Fetch", 0, 17, 12, 17},
     {2, "ListOffsets", 0, 9, 6, 9},
     {3, "Metadata", 0, 12, 9, 12},
     {8, "OffsetCommit", 0, 9, 8, 9},
-    {9, "OffsetFetch", 0, 7, 6, 9},
+    {9, "OffsetFetch", 0, 9, 6, 9},
     {10, "FindCoordinator", 0, 6, 3, 6},
     {11, "JoinGroup", 0, 9, 6, 9},
     {12, "Heartbeat", 0, 4, 4, 4},
