@@ -21,8 +21,11 @@
 #include "actors/protocol/actor_config.hpp"
 #include "kafka/protocol/generated/headers.hpp"
 #include "kafka/protocol/generated/produce.hpp"
+#include "tests/loopback_socket.hpp"
 
 namespace {
+
+using al::test::connect_to;
 
 using namespace al;
 using clock_type = std::chrono::steady_clock;
@@ -77,15 +80,6 @@ std::vector<uint8_t> produce_frame(int32_t correlation_id, int32_t partition) {
   return out;
 }
 
-int connect_to(uint16_t port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0);
-  return fd;
-}
 
 /// Reads exactly n bytes; false on EOF or after `wait`.
 bool read_exactly(int fd, uint8_t* buf, size_t n, std::chrono::milliseconds wait) {

@@ -69,17 +69,9 @@ no_adm() { ! compgen -G "$WORK/n[123]/adm-*" >/dev/null; }
 retry no_adm || fail "adm was deleted, but replicas remain: $(ls -d "$WORK"/n[123]/adm-*)"
 echo "the deleted topic's replicas are gone from all three nodes"
 # The offsets confluent-kafka committed, seen by the CLI through node 3.
-"$AL" groups describe --group ck-g --bootstrap "$(bs 3)" >"$WORK/ck-g.txt" 2>&1 ||
-  fail "groups describe ck-g: $(cat "$WORK/ck-g.txt")"
-n=$(awk '$1 == "ck-g" && $2 == "kp-orders" { s += $4 } END { print s + 0 }' "$WORK/ck-g.txt")
-[ "$n" = 200 ] || fail "actorlog groups describe via node 3: ck-g's offsets on kp-orders sum to $n, expected 200: $(cat "$WORK/ck-g.txt")"
-echo "actorlog groups describe via node 3: ck-g's committed offsets sum to 200"
+group_offsets_are ck-g kp-orders 200 "$(bs 3)"
 
 KAFKAJS_NO_PARTITIONER_WARNING=1 timeout 90 node "$SRC_DIR/tests/fault/kafkajs/check.js" "$KB" 3 ||
   fail "kafkajs on three nodes (see above)"
-"$AL" groups describe --group kjs-group --bootstrap "$(bs 2)" >"$WORK/g.txt" 2>&1 ||
-  fail "groups describe kjs-group: $(cat "$WORK/g.txt")"
-n=$(awk '$1 == "kjs-group" && $2 == "kjs-orders" { s += $4 } END { print s + 0 }' "$WORK/g.txt")
-[ "$n" = 300 ] || fail "actorlog groups describe via node 2: kjs-group's offsets on kjs-orders sum to $n, expected 300: $(cat "$WORK/g.txt")"
-echo "actorlog groups describe via node 2: kjs-group's committed offsets sum to 300"
+group_offsets_are kjs-group kjs-orders 300 "$(bs 2)"
 echo "PASS"

@@ -58,3 +58,16 @@ kcat_codecs() {
   done
   echo "kcat: 20 records in each of ${KAFKA_CODECS[*]}, read back, stored with that codec in $# replica(s)"
 }
+
+# group_offsets_are GROUP TOPIC SUM BOOTSTRAP: `actorlog groups describe`
+# through BOOTSTRAP (a CAF client listener) shows GROUP's committed offsets
+# on TOPIC summing to SUM (a Kafka client's commits, read by actorlog's CLI).
+group_offsets_are() {
+  local g=$1 t=$2 want=$3 b=$4 n
+  "$AL" groups describe --group "$g" --bootstrap "$b" >"$WORK/$g.txt" 2>&1 ||
+    fail "groups describe $g via $b: $(cat "$WORK/$g.txt")"
+  n=$(awk -v g="$g" -v t="$t" '$1 == g && $2 == t { s += $4 } END { print s + 0 }' "$WORK/$g.txt")
+  [ "$n" = "$want" ] ||
+    fail "actorlog groups describe via $b: $g's offsets on $t sum to $n, expected $want: $(cat "$WORK/$g.txt")"
+  echo "actorlog groups describe via $b: $g's committed offsets on $t sum to $want"
+}

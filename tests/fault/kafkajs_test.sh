@@ -8,6 +8,7 @@
 BIN_DIR=$1
 SRC_DIR=$2
 source "$SRC_DIR/tests/fault/lib.sh"
+source "$SRC_DIR/tests/fault/kafka_lib.sh"
 command -v node >/dev/null || fail "node (Node.js) is not installed: run scripts/setup"
 [ -f "$SRC_DIR/tests/fault/kafkajs/node_modules/kafkajs/package.json" ] ||
   fail "kafkajs is not installed in tests/fault/kafkajs/node_modules: run scripts/setup"
@@ -20,9 +21,5 @@ K="127.0.0.1:$LAST_KAFKA_PORT"
 KAFKAJS_NO_PARTITIONER_WARNING=1 timeout 90 node "$SRC_DIR/tests/fault/kafkajs/check.js" "$K" ||
   fail "kafkajs (see above)"
 
-"$AL" groups describe --group kjs-group --bootstrap "127.0.0.1:$PORT" >"$WORK/g.txt" 2>&1 ||
-  fail "groups describe kjs-group: $(cat "$WORK/g.txt")"
-n=$(awk '$1 == "kjs-group" && $2 == "kjs-orders" { s += $4 } END { print s + 0 }' "$WORK/g.txt")
-[ "$n" = 300 ] || fail "actorlog groups describe: kjs-group's offsets on kjs-orders sum to $n, expected 300: $(cat "$WORK/g.txt")"
-echo "actorlog groups describe: kjs-group's committed offsets sum to 300"
+group_offsets_are kjs-group kjs-orders 300 "127.0.0.1:$PORT"
 echo "PASS"

@@ -18,11 +18,14 @@
 #include <vector>
 
 #include "runtime/guard/listener_guard.hpp"
+#include "tests/loopback_socket.hpp"
 
 using namespace al::guard;
 using namespace std::chrono_literals;
 
 namespace {
+
+using al::test::connect_to;
 
 using buffer = std::vector<uint8_t>;
 
@@ -104,15 +107,6 @@ struct echo_upstream {
   }
 };
 
-int connect_to(uint16_t port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0);
-  return fd;
-}
 
 void send_all(int fd, const buffer& b) {
   size_t off = 0;
