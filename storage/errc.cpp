@@ -54,6 +54,8 @@ std::string_view to_string(errc code) {
     AL_ERRC_CASE(unknown_producer_id, "UNKNOWN_PRODUCER_ID")
     AL_ERRC_CASE(non_empty_group, "NON_EMPTY_GROUP")
     AL_ERRC_CASE(group_id_not_found, "GROUP_ID_NOT_FOUND")
+    AL_ERRC_CASE(fetch_session_id_not_found, "FETCH_SESSION_ID_NOT_FOUND")
+    AL_ERRC_CASE(unknown_topic_id, "UNKNOWN_TOPIC_ID")
     AL_ERRC_CASE(fenced_leader_epoch, "FENCED_LEADER_EPOCH")
     AL_ERRC_CASE(invalid_update_version, "INVALID_UPDATE_VERSION")
     AL_ERRC_CASE(ineligible_replica, "INELIGIBLE_REPLICA")

@@ -226,7 +226,7 @@ void fetch_by_topic_id(conn_ptr self, const request_ctx& ctx,
           for (size_t pi = 0; pi < req.topics[ti].partitions.size(); ++pi) {
             auto& p = req.topics[ti].partitions[pi];
             if (i == names.end()) {
-              f->refused.push_back({ti, pi, p.partition, unknown_topic_id});
+              f->refused.push_back({ti, pi, p.partition, errc::unknown_topic_id});
               continue;
             }
             auto tg = make_target(ti, pi, p, *i->second);
@@ -257,7 +257,7 @@ void handle_fetch(conn_ptr self, const request_ctx& ctx, kafka::reader& body) {
   auto& req = f->req;
   if (req.session_id != 0 || req.session_epoch > 0) {
     kafka::FetchResponse out; // we never hand out a session, so none can be continued
-    out.error_code = kafka_code(errc(70)); // FETCH_SESSION_ID_NOT_FOUND
+    out.error_code = kafka_code(errc::fetch_session_id_not_found); // FETCH_SESSION_ID_NOT_FOUND
     return reply(self, ctx, out);
   }
   // Forgotten topics (v7+) only matter within a session: every fetch is a full one.

@@ -185,7 +185,7 @@ void handle_incremental_alter_configs(conn_ptr self, const request_ctx& ctx, kaf
 template <class Request>
 bool decode(conn_ptr self, const request_ctx& ctx, kafka::reader& body, Request& out) {
   if (auto st = out.decode(body, ctx.version); !st) {
-    close_connection(self, kafka::at_message(st, Request::label, ctx.version).to_string());
+    close_connection(self, st.to_string()); // the codec's status names the API and version
     return false;
   }
   return true;

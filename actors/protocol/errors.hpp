@@ -13,10 +13,6 @@ namespace al {
 
 constexpr caf::atom_value error_category = caf::atom("actorlog");
 
-/// Kafka's UNKNOWN_TOPIC_ID (KIP-516): Fetch v13+ names a topic id no topic
-/// has. Only the Kafka listener answers it (storage/errc.hpp has no name for it).
-constexpr errc unknown_topic_id = static_cast<errc>(100);
-
 /// Found by ADL: `return make_error(errc::x, "topic orders");` in handlers.
 inline caf::error make_error(errc code, std::string context = {}) {
   if (context.empty())

@@ -840,3 +840,78 @@ TEST_CASE("every request captured from a real client decodes and re-encodes byte
     CHECK(per_api[key] >= 1);
   }
 }
+
+// ---- hand-built from the definitions: the installed clients never send these -----
+
+TEST_CASE("OffsetForLeaderEpoch v4 request: replica id, current and requested epochs",
+          "[kafka][golden]") {
+  bytes_t b = {
+      0xff, 0xff, 0xff, 0xff, // replica_id -1 (a consumer; v3+)
+      0x02,                   // topics: compact 1
+      0x07, 'o', 'r', 'd', 'e', 'r', 's', // topic "orders" (compact string)
+      0x03,                   //   partitions: 2
+      0x00, 0x00, 0x00, 0x00, //     partition 0
+      0x00, 0x00, 0x00, 0x05, //     current_leader_epoch 5 (v2+)
+      0x00, 0x00, 0x00, 0x03, //     leader_epoch 3
+      0x00,                   //     (no tagged fields)
+      0x00, 0x00, 0x00, 0x02, //     partition 2
+      0xff, 0xff, 0xff, 0xff, //     current_leader_epoch -1
+      0x00, 0x00, 0x00, 0x04, //     leader_epoch 4
+      0x00,                   //     (no tagged fields)
+      0x00,                   //   (no tagged fields)
+      0x00,                   // (no tagged fields)
+  };
+  golden<OffsetForLeaderEpochRequest>(b, 4, [](const OffsetForLeaderEpochRequest& r) {
+    CHECK(r.replica_id == -1);
+    REQUIRE(r.topics.size() == 1);
+    CHECK(r.topics[0].topic == "orders");
+    REQUIRE(r.topics[0].partitions.size() == 2);
+    CHECK(r.topics[0].partitions[0].current_leader_epoch == 5);
+    CHECK(r.topics[0].partitions[0].leader_epoch == 3);
+    CHECK(r.topics[0].partitions[1].partition == 2);
+    CHECK(r.topics[0].partitions[1].current_leader_epoch == -1);
+    CHECK(r.topics[0].partitions[1].leader_epoch == 4);
+  });
+}
+
+TEST_CASE("IncrementalAlterConfigs v1 request: SET and DELETE (null value), validate only",
+          "[kafka][golden]") {
+  bytes_t b = {
+      0x02,                   // resources: compact 1
+      0x02,                   //   resource_type 2 (TOPIC)
+      0x07, 'o', 'r', 'd', 'e', 'r', 's', // resource_name "orders"
+      0x03,                   //   configs: 2
+      0x0d, 'r', 'e', 't', 'e', 'n', 't', 'i', 'o', 'n', '.', 'm', 's', // "retention.ms"
+      0x00,                   //     config_operation 0 (SET)
+      0x09, '8', '6', '4', '0', '0', '0', '0', '0', // value "86400000"
+      0x00,                   //     (no tagged fields)
+      0x0f, 'c', 'l', 'e', 'a', 'n', 'u', 'p', '.', 'p', 'o', 'l', 'i', 'c', 'y', // "cleanup.policy"
+      0x01,                   //     config_operation 1 (DELETE)
+      0x00,                   //     value null (compact nullable string)
+      0x00,                   //     (no tagged fields)
+      0x00,                   //   (no tagged fields)
+      0x01,                   // validate_only true
+      0x00,                   // (no tagged fields)
+  };
+  golden<IncrementalAlterConfigsRequest>(b, 1, [](const IncrementalAlterConfigsRequest& r) {
+    REQUIRE(r.resources.size() == 1);
+    CHECK(r.resources[0].resource_type == 2);
+    CHECK(r.resources[0].resource_name == "orders");
+    REQUIRE(r.resources[0].configs.size() == 2);
+    CHECK(r.resources[0].configs[0].name == "retention.ms");
+    CHECK(r.resources[0].configs[0].value == std::optional<std::string>("86400000"));
+    CHECK(r.resources[0].configs[1].config_operation == 1);
+    CHECK_FALSE(r.resources[0].configs[1].value.has_value());
+    CHECK(r.validate_only);
+  });
+}
+
+TEST_CASE("DescribeCluster v0 and v1 requests", "[kafka][golden]") {
+  golden<DescribeClusterRequest>({0x01, 0x00}, 0, [](const DescribeClusterRequest& r) {
+    CHECK(r.include_cluster_authorized_operations);
+  });
+  golden<DescribeClusterRequest>({0x00, 0x01, 0x00}, 1, [](const DescribeClusterRequest& r) {
+    CHECK_FALSE(r.include_cluster_authorized_operations);
+    CHECK(r.endpoint_type == 1); // brokers (2: controllers, KIP-919)
+  });
+}
