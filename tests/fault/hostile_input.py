@@ -19,6 +19,8 @@ import sys
 import threading
 import time
 
+from kafka_raw import uvarint
+
 PID, CLIENT, PEER, FRAME_TIMEOUT_MS = (int(x) for x in sys.argv[1:5])
 SEED = int(os.environ.get("AL_TEST_SEED", "20261205"))
 RNG = random.Random(SEED)
@@ -95,14 +97,9 @@ def atom(s):
     return x
 
 
-def varbyte(n):
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        out.append(b | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
+# CAF's varbyte (a length or count in its binary serializer) is the same
+# unsigned LEB128 as Kafka's unsigned varint.
+varbyte = uvarint
 
 
 def attack_random_bytes(port, n):
