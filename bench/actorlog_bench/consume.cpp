@@ -94,25 +94,21 @@ row read_all(target& t, const std::string& topic, const consume_case& c,
 
 } // namespace
 
-std::vector<row> run_consume(target& t, const consume_case& c, const client_settings& cs,
-                             progress_line& pl) {
+row consume_failure(const std::string& client, const std::string& why) {
+  row r;
+  r.scenario = "consume";
+  r.label("client", client);
+  r.note = why;
+  return r;
+}
+
+std::vector<row> consume_rounds(target& t, const std::string& topic, const consume_case& c,
+                                const std::string& client,
+                                const std::function<row(const std::string& cache)>& read) {
   std::vector<row> out;
-  auto topic = next_topic("consume");
-  if (auto st = t.create_topic(topic, c.partitions); !st) {
-    row r;
-    r.scenario = "consume";
-    r.note = "create topic: " + st.to_string();
-    return {r};
-  }
-  if (auto st = load(t, topic, c, cs, pl); !st) {
-    row r;
-    r.scenario = "consume";
-    r.note = "load: " + st.to_string();
-    return {r};
-  }
   row best;
   for (int i = 0; i < std::max(1, c.repeat); ++i) {
-    auto r = read_all(t, topic, c, cs, "hot", pl);
+    auto r = read("hot");
     if (i == 0 || r.get("rec/s") > best.get("rec/s"))
       best = r;
   }
@@ -121,26 +117,32 @@ std::vector<row> run_consume(target& t, const consume_case& c, const client_sett
   out.push_back(best);
   if (c.cold) {
     std::string how;
-    auto st = t.restart([&] { how = evict_page_cache(t.data_dirs()); });
-    if (!st) {
-      row r;
-      r.scenario = "consume";
-      r.note = "restart: " + st.to_string();
-      out.push_back(r);
+    if (auto st = t.restart([&] { how = evict_page_cache(t.data_dirs()); }); !st) {
+      out.push_back(consume_failure(client, "restart: " + st.to_string()));
       return out;
     }
     if (auto ready = t.wait_ready(topic, c.partitions); !ready) {
-      row r;
-      r.scenario = "consume";
-      r.note = "after restart: " + ready.to_string();
-      out.push_back(r);
+      out.push_back(consume_failure(client, "after restart: " + ready.to_string()));
       return out;
     }
-    out.push_back(read_all(t, topic, c, cs, "cold", pl));
+    out.push_back(read("cold"));
     out.back().note += (out.back().note.empty() ? "" : "; ") + how;
   }
   (void)t.delete_topic(topic);
   return out;
+}
+
+std::vector<row> run_consume(target& t, const consume_case& c, const client_settings& cs,
+                             progress_line& pl) {
+  auto client = to_string(t.kind());
+  auto topic = next_topic("consume");
+  if (auto st = t.create_topic(topic, c.partitions); !st)
+    return {consume_failure(client, "create topic: " + st.to_string())};
+  if (auto st = load(t, topic, c, cs, pl); !st)
+    return {consume_failure(client, "load: " + st.to_string())};
+  return consume_rounds(t, topic, c, client, [&](const std::string& cache) {
+    return read_all(t, topic, c, cs, cache, pl);
+  });
 }
 
 } // namespace al::bench

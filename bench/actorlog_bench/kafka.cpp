@@ -379,18 +379,10 @@ int64_t ns_since(bench_clock::time_point epoch, bench_clock::time_point t) {
 
 row run_kafka_produce(target& t, const produce_case& c, const client_settings& cs,
                       progress_line& pl) {
-  row r;
-  r.scenario = "produce";
-  r.label("client", kafka_client_label(t))
-    .label("rf", std::to_string(t.replication_factor()))
-    .label("size", std::to_string(c.record_size))
-    .label("acks", c.acks)
-    .label("partitions", std::to_string(c.partitions));
+  auto r = produce_row(kafka_client_label(t), t, c);
   auto topic = next_topic("produce");
-  if (auto st = t.create_topic(topic, c.partitions); !st) {
-    r.note = "create topic: " + st.to_string();
+  if (!create_topic_for(t, topic, c.partitions, r))
     return r;
-  }
   pl.begin("produce " + kafka_client_label(t) + " " + std::to_string(c.record_size) +
            " B acks=" + c.acks + " partitions=" + std::to_string(c.partitions));
   auto o = produce_all(t, topic, c.partitions, c.record_size, c.records, c.acks, cs,
@@ -408,67 +400,30 @@ row run_kafka_produce(target& t, const produce_case& c, const client_settings& c
 
 std::vector<row> run_kafka_consume(target& t, const consume_case& c, const client_settings& cs,
                                    progress_line& pl) {
-  std::vector<row> out;
-  auto fail = [&](const std::string& why) {
-    row r;
-    r.scenario = "consume";
-    r.label("client", kafka_client_label(t));
-    r.note = why;
-    out.push_back(r);
-    return out;
-  };
+  auto client = kafka_client_label(t);
   auto topic = next_topic("consume");
   if (auto st = t.create_topic(topic, c.partitions); !st)
-    return fail("create topic: " + st.to_string());
+    return {consume_failure(client, "create topic: " + st.to_string())};
   pl.begin("consume: loading " + std::to_string(c.record_size) + " B records into " + topic +
            " (librdkafka, acks=1)");
   auto o = produce_all(t, topic, c.partitions, c.record_size, c.records, "1", cs, c.max_seconds,
                        pl);
   pl.end(o.note.empty() ? "loaded" : o.note);
   if (!o.note.empty())
-    return fail("load: " + o.note);
-  row best;
-  for (int i = 0; i < std::max(1, c.repeat); ++i) {
-    auto r = read_all(t, topic, c, cs, "hot", pl);
-    if (i == 0 || r.get("rec/s") > best.get("rec/s"))
-      best = r;
-  }
-  if (c.repeat > 1)
-    best.figure("runs", c.repeat);
-  out.push_back(best);
-  if (c.cold) {
-    std::string how;
-    if (auto st = t.restart([&] { how = evict_page_cache(t.data_dirs()); }); !st)
-      return fail("restart: " + st.to_string());
-    if (auto ready = t.wait_ready(topic, c.partitions); !ready)
-      return fail("after restart: " + ready.to_string());
-    out.push_back(read_all(t, topic, c, cs, "cold", pl));
-    out.back().note += (out.back().note.empty() ? "" : "; ") + how;
-  }
-  (void)t.delete_topic(topic);
-  return out;
+    return {consume_failure(client, "load: " + o.note)};
+  return consume_rounds(t, topic, c, client, [&](const std::string& cache) {
+    return read_all(t, topic, c, cs, cache, pl);
+  });
 }
 
 row run_kafka_latency(target& t, const latency_case& c, const client_settings& cs,
                       progress_line& pl) {
-  row r;
-  r.scenario = "latency";
-  r.label("client", kafka_client_label(t))
-    .label("rf", std::to_string(t.replication_factor()))
-    .label("size", std::to_string(c.record_size))
-    .label("acks", c.acks)
-    .label("partitions", std::to_string(c.partitions))
-    .label("linger.ms", std::to_string(cs.linger_ms))
-    .label("offered rec/s", human(c.rate));
-  if (c.record_size < 8 || c.rate <= 0) {
-    r.note = "needs records of >= 8 bytes and a rate > 0";
+  auto r = latency_row(kafka_client_label(t), t, c, cs);
+  if (!r.note.empty())
     return r;
-  }
   auto topic = next_topic("latency");
-  if (auto st = t.create_topic(topic, c.partitions); !st) {
-    r.note = "create topic: " + st.to_string();
+  if (!create_topic_for(t, topic, c.partitions, r))
     return r;
-  }
   std::string error;
   dr_state dr;
   log_histogram ack_hist(8);

@@ -21,25 +21,29 @@ int64_t ns_since(bench_clock::time_point epoch, bench_clock::time_point t) {
 
 } // namespace
 
-row run_latency(target& t, const latency_case& c, const client_settings& cs, progress_line& pl) {
+row latency_row(const std::string& client, target& t, const latency_case& c,
+                const client_settings& cs) {
   row r;
   r.scenario = "latency";
-  r.label("client", to_string(t.kind()))
+  r.label("client", client)
     .label("rf", std::to_string(t.replication_factor()))
     .label("size", std::to_string(c.record_size))
     .label("acks", c.acks)
     .label("partitions", std::to_string(c.partitions))
     .label("linger.ms", std::to_string(cs.linger_ms))
     .label("offered rec/s", human(c.rate));
-  if (c.record_size < 8 || c.rate <= 0) {
+  if (c.record_size < 8 || c.rate <= 0) // the due time rides in the first 8 bytes
     r.note = "needs records of >= 8 bytes and a rate > 0";
+  return r;
+}
+
+row run_latency(target& t, const latency_case& c, const client_settings& cs, progress_line& pl) {
+  auto r = latency_row(to_string(t.kind()), t, c, cs);
+  if (!r.note.empty())
     return r;
-  }
   auto topic = next_topic("latency");
-  if (auto st = t.create_topic(topic, c.partitions); !st) {
-    r.note = "create topic: " + st.to_string();
+  if (!create_topic_for(t, topic, c.partitions, r))
     return r;
-  }
   auto cons = consumer::create(t.client_system(), consumer_props(t, cs), t.direct_broker());
   auto prod = producer::create(t.client_system(), producer_props(t, c.acks, cs), t.direct_broker());
   if (!cons || !prod) {

@@ -12,19 +12,30 @@ std::string next_topic(const std::string& scenario) {
   return "bench-" + scenario + "-" + std::to_string(counter++);
 }
 
-row run_produce(target& t, const produce_case& c, const client_settings& cs, progress_line& pl) {
+row produce_row(const std::string& client, target& t, const produce_case& c) {
   row r;
   r.scenario = "produce";
-  r.label("client", to_string(t.kind()))
+  r.label("client", client)
     .label("rf", std::to_string(t.replication_factor()))
     .label("size", std::to_string(c.record_size))
     .label("acks", c.acks)
     .label("partitions", std::to_string(c.partitions));
-  auto topic = next_topic("produce");
-  if (auto st = t.create_topic(topic, c.partitions); !st) {
+  return r;
+}
+
+bool create_topic_for(target& t, const std::string& topic, int32_t partitions, row& r) {
+  if (auto st = t.create_topic(topic, partitions); !st) {
     r.note = "create topic: " + st.to_string();
-    return r;
+    return false;
   }
+  return true;
+}
+
+row run_produce(target& t, const produce_case& c, const client_settings& cs, progress_line& pl) {
+  auto r = produce_row(to_string(t.kind()), t, c);
+  auto topic = next_topic("produce");
+  if (!create_topic_for(t, topic, c.partitions, r))
+    return r;
   auto p = producer::create(t.client_system(), producer_props(t, c.acks, cs), t.direct_broker());
   if (!p) {
     r.note = "producer: " + p.error().to_string();

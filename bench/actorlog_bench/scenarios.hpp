@@ -3,6 +3,7 @@
 // the real clients (al::producer / al::consumer) and returns result rows.
 // Every loop is bounded by a record count and by max_seconds.
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -78,5 +79,24 @@ row run_kafka_latency(target& t, const latency_case& c, const client_settings& c
 
 /// Unique topic names per run ("bench-produce-3").
 std::string next_topic(const std::string& scenario);
+
+// ---- shared by the CAF (produce/consume/latency.cpp) and Kafka (kafka.cpp) runs ----
+
+/// A produce row's labels; `client` is the client's column ("remote", "kafka", ...).
+row produce_row(const std::string& client, target& t, const produce_case& c);
+/// A latency row's labels.
+row latency_row(const std::string& client, target& t, const latency_case& c,
+                const client_settings& cs);
+/// Creates the run's topic; on failure the row's note says why and false comes back.
+bool create_topic_for(target& t, const std::string& topic, int32_t partitions, row& r);
+/// The consume scenario once the topic holds its records: the best of
+/// c.repeat hot reads, then (c.cold) a restart with the page cache evicted
+/// and one cold read; then the topic is deleted. `read(cache)` reads every
+/// record once ("hot" or "cold"); a failure is a row with `client` and a note.
+std::vector<row> consume_rounds(target& t, const std::string& topic, const consume_case& c,
+                                const std::string& client,
+                                const std::function<row(const std::string& cache)>& read);
+/// A consume row that only says what failed.
+row consume_failure(const std::string& client, const std::string& why);
 
 } // namespace al::bench
