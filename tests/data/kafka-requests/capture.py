@@ -88,47 +88,41 @@ def client_label(args):
     return args.client
 
 
+def pump(src, dst, seen=None):
+    """Forwards src to dst unchanged (calling seen(data) on each chunk) until
+    either side closes, then shuts both down."""
+    try:
+        while True:
+            data = src.recv(65536)
+            if not data:
+                break
+            dst.sendall(data)
+            if seen:
+                seen(data)
+    except OSError:
+        pass
+    finally:
+        for s in (src, dst):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
 def pump_requests(args, client, src, dst):
     """Client -> broker: forward unchanged, and record each complete frame."""
     buf = bytearray()
-    try:
-        while True:
-            data = src.recv(65536)
-            if not data:
-                break
-            dst.sendall(data)
-            buf += data
-            while len(buf) >= 4:
-                size = int.from_bytes(buf[0:4], "big", signed=True)
-                if size < 0 or len(buf) < 4 + size:
-                    break
-                record(args, client, bytes(buf[4:4 + size]))
-                del buf[:4 + size]
-    except OSError:
-        pass
-    finally:
-        for s in (src, dst):
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
-
-def pump_responses(src, dst):
-    try:
-        while True:
-            data = src.recv(65536)
-            if not data:
+    def frames(data):
+        buf.extend(data)
+        while len(buf) >= 4:
+            size = int.from_bytes(buf[0:4], "big", signed=True)
+            if size < 0 or len(buf) < 4 + size:
                 break
-            dst.sendall(data)
-    except OSError:
-        pass
-    finally:
-        for s in (src, dst):
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+            record(args, client, bytes(buf[4:4 + size]))
+            del buf[:4 + size]
+
+    pump(src, dst, frames)
 
 
 def handle(args, conn):
@@ -143,7 +137,7 @@ def handle(args, conn):
     for s in (conn, up):
         s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     t1 = threading.Thread(target=pump_requests, args=(args, client, conn, up), daemon=True)
-    t2 = threading.Thread(target=pump_responses, args=(up, conn), daemon=True)
+    t2 = threading.Thread(target=pump, args=(up, conn), daemon=True)  # broker -> client
     t1.start()
     t2.start()
     t1.join()
