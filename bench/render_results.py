@@ -69,6 +69,21 @@ def find(rs, **kv):
     return None
 
 
+def is_kafka(r):
+    """A row of the librdkafka client ("kafka", "kafka-cluster")."""
+    return r["client"].startswith("kafka")
+
+
+def find_row(rows_, kafka, **fields):
+    """The first row of the Kafka (kafka=True) or CAF client whose fields all match."""
+    return next((r for r in rows_ if is_kafka(r) == kafka
+                 and all(r[k] == v for k, v in fields.items())), None)
+
+
+def rate_of(r):
+    return r.get("rec/s") if r else None
+
+
 def kafka_section(out_dir, st_none, tcp_mb_s, heading="###"):
     """The librdkafka client (--client kafka, through the nodes' Kafka
     listeners) next to the CAF remote client, measured in the same run:
@@ -101,10 +116,8 @@ def kafka_section(out_dir, st_none, tcp_mb_s, heading="###"):
         md.append("| nodes (RF) | client | size | acks | rec/s | MB/s | Kafka/CAF | vs raw disk | vs loopback TCP | note |")
         md.append("|---|---|---:|---|---:|---:|---:|---:|---:|---|")
         for r in prod:
-            other = None
-            if r["client"].startswith("kafka"):
-                other = next((o for o in prod if o["nodes"] == r["nodes"] and o["size"] == r["size"]
-                              and o["acks"] == r["acks"] and not o["client"].startswith("kafka")), None)
+            other = (find_row(prod, False, nodes=r["nodes"], size=r["size"], acks=r["acks"])
+                     if is_kafka(r) else None)
             raw = st_none.get(int(r["size"]), {}).get("raw_mb_s")
             md.append("| %s (%s) | %s | %s | %s | %s | %.0f | %s | %s | %s | %s |" % (
                 r["nodes"], r.get("rf"), r["client"], r["size"], r["acks"], fmt_rate(r.get("rec/s")),
@@ -115,10 +128,8 @@ def kafka_section(out_dir, st_none, tcp_mb_s, heading="###"):
         md.append("| nodes (RF) | client | size | cache | rec/s | MB/s | Kafka/CAF | vs loopback TCP | note |")
         md.append("|---|---|---:|---|---:|---:|---:|---:|---|")
         for r in cons:
-            other = None
-            if r["client"].startswith("kafka"):
-                other = next((o for o in cons if o["nodes"] == r["nodes"] and o["size"] == r["size"]
-                              and o["cache"] == r["cache"] and not o["client"].startswith("kafka")), None)
+            other = (find_row(cons, False, nodes=r["nodes"], size=r["size"], cache=r["cache"])
+                     if is_kafka(r) else None)
             md.append("| %s (%s) | %s | %s | %s | %s | %.0f | %s | %s | %s |" % (
                 r["nodes"], r.get("rf"), r["client"], r["size"], r["cache"], fmt_rate(r.get("rec/s")),
                 r.get("MB/s", 0), ratio(r.get("rec/s"), other and other.get("rec/s")) if other else "",
@@ -143,36 +154,32 @@ def kafka_section(out_dir, st_none, tcp_mb_s, heading="###"):
     for nodes in ("1", "3"):
         for size in ("100", "1024"):
             for acks in ("1", "all"):
-                k = next((r.get("rec/s") for r in prod if r["nodes"] == nodes and r["size"] == size
-                          and r["acks"] == acks and r["client"].startswith("kafka")), None)
-                c = next((r.get("rec/s") for r in prod if r["nodes"] == nodes and r["size"] == size
-                          and r["acks"] == acks and not r["client"].startswith("kafka")), None)
+                k, c = (rate_of(find_row(prod, kafka, nodes=nodes, size=size, acks=acks))
+                        for kafka in (True, False))
                 if k is None and c is None:
                     continue
                 md.append("| produce Kafka >= CAF remote rec/s, %s node%s, %s B, acks=%s | %s vs %s | %s |" % (
                     nodes, "s" if nodes != "1" else "", size, acks, fmt_rate(k), fmt_rate(c),
                     met(k >= c if k and c else None)))
-            k = next((r.get("rec/s") for r in cons if r["nodes"] == nodes and r["size"] == size
-                      and r["cache"] == "hot" and r["client"].startswith("kafka")), None)
-            c = next((r.get("rec/s") for r in cons if r["nodes"] == nodes and r["size"] == size
-                      and r["cache"] == "hot" and not r["client"].startswith("kafka")), None)
+            k, c = (rate_of(find_row(cons, kafka, nodes=nodes, size=size, cache="hot"))
+                    for kafka in (True, False))
             if k is not None or c is not None:
                 md.append("| consume Kafka >= CAF remote rec/s, %s node%s, %s B, hot | %s vs %s | %s |" % (
                     nodes, "s" if nodes != "1" else "", size, fmt_rate(k), fmt_rate(c),
                     met(k >= c if k and c else None)))
     for r in prod:
-        if r["nodes"] == "1" and r["size"] == "1024" and r["client"].startswith("kafka"):
+        if r["nodes"] == "1" and r["size"] == "1024" and is_kafka(r):
             v = r.get("MB/s")
             md.append("| produce Kafka 1 KiB, one node, acks=%s >= 500 MB/s | %s MB/s | %s |" % (
                 r["acks"], fmt(v), met(v is not None and v >= 500)))
     for r in cons:
         if (r["size"] == "100" and r["cache"] == "hot" and r["nodes"] == "1"
-                and r["client"].startswith("kafka")):
+                and is_kafka(r)):
             v = r.get("rec/s")
             md.append("| consume Kafka 100 B >= 1.5 M rec/s, %s node%s | %s | %s |" % (
                 r["nodes"], "s" if r["nodes"] != "1" else "", fmt_rate(v), met(v is not None and v >= 1.5e6)))
     for r in lat:
-        if r["client"].startswith("kafka"):
+        if is_kafka(r):
             p99 = r.get("p99 ms")
             md.append("| Kafka e2e p99 < 5 ms at %s rec/s, linger.ms=%s, %s node%s acks=%s | %s ms | %s |" % (
                 r["offered rec/s"], r["linger.ms"], r["nodes"], "s" if r["nodes"] != "1" else "",
