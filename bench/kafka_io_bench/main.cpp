@@ -255,6 +255,19 @@ int main(int argc, char** argv) {
     return r;
   };
 
+  // One load: the sizes and timings common to every case, the rest per case.
+  auto spec_for = [&](size_t size, int connections, int pipeline, double secs, double rate) {
+    load_spec spec;
+    spec.connections = connections;
+    spec.pipeline = pipeline;
+    spec.request_size = size;
+    spec.response_size = resp_size;
+    spec.warmup_s = warmup;
+    spec.seconds = secs;
+    spec.threads = client_threads;
+    spec.rate = rate;
+    return spec;
+  };
   std::vector<row> rows;
   if (!args.count("no-throughput")) {
     for (auto size : sizes)
@@ -263,15 +276,7 @@ int main(int argc, char** argv) {
           std::vector<std::vector<load_result>> runs(servers.size());
           for (int k = 0; k < repeat; ++k)
             for (size_t i = 0; i < servers.size(); ++i) {
-              load_spec spec;
-              spec.connections = c;
-              spec.pipeline = p;
-              spec.request_size = size;
-              spec.response_size = resp_size;
-              spec.warmup_s = warmup;
-              spec.seconds = seconds;
-              spec.threads = client_threads;
-              auto r = run_one(servers[i], spec);
+              auto r = run_one(servers[i], spec_for(size, c, p, seconds, 0));
               std::cerr << "  " << size << " B, " << c << " conn x " << p << " in flight, "
                         << label(servers[i]) << ", run " << k + 1 << ": "
                         << human(r.requests_per_s) << " req/s"
@@ -298,16 +303,7 @@ int main(int argc, char** argv) {
   for (auto lat_rate : lat_rates) {
     for (auto size : lat_sizes)
       for (auto& name : servers) {
-        load_spec spec;
-        spec.connections = lat_conns;
-        spec.pipeline = 1;
-        spec.request_size = size;
-        spec.response_size = resp_size;
-        spec.warmup_s = warmup;
-        spec.seconds = lat_seconds;
-        spec.threads = client_threads;
-        spec.rate = lat_rate;
-        auto r = run_one(name, spec);
+        auto r = run_one(name, spec_for(size, lat_conns, 1, lat_seconds, lat_rate));
         std::cerr << "  latency " << size << " B at " << human(lat_rate) << " req/s, "
                   << label(name) << ": p50 " << fixed(pct(r.latencies_ns, 0.5) / 1e3, 0)
                   << " us, p99 " << fixed(pct(r.latencies_ns, 0.99) / 1e3, 0) << " us"
