@@ -1,4 +1,4 @@
-#include "tools/cluster/cluster_probe.hpp"
+#include "runtime/cluster/cluster_probe.hpp"
 
 #include <thread>
 

@@ -18,7 +18,7 @@
 #include "actors/protocol/admin_messages.hpp"
 #include "actors/protocol/atoms.hpp"
 #include "actors/protocol/messages.hpp"
-#include "tools/cluster/node_processes.hpp"
+#include "runtime/cluster/node_processes.hpp"
 
 namespace al::cluster {
 
