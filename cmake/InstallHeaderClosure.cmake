@@ -8,11 +8,13 @@ string(REPLACE "\\\n" " " deps "${deps}")
 string(REGEX REPLACE "^[^:]*:" "" deps "${deps}")
 separate_arguments(deps UNIX_COMMAND "${deps}")
 foreach(header ${deps})
+  if(NOT IS_ABSOLUTE "${header}" OR NOT header MATCHES "\\.hpp$")
+    continue() # the generated TU that includes every public header
+  endif()
   file(RELATIVE_PATH rel ${AL_SOURCE_DIR} ${header})
   string(FIND "${header}" "${AL_BINARY_DIR}/" in_build_dir)
-  # Public headers and generated ones are installed as they are; the TU is no header.
-  if(in_build_dir EQUAL 0 OR rel MATCHES "^\\.\\./" OR rel MATCHES "^include/" OR NOT rel MATCHES "\\.hpp$"
-     OR NOT EXISTS ${AL_SOURCE_DIR}/${rel})
+  # Public and generated headers are installed as they are (include/actorlog/).
+  if(in_build_dir EQUAL 0 OR rel MATCHES "^\\.\\./" OR rel MATCHES "^include/")
     continue()
   endif()
   get_filename_component(dir ${rel} DIRECTORY)

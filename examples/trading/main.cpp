@@ -12,7 +12,8 @@
 #include <cxxopts.hpp>
 #include <spdlog/spdlog.h>
 
-#include "actors/protocol/actor_config.hpp"
+#include <actorlog/client.hpp>
+
 #include "runtime/version_flag.hpp"
 #include "summary.hpp"
 
