@@ -7,6 +7,9 @@
 #   service      only when asked for (the .deb does): the systemd unit,
 #                <sysconfdir>/actorlog/single.ini, <localstatedir>/lib/actorlog
 include(CMakePackageConfigHelpers)
+# Installing never builds (`make install`, cpack's preinstall): build first,
+# as scripts/package does; ctest package:deb runs cpack beside other tests.
+set(CMAKE_SKIP_INSTALL_ALL_DEPENDENCY ON)
 set(AL_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/actorlog)
 
 install(TARGETS actorlog actorlog-node RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}

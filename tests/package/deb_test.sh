@@ -49,6 +49,14 @@ read -r bin _ config_arg <<<"$exec_start"
 config=${config_arg//%i/single}
 [ -f "$root$config" ] || fail "the unit reads $config_arg; the package has no $config"
 grep -q '^User=actorlog$' "$unit" || fail "the unit does not run as the actorlog user"
+# systemd's own check of the unit, with ExecStart pointing into the scratch root.
+if command -v systemd-analyze >/dev/null; then
+  mkdir -p unit-check
+  sed "s#^ExecStart=$bin#ExecStart=$root$bin#" "$unit" >"unit-check/actorlog-node@single.service"
+  systemd-analyze verify "$work/unit-check/actorlog-node@single.service" >verify.txt 2>&1 ||
+    fail "systemd-analyze verify: $(cat verify.txt)"
+  if grep -i 'unknown\|invalid\|fail' verify.txt; then fail "systemd-analyze verify complains"; fi
+fi
 # The shipped config is valid, and its data go where the package keeps data.
 "$root$bin" --config "$root$config" --dump-config >single.dump || fail "$config is invalid"
 data_dir=$(sed -n 's/^data.dir = //p' single.dump)
