@@ -24,9 +24,9 @@ set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS ON)
 
 set(CPACK_DEBIAN_RUNTIME_PACKAGE_NAME actorlog)
 set(CPACK_DEBIAN_RUNTIME_PACKAGE_DEPENDS adduser)
-set(CPACK_DEBIAN_RUNTIME_DESCRIPTION "${CPACK_PACKAGE_DESCRIPTION_SUMMARY}
- actorlog-node (run one with systemctl start actorlog-node@single), the
- actorlog command-line tool and the client and node libraries.")
+set(CPACK_DEBIAN_RUNTIME_DESCRIPTION "actorlog-node (systemctl start actorlog-node@single runs
+/etc/actorlog/single.ini), the actorlog command-line tool, and the client
+and node libraries.")
 configure_file(${PROJECT_SOURCE_DIR}/packaging/debian/postinst.in
                ${PROJECT_BINARY_DIR}/packaging/debian/postinst @ONLY)
 file(CONFIGURE OUTPUT ${PROJECT_BINARY_DIR}/packaging/debian/conffiles
@@ -41,9 +41,9 @@ set(CPACK_DEBIAN_DEVELOPMENT_PACKAGE_SHLIBDEPS OFF)
 set(CPACK_DEBIAN_DEVELOPMENT_PACKAGE_DEPENDS
     "actorlog (= ${PROJECT_VERSION}), libcaf-dev, libsqlite3-dev, libfmt-dev, libspdlog-dev, \
 zlib1g-dev, libsnappy-dev, libzstd-dev, liblz4-dev, libinih-dev, libcpp-httplib-dev, pkg-config")
-set(CPACK_DEBIAN_DEVELOPMENT_DESCRIPTION "actorlog headers, static libraries, CMake package
- find_package(actorlog) gives actorlog::client and actorlog::node; pkg-config
- actorlog and actorlog-node do the same.")
+set(CPACK_DEBIAN_DEVELOPMENT_DESCRIPTION "Headers, static libraries, the CMake package and pkg-config files:
+find_package(actorlog) gives actorlog::client and actorlog::node, and so do
+pkg-config actorlog and actorlog-node.")
 
 include(CPack)
 cpack_add_component_group(runtime)
