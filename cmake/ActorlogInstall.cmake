@@ -41,9 +41,15 @@ install(FILES ${PROJECT_BINARY_DIR}/actorlogConfig.cmake
               ${PROJECT_SOURCE_DIR}/cmake/FindCppHttplib.cmake
         DESTINATION ${AL_CMAKE_DIR} COMPONENT development)
 
-# pkg-config: relocatable (the prefix is found from the .pc file's own place).
-file(RELATIVE_PATH AL_PC_PREFIX ${CMAKE_INSTALL_FULL_LIBDIR}/pkgconfig ${CMAKE_INSTALL_PREFIX})
-string(REGEX REPLACE "/$" "" AL_PC_PREFIX "${AL_PC_PREFIX}")
+# pkg-config: relocatable (the prefix is found from the .pc file's own
+# place), except under /usr, where the packages put it.
+if(CMAKE_INSTALL_PREFIX STREQUAL "/usr")
+  set(AL_PC_PREFIX /usr)
+else()
+  file(RELATIVE_PATH rel ${CMAKE_INSTALL_FULL_LIBDIR}/pkgconfig ${CMAKE_INSTALL_PREFIX})
+  string(REGEX REPLACE "/$" "" rel "${rel}")
+  set(AL_PC_PREFIX "\${pcfiledir}/${rel}")
+endif()
 foreach(pc actorlog actorlog-node)
   configure_file(${PROJECT_SOURCE_DIR}/cmake/${pc}.pc.in ${PROJECT_BINARY_DIR}/${pc}.pc @ONLY)
   install(FILES ${PROJECT_BINARY_DIR}/${pc}.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig
