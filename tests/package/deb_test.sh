@@ -67,10 +67,13 @@ case $data_dir in "$state_dir"/*) ;; *) fail "data.dir $data_dir is not under $s
 dpkg-deb --info "$deb" >info.txt
 grep -q '^ Depends:.*adduser' info.txt || fail "actorlog does not depend on adduser"
 grep -q '^ Depends:.*libcaf-core' info.txt || fail "actorlog does not depend on CAF (shlibdeps)"
-dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./postinst | grep -q 'adduser --system' ||
-  fail "postinst does not create the actorlog user"
-dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./conffiles | grep -q "$config" ||
-  fail "$config is not a conffile"
+mkdir -p control
+dpkg-deb --control "$deb" control
+for script in postinst prerm postrm; do
+  sh -n "control/$script" || fail "$script is not valid sh"
+done
+grep -q 'adduser --system' control/postinst || fail "postinst does not create the actorlog user"
+grep -qx "$config" control/conffiles || fail "$config is not a conffile"
 
 for f in include/actorlog/client.hpp include/actorlog/node.hpp include/actorlog/embedded_cluster.hpp \
   include/actorlog/version.hpp include/actorlog/detail/actors/client/producer_client.hpp; do
