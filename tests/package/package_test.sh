@@ -3,7 +3,7 @@
 #  1. `cmake --install` this build into a prefix under the build dir;
 #  2. take the README's embedding example out of README.md as it is;
 #  3. configure tests/package (a project of its own: find_package(actorlog))
-#     against that prefix, build the example and cluster_test;
+#     against that prefix, build the example (shared and static) and cluster_test;
 #  4. build the example once more with pkg-config alone;
 #  5. run cluster_test: al::embedded_cluster (3 nodes of the installed
 #     actorlog-node), produce, consume in a group, commit, kill and restart
@@ -19,8 +19,8 @@ mkdir -p "$work"
 
 step() { echo "== $*"; }
 
-step "cmake --install $build --prefix $prefix (runtime, development)"
-for component in runtime development; do
+step "cmake --install $build --prefix $prefix (runtime, development, static)"
+for component in runtime development static; do
   cmake --install "$build" --prefix "$prefix" --component "$component" >"$work/install-$component.log"
 done
 
@@ -41,6 +41,7 @@ cmake -S "$src/tests/package" -B "$work/build" -DCMAKE_PREFIX_PATH="$prefix" \
   exit 1
 }
 cmake --build "$work/build" -j2
+[ -x "$work/build/readme_example_static" ] || { echo "actorlog::client_static missing" >&2; exit 1; }
 
 step "the README example with pkg-config alone"
 pc_dir=$(dirname "$(find "$prefix" -name actorlog.pc | head -1)")
