@@ -17,6 +17,7 @@
 #include <cxxopts.hpp>
 
 #include "bench/bench_batches.hpp"
+#include "runtime/version_flag.hpp"
 #include "storage/file.hpp"
 #include "storage/partition_log.hpp"
 #include "storage/record_batch.hpp"
@@ -199,6 +200,7 @@ bench_options parse(int argc, char** argv) {
     ("interval-ms", "flush.ms for --fsync interval", cxxopts::value<int64_t>()->default_value("1000"))
     ("record-size", "record value bytes; default runs 100 and 1024", cxxopts::value<size_t>())
     ("repeat", "runs per measurement; the best is reported", cxxopts::value<int>()->default_value("3"))
+    ("version", "print the version and exit")
     ("h,help", "print this help");
   auto args = opts.parse(argc, argv);
   if (args.count("help")) {
@@ -227,6 +229,8 @@ bench_options parse(int argc, char** argv) {
 } // namespace
 
 int main(int argc, char** argv) {
+  if (al::print_version_if_asked(argc, argv, "storage_bench"))
+    return 0;
   bench_options o;
   try {
     o = parse(argc, argv);

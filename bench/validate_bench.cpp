@@ -17,6 +17,7 @@
 #include <cxxopts.hpp>
 
 #include "bench/bench_batches.hpp"
+#include "runtime/version_flag.hpp"
 #include "storage/batch_header.hpp"
 #include "storage/crc32c.hpp"
 #include "storage/record_batch.hpp"
@@ -94,6 +95,8 @@ void run(size_t record_size, bool with_headers, size_t rounds, int repeat) {
 } // namespace
 
 int main(int argc, char** argv) {
+  if (al::print_version_if_asked(argc, argv, "validate_bench"))
+    return 0;
   cxxopts::Options opts("validate_bench",
                         "CPU cost of the leader's check of a produced batch: the old two-pass\n"
                         "decode + CRC against the single-pass validate_records, beside CRC32C alone.");
@@ -101,6 +104,7 @@ int main(int argc, char** argv) {
   opts.add_options()
     ("rounds", "passes over 64 distinct ~16 KiB batches per timing", cxxopts::value<size_t>()->default_value("2000"))
     ("repeat", "timings per figure; the best is reported", cxxopts::value<int>()->default_value("3"))
+    ("version", "print the version and exit")
     ("h,help", "print this help");
   // clang-format on
   auto args = opts.parse(argc, argv);

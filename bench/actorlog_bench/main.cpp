@@ -17,6 +17,7 @@
 #include "bench/actorlog_bench/report.hpp"
 #include "bench/actorlog_bench/scenarios.hpp"
 #include "bench/actorlog_bench/target.hpp"
+#include "runtime/version_flag.hpp"
 
 using namespace al;
 using namespace al::bench;
@@ -78,6 +79,8 @@ std::string now_text() {
 } // namespace
 
 int main(int argc, char** argv) {
+  if (al::print_version_if_asked(argc, argv, "actorlog-bench"))
+    return 0;
   cxxopts::Options opts(
     "actorlog-bench",
     "Measures actorlog with its real clients: produce (records/s, MB/s by record size, acks and\n"
@@ -121,6 +124,7 @@ int main(int argc, char** argv) {
     ("keep-data", "do not remove --data-dir at the end")
     ("json", "also write every figure as JSON to FILE (- = stdout)", cxxopts::value<std::string>())
     ("no-progress", "no live progress line on stderr")
+    ("version", "print the version and exit")
     ("h,help", "show this help");
   // clang-format on
   opts.parse_positional({"scenario"});

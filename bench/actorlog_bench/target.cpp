@@ -17,7 +17,7 @@
 #include "actors/protocol/errors.hpp"
 #include "runtime/config/config_loader.hpp"
 #include "runtime/node/node.hpp"
-#include "tools/cluster/node_processes.hpp"
+#include "runtime/cluster/node_processes.hpp"
 
 namespace al::bench {
 

@@ -12,7 +12,7 @@
 //               from all three; topics get replication factor 3 and
 //               min.insync.replicas 2; restart() restarts them all.
 // The child processes and the admin requests to them come from
-// tools/cluster (shared with actorlog-chaos).
+// runtime/cluster (shared with actorlog-chaos).
 #include <cstdint>
 #include <functional>
 #include <memory>

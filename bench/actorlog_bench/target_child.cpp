@@ -1,6 +1,6 @@
 // Targets made of actorlog-node child processes: remote (one node from
 // --config) and cluster (three nodes from configs/cluster-3). Processes
-// and admin requests come from tools/cluster, shared with actorlog-chaos.
+// and admin requests come from runtime/cluster, shared with actorlog-chaos.
 #include <unistd.h>
 
 #include <chrono>
@@ -12,8 +12,8 @@
 
 #include "actors/protocol/actor_config.hpp"
 #include "bench/actorlog_bench/target.hpp"
-#include "tools/cluster/cluster_probe.hpp"
-#include "tools/cluster/node_processes.hpp"
+#include "runtime/cluster/cluster_probe.hpp"
+#include "runtime/cluster/node_processes.hpp"
 
 namespace al::bench {
 

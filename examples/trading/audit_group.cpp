@@ -14,7 +14,8 @@
 
 #include <caf/all.hpp>
 
-#include "actors/client/consumer_client.hpp"
+#include <actorlog/client.hpp>
+
 #include "groups.hpp"
 
 namespace trading {

@@ -6,9 +6,7 @@
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 
-#include "actors/client/client_config.hpp"
-#include "actors/client/consumer_client.hpp"
-#include "actors/protocol/errors.hpp"
+#include <actorlog/client.hpp>
 
 namespace trading {
 

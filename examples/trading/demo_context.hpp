@@ -12,7 +12,8 @@
 
 #include <caf/fwd.hpp>
 
-#include "actors/client/client_config.hpp"
+#include <actorlog/client.hpp>
+
 #include "cluster_admin.hpp"
 
 namespace trading {

@@ -18,7 +18,8 @@
 #include <utility>
 #include <vector>
 
-#include "actors/client/consumer_record.hpp"
+#include <actorlog/client.hpp>
+
 #include "cluster_admin.hpp"
 #include "orders.hpp"
 

@@ -4,7 +4,8 @@
 #include <memory>
 #include <string>
 
-#include "actors/client/consumer_client.hpp"
+#include <actorlog/client.hpp>
+
 #include "demo_context.hpp"
 
 namespace trading {

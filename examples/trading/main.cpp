@@ -12,7 +12,9 @@
 #include <cxxopts.hpp>
 #include <spdlog/spdlog.h>
 
-#include "actors/protocol/actor_config.hpp"
+#include <actorlog/client.hpp>
+
+#include "runtime/version_flag.hpp"
 #include "summary.hpp"
 
 namespace {
@@ -53,6 +55,7 @@ std::optional<demo_options> parse_options(int argc, char** argv, int& rc) {
                             "(leader or coordinator moves during fault injection)")        //
     ("log-level", "client log level (spdlog: trace..off)",
      cxxopts::value<std::string>()->default_value("warn"))                                 //
+    ("version", "print the version and exit")
     ("h,help", "show this help");
   try {
     auto args = options.parse(argc, argv);
@@ -156,6 +159,8 @@ int run(caf::actor_system& sys, const demo_options& opts) {
 } // namespace
 
 int main(int argc, char** argv) {
+  if (al::print_version_if_asked(argc, argv, "trading-demo"))
+    return 0;
   int rc = 0;
   auto opts = parse_options(argc, argv, rc);
   if (!opts)

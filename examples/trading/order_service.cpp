@@ -7,7 +7,7 @@
 
 #include <caf/all.hpp>
 
-#include "actors/client/producer_client.hpp"
+#include <actorlog/client.hpp>
 
 namespace trading {
 

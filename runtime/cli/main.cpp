@@ -7,6 +7,7 @@
 #include "runtime/cli/cli_args.hpp"
 #include "runtime/cli/commands.hpp"
 #include "runtime/cli/dump_log.hpp"
+#include "runtime/version_flag.hpp"
 
 namespace {
 
@@ -44,7 +45,8 @@ void usage(std::ostream& out) {
   out << "usage: actorlog <command> [options]\n\ncommands:\n";
   for (const auto& c : commands)
     out << "  " << c.name << std::string(12 - std::strlen(c.name), ' ') << c.summary << '\n';
-  out << "\n`actorlog <command> --help` describes a command's options.\n"
+  out << "\n`actorlog <command> --help` describes a command's options, `actorlog --version`\n"
+         "prints the version.\n"
          "Commands that talk to a broker take --bootstrap host:port (default "
       << al::cli::default_bootstrap << ").\n";
 }
@@ -52,6 +54,8 @@ void usage(std::ostream& out) {
 } // namespace
 
 int main(int argc, char** argv) {
+  if (al::print_version_if_asked(argc, argv, "actorlog"))
+    return 0;
   if (argc < 2) {
     usage(std::cerr);
     return 2;

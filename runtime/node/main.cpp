@@ -14,6 +14,7 @@
 #include "runtime/config/config_loader.hpp"
 #include "runtime/config/config_schema.hpp"
 #include "runtime/node/node.hpp"
+#include "runtime/version_flag.hpp"
 
 namespace {
 
@@ -60,12 +61,15 @@ void raise_open_file_limit(int32_t max_broker_partitions) {
 } // namespace
 
 int main(int argc, char** argv) {
+  if (al::print_version_if_asked(argc, argv, "actorlog-node"))
+    return 0;
   cxxopts::Options opts("actorlog-node", "Runs one actorlog node (broker and/or controller).");
   opts.add_options()
     ("c,config", "node config file (INI, Kafka key names)", cxxopts::value<std::string>())
     ("override", "set a config key, e.g. --override retention.ms=1000 (repeatable)",
      cxxopts::value<std::vector<std::string>>())
     ("dump-config", "print the effective config and exit")
+    ("version", "print the version and exit")
     ("h,help", "show this help and every config key");
   cxxopts::ParseResult args;
   try {

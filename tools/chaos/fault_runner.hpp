@@ -22,8 +22,8 @@
 #include <vector>
 
 #include "tools/chaos/workload.hpp"
-#include "tools/cluster/cluster_probe.hpp"
-#include "tools/cluster/node_processes.hpp"
+#include "runtime/cluster/cluster_probe.hpp"
+#include "runtime/cluster/node_processes.hpp"
 
 namespace chaos {
 

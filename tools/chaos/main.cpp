@@ -19,6 +19,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/protocol/actor_config.hpp"
+#include "runtime/version_flag.hpp"
 #include "tools/chaos/chaos_run.hpp"
 
 namespace fs = std::filesystem;
@@ -75,6 +76,7 @@ std::optional<chaos::run_options> parse(int argc, char** argv, int& rc) {
     ("json", "also print the result as one JSON line")                                       //
     ("log-level", "trace, debug, info, warn, error",
      cxxopts::value<std::string>()->default_value("info"))                                   //
+    ("version", "print the version and exit")
     ("h,help", "show this help");
   try {
     auto args = options.parse(argc, argv);
@@ -119,6 +121,8 @@ std::optional<chaos::run_options> parse(int argc, char** argv, int& rc) {
 } // namespace
 
 int main(int argc, char** argv) {
+  if (al::print_version_if_asked(argc, argv, "actorlog-chaos"))
+    return 0;
   spdlog::set_pattern("%H:%M:%S.%e [chaos] %^%l%$ %v");
   int rc = 0;
   auto opts = parse(argc, argv, rc);

@@ -18,7 +18,7 @@
 #include "actors/protocol/admin_messages.hpp"
 #include "actors/protocol/atoms.hpp"
 #include "actors/protocol/messages.hpp"
-#include "tools/cluster/node_processes.hpp"
+#include "runtime/cluster/node_processes.hpp"
 
 namespace al::cluster {
 
@@ -42,6 +42,9 @@ public:
   /// named and every broker is registered and unfenced (at most `bound`).
   /// Empty string on success, else why not.
   std::string start_all(node_processes& procs, std::chrono::seconds bound);
+  /// Waits until every running node answers, an active controller is named
+  /// and every running broker is registered and unfenced (at most `bound`).
+  std::string wait_ready(node_processes& procs, std::chrono::seconds bound);
 
   /// Drops the connection to node `id` (after a kill or restart).
   void forget(int32_t id) { conns_.erase(id); }

@@ -1,4 +1,4 @@
-#include "tools/cluster/cluster_probe.hpp"
+#include "runtime/cluster/cluster_probe.hpp"
 
 #include <thread>
 
@@ -54,27 +54,39 @@ std::string cluster_probe::start_all(node_processes& procs, std::chrono::seconds
   for (auto& n : procs.nodes())
     if (!procs.start(n.id, why))
       return "cannot start node " + std::to_string(n.id) + ": " + why;
+  return wait_ready(procs, bound);
+}
+
+std::string cluster_probe::wait_ready(node_processes& procs, std::chrono::seconds bound) {
   auto deadline = clock_type::now() + bound;
   for (auto& n : procs.nodes())
-    while (!answers(n.id, 1000ms)) {
+    while (n.state == node_state::running && !answers(n.id, 1000ms)) {
       if (clock_type::now() > deadline || !procs.reap_unexpected().empty())
         return "node " + std::to_string(n.id) + " did not come up within " +
                std::to_string(bound.count()) + " s: " + last_error_ + " (log " +
                procs.log_path(n.id) + ": " + procs.log_tail(n.id, 300) + ")";
       std::this_thread::sleep_for(200ms);
     }
-  // An active controller, and every broker registered and unfenced (else a
-  // topic with RF = node count fails with INVALID_REPLICATION_FACTOR).
+  // An active controller, and every running broker registered and unfenced
+  // (else a topic with RF = node count fails with INVALID_REPLICATION_FACTOR).
   for (;;) {
-    auto d = controller_id() >= 0 ? describe(procs.nodes().front().id, 1000ms) : std::nullopt;
-    size_t live = 0;
-    for (auto& b : d ? d->brokers : std::vector<al::broker_description>{})
-      live += b.fenced ? 0 : 1;
-    if (live >= procs.nodes().size())
+    std::optional<al::cluster_description> d;
+    if (controller_id() >= 0)
+      for (auto& n : procs.nodes())
+        if (!d && n.state == node_state::running)
+          d = describe(n.id, 1000ms);
+    size_t missing = 0;
+    for (auto& n : procs.nodes()) {
+      bool unfenced = false;
+      for (auto& b : d ? d->brokers : std::vector<al::broker_description>{})
+        unfenced = unfenced || (b.id == n.id && !b.fenced);
+      missing += n.state == node_state::running && !unfenced ? 1 : 0;
+    }
+    if (d && missing == 0)
       return {};
     if (clock_type::now() > deadline)
       return "cluster not ready within " + std::to_string(bound.count()) + " s: " +
-             (d ? std::to_string(live) + " unfenced broker(s) registered"
+             (d ? std::to_string(missing) + " running broker(s) not registered or fenced"
                 : "no active controller (" + last_error_ + ")");
     std::this_thread::sleep_for(200ms);
   }

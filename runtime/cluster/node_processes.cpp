@@ -1,4 +1,4 @@
-#include "tools/cluster/node_processes.hpp"
+#include "runtime/cluster/node_processes.hpp"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
