@@ -3,8 +3,9 @@
 # scripts/package makes them, with this build's prefix), unpacked into a
 # scratch root with dpkg -x: the installed actorlog-node answers --version
 # and accepts the shipped config, the unit, the user and the data dir are
-# there, and actorlog-dev holds the headers, the CMake package and the
-# pkg-config files.
+# there, actorlog-dev holds the headers, the CMake package and the
+# pkg-config files, and the node the unit runs (the installed binary, the
+# shipped single.ini) serves produce and consume and stops cleanly on SIGTERM.
 # Usage: deb_test.sh BUILD_DIR
 set -euo pipefail
 build=$(cd "$1" && pwd)
@@ -85,4 +86,41 @@ for f in actorlogConfig.cmake actorlogTargets.cmake actorlogStaticTargets.cmake 
 done
 soname=$(objdump -p "$(find "$root$prefix" -name 'libactorlog_client.so.*.*.*')" | awk '/SONAME/ { print $2 }')
 [ "$soname" = "libactorlog_client.so.${version%.*}" ] || fail "libactorlog_client SONAME is '$soname'"
+# The node the unit starts: the installed binary with the shipped config
+# (only its ports and data dir moved, so tests can run side by side), served
+# requests from the installed CLI, stopped with the unit's KillSignal.
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+caf_port=$(free_port) peer_port=$(free_port) kafka_port=$(free_port)
+"$root$bin" --config "$root$config" --override "data.dir=$work/data" \
+  --override "listeners=PLAINTEXT://127.0.0.1:$kafka_port" \
+  --override "caf.listener=127.0.0.1:$caf_port" --override "peer.listener=127.0.0.1:$peer_port" \
+  --override "controller.quorum.voters=1@127.0.0.1:$peer_port" --override metrics.port=0 \
+  >node.log 2>&1 &
+node_pid=$!
+trap 'kill -9 $node_pid 2>/dev/null || true' EXIT
+cli=("$root$prefix/bin/actorlog")
+ready=0
+for _ in $(seq 1 100); do
+  "${cli[@]}" cluster describe --bootstrap "127.0.0.1:$caf_port" >/dev/null 2>&1 && { ready=1; break; }
+  sleep 0.2
+done
+[ "$ready" = 1 ] || { tail -20 node.log; fail "the installed node with $config did not start"; }
+seq 1 100 | sed 's/^/order-/' >records.txt
+"${cli[@]}" topics create --topic orders --partitions 1 --replication-factor 1 \
+  --bootstrap "127.0.0.1:$caf_port" >/dev/null 2>create.err ||
+  fail "create a topic on the installed node: $(cat create.err)"
+"${cli[@]}" produce --topic orders --acks all --bootstrap "127.0.0.1:$caf_port" <records.txt \
+  2>produce.err || fail "produce to the installed node: $(cat produce.err)"
+"${cli[@]}" consume --topic orders --from-beginning --max-messages 100 --timeout-ms 10000 \
+  --bootstrap "127.0.0.1:$caf_port" >consumed.txt 2>consume.err ||
+  fail "consume from the installed node: $(cat consume.err)"
+cmp -s records.txt consumed.txt || fail "the installed node gave back $(wc -l <consumed.txt) of 100 records"
+kill -TERM "$node_pid"
+rc=0
+for _ in $(seq 1 100); do kill -0 "$node_pid" 2>/dev/null || break; sleep 0.1; done
+wait "$node_pid" || rc=$?
+[ "$rc" = 0 ] || { tail -20 node.log; fail "the installed node exited with $rc after SIGTERM"; }
+echo "installed node: started with $config, 100 records produced and consumed, stopped by SIGTERM"
 echo "PASS: $(basename "$deb") and $(basename "$dev")"
