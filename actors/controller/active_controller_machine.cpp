@@ -93,8 +93,9 @@ void active_controller_machine::start_registration(uint64_t job, const metadata_
   auto inc = img.broker_incarnations.find(b.id);
   bool live = known != img.brokers.end() && !known->second.fenced;
   bool same_incarnation = inc != img.broker_incarnations.end() && inc->second == r.incarnation;
+  auto peer_port = b.peer_port != 0 ? b.peer_port : b.port; // as the image records it
   bool same = live && same_incarnation && known->second.host == b.host &&
-              known->second.port == b.port && known->second.peer_port == b.peer_port &&
+              known->second.port == b.port && known->second.peer_port == peer_port &&
               known->second.kafka_host == b.kafka_host && known->second.kafka_port == b.kafka_port;
   if (same)
     return finish_registration(job, status::ok());

@@ -245,3 +245,30 @@ TEST_CASE("losing leadership refuses the waiting requests and forgets the propos
   CHECK(q.registered[1].result.code() == errc::not_controller);
   CHECK(q.log.empty());
 }
+
+TEST_CASE("a registration of a process older than the registered one is refused, also when it "
+          "was planned before its successor registered",
+          "[controller]") {
+  auto q = cluster_of_three();
+  broker_description b{2, "127.0.0.1", 9102, false, 0, "", 0};
+  SECTION("older than the image: refused at once") {
+    q.apply_directly(register_broker_cmd{2, "127.0.0.1", 9102, 5});
+    q.m.on_register(21, b, 4, q.meta.image(), 0);
+    q.collect();
+    CHECK(q.log.empty());
+    REQUIRE(q.registered.size() == 1);
+    CHECK(q.registered[0].result.code() == errc::stale_broker_epoch);
+  }
+  SECTION("planned first, applied after the successor's: refused at apply time") {
+    q.m.on_register(21, b, 4, q.meta.image(), 0); // incarnation 4 restarted broker 2 ...
+    q.collect();
+    REQUIRE(q.log.size() == 1); // its fence of incarnation 1
+    q.commit_all();             // ... and is registered
+    q.m.on_register(22, b, 6, q.meta.image(), 0); // then 6, while a stale 4 is still planned
+    q.collect();
+    q.log.push_back({999, register_broker_cmd{2, "127.0.0.1", 9102, 4}}); // late in the log
+    q.commit_all();
+    CHECK(q.meta.image().broker_incarnations.at(2) == 6);
+    CHECK_FALSE(q.fenced(2));
+  }
+}
