@@ -57,6 +57,7 @@ std::string_view to_string(errc code) {
     AL_ERRC_CASE(fetch_session_id_not_found, "FETCH_SESSION_ID_NOT_FOUND")
     AL_ERRC_CASE(unknown_topic_id, "UNKNOWN_TOPIC_ID")
     AL_ERRC_CASE(fenced_leader_epoch, "FENCED_LEADER_EPOCH")
+    AL_ERRC_CASE(stale_broker_epoch, "STALE_BROKER_EPOCH")
     AL_ERRC_CASE(invalid_update_version, "INVALID_UPDATE_VERSION")
     AL_ERRC_CASE(ineligible_replica, "INELIGIBLE_REPLICA")
     AL_ERRC_CASE(unknown_leader_epoch, "UNKNOWN_LEADER_EPOCH")

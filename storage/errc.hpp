@@ -60,6 +60,7 @@ enum class errc : uint8_t {
   group_id_not_found = 69,
   fetch_session_id_not_found = 70,
   fenced_leader_epoch = 74,
+  stale_broker_epoch = 77,
   unknown_leader_epoch = 75,
   offset_not_available = 78,
   member_id_required = 79,

@@ -189,6 +189,8 @@ caf::result<cluster_description> on_describe_cluster(self_ptr self) {
 
 controller_api::behavior_type controller_actor(controller_ptr self, controller_setup setup) {
   self->state.setup = std::move(setup);
+  self->state.active = active_controller_machine{
+    {self->state.setup.broker_session_timeout_ms, self->state.setup.unclean_leader_election}};
   start_quorum(self);
   self->set_error_handler([self](caf::error& err) {
     spdlog::warn("controller {}: unexpected error message ignored: {}",
@@ -304,8 +306,7 @@ controller_api::behavior_type controller_actor(controller_ptr self, controller_s
     [=](quorum_atom) { return own_quorum_status(self->state); },
     [=](tick_atom) {
       on_quorum_tick(self);
-      check_broker_sessions(self);
-      reconcile_leadership(self);
+      leadership_tick(self);
       self->delayed_send(self, std::chrono::milliseconds(self->state.tick_ms), tick_atom::value);
     },
   };

@@ -19,6 +19,7 @@
 #include <caf/result.hpp>
 
 #include "actors/broker/broker_api.hpp"
+#include "actors/controller/active_controller_machine.hpp"
 #include "actors/controller/controller_api.hpp"
 #include "actors/controller/raft_machine.hpp"
 #include "actors/controller/raft_storage.hpp"
@@ -61,12 +62,16 @@ struct controller_state {
   std::set<int32_t> connecting;
   broker_api local_broker;                  // this node's broker, to push images to
   std::map<int64_t, pending_proposal> pending; // by Raft index
-  std::map<int32_t, int64_t> last_heartbeat_ms; // active controller only
+  /// Broker sessions, registrations, elections, AlterPartition
+  /// (controller_leadership_actor.cpp runs it).
+  active_controller_machine active;
+  /// Requests waiting for the machine's answer, by the id it was given.
+  std::map<uint64_t, std::function<void(const status&)>> registering;
+  std::map<uint64_t, std::function<void(const alter_answer&)>> altering;
+  uint64_t next_request = 1;
   int64_t next_producer_id = 0;             // active controller: next id to hand out
   int64_t producer_id_block_end = 0;        // end of the block this leader reserved
-  bool elections_in_flight = false;         // reconcile_leadership proposals uncommitted
   std::set<int32_t> cut_peers;              // fault injection: links dropped
-  std::set<int32_t> unfencing;              // unfence proposals in flight
   raft_role last_role = raft_role::follower;
   int64_t tick_ms = 100;
   static constexpr const char* name = "controller";
@@ -96,19 +101,22 @@ std::optional<controller_api> active_peer(const controller_state& st);
 quorum_member own_quorum_status(const controller_state& st);
 
 // --- controller_leadership_actor.cpp ----------------------------------------
+// The shell of active_controller_machine: feeds it requests, heartbeats,
+// ticks and the fate of its proposals, and carries out its ready().
 
-/// Registers broker `b` (fencing an old incarnation first) and elects it
-/// where it is the last in-sync replica of an offline partition.
+/// Registers broker `b` (active_controller_machine: fencing an old
+/// incarnation first, electing it where it can lead); `done` runs once.
 void ensure_registered(controller_ptr self, const broker_description& b, int64_t incarnation,
                        std::function<void(const status&)> done);
 /// Active controller: renews the broker's session; unfences it when it is
 /// fenced and heartbeats with its current incarnation.
 void on_broker_heartbeat(controller_ptr self, int32_t broker_id, int64_t incarnation);
-/// Active controller: fence brokers whose heartbeats stopped.
-void check_broker_sessions(controller_ptr self);
-/// Active controller, every tick: elections and ISR changes still to do.
-void reconcile_leadership(controller_ptr self);
+/// Active controller, every tick: fences silent brokers, elections and ISR
+/// changes still to do.
+void leadership_tick(controller_ptr self);
 /// KIP-497 AlterPartition from a partition leader.
 caf::result<alter_isr_response> on_alter_isr(controller_ptr self, const alter_isr_request& req);
+/// This controller became (or stopped being) the active one.
+void on_active_change(controller_ptr self, bool active);
 
 } // namespace al

@@ -56,18 +56,17 @@ void on_role_change(controller_ptr self, raft_role now) {
     return;
   spdlog::info("controller {}: {} -> {} in term {}", st.setup.node_id, to_string(st.last_role),
                to_string(now), st.raft->term());
-  if (st.last_role == raft_role::leader)
+  bool was_active = st.last_role == raft_role::leader;
+  st.last_role = now;
+  if (was_active) {
+    on_active_change(self, false); // its proposals in flight are forgotten first
     fail_pending(st, "this controller lost leadership");
+  }
   if (now == raft_role::leader) {
-    // Every broker gets a full session from now on before it can be fenced.
-    auto t = wall_clock_ms();
-    st.last_heartbeat_ms.clear();
-    for (auto& [id, b] : st.machine.image().brokers)
-      st.last_heartbeat_ms[id] = t;
+    on_active_change(self, true); // every broker gets a full session from now on
     st.next_producer_id = 0;
     st.producer_id_block_end = 0; // reserve a fresh block before handing out ids
   }
-  st.last_role = now;
 }
 
 void send_raft(controller_ptr self, const raft_message& m) {

@@ -219,6 +219,13 @@ status metadata_machine::apply(const metadata_command& cmd, int64_t offset) {
 }
 
 status metadata_machine::apply_one(const register_broker_cmd& c) {
+  // A registration planned for a process that has since restarted (and
+  // registered anew) must not take its place back: incarnations only grow.
+  if (auto inc = image_.broker_incarnations.find(c.broker_id);
+      inc != image_.broker_incarnations.end() && c.incarnation < inc->second)
+    return {errc::stale_broker_epoch, "broker " + std::to_string(c.broker_id) + " incarnation " +
+                                        std::to_string(c.incarnation) + " is older than the " +
+                                        "registered " + std::to_string(inc->second)};
   auto& b = image_.brokers[c.broker_id];
   b.id = c.broker_id;
   b.host = c.host;

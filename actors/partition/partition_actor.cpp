@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/partition/partition_state.hpp"
+#include "actors/partition/produce_machine.hpp"
 #include "actors/protocol/errors.hpp"
 #include "storage/record_batch.hpp"
 #include "storage/topic_config.hpp"
@@ -44,71 +45,59 @@ result<batch_header> check_produced_batch(const partition_state& st, const bytes
   return h;
 }
 
+/// Runs produce_machine's decisions (produce_machine.hpp): this shell only
+/// writes the batch and parks the acks=all answers.
 caf::result<produce_response> on_produce(self_ptr self, produce_request& req) {
   auto& st = self->state;
-  if (req.acks != acks_mode::all && req.acks != acks_mode::none && req.acks != acks_mode::leader)
-    return make_error(errc::invalid_required_acks,
-                      st.produce_where + ": acks " + std::to_string(int(req.acks)) +
-                        " is not -1, 0 or 1");
   if (!st.open_error.is_ok())
     return to_caf_error(st.open_error);
   if (!st.write_error.is_ok())
     return to_caf_error(st.write_error);
-  if (!st.is_leader())
+  if (!st.replica)
     return not_leader(st);
-  auto min_isr = int32_t(topic_config_int(st.setup.topic_configs, "min.insync.replicas",
-                                          st.setup.default_min_insync_replicas));
-  if (req.acks == acks_mode::all && !st.replica->can_accept_acks_all(min_isr))
-    return make_error(errc::not_enough_replicas,
-                      where(st) + ": " + std::to_string(st.replica->isr().size()) +
-                        " in-sync replica(s) " + describe_ids(st.replica->isr()) +
-                        ", min.insync.replicas=" + std::to_string(min_isr));
-  auto header = check_produced_batch(st, req.batch);
-  if (!header)
-    return to_caf_error(header.error());
+  produce_params params;
+  params.acks = req.acks;
+  params.min_insync_replicas = int32_t(topic_config_int(
+    st.setup.topic_configs, "min.insync.replicas", st.setup.default_min_insync_replicas));
+  params.ack_id = st.next_ack_id;
+  params.now_ms = wall_clock_ms();
+  produce_machine machine{*st.replica, st.producers, st.produce_where};
+  batch_header header;
+  auto d = machine.admit(params, header, [&] { return check_produced_batch(st, req.batch); });
   produce_response resp;
   resp.log_start_offset = st.log->log_start_offset();
-  resp.record_count = header->records_count;
-  if (header->has_producer_id()) {
-    auto d = st.producers.check(*header);
-    if (d.kind == producer_state_table::verdict::duplicate) {
-      resp.base_offset = d.duplicate_base_offset; // a retry: answer as the first time
-      auto last = d.duplicate_base_offset + header->last_offset_delta;
-      if (req.acks == acks_mode::all && last >= st.high_watermark)
-        return wait_for_isr(self, resp, last, min_isr, req.timeout_ms);
-      return resp;
+  resp.record_count = header.records_count;
+  if (d.what == produce_decision::action::append) {
+    stamp_partition_leader_epoch(req.batch.data(), d.leader_epoch);
+    const auto end_before = st.log->log_end_offset();
+    auto info = st.log->append_validated(req.batch, header, params.now_ms);
+    if (!info && st.log->log_end_offset() == end_before) { // nothing written
+      if (info.error().code() == errc::kafka_storage_error) // disk full, no descriptors, ...
+        spdlog::error("{}: append failed: {}", where(st), info.error().to_string());
+      return to_caf_error(info.error());
     }
-    if (d.kind == producer_state_table::verdict::reject)
-      return make_error(d.error.code(), where(st) + ": " + d.error.message());
+    if (!info) // in the log, not durable as the flush policy promised
+      mark_write_failed(st, info.error());
+    int64_t base = info ? info->base_offset : end_before;
+    int64_t last = info ? info->last_offset : st.log->log_end_offset() - 1;
+    d = machine.appended(params, read_batch_header(req.batch.data()), base, last,
+                         st.log->log_end_offset(), info ? status::ok() : st.write_error);
+    if (header.has_producer_id())
+      st.producers_dirty = true;
+    resp.record_count = int32_t(last - base + 1);
+    wake_parked(self); // followers long-poll for the log end, not the HW: fetch it now
   }
-  stamp_partition_leader_epoch(req.batch.data(), st.replica->leader_epoch());
-  const auto end_before = st.log->log_end_offset();
-  auto info = st.log->append_validated(req.batch, *header, wall_clock_ms());
-  if (!info && st.log->log_end_offset() == end_before) { // nothing written
-    if (info.error().code() == errc::kafka_storage_error) // disk full, no descriptors, ...
-      spdlog::error("{}: append failed: {}", where(st), info.error().to_string());
-    return to_caf_error(info.error());
+  resp.base_offset = d.base_offset;
+  switch (d.what) {
+    case produce_decision::action::refuse:
+      run_ready(self);
+      return to_caf_error(d.error);
+    case produce_decision::action::wait:
+      return wait_for_isr(self, resp, req.timeout_ms);
+    default:
+      run_ready(self);
+      return resp;
   }
-  // The batch is in the log (stamped: real offsets), even when its fsync
-  // failed: producer state and the replica count it, so a retry is a
-  // duplicate and followers can fetch past it (issue 12, item 9).
-  if (header->has_producer_id()) {
-    st.producers.on_append(read_batch_header(req.batch.data()), wall_clock_ms());
-    st.producers_dirty = true;
-  }
-  st.replica->on_append(st.log->log_end_offset());
-  wake_parked(self); // followers long-poll for the log end, not the HW: fetch it now
-  if (!info) { // written, not durable as the flush policy promised: no ack
-    mark_write_failed(st, info.error());
-    run_ready(self);
-    return to_caf_error(st.write_error);
-  }
-  resp.base_offset = info->base_offset;
-  resp.record_count = int32_t(info->last_offset - info->base_offset + 1);
-  if (req.acks == acks_mode::all)
-    return wait_for_isr(self, resp, info->last_offset, min_isr, req.timeout_ms);
-  run_ready(self);
-  return resp;
 }
 
 caf::result<list_offsets_response> on_list_offsets(self_ptr self,

@@ -443,14 +443,12 @@ offsets_for_epoch_response on_epoch_query(self_ptr self, const offsets_for_epoch
 }
 
 caf::result<produce_response> wait_for_isr(self_ptr self, produce_response resp,
-                                           int64_t last_offset, int32_t min_insync,
                                            int32_t timeout_ms) {
   auto& st = self->state;
-  auto id = st.next_ack_id++;
+  auto id = st.next_ack_id++; // produce_machine already handed it to the replica machine
   auto promise = self->make_response_promise<produce_response>();
   auto deadline = wall_clock_ms() + std::max(timeout_ms, 1);
   st.waiting.emplace(id, waiting_produce{promise, resp, deadline});
-  st.replica->wait_for(id, last_offset, min_insync);
   run_ready(self);
   return promise;
 }

@@ -151,9 +151,9 @@ void run_ready(partition_ptr self);
 /// HW and the ISR); an error to answer with, or none: read and answer.
 caf::error check_follower_fetch(partition_ptr self, const fetch_request& req);
 offsets_for_epoch_response on_epoch_query(partition_ptr self, const offsets_for_epoch_request& req);
-/// Leader, acks=all: parks the answer until the HW passes `last_offset`.
+/// Leader, acks=all: parks the answer under the ack id produce_machine gave
+/// the replica machine (st.next_ack_id) until the replica completes it.
 caf::result<produce_response> wait_for_isr(partition_ptr self, produce_response resp,
-                                           int64_t last_offset, int32_t min_insync,
                                            int32_t timeout_ms);
 /// Replica timer: ISR shrink, request timeouts, acks=all deadlines, HW checkpoint.
 void replica_tick(partition_ptr self);

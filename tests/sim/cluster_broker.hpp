@@ -1,9 +1,9 @@
 #pragma once
 // Whole-cluster simulation: the brokers. Each node hosts a replica_machine
 // per partition over a replica_disk (cluster_disk.hpp), executes ready() in
-// the documented order, takes idempotent acks=all produce requests
-// (producer_state_table dedup on the leader; followers record fetched
-// batches in it too, as Kafka does) and does the partition actor's
+// the documented order, takes idempotent acks=all produce requests through
+// the shipped produce_machine (producer_state_table dedup on the leader;
+// followers record fetched batches in it too, as Kafka does) and does the partition actor's
 // housekeeping: flushes, producer-state snapshots, retention bounded by the
 // HW. Fetches are in cluster_fetch.hpp. AlterPartition goes to the Raft
 // leader the node's own voter knows.
@@ -128,6 +128,8 @@ inline void simulation::drain(int n, int32_t p) {
          ", the log has " + std::to_string(r.disk.end()));
 }
 
+/// The leader's produce runs the shipped produce_machine (as the partition
+/// actor does); the simulation only writes the batch to its disk model.
 inline void simulation::on_produce(int n, const message& m) {
   int32_t p = m.partition;
   auto& r = rep(n, p);
@@ -135,24 +137,39 @@ inline void simulation::on_produce(int n, const message& m) {
   message out = msg(kind::produce_resp, n, m.from, p);
   out.producer = m.producer, out.base_seq = m.base_seq, out.count = m.count;
   out.attempt = m.attempt;
-  if (mm.role() != replica_role::leader)
-    out.error = errc::not_leader_or_follower;
-  else if (!mm.can_accept_acks_all(min_isr))
-    out.error = errc::not_enough_replicas;
+  produce_params params;
+  params.acks = acks_mode::all;
+  params.min_insync_replicas = min_isr;
+  params.ack_id = next_ack_;
+  params.now_ms = now_;
+  std::string at = where(n, p);
+  produce_machine machine{mm, r.producers, at};
   log_entry first{mm.leader_epoch(), m.producer, m.base_seq, r.disk.end(), m.count};
-  auto decision = out.error == errc::none ? r.producers.check(header_of(first))
-                                          : producer_state_table::decision{};
-  if (decision.kind == producer_state_table::verdict::reject)
-    out.error = decision.error.code();
-  if (out.error != errc::none) {
+  batch_header header;
+  auto d = machine.admit(params, header, [&] { return al::result<batch_header>{header_of(first)}; });
+  if (d.what == produce_decision::action::refuse) {
+    out.error = d.error.code();
     stats_.refused_two_down += out.error == errc::not_enough_replicas && nodes_down() >= 2;
     return send(out);
   }
-  int64_t base = first.batch_base;
-  if (decision.kind == producer_state_table::verdict::duplicate) {
+  if (d.what == produce_decision::action::append) {
+    if (d.leader_epoch != mm.leader_epoch())
+      return fail(where(n, p) + " stamps epoch " + std::to_string(d.leader_epoch) +
+                  " as leader of epoch " + std::to_string(mm.leader_epoch()));
+    int64_t base = r.disk.end();
+    std::vector<log_entry> batch;
+    for (int32_t i = 0; i < m.count; ++i)
+      batch.push_back({d.leader_epoch, m.producer, m.base_seq + i, base, m.count});
+    r.disk.append_batch(batch);
+    if (r_.chance(k_.flush))
+      r.disk.flush();
+    d = machine.appended(params, header_of(batch.front()), base, base + m.count - 1,
+                         r.disk.end(), status::ok());
+    wake_parked(n, p);
+  } else {
     // A retry: answer with the original offsets (retention may have deleted
     // the batch since: a request of an earlier attempt was answered first).
-    base = decision.duplicate_base_offset;
+    int64_t base = d.base_offset;
     ++stats_.duplicates;
     auto& log = r.disk.log;
     if (base + m.count > r.disk.end() ||
@@ -160,21 +177,13 @@ inline void simulation::on_produce(int n, const message& m) {
                                       log[size_t(base)].batch_len != m.count)))
       return fail(where(n, p) + " took a new batch for a duplicate of the one at " +
                   std::to_string(base));
-  } else {
-    std::vector<log_entry> batch;
-    for (int32_t i = 0; i < m.count; ++i)
-      batch.push_back({first.epoch, m.producer, m.base_seq + i, base, m.count});
-    r.disk.append_batch(batch);
-    r.producers.on_append(header_of(first));
-    mm.on_append(r.disk.end());
-    if (r_.chance(k_.flush))
-      r.disk.flush();
-    wake_parked(n, p);
   }
-  auto id = next_ack_++;
-  out.base_offset = base;
-  r.waits[id] = out;
-  mm.wait_for(id, base + m.count - 1, min_isr);
+  out.base_offset = d.base_offset;
+  if (d.what == produce_decision::action::answer)
+    return send(out);
+  if (d.what != produce_decision::action::wait)
+    return fail(where(n, p) + " neither answered nor waited for an acks=all produce");
+  r.waits[next_ack_++] = out;
   drain(n, p);
 }
 

@@ -3,16 +3,16 @@
 // voter over the metadata log and applies committed commands to its own
 // metadata_machine, then pushes the changed partitions to its own broker
 // (brokers need no link to the active controller for metadata). The Raft
-// leader is the active controller: it hears broker heartbeats and
-// AlterPartition requests and proposes one step at a time, each planned
-// against an image that has applied everything in its log:
-//   a. a fenced broker still leads or sits in an ISR: plan_broker_fenced
-//   b. a broker restarted (newer incarnation): fence it, then register it
-//   c. bootstrap: the topic (RF 3, min.insync.replicas 2)
-//   d. a broker silent for the session timeout: fence it
-//   e. a fenced broker heard again: unfence it
-//   f. an unfenced broker can lead an offline partition: plan_broker_unfenced
-//   g. the next AlterPartition: plan_alter_isr, answered once applied
+// leader is the active controller: it runs the shipped
+// active_controller_machine, as the controller actor does, on the image its
+// voter applied. Brokers register with it at every start (the real
+// broker's RegisterBroker, retried until answered), then heartbeat; it
+// fences silent brokers, fences a restarted one before registering it,
+// unfences, elects and answers AlterPartition, proposing in bulk and
+// learning each proposal's fate when its entry applies (or leadership is
+// lost). The only command the simulation proposes itself is the bootstrap
+// topic (RF 3, min.insync.replicas 2), an admin request once every broker
+// registered.
 // Storage: Raft's save() is the fsync; it completes before the ready's
 // messages go out.
 #include "tests/sim/cluster_sim.hpp"
@@ -32,10 +32,11 @@ inline void simulation::start_controller(int n) {
   c.raft = std::make_unique<raft_machine>(cfg, c.disk.persisted());
   c.meta = metadata_machine{}; // rebuilt by applying the committed log again
   c.applied = 0;
+  c.active = active_controller_machine{{k_.session_ms, false}};
   c.lead_term = -1;
-  c.pending_index = 0;
-  c.alters.clear();
-  c.answer_at.clear();
+  c.pending.clear();
+  c.requests.clear();
+  c.creating = false;
 }
 
 inline const partition_description* simulation::described(int n, int32_t p) const {
@@ -75,7 +76,7 @@ inline void simulation::pump_raft(int n) {
     }
     if (!k_.publish_ms)
       push_metadata(n);
-    reconcile(n);
+    drive_active(n);
     if (!c.raft->has_ready())
       return;
   }
@@ -105,9 +106,16 @@ inline void simulation::apply_entry(int n, const raft_entry& e) {
                            int64_t(f.committed.size()));
     }
   }
-  if (auto a = c.answer_at.find(e.index); a != c.answer_at.end()) {
-    answer_alter(n, a->second, st ? alter_isr_error::none : alter_isr_error::invalid_update_version);
-    c.answer_at.erase(a);
+  if (auto p = c.pending.find(e.index); p != c.pending.end()) {
+    auto [term, id] = p->second;
+    c.pending.erase(p);
+    if (id == 0)
+      c.creating = false;
+    else if (term == e.term)
+      c.active.on_proposal_done(id, st, c.meta.image(), now_);
+    else
+      c.active.on_proposal_done(id, {errc::not_controller, "leadership changed before commit"},
+                                c.meta.image(), now_);
   }
 }
 
@@ -135,37 +143,59 @@ inline void simulation::push_metadata(int n) {
   }
 }
 
+/// The node's raft tick is the controller actor's tick: sessions, then
+/// reconciliation.
+inline void simulation::controller_tick(int n) {
+  auto& c = nodes_[size_t(n)].ctl;
+  c.raft->tick();
+  if (c.active.active())
+    c.active.tick(c.meta.image(), now_);
+  pump_raft(n);
+}
+
 inline void simulation::on_heartbeat(int n, const message& m) {
   auto& c = nodes_[size_t(n)].ctl;
-  if (c.raft->role() != raft_role::leader || m.incarnation < c.heard_incarnation[m.from])
-    return;
-  c.heard_incarnation[m.from] = m.incarnation;
-  c.last_heartbeat[m.from] = now_;
+  if (!c.active.active())
+    return; // the broker's own controller forwards to the active one: here, every voter hears it
+  c.active.on_heartbeat(m.from, m.incarnation, c.meta.image(), now_);
+  pump_raft(n);
+}
+
+inline void simulation::on_register(int n, const message& m) {
+  auto& c = nodes_[size_t(n)].ctl;
+  if (!c.active.active())
+    return; // not the active controller: the broker asks again
+  auto id = c.next_request++;
+  c.requests[id] = {m.from, m.incarnation};
+  broker_description b{m.from, "sim", uint16_t(9000 + m.from), false, 0, "", 0};
+  c.active.on_register(id, b, m.incarnation, c.meta.image(), now_);
   pump_raft(n);
 }
 
 inline void simulation::on_alter(int n, const message& m) {
   auto& c = nodes_[size_t(n)].ctl;
-  if (c.raft->role() != raft_role::leader)
+  if (!c.active.active())
     return; // the leader's replica retries after its request timeout
-  c.alters.push_back({m.from, m.incarnation, m.alter});
+  auto id = c.next_request++;
+  c.requests[id] = {m.from, m.incarnation};
+  c.active.on_alter_partition(id, m.alter, c.meta.image());
   pump_raft(n);
 }
 
-inline void simulation::answer_alter(int n, const alter_from& a, alter_isr_error error) {
-  auto& d = *described(n, a.req.tp.partition);
-  message out = msg(kind::alter_resp, n, a.broker, a.req.tp.partition, a.incarnation);
-  out.alter_resp = {a.req.tp, a.req.proposal_id, error, d.leader_epoch, d.partition_epoch, d.isr};
-  send(out);
-}
-
-inline void simulation::reconcile(int n) {
+/// Leadership changes (with Raft's election safety and leader
+/// completeness checked), the bootstrap topic, and the machine's ready().
+inline void simulation::drive_active(int n) {
   auto& c = nodes_[size_t(n)].ctl;
   raft_machine& raft = *c.raft;
   if (raft.role() != raft_role::leader) {
     c.lead_term = -1;
-    c.alters.clear();
-    c.answer_at.clear();
+    if (c.active.active()) {
+      c.active.deactivate();
+      run_active(n); // refuses the requests waiting on it
+    }
+    c.pending.clear();
+    c.requests.clear();
+    c.creating = false;
     return;
   }
   if (c.lead_term != raft.term()) { // a new leadership: election safety, completeness
@@ -180,83 +210,65 @@ inline void simulation::reconcile(int n) {
         return fail("Raft leader " + std::to_string(n) + " of term " +
                     std::to_string(raft.term()) + " lacks committed metadata entry " +
                     std::to_string(index));
-    for (int b = 1; b <= nodes; ++b)
-      c.last_heartbeat[b] = now_; // a grace period before fencing anyone
-    c.heard_incarnation.clear();
-    c.pending_index = 0;
+    c.active.activate(c.meta.image(), now_); // a grace period before fencing anyone
   }
-  // Plan only against an image that has applied our whole log.
-  if (c.applied != raft.log().last_index() || c.applied < c.pending_index)
-    return;
-  plan next = plan_next(n);
-  for (auto& cmd : next.cmds) {
-    auto r = raft.propose(encode_command(cmd));
-    if (!r)
-      return;
-    c.pending_index = r->index;
-    ++stats_.metadata_commands;
-  }
-  if (next.answer)
-    c.answer_at[c.pending_index] = *next.answer;
-}
-
-inline plan simulation::plan_next(int n) {
-  auto& c = nodes_[size_t(n)].ctl;
   auto& img = c.meta.image();
-  election_options opts; // unclean.leader.election.enable = false
-  auto to_plan = [](std::vector<change_partition_cmd> cmds) {
-    plan out;
-    out.cmds.assign(cmds.begin(), cmds.end());
-    return out;
-  };
-  auto registered = [&](int b) { return img.brokers.count(b) > 0; };
-  auto fenced = [&](int b) { return img.brokers.at(b).fenced; };
-  for (int b = 1; b <= nodes; ++b) // a
-    if (registered(b) && fenced(b))
-      if (auto cmds = plan_broker_fenced(img, b, opts); !cmds.empty())
-        return to_plan(cmds);
-  for (int b = 1; b <= nodes; ++b) { // b
-    int64_t heard = c.heard_incarnation.count(b) ? c.heard_incarnation.at(b) : 0;
-    if (heard == 0 || (registered(b) && heard <= img.broker_incarnations.at(b)))
-      continue;
-    if (registered(b) && !fenced(b))
-      return {{fence_broker_cmd{b, true}}, {}};
-    return {{register_broker_cmd{b, "sim", uint16_t(9000 + b), heard}}, {}};
-  }
-  if (!img.topics.count("t")) { // c
-    if (int(img.brokers.size()) < nodes)
-      return {};
+  if (!img.topics.count("t") && !c.creating && int(img.brokers.size()) == nodes) {
     create_topic_cmd t;
     t.name = "t";
     t.topic_id = "sim";
     t.configs["min.insync.replicas"] = std::to_string(min_isr);
     for (int32_t p = 0; p < k_.partitions; ++p)
       t.assignment.push_back({p % nodes + 1, (p + 1) % nodes + 1, (p + 2) % nodes + 1});
-    return {{t}, {}};
+    if (auto r = raft.propose(encode_command(t))) {
+      c.pending[r->index] = {r->term, 0};
+      c.creating = true;
+      ++stats_.metadata_commands;
+    }
   }
-  for (int b = 1; b <= nodes; ++b) { // d, e
-    bool silent = now_ - c.last_heartbeat[b] > k_.session_ms;
-    bool current = c.heard_incarnation.count(b) &&
-                   c.heard_incarnation.at(b) == img.broker_incarnations.at(b);
-    if (!fenced(b) && silent)
-      return {{fence_broker_cmd{b, true}}, {}};
-    if (fenced(b) && !silent && current)
-      return {{fence_broker_cmd{b, false}}, {}};
+  run_active(n);
+}
+
+/// Carries out the active controller machine's ready(): answers to the
+/// brokers, proposals to Raft (a refused proposal is lost at once).
+inline void simulation::run_active(int n) {
+  auto& c = nodes_[size_t(n)].ctl;
+  while (c.active.has_ready() && failure_.empty()) {
+    auto rd = c.active.ready();
+    if (trace_)
+      for (auto& note : rd.notes)
+        std::cerr << now_ << " controller " << n << ": " << note.text << "\n";
+    for (auto& r : rd.registrations) {
+      auto to = c.requests.find(r.request);
+      if (to == c.requests.end())
+        continue;
+      message out = msg(kind::register_resp, n, to->second.first, 0, to->second.second);
+      out.error = r.result.code();
+      c.requests.erase(to);
+      send(out);
+    }
+    for (auto& a : rd.alters) {
+      auto to = c.requests.find(a.request);
+      if (to == c.requests.end())
+        continue;
+      auto [broker, incarnation] = to->second;
+      c.requests.erase(to);
+      if (!a.failure.is_ok())
+        continue; // an error instead of an answer: the replica proposes again
+      message out = msg(kind::alter_resp, n, broker, a.response.tp.partition, incarnation);
+      out.alter_resp = a.response;
+      send(out);
+    }
+    for (auto& p : rd.proposals) {
+      auto r = c.raft->propose(encode_command(p.cmd));
+      if (!r) {
+        c.active.on_proposal_done(p.id, r.error(), c.meta.image(), now_);
+        continue;
+      }
+      c.pending[r->index] = {r->term, p.id};
+      ++stats_.metadata_commands;
+    }
   }
-  for (int b = 1; b <= nodes; ++b) // f
-    if (!fenced(b))
-      if (auto cmds = plan_broker_unfenced(img, b, opts); !cmds.empty())
-        return to_plan(cmds);
-  while (!c.alters.empty()) { // g
-    alter_from a = c.alters.front();
-    c.alters.pop_front();
-    auto& d = *described(n, a.req.tp.partition);
-    auto decision = plan_alter_isr(img, d.partition_epoch, a.req);
-    if (decision.error == alter_isr_error::none)
-      return {{decision.cmd}, a};
-    answer_alter(n, a, decision.error);
-  }
-  return {};
 }
 
 } // namespace al::cluster_sim

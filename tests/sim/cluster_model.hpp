@@ -120,14 +120,14 @@ struct log_entry {
 
 enum class kind : uint8_t {
   raft, heartbeat, alter, alter_resp, fetch, fetch_resp, epoch_req, epoch_resp, produce,
-  produce_resp
+  produce_resp, register_req, register_resp
 };
 
 struct message {
   kind k = kind::raft;
   int from = 0, to = 0;
   int64_t to_incarnation = 0; // 0: whoever runs; else only that process gets it
-  int64_t incarnation = 0;    // the sender's (heartbeat, alter, fetch, epoch_req)
+  int64_t incarnation = 0;    // the sender's (heartbeat, register, alter, fetch, epoch_req)
   int32_t partition = 0;
   raft_message raft;
   alter_isr_request alter;

@@ -15,10 +15,12 @@
 #include <unordered_map>
 #include <vector>
 
+#include "actors/controller/active_controller_machine.hpp"
 #include "actors/controller/metadata_machine.hpp"
 #include "actors/controller/partition_election_machine.hpp"
 #include "actors/controller/raft_machine.hpp"
 #include "actors/controller/raft_memory_storage.hpp"
+#include "actors/partition/produce_machine.hpp"
 #include "actors/partition/producer_state_machine.hpp"
 #include "actors/partition/replica_machine.hpp"
 #include "tests/sim/cluster_disk.hpp"
@@ -46,36 +48,27 @@ struct replica {
   int64_t tenure_hw = 0;
 };
 
-struct alter_from {
-  int broker;
-  int64_t incarnation;
-  alter_isr_request req;
-};
-
 /// Controller state of one node: durable (disk) and volatile (the rest).
 struct controller {
   raft_memory_storage disk; // Raft's fsynced term, vote, commit and log
   std::unique_ptr<raft_machine> raft;
   metadata_machine meta;
   int64_t applied = 0;
-  // Active controller only (reset on every start of leadership):
+  // Active controller only (reset on every start of leadership): the
+  // shipped active_controller_machine, its proposals by Raft index (term,
+  // proposal id; 0: the bootstrap topic) and the requests waiting on it.
+  active_controller_machine active;
   int64_t lead_term = -1;
-  int64_t pending_index = 0; // last proposal; plans the next once it applied
-  std::map<int, int64_t> last_heartbeat, heard_incarnation;
-  std::deque<alter_from> alters;
-  std::map<int64_t, alter_from> answer_at; // raft index -> AlterPartition to answer
-};
-
-/// The active controller's next step: commands to propose, and the
-/// AlterPartition to answer once they are applied.
-struct plan {
-  std::vector<metadata_command> cmds;
-  std::optional<alter_from> answer;
+  std::map<int64_t, std::pair<int64_t, uint64_t>> pending;
+  std::map<uint64_t, std::pair<int, int64_t>> requests; // id -> broker, its incarnation
+  uint64_t next_request = 1;
+  bool creating = false; // the bootstrap topic's creation is in flight
 };
 
 struct node {
   sim::process_life life;
-  int64_t next_heartbeat = 0;
+  int64_t next_heartbeat = 0;   // or the next registration attempt, until registered
+  bool registered = false;      // this incarnation's registration was answered
   int64_t raft_phase = 0;
   controller ctl;
   std::vector<replica> parts;
@@ -139,11 +132,12 @@ private:
   void pump_raft(int n);
   void apply_entry(int n, const raft_entry& e);
   void push_metadata(int n);
+  void controller_tick(int n);
   void on_heartbeat(int n, const message& m);
+  void on_register(int n, const message& m);
   void on_alter(int n, const message& m);
-  void answer_alter(int n, const alter_from& a, alter_isr_error error);
-  void reconcile(int n);
-  plan plan_next(int n);
+  void drive_active(int n);
+  void run_active(int n);
   const partition_description* described(int n, int32_t p) const;
   const metadata_image* freshest_image() const;
   void check_raft(int n);

@@ -93,17 +93,18 @@ void simulation::step() {
     if (!nd.life.up)
       continue;
     if (now_ >= nd.next_heartbeat) { // to every voter; the active one listens
+      // The broker registers (again after a request timeout, as the real
+      // one does after its request fails), then heartbeats.
       for (int c = 1; c <= nodes; ++c) {
-        message hb = msg(kind::heartbeat, n, c);
+        message hb = msg(nd.registered ? kind::heartbeat : kind::register_req, n, c);
         hb.incarnation = nd.life.incarnation;
         send(hb);
       }
-      nd.next_heartbeat = now_ + k_.heartbeat_ms;
+      nd.next_heartbeat =
+        now_ + (nd.registered ? k_.heartbeat_ms : k_.heartbeat_ms + k_.request_timeout_ms);
     }
-    if ((now_ + nd.raft_phase) % k_.raft_tick_ms == 0) {
-      nd.ctl.raft->tick();
-      pump_raft(n);
-    }
+    if ((now_ + nd.raft_phase) % k_.raft_tick_ms == 0)
+      controller_tick(n);
     if (k_.publish_ms && (now_ + n) % k_.publish_ms == 0)
       push_metadata(n);
     for (int32_t p = 0; p < k_.partitions && failure_.empty(); ++p)
@@ -159,6 +160,15 @@ void simulation::deliver(const message& m) {
       nd.ctl.raft->step(m.raft);
       return pump_raft(n);
     case kind::heartbeat: return on_heartbeat(n, m);
+    case kind::register_req: return on_register(n, m);
+    case kind::register_resp:
+      if (m.error == errc::none && !nd.registered) {
+        nd.registered = true;
+        nd.next_heartbeat = now_;
+      } else if (m.error != errc::none) {
+        nd.next_heartbeat = std::min(nd.next_heartbeat, now_ + k_.heartbeat_ms);
+      }
+      return;
     case kind::alter: return on_alter(n, m);
     case kind::alter_resp: rep(n, p).m->on_alter_isr_response(m.alter_resp, now_); break;
     case kind::fetch: return on_fetch(n, m);
@@ -297,6 +307,7 @@ void simulation::restart(int n) {
     std::cerr << now_ << " restart " << n << "\n";
   auto& nd = nodes_[size_t(n)];
   nd.life.restart();
+  nd.registered = false;
   nd.next_heartbeat = now_; // registers at once
   start_controller(n);
   start_replicas(n);
