@@ -172,7 +172,11 @@ void consumer_member_machine::on_assignment(std::vector<topic_partition> assignm
 void consumer_member_machine::lose_partitions() {
   if (owned_.empty())
     return;
-  ready_.events.push_back(rebalance_event{rebalance_event::kind::lost, owned_, {}, {}, 0});
+  // Revoking: the polling thread was already told to give them up (the
+  // revoked event's `owned` is empty); telling it they are lost too would
+  // name partitions its listener no longer has.
+  if (phase_ != phase::revoking)
+    ready_.events.push_back(rebalance_event{rebalance_event::kind::lost, owned_, {}, {}, 0});
   owned_.clear();
   previously_owned_.clear(); // no claim on partitions we lost
   ready_.fetched = std::vector<topic_partition>{};

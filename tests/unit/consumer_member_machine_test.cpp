@@ -27,6 +27,16 @@ consumer_member_config config_for(const std::string& assignor) {
 
 const topic_partition t0{"t", 0}, t1{"t", 1}, t2{"t", 2};
 
+join_group_response join_answer(errc e, int32_t generation, std::string protocol,
+                                std::string member_id) {
+  join_group_response r;
+  r.error = e;
+  r.generation_id = generation;
+  r.protocol_name = std::move(protocol);
+  r.leader_id = r.member_id = std::move(member_id);
+  return r;
+}
+
 struct member {
   consumer_member_machine m;
   int64_t now = 1000;
@@ -56,10 +66,10 @@ struct member {
     m.coordinator_found(now);
     take();
     CHECK(sent<join_group_request>().member_id.empty());
-    answer(0, join_group_response{0, errc::member_id_required, -1, "", "", "m-1"});
+    answer(0, join_answer(errc::member_id_required, -1, "", "m-1"));
     take();
     CHECK(sent<join_group_request>().member_id == "m-1"); // KIP-394: again with the id
-    answer(0, join_group_response{0, errc::none, generation, m.config().assignor, "m-1", "m-1"});
+    answer(0, join_answer(errc::none, generation, m.config().assignor, "m-1"));
     take();
     CHECK(sent<sync_group_request>().generation_id == generation);
     CHECK(m.state() == phase::syncing);
@@ -133,7 +143,7 @@ TEST_CASE("cooperative: the member rejoins owning its partitions; only what it l
   CHECK(c.m.state() == phase::joining);
   CHECK(c.sent<join_group_request>().protocols.at(0).subscription.owned_partitions ==
         tps{t0, t1});
-  c.answer(0, join_group_response{0, errc::none, 2, "cooperative-sticky", "m-1", "m-1"});
+  c.answer(0, join_answer(errc::none, 2, "cooperative-sticky", "m-1"));
   c.take();
   c.answer(0, sync_group_response{0, errc::none, "cooperative-sticky", {t1, t2}});
   c.take();
@@ -188,7 +198,7 @@ TEST_CASE("commits are fenced by the generation they were made in", "[consumer_m
     CHECK(c.r.find_coordinator);
     c.m.coordinator_found(c.now);
     c.take();
-    c.answer(0, join_group_response{0, errc::none, 5, "range", "m-1", "m-1"});
+    c.answer(0, join_answer(errc::none, 5, "range", "m-1"));
     c.take();
     c.answer(0, sync_group_response{0, errc::none, "range", {t0}});
     c.take();
@@ -294,7 +304,7 @@ TEST_CASE("stale answers are ignored; a lost join is sent again", "[consumer_mem
     c.m.coordinator_found(c.now);
     c.take();
     c.sent<join_group_request>();
-    c.m.on_response(first, join_group_response{0, errc::none, 9, "range", "x", "x"}, c.now);
+    c.m.on_response(first, join_answer(errc::none, 9, "range", "x"), c.now);
     CHECK(c.m.take_ready().requests.empty()); // the lost join's answer
     CHECK(c.m.state() == phase::joining);
   }
@@ -317,7 +327,7 @@ TEST_CASE("a JoinGroup error the user must fix is fatal", "[consumer_member]") {
   c.take();
   c.m.coordinator_found(c.now);
   c.take();
-  c.answer(0, join_group_response{0, errc::inconsistent_group_protocol, -1, "", "", ""});
+  c.answer(0, join_answer(errc::inconsistent_group_protocol, -1, "", ""));
   c.take();
   CHECK(c.r.fatal.code() == errc::inconsistent_group_protocol);
   CHECK(c.m.state() == phase::idle);
@@ -342,4 +352,25 @@ TEST_CASE("close leaves the group and reports when the leave is answered", "[con
     CHECK(c.take().closed);
     CHECK(c.r.requests.empty());
   }
+}
+
+TEST_CASE("fenced while revoking: the partitions were handed over as revoked, not lost too",
+          "[consumer_member]") {
+  member c("range");
+  c.join({t0, t1}, 1);
+  c.at(c.now + 1000);
+  c.take();
+  auto heartbeat = c.seq();
+  c.m.on_response(heartbeat, heartbeat_response{0, errc::rebalance_in_progress}, c.now);
+  auto revocation = c.take().events.at(0).revocation;
+  c.at(c.now + 1000); // heartbeats go on while the polling thread revokes
+  c.take();
+  CHECK(c.sent<heartbeat_request>().generation_id == 1);
+  c.answer(0, heartbeat_response{0, errc::illegal_generation});
+  c.take();
+  CHECK(c.r.events.empty());
+  CHECK(c.r.fetched == tps{});
+  CHECK(c.sent<join_group_request>().protocols.at(0).subscription.owned_partitions.empty());
+  c.m.revoke_done(revocation, c.now); // late: the member is joining already
+  CHECK(c.take().requests.empty());
 }
