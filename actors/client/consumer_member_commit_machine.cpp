@@ -11,7 +11,8 @@
 
 namespace al {
 
-uint64_t consumer_member_machine::commit(offset_commit_map offsets, int64_t now) {
+uint64_t consumer_member_machine::commit(offset_commit_map offsets, int64_t now,
+                                         std::optional<int32_t> generation) {
   now_ms_ = std::max(now_ms_, now);
   auto id = next_commit_++;
   if (offsets.empty()) {
@@ -28,7 +29,7 @@ uint64_t consumer_member_machine::commit(offset_commit_map offsets, int64_t now)
   c.offsets = std::move(offsets);
   c.as_member = !topics_.empty();
   c.member_id = member_id_;
-  c.generation = generation_;
+  c.generation = generation.value_or(generation_);
   c.deadline_ms = now_ms_ + config_.request_timeout_ms;
   commits_.emplace(id, std::move(c));
   send_commit(id);

@@ -31,7 +31,7 @@ void consumer_member_machine::begin_rebalance() {
     phase_ = phase::revoking; // still a member: heartbeats go on, commits are accepted
     ready_.stop_fetching.insert(ready_.stop_fetching.end(), owned_.begin(), owned_.end());
     ready_.events.push_back(
-      rebalance_event{rebalance_event::kind::revoked, owned_, {}, {}, ++revocation_});
+      rebalance_event{rebalance_event::kind::revoked, owned_, {}, {}, ++revocation_, generation_});
     return;
   }
   send_join();
@@ -153,13 +153,13 @@ void consumer_member_machine::on_assignment(std::vector<topic_partition> assignm
   auto added = minus(assignment, owned_);
   if (!revoked.empty())
     ready_.events.push_back(
-      rebalance_event{rebalance_event::kind::revoked, revoked, assignment, {}, 0});
+      rebalance_event{rebalance_event::kind::revoked, revoked, assignment, {}, 0, generation_});
   owned_ = assignment;
   previously_owned_.clear();
   ready_.fetched = assignment; // new ones start at their committed offset
   ready_.events.push_back(rebalance_event{rebalance_event::kind::assigned,
                                           config_.eager() ? assignment : added, assignment, {},
-                                          0});
+                                          0, generation_});
   log(member_log::level::info, "member " + member_id_ + " of group " + config_.group_id +
                                  " generation " + std::to_string(generation_) + ": " +
                                  std::to_string(assignment.size()) + " partition(s)");
@@ -176,7 +176,8 @@ void consumer_member_machine::lose_partitions() {
   // revoked event's `owned` is empty); telling it they are lost too would
   // name partitions its listener no longer has.
   if (phase_ != phase::revoking)
-    ready_.events.push_back(rebalance_event{rebalance_event::kind::lost, owned_, {}, {}, 0});
+    ready_.events.push_back(
+      rebalance_event{rebalance_event::kind::lost, owned_, {}, {}, 0, generation_});
   owned_.clear();
   previously_owned_.clear(); // no claim on partitions we lost
   ready_.fetched = std::vector<topic_partition>{};

@@ -44,6 +44,9 @@ struct rebalance_event {
   std::vector<topic_partition> owned;      // the whole assignment after the event
   offset_commit_map positions;             // revoked: consumed positions (the shell fills them)
   uint64_t revocation = 0;                 // revoked: echo in revoke_done (eager rejoin waits)
+  /// The member's generation when the event was made: commit a revocation's
+  /// positions in it (commit's `generation`), never in a later one.
+  int32_t generation = -1;
 };
 
 /// A finished commit: the machine's commit id (the actor's: the user's id).
@@ -144,8 +147,11 @@ public:
   void revoke_done(uint64_t revocation, int64_t now_ms);
   /// Commits as the member (subscribed) or as nobody (assign()); returns the
   /// id its commit_outcome will carry. Retried while the coordinator moves or
-  /// loads, until request.timeout.ms.
-  uint64_t commit(offset_commit_map offsets, int64_t now_ms);
+  /// loads, until request.timeout.ms. A member's commit is fenced by
+  /// `generation` (the event's whose positions it commits), else by the
+  /// current one.
+  uint64_t commit(offset_commit_map offsets, int64_t now_ms,
+                  std::optional<int32_t> generation = std::nullopt);
   /// Leaves the group if a member; `closed` once the LeaveGroup is answered.
   void close(int64_t now_ms);
 

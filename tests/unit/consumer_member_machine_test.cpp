@@ -57,6 +57,13 @@ struct member {
     now = t;
     m.tick(now);
   }
+  /// The next heartbeat goes out and is answered with `e`; returns what follows.
+  member_ready& heartbeat_answered(errc e) {
+    at(now + m.config().heartbeat_interval_ms);
+    take();
+    answer(0, heartbeat_response{0, e});
+    return take();
+  }
   /// subscribe, find, join (MEMBER_ID_REQUIRED first), sync: stable with `assignment`.
   void join(const tps& assignment, int32_t generation = 1) {
     m.subscribe({"t"}, now);
@@ -109,10 +116,7 @@ TEST_CASE("eager: the member revokes everything before it rejoins, then claims w
           "[consumer_member]") {
   member c("range");
   c.join({t0, t1}, 1);
-  c.at(c.now + 1000);
-  c.take();
-  c.answer(0, heartbeat_response{0, errc::rebalance_in_progress});
-  auto& r = c.take();
+  auto& r = c.heartbeat_answered(errc::rebalance_in_progress);
   CHECK(r.requests.empty()); // no JoinGroup before the polling thread revoked
   REQUIRE(r.events.size() == 1);
   CHECK(r.events[0].what == rebalance_event::kind::revoked);
@@ -135,10 +139,7 @@ TEST_CASE("cooperative: the member rejoins owning its partitions; only what it l
           "[consumer_member]") {
   member c("cooperative-sticky");
   c.join({t0, t1}, 1);
-  c.at(c.now + 1000);
-  c.take();
-  c.answer(0, heartbeat_response{0, errc::rebalance_in_progress});
-  c.take();
+  c.heartbeat_answered(errc::rebalance_in_progress);
   CHECK(c.r.events.empty());
   CHECK(c.m.state() == phase::joining);
   CHECK(c.sent<join_group_request>().protocols.at(0).subscription.owned_partitions ==
@@ -170,10 +171,7 @@ TEST_CASE("commits are fenced by the generation they were made in", "[consumer_m
   CHECK(c.r.commits[0].result.is_ok());
 
   SECTION("a commit while joining fails here, without a request") {
-    c.at(c.now + 1000);
-    c.take();
-    c.answer(0, heartbeat_response{0, errc::illegal_generation});
-    c.take();
+    c.heartbeat_answered(errc::illegal_generation);
     CHECK(c.m.state() == phase::joining);
     c.m.commit(offsets, c.now);
     c.take();
@@ -276,13 +274,10 @@ TEST_CASE("no poll for max.poll.interval.ms: the member leaves, stops heartbeati
 
 TEST_CASE("fenced: ILLEGAL_GENERATION keeps the member id, UNKNOWN_MEMBER_ID forgets it",
           "[consumer_member]") {
+  auto forget = GENERATE(false, true);
   member c;
   c.join({t0}, 2);
-  c.at(c.now + 1000);
-  c.take();
-  auto forget = GENERATE(false, true);
-  c.answer(0, heartbeat_response{0, forget ? errc::unknown_member_id : errc::illegal_generation});
-  c.take();
+  c.heartbeat_answered(forget ? errc::unknown_member_id : errc::illegal_generation);
   REQUIRE(c.r.events.size() == 1);
   CHECK(c.r.events[0].what == rebalance_event::kind::lost);
   CHECK(c.sent<join_group_request>().member_id == (forget ? "" : "m-1"));
@@ -358,19 +353,24 @@ TEST_CASE("fenced while revoking: the partitions were handed over as revoked, no
           "[consumer_member]") {
   member c("range");
   c.join({t0, t1}, 1);
-  c.at(c.now + 1000);
-  c.take();
-  auto heartbeat = c.seq();
-  c.m.on_response(heartbeat, heartbeat_response{0, errc::rebalance_in_progress}, c.now);
-  auto revocation = c.take().events.at(0).revocation;
-  c.at(c.now + 1000); // heartbeats go on while the polling thread revokes
-  c.take();
-  CHECK(c.sent<heartbeat_request>().generation_id == 1);
-  c.answer(0, heartbeat_response{0, errc::illegal_generation});
-  c.take();
+  auto revocation = c.heartbeat_answered(errc::rebalance_in_progress).events.at(0).revocation;
+  // Heartbeats go on while the polling thread revokes; this one is fenced.
+  c.heartbeat_answered(errc::illegal_generation);
   CHECK(c.r.events.empty());
   CHECK(c.r.fetched == tps{});
   CHECK(c.sent<join_group_request>().protocols.at(0).subscription.owned_partitions.empty());
+  auto join = c.seq();
   c.m.revoke_done(revocation, c.now); // late: the member is joining already
   CHECK(c.take().requests.empty());
+  c.m.on_response(join, join_answer(errc::none, 2, "range", "m-1"), c.now);
+  c.take();
+  c.answer(0, sync_group_response{0, errc::none, "range", {t1}});
+  c.take();
+  // The polling thread gets to the revocation only now: its auto commit is
+  // fenced by generation 1, not sent as generation 2 (t0 may be another's).
+  c.m.commit({{t0, offset_and_metadata{9, "", -1}}}, c.now, 1);
+  c.take();
+  CHECK(c.r.requests.empty());
+  REQUIRE(c.r.commits.size() == 1);
+  CHECK(c.r.commits[0].result.code() == errc::illegal_generation);
 }
