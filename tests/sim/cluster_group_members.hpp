@@ -44,6 +44,12 @@ public:
   }
   void stop() { m.reset(); }
   bool stalled(int64_t now) const { return now < stalled_until_; }
+  /// Stalled since a poll as a stable member: its id, else "".
+  const std::string& stalled_member(int64_t now, int64_t& since) const {
+    since = stalled_since_;
+    static const std::string none;
+    return stalled(now) ? stalled_member_ : none;
+  }
 
   /// The polling thread's turn: poll, listener, commits. `durable`: the
   /// committed offsets, for partitions that start fetching (OffsetFetch).
@@ -52,7 +58,9 @@ public:
       return;
     if (!calm && r.chance(0.002)) { // a slow batch: past max.poll.interval.ms or nearly
       auto max_poll = m->config().max_poll_interval_ms;
-      stalled_until_ = now + r.between(max_poll / 2, 2 * max_poll);
+      stalled_until_ = now + r.between(max_poll / 2, 3 * max_poll);
+      stalled_since_ = now;
+      stalled_member_ = m->state() == consumer_member_machine::phase::stable ? m->member_id() : "";
       ++stalls;
       return;
     }
@@ -135,7 +143,7 @@ private:
         if (position.count(tp))
           offsets[tp] = offset_and_metadata{position[tp], "", -1};
       if (!commit_ && !offsets.empty())
-        commit_ = m->commit(std::move(offsets), now);
+        commit_ = m->commit(std::move(offsets), now, ev.generation);
       revoke_ = ev.revocation;
     }
   }
@@ -152,7 +160,8 @@ private:
   std::vector<rebalance_event> pending_; // events for the polling thread
   std::optional<uint64_t> commit_;       // the commit in flight (one at a time)
   std::optional<uint64_t> revoke_;       // revoke_done to send once the commit finished
-  int64_t stalled_until_ = 0, next_commit_ = 0;
+  int64_t stalled_until_ = 0, stalled_since_ = 0, next_commit_ = 0;
+  std::string stalled_member_;
 };
 
 } // namespace al::cluster_sim

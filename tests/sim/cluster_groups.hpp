@@ -254,6 +254,19 @@ private:
             fail("two members own " + tp.topic + "-" + std::to_string(tp.partition) +
                  " in generation " + std::to_string(s.m->generation()));
   }
+  // A member that stops polling while stable leaves within
+  // max.poll.interval.ms (or, if its LeaveGroup is lost, its session expires
+  // after its last heartbeat), so others take its partitions.
+  void check_poll_interval(group& x, const sim_member& s) {
+    int64_t since = 0;
+    auto& id = s.stalled_member(now_, since);
+    auto bound = x.cfg.max_poll_interval_ms + x.cfg.heartbeat_interval_ms + x.session_ms +
+                 2 * request_ms_ + 20;
+    if (!id.empty() && now_ > since + bound && x.m && x.m->is_member(id))
+      fail("member " + id + " has not polled for " + std::to_string(now_ - since) +
+           " ms and is still in the group (" + std::string(to_string(x.m->state())) +
+           "); the member is " + std::string(to_string(s.m->state())));
+  }
   void deliver(const gmsg& e) {
     auto& x = groups_[e.g];
     if (e.req)
@@ -361,6 +374,7 @@ private:
     if (auto at = s.m->next_deadline_ms(); at && *at <= now_)
       s.m->tick(now_);
     pump(g, i);
+    check_poll_interval(x, s);
     if (!polling_turn || calm)
       return;
     if (s.coordinator && s.m->state() == consumer_member_machine::phase::stable &&
