@@ -64,6 +64,13 @@ struct member {
     answer(0, heartbeat_response{0, e});
     return take();
   }
+  /// subscribe and find the coordinator: the first JoinGroup is in `r`.
+  void first_join() {
+    m.subscribe({"t"}, now);
+    take();
+    m.coordinator_found(now);
+    take();
+  }
   /// subscribe, find, join (MEMBER_ID_REQUIRED first), sync: stable with `assignment`.
   void join(const tps& assignment, int32_t generation = 1) {
     m.subscribe({"t"}, now);
@@ -286,10 +293,7 @@ TEST_CASE("fenced: ILLEGAL_GENERATION keeps the member id, UNKNOWN_MEMBER_ID for
 
 TEST_CASE("stale answers are ignored; a lost join is sent again", "[consumer_member]") {
   member c;
-  c.m.subscribe({"t"}, c.now);
-  c.take();
-  c.m.coordinator_found(c.now);
-  c.take();
+  c.first_join();
   auto first = c.seq();
   SECTION("the connection drops: join again at once") {
     c.m.coordinator_disconnected(c.now);
@@ -318,10 +322,7 @@ TEST_CASE("stale answers are ignored; a lost join is sent again", "[consumer_mem
 
 TEST_CASE("a JoinGroup error the user must fix is fatal", "[consumer_member]") {
   member c;
-  c.m.subscribe({"t"}, c.now);
-  c.take();
-  c.m.coordinator_found(c.now);
-  c.take();
+  c.first_join();
   c.answer(0, join_answer(errc::inconsistent_group_protocol, -1, "", ""));
   c.take();
   CHECK(c.r.fatal.code() == errc::inconsistent_group_protocol);
