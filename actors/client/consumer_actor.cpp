@@ -176,14 +176,14 @@ consumer_metrics metrics_of(const consumer_state& st) {
       recent += n;
   m.records_consumed_rate = double(recent) * 1000.0 / double(rate_window_ms);
   m.records_consumed_total = st.records_consumed;
-  auto& g = st.group;
-  m.member_id = g.member_id;
-  m.generation_id = g.generation;
+  auto& g = *st.group.machine;
+  m.member_id = g.member_id();
+  m.generation_id = g.generation();
   for (auto& [tp, pf] : st.parts)
     m.assignment.push_back(tp);
-  m.commits_total = g.commits_total;
-  m.commits_failed = g.commits_failed;
-  m.rebalances_total = g.rebalances_total;
+  m.commits_total = g.commits_total();
+  m.commits_failed = g.commits_failed();
+  m.rebalances_total = g.rebalances_total();
   return m;
 }
 

@@ -5,8 +5,10 @@
 // poll requests from al::consumer. Positions start at the committed offset
 // when the group has one, else at auto.offset.reset.
 //
-// Group membership (consumer_group_actor.cpp, consumer_rebalance_actor.cpp)
-// runs here, independently of poll: find the coordinator, JoinGroup
+// Group membership runs here, independently of poll: the decisions are
+// consumer_member_machine's (CAF-free, also run by the cluster simulation);
+// consumer_group_actor.cpp and consumer_offsets_actor.cpp feed it and
+// execute its effects: find the coordinator, JoinGroup
 // (MEMBER_ID_REQUIRED, then again), SyncGroup, heartbeats every
 // heartbeat.interval.ms. What needs the user's thread (rebalance listener
 // callbacks, the commit before revoking) travels as rebalance_events in the
@@ -29,28 +31,12 @@
 #include <caf/stateful_actor.hpp>
 
 #include "actors/client/cluster_view.hpp"
+#include "actors/client/consumer_member_machine.hpp"
 #include "actors/client/consumer_metrics.hpp"
 #include "actors/client/consumer_record.hpp"
 #include "actors/group/group_messages.hpp"
 
 namespace al {
-
-/// Something the rebalance listener must hear, in the polling thread.
-struct rebalance_event {
-  enum class kind : uint8_t { revoked, assigned, lost };
-  kind what = kind::assigned;
-  std::vector<topic_partition> partitions; // revoked, newly assigned, or lost
-  std::vector<topic_partition> owned;      // the whole assignment after the event
-  offset_commit_map positions;             // revoked: consumed positions (for auto commit)
-  uint64_t revocation = 0;                 // revoked: echo in revoke_done (eager rejoin waits)
-};
-
-/// A finished commit_async (or auto commit, id 0).
-struct commit_outcome {
-  uint64_t id = 0;
-  offset_commit_map offsets;
-  status result;
-};
 
 /// What a poll request gets back.
 struct poll_result {
@@ -61,44 +47,24 @@ struct poll_result {
 };
 
 
-/// The consumer's side of the group protocol (Kafka's ConsumerCoordinator).
+/// The group part of the consumer's state: the member machine
+/// (consumer_member_machine.hpp holds every decision) and what the actor
+/// keeps around it: the coordinator's handle, what waits for the next poll.
 struct consumer_membership {
-  enum class phase : uint8_t {
-    idle,     // not subscribed
-    revoking, // waiting for the user to handle a revocation before rejoining
-    joining,  // JoinGroup in flight (or waiting for the coordinator)
-    syncing,  // SyncGroup in flight
-    stable,   // member of the current generation, heartbeating
-    left,     // max.poll.interval.ms passed without poll: left; next poll rejoins
-  };
-  std::vector<std::string> topics; // subscription; empty: assign() or nothing
-  phase state = phase::idle;
+  std::optional<consumer_member_machine> machine; // set when the actor starts
   std::optional<client_api> coordinator;
   int32_t coordinator_id = -1;
   bool finding = false;
   std::vector<std::function<void(const status&)>> awaiting_coordinator;
-  std::string member_id;
-  int32_t generation = -1;
-  std::string protocol;
-  std::vector<topic_partition> owned;
-  // Eager assignors revoke before joining; the sticky assignor still wants
-  // to know what the member had (Kafka's StickyAssignor keeps it in user data).
-  std::vector<topic_partition> previously_owned;
-  int32_t previous_generation = -1;
-  uint64_t join_seq = 0;       // stale join/sync replies are ignored
-  uint64_t revocation = 0;     // the revocation the actor waits for
-  uint64_t heartbeat_seq = 0;  // bumped to stop an old heartbeat loop
-  bool heartbeat_in_flight = false;
-  int64_t poll_deadline_ms = 0; // last poll + max.poll.interval.ms
-  bool poll_timer_armed = false;
-  std::vector<rebalance_event> events;
-  std::vector<commit_outcome> commits_done;
+  std::vector<rebalance_event> events;      // for the next poll reply
+  std::vector<commit_outcome> commits_done; // finished commit_async calls (user ids)
   status fatal;
+  /// Machine commit id -> what its outcome completes (a commit_sync, a commit_async).
+  std::map<uint64_t, std::function<void(commit_outcome&)>> commit_waiters;
+  std::vector<std::function<void()>> closing; // close() calls waiting for the LeaveGroup
+  int64_t tick_at_ms = 0; // the member_tick_atom in flight; 0: none
   std::map<uint64_t, std::function<void()>> deferred; // calls waiting for a retry_atom
   uint64_t next_deferred = 0;
-  int64_t commits_total = 0;
-  int64_t commits_failed = 0;
-  int64_t rebalances_total = 0;
 };
 
 struct consumer_state {
@@ -155,21 +121,22 @@ offset_commit_map consumed_positions(const consumer_state& st,
 
 // ---- coordinator and offsets (consumer_offsets_actor.cpp) ------------------
 
-/// Errors after which the client looks for the coordinator again and retries.
-bool is_coordinator_error(errc e);
 /// Runs `fn` after `ms` on the actor (deferred calls share one retry_atom message).
 void defer(consumer_actor_ptr self, int64_t ms, std::function<void()> fn);
-void coordinator_lost(consumer_actor_ptr self, const std::string& why);
+/// Forgets the coordinator's handle (the machine decided, or is told here
+/// when `tell_machine`).
+void coordinator_lost(consumer_actor_ptr self, const std::string& why, bool tell_machine);
 /// Forgets the coordinator if `err` says it moved or is unreachable.
 void on_request_failure(consumer_actor_ptr self, const caf::error& err);
-/// Runs `then` once the coordinator is known, or with why it is not.
+/// Runs `then` once the coordinator is known, or with why it is not; the
+/// machine hears the outcome of every search.
 void with_coordinator(consumer_actor_ptr self, std::function<void(const status&)> then);
-/// Commits as the member (subscribed) or as nobody (assign()); the outcome
-/// goes to commits_done when `id` != 0.
-void commit_async(consumer_actor_ptr self, offset_commit_map offsets, uint64_t id);
-caf::result<offset_commit_map> commit_sync(consumer_actor_ptr self, offset_commit_map offsets);
+/// The machine asked for the coordinator: search (or say it is known).
+void find_coordinator_for_machine(consumer_actor_ptr self);
+/// Sends one of the machine's requests to the coordinator; the answer goes
+/// back to the machine.
+void send_member_request(consumer_actor_ptr self, member_request req);
 caf::result<group_offsets> committed(consumer_actor_ptr self, std::vector<topic_partition> tps);
-
 /// Positions of these newly fetched partitions come from OffsetFetch.
 void fetch_committed_positions(consumer_actor_ptr self, const std::vector<topic_partition>& tps);
 
@@ -178,26 +145,10 @@ void fetch_committed_positions(consumer_actor_ptr self, const std::vector<topic_
 /// Adds the group's message handlers to the consumer's behavior.
 caf::behavior consumer_group_behavior(consumer_actor_ptr self);
 /// Called on every poll request: max.poll.interval.ms bookkeeping, rejoin
-/// after a poll timeout, start after subscribe.
+/// after a poll timeout.
 void on_poll_for_group(consumer_actor_ptr self);
-/// Starts a new heartbeat loop (stopping the old one).
-void start_heartbeats(consumer_actor_ptr self);
-/// Arms the max.poll.interval.ms check unless it is armed already.
-void arm_poll_timer(consumer_actor_ptr self);
-
-// ---- rebalancing (consumer_rebalance_actor.cpp) -----------------------------
-
-/// Starts a rebalance: eager assignors revoke first (through the polling
-/// thread), cooperative ones join with what they own.
-void begin_rebalance(consumer_actor_ptr self);
-/// The polling thread answered revoke_done for `revocation`: join.
-void on_revoke_done(consumer_actor_ptr self, uint64_t revocation);
-/// JoinGroup (once the coordinator is known), then SyncGroup.
-void send_join(consumer_actor_ptr self);
-/// Partitions taken away without a revocation (fenced, expired, poll timeout).
-void lose_partitions(consumer_actor_ptr self);
-/// Fenced by the coordinator: partitions lost, join again.
-void rejoin_after_fencing(consumer_actor_ptr self, bool forget_member_id);
+/// Executes the machine's effects (member_ready's order), arms its tick.
+void run_member_ready(consumer_actor_ptr self);
 /// The coordinator's connection dropped: a held join or sync is sent again.
 void on_coordinator_connection_lost(consumer_actor_ptr self);
 

@@ -87,7 +87,7 @@ void consumer::handle_events(std::vector<rebalance_event>& events) {
       case rebalance_event::kind::revoked:
         // Kafka's order: auto commit, then the listener, then give them up.
         if (cfg_.enable_auto_commit && !ev.positions.empty())
-          if (auto st = commit_sync(ev.positions); !st)
+          if (auto st = commit_revoked(ev); !st)
             spdlog::warn("consumer {}: commit before revocation failed: {}", cfg_.client_id,
                          st.to_string());
         if (listener_.on_partitions_revoked)
@@ -191,6 +191,17 @@ status consumer::commit_sync() {
   status out;
   self->request(actor_, milliseconds(cfg_.request_timeout_ms) + std::chrono::seconds(5),
                 commit_atom::value)
+    .receive([](const offset_commit_map&) {}, [&](caf::error& err) { out = to_status(err); });
+  return out;
+}
+
+/// The revoked positions, fenced by the generation they were consumed in:
+/// a member fenced and rejoined before this poll commits nothing.
+status consumer::commit_revoked(const rebalance_event& ev) {
+  caf::scoped_actor self{sys_};
+  status out;
+  self->request(actor_, milliseconds(cfg_.request_timeout_ms) + std::chrono::seconds(5),
+                commit_atom::value, ev.positions, ev.generation)
     .receive([](const offset_commit_map&) {}, [&](caf::error& err) { out = to_status(err); });
   return out;
 }

@@ -105,6 +105,7 @@ public:
 private:
   consumer(caf::actor_system& sys, consumer_config cfg) : sys_(sys), cfg_(std::move(cfg)) {}
   void handle_events(std::vector<rebalance_event>& events);
+  status commit_revoked(const rebalance_event& ev);
   void run_callbacks(std::vector<commit_outcome>& outcomes);
   void maybe_auto_commit();
   bool uses_group() const { return !cfg_.group_id.empty(); }

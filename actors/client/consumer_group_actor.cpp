@@ -1,23 +1,13 @@
-// The consumer's side of the group protocol (Kafka's ConsumerCoordinator and
-// heartbeat thread), inside the consumer actor:
-//
-//   subscribe / poll after a poll timeout
-//     -> [eager, owns partitions] revoking: rebalance_event{revoked} to the
-//        polling thread, which commits (auto commit), calls the listener and
-//        answers revoke_done
-//     -> joining: FindCoordinator (once), JoinGroup (MEMBER_ID_REQUIRED:
-//        again with the id), held by the coordinator until the join phase ends
-//     -> syncing: SyncGroup returns this member's assignment
-//     -> stable: positions from OffsetFetch, rebalance_event{assigned},
-//        heartbeats every heartbeat.interval.ms
-//   heartbeat REBALANCE_IN_PROGRESS -> rejoin (eager: revoke first)
-//   ILLEGAL_GENERATION / UNKNOWN_MEMBER_ID -> partitions lost, rejoin
-//   no poll for max.poll.interval.ms -> LeaveGroup, partitions lost, state
-//   left; the next poll rejoins.
-// This file: subscription, heartbeats, max.poll.interval.ms, LeaveGroup and
-// the group's message handlers. Revoking, joining, syncing and taking over
-// an assignment: consumer_rebalance_actor.cpp. Coordinator discovery and
-// commits: consumer_offsets_actor.cpp.
+// The consumer's side of the group protocol inside the consumer actor: a
+// thin shell over consumer_member_machine (which holds every decision and
+// documents the states). This file feeds it the user's calls (subscribe,
+// poll, revoke_done, commits, close) and its tick, and executes its effects
+// in member_ready's order: the coordinator's handle, the fetcher's
+// partitions, the rebalance events and commit outcomes for the polling
+// thread. Requests to the coordinator and finding it:
+// consumer_offsets_actor.cpp.
+#include <unistd.h>
+
 #include <algorithm>
 
 #include <spdlog/spdlog.h>
@@ -29,157 +19,163 @@ namespace al {
 namespace {
 
 using self_ptr = consumer_actor_ptr;
-using phase = consumer_membership::phase;
+using phase = consumer_member_machine::phase;
 using std::chrono::milliseconds;
 
-// ---- heartbeats, leaving, max.poll.interval.ms -------------------------------
+std::string host_name() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof(buf) - 1) != 0)
+    return "unknown";
+  return buf;
+}
 
-void on_heartbeat_response(self_ptr self, int32_t generation, errc e) {
-  auto& g = self->state.group;
-  if (generation != g.generation || (g.state != phase::stable && g.state != phase::revoking))
-    return; // the member moved on meanwhile
-  switch (e) {
-    case errc::none: return;
-    case errc::rebalance_in_progress: begin_rebalance(self); return;
-    case errc::illegal_generation: rejoin_after_fencing(self, false); return;
-    case errc::unknown_member_id: rejoin_after_fencing(self, true); return;
-    default:
-      if (is_coordinator_error(e))
-        coordinator_lost(self, std::string(to_string(e)));
+consumer_member_machine& machine(self_ptr self) { return *self->state.group.machine; }
+
+void log_line(const consumer_state& st, const member_log& l) {
+  switch (l.lvl) {
+    case member_log::level::debug: spdlog::debug("consumer {}: {}", st.cfg.client_id, l.text); return;
+    case member_log::level::info: spdlog::info("consumer {}: {}", st.cfg.client_id, l.text); return;
+    case member_log::level::warn: spdlog::warn("consumer {}: {}", st.cfg.client_id, l.text); return;
+    case member_log::level::error: spdlog::error("consumer {}: {}", st.cfg.client_id, l.text); return;
   }
 }
 
-void heartbeat_tick(self_ptr self, uint64_t seq) {
+/// Arms one member_tick_atom for the machine's next deadline (an earlier
+/// one already armed stays).
+void arm_tick(self_ptr self) {
+  auto& g = self->state.group;
+  auto at = g.machine->next_deadline_ms();
+  if (!at || (g.tick_at_ms && g.tick_at_ms <= *at))
+    return;
+  g.tick_at_ms = *at;
+  auto wait = std::max<int64_t>(*at - consumer_now_ms(), 1);
+  self->delayed_send(self, milliseconds(wait), member_tick_atom::value, *at);
+}
+
+/// Effects 1-5 of member_ready: they change the fetcher.
+void apply_to_fetcher(self_ptr self, member_ready& r) {
   auto& st = self->state;
   auto& g = st.group;
-  if (seq != g.heartbeat_seq || (g.state != phase::stable && g.state != phase::revoking))
-    return; // this loop was stopped
-  self->delayed_send(self, milliseconds(st.cfg.heartbeat_interval_ms),
-                     group_heartbeat_atom::value, seq);
-  if (g.heartbeat_in_flight)
-    return;
-  if (!g.coordinator) {
-    with_coordinator(self, [](const status&) {});
-    return;
+  if (r.forget_coordinator)
+    coordinator_lost(self, *r.forget_coordinator, false);
+  for (auto& ev : r.events)
+    if (ev.what == rebalance_event::kind::revoked)
+      ev.positions = consumed_positions(st, ev.partitions);
+  for (auto& tp : r.stop_fetching) {
+    st.parts[tp].revoking = true;
+    drop_buffered(self, tp);
   }
-  g.heartbeat_in_flight = true;
-  auto generation = g.generation;
-  self->request(*g.coordinator, request_timeout(self), group_heartbeat_atom::value,
-                st.cfg.group_id, heartbeat_request{0, g.member_id, g.generation})
-    .then(
-      [self, generation](const heartbeat_response& r) {
-        self->state.group.heartbeat_in_flight = false;
-        on_heartbeat_response(self, generation, r.error);
-      },
-      [self](caf::error& err) {
-        self->state.group.heartbeat_in_flight = false;
-        on_request_failure(self, err);
-      });
+  if (r.fetched)
+    set_fetched_partitions(self, *r.fetched);
+  for (auto& ev : r.events)
+    g.events.push_back(std::move(ev));
 }
 
-void send_leave(self_ptr self, std::function<void()> done) {
-  auto& st = self->state;
-  auto& g = st.group;
-  if (!g.coordinator || g.member_id.empty()) {
-    done();
-    return;
-  }
-  auto timeout = std::min(request_timeout(self), milliseconds(5000));
-  self->request(*g.coordinator, timeout, leave_group_atom::value, st.cfg.group_id,
-                leave_group_request{0, g.member_id})
-    .then([done](const leave_group_response&) { done(); },
-          [done](caf::error&) { done(); });
+void commit_async(self_ptr self, offset_commit_map offsets, uint64_t id) {
+  auto commit = machine(self).commit(std::move(offsets), consumer_now_ms());
+  self->state.group.commit_waiters.emplace(commit, [self, id](commit_outcome& c) {
+    if (!c.result)
+      spdlog::warn("consumer {}: commit failed: {}", self->state.cfg.client_id,
+                   c.result.to_string());
+    if (id != 0) // the user's callback runs with the next poll reply
+      self->state.group.commits_done.push_back(commit_outcome{id, std::move(c.offsets), c.result});
+  });
+  run_member_ready(self);
 }
 
-void leave_for_poll_timeout(self_ptr self) {
-  auto& st = self->state;
-  auto& g = st.group;
-  spdlog::warn("consumer {}: poll() was not called for max.poll.interval.ms ({} ms): "
-               "leaving group {} so its partitions move; the next poll rejoins",
-               st.cfg.client_id, st.cfg.max_poll_interval_ms, st.cfg.group_id);
-  send_leave(self, [] {});
-  lose_partitions(self);
-  g.member_id.clear();
-  g.generation = -1;
-  g.state = phase::left;
-  ++g.join_seq;
-  ++g.heartbeat_seq;
-}
-
-void poll_check(self_ptr self) {
-  auto& g = self->state.group;
-  g.poll_timer_armed = false;
-  if (g.state == phase::idle || g.state == phase::left || g.topics.empty())
-    return;
-  if (consumer_now_ms() >= g.poll_deadline_ms)
-    leave_for_poll_timeout(self);
-  else
-    arm_poll_timer(self);
-}
-
-void subscribe(self_ptr self, std::vector<std::string> topics) {
-  auto& g = self->state.group;
-  std::sort(topics.begin(), topics.end());
-  topics.erase(std::unique(topics.begin(), topics.end()), topics.end());
-  bool changed = topics != g.topics;
-  g.topics = std::move(topics);
-  g.fatal = status::ok();
-  if (g.topics.empty()) { // unsubscribe: leave, give everything up
-    send_leave(self, [] {});
-    lose_partitions(self);
-    g.member_id.clear();
-    g.generation = -1;
-    g.state = phase::idle;
-    ++g.join_seq;
-    ++g.heartbeat_seq;
-    return;
-  }
-  g.poll_deadline_ms = consumer_now_ms() + self->state.cfg.max_poll_interval_ms;
-  if (g.state == phase::idle || g.state == phase::left)
-    begin_rebalance(self);
-  else if (changed && g.state == phase::stable)
-    begin_rebalance(self);
+caf::result<offset_commit_map> commit_sync(self_ptr self, offset_commit_map offsets,
+                                           std::optional<int32_t> generation = std::nullopt) {
+  if (self->state.cfg.group_id.empty())
+    return make_error(errc::invalid_group_id, "commit needs group.id");
+  auto rp = self->make_response_promise<offset_commit_map>();
+  auto commit = machine(self).commit(offsets, consumer_now_ms(), generation);
+  self->state.group.commit_waiters.emplace(commit, [rp, offsets](commit_outcome& c) mutable {
+    if (c.result)
+      rp.deliver(offsets);
+    else
+      rp.deliver(to_caf_error(c.result));
+  });
+  run_member_ready(self);
+  return rp;
 }
 
 } // namespace
 
-void start_heartbeats(self_ptr self) {
-  auto& g = self->state.group;
-  auto seq = ++g.heartbeat_seq;
-  g.heartbeat_in_flight = false;
-  self->delayed_send(self, milliseconds(self->state.cfg.heartbeat_interval_ms),
-                     group_heartbeat_atom::value, seq);
-}
-
-void arm_poll_timer(self_ptr self) {
-  auto& g = self->state.group;
-  if (g.poll_timer_armed)
-    return;
-  g.poll_timer_armed = true;
-  auto wait = std::max<int64_t>(g.poll_deadline_ms - consumer_now_ms(), 1);
-  self->delayed_send(self, milliseconds(wait), poll_check_atom::value);
+void run_member_ready(self_ptr self) {
+  auto& st = self->state;
+  auto& g = st.group;
+  for (int round = 0; round < 100; ++round) {
+    auto r = g.machine->take_ready();
+    if (r.empty())
+      break;
+    apply_to_fetcher(self, r);
+    for (auto& req : r.requests)
+      send_member_request(self, std::move(req));
+    if (r.find_coordinator) // answered through finish_finding; may feed the machine now
+      find_coordinator_for_machine(self);
+    for (auto& c : r.commits) {
+      auto w = g.commit_waiters.find(c.id);
+      if (w == g.commit_waiters.end())
+        continue;
+      auto done = std::move(w->second);
+      g.commit_waiters.erase(w);
+      done(c);
+    }
+    if (!r.fatal.is_ok())
+      g.fatal = r.fatal;
+    for (auto& l : r.log)
+      log_line(st, l);
+    if (r.closed) {
+      auto closing = std::move(g.closing);
+      g.closing.clear();
+      for (auto& fn : closing)
+        fn();
+    }
+  }
+  deliver_poll(self);
+  arm_tick(self);
 }
 
 void on_poll_for_group(self_ptr self) {
-  auto& st = self->state;
-  auto& g = st.group;
-  g.poll_deadline_ms = consumer_now_ms() + st.cfg.max_poll_interval_ms;
-  if (g.topics.empty())
-    return;
-  if (g.state == phase::left)
-    begin_rebalance(self);
-  if (g.state == phase::stable || g.state == phase::revoking)
-    arm_poll_timer(self);
+  machine(self).poll(consumer_now_ms());
+  run_member_ready(self);
+}
+
+void on_coordinator_connection_lost(self_ptr self) {
+  machine(self).coordinator_disconnected(consumer_now_ms());
+  run_member_ready(self);
 }
 
 caf::behavior consumer_group_behavior(self_ptr self) {
+  auto& st = self->state;
+  consumer_member_config mc;
+  mc.group_id = st.cfg.group_id;
+  mc.client_id = st.cfg.client_id;
+  mc.client_host = host_name();
+  mc.assignor = st.cfg.partition_assignment_strategy;
+  mc.session_timeout_ms = st.cfg.session_timeout_ms;
+  mc.heartbeat_interval_ms = st.cfg.heartbeat_interval_ms;
+  mc.max_poll_interval_ms = st.cfg.max_poll_interval_ms;
+  mc.request_timeout_ms = st.cfg.request_timeout_ms;
+  mc.retry_backoff_ms = st.cfg.retry_backoff_ms;
+  st.group.machine.emplace(std::move(mc));
   return {
-    [=](subscribe_atom, std::vector<std::string>& topics) { subscribe(self, std::move(topics)); },
-    [=](revoke_done_atom, uint64_t revocation) { on_revoke_done(self, revocation); },
+    [=](subscribe_atom, std::vector<std::string>& topics) {
+      self->state.group.fatal = status::ok();
+      machine(self).subscribe(std::move(topics), consumer_now_ms());
+      run_member_ready(self);
+    },
+    [=](revoke_done_atom, uint64_t revocation) {
+      machine(self).revoke_done(revocation, consumer_now_ms());
+      run_member_ready(self);
+    },
     [=](commit_atom) { // commit_sync(): everything poll() returned so far
       return commit_sync(self, consumed_positions(self->state));
     },
     [=](commit_atom, offset_commit_map& offsets) { return commit_sync(self, std::move(offsets)); },
+    [=](commit_atom, offset_commit_map& offsets, int32_t generation) { // a revocation's positions
+      return commit_sync(self, std::move(offsets), generation);
+    },
     [=](commit_atom, uint64_t id) { commit_async(self, consumed_positions(self->state), id); },
     [=](commit_atom, offset_commit_map& offsets, uint64_t id) {
       commit_async(self, std::move(offsets), id);
@@ -187,8 +183,13 @@ caf::behavior consumer_group_behavior(self_ptr self) {
     [=](committed_atom, std::vector<topic_partition>& tps) {
       return committed(self, std::move(tps));
     },
-    [=](group_heartbeat_atom, uint64_t seq) { heartbeat_tick(self, seq); },
-    [=](poll_check_atom) { poll_check(self); },
+    [=](member_tick_atom, int64_t at) {
+      auto& g = self->state.group;
+      if (at == g.tick_at_ms)
+        g.tick_at_ms = 0;
+      machine(self).tick(consumer_now_ms());
+      run_member_ready(self);
+    },
     [=](retry_atom, uint64_t id) {
       auto& deferred = self->state.group.deferred;
       auto i = deferred.find(id);
@@ -203,15 +204,9 @@ caf::behavior consumer_group_behavior(self_ptr self) {
       auto outcomes = std::move(g.commits_done);
       g.commits_done.clear();
       auto rp = self->make_response_promise<std::vector<commit_outcome>>();
-      bool member = !g.topics.empty() && g.state != phase::idle && g.state != phase::left;
-      ++g.join_seq;
-      ++g.heartbeat_seq;
-      g.state = phase::idle;
-      if (!member) {
-        rp.deliver(std::move(outcomes));
-        return rp;
-      }
-      send_leave(self, [self, rp, outcomes]() mutable { rp.deliver(std::move(outcomes)); });
+      g.closing.push_back([rp, outcomes]() mutable { rp.deliver(std::move(outcomes)); });
+      machine(self).close(consumer_now_ms());
+      run_member_ready(self);
       return rp;
     },
   };

@@ -1,8 +1,9 @@
-// The consumer's conversations with its group coordinator outside the
-// membership loop: finding the coordinator (FindCoordinator, then the broker
-// with that node id), commits (retried while the coordinator moves or
-// loads, until request.timeout.ms), committed offsets, and the starting
-// positions of newly assigned partitions (OffsetFetch).
+// The consumer's conversations with its group coordinator: finding it
+// (FindCoordinator, then the broker with that node id; the member machine
+// hears the outcome of every search), the member machine's requests
+// (JoinGroup, SyncGroup, Heartbeat, LeaveGroup, OffsetCommit; answers and
+// failures go back to it), committed offsets, and the starting positions
+// of newly assigned partitions (OffsetFetch).
 #include <algorithm>
 
 #include <spdlog/spdlog.h>
@@ -19,10 +20,15 @@ using std::chrono::milliseconds;
 void finish_finding(self_ptr self, const status& s) {
   auto& g = self->state.group;
   g.finding = false;
+  if (s)
+    g.machine->coordinator_found(consumer_now_ms());
+  else
+    g.machine->coordinator_not_found(s, consumer_now_ms());
   auto waiting = std::move(g.awaiting_coordinator);
   g.awaiting_coordinator.clear();
   for (auto& w : waiting)
     w(s);
+  run_member_ready(self);
 }
 
 void use_coordinator(self_ptr self, const coordinator_info& info, bool refreshed) {
@@ -78,60 +84,26 @@ void find_coordinator(self_ptr self, bool refreshed) {
           });
 }
 
-void commit_offsets(self_ptr self, offset_commit_map offsets, int64_t deadline_ms,
-                    std::function<void(const status&)> done) {
-  if (offsets.empty()) {
-    done(status::ok());
-    return;
-  }
-  auto retry_or_fail = [self, offsets, deadline_ms, done](const status& s) {
-    if (is_coordinator_error(s.code()) &&
-        consumer_now_ms() + self->state.cfg.retry_backoff_ms < deadline_ms) {
-      defer(self, self->state.cfg.retry_backoff_ms,
-            [self, offsets, deadline_ms, done]() { commit_offsets(self, offsets, deadline_ms, done); });
-      return;
-    }
-    ++self->state.group.commits_failed;
-    done(s);
-  };
-  with_coordinator(self, [self, offsets, retry_or_fail, done](const status& found) {
-    if (!found) {
-      retry_or_fail(found);
-      return;
-    }
-    auto& s = self->state;
-    auto& g = s.group;
-    // Subscribed: as a member of our generation (a zombie gets fenced);
-    // assign(): as nobody, accepted only while the group has no members.
-    offset_commit_request req{0, g.topics.empty() ? "" : g.member_id,
-                              g.topics.empty() ? -1 : g.generation, offsets};
-    self->request(*g.coordinator, request_timeout(self), offset_commit_atom::value,
-                  s.cfg.group_id, req)
-      .then(
-        [self, retry_or_fail, done](const offset_commit_response& r) {
-          if (r.error == errc::none) {
-            ++self->state.group.commits_total;
-            done(status::ok());
-            return;
-          }
-          if (is_coordinator_error(r.error))
-            coordinator_lost(self, std::string(to_string(r.error)));
-          retry_or_fail(status{r.error, "commit to group " + self->state.cfg.group_id});
-        },
-        [self, retry_or_fail](caf::error& err) {
-          on_request_failure(self, err);
-          retry_or_fail(status{error_code_of(err), describe_error(err)});
-        });
-  });
+/// Sends `req` to the coordinator; its answer (or failure) goes to the machine.
+template <class Response, class Atom, class Request>
+void ask_coordinator(self_ptr self, uint64_t seq, int64_t timeout_ms, Atom atom,
+                     const Request& req) {
+  auto& st = self->state;
+  self->request(*st.group.coordinator, milliseconds(timeout_ms), atom, st.cfg.group_id, req)
+    .then(
+      [self, seq](Response& r) {
+        self->state.group.machine->on_response(seq, group_response{std::move(r)},
+                                               consumer_now_ms());
+        run_member_ready(self);
+      },
+      [self, seq](caf::error& err) {
+        self->state.group.machine->on_request_failed(seq, error_code_of(err),
+                                                     describe_error(err), consumer_now_ms());
+        run_member_ready(self);
+      });
 }
 
 } // namespace
-
-bool is_coordinator_error(errc e) {
-  return e == errc::not_coordinator || e == errc::coordinator_not_available ||
-         e == errc::coordinator_load_in_progress || e == errc::request_timed_out ||
-         e == errc::network_exception;
-}
 
 void defer(self_ptr self, int64_t ms, std::function<void()> fn) {
   auto id = ++self->state.group.next_deferred;
@@ -139,18 +111,19 @@ void defer(self_ptr self, int64_t ms, std::function<void()> fn) {
   self->delayed_send(self, milliseconds(ms), retry_atom::value, id);
 }
 
-void coordinator_lost(self_ptr self, const std::string& why) {
+void coordinator_lost(self_ptr self, const std::string& why, bool tell_machine) {
   auto& g = self->state.group;
-  if (g.coordinator)
-    spdlog::info("consumer {}: group coordinator (node {}) lost: {}", self->state.cfg.client_id,
-                 g.coordinator_id, why);
   g.coordinator.reset();
   g.coordinator_id = -1;
+  if (tell_machine) // else the machine decided it (and logged why)
+    g.machine->coordinator_lost(why, consumer_now_ms());
 }
 
 void on_request_failure(self_ptr self, const caf::error& err) {
-  if (is_coordinator_error(error_code_of(err)))
-    coordinator_lost(self, describe_error(err));
+  if (!is_coordinator_error(error_code_of(err)))
+    return;
+  coordinator_lost(self, describe_error(err), true);
+  run_member_ready(self);
 }
 
 void with_coordinator(self_ptr self, std::function<void(const status&)> then) {
@@ -166,30 +139,40 @@ void with_coordinator(self_ptr self, std::function<void(const status&)> then) {
   find_coordinator(self, false);
 }
 
-// ---- commits ------------------------------------------------------------------
-
-void commit_async(self_ptr self, offset_commit_map offsets, uint64_t id) {
-  auto deadline = consumer_now_ms() + self->state.cfg.request_timeout_ms;
-  commit_offsets(self, offsets, deadline, [self, offsets, id](const status& s) {
-    if (!s)
-      spdlog::warn("consumer {}: commit failed: {}", self->state.cfg.client_id, s.to_string());
-    if (id != 0)
-      self->state.group.commits_done.push_back(commit_outcome{id, offsets, s});
-  });
+void find_coordinator_for_machine(self_ptr self) {
+  auto& g = self->state.group;
+  if (g.coordinator) // known here already: the machine only forgot it
+    g.machine->coordinator_found(consumer_now_ms());
+  else
+    with_coordinator(self, [](const status&) {});
 }
 
-caf::result<offset_commit_map> commit_sync(self_ptr self, offset_commit_map offsets) {
-  if (self->state.cfg.group_id.empty())
-    return make_error(errc::invalid_group_id, "commit needs group.id");
-  auto rp = self->make_response_promise<offset_commit_map>();
-  auto deadline = consumer_now_ms() + self->state.cfg.request_timeout_ms;
-  commit_offsets(self, offsets, deadline, [rp, offsets](const status& s) mutable {
-    if (s)
-      rp.deliver(offsets);
-    else
-      rp.deliver(to_caf_error(s));
-  });
-  return rp;
+void send_member_request(self_ptr self, member_request req) {
+  auto& g = self->state.group;
+  auto seq = req.seq;
+  if (!g.coordinator) { // cannot happen while the machine and this agree; fail it cleanly
+    g.machine->on_request_failed(seq, errc::coordinator_not_available, "no coordinator",
+                                 consumer_now_ms());
+    return;
+  }
+  auto timeout = req.timeout_ms;
+  std::visit(
+    [self, seq, timeout](auto& body) {
+      using T = std::decay_t<decltype(body)>;
+      if constexpr (std::is_same_v<T, join_group_request>)
+        ask_coordinator<join_group_response>(self, seq, timeout, join_group_atom::value, body);
+      else if constexpr (std::is_same_v<T, sync_group_request>)
+        ask_coordinator<sync_group_response>(self, seq, timeout, sync_group_atom::value, body);
+      else if constexpr (std::is_same_v<T, heartbeat_request>)
+        ask_coordinator<heartbeat_response>(self, seq, timeout, group_heartbeat_atom::value,
+                                            body);
+      else if constexpr (std::is_same_v<T, leave_group_request>)
+        ask_coordinator<leave_group_response>(self, seq, timeout, leave_group_atom::value, body);
+      else
+        ask_coordinator<offset_commit_response>(self, seq, timeout, offset_commit_atom::value,
+                                                body);
+    },
+    req.body);
 }
 
 caf::result<group_offsets> committed(self_ptr self, std::vector<topic_partition> tps) {

@@ -74,5 +74,5 @@ using revoke_done_atom = caf::atom_constant<caf::atom("revokedone")>;
 using commit_atom = caf::atom_constant<caf::atom("commit")>;
 using committed_atom = caf::atom_constant<caf::atom("committed")>;
 using metrics_atom = caf::atom_constant<caf::atom("metrics")>;
-using poll_check_atom = caf::atom_constant<caf::atom("pollcheck")>;
+using member_tick_atom = caf::atom_constant<caf::atom("membertick")>; // consumer_member_machine::tick
 } // namespace al

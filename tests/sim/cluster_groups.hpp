@@ -4,57 +4,70 @@
 // hosted on the node that leads a chosen partition. When that leader
 // changes (or its node crashes) the coordinator moves: the old machine is
 // unloaded (if its node still runs) and a fresh one loads the committed
-// offsets kept here as durable. Members join/sync/heartbeat/commit/leave over
-// connections that break (losing what is in flight) but keep order, crash
-// and rejoin. Own rng: the cluster's random sequence
-// is untouched. Model and invariants: docs/replication.md, "Whole-cluster
-// simulation".
+// offsets kept here as durable. Members run the shipped
+// consumer_member_machine (cluster_group_members.hpp) and talk to the
+// coordinator they found over connections that keep order and break
+// (losing what is in flight; the member hears it, as the consumer actor
+// does from CAF); they crash and rejoin, stall past max.poll.interval.ms.
+// Own rng: the cluster's random sequence is untouched. Model and
+// invariants: docs/replication.md, "Whole-cluster simulation".
 #include <functional>
 #include <memory>
 #include <variant>
 
 #include "actors/group/group_machine.hpp"
+#include "tests/sim/cluster_group_members.hpp"
 #include "tests/sim/cluster_model.hpp"
 
 namespace al::cluster_sim {
 
 struct group_stats {
-  int64_t commits = 0, fenced = 0, moves = 0, generations = 0, member_crashes = 0;
+  int64_t commits = 0, fenced = 0, moves = 0, generations = 0, member_crashes = 0,
+          revocations = 0, stalls = 0, refused = 0;
   void add(const group_stats& s) {
     commits += s.commits, fenced += s.fenced, moves += s.moves, generations += s.generations;
-    member_crashes += s.member_crashes;
+    member_crashes += s.member_crashes, revocations += s.revocations, stalls += s.stalls;
+    refused += s.refused;
   }
 };
 
 class groups {
 public:
-  using request = std::variant<join_group_request, sync_group_request, heartbeat_request,
-                               leave_group_request, offset_commit_request>;
   /// (node, incarnation) of the chosen partition's leader, {0, 0}: none.
   using locate = std::function<std::pair<int, int64_t>(int32_t partition)>;
   using alive = std::function<bool(int node, int64_t incarnation)>;
   groups(uint64_t seed, const knobs& k) : r_{seed * 0x9e3779b97f4a7c15ull + 77}, net_(r_, 0) {
     net_.faults = {k.drop, k.duplicate, k.min_delay_ms, k.max_delay_ms};
     request_ms_ = 4 * k.max_delay_ms + 20;
+    const char* assignors[] = {"range", "roundrobin", "sticky", "cooperative-sticky"};
     int ng = int(r_.between(1, 2));
     for (int g = 0; g < ng; ++g) {
       group x;
       x.partition = int32_t(g % k.partitions);
       x.topics["t"] = int32_t(r_.between(1, 5));
-      x.assignor = r_.chance(0.5) ? "range" : "roundrobin";
       x.session_ms = int32_t(r_.between(150, 400) + 6 * k.max_delay_ms);
+      auto& c = x.cfg;
+      c.group_id = "g" + std::to_string(g);
+      c.client_host = "h";
+      c.assignor = assignors[r_.between(0, 3)];
+      c.session_timeout_ms = x.session_ms;
+      c.heartbeat_interval_ms = x.session_ms / 4;
+      c.max_poll_interval_ms = x.session_ms; // the rebalance timeout too
+      c.request_timeout_ms = request_ms_;
+      c.retry_backoff_ms = r_.between(5, 50);
+      c.join_timeout_slack_ms = request_ms_;
       x.members.resize(size_t(r_.between(1, 4)));
       for (auto& m : x.members)
         m.until = r_.between(0, 200);
       groups_.push_back(std::move(x));
     }
-    crash_ = double(r_.between(0, 300)) / 100000; // per member tick
+    crash_ = double(r_.between(0, 300)) / 100000; // per member poll
   }
   /// One ms: move coordinators, deliver, tick machines and members.
   void step(int64_t now, bool calm, const locate& where, const alive& up) {
-    now_ = now;
+    now_ = now, up_ = &up;
     for (size_t g = 0; g < groups_.size(); ++g)
-      place(g, where(groups_[g].partition), up);
+      place(g, where(groups_[g].partition));
     while (net_.has_due(now) && failure_.empty())
       deliver(net_.pop().m);
     for (size_t g = 0; g < groups_.size() && failure_.empty(); ++g) {
@@ -63,9 +76,8 @@ public:
         x.m->tick(now);
         drain(g);
       }
-      for (size_t i = 0; i < x.members.size(); ++i)
-        if ((now + int64_t(i)) % 10 == 0)
-          member_tick(g, i, calm);
+      for (size_t i = 0; i < x.members.size() && failure_.empty(); ++i)
+        member_step(g, i, calm);
     }
   }
   /// Faults stop: crashed members come back at once.
@@ -75,20 +87,22 @@ public:
     for (auto& x : groups_) {
       for (auto& m : x.members)
         m.until = std::min(m.until, now);
-      bound = std::max(bound, 4 * int64_t(x.session_ms) + 10 * request_ms_ + 1000);
+      bound = std::max(bound, 6 * int64_t(x.session_ms) + 10 * request_ms_ + 1000);
     }
-    return bound; // after the coordinator is back
+    return bound; // after the coordinator is back (a stall ends within 2 sessions)
   }
-  /// Every group Stable with all members in its generation, every partition owned.
+  /// Every group Stable with all members in its generation, every partition
+  /// owned, and the members' listeners told.
   bool converged() {
     for (auto& x : groups_) {
       if (!x.m || x.m->state() != group_state::stable || x.m->member_count() != x.members.size())
         return false;
       std::set<topic_partition> owned;
-      for (auto& m : x.members) {
-        if (m.ph != phase::stable || m.load != x.load || m.generation != x.m->generation_id())
+      for (auto& s : x.members) {
+        if (!s.m || s.m->state() != consumer_member_machine::phase::stable || s.load != x.load ||
+            s.m->generation() != x.m->generation_id() || s.owned != s.m->owned())
           return false;
-        owned.insert(m.owned.begin(), m.owned.end());
+        owned.insert(s.owned.begin(), s.owned.end());
       }
       if (int32_t(owned.size()) != x.topics.at("t"))
         return false;
@@ -96,24 +110,21 @@ public:
     return true;
   }
   const std::string& failure() const { return failure_; }
-  const group_stats& result() const { return stats_; }
+  group_stats result() const {
+    auto s = stats_;
+    for (auto& x : groups_)
+      for (auto& m : x.members)
+        s.revocations += m.revocations, s.stalls += m.stalls, s.refused += m.refused;
+    return s;
+  }
+
 private:
-  enum class phase { down, joining, syncing, stable };
-  struct member {
-    phase ph = phase::down;
-    int64_t until = 0, incarnation = 0, deadline = 0, next_heartbeat = 0, next_commit = 0;
-    std::string id;
-    int32_t generation = -1; int64_t load = 0; // generation, of that coordinator load
-    uint64_t seq = 0, waiting = 0;
-    std::vector<topic_partition> owned;
-    std::map<topic_partition, int64_t> position;
-  };
   struct route { size_t member; int64_t incarnation; uint64_t seq; };
   struct group {
     int32_t partition = 0, session_ms = 0;
     partition_counts topics;
-    std::string assignor;
-    std::vector<member> members;
+    consumer_member_config cfg;
+    std::vector<sim_member> members;
     group_offsets durable; // committed offsets: survive every crash and move
     std::unique_ptr<group_machine> m;
     int node = 0;
@@ -123,24 +134,26 @@ private:
   };
   struct gmsg {
     size_t g = 0, member = 0;
-    int node = 0; int64_t incarnation = 0; // coordinator's node (requests), member's (responses)
+    int node = 0; int64_t incarnation = 0; // the coordinator's process the connection goes to
+    int64_t member_incarnation = 0, load = 0; // load: the coordinator's that answered
     uint64_t seq = 0;
-    std::optional<request> req;
+    std::optional<member_request_body> req;
     std::optional<group_response> resp;
   };
   /// A member's connection to the coordinator: in order, never duplicated,
-  /// lost only when it breaks (the member times out and sends again). Kafka
-  /// clients send on one TCP connection, and the consumer actor's messages to
-  /// the coordinator actor keep their order too, so a commit sent before a
-  /// rejoin is handled before it (seed 14769 found the reordered case: the
+  /// lost only when it breaks, which the member hears (as the consumer actor
+  /// hears a CAF connection drop). Kafka clients send on one TCP
+  /// connection, and the consumer actor's messages to the coordinator actor
+  /// keep their order too, so a commit sent before a rejoin is handled
+  /// before it (seed 14769 of the older model found the reordered case: the
   /// member resumed from the offset its own in-flight commit was replacing).
   static int connection(size_t g, size_t member) { return int(g * 8 + member) + 1; }
   void fail(const std::string& what) { failure_ = failure_.empty() ? "groups: " + what : failure_; }
-  void place(size_t g, std::pair<int, int64_t> at, const alive& up) {
+  void place(size_t g, std::pair<int, int64_t> at) {
     auto& x = groups_[g];
     if (x.node == at.first && x.node_incarnation == at.second)
       return;
-    if (x.m && up(x.node, x.node_incarnation)) { // the old node runs: unload, answer NOT_COORDINATOR
+    if (x.m && (*up_)(x.node, x.node_incarnation)) { // the old node runs: unload, answer NOT_COORDINATOR
       x.m->unload(now_);
       drain(g);
     }
@@ -154,7 +167,7 @@ private:
     for (auto& [tp, row] : x.durable)
       gen = std::max(gen, row.generation_id);
     ++x.load;
-    group_config cfg{"g" + std::to_string(g), 10, 1800000, 0,
+    group_config cfg{x.cfg.group_id, 10, 1800000, 0,
                      "n" + std::to_string(x.node) + "l" + std::to_string(x.load), gen};
     x.m = std::make_unique<group_machine>(cfg, x.topics, x.durable, now_);
   }
@@ -185,15 +198,22 @@ private:
           continue;
         if (error_of(resp) == errc::illegal_generation)
           ++stats_.fenced;
-        gmsg out{g, it->second.member, 0, it->second.incarnation, it->second.seq, {}, resp};
+        respond(g, it->second, resp);
         x.routes.erase(it);
-        net_.send(now_, 0, connection(g, out.member), out, true);
       }
     }
     check_generation(x);
   }
+  void respond(size_t g, const route& to, group_response resp) {
+    gmsg out{g, to.member, 0, 0, to.incarnation, groups_[g].load, to.seq, {}, std::move(resp)};
+    if (!net_.send(now_, 0, connection(g, to.member), out, true))
+      if (auto& s = groups_[g].members[to.member]; s.incarnation == to.incarnation)
+        s.broken = true;
+  }
   // An accepted commit comes from a current member, current generation,
-  // outside CompletingRebalance, for partitions it owns.
+  // outside CompletingRebalance, and not for a partition another member
+  // owns in this generation (a cooperative member commits the partitions it
+  // just gave up, which nobody owns in the generation that revoked them).
   void check_commit(group& x, const persist_offsets_effect& p) {
     auto& m = *x.m;
     if (p.generation_id != m.generation_id() || !m.is_member(p.member_id))
@@ -201,10 +221,12 @@ private:
                   " from " + p.member_id + ", group at " + std::to_string(m.generation_id()));
     if (m.state() == group_state::completing_rebalance)
       return fail("commit accepted while completing the rebalance");
-    auto it = m.assignment().find(p.member_id);
-    for (auto& [tp, row] : p.offsets)
-      if (it == m.assignment().end() || !std::count(it->second.begin(), it->second.end(), tp))
-        return fail("commit accepted from " + p.member_id + " for a partition it does not own");
+    for (auto& [id, list] : m.assignment())
+      for (auto& [tp, row] : p.offsets)
+        if (id != p.member_id && std::count(list.begin(), list.end(), tp))
+          return fail("commit accepted from " + p.member_id + " for " + tp.topic + "-" +
+                      std::to_string(tp.partition) + ", which " + id + " owns in generation " +
+                      std::to_string(m.generation_id()));
   }
   // Per (coordinator load, generation): one assignment, no partition twice;
   // members' beliefs agree (no two members own a partition in one generation).
@@ -225,124 +247,160 @@ private:
   }
   void check_members(group& x) {
     std::map<std::pair<int64_t, int32_t>, std::set<topic_partition>> owned;
-    for (auto& m : x.members)
-      if (m.ph == phase::stable)
-        for (auto& tp : m.owned)
-          if (!owned[{m.load, m.generation}].insert(tp).second)
+    for (auto& s : x.members)
+      if (s.m && s.m->state() == consumer_member_machine::phase::stable)
+        for (auto& tp : s.m->owned())
+          if (!owned[{s.load, s.m->generation()}].insert(tp).second)
             fail("two members own " + tp.topic + "-" + std::to_string(tp.partition) +
-                 " in generation " + std::to_string(m.generation));
+                 " in generation " + std::to_string(s.m->generation()));
+  }
+  // A member that stops polling while stable leaves within
+  // max.poll.interval.ms (or, if its LeaveGroup is lost, its session expires
+  // after its last heartbeat), so others take its partitions.
+  void check_poll_interval(group& x, const sim_member& s) {
+    int64_t since = 0;
+    auto& id = s.stalled_member(now_, since);
+    auto bound = x.cfg.max_poll_interval_ms + x.cfg.heartbeat_interval_ms + x.session_ms +
+                 2 * request_ms_ + 20;
+    if (!id.empty() && now_ > since + bound && x.m && x.m->is_member(id))
+      fail("member " + id + " has not polled for " + std::to_string(now_ - since) +
+           " ms and is still in the group (" + std::string(to_string(x.m->state())) +
+           "); the member is " + std::string(to_string(s.m->state())));
   }
   void deliver(const gmsg& e) {
     auto& x = groups_[e.g];
-    if (e.req) {
-      if (!x.m || x.node != e.node)
-        return; // lost with the process, or answered NOT_COORDINATOR: the member times out
-      auto id = next_id_++;
-      x.routes[id] = route{e.member, x.members[e.member].incarnation, e.seq};
-      std::visit([&](auto q) {
-        q.request_id = id;
-        using T = decltype(q);
-        if constexpr (std::is_same_v<T, join_group_request>) x.m->on_join(q, now_);
-        if constexpr (std::is_same_v<T, sync_group_request>) x.m->on_sync(q, now_);
-        if constexpr (std::is_same_v<T, heartbeat_request>) x.m->on_heartbeat(q, now_);
-        if constexpr (std::is_same_v<T, leave_group_request>) x.m->on_leave(q, now_);
-        if constexpr (std::is_same_v<T, offset_commit_request>) x.m->on_offset_commit(q, now_);
-      }, *e.req);
-      return drain(e.g);
+    if (e.req)
+      return on_request(e);
+    auto& s = x.members[e.member];
+    if (!s.m || s.incarnation != e.member_incarnation)
+      return; // the process that asked is gone
+    auto before = s.m->state();
+    s.m->on_response(e.seq, *e.resp, now_);
+    if (before != consumer_member_machine::phase::stable &&
+        s.m->state() == consumer_member_machine::phase::stable)
+      s.load = e.load; // synced into a generation of that coordinator load
+    pump(e.g, e.member);
+    check_members(x);
+  }
+  void on_request(const gmsg& e) {
+    auto& x = groups_[e.g];
+    route back{e.member, e.member_incarnation, e.seq};
+    if (!x.m || x.node != e.node || x.node_incarnation != e.incarnation) {
+      if ((*up_)(e.node, e.incarnation)) // a broker not (or no longer) hosting the group
+        respond(e.g, back, std::visit([](auto& q) { return not_coordinator(q); }, *e.req));
+      return; // else lost with the process: the member hears the connection drop
     }
-    auto& m = x.members[e.member];
-    if (m.ph == phase::down || m.incarnation != e.incarnation)
+    auto id = next_id_++;
+    x.routes[id] = back;
+    std::visit([&](auto q) {
+      q.request_id = id;
+      using T = decltype(q);
+      if constexpr (std::is_same_v<T, join_group_request>) x.m->on_join(q, now_);
+      if constexpr (std::is_same_v<T, sync_group_request>) x.m->on_sync(q, now_);
+      if constexpr (std::is_same_v<T, heartbeat_request>) x.m->on_heartbeat(q, now_);
+      if constexpr (std::is_same_v<T, leave_group_request>) x.m->on_leave(q, now_);
+      if constexpr (std::is_same_v<T, offset_commit_request>) x.m->on_offset_commit(q, now_);
+    }, *e.req);
+    drain(e.g);
+  }
+  /// What a broker that does not host the group answers to `q`.
+  template <class Request>
+  static group_response not_coordinator(const Request&) {
+    using response = std::conditional_t<
+      std::is_same_v<Request, join_group_request>, join_group_response,
+      std::conditional_t<
+        std::is_same_v<Request, sync_group_request>, sync_group_response,
+        std::conditional_t<std::is_same_v<Request, heartbeat_request>, heartbeat_response,
+                           std::conditional_t<std::is_same_v<Request, leave_group_request>,
+                                              leave_group_response, offset_commit_response>>>>;
+    response r;
+    r.error = errc::not_coordinator;
+    return r;
+  }
+  void send(size_t g, size_t i, uint64_t seq, member_request_body q) {
+    auto& s = groups_[g].members[i];
+    if (!s.coordinator) { // the machine has not heard yet that its connection is gone
+      s.broken = true;
       return;
-    errc err = error_of(*e.resp);
-    if (auto* j = std::get_if<join_group_response>(&*e.resp)) {
-      if (e.seq != m.waiting || m.ph != phase::joining)
-        return;
-      if (err == errc::none || err == errc::member_id_required)
-        m.id = j->member_id;
-      if (err == errc::unknown_member_id)
-        m.id.clear();
-      if (err != errc::none)
-        return join(e.g, e.member);
-      m.generation = j->generation_id, m.load = x.load, m.ph = phase::syncing;
-      m.waiting = send(e.g, e.member, sync_group_request{0, m.id, m.generation});
-      m.deadline = now_ + request_ms_;
-    } else if (auto* s = std::get_if<sync_group_response>(&*e.resp)) {
-      if (e.seq != m.waiting || m.ph != phase::syncing)
-        return;
-      if (err != errc::none)
-        return join(e.g, e.member);
-      m.owned = s->assignment, m.ph = phase::stable;
-      for (auto& tp : m.owned) // OffsetFetch: resume from the committed offset
-        m.position[tp] = x.durable.count(tp) ? x.durable.at(tp).offset : 0;
-      check_members(x);
-    } else if (err != errc::none && err != errc::not_coordinator && m.ph == phase::stable &&
-               e.seq >= m.waiting) {
-      if (err == errc::unknown_member_id)
-        m.id.clear();
-      join(e.g, e.member); // rebalance, fenced or forgotten
+    }
+    gmsg e{g, i, s.coordinator, s.coordinator_incarnation, s.incarnation, 0, seq, std::move(q), {}};
+    if (!net_.send(now_, connection(g, i), 0, e, true))
+      s.broken = true;
+  }
+  /// Executes the member machine's effects (the consumer actor's order).
+  void pump(size_t g, size_t i) {
+    auto& x = groups_[g];
+    auto& s = x.members[i];
+    for (int guard = 0; guard < 10 && s.m; ++guard) {
+      auto r = s.m->take_ready();
+      if (r.empty())
+        break;
+      if (r.forget_coordinator)
+        s.coordinator = 0;
+      if (auto what = s.take(r, x.durable); !what.empty())
+        return fail(what);
+      for (auto& q : r.requests)
+        send(g, i, q.seq, std::move(q.body));
+      if (r.find_coordinator) { // FindCoordinator: the node hosting the group now
+        if (!x.node) {
+          s.m->coordinator_not_found(status{errc::coordinator_not_available, "moving"}, now_);
+        } else {
+          s.coordinator = x.node, s.coordinator_incarnation = x.node_incarnation;
+          s.m->coordinator_found(now_);
+        }
+      }
     }
   }
-  uint64_t send(size_t g, size_t i, request q) {
+  void member_step(size_t g, size_t i, bool calm) {
     auto& x = groups_[g];
-    auto seq = ++x.members[i].seq;
-    if (x.node) // FindCoordinator: the node hosting it now
-      net_.send(now_, connection(g, i), 0, gmsg{g, i, x.node, 0, seq, std::move(q), {}}, true);
-    return seq;
-  }
-  void join(size_t g, size_t i) {
-    auto& x = groups_[g];
-    auto& m = x.members[i];
-    m.owned.clear(); // eager: revoke before rejoining
-    m.ph = phase::joining;
-    member_subscription sub{{"t"}, {}, -1};
-    m.waiting = send(g, i, join_group_request{0, m.id, "c" + std::to_string(i), "h", x.session_ms,
-                                              x.session_ms, "consumer",
-                                              {group_protocol{x.assignor, sub}}});
-    m.deadline = now_ + x.session_ms + request_ms_;
-  }
-  void member_tick(size_t g, size_t i, bool calm) {
-    auto& x = groups_[g];
-    auto& m = x.members[i];
-    if (m.ph == phase::down) {
-      if (now_ < m.until)
+    auto& s = x.members[i];
+    if (!s.m) {
+      if (now_ < s.until)
         return;
-      ++m.incarnation; // a restarted process remembers nothing
-      m.id.clear(), m.owned.clear(), m.generation = -1;
-      return join(g, i);
+      auto cfg = x.cfg;
+      cfg.client_id = "c" + std::to_string(i);
+      s.start(cfg, now_);
     }
-    if (m.ph != phase::stable && now_ >= m.deadline)
-      return join(g, i); // request timed out (coordinator gone, message lost)
-    if (m.ph == phase::stable && now_ >= m.next_heartbeat) {
-      send(g, i, heartbeat_request{0, m.id, m.generation});
-      m.next_heartbeat = now_ + x.session_ms / 4;
+    if (s.coordinator && (s.broken || !(*up_)(s.coordinator, s.coordinator_incarnation))) {
+      s.coordinator = 0, s.broken = false;
+      s.m->coordinator_disconnected(now_);
     }
-    if (m.ph == phase::stable && now_ >= m.next_commit && !m.owned.empty()) {
-      offset_commit_request q{0, m.id, m.generation, {}};
-      for (auto& tp : m.owned)
-        q.offsets[tp] = offset_and_metadata{m.position[tp] += r_.between(0, 20), ""};
-      send(g, i, std::move(q));
-      m.next_commit = now_ + request_ms_ + r_.between(0, 200); // the last one landed or is lost
-    }
-    if (!calm && m.ph == phase::stable && m.generation > 0 && r_.chance(0.01)) {
-      offset_commit_request q{0, m.id, m.generation - 1, {}}; // a zombie's late retry
-      for (auto& tp : m.owned)
-        q.offsets[tp] = offset_and_metadata{m.position[tp], "stale"};
+    s.broken = false;
+    bool polling_turn = (now_ + int64_t(i)) % 10 == 0;
+    if (polling_turn)
+      s.poll(now_, calm, r_);
+    if (!s.failure_.empty())
+      return fail(s.failure_);
+    if (auto at = s.m->next_deadline_ms(); at && *at <= now_)
+      s.m->tick(now_);
+    pump(g, i);
+    check_poll_interval(x, s);
+    if (!polling_turn || calm)
+      return;
+    if (s.coordinator && s.m->state() == consumer_member_machine::phase::stable &&
+        s.m->generation() > 0 && r_.chance(0.01)) {
+      offset_commit_request q{0, s.m->member_id(), s.m->generation() - 1, {}}; // a zombie's late retry
+      for (auto& tp : s.m->owned())
+        q.offsets[tp] = offset_and_metadata{s.position[tp], "stale", -1};
       if (!q.offsets.empty())
-        send(g, i, std::move(q));
+        send(g, i, 0, std::move(q));
     }
-    if (calm || !r_.chance(crash_))
+    if (!r_.chance(crash_))
       return;
     ++stats_.member_crashes;
-    if (r_.chance(0.3) && !m.id.empty()) // leaves cleanly first
-      send(g, i, leave_group_request{0, m.id});
-    m.ph = phase::down;
-    m.until = now_ + r_.between(10, 2 * x.session_ms);
+    if (r_.chance(0.3)) { // leaves cleanly first
+      s.m->close(now_);
+      pump(g, i);
+    }
+    s.stop();
+    s.until = now_ + r_.between(10, 2 * x.session_ms);
   }
   sim::rng r_;
   sim::network<gmsg> net_;
   std::vector<group> groups_;
   double crash_ = 0;
   int64_t now_ = 0, request_ms_ = 0;
+  const alive* up_ = nullptr;
   group_request_id next_id_ = 1;
   std::string failure_;
   group_stats stats_;

@@ -111,7 +111,7 @@ public:
   simulation(const simulation&) = delete;
   std::string run();
   const stats& result() const { return stats_; }
-  const group_stats& group_result() const { return groups_.result(); }
+  group_stats group_result() const { return groups_.result(); }
 
 private:
   // cluster_sim_test.cpp: loop, network, faults, liveness

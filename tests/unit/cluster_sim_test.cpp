@@ -389,7 +389,9 @@ TEST_CASE("cluster simulation: Raft controllers, replicas, producers, faults", "
             << total.worst_liveness_ms << " ms; groups: " << groups.commits << " commits, "
             << groups.fenced << " stale fenced, " << groups.generations << " generations, "
             << groups.moves << " coordinator loads, " << groups.member_crashes
-            << " member crashes\n"
+            << " member crashes, " << groups.revocations << " eager revocations, "
+            << groups.stalls << " poll stalls, " << groups.refused
+            << " commits refused while rebalancing\n"
             << "  issue 12: " << total.machine_crashes << " machine crashes, " << total.torn_tails
             << " torn tails, " << total.hw_checkpoints_lost << " HW checkpoints lost, "
             << total.two_down << " two-down periods, " << total.refused_two_down
@@ -412,6 +414,8 @@ TEST_CASE("cluster simulation: Raft controllers, replicas, producers, faults", "
     CHECK(total.leader_epochs > int64_t(count));
     CHECK(groups.fenced > 0);
     CHECK(groups.moves > int64_t(count));
+    CHECK(groups.revocations > 0);
+    CHECK(groups.stalls > 0);
     CHECK(total.machine_crashes > 0);
     CHECK(total.torn_tails > 0);
     CHECK(total.hw_checkpoints_lost > 0);
