@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# Partitions per node (issue 15): starts one actorlog-node (configs/single,
+# ports and data dir moved), creates N partitions as topics of 100
+# partitions each, and reports what the node costs with them: threads, RSS
+# and open files after creation, the time to create them, and the time a
+# restart after kill -9 takes until a produce to the last topic is
+# acknowledged. Prints the machine's own limits (cores, the fd and thread
+# limits) beside the figures.
+#
+# Usage: bench/partition_scale.sh [--bin DIR] [--counts "1000 2000"] [--help]
+#   --bin DIR      folder with actorlog and actorlog-node (default build/runtime)
+#   --counts LIST  partition counts to try, one fresh node each (default "1000 2000")
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin=build/runtime
+counts="1000 2000"
+while [ $# -gt 0 ]; do
+  case $1 in
+    --bin) bin=$2; shift 2 ;;
+    --counts) counts=$2; shift 2 ;;
+    --help|-h) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "partition_scale.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
+  esac
+done
+al=$bin/actorlog
+node=$bin/actorlog-node
+[ -x "$al" ] && [ -x "$node" ] || { echo "no actorlog/actorlog-node in $bin (build first)" >&2; exit 2; }
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+now_ms() { date +%s%3N; }
+work=$(mktemp -d /tmp/actorlog-scale.XXXXXX)
+pid=
+cleanup() { [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+
+echo "machine: $(nproc) cores, open files $(ulimit -Sn) soft / $(ulimit -Hn) hard," \
+  "threads max $(cat /proc/sys/kernel/threads-max), pid max $(cat /proc/sys/kernel/pid_max)"
+printf '%-10s %-10s %-8s %-9s %-7s %-12s %-12s %s\n' partitions created_s threads rss_mib fds \
+  restart_s idle_threads note
+
+start() { # $1: data dir, $2: partitions limit
+  "$node" --config configs/single/node.ini --override "data.dir=$1" \
+    --override "listeners=PLAINTEXT://127.0.0.1:$kport" --override "caf.listener=127.0.0.1:$cport" \
+    --override "peer.listener=127.0.0.1:$pport" --override "controller.quorum.voters=1@127.0.0.1:$pport" \
+    --override metrics.port=0 --override "max.broker.partitions=$2" --override log.level=warn \
+    >>"$work/node.log" 2>&1 &
+  pid=$!
+}
+wait_ready() {
+  for _ in $(seq 1 600); do
+    "$al" cluster describe --bootstrap "127.0.0.1:$cport" >/dev/null 2>&1 && return 0
+    kill -0 "$pid" 2>/dev/null || return 1
+    sleep 0.1
+  done
+  return 1
+}
+status_of() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
+
+for n in $counts; do
+  kport=$(free_port) cport=$(free_port) pport=$(free_port)
+  data=$work/data-$n
+  note=ok
+  start "$data" $((n + 10))
+  wait_ready || { echo "node did not start"; tail -5 "$work/node.log"; exit 1; }
+  idle_threads=$(status_of "$pid" Threads)
+  topics=$(( (n + 99) / 100 ))
+  t0=$(now_ms)
+  for t in $(seq 1 "$topics"); do
+    if ! "$al" topics create --topic "scale-$t" --partitions 100 --replication-factor 1 \
+      --bootstrap "127.0.0.1:$cport" >/dev/null 2>"$work/create.err"; then
+      note="create of scale-$t failed: $(head -c 120 "$work/create.err")"
+      break
+    fi
+    [ $((t % 5)) = 0 ] && echo "  $n: $((t * 100)) partitions created" >&2
+  done
+  # Until the last topic takes an acknowledged write (its partitions are up).
+  echo probe | "$al" produce --topic "scale-$topics" --acks all --bootstrap "127.0.0.1:$cport" \
+    >/dev/null 2>&1 || note="produce after create failed"
+  created=$(( $(now_ms) - t0 ))
+  sleep 2 # let every partition actor finish opening
+  if kill -0 "$pid" 2>/dev/null; then
+    threads=$(status_of "$pid" Threads)
+    rss=$(( $(status_of "$pid" VmRSS) / 1024 ))
+    fds=$(ls "/proc/$pid/fd" | wc -l)
+  else
+    threads=- rss=- fds=- note="node died (see node.log)"
+  fi
+  kill -9 "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  t0=$(now_ms)
+  start "$data" $((n + 10))
+  restart=-
+  if wait_ready; then
+    for _ in $(seq 1 600); do
+      if echo probe | "$al" produce --topic "scale-$topics" --acks all \
+        --bootstrap "127.0.0.1:$cport" >/dev/null 2>&1; then
+        restart=$(awk -v ms=$(( $(now_ms) - t0 )) 'BEGIN { printf "%.1f", ms / 1000 }')
+        break
+      fi
+      sleep 0.1
+    done
+  fi
+  kill -9 "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  pid=
+  printf '%-10s %-10s %-8s %-9s %-7s %-12s %-12s %s\n' "$n" \
+    "$(awk -v ms=$created 'BEGIN { printf "%.1f", ms / 1000 }')" "$threads" "$rss" "$fds" \
+    "$restart" "$idle_threads" "$note"
+done
