@@ -5,7 +5,8 @@
 // housekeeping), cluster_fetch.hpp (follower fetches, long polls),
 // cluster_disk.hpp (a replica's files), cluster_producers.hpp (idempotent
 // producers), cluster_checks.hpp (invariants); the run loop, faults and the
-// test are in tests/unit/cluster_sim_test.cpp.
+// test are in tests/sim/cluster_sim_test.cpp; the faults in
+// cluster_faults.hpp.
 #include <deque>
 #include <map>
 #include <memory>

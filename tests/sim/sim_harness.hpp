@@ -1,6 +1,8 @@
 #pragma once
 // The one simulator harness (TigerBeetle VOPR style) shared by the seeded
-// simulations (tests/unit/*_sim_test.cpp, tests/sim/cluster_sim_*.cpp):
+// simulations beside it: raft_sim_test.cpp (Raft alone), cluster_sim_test.cpp
+// (the whole cluster: cluster_*.hpp) and group_sim_test.cpp (its consumer
+// groups alone, cluster_groups.hpp):
 //
 //   rng            splitmix64; every knob and fault of a run comes from one seed
 //   for_each_seed  the seed loop: AL_SEED=N / --seed N runs only seed N,
