@@ -53,6 +53,8 @@ public:
       group x;
       x.partition = int32_t(g % k.partitions);
       x.topics["t"] = int32_t(r_.between(1, 5));
+      if (faults_.early_commit > 0) // early commits go there (member_step)
+        x.topics["early"] = faults_.max_members;
       x.session_ms = int32_t(r_.between(150, 400) + 6 * k.max_delay_ms);
       auto& c = x.cfg;
       c.group_id = "g" + std::to_string(g);
@@ -393,8 +395,9 @@ private:
     }
     if (faults_.early_commit > 0 && s.coordinator &&
         s.m->state() == consumer_member_machine::phase::syncing && r_.chance(faults_.early_commit)) {
-      // Before SyncGroup returned; to a topic no member reads, so it moves no
-      // member's position: what counts is whether the coordinator takes it.
+      // Before SyncGroup returned; to a topic no member subscribes to, so it
+      // moves no member's position: what counts is whether the coordinator
+      // takes it (only CompletingRebalance can refuse it).
       offset_commit_request q{0, s.m->member_id(), s.m->generation(), {}};
       q.offsets[{"early", int32_t(i)}] = offset_and_metadata{now_, "early", -1};
       send(g, i, 0, std::move(q));

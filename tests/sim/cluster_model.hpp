@@ -54,7 +54,7 @@ struct knobs {
     k.heartbeat_ticks = int32_t(r.between(1, 3));
     k.tick_ms = r.between(5, 10);
     k.fetch_backoff_ms = r.between(2, 30);
-    k.controller_delay_ms = isr ? r.between(20, 150) : 0; // extra, to and from the controller
+    k.controller_delay_ms = isr ? r.between(20, 300) : 0; // extra, to and from the controller
     k.request_timeout_ms = 3 * (k.max_delay_ms + k.controller_delay_ms) + r.between(10, 100);
     k.lag_ms = r.between(4 * (k.max_delay_ms + k.fetch_backoff_ms), isr ? 250 : 500);
     k.heartbeat_ms = r.between(20, 80);

@@ -339,7 +339,7 @@ TEST_CASE("cluster simulation: Raft controllers, replicas, producers, faults", "
 TEST_CASE("cluster simulation: ISR changes race with elections", "[cluster][sim]") {
   cluster_sim::stats total;
   cluster_sim::group_stats groups;
-  uint64_t count = run_seeds(200, true, total, groups);
+  uint64_t count = run_seeds(800, true, total, groups);
   if (count > 1) {
     CHECK(total.crashes > int64_t(count));
     CHECK(total.leader_epochs > 2 * int64_t(count));
