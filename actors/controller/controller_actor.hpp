@@ -22,7 +22,7 @@
 #include "actors/controller/active_controller_machine.hpp"
 #include "actors/controller/controller_api.hpp"
 #include "actors/controller/raft_machine.hpp"
-#include "actors/controller/raft_storage.hpp"
+#include "actors/controller/raft_store.hpp"
 #include "actors/store/store_api.hpp"
 
 namespace al {

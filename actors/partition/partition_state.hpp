@@ -16,7 +16,7 @@
 
 #include "actors/partition/partition_actor.hpp"
 #include "actors/partition/producer_state_store.hpp"
-#include "actors/partition/replica_checkpoint.hpp"
+#include "actors/partition/replica_checkpoint_files.hpp"
 #include "actors/partition/replica_machine.hpp"
 #include "storage/clock.hpp"
 #include "storage/partition_log.hpp"
