@@ -76,15 +76,12 @@ simulation::simulation(uint64_t seed, bool isr_races)
 }
 
 std::string simulation::run() {
-  while (now_ < k_.safety_ms && failure_.empty())
-    step();
-  start_liveness();
-  while (failure_.empty() && !converged()) {
-    step();
-    if (now_ > deadline_)
-      fail("liveness: not converged " + std::to_string(now_ - heal_at_) +
-           " ms after the faults stopped");
-  }
+  sim::run_phases(
+    now_, k_.safety_ms, failure_, [&] { step(); }, [&] { start_liveness(); return deadline_; },
+    [&] { return converged(); },
+    [&](int64_t ms) {
+      fail("liveness: not converged " + std::to_string(ms) + " ms after the faults stopped");
+    });
   stats_.worst_liveness_ms = now_ - heal_at_;
   stats_.dropped = net_.dropped;
   if (failure_.empty())

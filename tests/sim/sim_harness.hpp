@@ -101,6 +101,26 @@ uint64_t for_each_seed(uint64_t default_count, Run&& run) {
   return s.count;
 }
 
+// --- phases ------------------------------------------------------------------
+
+/// A run's two phases: `step` with faults until `safety_ms`; then `heal`
+/// (the faults stop; it returns the deadline) and `step` until `done`.
+/// Past the deadline, `late(ms since the faults stopped)` reports it (a
+/// liveness failure). Stops early once `failure` is set.
+inline void run_phases(const int64_t& now, int64_t safety_ms, const std::string& failure,
+                       const std::function<void()>& step, const std::function<int64_t()>& heal,
+                       const std::function<bool()>& done,
+                       const std::function<void(int64_t)>& late) {
+  while (now < safety_ms && failure.empty())
+    step();
+  int64_t healed_at = now, deadline = heal();
+  while (failure.empty() && !done()) {
+    step();
+    if (now > deadline)
+      late(now - healed_at);
+  }
+}
+
 // --- network -------------------------------------------------------------------
 
 /// Who can reach whom, [from][to], for nodes 0..n-1. Other ids (clients)
