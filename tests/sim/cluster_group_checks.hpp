@@ -5,6 +5,8 @@
 // faults that only the standalone group simulation turns on
 // (tests/sim/group_sim_test.cpp).
 #include <algorithm>
+#include <deque>
+#include <optional>
 #include <map>
 #include <set>
 #include <string>
@@ -25,6 +27,53 @@ struct group_faults {
   double early_commit = 0;      // per polling turn while syncing: a commit sent before SyncGroup returned
   int32_t initial_delay_ms = 0; // group.initial.rebalance.delay.ms
   int max_members = 4;
+};
+
+/// A write to the offsets partition: a commit's rows, or a generation's
+/// metadata (the syncs wait for it); of group g's coordinator load `load`.
+struct group_write {
+  uint64_t id = 0;
+  bool metadata = false;
+  int32_t generation = 0;
+  group_offsets offsets;
+  errc result = errc::none;
+  int64_t at = 0, load = 0;
+  size_t g = 0;
+};
+
+/// Appends with acks=all to the offsets partition: at once, or (group_faults)
+/// 1..write_delay_ms later and in order, failing now and then with one of
+/// the log's errors while the faults are on.
+class group_writes {
+public:
+  group_writes(sim::rng& r, const group_faults& f) : r_(r), f_(f) {}
+  /// Draws w's outcome; true: complete it now, false: queued until due().
+  bool start(group_write& w, int64_t now, bool calm) {
+    if (f_.write_fail > 0 && !calm && r_.chance(f_.write_fail)) {
+      const errc failures[] = {errc::kafka_storage_error, errc::request_timed_out,
+                               errc::not_enough_replicas, errc::not_leader_or_follower};
+      w.result = failures[r_.between(0, 3)];
+    }
+    if (f_.write_delay_ms == 0)
+      return true;
+    last_at_ = w.at = std::max(last_at_, now + r_.between(1, f_.write_delay_ms));
+    queue_.push_back(std::move(w));
+    return false;
+  }
+  /// The next queued write if it is due by `now`.
+  std::optional<group_write> due(int64_t now) {
+    if (queue_.empty() || queue_.front().at > now)
+      return std::nullopt;
+    auto w = std::move(queue_.front());
+    queue_.pop_front();
+    return w;
+  }
+
+private:
+  sim::rng& r_;
+  group_faults f_;
+  std::deque<group_write> queue_; // in completion order
+  int64_t last_at_ = 0;
 };
 
 /// An accepted commit comes from a current member, current generation,

@@ -14,7 +14,6 @@
 // group simulation (group_sim_test.cpp) runs this class without the
 // cluster, with the faults of group_faults on. Model:
 // docs/replication.md, "Whole-cluster simulation".
-#include <deque>
 #include <functional>
 #include <memory>
 #include <variant>
@@ -44,7 +43,7 @@ public:
   using locate = std::function<std::pair<int, int64_t>(int32_t partition)>;
   using alive = std::function<bool(int node, int64_t incarnation)>;
   groups(uint64_t seed, const knobs& k, group_faults faults = {})
-    : r_{seed * 0x9e3779b97f4a7c15ull + 77}, net_(r_, 0), faults_(faults) {
+    : r_{seed * 0x9e3779b97f4a7c15ull + 77}, net_(r_, 0), faults_(faults), writes_(r_, faults) {
     net_.faults = {k.drop, k.duplicate, k.min_delay_ms, k.max_delay_ms};
     request_ms_ = 4 * k.max_delay_ms + 20;
     const char* assignors[] = {"range", "roundrobin", "sticky", "cooperative-sticky"};
@@ -148,17 +147,6 @@ private:
     std::map<std::pair<int64_t, int32_t>, group_assignment> seen; // (load, generation)
     std::set<std::pair<int64_t, int32_t>> written; // (load, generation) whose metadata write succeeded
   };
-  /// A write to the offsets partition: a commit's rows, or a generation's
-  /// metadata (the syncs wait for it).
-  struct write {
-    uint64_t id = 0;
-    bool metadata = false;
-    int32_t generation = 0;
-    group_offsets offsets;
-    errc result = errc::none;
-    int64_t at = 0, load = 0;
-    size_t g = 0;
-  };
   struct gmsg {
     size_t g = 0, member = 0;
     int node = 0; int64_t incarnation = 0; // the coordinator's process the connection goes to
@@ -207,12 +195,12 @@ private:
       for (auto& p : ready.persist) {
         if (auto what = check_commit(*x.m, p); !what.empty())
           fail(what);
-        start_write(g, write{p.persist_id, false, p.generation_id, p.offsets});
+        start_write(g, group_write{p.persist_id, false, p.generation_id, p.offsets});
       }
       for (auto& p : ready.persist_group) {
         if (auto what = check_group_write(*x.m, p); !what.empty())
           fail(what);
-        start_write(g, write{p.persist_id, true, p.metadata.generation_id, {}});
+        start_write(g, group_write{p.persist_id, true, p.metadata.generation_id, {}});
       }
       for (auto& resp : ready.responses) {
         auto it = x.routes.find(request_id_of(resp));
@@ -237,30 +225,24 @@ private:
   }
   /// Appends with acks=all: at once, or (group_faults) later and in order,
   /// failing now and then with one of the log's errors.
-  void start_write(size_t g, write w) {
-    if (faults_.write_fail > 0 && !calm_ && r_.chance(faults_.write_fail)) {
-      const errc failures[] = {errc::kafka_storage_error, errc::request_timed_out,
-                               errc::not_enough_replicas, errc::not_leader_or_follower};
-      w.result = failures[r_.between(0, 3)];
-    }
-    if (faults_.write_delay_ms == 0)
-      return complete_write(g, w);
-    last_write_at_ = w.at = std::max(last_write_at_, now_ + r_.between(1, faults_.write_delay_ms));
-    w.load = groups_[g].load, w.g = g;
-    writes_.push_back(std::move(w));
+  void start_write(size_t g, group_write w) {
+    w.g = g, w.load = groups_[g].load;
+    if (writes_.start(w, now_, calm_))
+      complete_write(g, w);
   }
   void complete_due_writes() {
-    while (!writes_.empty() && writes_.front().at <= now_ && failure_.empty()) {
-      auto w = std::move(writes_.front());
-      writes_.pop_front();
-      auto& x = groups_[w.g];
-      if (x.m && x.load == w.load) { // else the coordinator moved: its writes are void
-        complete_write(w.g, w);
-        drain(w.g);
+    while (failure_.empty()) {
+      auto w = writes_.due(now_);
+      if (!w)
+        return;
+      auto& x = groups_[w->g];
+      if (x.m && x.load == w->load) { // else the coordinator moved: its writes are void
+        complete_write(w->g, *w);
+        drain(w->g);
       }
     }
   }
-  void complete_write(size_t g, const write& w) {
+  void complete_write(size_t g, const group_write& w) {
     auto& x = groups_[g];
     if (w.result != errc::none) {
       ++stats_.failed_writes;
@@ -417,9 +399,9 @@ private:
   sim::network<gmsg> net_;
   group_faults faults_;
   std::vector<group> groups_;
-  std::deque<write> writes_; // in completion order
+  group_writes writes_;
   double crash_ = 0;
-  int64_t now_ = 0, request_ms_ = 0, last_write_at_ = 0;
+  int64_t now_ = 0, request_ms_ = 0;
   bool calm_ = false;
   const alive* up_ = nullptr;
   group_request_id next_id_ = 1;
