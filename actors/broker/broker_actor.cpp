@@ -402,7 +402,7 @@ broker_api::behavior_type broker_actor(self_ptr self, broker_setup setup) {
       self->delayed_send(self, std::chrono::milliseconds(st.setup.heartbeat_interval_ms),
                          tick_atom::value);
     },
-    // consumer groups: broker_groups_actor.cpp
+    // consumer groups: broker_groups.cpp
     [=](find_coordinator_atom, const std::string& group) {
       return on_find_coordinator(self, group);
     },

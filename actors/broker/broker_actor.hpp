@@ -58,7 +58,7 @@ struct broker_setup {
   store_api store;                  // SQLite view of committed offsets; may be null
 };
 
-/// The broker's consumer-group routing (broker_groups_actor.cpp).
+/// The broker's consumer-group routing (broker_groups.cpp).
 struct broker_group_state {
   std::map<int32_t, group_coordinator_api> coordinators; // by __consumer_offsets partition
   partition_counts pushed_counts;   // what the coordinators last got

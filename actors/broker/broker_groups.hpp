@@ -1,5 +1,5 @@
 #pragma once
-// The broker's consumer-group part (broker_groups_actor.cpp): it keeps one
+// The broker's consumer-group part (broker_groups.cpp): it keeps one
 // group coordinator actor per __consumer_offsets partition this node leads,
 // creates the offsets topic on the first FindCoordinator, and routes group
 // requests to the coordinator of the group.

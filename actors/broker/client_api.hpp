@@ -37,7 +37,7 @@ using client_api = caf::typed_actor<
   caf::replies_to<describe_cluster_atom>::with<cluster_description>,
   // offsets of a partition replica hosted here
   caf::replies_to<stats_atom, topic_partition>::with<partition_description>,
-  // consumer groups (broker_groups_actor.cpp): where a group's coordinator
+  // consumer groups (broker_groups.cpp): where a group's coordinator
   // is (creates __consumer_offsets on first use), then the group requests,
   // routed to this node's coordinator of the group (NOT_COORDINATOR if
   // another broker has it, COORDINATOR_NOT_AVAILABLE while it loads).

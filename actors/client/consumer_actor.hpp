@@ -7,7 +7,7 @@
 //
 // Group membership runs here, independently of poll: the decisions are
 // consumer_member_machine's (CAF-free, also run by the cluster simulation);
-// consumer_group_actor.cpp and consumer_offsets_actor.cpp feed it and
+// consumer_group.cpp and consumer_offsets.cpp feed it and
 // execute its effects: find the coordinator, JoinGroup
 // (MEMBER_ID_REQUIRED, then again), SyncGroup, heartbeats every
 // heartbeat.interval.ms. What needs the user's thread (rebalance listener
@@ -119,7 +119,7 @@ void drop_buffered(consumer_actor_ptr self, const topic_partition& tp);
 offset_commit_map consumed_positions(const consumer_state& st,
                                      const std::vector<topic_partition>& only = {});
 
-// ---- coordinator and offsets (consumer_offsets_actor.cpp) ------------------
+// ---- coordinator and offsets (consumer_offsets.cpp) ------------------
 
 /// Runs `fn` after `ms` on the actor (deferred calls share one retry_atom message).
 void defer(consumer_actor_ptr self, int64_t ms, std::function<void()> fn);
@@ -140,7 +140,7 @@ caf::result<group_offsets> committed(consumer_actor_ptr self, std::vector<topic_
 /// Positions of these newly fetched partitions come from OffsetFetch.
 void fetch_committed_positions(consumer_actor_ptr self, const std::vector<topic_partition>& tps);
 
-// ---- the group part (consumer_group_actor.cpp) ------------------------------
+// ---- the group part (consumer_group.cpp) ------------------------------
 
 /// Adds the group's message handlers to the consumer's behavior.
 caf::behavior consumer_group_behavior(consumer_actor_ptr self);

@@ -1,7 +1,7 @@
 #pragma once
 // The consumer's side of the group protocol (Kafka's ConsumerCoordinator
 // and heartbeat thread) as a pure state machine with the etcd-raft surface:
-// the consumer actor (consumer_group_actor.cpp) and the whole-cluster
+// the consumer actor (consumer_group.cpp) and the whole-cluster
 // simulation (tests/sim/cluster_groups.hpp) feed it the user's calls, the
 // coordinator's answers and time (every input carries now_ms, which never
 // goes backwards), then drain take_ready() and execute it in the order

@@ -1,7 +1,7 @@
 // Controller actor: admin requests (topics, producer ids, cluster
 // description), the message handlers, and forwarding to the active
 // controller. Registration, fencing, elections and AlterPartition live in
-// controller_leadership_actor.cpp; Raft driving in controller_quorum_actor.cpp.
+// controller_leadership.cpp; Raft driving in controller_quorum.cpp.
 #include "actors/controller/controller_actor.hpp"
 
 #include <chrono>

@@ -4,9 +4,9 @@
 //
 // Split by concern: controller_actor.cpp (admin requests, the message
 // handlers, forwarding to the active controller),
-// controller_leadership_actor.cpp (broker registration, fencing and
+// controller_leadership.cpp (broker registration, fencing and
 // unfencing, partition elections, AlterPartition),
-// controller_quorum_actor.cpp (driving raft_machine: ticks, the
+// controller_quorum.cpp (driving raft_machine: ticks, the
 // ready/advance loop, peers, applying committed commands).
 #include <cstdint>
 #include <functional>
@@ -22,7 +22,7 @@
 #include "actors/controller/active_controller_machine.hpp"
 #include "actors/controller/controller_api.hpp"
 #include "actors/controller/raft_machine.hpp"
-#include "actors/controller/raft_storage.hpp"
+#include "actors/controller/raft_store.hpp"
 #include "actors/store/store_api.hpp"
 
 namespace al {
@@ -63,7 +63,7 @@ struct controller_state {
   broker_api local_broker;                  // this node's broker, to push images to
   std::map<int64_t, pending_proposal> pending; // by Raft index
   /// Broker sessions, registrations, elections, AlterPartition
-  /// (controller_leadership_actor.cpp runs it).
+  /// (controller_leadership.cpp runs it).
   active_controller_machine active;
   /// Requests waiting for the machine's answer, by the id it was given.
   std::map<uint64_t, std::function<void(const status&)>> registering;
@@ -81,7 +81,7 @@ using controller_ptr = controller_api::stateful_pointer<controller_state>;
 
 controller_api::behavior_type controller_actor(controller_ptr self, controller_setup setup);
 
-// --- controller_quorum_actor.cpp ---------------------------------------------
+// --- controller_quorum.cpp ---------------------------------------------
 
 /// Opens the metadata log and starts Raft; a single voter elects itself now.
 void start_quorum(controller_ptr self);
@@ -100,7 +100,7 @@ bool is_active(const controller_state& st);
 std::optional<controller_api> active_peer(const controller_state& st);
 quorum_member own_quorum_status(const controller_state& st);
 
-// --- controller_leadership_actor.cpp ----------------------------------------
+// --- controller_leadership.cpp ----------------------------------------
 // The shell of active_controller_machine: feeds it requests, heartbeats,
 // ticks and the fate of its proposals, and carries out its ready().
 

@@ -1,5 +1,5 @@
 #pragma once
-// Metadata snapshots in the controller actor (controller_snapshot_actor.cpp):
+// Metadata snapshots in the controller actor (controller_snapshot.cpp):
 // taking one every `controller_setup::snapshot_interval_entries` applied
 // entries, installing one the leader sent, and restoring the newest on
 // start. Format and files: docs/raft.md, "Snapshots".

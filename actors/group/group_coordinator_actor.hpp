@@ -90,7 +90,7 @@ group_coordinator_api::behavior_type group_coordinator_actor(group_coordinator_p
 /// the actor clock (monotonic; virtual time under the test scheduler).
 int64_t coordinator_now_ms(group_coordinator_ptr self);
 /// Reads the offsets partition from its start to its log end, then creates
-/// the machines (group_coordinator_load_actor.cpp). Does nothing while
+/// the machines (group_coordinator_load.cpp). Does nothing while
 /// loaded or loading.
 void load_offsets_partition(group_coordinator_ptr self);
 /// A new machine for `group_id` with these offsets.
@@ -105,7 +105,7 @@ produce_request offsets_append(group_coordinator_ptr self, bytes batch);
 /// forgets the group if nothing is left to remember, else re-arms its timer.
 void process(group_coordinator_ptr self, const std::string& group_id);
 
-// group_coordinator_admin_actor.cpp
+// group_coordinator_admin.cpp
 caf::result<bool> on_delete_group(group_coordinator_ptr self, const std::string& group_id);
 caf::result<group_offsets> on_offset_fetch(group_coordinator_ptr self,
                                            const std::string& group_id,

@@ -1,9 +1,9 @@
 #pragma once
 // State of a partition actor (see partition_actor.hpp), and the functions
 // its source files share: partition_actor.cpp (requests, housekeeping),
-// partition_fetch_actor.cpp (fetches and long polls),
-// partition_replica_actor.cpp (driving the replica_machine) and
-// partition_checkpoint_actor.cpp (checkpoints).
+// partition_fetch.cpp (fetches and long polls),
+// partition_replica.cpp (driving the replica_machine) and
+// partition_checkpoint.cpp (checkpoints).
 #include <cstdint>
 #include <exception>
 #include <map>
@@ -16,7 +16,7 @@
 
 #include "actors/partition/partition_actor.hpp"
 #include "actors/partition/producer_state_store.hpp"
-#include "actors/partition/replica_checkpoint.hpp"
+#include "actors/partition/replica_checkpoint_files.hpp"
 #include "actors/partition/replica_machine.hpp"
 #include "storage/clock.hpp"
 #include "storage/partition_log.hpp"
@@ -125,7 +125,7 @@ void guarded_void(partition_ptr self, const char* what, F&& f) {
   }
 }
 
-// --- partition_fetch_actor.cpp ---------------------------------------------
+// --- partition_fetch.cpp ---------------------------------------------
 /// A client's or a follower's fetch: answered now, or parked (long poll).
 caf::result<fetch_response> on_fetch(partition_ptr self, fetch_request& req);
 /// Answers parked fetches that now have enough data (after an append or a
@@ -140,7 +140,7 @@ void fail_parked_before_epoch(partition_ptr self, int32_t leader_epoch);
 /// over get what there is.
 void expire_parked(partition_ptr self, uint64_t timer);
 
-// --- partition_replica_actor.cpp -------------------------------------------
+// --- partition_replica.cpp -------------------------------------------
 /// Builds the replica machine from the opened log and the setup's metadata.
 void start_replica(partition_ptr self);
 /// Feeds new metadata for this partition to the machine.
@@ -157,7 +157,7 @@ caf::result<produce_response> wait_for_isr(partition_ptr self, produce_response 
                                            int32_t timeout_ms);
 /// Replica timer: ISR shrink, request timeouts, acks=all deadlines, HW checkpoint.
 void replica_tick(partition_ptr self);
-// --- partition_checkpoint_actor.cpp ----------------------------------------
+// --- partition_checkpoint.cpp ----------------------------------------
 /// Writes leader-epoch-checkpoint when the cache changed. Called before a
 /// follower appends records of a new epoch, after truncation, and when a
 /// leader assigns its epoch.

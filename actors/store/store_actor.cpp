@@ -7,7 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/protocol/errors.hpp"
-#include "actors/store/metadata_view.hpp"
+#include "actors/store/metadata_view_store.hpp"
 
 namespace al {
 

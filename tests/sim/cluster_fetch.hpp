@@ -1,5 +1,5 @@
 #pragma once
-// Whole-cluster simulation: follower fetches, as partition_fetch_actor.cpp
+// Whole-cluster simulation: follower fetches, as partition_fetch.cpp
 // serves them. The leader's machine sees the fetch first (its offset is the
 // follower's log end); a fetch below the leader's log start gets no records
 // and the log start (the follower restarts there); a fetch at the log end

@@ -9,13 +9,17 @@
 // coordinator they found over connections that keep order and break
 // (losing what is in flight; the member hears it, as the consumer actor
 // does from CAF); they crash and rejoin, stall past max.poll.interval.ms.
-// Own rng: the cluster's random sequence is untouched. Model and
-// invariants: docs/replication.md, "Whole-cluster simulation".
+// Own rng: the cluster's random sequence is untouched. Invariants:
+// cluster_group_checks.hpp, cluster_group_members.hpp. The standalone
+// group simulation (group_sim_test.cpp) runs this class without the
+// cluster, with the faults of group_faults on. Model:
+// docs/replication.md, "Whole-cluster simulation".
 #include <functional>
 #include <memory>
 #include <variant>
 
 #include "actors/group/group_machine.hpp"
+#include "tests/sim/cluster_group_checks.hpp"
 #include "tests/sim/cluster_group_members.hpp"
 #include "tests/sim/cluster_model.hpp"
 
@@ -24,10 +28,12 @@ namespace al::cluster_sim {
 struct group_stats {
   int64_t commits = 0, fenced = 0, moves = 0, generations = 0, member_crashes = 0,
           revocations = 0, stalls = 0, refused = 0;
+  int64_t failed_writes = 0, grown = 0, early_commits = 0; // group_faults only
   void add(const group_stats& s) {
     commits += s.commits, fenced += s.fenced, moves += s.moves, generations += s.generations;
     member_crashes += s.member_crashes, revocations += s.revocations, stalls += s.stalls;
-    refused += s.refused;
+    refused += s.refused, failed_writes += s.failed_writes, grown += s.grown;
+    early_commits += s.early_commits;
   }
 };
 
@@ -36,7 +42,8 @@ public:
   /// (node, incarnation) of the chosen partition's leader, {0, 0}: none.
   using locate = std::function<std::pair<int, int64_t>(int32_t partition)>;
   using alive = std::function<bool(int node, int64_t incarnation)>;
-  groups(uint64_t seed, const knobs& k) : r_{seed * 0x9e3779b97f4a7c15ull + 77}, net_(r_, 0) {
+  groups(uint64_t seed, const knobs& k, group_faults faults = {})
+    : r_{seed * 0x9e3779b97f4a7c15ull + 77}, net_(r_, 0), faults_(faults), writes_(r_, faults) {
     net_.faults = {k.drop, k.duplicate, k.min_delay_ms, k.max_delay_ms};
     request_ms_ = 4 * k.max_delay_ms + 20;
     const char* assignors[] = {"range", "roundrobin", "sticky", "cooperative-sticky"};
@@ -45,6 +52,8 @@ public:
       group x;
       x.partition = int32_t(g % k.partitions);
       x.topics["t"] = int32_t(r_.between(1, 5));
+      if (faults_.early_commit > 0) // early commits go there (member_step)
+        x.topics["early"] = faults_.max_members;
       x.session_ms = int32_t(r_.between(150, 400) + 6 * k.max_delay_ms);
       auto& c = x.cfg;
       c.group_id = "g" + std::to_string(g);
@@ -56,7 +65,7 @@ public:
       c.request_timeout_ms = request_ms_;
       c.retry_backoff_ms = r_.between(5, 50);
       c.join_timeout_slack_ms = request_ms_;
-      x.members.resize(size_t(r_.between(1, 4)));
+      x.members.resize(size_t(r_.between(1, faults_.max_members)));
       for (auto& m : x.members)
         m.until = r_.between(0, 200);
       groups_.push_back(std::move(x));
@@ -65,14 +74,19 @@ public:
   }
   /// One ms: move coordinators, deliver, tick machines and members.
   void step(int64_t now, bool calm, const locate& where, const alive& up) {
-    now_ = now, up_ = &up;
+    now_ = now, up_ = &up, calm_ = calm;
     for (size_t g = 0; g < groups_.size(); ++g)
       place(g, where(groups_[g].partition));
+    complete_due_writes();
     while (net_.has_due(now) && failure_.empty())
       deliver(net_.pop().m);
     for (size_t g = 0; g < groups_.size() && failure_.empty(); ++g) {
       auto& x = groups_[g];
       if (x.m && now % 5 == 0) {
+        if (faults_.grow > 0 && !calm && x.topics["t"] < 12 && r_.chance(faults_.grow)) {
+          x.m->on_topic_partitions("t", ++x.topics["t"], now);
+          ++stats_.grown;
+        }
         x.m->tick(now);
         drain(g);
       }
@@ -83,7 +97,7 @@ public:
   /// Faults stop: crashed members come back at once.
   int64_t heal(int64_t now) {
     net_.faults_on = false;
-    int64_t bound = 0;
+    int64_t bound = faults_.initial_delay_ms + 2 * faults_.write_delay_ms;
     for (auto& x : groups_) {
       for (auto& m : x.members)
         m.until = std::min(m.until, now);
@@ -131,6 +145,7 @@ private:
     int64_t node_incarnation = 0, load = 0;
     std::map<group_request_id, route> routes;
     std::map<std::pair<int64_t, int32_t>, group_assignment> seen; // (load, generation)
+    std::set<std::pair<int64_t, int32_t>> written; // (load, generation) whose metadata write succeeded
   };
   struct gmsg {
     size_t g = 0, member = 0;
@@ -167,7 +182,7 @@ private:
     for (auto& [tp, row] : x.durable)
       gen = std::max(gen, row.generation_id);
     ++x.load;
-    group_config cfg{x.cfg.group_id, 10, 1800000, 0,
+    group_config cfg{x.cfg.group_id, 10, 1800000, faults_.initial_delay_ms,
                      "n" + std::to_string(x.node) + "l" + std::to_string(x.load), gen};
     x.m = std::make_unique<group_machine>(cfg, x.topics, x.durable, now_);
   }
@@ -178,94 +193,79 @@ private:
       if (ready.empty())
         break;
       for (auto& p : ready.persist) {
-        check_commit(x, p);
-        for (auto& [tp, row] : p.offsets) { // monotone: owners resume from the durable row
-          auto old = x.durable.find(tp);
-          if (old != x.durable.end() && row.offset < old->second.offset)
-            fail("committed offset of " + tp.topic + "-" + std::to_string(tp.partition) +
-                 " went back from " + std::to_string(old->second.offset) + " to " +
-                 std::to_string(row.offset));
-          x.durable[tp] = row;
-        }
-        ++stats_.commits;
-        x.m->on_persisted(p.persist_id, errc::none, now_);
+        if (auto what = check_commit(*x.m, p); !what.empty())
+          fail(what);
+        start_write(g, group_write{p.persist_id, false, p.generation_id, p.offsets});
       }
-      for (auto& p : ready.persist_group) // a generation's metadata: the syncs wait for it
-        x.m->on_persisted(p.persist_id, errc::none, now_);
+      for (auto& p : ready.persist_group) {
+        if (auto what = check_group_write(*x.m, p); !what.empty())
+          fail(what);
+        start_write(g, group_write{p.persist_id, true, p.metadata.generation_id, {}});
+      }
       for (auto& resp : ready.responses) {
         auto it = x.routes.find(request_id_of(resp));
         if (it == x.routes.end())
           continue;
         if (error_of(resp) == errc::illegal_generation)
           ++stats_.fenced;
+        if (std::holds_alternative<sync_group_response>(resp) && error_of(resp) == errc::none &&
+            !x.written.count({x.load, x.m->generation_id()}))
+          fail("an assignment of generation " + std::to_string(x.m->generation_id()) +
+               " was handed out before the generation was written");
         respond(g, it->second, resp);
         x.routes.erase(it);
       }
     }
-    check_generation(x);
+    if (!x.m)
+      return;
+    bool fresh = false;
+    if (auto what = check_generation(*x.m, x.load, x.topics.at("t"), x.seen, fresh); !what.empty())
+      fail(what);
+    stats_.generations += fresh;
+  }
+  /// Appends with acks=all: at once, or (group_faults) later and in order,
+  /// failing now and then with one of the log's errors.
+  void start_write(size_t g, group_write w) {
+    w.g = g, w.load = groups_[g].load;
+    if (writes_.start(w, now_, calm_))
+      complete_write(g, w);
+  }
+  void complete_due_writes() {
+    while (failure_.empty()) {
+      auto w = writes_.due(now_);
+      if (!w)
+        return;
+      auto& x = groups_[w->g];
+      if (x.m && x.load == w->load) { // else the coordinator moved: its writes are void
+        complete_write(w->g, *w);
+        drain(w->g);
+      }
+    }
+  }
+  void complete_write(size_t g, const group_write& w) {
+    auto& x = groups_[g];
+    if (w.result != errc::none) {
+      ++stats_.failed_writes;
+    } else if (w.metadata) {
+      x.written.insert({x.load, w.generation});
+    } else {
+      for (auto& [tp, row] : w.offsets) { // monotone: owners resume from the durable row
+        auto old = x.durable.find(tp);
+        if (old != x.durable.end() && row.offset < old->second.offset)
+          fail("committed offset of " + tp.topic + "-" + std::to_string(tp.partition) +
+               " went back from " + std::to_string(old->second.offset) + " to " +
+               std::to_string(row.offset));
+        x.durable[tp] = row;
+      }
+      ++stats_.commits;
+    }
+    x.m->on_persisted(w.id, w.result, now_);
   }
   void respond(size_t g, const route& to, group_response resp) {
     gmsg out{g, to.member, 0, 0, to.incarnation, groups_[g].load, to.seq, {}, std::move(resp)};
     if (!net_.send(now_, 0, connection(g, to.member), out, true))
       if (auto& s = groups_[g].members[to.member]; s.incarnation == to.incarnation)
         s.broken = true;
-  }
-  // An accepted commit comes from a current member, current generation,
-  // outside CompletingRebalance, and not for a partition another member
-  // owns in this generation (a cooperative member commits the partitions it
-  // just gave up, which nobody owns in the generation that revoked them).
-  void check_commit(group& x, const persist_offsets_effect& p) {
-    auto& m = *x.m;
-    if (p.generation_id != m.generation_id() || !m.is_member(p.member_id))
-      return fail("stale commit accepted: generation " + std::to_string(p.generation_id) +
-                  " from " + p.member_id + ", group at " + std::to_string(m.generation_id()));
-    if (m.state() == group_state::completing_rebalance)
-      return fail("commit accepted while completing the rebalance");
-    for (auto& [id, list] : m.assignment())
-      for (auto& [tp, row] : p.offsets)
-        if (id != p.member_id && std::count(list.begin(), list.end(), tp))
-          return fail("commit accepted from " + p.member_id + " for " + tp.topic + "-" +
-                      std::to_string(tp.partition) + ", which " + id + " owns in generation " +
-                      std::to_string(m.generation_id()));
-  }
-  // Per (coordinator load, generation): one assignment, no partition twice;
-  // members' beliefs agree (no two members own a partition in one generation).
-  void check_generation(group& x) {
-    if (!x.m || x.m->state() == group_state::empty || x.m->state() == group_state::dead)
-      return;
-    auto key = std::make_pair(x.load, x.m->generation_id());
-    auto [first, fresh] = x.seen.emplace(key, x.m->assignment());
-    stats_.generations += fresh;
-    std::set<topic_partition> owned;
-    for (auto& [id, list] : x.m->assignment()) { // members only leave within a generation
-      if (!first->second.count(id) || first->second.at(id) != list)
-        fail("assignment of generation " + std::to_string(key.second) + " changed for " + id);
-      for (auto& tp : list)
-        if (!owned.insert(tp).second)
-          fail("partition owned twice in generation " + std::to_string(key.second));
-    }
-  }
-  void check_members(group& x) {
-    std::map<std::pair<int64_t, int32_t>, std::set<topic_partition>> owned;
-    for (auto& s : x.members)
-      if (s.m && s.m->state() == consumer_member_machine::phase::stable)
-        for (auto& tp : s.m->owned())
-          if (!owned[{s.load, s.m->generation()}].insert(tp).second)
-            fail("two members own " + tp.topic + "-" + std::to_string(tp.partition) +
-                 " in generation " + std::to_string(s.m->generation()));
-  }
-  // A member that stops polling while stable leaves within
-  // max.poll.interval.ms (or, if its LeaveGroup is lost, its session expires
-  // after its last heartbeat), so others take its partitions.
-  void check_poll_interval(group& x, const sim_member& s) {
-    int64_t since = 0;
-    auto& id = s.stalled_member(now_, since);
-    auto bound = x.cfg.max_poll_interval_ms + x.cfg.heartbeat_interval_ms + x.session_ms +
-                 2 * request_ms_ + 20;
-    if (!id.empty() && now_ > since + bound && x.m && x.m->is_member(id))
-      fail("member " + id + " has not polled for " + std::to_string(now_ - since) +
-           " ms and is still in the group (" + std::string(to_string(x.m->state())) +
-           "); the member is " + std::string(to_string(s.m->state())));
   }
   void deliver(const gmsg& e) {
     auto& x = groups_[e.g];
@@ -280,7 +280,8 @@ private:
         s.m->state() == consumer_member_machine::phase::stable)
       s.load = e.load; // synced into a generation of that coordinator load
     pump(e.g, e.member);
-    check_members(x);
+    if (auto what = check_members(x.members); !what.empty())
+      fail(what);
   }
   void on_request(const gmsg& e) {
     auto& x = groups_[e.g];
@@ -302,20 +303,6 @@ private:
       if constexpr (std::is_same_v<T, offset_commit_request>) x.m->on_offset_commit(q, now_);
     }, *e.req);
     drain(e.g);
-  }
-  /// What a broker that does not host the group answers to `q`.
-  template <class Request>
-  static group_response not_coordinator(const Request&) {
-    using response = std::conditional_t<
-      std::is_same_v<Request, join_group_request>, join_group_response,
-      std::conditional_t<
-        std::is_same_v<Request, sync_group_request>, sync_group_response,
-        std::conditional_t<std::is_same_v<Request, heartbeat_request>, heartbeat_response,
-                           std::conditional_t<std::is_same_v<Request, leave_group_request>,
-                                              leave_group_response, offset_commit_response>>>>;
-    response r;
-    r.error = errc::not_coordinator;
-    return r;
   }
   void send(size_t g, size_t i, uint64_t seq, member_request_body q) {
     auto& s = groups_[g].members[i];
@@ -374,7 +361,10 @@ private:
     if (auto at = s.m->next_deadline_ms(); at && *at <= now_)
       s.m->tick(now_);
     pump(g, i);
-    check_poll_interval(x, s);
+    auto bound = x.cfg.max_poll_interval_ms + x.cfg.heartbeat_interval_ms + x.session_ms +
+                 2 * request_ms_ + 20;
+    if (auto what = check_poll_interval(x.m.get(), s, now_, bound); !what.empty())
+      fail(what);
     if (!polling_turn || calm)
       return;
     if (s.coordinator && s.m->state() == consumer_member_machine::phase::stable &&
@@ -384,6 +374,16 @@ private:
         q.offsets[tp] = offset_and_metadata{s.position[tp], "stale", -1};
       if (!q.offsets.empty())
         send(g, i, 0, std::move(q));
+    }
+    if (faults_.early_commit > 0 && s.coordinator &&
+        s.m->state() == consumer_member_machine::phase::syncing && r_.chance(faults_.early_commit)) {
+      // Before SyncGroup returned; to a topic no member subscribes to, so it
+      // moves no member's position: what counts is whether the coordinator
+      // takes it (only CompletingRebalance can refuse it).
+      offset_commit_request q{0, s.m->member_id(), s.m->generation(), {}};
+      q.offsets[{"early", int32_t(i)}] = offset_and_metadata{now_, "early", -1};
+      send(g, i, 0, std::move(q));
+      ++stats_.early_commits;
     }
     if (!r_.chance(crash_))
       return;
@@ -397,9 +397,12 @@ private:
   }
   sim::rng r_;
   sim::network<gmsg> net_;
+  group_faults faults_;
   std::vector<group> groups_;
+  group_writes writes_;
   double crash_ = 0;
   int64_t now_ = 0, request_ms_ = 0;
+  bool calm_ = false;
   const alive* up_ = nullptr;
   group_request_id next_id_ = 1;
   std::string failure_;

@@ -1,5 +1,5 @@
 #pragma once
-// Data of the whole-cluster simulation (tests/unit/cluster_sim_test.cpp):
+// Data of the whole-cluster simulation (tests/sim/cluster_sim_test.cpp):
 // the knobs one seed picks, the messages nodes exchange, and the log entries
 // the brokers keep. The model and the invariants: docs/replication.md,
 // "Whole-cluster simulation".
@@ -19,21 +19,29 @@ constexpr int first_producer = 10; // producers 10, 11, ...: never cut off
 constexpr int32_t min_isr = 2;     // RF 3: one broker may be down
 
 struct knobs {
-  int profile; // 0 calm, 1 network, 2 crashes
+  int profile; // 0 calm, 1 network, 2 crashes, 3 isr (only when asked for)
   int partitions, producers, max_batch, max_fetch_batches, max_in_flight, max_down;
   int32_t election_ticks, heartbeat_ticks;
-  int64_t raft_tick_ms, tick_ms, min_delay_ms, max_delay_ms, lag_ms, fetch_backoff_ms,
+  int64_t raft_tick_ms, tick_ms, min_delay_ms, max_delay_ms, controller_delay_ms, lag_ms,
+    fetch_backoff_ms,
     fetch_wait_ms, publish_ms, request_timeout_ms, heartbeat_ms, session_ms, produce_timeout_ms,
     max_down_ms, safety_ms;
   double drop, duplicate, crash, leader_crash, machine_crash, partition, heal, produce,
     checkpoint, flush, snapshot, retention;
 
-  static knobs from(sim::rng& r) {
+  /// `isr_races`: the "isr" profile, which the default run never draws (so
+  /// its seeds keep their meaning): a slow, duplicating link to the
+  /// controller (AlterPartition, heartbeats, registration), short lag times
+  /// and frequent crashes aimed at leaders, so ISR changes race with each
+  /// other and with elections.
+  static knobs from(sim::rng& r, bool isr_races = false) {
     knobs k;
     // Swarm testing: "calm" has some of every fault, "network" many drops
     // and cut links, "crashes" a node dying every second or so.
     k.profile = int(r.between(0, 3)) % 3; // calm twice as often
-    bool network = k.profile == 1, crashes = k.profile == 2;
+    if (isr_races)
+      k.profile = 3;
+    bool network = k.profile == 1, crashes = k.profile == 2, isr = k.profile == 3;
     k.partitions = int(r.between(1, 3));
     k.producers = int(r.between(1, 2));
     k.max_batch = int(r.between(1, 4));
@@ -46,20 +54,21 @@ struct knobs {
     k.heartbeat_ticks = int32_t(r.between(1, 3));
     k.tick_ms = r.between(5, 10);
     k.fetch_backoff_ms = r.between(2, 30);
-    k.request_timeout_ms = 3 * k.max_delay_ms + r.between(10, 100);
-    k.lag_ms = r.between(4 * (k.max_delay_ms + k.fetch_backoff_ms), 500);
+    k.controller_delay_ms = isr ? r.between(20, 300) : 0; // extra, to and from the controller
+    k.request_timeout_ms = 3 * (k.max_delay_ms + k.controller_delay_ms) + r.between(10, 100);
+    k.lag_ms = r.between(4 * (k.max_delay_ms + k.fetch_backoff_ms), isr ? 250 : 500);
     k.heartbeat_ms = r.between(20, 80);
     // Heartbeats get through within a session unless links are cut; a
     // controller election fits in one too.
-    k.session_ms = 3 * (k.heartbeat_ms + 2 * k.max_delay_ms) +
+    k.session_ms = 3 * (k.heartbeat_ms + 2 * (k.max_delay_ms + k.controller_delay_ms)) +
                    2 * k.election_ticks * k.raft_tick_ms + r.between(0, 600);
     k.produce_timeout_ms = r.between(100, 600);
-    k.max_down_ms = r.between(50, crashes ? 1000 : 2500);
+    k.max_down_ms = r.between(50, crashes ? 1000 : isr ? 400 : 2500);
     k.safety_ms = r.between(3000, 6000);
     k.drop = r.chance(0.2) ? 0 : double(r.between(0, network ? 20 : 8)) / 100;
-    k.duplicate = double(r.between(0, 8)) / 100;
-    k.crash = double(crashes ? r.between(50, 300) : r.between(0, 30)) / 100000; // per ms
-    k.leader_crash = 0.6; // share of crashes aimed at a leader (Raft or partition)
+    k.duplicate = double(isr ? r.between(10, 30) : r.between(0, 8)) / 100;
+    k.crash = double(crashes || isr ? r.between(50, 300) : r.between(0, 30)) / 100000; // per ms
+    k.leader_crash = isr ? 0.8 : 0.6; // share of crashes aimed at a leader (Raft or partition)
     k.partition = double(network ? r.between(50, 300) : r.between(0, 50)) / 100000;
     k.heal = double(r.between(50, 500)) / 100000; // per ms
     k.produce = double(r.between(5, 60)) / 1000;  // per ms, per producer and partition
@@ -86,14 +95,15 @@ struct knobs {
   }
 
   std::string describe() const {
-    static const char* names[] = {"calm", "network", "crashes"};
+    static const char* names[] = {"calm", "network", "crashes", "isr"};
     std::ostringstream os;
     os << names[profile] << ": " << partitions << " partitions, " << producers
        << " producers, batches <= " << max_batch << " x " << max_in_flight
        << " in flight, fetch <= " << max_fetch_batches << " waiting <= " << fetch_wait_ms
        << " ms, metadata every " << publish_ms << " ms, raft T=" << election_ticks
        << "x" << raft_tick_ms << " ms, tick " << tick_ms << " ms, delay " << min_delay_ms << "-"
-       << max_delay_ms << " ms, drop " << drop << ", dup " << duplicate << ", lag " << lag_ms
+       << max_delay_ms << " ms (+" << controller_delay_ms << " to the controller), drop " << drop
+       << ", dup " << duplicate << ", lag " << lag_ms
        << " ms, session " << session_ms << " ms, heartbeat " << heartbeat_ms << " ms, crash "
        << crash << "/ms (" << machine_crash << " machine, down <= " << max_down << " x "
        << max_down_ms << " ms), flush " << flush << ", snapshot " << snapshot << ", retention "

@@ -5,7 +5,8 @@
 // housekeeping), cluster_fetch.hpp (follower fetches, long polls),
 // cluster_disk.hpp (a replica's files), cluster_producers.hpp (idempotent
 // producers), cluster_checks.hpp (invariants); the run loop, faults and the
-// test are in tests/unit/cluster_sim_test.cpp.
+// test are in tests/sim/cluster_sim_test.cpp; the faults in
+// cluster_faults.hpp.
 #include <deque>
 #include <map>
 #include <memory>
@@ -107,25 +108,27 @@ struct raft_fact {
 
 class simulation {
 public:
-  explicit simulation(uint64_t seed);
+  explicit simulation(uint64_t seed, bool isr_races = false);
   simulation(const simulation&) = delete;
   std::string run();
   const stats& result() const { return stats_; }
   group_stats group_result() const { return groups_.result(); }
 
 private:
-  // cluster_sim_test.cpp: loop, network, faults, liveness
+  // cluster_sim_test.cpp: loop, network, liveness
   void step();
   void send(const message& m);
   void deliver(const message& m);
+  void start_liveness();
+  bool converged();
+
+  // cluster_faults.hpp
   void inject_faults();
   bool registered(int n) const;
   bool settled(int victim);
   int nodes_down() const;
   void crash(int n, bool machine);
   void restart(int n);
-  void start_liveness();
-  bool converged();
 
   // cluster_controller.hpp
   void start_controller(int n);
@@ -190,6 +193,7 @@ private:
   int tainted_ = 0; // a node that lost its log tail and is not yet re-registered
   uint64_t next_ack_ = 1;
   bool liveness_ = false;
+  bool to_controller_ = false; // the message being sent goes to or from the controller
   bool trace_ = std::getenv("AL_CLUSTER_TRACE") != nullptr;
 };
 

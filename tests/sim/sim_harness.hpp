@@ -1,6 +1,8 @@
 #pragma once
 // The one simulator harness (TigerBeetle VOPR style) shared by the seeded
-// simulations (tests/unit/*_sim_test.cpp, tests/sim/cluster_sim_*.cpp):
+// simulations beside it: raft_sim_test.cpp (Raft alone), cluster_sim_test.cpp
+// (the whole cluster: cluster_*.hpp) and group_sim_test.cpp (its consumer
+// groups alone, cluster_groups.hpp):
 //
 //   rng            splitmix64; every knob and fault of a run comes from one seed
 //   for_each_seed  the seed loop: AL_SEED=N / --seed N runs only seed N,
@@ -97,6 +99,26 @@ uint64_t for_each_seed(uint64_t default_count, Run&& run) {
   }
   std::signal(SIGABRT, previous);
   return s.count;
+}
+
+// --- phases ------------------------------------------------------------------
+
+/// A run's two phases: `step` with faults until `safety_ms`; then `heal`
+/// (the faults stop; it returns the deadline) and `step` until `done`.
+/// Past the deadline, `late(ms since the faults stopped)` reports it (a
+/// liveness failure). Stops early once `failure` is set.
+inline void run_phases(const int64_t& now, int64_t safety_ms, const std::string& failure,
+                       const std::function<void()>& step, const std::function<int64_t()>& heal,
+                       const std::function<bool()>& done,
+                       const std::function<void(int64_t)>& late) {
+  while (now < safety_ms && failure.empty())
+    step();
+  int64_t healed_at = now, deadline = heal();
+  while (failure.empty() && !done()) {
+    step();
+    if (now > deadline)
+      late(now - healed_at);
+  }
 }
 
 // --- network -------------------------------------------------------------------

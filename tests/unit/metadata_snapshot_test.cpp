@@ -7,7 +7,7 @@
 #include "actors/controller/metadata_snapshot.hpp"
 #include "metadata_test_support.hpp"
 #include "actors/controller/raft_state_files.hpp"
-#include "actors/controller/raft_storage.hpp"
+#include "actors/controller/raft_store.hpp"
 #include "log_test_support.hpp"
 #include "storage/crc32c.hpp"
 

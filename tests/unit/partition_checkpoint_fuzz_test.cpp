@@ -1,6 +1,6 @@
 // Fuzzing what a partition replica reads back from its folder: the
 // leader-epoch-checkpoint and high-watermark text files
-// (replica_checkpoint.hpp) and the producer state snapshot
+// (replica_checkpoint_files.hpp) and the producer state snapshot
 // (producer_state_table::restore). Damage must give CORRUPT_MESSAGE naming
 // the file, never an abort (the epoch cache asserts its invariant), an
 // exception or a huge allocation; what parses is valid and survives being
@@ -10,7 +10,7 @@
 #include <cctype>
 
 #include "actors/partition/producer_state_machine.hpp"
-#include "actors/partition/replica_checkpoint.hpp"
+#include "actors/partition/replica_checkpoint_files.hpp"
 
 using namespace al;
 using namespace al::test;

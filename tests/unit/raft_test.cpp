@@ -15,7 +15,7 @@
 #include "actors/controller/raft_machine.hpp"
 #include "actors/controller/raft_memory_storage.hpp"
 #include "actors/controller/raft_state_files.hpp"
-#include "actors/controller/raft_storage.hpp"
+#include "actors/controller/raft_store.hpp"
 #include "log_test_support.hpp"
 #include "storage/record_batch.hpp"
 

@@ -8,7 +8,7 @@
 #include "actors/broker/client_gateway_actor.hpp"
 #include "actors/kafka/kafka_server.hpp"
 #include "actors/protocol/errors.hpp"
-#include "actors/store/metadata_view.hpp"
+#include "actors/store/metadata_view_store.hpp"
 #include "kafka/protocol/generated/describe_cluster.hpp"
 #include "kafka/protocol/generated/find_coordinator.hpp"
 #include "kafka/protocol/generated/metadata.hpp"

@@ -23,7 +23,7 @@
 
 #include "actors/kafka/kafka_server.hpp"
 #include "actors/protocol/errors.hpp"
-#include "actors/store/metadata_view.hpp"
+#include "actors/store/metadata_view_store.hpp"
 #include "kafka/protocol/generated/fetch.hpp"
 #include "kafka/protocol/generated/list_offsets.hpp"
 #include "kafka/protocol/generated/offset_for_leader_epoch.hpp"

@@ -5,7 +5,7 @@
 // in member_ready's order: the coordinator's handle, the fetcher's
 // partitions, the rebalance events and commit outcomes for the polling
 // thread. Requests to the coordinator and finding it:
-// consumer_offsets_actor.cpp.
+// consumer_offsets.cpp.
 #include <unistd.h>
 
 #include <algorithm>

@@ -142,15 +142,12 @@ public:
   }
 
   std::string run() {
-    while (now_ < k_.safety_ms && failure_.empty())
-      step();
-    start_liveness();
-    while (failure_.empty() && !liveness_done()) {
-      step();
-      if (now_ > deadline_)
-        fail("liveness: no new proposal applied everywhere " + std::to_string(now_ - heal_at_) +
+    sim::run_phases(
+      now_, k_.safety_ms, failure_, [&] { step(); }, [&] { start_liveness(); return deadline_; },
+      [&] { return liveness_done(); }, [&](int64_t ms) {
+        fail("liveness: no new proposal applied everywhere " + std::to_string(ms) +
              " ms after the faults stopped");
-    }
+      });
     stats_.worst_liveness_ms = now_ - heal_at_;
     stats_.dropped = net_.dropped;
     for (int id = 1; id <= k_.nodes && failure_.empty(); ++id)

@@ -1,4 +1,4 @@
-#include "actors/partition/replica_checkpoint.hpp"
+#include "actors/partition/replica_checkpoint_files.hpp"
 
 #include <algorithm>
 #include <optional>

@@ -1,4 +1,4 @@
-#include "actors/controller/raft_storage.hpp"
+#include "actors/controller/raft_store.hpp"
 
 #include <limits>
 

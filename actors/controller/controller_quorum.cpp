@@ -1,7 +1,7 @@
 // Driving the controller's raft_machine from the controller actor: ticks,
 // the ready/advance loop (persist and fsync, then send, then apply), peer
 // connections, and applying committed metadata commands. Snapshots:
-// controller_snapshot_actor.cpp.
+// controller_snapshot.cpp.
 #include <caf/all.hpp>
 #include <caf/io/middleman.hpp>
 #include <caf/io/middleman_actor.hpp>

@@ -1,4 +1,4 @@
-// A partition's checkpoint files (replica_checkpoint.hpp) as the partition
+// A partition's checkpoint files (replica_checkpoint_files.hpp) as the partition
 // actor keeps them: leader-epoch-checkpoint written in line (records of a
 // new epoch must not reach the disk before it), high-watermark every few
 // seconds through the node's checkpoint writer, off the partition thread.
@@ -6,7 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/partition/partition_state.hpp"
-#include "actors/partition/replica_checkpoint.hpp"
+#include "actors/partition/replica_checkpoint_files.hpp"
 #include "actors/protocol/atoms.hpp"
 
 namespace al {

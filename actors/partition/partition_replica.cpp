@@ -14,7 +14,7 @@
 #include "actors/controller/partition_election_machine.hpp"
 #include "actors/partition/partition_state.hpp"
 #include "actors/partition/producer_state_store.hpp"
-#include "actors/partition/replica_checkpoint.hpp"
+#include "actors/partition/replica_checkpoint_files.hpp"
 #include "actors/protocol/errors.hpp"
 #include "storage/record_batch.hpp"
 

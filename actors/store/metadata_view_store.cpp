@@ -1,4 +1,4 @@
-#include "actors/store/metadata_view.hpp"
+#include "actors/store/metadata_view_store.hpp"
 
 #include <set>
 
