@@ -102,9 +102,17 @@ void truncate_log(self_ptr self, int64_t offset) {
   spdlog::info("{}: truncating log from {} to {} (leader epoch {})", where(st),
                st.log->log_end_offset(), offset, st.replica->leader_epoch());
   if (auto s = st.log->truncate_to(offset); !s) {
-    spdlog::error("{}: truncation failed: {}", where(st), s.to_string());
+    // The machine fetches nothing until it hears where the log ends.
+    st.open_error = status{errc::kafka_storage_error,
+                           where(st) + ": truncation to " + std::to_string(offset) +
+                             " failed: " + s.to_string()};
+    spdlog::error("{}", st.open_error.message());
     return;
   }
+  if (st.log->log_end_offset() < offset)
+    spdlog::info("{}: offset {} was inside a batch, cut whole: the log ends at {}", where(st),
+                 offset, st.log->log_end_offset());
+  st.replica->on_truncated(st.log->log_end_offset(), wall_clock_ms());
   rebuild_producer_state(self);
   checkpoint_epochs(self);
 }

@@ -34,6 +34,8 @@ void replica_machine::start_truncation(int64_t now_ms) {
 
 void replica_machine::send_offsets_request(int64_t now_ms) {
   AL_ASSERT(role_ == replica_role::follower && truncating_ && !epochs_.empty());
+  if (awaiting_cut_)
+    return; // on_truncated asks, from where the log really ends
   requested_epoch_ = epochs_.latest_epoch();
   AL_ASSERT(requested_epoch_ <= leader_epoch_, "our latest epoch", requested_epoch_,
             "is newer than the leader's", leader_epoch_);
@@ -93,11 +95,35 @@ void replica_machine::truncate(int64_t offset) {
   if (hw_ > offset) // only after an unclean election: committed records go
     set_hw(offset);
   ready_.truncate_to = ready_.truncate_to ? std::min(*ready_.truncate_to, offset) : offset;
+  awaiting_cut_ = true;
+}
+
+void replica_machine::on_truncated(int64_t log_end_offset, int64_t now_ms) {
+  AL_ASSERT(awaiting_cut_, "on_truncated without a truncate_to");
+  AL_ASSERT(log_end_offset >= 0 && log_end_offset <= leo_, "log cut to", log_end_offset,
+            "asked", leo_);
+  awaiting_cut_ = false;
+  if (log_end_offset < leo_) {
+    epochs_.truncate_from_end(log_end_offset);
+    leo_ = log_end_offset;
+    log_start_ = std::min(log_start_, log_end_offset);
+    if (hw_ > log_end_offset)
+      set_hw(log_end_offset);
+  }
+  if (role_ != replica_role::follower)
+    return;
+  if (!truncating_)
+    send_fetch(now_ms);
+  else if (epochs_.empty()) // the cut took the epoch we were about to ask for
+    finish_truncation(now_ms);
+  else
+    send_offsets_request(now_ms);
 }
 
 void replica_machine::restart_at(int64_t offset) {
   AL_ASSERT(offset > leo_, "restart at", offset, "not past the log end", leo_);
   epochs_ = leader_epoch_cache{}; // the fetched batches assign theirs
+  awaiting_cut_ = false;           // the whole log goes: nothing to report
   leo_ = log_start_ = offset;
   ready_.truncate_to.reset(); // superseded: the whole log goes
   ready_.log_start_offset.reset();
@@ -125,6 +151,8 @@ void replica_machine::finish_truncation(int64_t now_ms) {
 
 void replica_machine::send_fetch(int64_t now_ms) {
   AL_ASSERT(role_ == replica_role::follower && !truncating_);
+  if (awaiting_cut_)
+    return; // on_truncated fetches, from where the log really ends
   ready_.fetch =
     replica_fetch_request{leader_id_, config_.broker_id, config_.broker_epoch, leader_epoch_, leo_};
   in_flight_ = true;
@@ -137,7 +165,7 @@ bool replica_machine::on_fetch_response(const replica_fetch_response& resp,
   if (role_ != replica_role::follower || truncating_ || !in_flight_ ||
       resp.current_leader_epoch != leader_epoch_ || resp.fetch_offset != leo_)
     return false; // stale, duplicated, or not the fetch we wait for
-  if (ready_.truncate_to)
+  if (awaiting_cut_)
     return false; // the caller has not cut its log yet
   in_flight_ = false;
   if (resp.error == errc::offset_out_of_range) {

@@ -15,7 +15,8 @@
 //             from its LEO; applies min(leader HW, own LEO)
 //
 // Execute ready() in this order, before feeding the next input:
-//   1. truncate_to:       cut the log to [.., truncate_to) (follower);
+//   1. truncate_to:       cut the log to [.., truncate_to) (follower), then
+//                         call on_truncated() with where the log now ends;
 //      log_start_offset:  raise the log start to it (follower);
 //   2. high_watermark:    expose it to consumers (and checkpoint it);
 //   3. acks:              answer the waiting produce requests;
@@ -131,6 +132,14 @@ public:
   /// must append exactly `batches` (contiguous from the fetch offset).
   bool on_fetch_response(const replica_fetch_response& resp,
                          const std::vector<fetched_batch>& batches, int64_t now_ms);
+  /// The caller executed ready().truncate_to: its log now ends at
+  /// `log_end_offset`, at most the offset asked for. It is lower when that
+  /// offset lay inside a batch, which the log cuts whole (partition_log::
+  /// truncate_to): the leader's answer is a batch boundary in its own log,
+  /// not always in ours (its epoch cache starts at its log start, which can
+  /// fall inside one of our diverged batches). Nothing is fetched or asked
+  /// between truncate_to and this call.
+  void on_truncated(int64_t log_end_offset, int64_t now_ms);
 
   // ---- both --------------------------------------------------------------
   void tick(int64_t now_ms);
@@ -206,6 +215,7 @@ private:
   std::map<uint64_t, pending_ack> acks_;
   // Follower.
   bool truncating_ = false;
+  bool awaiting_cut_ = false; // truncate_to handed out, on_truncated not yet called
   bool in_flight_ = false;   // a fetch or OffsetsForLeaderEpoch awaits its answer
   int64_t sent_ms_ = 0;
   int64_t next_fetch_ms_ = 0;

@@ -169,7 +169,7 @@ struct stats {
           refused_two_down = 0, parked = 0, parked_woken = 0, parked_fenced = 0,
           reelected = 0, restarts_at = 0, retention_deletions = 0, snapshots_loaded = 0,
           snapshots_dropped = 0, snapshots_below_start = 0, retries_in_flight = 0,
-          out_of_order = 0, gaps = 0, log_start_raised = 0;
+          out_of_order = 0, gaps = 0, log_start_raised = 0, cut_inside_batch = 0;
   void add(const stats& s) {
     acked += s.acked, crashes += s.crashes, partitions += s.partitions, dropped += s.dropped;
     raft_leaders += s.raft_leaders, metadata_commands += s.metadata_commands;
@@ -183,6 +183,7 @@ struct stats {
     snapshots_dropped += s.snapshots_dropped, snapshots_below_start += s.snapshots_below_start;
     retries_in_flight += s.retries_in_flight;
     out_of_order += s.out_of_order, gaps += s.gaps, log_start_raised += s.log_start_raised;
+    cut_inside_batch += s.cut_inside_batch;
   }
 };
 

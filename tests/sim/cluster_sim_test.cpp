@@ -271,7 +271,8 @@ uint64_t run_seeds(uint64_t default_count, bool isr_races, cluster_sim::stats& t
             << " records acknowledged, " << total.duplicates << " retries deduplicated, "
             << total.raft_leaders << " Raft leaders, " << total.metadata_commands
             << " metadata commands, " << total.leader_epochs << " partition leader epochs, "
-            << total.truncations << " truncations, " << total.crashes << " crashes, "
+            << total.truncations << " truncations (" << total.cut_inside_batch
+            << " inside a batch of the follower), " << total.crashes << " crashes, "
             << total.partitions << " partitions, " << total.dropped
             << " messages dropped; worst time to converge after the faults stopped: "
             << total.worst_liveness_ms << " ms; groups: " << groups.commits << " commits, "

@@ -34,6 +34,7 @@ struct replica {
   int64_t log_start = 0; // log[o] for o < log_start is deleted (retention)
   std::vector<int64_t> restarts; // restart_at effects executed
   std::vector<int64_t> log_starts; // log_start_offset effects executed
+  int64_t cut_below = 0; // the next truncation cuts this many more records (a batch cut whole)
 };
 
 constexpr int64_t lag_ms = 1000;
@@ -190,8 +191,12 @@ public:
       r.restarts.push_back(*rd.restart_at);
     }
     if (rd.truncate_to) {
-      r.log.resize(size_t(*rd.truncate_to));
+      // Batches of one record here: the cut is where it was asked for,
+      // unless a test sets cut_below to model a batch cut whole.
+      int64_t cut = *rd.truncate_to - std::exchange(r.cut_below, 0);
+      r.log.resize(size_t(cut));
       r.truncations.push_back(*rd.truncate_to);
+      r.m->on_truncated(cut, now);
     }
     if (rd.log_start_offset) {
       r.log_start = std::max(r.log_start, *rd.log_start_offset);
@@ -205,6 +210,8 @@ public:
       r.offsets = rd.offsets_for_epoch;
     if (rd.fetch)
       r.fetch = rd.fetch;
+    if (r.m->has_ready())
+      drain(id);
   }
 
   /// The values from the log start on.
@@ -627,6 +634,50 @@ TEST_CASE("a follower takes the leader's log start: records it kept below it are
   c.append(1, {"g"});
   c.catch_up(2);
   CHECK(c[2].log_starts == std::vector<int64_t>{4});
+}
+
+TEST_CASE("a truncation inside one of the follower's batches: the log ends where it was cut",
+          "[replication][retention]") {
+  // As above, but 2 wrote x, y, w at 2..4 as one batch. The leader's answer,
+  // 4, lies inside it; partition_log cuts the batch whole, so the log ends at
+  // 2, and the machine must fetch from there (cluster simulation, isr case,
+  // seeds 439 and 9734: it fetched from 4 and counted a log end the disk did
+  // not have). Fetching at 2, below the leader's log start, restarts at 4.
+  cluster c({1, 2});
+  c.start(1, {{1, "<deleted>"}, {1, "<deleted>"}, {1, "<deleted>"}, {1, "<deleted>"},
+              {1, "e"}, {1, "f"}}, 6, 4);
+  c.start(2, {{0, "a"}, {0, "b"}, {0, "x"}, {0, "y"}, {0, "w"}, {0, "v"}}, 2);
+  c.metadata(1, 2, {1}, {1});
+  c[2].cut_below = 2;
+  c.metadata(1, 2, {1}, {2});
+  c.ask_epoch(2);
+  CHECK(c[2].truncations == std::vector<int64_t>{4});
+  CHECK(c.m(2).log_end_offset() == 2);
+  REQUIRE(c[2].fetch);
+  CHECK(c[2].fetch->fetch_offset == 2);
+  c.catch_up(2);
+  CHECK(c[2].restarts == std::vector<int64_t>{4});
+  CHECK(c.values(2) == strings{"e", "f"});
+  CHECK(c.m(2).high_watermark() == 6);
+  CHECK(c.m(2).log_end_offset() == 6);
+}
+
+TEST_CASE("a cut below the HW lowers the follower's HW with it", "[replication]") {
+  // Unclean case: the follower's HW 3 sits inside a batch [2, 4) that the
+  // leader's answer (3) cuts whole: the log, and so the HW, end at 2.
+  cluster c({1, 2});
+  c.start(1, {{0, "a"}, {0, "b"}, {0, "c"}, {1, "d"}}, 4);
+  c.start(2, {{0, "a"}, {0, "b"}, {0, "c"}, {0, "z"}}, 3);
+  c.metadata(1, 2, {1}, {1});
+  c[2].cut_below = 1;
+  c.metadata(1, 2, {1}, {2});
+  c.ask_epoch(2);
+  CHECK(c[2].truncations == std::vector<int64_t>{3});
+  CHECK(c.m(2).log_end_offset() == 2);
+  CHECK(c.m(2).high_watermark() == 2);
+  c.catch_up(2);
+  CHECK(c.values(2) == strings{"a", "b", "c", "d"});
+  CHECK(c.m(2).epochs().describe() == "0@0 1@3");
 }
 
 // ---------------------------------------------------------------------------
