@@ -2,10 +2,11 @@
 # Partitions per node (issue 15): starts one actorlog-node (configs/single,
 # ports and data dir moved), creates N partitions as topics of 100
 # partitions each, and reports what the node costs with them: threads, RSS
-# and open files after creation, the time to create them, and the time a
-# restart after kill -9 takes until a produce to the last topic is
-# acknowledged. Prints the machine's own limits (cores, the fd and thread
-# limits) beside the figures.
+# and open files after creation, the time to create them, and two times
+# for a restart after kill -9: until a produce to the last topic is
+# acknowledged (first_write_s), and until the node's metrics show every
+# partition open and led by it (all_led_s). Prints the machine's own limits
+# (cores, the fd and thread limits) beside the figures.
 #
 # Usage: bench/partition_scale.sh [--bin DIR] [--counts "1000 2000"] [--help]
 #   --bin DIR      folder with actorlog and actorlog-node (default build/runtime)
@@ -37,14 +38,14 @@ trap cleanup EXIT
 
 echo "machine: $(nproc) cores, open files $(ulimit -Sn) soft / $(ulimit -Hn) hard," \
   "threads max $(cat /proc/sys/kernel/threads-max), pid max $(cat /proc/sys/kernel/pid_max)"
-printf '%-10s %-10s %-8s %-9s %-7s %-12s %-12s %s\n' partitions created_s threads rss_mib fds \
-  restart_s idle_threads note
+printf '%-10s %-10s %-8s %-9s %-7s %-14s %-10s %-12s %s\n' partitions created_s threads rss_mib \
+  fds first_write_s all_led_s idle_threads note
 
 start() { # $1: data dir, $2: partitions limit
   "$node" --config configs/single/node.ini --override "data.dir=$1" \
     --override "listeners=PLAINTEXT://127.0.0.1:$kport" --override "caf.listener=127.0.0.1:$cport" \
     --override "peer.listener=127.0.0.1:$pport" --override "controller.quorum.voters=1@127.0.0.1:$pport" \
-    --override metrics.port=0 --override "max.broker.partitions=$2" --override log.level=warn \
+    --override metrics.port=$mport --override "max.broker.partitions=$2" --override log.level=warn \
     >>"$work/node.log" 2>&1 &
   pid=$!
 }
@@ -56,10 +57,17 @@ wait_ready() {
   done
   return 1
 }
+led_count() { # partitions whose actor answered the metrics scrape, led by this node
+  /usr/bin/python3 - "$mport" <<'PY' 2>/dev/null || echo 0
+import sys, urllib.request
+text = urllib.request.urlopen("http://127.0.0.1:%s/metrics" % sys.argv[1], timeout=30).read().decode()
+print(sum(1 for l in text.splitlines() if l.startswith("actorlog_partition_leader{") and l.endswith(" 1")))
+PY
+}
 status_of() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
 
 for n in $counts; do
-  kport=$(free_port) cport=$(free_port) pport=$(free_port)
+  kport=$(free_port) cport=$(free_port) pport=$(free_port) mport=$(free_port)
   data=$work/data-$n
   note=ok
   start "$data" $((n + 10))
@@ -91,7 +99,7 @@ for n in $counts; do
   wait "$pid" 2>/dev/null || true
   t0=$(now_ms)
   start "$data" $((n + 10))
-  restart=-
+  restart=- all_led=-
   if wait_ready; then
     for _ in $(seq 1 600); do
       if echo probe | "$al" produce --topic "scale-$topics" --acks all \
@@ -101,11 +109,18 @@ for n in $counts; do
       fi
       sleep 0.1
     done
+    for _ in $(seq 1 600); do
+      if [ "$(led_count)" -ge "$n" ]; then
+        all_led=$(awk -v ms=$(( $(now_ms) - t0 )) 'BEGIN { printf "%.1f", ms / 1000 }')
+        break
+      fi
+      sleep 0.2
+    done
   fi
   kill -9 "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
   pid=
-  printf '%-10s %-10s %-8s %-9s %-7s %-12s %-12s %s\n' "$n" \
+  printf '%-10s %-10s %-8s %-9s %-7s %-14s %-10s %-12s %s\n' "$n" \
     "$(awk -v ms=$created 'BEGIN { printf "%.1f", ms / 1000 }')" "$threads" "$rss" "$fds" \
-    "$restart" "$idle_threads" "$note"
+    "$restart" "$all_led" "$idle_threads" "$note"
 done

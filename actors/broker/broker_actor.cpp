@@ -42,7 +42,9 @@ void spawn_partition(self_ptr self, const topic_description& t, const partition_
   ps.node_id = st.setup.node_id;
   ps.incarnation = st.setup.incarnation;
   ps.broker = caf::actor_cast<caf::actor>(self);
-  ps.checkpoint_writer = st.checkpoint_writer;
+  if (!st.io_workers.empty()) // one worker per partition: its writes stay in order
+    ps.io = st.io_workers[(std::hash<std::string>{}(tp.topic) * 31 + size_t(tp.partition)) %
+                          st.io_workers.size()];
   ps.replica_lag_time_max_ms = st.setup.replica_lag_time_max_ms;
   ps.replica_fetch_max_bytes = st.setup.replica_fetch_max_bytes;
   ps.retention_check_interval_ms = st.setup.retention_check_interval_ms;
@@ -52,12 +54,12 @@ void spawn_partition(self_ptr self, const topic_description& t, const partition_
   ps.producer_id_expiration_ms = st.setup.producer_id_expiration_ms;
   partition_api actor;
   try {
-    actor = st.setup.detach_partitions ? self->spawn<caf::detached + caf::linked>(partition_actor, ps)
-                                       : self->spawn<caf::linked>(partition_actor, ps);
+    // On the scheduler: a partition never blocks on the disk (its fsyncs
+    // run on its I/O worker), so the node's threads do not grow with them.
+    actor = self->spawn<caf::linked>(partition_actor, ps);
   } catch (const std::exception& e) {
-    // Out of threads (a detached actor is one) or memory: this partition
-    // stays offline until the next metadata update retries it; the node
-    // and its other partitions go on.
+    // Out of memory: this partition stays offline until the next metadata
+    // update retries it; the node and its other partitions go on.
     spdlog::error("broker {}: cannot start partition {}: {}", st.setup.node_id, to_string(tp),
                   e.what());
     return;
@@ -278,12 +280,15 @@ void on_exit(self_ptr self, caf::exit_msg& em) {
       st.groups.coordinators.erase(i);
       return;
     }
-  if (st.checkpoint_writer.address() == em.source) {
-    spdlog::error("broker {}: checkpoint writer failed ({}); starting a new one",
-                  st.setup.node_id, describe_error(em.reason));
-    st.checkpoint_writer = self->spawn<caf::detached + caf::linked>(checkpoint_writer_actor);
-    return;
-  }
+  for (auto& w : st.io_workers)
+    if (w.address() == em.source) {
+      // Partitions keep the old handle: their checkpoint writes are lost
+      // (each file is a lower bound) until they restart.
+      spdlog::error("broker {}: I/O worker failed ({}); starting a new one", st.setup.node_id,
+                    describe_error(em.reason));
+      w = self->spawn<caf::detached + caf::linked>(io_worker_actor);
+      return;
+    }
   spdlog::warn("broker {}: exit of an unknown linked actor ignored: {}", st.setup.node_id,
                describe_error(em.reason));
 }
@@ -332,9 +337,8 @@ broker_api::behavior_type broker_actor(self_ptr self, broker_setup setup) {
         return;
       }
   });
-  if (self->state.setup.detach_partitions)
-    self->state.checkpoint_writer =
-      self->spawn<caf::detached + caf::linked>(checkpoint_writer_actor);
+  for (int32_t i = 0; i < self->state.setup.io_threads; ++i)
+    self->state.io_workers.push_back(self->spawn<caf::detached + caf::linked>(io_worker_actor));
   register_with_controller(self);
   self->delayed_send(self, std::chrono::milliseconds(self->state.setup.heartbeat_interval_ms),
                      tick_atom::value);

@@ -46,7 +46,9 @@ struct broker_setup {
   int32_t fetch_purgatory_max = 1000;
   int64_t producer_id_expiration_ms = 86400000;
   controller_api controller;
-  bool detach_partitions = true;    // false in deterministic tests
+  /// I/O workers (io_worker_actor, num.io.threads); 0: partitions write
+  /// their files inline (deterministic tests).
+  int32_t io_threads = 2;
   // consumer groups (Kafka's offsets.topic.* and group.* broker settings)
   int32_t offsets_topic_num_partitions = 8;
   int32_t offsets_topic_replication_factor = 3; // capped at the live brokers
@@ -87,7 +89,7 @@ struct broker_state {
   std::map<int32_t, broker_api> peers;    // other nodes' brokers (replication)
   std::set<int32_t> connecting;
   std::set<int32_t> cut_peers;            // fault injection: links dropped
-  caf::actor checkpoint_writer;           // HW checkpoints off the partition threads
+  std::vector<caf::actor> io_workers;     // fsyncing file writes off the scheduler
   static constexpr const char* name = "broker";
 };
 

@@ -31,9 +31,10 @@ struct partition_setup {
   /// The node's broker: follower requests go through it to the leader's
   /// broker, AlterPartition to the controller. Null: a single replica.
   caf::actor broker;
-  /// Writes high-watermark checkpoints (fsync) off the partition's thread
-  /// (checkpoint_writer_actor). Null: written inline (deterministic tests).
-  caf::actor checkpoint_writer;
+  /// The node's I/O worker this partition uses (io_worker_actor): file
+  /// writes that fsync run there, off the scheduler, in the order sent.
+  /// Null: written inline (deterministic tests).
+  caf::actor io;
   int64_t replica_lag_time_max_ms = 30000;
   int32_t replica_fetch_max_bytes = 1048576;
   int64_t housekeeping_interval_ms = 1000;
@@ -58,12 +59,14 @@ struct partition_state;
 partition_api::behavior_type
 partition_actor(partition_api::stateful_pointer<partition_state> self, partition_setup setup);
 
-/// One per node, detached: takes (hw_checkpoint_atom, partition dir, hw)
-/// and writes the partition's high-watermark file durably. An fsync can take
-/// tens to hundreds of ms while the disk writes back other data; on the
-/// partition's own thread it stalled produce and fetch (e2e p99.9 ~80 ms).
-/// A checkpoint that lands late or for a deleted partition is harmless: the
-/// file is only a lower bound, clamped to the log on load.
-caf::behavior checkpoint_writer_actor(caf::event_based_actor* self);
+/// num.io.threads of them per node, detached. Partition actors run on the
+/// scheduler's few threads, so nothing that fsyncs may run there: an fsync
+/// can take tens to hundreds of ms while the disk writes back other data
+/// (on a partition's own thread it once stalled produce and fetch, e2e
+/// p99.9 ~80 ms). Takes (hw_checkpoint_atom, partition dir, hw) and writes
+/// the partition's high-watermark file durably. A checkpoint that lands
+/// late or for a deleted partition is harmless: the file is only a lower
+/// bound, clamped to the log on load.
+caf::behavior io_worker_actor(caf::event_based_actor* self);
 
 } // namespace al

@@ -1,7 +1,7 @@
 // A partition's checkpoint files (replica_checkpoint_files.hpp) as the partition
 // actor keeps them: leader-epoch-checkpoint written in line (records of a
 // new epoch must not reach the disk before it), high-watermark every few
-// seconds through the node's checkpoint writer, off the partition thread.
+// seconds through the partition's I/O worker, off the scheduler.
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
@@ -33,7 +33,7 @@ void checkpoint_epochs(self_ptr self) {
 void checkpoint_hw(self_ptr self, int64_t now_ms, bool force) {
   auto& st = self->state;
   // A forced checkpoint (a flush request) is written here and now even when
-  // the value was handed to the checkpoint writer: that write may still be
+  // the value was handed to the I/O worker: that write may still be
   // queued when the node stops and the writer with it. (A queued older value
   // landing after this one only lowers the file: the HW is re-established
   // from the ISR, and the file is a lower bound anyway.)
@@ -42,8 +42,8 @@ void checkpoint_hw(self_ptr self, int64_t now_ms, bool force) {
   if (!force && now_ms - st.last_hw_save_ms < hw_checkpoint_interval_ms)
     return;
   st.last_hw_save_ms = now_ms;
-  if (!force && st.setup.checkpoint_writer) {
-    caf::anon_send(st.setup.checkpoint_writer, hw_checkpoint_atom::value, st.setup.dir,
+  if (!force && st.setup.io) {
+    caf::anon_send(st.setup.io, hw_checkpoint_atom::value, st.setup.dir,
                    st.high_watermark);
     st.saved_hw = st.high_watermark;
     return;
@@ -55,7 +55,7 @@ void checkpoint_hw(self_ptr self, int64_t now_ms, bool force) {
   st.saved_hw = st.high_watermark;
 }
 
-caf::behavior checkpoint_writer_actor(caf::event_based_actor* self) {
+caf::behavior io_worker_actor(caf::event_based_actor* self) {
   self->set_error_handler([](caf::error&) {}); // nothing it sends expects an answer
   return {
     [](hw_checkpoint_atom, const std::string& dir, int64_t hw) {

@@ -100,6 +100,7 @@ int main(int argc, char** argv) {
     ("sizes", "record value sizes in bytes", cxxopts::value<std::string>()->default_value("100,1024"))
     ("acks", "produce: acks values", cxxopts::value<std::string>()->default_value("0,1,all"))
     ("partitions", "produce: partition counts", cxxopts::value<std::string>()->default_value("1,4"))
+    ("keys", "produce: distinct record keys, spread by the default partitioner over every partition (0 = null keys, sticky partitioning)", cxxopts::value<uint64_t>()->default_value("0"))
     ("mib", "produce: MiB of values per run", cxxopts::value<double>()->default_value("200"))
     ("records", "produce: records per run (overrides --mib)", cxxopts::value<uint64_t>())
     ("repeat", "produce, consume (hot): runs per case, the best is reported", cxxopts::value<int>()->default_value("1"))
@@ -110,6 +111,7 @@ int main(int argc, char** argv) {
     ("latency-seconds", "latency: seconds at the offered rate", cxxopts::value<double>()->default_value("10"))
     ("latency-acks", "latency: acks", cxxopts::value<std::string>()->default_value("1"))
     ("latency-size", "latency: record size", cxxopts::value<size_t>()->default_value("100"))
+    ("latency-partitions", "latency: partitions of the topic, every one assigned to the consumer (its fetches long-poll across all of them)", cxxopts::value<int32_t>()->default_value("1"))
     ("max-seconds", "bound on any one run", cxxopts::value<double>()->default_value("60"))
     ("linger-ms", "producer linger.ms", cxxopts::value<int64_t>()->default_value("5"))
     ("batch-size", "producer batch.size", cxxopts::value<int32_t>()->default_value("16384"))
@@ -273,6 +275,7 @@ int main(int argc, char** argv) {
             c.record_size = size;
             c.acks = a == "-1" ? "all" : a;
             c.partitions = p;
+            c.keys = args["keys"].as<uint64_t>();
             c.records = args.count("records")
                           ? args["records"].as<uint64_t>()
                           : uint64_t(args["mib"].as<double>() * (1 << 20) / double(size));
@@ -307,6 +310,7 @@ int main(int argc, char** argv) {
         c.record_size = args["latency-size"].as<size_t>();
         c.acks = args["latency-acks"].as<std::string>();
         c.rate = rate;
+        c.partitions = args["latency-partitions"].as<int32_t>();
         c.seconds = std::min(args["latency-seconds"].as<double>(), max_seconds);
         rows.push_back(latency_fn(kafka)(**t, c, cs, pl).figure("load1", load1()));
       }

@@ -30,10 +30,14 @@ struct produce_case {
   int32_t partitions = 1;
   uint64_t records = 1'000'000;
   double max_seconds = 30;
+  /// 0: null keys (sticky partitioning). N: record i has key "k<i mod N>",
+  /// so the default partitioner spreads records over every partition
+  /// (issue 15: spread produce beside the 4-partition figure).
+  uint64_t keys = 0;
 };
 
 /// Sends `records` values of record_size bytes (null keys: sticky
-/// partitioning), waits until all are acknowledged and (acks=0) until the
+/// partitioning, or `keys` distinct keys), waits until all are acknowledged and (acks=0) until the
 /// log end offsets cover them. Rate = records / (first send .. last one in
 /// the log).
 row run_produce(target& t, const produce_case& c, const client_settings& cs, progress_line& pl);

@@ -119,6 +119,8 @@ struct node_config {
   int64_t middleman_connection_timeout_ms = 3000;
   int64_t request_timeout_ms = 30000;
   int32_t max_broker_partitions = 1000;
+  int32_t num_scheduler_threads = 0; // 0: one per core
+  int32_t num_io_threads = 2;
 
   // [log]
   log_config log_defaults;

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
@@ -103,10 +104,20 @@ log_config broker_log_defaults(const config::log_config& c) {
   return l;
 }
 
+} // namespace
+
+int32_t scheduler_threads(const config::node_config& c) {
+  if (c.num_scheduler_threads > 0)
+    return c.num_scheduler_threads;
+  return std::max(2, int32_t(std::thread::hardware_concurrency()));
+}
+
+namespace {
+
 struct caf_config : actor_config {
   explicit caf_config(const config::node_config& c) {
     load<caf::io::middleman>();
-    set("scheduler.max-threads", 2);
+    set("scheduler.max-threads", size_t(scheduler_threads(c)));
     set("middleman.heartbeat-interval",
         caf::timespan{std::chrono::milliseconds(c.middleman_heartbeat_interval_ms)});
     set("middleman.connection-timeout",
@@ -283,6 +294,7 @@ result<std::unique_ptr<node>> node::start(const config::node_config& cfg) {
   bs.offset_metadata_max_bytes = cfg.offset_metadata_max_bytes;
   bs.group_max_size = cfg.group_max_size;
   bs.store = p->store;
+  bs.io_threads = cfg.num_io_threads;
   p->broker = sys.spawn(broker_actor, bs);
   gateway_setup gw;
   gw.node_id = cfg.node_id;

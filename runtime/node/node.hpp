@@ -56,4 +56,8 @@ result<std::string> prepare_data_dir(const std::string& data_dir, int32_t node_i
 /// [A-Za-z0-9], like Kafka's.
 std::string cluster_id_for(const std::vector<config::voter>& voters);
 
+/// Threads of the node's actor scheduler: num.scheduler.threads, or one per
+/// core (at least 2) when it is 0.
+int32_t scheduler_threads(const config::node_config& c);
+
 } // namespace al

@@ -791,7 +791,7 @@ TEST_CASE("a broker whose first tick comes before its registration answer still 
   bs.port = 9999;
   bs.data_dir = dir;
   bs.controller = controller;
-  bs.detach_partitions = false;
+  bs.io_threads = 0;
   bs.incarnation = 1;
   bs.heartbeat_interval_ms = 100;
   auto broker = sys.spawn(broker_actor, bs);

@@ -53,7 +53,7 @@ struct group_node {
     bs.port = 9999;
     bs.data_dir = dir;
     bs.controller = controller;
-    bs.detach_partitions = false;
+    bs.io_threads = 0;
     bs.incarnation = 1;
     bs.offsets_topic_num_partitions = 3;
     bs.group_initial_rebalance_delay_ms = 0;

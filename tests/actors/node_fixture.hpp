@@ -67,7 +67,7 @@ struct node_fixture {
     bs.port = 9999;
     bs.data_dir = dir;
     bs.controller = controller;
-    bs.detach_partitions = false;
+    bs.io_threads = 0;
     bs.incarnation = 1;
     broker = sys.spawn(broker_actor, bs);
     sched.run();
