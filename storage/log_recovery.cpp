@@ -133,12 +133,15 @@ status partition_log::recover(int64_t now_ms, recovery_report& report) {
     return create_first_segment(0, now_ms);
   if (auto st = recover_segments(bases, now_ms, report); !st)
     return st;
-  // What recovery read may still sit only in the page cache (after a
-  // process crash without an OS crash): make it durable before claiming it.
-  if (auto st = active().flush(); !st)
-    return st;
+  // What recovery read of the active segment may still sit only in the
+  // page cache (after a process crash without an OS crash): it is not
+  // claimed durable. The segment is marked unsynced, so the flush policy,
+  // a flush request, the next roll or close fsyncs it; an fsync here cost
+  // every partition one on every start (issue 15). Closed segments were
+  // fsynced on roll.
   log_start_offset_ = segments_.front()->base_offset();
-  log_end_offset_ = flushed_offset_ = active().next_offset();
+  log_end_offset_ = active().next_offset();
+  flushed_offset_ = std::max(log_start_offset_, active().base_offset());
   return apply_log_start_file(report);
 }
 
@@ -163,6 +166,9 @@ status partition_log::recover_segments(const std::vector<int64_t>& bases, int64_
     auto scan = seg->recover();
     if (!scan)
       return scan.error();
+    if (!last) // a closed segment's index files are trusted on the next open
+      if (auto st = seg->flush_indexes(); !st)
+        return st;
     if (scan->stop != scan_result::end)
       report.events.push_back({truncation_kind(scan->stop, last), seg->log_path(),
                                scan->valid_bytes, scan->dropped_bytes, scan->problem});

@@ -159,8 +159,11 @@ result<segment_scan> segment::recover() {
     if (auto st = log_.fsync(); !st)
       return st;
   }
-  if (auto st = flush_indexes(); !st)
-    return st;
+  // The rebuilt indexes stay in memory (reset_state marked their files for
+  // a rewrite): the files are written on roll, flush and close, and a
+  // recovery always rebuilds them from the log, so writing (and fsyncing)
+  // them here bought nothing but two fsyncs per partition on every start
+  // (issue 15: restart of 10 000 partitions).
   return out;
 }
 
@@ -351,7 +354,7 @@ status segment::replace_log(const std::string& swap_path) {
     return scanned.error();
   if (scanned->stop != scan_result::end)
     return status{errc::corrupt_message, "compacted " + path + ": " + scanned->problem};
-  return status::ok();
+  return flush_indexes(); // a closed segment's index files are trusted on open
 }
 
 } // namespace al

@@ -70,6 +70,7 @@ caf::result<produce_response> on_produce(self_ptr self, produce_request& req) {
   if (d.what == produce_decision::action::append) {
     stamp_partition_leader_epoch(req.batch.data(), d.leader_epoch);
     const auto end_before = st.log->log_end_offset();
+    checkpoint_epochs(self, end_before + 1); // this epoch is on disk before its first record
     auto info = st.log->append_validated(req.batch, header, params.now_ms);
     if (!info && st.log->log_end_offset() == end_before) { // nothing written
       if (info.error().code() == errc::kafka_storage_error) // disk full, no descriptors, ...
@@ -168,8 +169,14 @@ void housekeeping(self_ptr self) {
     }
   }
   if (st.producers_dirty && now - st.last_snapshot_ms >= 30000) {
-    if (auto saved = save_producer_state(st.producers, *st.log); !saved)
-      spdlog::error("{}: {}", where(st), saved.to_string());
+    // Taken here, written (fsync) by the I/O worker unless a truncation
+    // voids it first (the fence).
+    auto job = prepare_producer_snapshot(st.producers, *st.log, st.fence);
+    if (st.setup.io) {
+      caf::anon_send(st.setup.io, producer_snapshot_atom::value, std::move(job));
+    } else if (auto saved = write_snapshot_job(job); !saved) {
+      spdlog::error("{}: {}", where(st), saved.error().to_string());
+    }
     st.producers_dirty = false;
     st.last_snapshot_ms = now;
   }
@@ -235,6 +242,7 @@ caf::result<bool> on_delete(self_ptr self) {
   st.waiting.clear();
   st.replica.reset();
   st.producers_dirty = false;
+  st.fence->advance([] { return 0; }); // queued writes must not recreate files in the folder
   if (st.log) {
     (void)st.log->close();
     st.log.reset();

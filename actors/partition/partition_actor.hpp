@@ -69,4 +69,7 @@ partition_actor(partition_api::stateful_pointer<partition_state> self, partition
 /// bound, clamped to the log on load.
 caf::behavior io_worker_actor(caf::event_based_actor* self);
 
+/// (producer_snapshot_atom, producer_snapshot_job) to an I/O worker.
+using producer_snapshot_atom = caf::atom_constant<caf::atom("prodsnap")>;
+
 } // namespace al

@@ -83,7 +83,10 @@ void reset_machine(self_ptr self) {
 void rebuild_producer_state(self_ptr self) {
   auto& st = self->state;
   std::string note;
-  auto rebuilt = load_producer_state(*st.log, &note, wall_clock_ms());
+  // No snapshot queued before this may land after it (it may cover records
+  // the truncation took).
+  auto rebuilt = st.fence->advance(
+    [&] { return load_producer_state(*st.log, &note, wall_clock_ms()); });
   if (!rebuilt) {
     st.open_error = status{errc::kafka_storage_error,
                            where(st) + ": producer state not rebuilt after truncation: " +
@@ -124,9 +127,10 @@ void restart_log(self_ptr self, int64_t offset) {
                where(st), st.log->log_start_offset(), st.log->log_end_offset(), offset);
   // Snapshots first: a crash in between leaves the old log and no snapshot
   // (rebuilt by a scan), never a snapshot of the old log on the new one.
-  auto s = remove_producer_snapshots(*st.log);
-  if (s)
-    s = st.log->truncate_fully_and_start_at(offset);
+  auto s = st.fence->advance([&] {
+    auto removed = remove_producer_snapshots(*st.log);
+    return removed ? st.log->truncate_fully_and_start_at(offset) : removed;
+  });
   if (!s) {
     st.open_error = status{errc::kafka_storage_error,
                            where(st) + ": restart at " + std::to_string(offset) +
@@ -267,7 +271,7 @@ void on_fetched(self_ptr self, const fetch_request& req, fetch_response& resp) {
     return;
   }
   if (!batches->empty()) {
-    checkpoint_epochs(self); // a new epoch is on disk before its records
+    checkpoint_epochs(self, st.replica->log_end_offset()); // a new epoch is on disk before its records
     byte_view data{resp.records.data() + skip, take};
     auto appended = [&]() -> result<append_info> {
       try {

@@ -12,6 +12,7 @@
 #include <string>
 
 #include <caf/actor_clock.hpp>
+#include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/typed_response_promise.hpp>
 
 #include "actors/partition/partition_actor.hpp"
@@ -60,6 +61,9 @@ struct partition_state {
   std::set<caf::actor_clock::time_point> expiry_timers;
   int64_t last_retention_check_ms = 0;
   producer_state_table producers;          // idempotent producers (last 5 batches each)
+  /// Voids the snapshot and checkpoint writes queued at the I/O worker when
+  /// the log is truncated, restarted or deleted (producer_state_store.hpp).
+  std::shared_ptr<snapshot_fence> fence = std::make_shared<snapshot_fence>();
   bool producers_dirty = false;            // changed since the last snapshot
   int64_t last_snapshot_ms = 0;
   int64_t last_producer_expiry_ms = 0;
@@ -88,6 +92,16 @@ struct partition_state {
 };
 
 using partition_ptr = partition_api::stateful_pointer<partition_state>;
+
+/// A high-watermark checkpoint for the I/O worker, voided like a snapshot
+/// job when the partition's fence moves (a deleted and re-created topic
+/// must not get the old log's HW).
+struct hw_checkpoint_job {
+  std::string dir;
+  int64_t high_watermark = 0;
+  std::shared_ptr<snapshot_fence> fence;
+  uint64_t generation = 0;
+};
 
 inline std::string where(const partition_state& st) { return to_string(st.setup.tp); }
 
@@ -158,11 +172,16 @@ caf::result<produce_response> wait_for_isr(partition_ptr self, produce_response 
 /// Replica timer: ISR shrink, request timeouts, acks=all deadlines, HW checkpoint.
 void replica_tick(partition_ptr self);
 // --- partition_checkpoint.cpp ----------------------------------------
-/// Writes leader-epoch-checkpoint when the cache changed. Called before a
-/// follower appends records of a new epoch, after truncation, and when a
-/// leader assigns its epoch.
-void checkpoint_epochs(partition_ptr self);
+/// Writes leader-epoch-checkpoint when the cache changed below `end` (the
+/// log end when negative): entries at or past it describe no record yet.
+/// Called before records are appended (with the end after them), after
+/// truncation, and on a role change.
+void checkpoint_epochs(partition_ptr self, int64_t end = -1);
 /// Durable HW checkpoint when it moved (called from housekeeping).
 void checkpoint_hw(partition_ptr self, int64_t now_ms, bool force);
 
 } // namespace al
+
+// Local messages to the I/O workers only (never serialized).
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(al::producer_snapshot_job)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(al::hw_checkpoint_job)

@@ -139,38 +139,81 @@ status remove_producer_snapshots(const partition_log& log) {
   return offsets.empty() ? status::ok() : fsync_directory(log.dir());
 }
 
-status save_producer_state(const producer_state_table& table, const partition_log& log) {
-  const int64_t covers = log.log_end_offset();
-  auto data = table.snapshot(covers);
-  if (auto st = replace_file_durably(log.dir(), snapshot_name(covers), byte_view{data}); !st)
-    return st;
-  // Keep the newest snapshot per segment (the segment holding the last
-  // offset it covers, which a later roll does not change; one at the log
-  // start covers none) and none outside the log; a removal that does not
-  // reach the disk leaves an older but still valid snapshot.
-  auto segments = log.segments();
+namespace {
+
+/// Keeps the newest snapshot per segment (the segment holding the last
+/// offset it covers, which a later roll does not change; one at the log
+/// start covers none) and none below the log start; a removal that does not
+/// reach the disk leaves an older but still valid snapshot. Snapshots past
+/// `covers` are newer than this one (a flush wrote them inline): kept.
+status prune_snapshots(const producer_snapshot_job& job) {
+  auto in_range = [&](int64_t o) { return o >= job.log_start && o <= job.covers; };
   std::map<int64_t, int64_t> newest; // segment base (-1: covers nothing) -> offset
-  auto offsets = producer_snapshot_offsets(log.dir());
+  auto offsets = producer_snapshot_offsets(job.dir);
   auto group_of = [&](int64_t o) {
     const int64_t last = o - 1;
-    if (last < log.log_start_offset())
+    if (last < job.log_start)
       return int64_t(-1);
     int64_t base = -1;
-    for (auto& s : segments)
-      if (s.base_offset <= last)
-        base = s.base_offset;
+    for (auto b : job.segment_bases)
+      if (b <= last)
+        base = b;
     return base;
   };
   for (auto o : offsets) // ascending: the last one per group wins
-    if (inside(log, o))
+    if (in_range(o))
       newest[group_of(o)] = o;
   for (auto o : offsets) {
-    if (inside(log, o) && newest[group_of(o)] == o)
+    if (o > job.covers || (in_range(o) && newest[group_of(o)] == o))
       continue; // kept
-    if (auto st = remove_snapshot(log, o); !st)
+    if (auto st = remove_file(join_path(job.dir, snapshot_name(o))); !st)
       return st;
   }
   return status::ok();
+}
+
+status write_unfenced(const producer_snapshot_job& job) {
+  if (auto st = replace_file_durably(job.dir, snapshot_name(job.covers), byte_view{job.data}); !st)
+    return st;
+  return prune_snapshots(job);
+}
+
+} // namespace
+
+producer_snapshot_job prepare_producer_snapshot(const producer_state_table& table,
+                                                const partition_log& log,
+                                                std::shared_ptr<snapshot_fence> fence) {
+  producer_snapshot_job job;
+  job.dir = log.dir();
+  job.covers = log.log_end_offset();
+  job.data = table.snapshot(job.covers);
+  job.log_start = log.log_start_offset();
+  for (auto& s : log.segments())
+    job.segment_bases.push_back(s.base_offset);
+  if (fence) {
+    // Only the partition's thread changes the generation: no lock to read it.
+    job.generation = fence->generation;
+    job.fence = std::move(fence);
+  }
+  return job;
+}
+
+result<bool> write_snapshot_job(const producer_snapshot_job& job) {
+  if (!job.fence) {
+    if (auto st = write_unfenced(job); !st)
+      return st;
+    return true;
+  }
+  std::lock_guard<std::mutex> lock{job.fence->mutex};
+  if (job.fence->generation != job.generation)
+    return false; // a truncation, restart or deletion came after it
+  if (auto st = write_unfenced(job); !st)
+    return st;
+  return true;
+}
+
+status save_producer_state(const producer_state_table& table, const partition_log& log) {
+  return write_unfenced(prepare_producer_snapshot(table, log, nullptr));
 }
 
 } // namespace al

@@ -12,9 +12,12 @@
 //   caller can append past that offset again.
 // - After a truncation the table is rebuilt with load_producer_state, never
 //   trimmed: every batch still in the log is in the dedup window again.
-// - Snapshots are written from the table as it stands, covering the log end
-//   at that moment, on the partition's own thread: nothing queued can land
-//   after a truncation.
+// - Snapshots are taken from the table as it stands, covering the log end
+//   at that moment. The partition's periodic snapshots are written by its
+//   I/O worker (issue 15); a snapshot_fence keeps a queued one from landing
+//   after a truncation: the partition bumps the fence's generation, under
+//   its mutex, before it deletes or loads snapshots, and the worker writes
+//   a job only while the generation it was prepared under still holds.
 // - Kept: per segment, the newest snapshot whose last covered offset lies
 //   in it, so a truncation scans about one segment at most. A snapshot below
 //   the log start (retention passed it) is deleted, never restored: the
@@ -22,6 +25,8 @@
 //   would miss them (a producer's sequence would go back). Producers whose
 //   batches retention deleted are forgotten, as in Kafka.
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -43,6 +48,45 @@ result<producer_state_table> load_producer_state(
 /// Writes a snapshot covering everything below log.log_end_offset(), then
 /// deletes the snapshots no longer kept (see above).
 status save_producer_state(const producer_state_table& table, const partition_log& log);
+
+/// Orders a partition's file writes done elsewhere (its I/O worker) against
+/// its truncations, restarts and deletion: each bumps `generation` under
+/// `mutex` before touching the files; a job prepared under an older
+/// generation is dropped.
+struct snapshot_fence {
+  std::mutex mutex;
+  uint64_t generation = 0;
+  /// Runs `f` (which deletes or rewrites snapshots) after voiding every job
+  /// prepared before, while no job is being written.
+  template <class F>
+  auto advance(F&& f) {
+    std::lock_guard<std::mutex> lock{mutex};
+    ++generation;
+    return f();
+  }
+};
+
+/// A snapshot taken on the partition's thread, written by write_snapshot_job
+/// on another one. Plain data: the table's bytes and the log's shape then.
+struct producer_snapshot_job {
+  std::string dir;
+  int64_t covers = 0;
+  bytes data;
+  int64_t log_start = 0;
+  std::vector<int64_t> segment_bases;
+  std::shared_ptr<snapshot_fence> fence; // null: written inline, unfenced
+  uint64_t generation = 0;
+};
+
+/// Takes the snapshot (what save_producer_state writes) without writing it.
+producer_snapshot_job prepare_producer_snapshot(const producer_state_table& table,
+                                                const partition_log& log,
+                                                std::shared_ptr<snapshot_fence> fence);
+
+/// Writes the job's snapshot and prunes as save_producer_state does, unless
+/// its fence moved on since it was prepared: then nothing is written and
+/// the result is false.
+result<bool> write_snapshot_job(const producer_snapshot_job& job);
 
 /// Deletes every snapshot (durably): the log is about to restart at an
 /// offset past its end (truncate_fully_and_start_at), and no snapshot of the

@@ -361,3 +361,42 @@ TEST_CASE("leftovers: an interrupted snapshot write and the old single file are 
   CHECK(producer_snapshot_offsets(dir) == std::vector<int64_t>{1});
   std::filesystem::remove_all(dir);
 }
+
+// Issue 15: periodic snapshots are written by the partition's I/O worker. One
+// taken before a truncation and written after it would describe records the
+// truncation took; the fence voids it (the same stale-snapshot hazard as
+// above, with the write late instead of the file old).
+TEST_CASE("a snapshot job prepared before a truncation is never written after it",
+          "[producer][truncation]") {
+  auto dir = (std::filesystem::temp_directory_path() / "al-producer-fence-test").string();
+  std::filesystem::remove_all(dir);
+  auto log = partition_log::open(dir, log_config{}, 0);
+  REQUIRE(log);
+  producer_state_table live;
+  for (int32_t seq = 0; seq < 4; ++seq) {
+    auto b = idempotent_batch(42, seq, 1);
+    REQUIRE((*log)->append(b, 0));
+    live.on_append(read_batch_header(b.data()));
+  }
+  auto fence = std::make_shared<snapshot_fence>();
+  auto queued = prepare_producer_snapshot(live, **log, fence); // covers [0, 4)
+  CHECK(queued.covers == 4);
+  // The partition truncates (and reloads its table) before the worker runs.
+  std::string note;
+  auto reloaded = fence->advance([&] {
+    auto cut = (*log)->truncate_to(2);
+    return cut ? load_producer_state(**log, &note) : result<producer_state_table>{cut};
+  });
+  REQUIRE(reloaded);
+  auto written = write_snapshot_job(queued);
+  REQUIRE(written);
+  CHECK_FALSE(*written);
+  CHECK(producer_snapshot_offsets(dir).empty());
+  // A job prepared after the truncation is written, and pruning keeps it.
+  auto fresh = prepare_producer_snapshot(*reloaded, **log, fence);
+  written = write_snapshot_job(fresh);
+  REQUIRE(written);
+  CHECK(*written);
+  CHECK(producer_snapshot_offsets(dir) == std::vector<int64_t>{2});
+  std::filesystem::remove_all(dir);
+}
