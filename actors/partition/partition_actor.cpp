@@ -255,30 +255,39 @@ caf::result<bool> on_delete(self_ptr self) {
   return true;
 }
 
-void open_log(self_ptr self) {
+/// Takes what open_partition_files found (here or on the I/O worker).
+void adopt_opened(self_ptr self, opened_partition&& o) {
   auto& st = self->state;
-  recovery_report report;
-  auto opened = partition_log::open(st.setup.dir, st.setup.log, wall_clock_ms(), &report);
-  if (!opened) {
+  if (!o.log) {
     st.open_error = status{errc::kafka_storage_error,
-                           where(st) + ": cannot open log: " + opened.error().to_string()};
+                           where(st) + ": cannot open log: " + o.error.to_string()};
     spdlog::error("{}", st.open_error.message());
     return;
   }
-  st.log = std::move(*opened);
-  if (!report.events.empty())
-    spdlog::warn("{}: recovered log: {}", where(st), report.to_string());
-  std::string note;
-  auto producers = load_producer_state(*st.log, &note, wall_clock_ms());
-  if (producers) {
-    st.producers = std::move(*producers);
+  st.log = std::move(o.log);
+  if (!o.report.events.empty())
+    spdlog::warn("{}: recovered log: {}", where(st), o.report.to_string());
+  if (o.producers) {
+    st.producers = std::move(*o.producers);
     spdlog::debug("{}: producer state: {} producer(s), {}", where(st),
-                  st.producers.producer_count(), note);
+                  st.producers.producer_count(), o.producers_note);
   } else {
-    spdlog::error("{}: producer state not rebuilt: {}", where(st), producers.error().to_string());
+    spdlog::error("{}: producer state not rebuilt: {}", where(st),
+                  o.producers.error().to_string());
   }
   spdlog::debug("{}: opened, log [{}, {})", where(st), st.log->log_start_offset(),
                 st.log->log_end_offset());
+}
+
+void start(self_ptr self) {
+  auto& st = self->state;
+  try {
+    start_replica(self);
+  } catch (...) {
+    auto err = on_exception(st, "opening the log", std::current_exception());
+    st.open_error = status{errc::kafka_storage_error, describe_error(err)};
+    st.replica.reset(); // refuses every request with open_error
+  }
 }
 
 } // namespace
@@ -331,14 +340,28 @@ partition_api::behavior_type partition_actor(self_ptr self, partition_setup setu
   });
   self->state.setup = std::move(setup);
   self->state.produce_where = "produce to " + where(self->state);
-  try {
-    open_log(self);
-    start_replica(self);
-  } catch (...) {
-    auto& st = self->state;
-    auto err = on_exception(st, "opening the log", std::current_exception());
-    st.open_error = status{errc::kafka_storage_error, describe_error(err)};
-    st.replica.reset(); // refuses every request with open_error
+  auto& st = self->state;
+  open_partition_job job{st.setup.dir, st.setup.log};
+  if (st.setup.io) {
+    // Opening creates or recovers files (an fsync after a torn tail, file
+    // creation that can take milliseconds on a busy file system): it runs
+    // on the I/O worker. `await` keeps every other message in the mailbox
+    // until the log is here, so nothing sees the partition half-open.
+    self->request(st.setup.io, caf::infinite, open_log_atom::value, std::move(job))
+      .await(
+        [=](std::shared_ptr<opened_partition>& o) {
+          adopt_opened(self, std::move(*o));
+          start(self);
+        },
+        [=](caf::error& err) {
+          auto& s = self->state;
+          s.open_error = status{errc::kafka_storage_error,
+                                where(s) + ": cannot open log: " + describe_error(err)};
+          spdlog::error("{}", s.open_error.message());
+        });
+  } else {
+    adopt_opened(self, open_partition_files(job));
+    start(self);
   }
   self->delayed_send(self, std::chrono::milliseconds(self->state.setup.housekeeping_interval_ms),
                      tick_atom::value);

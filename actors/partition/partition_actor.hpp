@@ -71,5 +71,7 @@ caf::behavior io_worker_actor(caf::event_based_actor* self);
 
 /// (producer_snapshot_atom, producer_snapshot_job) to an I/O worker.
 using producer_snapshot_atom = caf::atom_constant<caf::atom("prodsnap")>;
+/// (open_log_atom, open_partition_job) -> std::shared_ptr<opened_partition>.
+using open_log_atom = caf::atom_constant<caf::atom("openlog")>;
 
 } // namespace al

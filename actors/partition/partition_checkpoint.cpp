@@ -35,6 +35,26 @@ std::vector<epoch_entry> below(const std::vector<epoch_entry>& entries, int64_t 
 
 } // namespace
 
+opened_partition open_partition_files(const open_partition_job& job) {
+  opened_partition out;
+  try {
+    auto opened = partition_log::open(job.dir, job.log, wall_clock_ms(), &out.report);
+    if (!opened) {
+      out.error = opened.error();
+      return out;
+    }
+    out.log = std::move(*opened);
+    out.producers = load_producer_state(*out.log, &out.producers_note, wall_clock_ms());
+  } catch (const std::exception& e) {
+    out.log.reset();
+    out.error = status{errc::kafka_storage_error, std::string{"opening the log failed: "} + e.what()};
+  } catch (...) {
+    out.log.reset();
+    out.error = status{errc::kafka_storage_error, "opening the log failed"};
+  }
+  return out;
+}
+
 void checkpoint_epochs(self_ptr self, int64_t end) {
   auto& st = self->state;
   if (!st.replica || !st.log || st.replica->epochs().entries() == st.saved_epochs)
@@ -90,6 +110,9 @@ caf::behavior io_worker_actor(caf::event_based_actor* self) {
         return; // the log was truncated, restarted or deleted since
       if (auto st = save_hw_checkpoint(job.dir, job.high_watermark); !st)
         spdlog::debug("high-watermark checkpoint in {} not written: {}", job.dir, st.to_string());
+    },
+    [](open_log_atom, const open_partition_job& job) {
+      return std::make_shared<opened_partition>(open_partition_files(job));
     },
     [](producer_snapshot_atom, const producer_snapshot_job& job) {
       auto written = write_snapshot_job(job);

@@ -93,6 +93,26 @@ struct partition_state {
 
 using partition_ptr = partition_api::stateful_pointer<partition_state>;
 
+/// What a partition needs to open its log (on its I/O worker).
+struct open_partition_job {
+  std::string dir;
+  log_config log;
+};
+
+/// The opened log and what loading it found; `log` is null on failure.
+struct opened_partition {
+  std::unique_ptr<partition_log> log;
+  status error;
+  recovery_report report;
+  result<producer_state_table> producers{producer_state_table{}};
+  std::string producers_note;
+};
+
+/// Opens (recovers) the log and loads its producer state. Blocking file
+/// work: the I/O worker runs it (io_worker_actor), tests in line. Never
+/// throws: an exception becomes `error`.
+opened_partition open_partition_files(const open_partition_job& job);
+
 /// A high-watermark checkpoint for the I/O worker, voided like a snapshot
 /// job when the partition's fence moves (a deleted and re-created topic
 /// must not get the old log's HW).
@@ -185,3 +205,5 @@ void checkpoint_hw(partition_ptr self, int64_t now_ms, bool force);
 // Local messages to the I/O workers only (never serialized).
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(al::producer_snapshot_job)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(al::hw_checkpoint_job)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(al::open_partition_job)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<al::opened_partition>)
