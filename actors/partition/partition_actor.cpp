@@ -83,8 +83,10 @@ caf::result<produce_response> on_produce(self_ptr self, produce_request& req) {
     int64_t last = info ? info->last_offset : st.log->log_end_offset() - 1;
     d = machine.appended(params, read_batch_header(req.batch.data()), base, last,
                          st.log->log_end_offset(), info ? status::ok() : st.write_error);
-    if (header.has_producer_id())
+    if (header.has_producer_id() && !st.producers_dirty) {
       st.producers_dirty = true;
+      arm_housekeeping(self, params.now_ms + 30000); // the snapshot
+    }
     resp.record_count = int32_t(last - base + 1);
     wake_parked(self); // followers long-poll for the log end, not the HW: fetch it now
   }
@@ -148,6 +150,31 @@ partition_description describe(const partition_state& st) {
     d.high_watermark = st.high_watermark;
   }
   return d;
+}
+
+/// When housekeeping has something to do next, from what is pending: a
+/// moved HW (checkpoint), the flush policy, a producer snapshot, producer
+/// expiry, retention or compaction. An idle partition wakes every 30 s at
+/// most; `housekeeping_interval_ms` is the shortest wait.
+int64_t housekeeping_due_ms(const partition_state& st, int64_t now) {
+  constexpr int64_t idle_ms = 30000;
+  int64_t due = now + idle_ms;
+  if (!st.log)
+    return due;
+  const auto& log = st.setup.log;
+  if (log.flush_ms != log_config::never)
+    due = std::min(due, now + st.setup.housekeeping_interval_ms);
+  if (st.high_watermark != st.saved_hw)
+    due = std::min(due, st.last_hw_save_ms + hw_checkpoint_interval_ms);
+  if (st.producers_dirty)
+    due = std::min(due, st.last_snapshot_ms + 30000);
+  if (st.producers.producer_count() > 0)
+    due = std::min(due, st.last_producer_expiry_ms +
+                          std::min(st.setup.producer_id_expiration_check_ms,
+                                   st.setup.producer_id_expiration_ms));
+  if (log.policy.delete_segments || log.policy.compact)
+    due = std::min(due, st.last_retention_check_ms + st.setup.retention_check_interval_ms);
+  return std::max(due, now + st.setup.housekeeping_interval_ms);
 }
 
 void housekeeping(self_ptr self) {
@@ -292,6 +319,15 @@ void start(self_ptr self) {
 
 } // namespace
 
+void arm_housekeeping(self_ptr self, int64_t due_ms) {
+  auto& st = self->state;
+  if (!st.housekeeping_timers.empty() && *st.housekeeping_timers.begin() <= due_ms)
+    return; // an earlier one will reschedule
+  st.housekeeping_timers.insert(due_ms);
+  self->delayed_send(self, std::chrono::milliseconds(std::max<int64_t>(due_ms - wall_clock_ms(), 1)),
+                     tick_atom::value);
+}
+
 void mark_write_failed(partition_state& st, const status& why) {
   if (!st.write_error.is_ok())
     return;
@@ -363,8 +399,7 @@ partition_api::behavior_type partition_actor(self_ptr self, partition_setup setu
     adopt_opened(self, open_partition_files(job));
     start(self);
   }
-  self->delayed_send(self, std::chrono::milliseconds(self->state.setup.housekeeping_interval_ms),
-                     tick_atom::value);
+  arm_housekeeping(self, wall_clock_ms() + self->state.setup.housekeeping_interval_ms);
   return {
     [=](produce_atom, produce_request& req) {
       return guarded<produce_response>(self, "produce", [&] { return on_produce(self, req); });
@@ -395,10 +430,12 @@ partition_api::behavior_type partition_actor(self_ptr self, partition_setup setu
     },
     [=](replica_tick_atom) { guarded_void(self, "replica tick", [&] { replica_tick(self); }); },
     [=](tick_atom) {
+      auto& s = self->state;
+      // The timers due by now have fired (a tick sent by hand fires none).
+      s.housekeeping_timers.erase(s.housekeeping_timers.begin(),
+                                  s.housekeeping_timers.upper_bound(wall_clock_ms() + 5));
       guarded_void(self, "housekeeping", [&] { housekeeping(self); });
-      self->delayed_send(self,
-                         std::chrono::milliseconds(self->state.setup.housekeeping_interval_ms),
-                         tick_atom::value);
+      arm_housekeeping(self, housekeeping_due_ms(s, wall_clock_ms()));
     },
     [=](expire_atom, uint64_t timer) {
       guarded_void(self, "fetch expiry", [&] { expire_parked(self, timer); });

@@ -17,8 +17,6 @@ namespace {
 
 using self_ptr = partition_ptr;
 
-constexpr int64_t hw_checkpoint_interval_ms = 5000;
-
 } // namespace
 
 namespace {

@@ -372,8 +372,25 @@ void start_replica(self_ptr self) {
     return;
   reset_machine(self);
   run_ready(self);
-  if (st.setup.broker)
-    self->delayed_send(self, replica_tick_interval, replica_tick_atom::value);
+}
+
+void arm_replica_tick(self_ptr self) {
+  auto& st = self->state;
+  if (st.replica_tick_armed || !st.setup.broker)
+    return;
+  // A follower fetches and times out requests; a leader with followers
+  // checks the ISR; acks=all answers time out. A single replica's leader
+  // (and a replica without a role) has nothing to tick for.
+  bool needed = !st.waiting.empty();
+  if (st.replica) {
+    auto role = st.replica->role();
+    needed = needed || role == replica_role::follower ||
+             (role == replica_role::leader && st.replica->replicas().size() > 1);
+  }
+  if (!needed)
+    return;
+  st.replica_tick_armed = true;
+  self->delayed_send(self, replica_tick_interval, replica_tick_atom::value);
 }
 
 void on_replica_metadata(self_ptr self, const partition_description& d) {
@@ -400,6 +417,7 @@ void run_ready(self_ptr self) {
     if (r.high_watermark) {
       st.high_watermark = *r.high_watermark;
       wake_parked(self);
+      arm_housekeeping(self, st.last_hw_save_ms + hw_checkpoint_interval_ms); // its checkpoint
     }
     deliver_acks(self, r.acks);
     for (auto& a : r.alter_isr)
@@ -421,6 +439,7 @@ void run_ready(self_ptr self) {
       checkpoint_epochs(self);
     }
   }
+  arm_replica_tick(self); // a new role may need it
 }
 
 caf::error check_follower_fetch(self_ptr self, const fetch_request& req) {
@@ -461,6 +480,7 @@ caf::result<produce_response> wait_for_isr(self_ptr self, produce_response resp,
   auto promise = self->make_response_promise<produce_response>();
   auto deadline = wall_clock_ms() + std::max(timeout_ms, 1);
   st.waiting.emplace(id, waiting_produce{promise, resp, deadline});
+  arm_replica_tick(self); // its deadline
   run_ready(self);
   return promise;
 }
@@ -497,7 +517,8 @@ void replica_tick(self_ptr self) {
     run_ready(self);
   }
   expire_acks(self, now);
-  self->delayed_send(self, replica_tick_interval, replica_tick_atom::value);
+  st.replica_tick_armed = false;
+  arm_replica_tick(self);
 }
 
 } // namespace al
