@@ -50,8 +50,11 @@ record_accumulator::wake record_accumulator::append(const topic_partition& tp,
     buffered_bytes_ += int64_t(closed_.back().data.size()) - int64_t(before);
     closed_one = true;
   }
-  if (ob.builder.empty())
-    ob.created_ms = now_ms;
+  if (ob.builder.empty()) {
+    // Kept in order even if the clock steps back.
+    ob.created_ms = lingering_.empty() ? now_ms : std::max(now_ms, lingering_.back().first);
+    lingering_.emplace_back(ob.created_ms, tp);
+  }
   auto ts = rec.timestamp >= 0 ? rec.timestamp : now_ms;
   std::vector<record_header> headers;
   headers.reserve(rec.headers.size());
@@ -95,13 +98,23 @@ std::vector<ready_batch> record_accumulator::drain(int64_t now_ms, bool force) {
   for (auto& rb : closed_)
     out.push_back(std::move(rb));
   closed_.clear();
-  for (auto& [tp, ob] : open_) {
-    if (ob.builder.empty())
-      continue;
-    if (force || now_ms - ob.created_ms >= cfg_.linger_ms) {
-      auto before = ob.builder.estimated_size();
-      out.push_back(close(tp, ob));
-      buffered_bytes_ += int64_t(out.back().data.size()) - int64_t(before);
+  auto take = [&](const topic_partition& tp, open_batch& ob) {
+    auto before = ob.builder.estimated_size();
+    out.push_back(close(tp, ob));
+    buffered_bytes_ += int64_t(out.back().data.size()) - int64_t(before);
+  };
+  if (force) {
+    for (auto& [tp, ob] : open_)
+      if (!ob.builder.empty())
+        take(tp, ob);
+    lingering_.clear();
+  } else {
+    while (!lingering_.empty() && now_ms - lingering_.front().first >= cfg_.linger_ms) {
+      auto [created, tp] = lingering_.front();
+      lingering_.pop_front();
+      auto i = open_.find(tp);
+      if (i != open_.end() && !i->second.builder.empty() && i->second.created_ms == created)
+        take(tp, i->second);
     }
   }
   for (auto& rb : out) {
@@ -120,14 +133,15 @@ int64_t record_accumulator::next_linger_due(int64_t now_ms) const {
   std::lock_guard<std::mutex> guard{mtx_};
   if (!closed_.empty())
     return 0;
-  int64_t best = -1;
-  for (auto& [tp, ob] : open_) {
-    if (ob.builder.empty())
-      continue;
-    auto due = std::max<int64_t>(0, ob.created_ms + cfg_.linger_ms - now_ms);
-    best = best < 0 ? due : std::min(best, due);
+  // The oldest entry that still names an open batch (stale ones go).
+  while (!lingering_.empty()) {
+    auto& [created, tp] = lingering_.front();
+    auto i = open_.find(tp);
+    if (i != open_.end() && !i->second.builder.empty() && i->second.created_ms == created)
+      return std::max<int64_t>(0, created + cfg_.linger_ms - now_ms);
+    lingering_.pop_front();
   }
-  return best;
+  return -1;
 }
 
 int64_t record_accumulator::buffered_bytes() const {

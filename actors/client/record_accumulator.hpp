@@ -76,6 +76,12 @@ private:
   accumulator_config cfg_;
   mutable std::mutex mtx_;
   std::map<topic_partition, open_batch> open_;
+  /// Open batches in the order they got their first record (created_ms,
+  /// partition): drain and next_linger_due look at the oldest ones only,
+  /// not at every partition (a producer writing to 10 000 partitions
+  /// scanned them all every linger.ms; issue 15). An entry whose batch was
+  /// closed by size since is stale and skipped.
+  mutable std::deque<std::pair<int64_t, topic_partition>> lingering_;
   std::deque<ready_batch> closed_;
   int64_t buffered_bytes_ = 0;
   size_t pending_ = 0;
