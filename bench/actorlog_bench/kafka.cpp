@@ -30,7 +30,9 @@
 #include <sys/prctl.h>
 
 #include <atomic>
+#include <cstdio>
 #include <cstring>
+#include <string_view>
 #include <memory>
 #include <thread>
 
@@ -200,10 +202,12 @@ bool assign_all(rd_kafka_t* rk, const std::string& topic, int32_t partitions,
 /// One produce call, waiting (serving delivery reports) while the local
 /// queue is full. Returns an error text or "".
 std::string produce_one(rd_kafka_t* rk, const std::string& topic, int32_t partition, void* data,
-                        size_t len, bench_clock::time_point deadline) {
+                        size_t len, bench_clock::time_point deadline,
+                        std::string_view key = {}) {
   for (;;) {
     auto e = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic.c_str()),
                                RD_KAFKA_V_PARTITION(partition), RD_KAFKA_V_VALUE(data, len),
+                               RD_KAFKA_V_KEY(key.empty() ? nullptr : key.data(), key.size()),
                                RD_KAFKA_V_MSGFLAGS(0), RD_KAFKA_V_END);
     if (e == RD_KAFKA_RESP_ERR_NO_ERROR)
       return {};
@@ -241,7 +245,8 @@ struct produce_outcome {
 /// The produce loop shared by the produce scenario and the consume load.
 produce_outcome produce_all(target& t, const std::string& topic, int32_t partitions,
                             size_t record_size, uint64_t records, const std::string& acks,
-                            const client_settings& cs, double max_seconds, progress_line& pl) {
+                            const client_settings& cs, double max_seconds, progress_line& pl,
+                            uint64_t keys = 0) {
   produce_outcome out;
   dr_state dr;
   std::string error;
@@ -265,7 +270,12 @@ produce_outcome produce_all(target& t, const std::string& topic, int32_t partiti
       pl.update(out.sent, records);
     }
     auto& v = *values[out.sent & 15].value;
-    error = produce_one(rk.get(), topic, RD_KAFKA_PARTITION_UA, v.data(), v.size(), deadline);
+    char key[24];
+    std::string_view k;
+    if (keys > 0) // librdkafka's partitioner spreads the keys (it copies them)
+      k = std::string_view(key, size_t(std::snprintf(key, sizeof key, "k%llu",
+                                                      (unsigned long long)(out.sent % keys))));
+    error = produce_one(rk.get(), topic, RD_KAFKA_PARTITION_UA, v.data(), v.size(), deadline, k);
     if (!error.empty())
       break;
   }
@@ -386,7 +396,7 @@ row run_kafka_produce(target& t, const produce_case& c, const client_settings& c
   pl.begin("produce " + kafka_client_label(t) + " " + std::to_string(c.record_size) +
            " B acks=" + c.acks + " partitions=" + std::to_string(c.partitions));
   auto o = produce_all(t, topic, c.partitions, c.record_size, c.records, c.acks, cs,
-                       c.max_seconds, pl);
+                       c.max_seconds, pl, c.keys);
   r.figure("records", double(o.in_log))
     .figure("seconds", o.seconds)
     .figure("rec/s", o.seconds > 0 ? double(o.in_log) / o.seconds : 0)
