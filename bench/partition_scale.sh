@@ -5,7 +5,9 @@
 # and open files after creation, the time to create them, and two times
 # for a restart after kill -9: until a produce to the last topic is
 # acknowledged (first_write_s), and until the node's metrics show every
-# partition open and led by it (all_led_s). Prints the machine's own limits
+# partition open and led by it (all_led_s); and the node's CPU while idle
+# with them (idle_cpu_pct, % of one core over 10 s, measured from 20 s after
+# the creation, once their first checkpoints are written). Prints the machine's own limits
 # (cores, the fd and thread limits) beside the figures.
 #
 # Usage: bench/partition_scale.sh [--bin DIR] [--counts "1000 2000"] [--help]
@@ -38,8 +40,8 @@ trap cleanup EXIT
 
 echo "machine: $(nproc) cores, open files $(ulimit -Sn) soft / $(ulimit -Hn) hard," \
   "threads max $(cat /proc/sys/kernel/threads-max), pid max $(cat /proc/sys/kernel/pid_max)"
-printf '%-10s %-10s %-8s %-9s %-7s %-14s %-10s %-12s %s\n' partitions created_s threads rss_mib \
-  fds first_write_s all_led_s idle_threads note
+printf '%-10s %-10s %-8s %-9s %-7s %-13s %-14s %-10s %-12s %s\n' partitions created_s threads \
+  rss_mib fds idle_cpu_pct first_write_s all_led_s idle_threads note
 
 start() { # $1: data dir, $2: partitions limit
   "$node" --config configs/single/node.ini --override "data.dir=$1" \
@@ -88,7 +90,13 @@ for n in $counts; do
     >/dev/null 2>&1 || note="produce after create failed"
   created=$(( $(now_ms) - t0 ))
   sleep 2 # let every partition actor finish opening
+  idle_cpu=-
   if kill -0 "$pid" 2>/dev/null; then
+    sleep 18
+    t1=$(awk '{ print $14 + $15 }' "/proc/$pid/stat")
+    sleep 10
+    t2=$(awk '{ print $14 + $15 }' "/proc/$pid/stat")
+    idle_cpu=$(( (t2 - t1) * 100 / $(getconf CLK_TCK) / 10 ))
     threads=$(status_of "$pid" Threads)
     rss=$(( $(status_of "$pid" VmRSS) / 1024 ))
     fds=$(ls "/proc/$pid/fd" | wc -l)
@@ -120,7 +128,7 @@ for n in $counts; do
   kill -9 "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
   pid=
-  printf '%-10s %-10s %-8s %-9s %-7s %-14s %-10s %-12s %s\n' "$n" \
+  printf '%-10s %-10s %-8s %-9s %-7s %-13s %-14s %-10s %-12s %s\n' "$n" \
     "$(awk -v ms=$created 'BEGIN { printf "%.1f", ms / 1000 }')" "$threads" "$rss" "$fds" \
-    "$restart" "$all_led" "$idle_threads" "$note"
+    "$idle_cpu" "$restart" "$all_led" "$idle_threads" "$note"
 done

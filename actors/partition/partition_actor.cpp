@@ -339,10 +339,7 @@ void mark_write_failed(partition_state& st, const status& why) {
 
 caf::error not_leader(const partition_state& st) {
   auto leader = st.replica ? st.replica->leader_id() : st.setup.state.leader;
-  return make_error(errc::not_leader_or_follower,
-                    where(st) + ": not the leader here (node " + std::to_string(st.setup.node_id) +
-                      "); leader is " +
-                      (leader < 0 ? std::string{"unknown"} : "node " + std::to_string(leader)));
+  return to_caf_error(not_leader_status(where(st), st.setup.node_id, leader));
 }
 
 caf::error on_exception(const partition_state& st, const char* what,

@@ -12,13 +12,8 @@ produce_decision produce_machine::check_leadership(const produce_params& p) cons
   if (p.acks != acks_mode::all && p.acks != acks_mode::none && p.acks != acks_mode::leader)
     return refuse({errc::invalid_required_acks,
                    where_ + ": acks " + std::to_string(int(p.acks)) + " is not -1, 0 or 1"});
-  if (replica_.role() != replica_role::leader) {
-    auto leader = replica_.leader_id();
-    return refuse({errc::not_leader_or_follower,
-                   where_ + ": not the leader here (node " + std::to_string(replica_.broker_id()) +
-                     "); leader is " +
-                     (leader < 0 ? std::string{"unknown"} : "node " + std::to_string(leader))});
-  }
+  if (replica_.role() != replica_role::leader)
+    return refuse(not_leader_status(where_, replica_.broker_id(), replica_.leader_id()));
   if (p.acks == acks_mode::all && !replica_.can_accept_acks_all(p.min_insync_replicas))
     return refuse({errc::not_enough_replicas,
                    where_ + ": " + std::to_string(replica_.isr().size()) + " in-sync replica(s) " +

@@ -179,6 +179,12 @@ void replica_machine::tick(int64_t now_ms) {
     tick_follower(now_ms);
 }
 
+status not_leader_status(const std::string& where, int32_t node_id, int32_t leader) {
+  return {errc::not_leader_or_follower,
+          where + ": not the leader here (node " + std::to_string(node_id) + "); leader is " +
+            (leader < 0 ? std::string{"unknown"} : "node " + std::to_string(leader))};
+}
+
 replica_ready replica_machine::ready() {
   replica_ready out = std::move(ready_);
   ready_ = replica_ready{};

@@ -28,15 +28,22 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "actors/partition/leader_epoch_cache.hpp"
 #include "actors/partition/replica_messages.hpp"
+#include "storage/status.hpp"
 
 namespace al {
 
 enum class replica_role : uint8_t { none, follower, leader };
 const char* to_string(replica_role role);
+
+/// NOT_LEADER_OR_FOLLOWER from replica `where` on node `node_id`, naming the
+/// leader it knows of (negative: unknown). Produce, fetch and ListOffsets
+/// answer with it.
+status not_leader_status(const std::string& where, int32_t node_id, int32_t leader);
 
 struct replica_config {
   topic_partition tp;          // for requests and messages only

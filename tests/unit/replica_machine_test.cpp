@@ -608,6 +608,17 @@ TEST_CASE("a follower with an old diverged log behind the leader's log start res
   CHECK(c.m(2).log_end_offset() == 5);
 }
 
+namespace {
+/// 1 leads epoch 2 with [4, 6) of epoch 1 (retention deleted below 4); 2
+/// has a diverged epoch 0 log [0, 6) with HW 2 and has not heard of epoch 2.
+void start_diverged_behind_log_start(cluster& c) {
+  c.start(1, {{1, "<deleted>"}, {1, "<deleted>"}, {1, "<deleted>"}, {1, "<deleted>"},
+              {1, "e"}, {1, "f"}}, 6, 4);
+  c.start(2, {{0, "a"}, {0, "b"}, {0, "x"}, {0, "y"}, {0, "w"}, {0, "v"}}, 2);
+  c.metadata(1, 2, {1}, {1});
+}
+} // namespace
+
 TEST_CASE("a follower takes the leader's log start: records it kept below it are never read",
           "[replication][retention]") {
   // 2 led epoch 0 alone and wrote x, y at 2, 3 (never committed); 1 led
@@ -618,10 +629,7 @@ TEST_CASE("a follower takes the leader's log start: records it kept below it are
   // the leader's on every fetch answer, so they are never read. Without
   // that, 2 would serve x at offset 2, below its HW, as committed.
   cluster c({1, 2});
-  c.start(1, {{1, "<deleted>"}, {1, "<deleted>"}, {1, "<deleted>"}, {1, "<deleted>"},
-              {1, "e"}, {1, "f"}}, 6, 4);
-  c.start(2, {{0, "a"}, {0, "b"}, {0, "x"}, {0, "y"}, {0, "w"}, {0, "v"}}, 2);
-  c.metadata(1, 2, {1}, {1});
+  start_diverged_behind_log_start(c);
   c.metadata(1, 2, {1}, {2});
   c.catch_up(2);
   CHECK(c[2].truncations == std::vector<int64_t>{4});
@@ -644,10 +652,7 @@ TEST_CASE("a truncation inside one of the follower's batches: the log ends where
   // seeds 439 and 9734: it fetched from 4 and counted a log end the disk did
   // not have). Fetching at 2, below the leader's log start, restarts at 4.
   cluster c({1, 2});
-  c.start(1, {{1, "<deleted>"}, {1, "<deleted>"}, {1, "<deleted>"}, {1, "<deleted>"},
-              {1, "e"}, {1, "f"}}, 6, 4);
-  c.start(2, {{0, "a"}, {0, "b"}, {0, "x"}, {0, "y"}, {0, "w"}, {0, "v"}}, 2);
-  c.metadata(1, 2, {1}, {1});
+  start_diverged_behind_log_start(c);
   c[2].cut_below = 2;
   c.metadata(1, 2, {1}, {2});
   c.ask_epoch(2);
