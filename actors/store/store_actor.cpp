@@ -11,6 +11,29 @@
 
 namespace al {
 
+namespace {
+
+void write_pending(store_state& st) {
+  if (st.pending_offset < 0 || !st.db)
+    return;
+  using namespace std::chrono;
+  auto now = duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+  if (auto s = materialize(*st.db, st.pending, st.pending_offset, now); !s)
+    spdlog::error("metadata store: applying offset {} failed: {}", st.pending_offset,
+                  s.to_string());
+  st.pending = metadata_image{};
+  st.pending_offset = -1;
+}
+
+} // namespace
+
+store_state::~store_state() {
+  try {
+    write_pending(*this); // the newest image is in the view when the node stops
+  } catch (...) {
+  }
+}
+
 store_api::behavior_type store_actor(store_api::stateful_pointer<store_state> self,
                                      std::string db_path) {
   auto opened = meta_store::open(db_path);
@@ -19,6 +42,7 @@ store_api::behavior_type store_actor(store_api::stateful_pointer<store_state> se
     self->quit(to_caf_error(opened.error()));
     return {
       [](apply_atom, int64_t, const metadata_image&) {},
+      [](tick_atom) {},
       [](flush_atom) { return false; },
       [](offset_commit_atom, const std::string&, int32_t, const std::vector<offset_commit>&) {},
       [](delete_group_atom, const std::string&) {},
@@ -31,6 +55,7 @@ store_api::behavior_type store_actor(store_api::stateful_pointer<store_state> se
     };
   }
   auto store = std::make_shared<meta_store>(std::move(*opened));
+  self->state.db = store;
   // Nothing is linked to the store; a stray error must not end it (CAF's
   // default would). meta_store reports failures as values; an exception
   // would still end the actor (CAF 0.17), so the handler names it in the log.
@@ -48,15 +73,25 @@ store_api::behavior_type store_actor(store_api::stateful_pointer<store_state> se
     }
   });
   return {
-    [=](apply_atom, int64_t offset, const metadata_image& image) {
-      using namespace std::chrono;
-      if (offset < 0)
+    [=](apply_atom, int64_t offset, metadata_image& image) {
+      auto& st = self->state;
+      if (offset < 0 || offset <= st.pending_offset)
         return;
-      auto now = duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-      if (auto st = materialize(*store, image, offset, now); !st)
-        spdlog::error("metadata store: applying offset {} failed: {}", offset, st.to_string());
+      st.pending = std::move(image);
+      st.pending_offset = offset;
+      if (!st.scheduled) { // behind every image already queued
+        st.scheduled = true;
+        self->send(self, tick_atom::value);
+      }
     },
-    [=](flush_atom) { return true; },
+    [=](tick_atom) {
+      self->state.scheduled = false;
+      write_pending(self->state);
+    },
+    [=](flush_atom) {
+      write_pending(self->state);
+      return true;
+    },
     [=](offset_commit_atom, const std::string& group, int32_t generation,
         const std::vector<offset_commit>& rows) {
       // The offsets topic already has these; a failure here only leaves the
