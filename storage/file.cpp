@@ -220,20 +220,34 @@ result<uint64_t> file_size(const std::string& path) {
   return static_cast<uint64_t>(st.st_size);
 }
 
-status replace_file_durably(const std::string& dir, const std::string& name, byte_view contents) {
+namespace {
+
+status replace_file_impl(const std::string& dir, const std::string& name, byte_view contents,
+                         bool durable) {
   std::string tmp = join_path(dir, name + ".tmp");
   auto f = file::open(tmp, open_mode::create_truncate);
   if (!f)
     return f.error();
   if (auto st = f->append(contents); !st)
     return st;
-  if (auto st = f->fsync(); !st)
-    return st;
+  if (durable)
+    if (auto st = f->fsync(); !st)
+      return st;
   if (auto st = f->close(); !st)
     return st;
   if (auto st = rename_file(tmp, join_path(dir, name)); !st)
     return st;
-  return fsync_directory(dir);
+  return durable ? fsync_directory(dir) : status::ok();
+}
+
+} // namespace
+
+status replace_file_durably(const std::string& dir, const std::string& name, byte_view contents) {
+  return replace_file_impl(dir, name, contents, true);
+}
+
+status replace_file(const std::string& dir, const std::string& name, byte_view contents) {
+  return replace_file_impl(dir, name, contents, false);
 }
 
 result<bytes> read_whole_file(const std::string& path) {

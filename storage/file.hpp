@@ -76,6 +76,11 @@ result<uint64_t> file_size(const std::string& path);
 /// Replaces dir/name with `contents` so that a crash leaves either the old
 /// or the new file: write name.tmp, fsync, rename, fsync the directory.
 status replace_file_durably(const std::string& dir, const std::string& name, byte_view contents);
+/// The same without the fsyncs: a process crash leaves the old or the new
+/// file; an OS crash may also leave an empty or cut new one. Only for files
+/// whose every such state is safe to load (a high watermark is a lower
+/// bound: a cut number is smaller, an empty file counts as none).
+status replace_file(const std::string& dir, const std::string& name, byte_view contents);
 /// The whole file; NOT_FOUND-style errors name the path.
 result<bytes> read_whole_file(const std::string& path);
 

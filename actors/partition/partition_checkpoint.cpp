@@ -106,7 +106,7 @@ caf::behavior io_worker_actor(caf::event_based_actor* self) {
       std::lock_guard<std::mutex> lock{job.fence->mutex};
       if (job.fence->generation != job.generation)
         return; // the log was truncated, restarted or deleted since
-      if (auto st = save_hw_checkpoint(job.dir, job.high_watermark); !st)
+      if (auto st = save_hw_checkpoint(job.dir, job.high_watermark, false); !st)
         spdlog::debug("high-watermark checkpoint in {} not written: {}", job.dir, st.to_string());
     },
     [](open_log_atom, const open_partition_job& job) {

@@ -117,9 +117,10 @@ result<leader_epoch_cache> load_epoch_cache(const partition_log& log, std::strin
   return std::move(*cache);
 }
 
-status save_hw_checkpoint(const std::string& dir, int64_t high_watermark) {
-  return replace_file_durably(dir, hw_checkpoint_name,
-                              as_bytes(format_hw_checkpoint(high_watermark)));
+status save_hw_checkpoint(const std::string& dir, int64_t high_watermark, bool durable) {
+  auto text = format_hw_checkpoint(high_watermark);
+  return durable ? replace_file_durably(dir, hw_checkpoint_name, as_bytes(text))
+                 : replace_file(dir, hw_checkpoint_name, as_bytes(text));
 }
 
 int64_t load_hw_checkpoint(const partition_log& log) {
