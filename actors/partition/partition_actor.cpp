@@ -85,7 +85,7 @@ caf::result<produce_response> on_produce(self_ptr self, produce_request& req) {
                          st.log->log_end_offset(), info ? status::ok() : st.write_error);
     if (header.has_producer_id() && !st.producers_dirty) {
       st.producers_dirty = true;
-      arm_housekeeping(self, params.now_ms + 30000); // the snapshot
+      arm_housekeeping(self, params.now_ms + producer_snapshot_interval_ms);
     }
     resp.record_count = int32_t(last - base + 1);
     wake_parked(self); // followers long-poll for the log end, not the HW: fetch it now
@@ -167,7 +167,7 @@ int64_t housekeeping_due_ms(const partition_state& st, int64_t now) {
   if (st.high_watermark != st.saved_hw)
     due = std::min(due, st.last_hw_save_ms + hw_checkpoint_interval_ms);
   if (st.producers_dirty)
-    due = std::min(due, st.last_snapshot_ms + 30000);
+    due = std::min(due, st.last_snapshot_ms + producer_snapshot_interval_ms);
   if (st.producers.producer_count() > 0)
     due = std::min(due, st.last_producer_expiry_ms +
                           std::min(st.setup.producer_id_expiration_check_ms,
@@ -195,7 +195,7 @@ void housekeeping(self_ptr self) {
                     st.producers.producer_count());
     }
   }
-  if (st.producers_dirty && now - st.last_snapshot_ms >= 30000) {
+  if (st.producers_dirty && now - st.last_snapshot_ms >= producer_snapshot_interval_ms) {
     // Taken here, written (fsync) by the I/O worker unless a truncation
     // voids it first (the fence).
     auto job = prepare_producer_snapshot(st.producers, *st.log, st.fence);
@@ -269,7 +269,7 @@ caf::result<bool> on_delete(self_ptr self) {
   st.waiting.clear();
   st.replica.reset();
   st.producers_dirty = false;
-  st.fence->advance([] { return 0; }); // queued writes must not recreate files in the folder
+  st.fence->advance(); // queued writes must not recreate files in the folder
   if (st.log) {
     (void)st.log->close();
     st.log.reset();

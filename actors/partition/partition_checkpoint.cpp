@@ -1,9 +1,7 @@
 // A partition's checkpoint files (replica_checkpoint_files.hpp) as the partition
 // actor keeps them: leader-epoch-checkpoint written in line (records of a
 // new epoch must not reach the disk before it), high-watermark every few
-// seconds through the partition's I/O worker, off the scheduler.
-#include <mutex>
-
+// seconds through the partition's I/O worker (partition_io.cpp).
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
@@ -17,10 +15,6 @@ namespace {
 
 using self_ptr = partition_ptr;
 
-} // namespace
-
-namespace {
-
 /// The entries that describe records below `end`: a load cuts the cache to
 /// the log end (truncate_from_end), so entries at or past it never matter.
 std::vector<epoch_entry> below(const std::vector<epoch_entry>& entries, int64_t end) {
@@ -32,26 +26,6 @@ std::vector<epoch_entry> below(const std::vector<epoch_entry>& entries, int64_t 
 }
 
 } // namespace
-
-opened_partition open_partition_files(const open_partition_job& job) {
-  opened_partition out;
-  try {
-    auto opened = partition_log::open(job.dir, job.log, wall_clock_ms(), &out.report);
-    if (!opened) {
-      out.error = opened.error();
-      return out;
-    }
-    out.log = std::move(*opened);
-    out.producers = load_producer_state(*out.log, &out.producers_note, wall_clock_ms());
-  } catch (const std::exception& e) {
-    out.log.reset();
-    out.error = status{errc::kafka_storage_error, std::string{"opening the log failed: "} + e.what()};
-  } catch (...) {
-    out.log.reset();
-    out.error = status{errc::kafka_storage_error, "opening the log failed"};
-  }
-  return out;
-}
 
 void checkpoint_epochs(self_ptr self, int64_t end) {
   auto& st = self->state;
@@ -97,31 +71,6 @@ void checkpoint_hw(self_ptr self, int64_t now_ms, bool force) {
     return;
   }
   st.saved_hw = st.high_watermark;
-}
-
-caf::behavior io_worker_actor(caf::event_based_actor* self) {
-  self->set_error_handler([](caf::error&) {}); // nothing it sends expects an answer
-  return {
-    [](hw_checkpoint_atom, const hw_checkpoint_job& job) {
-      std::lock_guard<std::mutex> lock{job.fence->mutex};
-      if (job.fence->generation != job.generation)
-        return; // the log was truncated, restarted or deleted since
-      if (auto st = save_hw_checkpoint(job.dir, job.high_watermark, false); !st)
-        spdlog::debug("high-watermark checkpoint in {} not written: {}", job.dir, st.to_string());
-    },
-    [](open_log_atom, const open_partition_job& job) {
-      return std::make_shared<opened_partition>(open_partition_files(job));
-    },
-    [](producer_snapshot_atom, const producer_snapshot_job& job) {
-      auto written = write_snapshot_job(job);
-      if (!written)
-        spdlog::error("producer state snapshot in {} at {} not written: {}", job.dir, job.covers,
-                      written.error().to_string());
-      else if (!*written)
-        spdlog::debug("producer state snapshot in {} at {} voided by a truncation", job.dir,
-                      job.covers);
-    },
-  };
 }
 
 } // namespace al

@@ -2,8 +2,9 @@
 // State of a partition actor (see partition_actor.hpp), and the functions
 // its source files share: partition_actor.cpp (requests, housekeeping),
 // partition_fetch.cpp (fetches and long polls),
-// partition_replica.cpp (driving the replica_machine) and
-// partition_checkpoint.cpp (checkpoints).
+// partition_replica.cpp (driving the replica_machine),
+// partition_checkpoint.cpp (checkpoints) and partition_io.cpp (opening the
+// log, the I/O workers).
 #include <cstdint>
 #include <exception>
 #include <map>
@@ -61,7 +62,7 @@ struct partition_state {
   std::set<caf::actor_clock::time_point> expiry_timers;
   int64_t last_retention_check_ms = 0;
   /// When the pending housekeeping timers fire (wall clock ms). Housekeeping
-  /// runs when something is due (housekeeping_delay_ms), not every second:
+  /// runs when something is due (housekeeping_due_ms), not every second:
   /// 10 000 idle partitions ticking each second, plus a replica tick every
   /// 200 ms, cost a node 86 % of a core doing nothing (issue 15).
   std::set<int64_t> housekeeping_timers;
@@ -114,8 +115,8 @@ struct opened_partition {
   std::string producers_note;
 };
 
-/// Opens (recovers) the log and loads its producer state. Blocking file
-/// work: the I/O worker runs it (io_worker_actor), tests in line. Never
+/// Opens (recovers) the log and loads its producer state (partition_io.cpp).
+/// Blocking file work: the I/O worker runs it (io_worker_actor), tests in line. Never
 /// throws: an exception becomes `error`.
 opened_partition open_partition_files(const open_partition_job& job);
 
@@ -207,6 +208,8 @@ void checkpoint_epochs(partition_ptr self, int64_t end = -1);
 void checkpoint_hw(partition_ptr self, int64_t now_ms, bool force);
 /// How often a moved HW is checkpointed.
 constexpr int64_t hw_checkpoint_interval_ms = 5000;
+/// How often the producer state is snapshotted while producers write.
+constexpr int64_t producer_snapshot_interval_ms = 30000;
 
 // --- partition_actor.cpp (timers) -------------------------------------
 /// Makes sure housekeeping runs by `due_ms` (wall clock): one timer per due

@@ -43,8 +43,8 @@ bool inside(const partition_log& log, int64_t o) {
   return o >= log.log_start_offset() && o <= log.log_end_offset();
 }
 
-status remove_snapshot(const partition_log& log, int64_t o) {
-  return remove_file(join_path(log.dir(), snapshot_name(o)));
+status remove_snapshot(const std::string& dir, int64_t o) {
+  return remove_file(join_path(dir, snapshot_name(o)));
 }
 
 /// Deletes every snapshot outside the log (dropping it from `offsets`),
@@ -55,7 +55,7 @@ status remove_stale(const partition_log& log, std::vector<int64_t>& offsets, std
   for (auto o : offsets) {
     if (inside(log, o))
       continue;
-    if (auto st = remove_snapshot(log, o); !st)
+    if (auto st = remove_snapshot(log.dir(), o); !st)
       return st;
     removed = true;
     if (note)
@@ -134,7 +134,7 @@ result<producer_state_table> load_producer_state(const partition_log& log, std::
 status remove_producer_snapshots(const partition_log& log) {
   auto offsets = producer_snapshot_offsets(log.dir());
   for (auto o : offsets)
-    if (auto st = remove_snapshot(log, o); !st)
+    if (auto st = remove_snapshot(log.dir(), o); !st)
       return st;
   return offsets.empty() ? status::ok() : fsync_directory(log.dir());
 }
@@ -166,7 +166,7 @@ status prune_snapshots(const producer_snapshot_job& job) {
   for (auto o : offsets) {
     if (o > job.covers || (in_range(o) && newest[group_of(o)] == o))
       continue; // kept
-    if (auto st = remove_file(join_path(job.dir, snapshot_name(o))); !st)
+    if (auto st = remove_snapshot(job.dir, o); !st)
       return st;
   }
   return status::ok();
@@ -204,11 +204,12 @@ result<bool> write_snapshot_job(const producer_snapshot_job& job) {
       return st;
     return true;
   }
-  std::lock_guard<std::mutex> lock{job.fence->mutex};
-  if (job.fence->generation != job.generation)
-    return false; // a truncation, restart or deletion came after it
-  if (auto st = write_unfenced(job); !st)
-    return st;
+  status written;
+  // False when a truncation, restart or deletion came after it.
+  if (!job.fence->if_current(job.generation, [&] { written = write_unfenced(job); }))
+    return false;
+  if (!written)
+    return written;
   return true;
 }
 

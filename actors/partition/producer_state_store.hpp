@@ -64,6 +64,20 @@ struct snapshot_fence {
     ++generation;
     return f();
   }
+  /// Voids every job prepared before (nothing to do on the files).
+  void advance() {
+    advance([] { return 0; });
+  }
+  /// The worker's side: runs `f` (a write) only if no advance came after
+  /// the job was prepared under `prepared`; whether it ran.
+  template <class F>
+  bool if_current(uint64_t prepared, F&& f) {
+    std::lock_guard<std::mutex> lock{mutex};
+    if (generation != prepared)
+      return false;
+    f();
+    return true;
+  }
 };
 
 /// A snapshot taken on the partition's thread, written by write_snapshot_job

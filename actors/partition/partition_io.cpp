@@ -1,0 +1,60 @@
+// A partition's blocking file work off the scheduler: opening (recovering)
+// its log, and the node's I/O workers (io_worker_actor, num.io.threads),
+// which open logs and write HW checkpoints and producer-state snapshots, each
+// partition always on the same worker (issue 15).
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include "actors/partition/partition_state.hpp"
+#include "actors/partition/replica_checkpoint_files.hpp"
+#include "actors/protocol/atoms.hpp"
+
+namespace al {
+
+opened_partition open_partition_files(const open_partition_job& job) {
+  opened_partition out;
+  try {
+    auto opened = partition_log::open(job.dir, job.log, wall_clock_ms(), &out.report);
+    if (!opened) {
+      out.error = opened.error();
+      return out;
+    }
+    out.log = std::move(*opened);
+    out.producers = load_producer_state(*out.log, &out.producers_note, wall_clock_ms());
+  } catch (const std::exception& e) {
+    out.log.reset();
+    out.error = status{errc::kafka_storage_error, std::string{"opening the log failed: "} + e.what()};
+  } catch (...) {
+    out.log.reset();
+    out.error = status{errc::kafka_storage_error, "opening the log failed"};
+  }
+  return out;
+}
+
+caf::behavior io_worker_actor(caf::event_based_actor* self) {
+  self->set_error_handler([](caf::error&) {}); // nothing it sends expects an answer
+  return {
+    [](hw_checkpoint_atom, const hw_checkpoint_job& job) {
+      // Nothing when the log was truncated, restarted or deleted since.
+      job.fence->if_current(job.generation, [&] {
+        if (auto st = save_hw_checkpoint(job.dir, job.high_watermark, false); !st)
+          spdlog::debug("high-watermark checkpoint in {} not written: {}", job.dir,
+                        st.to_string());
+      });
+    },
+    [](open_log_atom, const open_partition_job& job) {
+      return std::make_shared<opened_partition>(open_partition_files(job));
+    },
+    [](producer_snapshot_atom, const producer_snapshot_job& job) {
+      auto written = write_snapshot_job(job);
+      if (!written)
+        spdlog::error("producer state snapshot in {} at {} not written: {}", job.dir, job.covers,
+                      written.error().to_string());
+      else if (!*written)
+        spdlog::debug("producer state snapshot in {} at {} voided by a truncation", job.dir,
+                      job.covers);
+    },
+  };
+}
+
+} // namespace al
