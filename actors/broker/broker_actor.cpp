@@ -159,8 +159,10 @@ result<broker_api> peer(self_ptr self, int32_t id) {
 }
 
 /// The partition actor for a data request, or the Kafka error to answer with.
-result<partition_api> route(self_ptr self, const std::string& topic, int32_t partition) {
-  auto& st = self->state;
+} // namespace
+
+result<partition_api> route_partition(const broker_state& st, const std::string& topic,
+                                      int32_t partition) {
   auto hosted = st.partitions.find(topic_partition{topic, partition});
   if (hosted != st.partitions.end())
     return hosted->second.actor;
@@ -172,6 +174,12 @@ result<partition_api> route(self_ptr self, const std::string& topic, int32_t par
   return status{errc::not_leader_or_follower,
                 topic + "-" + std::to_string(partition) + " is not hosted on node " +
                   std::to_string(st.setup.node_id)};
+}
+
+namespace {
+
+result<partition_api> route(self_ptr self, const std::string& topic, int32_t partition) {
+  return route_partition(self->state, topic, partition);
 }
 
 metadata_response on_metadata(self_ptr self, const metadata_request& req) {
@@ -349,6 +357,8 @@ broker_api::behavior_type broker_actor(self_ptr self, broker_setup setup) {
         return to_caf_error(p.error());
       return self->delegate(*p, atm, std::move(req));
     },
+    [=](produce_atom, produce_set_request& req) { return on_produce_set(self, req); },
+    [=](expire_atom, uint64_t set) { expire_produce_set(self, set); },
     [=](fetch_atom atm, fetch_request& req) -> caf::result<fetch_response> {
       if (req.replica_id >= 0 && self->state.cut_peers.count(req.replica_id))
         return make_error(errc::network_exception, "link to node " +

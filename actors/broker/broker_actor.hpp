@@ -78,6 +78,8 @@ struct hosted_partition {
   config_map configs;
 };
 
+struct produce_gather; // broker_produce.cpp
+
 struct broker_state {
   broker_setup setup;
   metadata_image image;
@@ -90,8 +92,23 @@ struct broker_state {
   std::set<int32_t> connecting;
   std::set<int32_t> cut_peers;            // fault injection: links dropped
   std::vector<caf::actor> io_workers;     // fsyncing file writes off the scheduler
+  /// acks=all produce sets still gathering answers, by id: answered
+  /// REQUEST_TIMED_OUT for what is missing at timeout_ms + 1 s (a
+  /// partition actor that stops holding an answer never gives it).
+  std::map<uint64_t, std::shared_ptr<produce_gather>> produce_sets;
+  uint64_t next_produce_set = 1;
   static constexpr const char* name = "broker";
 };
+
+/// The hosted partition actor of topic-partition, or UNKNOWN_TOPIC_OR_PARTITION
+/// (not in the metadata) / NOT_LEADER_OR_FOLLOWER (not hosted here).
+result<partition_api> route_partition(const broker_state& st, const std::string& topic,
+                                      int32_t partition);
+
+/// Kafka's ProduceRequest over several partitions (broker_produce.cpp).
+caf::result<produce_set_response> on_produce_set(broker_api::stateful_pointer<broker_state> self,
+                                                 produce_set_request& req);
+void expire_produce_set(broker_api::stateful_pointer<broker_state> self, uint64_t set);
 
 broker_api::behavior_type broker_actor(broker_api::stateful_pointer<broker_state> self,
                                        broker_setup setup);

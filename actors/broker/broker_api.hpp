@@ -27,6 +27,8 @@ using broker_api = client_api::extend<
   // the controller actor (untyped handle; actor_cast to controller_api)
   caf::replies_to<controller_atom>::with<caf::actor>,
   caf::reacts_to<tick_atom>,
+  // an acks=all produce set's deadline (broker_produce.cpp)
+  caf::reacts_to<expire_atom, uint64_t>,
   // replication: a follower's OffsetsForLeaderEpoch (epoch_query_atom,
   // inherited from client_api) is routed to the leader replica hosted here;
   // AlterPartition from a local leader, forwarded to the controller; and a

@@ -21,6 +21,8 @@ namespace al {
 using client_api = caf::typed_actor<
   // data path (a fetch with replica_id >= 0 is a follower's: refused here)
   caf::replies_to<produce_atom, produce_request>::with<produce_response>,
+  // Kafka's ProduceRequest: one batch each for several partitions
+  caf::replies_to<produce_atom, produce_set_request>::with<produce_set_response>,
   caf::replies_to<fetch_atom, fetch_request>::with<fetch_response>,
   caf::replies_to<list_offsets_atom, list_offsets_request>::with<list_offsets_response>,
   caf::replies_to<metadata_atom, metadata_request>::with<metadata_response>,

@@ -37,6 +37,42 @@ caf::error internal_topic_error(const std::string& what, const std::string& topi
                     "cannot " + what + " internal topic " + topic);
 }
 
+/// A produce set naming an internal topic: those parts are refused here,
+/// each with its own error, and the rest goes on (a client's batches for
+/// other partitions are not failed with them).
+caf::result<produce_set_response> on_produce_set(self_ptr self, produce_atom atm,
+                                                 produce_set_request& req) {
+  std::vector<size_t> kept; // indexes of req.parts relayed
+  for (size_t i = 0; i < req.parts.size(); ++i)
+    if (!is_internal_topic(req.parts[i].topic))
+      kept.push_back(i);
+  if (kept.size() == req.parts.size())
+    return relay<produce_set_response>(self, atm, std::move(req));
+  produce_set_response out;
+  out.results.resize(req.parts.size());
+  for (size_t i = 0; i < req.parts.size(); ++i) {
+    out.results[i].error = errc::invalid_topic_exception;
+    out.results[i].message = "cannot append to internal topic " + req.parts[i].topic;
+  }
+  if (kept.empty())
+    return out;
+  produce_set_request rest;
+  rest.acks = req.acks;
+  rest.timeout_ms = req.timeout_ms;
+  for (auto i : kept)
+    rest.parts.push_back(std::move(req.parts[i]));
+  auto rp = self->make_response_promise<produce_set_response>();
+  self->request(self->state.setup.broker, self->state.setup.relay_timeout, atm, std::move(rest))
+    .then(
+      [rp, out, kept](produce_set_response& r) mutable {
+        for (size_t k = 0; k < kept.size() && k < r.results.size(); ++k)
+          out.results[kept[k]] = std::move(r.results[k]);
+        rp.deliver(std::move(out));
+      },
+      [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+  return rp;
+}
+
 } // namespace
 
 bool is_internal_topic(const std::string& name) {
@@ -54,6 +90,9 @@ client_api::behavior_type client_gateway_actor(self_ptr self, gateway_setup setu
       if (is_internal_topic(req.topic))
         return internal_topic_error("append to", req.topic);
       return relay<produce_response>(self, atm, std::move(req));
+    },
+    [=](produce_atom atm, produce_set_request& req) -> caf::result<produce_set_response> {
+      return on_produce_set(self, atm, req);
     },
     [=](fetch_atom atm, fetch_request& req) -> caf::result<fetch_response> {
       if (req.replica_id != consumer_replica_id)

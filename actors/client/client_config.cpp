@@ -124,6 +124,7 @@ result<producer_config> parse_producer_config(const properties& props) {
     {"max.in.flight.requests.per.connection",
      int_setter(who, "max.in.flight.requests.per.connection",
                 c.max_in_flight_requests_per_connection, 1)},
+    {"max.request.size", int_setter(who, "max.request.size", c.max_request_size, 1)},
     {"enable.idempotence", bool_setter(who, "enable.idempotence", c.enable_idempotence)},
     {"buffer.memory", int_setter(who, "buffer.memory", c.buffer_memory, 0)},
     {"metadata.max.age.ms", int_setter(who, "metadata.max.age.ms", c.metadata_max_age_ms, 0)},

@@ -35,7 +35,8 @@ struct producer_config {
   int64_t retry_backoff_ms = 100;
   int64_t delivery_timeout_ms = 120000;
   int64_t request_timeout_ms = 30000;
-  int32_t max_in_flight_requests_per_connection = 5;
+  int32_t max_in_flight_requests_per_connection = 5; // per broker, as Kafka's
+  int32_t max_request_size = 1048576;    // bytes of batches in one produce request
   bool enable_idempotence = true;
   int64_t buffer_memory = 32 << 20;
   int64_t metadata_max_age_ms = 300000;

@@ -77,7 +77,7 @@ void check_metadata_waits(self_ptr self) {
   });
 }
 
-void pump(self_ptr self, const topic_partition& tp);
+void send_ready(self_ptr self);
 
 void arm_pump(self_ptr self, int64_t delay_ms) {
   if (self->state.pump_armed)
@@ -87,12 +87,18 @@ void arm_pump(self_ptr self, int64_t delay_ms) {
                      tick_atom::value);
 }
 
-void requeue(producer_state& st, ready_batch b) {
-  auto& q = st.queues[b.tp];
-  auto pos = std::find_if(q.pending.begin(), q.pending.end(), [&](const ready_batch& x) {
-    return x.base_sequence > b.base_sequence;
-  });
-  q.pending.insert(pos, std::move(b));
+void enqueue(producer_state& st, ready_batch b, bool in_order) {
+  auto tp = b.tp;
+  auto& q = st.queues[tp];
+  if (in_order) {
+    auto pos = std::find_if(q.pending.begin(), q.pending.end(), [&](const ready_batch& x) {
+      return x.base_sequence > b.base_sequence;
+    });
+    q.pending.insert(pos, std::move(b));
+  } else {
+    q.pending.push_back(std::move(b));
+  }
+  st.ready.insert(std::move(tp));
 }
 
 void on_failure(self_ptr self, ready_batch b, const caf::error& err) {
@@ -102,14 +108,13 @@ void on_failure(self_ptr self, ready_batch b, const caf::error& err) {
   bool retriable = is_retriable(code) || code == errc::out_of_order_sequence_number;
   bool in_time = now - b.created_ms < st.cfg.delivery_timeout_ms;
   if (retriable && in_time && b.attempts <= st.cfg.retries) {
-    auto tp = b.tp;
     if (code == errc::not_leader_or_follower || code == errc::network_exception ||
         code == errc::request_timed_out || code == errc::unknown_topic_or_partition)
-      st.view.topics.erase(tp.topic); // leader moved or unknown: refresh before resending
-    auto& q = st.queues[tp];
+      st.view.topics.erase(b.tp.topic); // leader moved or unknown: refresh before resending
+    auto& q = st.queues[b.tp];
     q.retrying = true;
     q.retry_after_ms = now + st.cfg.retry_backoff_ms;
-    requeue(st, std::move(b));
+    enqueue(st, std::move(b), true);
     arm_pump(self, st.cfg.retry_backoff_ms);
     return;
   }
@@ -120,47 +125,78 @@ void on_failure(self_ptr self, ready_batch b, const caf::error& err) {
   batch_done(self);
 }
 
-void send_batch(self_ptr self, ready_batch b, const client_api& leader) {
+/// The answer to (or the failure of) request `id`: each batch completes or
+/// goes back to its partition's queue.
+void on_answer(self_ptr self, uint64_t id, const produce_set_response* resp,
+               const caf::error& err) {
   auto& st = self->state;
-  produce_request req;
-  req.topic = b.tp.topic;
-  req.partition = b.tp.partition;
+  auto i = st.requests.find(id);
+  if (i == st.requests.end())
+    return; // failed already: the connection dropped
+  auto req = std::move(i->second);
+  st.requests.erase(i);
+  if (auto b = st.broker_in_flight.find(req->broker);
+      b != st.broker_in_flight.end() && --b->second <= 0)
+    st.broker_in_flight.erase(b);
+  for (size_t k = 0; k < req->batches.size(); ++k) {
+    auto& b = req->batches[k];
+    --st.queues[b.tp].in_flight;
+    if (!resp) {
+      on_failure(self, std::move(b), err);
+    } else if (k >= resp->results.size()) {
+      on_failure(self, std::move(b),
+                 make_error(errc::unknown_server_error, "no answer for this partition"));
+    } else if (auto& r = resp->results[k]; r.error != errc::none) {
+      on_failure(self, std::move(b), make_error(r.error, r.message));
+    } else {
+      complete(b, r.response.base_offset, status::ok());
+      batch_done(self);
+    }
+  }
+}
+
+/// One produce request to `leader` with `batches` (one per partition).
+void send_request(self_ptr self, const client_api& leader, std::vector<ready_batch> batches) {
+  auto& st = self->state;
+  produce_set_request req;
   req.acks = st.cfg.acks;
   req.timeout_ms = int32_t(st.cfg.request_timeout_ms);
-  ++b.attempts;
-  if (st.cfg.acks == acks_mode::none) {
-    req.batch = std::move(b.data);
+  req.parts.reserve(batches.size());
+  bool fire_and_forget = st.cfg.acks == acks_mode::none;
+  for (auto& b : batches) {
+    ++b.attempts;
+    // acks=0 never resends; otherwise the bytes stay here for a retry and
+    // the request carries a copy.
+    req.parts.push_back(produce_part{b.tp.topic, b.tp.partition,
+                                     fire_and_forget ? std::move(b.data) : b.data});
+  }
+  if (fire_and_forget) {
     self->send(leader, produce_atom::value, std::move(req));
-    complete(b, -1, status::ok());
-    batch_done(self);
+    for (auto& b : batches) {
+      --st.queues[b.tp].in_flight;
+      complete(b, -1, status::ok());
+      batch_done(self);
+    }
     return;
   }
-  // The batch bytes stay here for a retry; the request carries a copy.
-  req.batch = b.data;
-  auto tp = b.tp;
-  ++st.queues[tp].in_flight;
-  auto shared = std::make_shared<ready_batch>(std::move(b));
   auto id = st.next_request++;
-  st.requests.emplace(id, producer_state::in_flight_request{shared, leader.address()});
+  auto entry = std::make_shared<producer_state::in_flight_request>();
+  entry->batches = std::move(batches);
+  entry->broker = leader.address();
+  st.requests.emplace(id, entry);
+  ++st.broker_in_flight[leader.address()];
   if (st.monitored.insert(leader.address()).second)
     self->monitor(leader);
   self->request(leader, std::chrono::milliseconds(st.cfg.request_timeout_ms), produce_atom::value,
                 std::move(req))
     .then(
-      [=](const produce_response& resp) {
-        if (self->state.requests.erase(id) == 0)
-          return; // failed already: the connection dropped
-        --self->state.queues[tp].in_flight;
-        complete(*shared, resp.base_offset, status::ok());
-        batch_done(self);
-        pump(self, tp);
+      [=](const produce_set_response& resp) {
+        on_answer(self, id, &resp, caf::error{});
+        send_ready(self);
       },
       [=](caf::error& err) {
-        if (self->state.requests.erase(id) == 0)
-          return;
-        --self->state.queues[tp].in_flight;
-        on_failure(self, std::move(*shared), err);
-        pump(self, tp);
+        on_answer(self, id, nullptr, err);
+        send_ready(self);
       });
 }
 
@@ -170,89 +206,143 @@ void on_broker_down(self_ptr self, const caf::actor_addr& broker) {
   auto& st = self->state;
   st.monitored.erase(broker);
   st.view.forget(broker);
-  std::vector<std::shared_ptr<ready_batch>> failed;
-  for (auto i = st.requests.begin(); i != st.requests.end();) {
-    if (i->second.broker == broker) {
-      failed.push_back(std::move(i->second.batch));
-      i = st.requests.erase(i);
-    } else {
-      ++i;
-    }
-  }
+  std::vector<uint64_t> failed;
+  for (auto& [id, req] : st.requests)
+    if (req->broker == broker)
+      failed.push_back(id);
   if (!failed.empty())
     spdlog::info("producer: connection to a broker lost, {} request(s) to resend", failed.size());
-  std::set<topic_partition> tps;
-  for (auto& b : failed) {
-    tps.insert(b->tp);
-    --st.queues[b->tp].in_flight;
-    on_failure(self, std::move(*b),
-               make_error(errc::network_exception, "connection to the partition leader lost"));
-  }
-  for (auto& tp : tps)
-    pump(self, tp);
+  auto err = make_error(errc::network_exception, "connection to the partition leader lost");
+  for (auto id : failed)
+    on_answer(self, id, nullptr, err);
+  send_ready(self);
 }
 
-void pump(self_ptr self, const topic_partition& tp) {
-  auto& st = self->state;
-  auto& q = st.queues[tp];
-  if (q.retrying) {
-    // Resend failed batches only once nothing is in flight, in sequence order.
-    if (q.in_flight > 0)
-      return;
-    auto now = wall_clock_ms();
-    if (now < q.retry_after_ms) {
-      arm_pump(self, q.retry_after_ms - now);
-      return;
-    }
-    q.retrying = false;
+/// Whether some connected broker could take another request (or none is
+/// known yet: then the batches wait for the metadata).
+bool has_room(const producer_state& st) {
+  if (st.view.brokers.empty())
+    return true;
+  for (auto& [id, b] : st.view.brokers) {
+    auto i = st.broker_in_flight.find(b.address());
+    if (i == st.broker_in_flight.end() || i->second < st.cfg.max_in_flight_requests_per_connection)
+      return true;
   }
-  while (!q.pending.empty() && q.in_flight < st.cfg.max_in_flight_requests_per_connection) {
-    auto leader = st.view.leader_handle(tp);
-    if (!leader) {
-      refresh_metadata(self, st.view, [self, tp](const status& s) {
-        if (!s)
-          spdlog::debug("producer: metadata refresh failed: {}", s.to_string());
-        arm_pump(self, s ? 0 : self->state.cfg.retry_backoff_ms);
-      });
-      return;
-    }
-    auto b = std::move(q.pending.front());
-    q.pending.pop_front();
-    if (wall_clock_ms() - b.created_ms >= st.cfg.delivery_timeout_ms) {
-      complete(b, -1, status{errc::request_timed_out, "delivery.timeout.ms expired"});
-      batch_done(self);
-      continue;
-    }
-    send_batch(self, std::move(b), *leader);
-  }
+  return false;
 }
 
+/// Moves the accumulator's ready batches (full, or linger.ms old; all of
+/// them when `force`) to their partitions' queues, numbered.
 void drain(self_ptr self, bool force) {
   auto& st = self->state;
-  auto batches = st.acc->drain(wall_clock_ms(), force);
-  std::vector<topic_partition> touched;
-  for (auto& b : batches) {
+  for (auto& b : st.acc->drain(wall_clock_ms(), force)) {
     stamp_sequence(st, b);
     ++st.outstanding;
-    touched.push_back(b.tp);
-    st.queues[b.tp].pending.push_back(std::move(b));
+    enqueue(st, std::move(b), false);
   }
-  std::sort(touched.begin(), touched.end());
-  touched.erase(std::unique(touched.begin(), touched.end()), touched.end());
-  for (auto& tp : touched)
-    pump(self, tp);
 }
 
 void arm_linger(self_ptr self) {
   auto& st = self->state;
-  if (st.linger_armed)
-    return;
+  if (st.linger_armed || !has_room(st))
+    return; // busy: the next answer drains
   auto due = st.acc->next_linger_due(wall_clock_ms());
   if (due < 0)
     return;
   st.linger_armed = true;
   self->delayed_send(self, std::chrono::milliseconds(std::max<int64_t>(due, 1)),
                      linger_atom::value);
+}
+
+/// Kafka's sender loop. Drains the accumulator only while some broker has
+/// room (so batches keep filling while all are busy), then builds for each
+/// leader broker with room one request holding the first pending batch of
+/// each of its partitions, up to max.request.size (a batch larger than
+/// that goes alone), starting after the partition the last round ended on.
+void send_ready(self_ptr self) {
+  auto& st = self->state;
+  if (has_room(st))
+    drain(self, false);
+  arm_linger(self);
+  if (st.ready.empty())
+    return;
+  struct building {
+    client_api leader;
+    std::vector<ready_batch> batches;
+    size_t bytes = 0;
+    int32_t room = 0;
+  };
+  std::map<caf::actor_addr, building> out;
+  auto now = wall_clock_ms();
+  int64_t retry_in = -1;
+  bool need_metadata = false;
+  auto visit = [&](std::set<topic_partition>::iterator it) {
+    auto& tp = *it;
+    auto& q = st.queues[tp];
+    if (q.retrying) {
+      // Failed batches go again only once nothing is in flight, in order.
+      if (q.in_flight > 0)
+        return std::next(it);
+      if (now < q.retry_after_ms) {
+        retry_in = retry_in < 0 ? q.retry_after_ms - now : std::min(retry_in, q.retry_after_ms - now);
+        return std::next(it);
+      }
+      q.retrying = false;
+    }
+    while (!q.pending.empty() && now - q.pending.front().created_ms >= st.cfg.delivery_timeout_ms) {
+      complete(q.pending.front(), -1, status{errc::request_timed_out, "delivery.timeout.ms expired"});
+      q.pending.pop_front();
+      batch_done(self);
+    }
+    if (q.pending.empty())
+      return st.ready.erase(it);
+    auto leader = st.view.leader_handle(tp);
+    if (!leader) {
+      need_metadata = true;
+      return std::next(it);
+    }
+    auto [b, fresh] = out.try_emplace(leader->address());
+    auto& req = b->second;
+    if (fresh) {
+      req.leader = *leader;
+      auto f = st.broker_in_flight.find(leader->address());
+      req.room = st.cfg.max_in_flight_requests_per_connection -
+                 (f == st.broker_in_flight.end() ? 0 : f->second);
+    }
+    auto size = q.pending.front().data.size();
+    if (!req.batches.empty() && req.bytes + size > size_t(st.cfg.max_request_size)) {
+      send_request(self, req.leader, std::move(req.batches));
+      req.batches.clear();
+      req.bytes = 0;
+      --req.room;
+    }
+    if (req.room <= 0)
+      return std::next(it);
+    req.bytes += size;
+    req.batches.push_back(std::move(q.pending.front()));
+    q.pending.pop_front();
+    ++q.in_flight;
+    st.cursor = tp;
+    return q.pending.empty() ? st.ready.erase(it) : std::next(it);
+  };
+  // After the cursor to the end, then from the start up to the cursor.
+  auto cursor = st.cursor;
+  for (auto it = st.ready.upper_bound(cursor); it != st.ready.end();)
+    it = visit(it);
+  for (auto it = st.ready.begin(); it != st.ready.end() && !(cursor < *it);)
+    it = visit(it);
+  for (auto& [addr, req] : out)
+    if (!req.batches.empty())
+      send_request(self, req.leader, std::move(req.batches));
+  if (need_metadata) {
+    refresh_metadata(self, st.view, [self](const status& s) {
+      if (!s)
+        spdlog::debug("producer: metadata refresh failed: {}", s.to_string());
+      arm_pump(self, s ? 0 : self->state.cfg.retry_backoff_ms);
+    });
+  }
+  if (retry_in >= 0)
+    arm_pump(self, retry_in);
 }
 
 } // namespace
@@ -277,30 +367,27 @@ caf::behavior producer_actor(self_ptr self, producer_config cfg,
   });
   self->set_down_handler([self](caf::down_msg& dm) { on_broker_down(self, dm.source); });
   return {
-    // acks=0: the partition still answers (asynchronously); nothing to do.
+    // acks=0: the broker still answers (asynchronously); nothing to do.
+    [](const produce_set_response&) {},
     [](const produce_response&) {},
     [=](wake_atom, bool now) {
       if (now)
-        drain(self, false);
-      arm_linger(self);
+        send_ready(self);
+      else
+        arm_linger(self);
     },
     [=](linger_atom) {
       self->state.linger_armed = false;
-      drain(self, false);
-      arm_linger(self);
+      send_ready(self);
     },
     [=](tick_atom) {
       self->state.pump_armed = false;
-      std::vector<topic_partition> tps;
-      for (auto& [tp, q] : self->state.queues)
-        if (!q.pending.empty())
-          tps.push_back(tp);
-      for (auto& tp : tps)
-        pump(self, tp);
+      send_ready(self);
     },
     [=](retry_atom) { retry_refresh(self, self->state.view); },
     [=](flush_atom) -> caf::result<bool> {
       drain(self, true);
+      send_ready(self);
       if (self->state.outstanding == 0)
         return true;
       auto rp = self->make_response_promise();

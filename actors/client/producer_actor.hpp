@@ -1,15 +1,21 @@
 #pragma once
-// The producer actor (Kafka's sender thread): drains closed batches from the
-// record accumulator, sends one produce request per batch to the partition's
-// leader, keeps up to max.in.flight requests per partition, numbers batches
-// for idempotence, retries retriable errors (in sequence order) until
-// delivery.timeout.ms, and completes each record's callback. User code talks
-// to it through al::producer (producer_client.hpp) or, from actors, through
-// its messages (see producer_client.hpp).
+// The producer actor (Kafka's sender thread). For every leader broker with
+// room for another request (max.in.flight.requests.per.connection, per
+// broker as in Kafka) it sends one produce request carrying the first
+// pending batch of each partition that broker leads, up to
+// max.request.size. While every broker is busy, records stay in the
+// accumulator, so batches grow with the load instead of each record
+// becoming a request (issue 15: 10 000 partitions with keys spread over
+// all of them). It numbers batches for idempotence, retries retriable
+// errors (per partition, in sequence order) until delivery.timeout.ms, and
+// completes each record's callback. User code talks to it through
+// al::producer (producer_client.hpp) or, from actors, through its messages
+// (see producer_client.hpp).
 #include <deque>
 #include <map>
 #include <memory>
 #include <set>
+#include <vector>
 
 #include <caf/actor_addr.hpp>
 #include <caf/fwd.hpp>
@@ -37,14 +43,20 @@ struct producer_state {
   std::map<topic_partition, int32_t> next_sequence;
   std::map<topic_partition, partition_queue> queues;
   size_t outstanding = 0; // drained batches not yet completed
+  /// Partitions with pending batches, in order; each round of sends
+  /// starts after `cursor` (the last partition served), so with more
+  /// partitions than fit in one request every partition gets its turn.
+  std::set<topic_partition> ready;
+  topic_partition cursor;
   /// Produce requests awaiting an answer, by request number: a broker whose
   /// connection drops (down_msg) fails its requests at once, as Kafka's
   /// client does on a disconnect, instead of after request.timeout.ms.
   struct in_flight_request {
-    std::shared_ptr<ready_batch> batch;
+    std::vector<ready_batch> batches; // parts[i] of the request
     caf::actor_addr broker;
   };
-  std::map<uint64_t, in_flight_request> requests;
+  std::map<uint64_t, std::shared_ptr<in_flight_request>> requests;
+  std::map<caf::actor_addr, int32_t> broker_in_flight; // requests per broker
   uint64_t next_request = 1;
   std::set<caf::actor_addr> monitored;
   bool linger_armed = false;

@@ -1,10 +1,14 @@
-// Kafka listener: Produce and InitProducerId. Each partition's batch goes to
-// the gateway as one produce_request (its bytes are copied out of the request
-// frame once, into the message the partition appends); requests of one
-// connection reach each partition in the order they came (CAF keeps the
-// order between two actors), which idempotent producers with several
-// requests in flight rely on.
+// Kafka listener: Produce and InitProducerId. The valid partitions of a
+// Produce request go to the gateway as one produce_set_request (each
+// batch's bytes are copied out of the request frame once, into the message
+// the partition appends), and the answers come back in one reply. Requests
+// of one connection reach each partition in the order they came (CAF keeps
+// the order between two actors, and the broker sends each set's parts in
+// order), which idempotent producers with several requests in flight rely
+// on.
 #include <memory>
+#include <utility>
+#include <vector>
 
 #include <spdlog/spdlog.h>
 
@@ -54,7 +58,10 @@ void handle_produce(conn_ptr self, const request_ctx& ctx, kafka::reader& body) 
       return reply_nothing(self, ctx);
     return reply(self, ctx, g->out);
   }
-  auto gw = self->state.setup.gateway;
+  produce_set_request set;
+  set.acks = acks;
+  set.timeout_ms = std::max(0, req.timeout_ms);
+  std::vector<std::pair<size_t, size_t>> where; // set.parts[k] answers (topic, partition)
   for (size_t ti = 0; ti < req.topic_data.size(); ++ti) {
     auto& t = req.topic_data[ti];
     for (size_t pi = 0; pi < t.partition_data.size(); ++pi) {
@@ -86,27 +93,41 @@ void handle_produce(conn_ptr self, const request_ctx& ctx, kafka::reader& body) 
         finish();
         continue;
       }
-      produce_request pr;
-      pr.topic = t.name;
-      pr.partition = p.index;
-      pr.acks = acks;
-      pr.timeout_ms = std::max(0, req.timeout_ms);
-      pr.batch.assign(p.records.data, p.records.data + p.records.size);
-      self->request(gw, untimed(self, ctx, pr.timeout_ms), produce_atom::value, std::move(pr))
-        .then(
-          [g, ti, pi, finish](const produce_response& r) {
-            auto& out = g->out.responses[ti].partition_responses[pi];
-            out.base_offset = r.base_offset;
-            out.log_append_time_ms = r.log_append_time;
-            out.log_start_offset = r.log_start_offset;
-            out.error_message = std::nullopt;
+      produce_part part;
+      part.topic = t.name;
+      part.partition = p.index;
+      part.batch.assign(p.records.data, p.records.data + p.records.size);
+      set.parts.push_back(std::move(part));
+      where.emplace_back(ti, pi);
+    }
+  }
+  if (!set.parts.empty()) {
+    auto timeout = untimed(self, ctx, set.timeout_ms);
+    self->request(self->state.setup.gateway, timeout, produce_atom::value, std::move(set))
+      .then(
+        [g, where, fail, finish](const produce_set_response& r) {
+          for (size_t k = 0; k < where.size(); ++k) {
+            auto [ti, pi] = where[k];
+            if (k >= r.results.size()) {
+              fail(ti, pi, errc::unknown_server_error, "no answer for this partition");
+            } else if (auto& one = r.results[k]; one.error != errc::none) {
+              fail(ti, pi, one.error, one.message);
+            } else {
+              auto& out = g->out.responses[ti].partition_responses[pi];
+              out.base_offset = one.response.base_offset;
+              out.log_append_time_ms = one.response.log_append_time;
+              out.log_start_offset = one.response.log_start_offset;
+              out.error_message = std::nullopt;
+            }
             finish();
-          },
-          [fail, ti, pi, finish](const caf::error& err) {
+          }
+        },
+        [where, fail, finish](const caf::error& err) {
+          for (auto [ti, pi] : where) {
             fail(ti, pi, error_code_of(err), describe_error(err));
             finish();
-          });
-    }
+          }
+        });
   }
   // acks=0: the client reads no answer; the appends above still happen, in order.
   if (req.acks == 0)

@@ -32,6 +32,8 @@ actor_config::actor_config() {
   add_message_type<topic_partition>("al::topic_partition");
   add_message_type<produce_request>("al::produce_request");
   add_message_type<produce_response>("al::produce_response");
+  add_message_type<produce_set_request>("al::produce_set_request");
+  add_message_type<produce_set_response>("al::produce_set_response");
   add_message_type<fetch_request>("al::fetch_request");
   add_message_type<fetch_response>("al::fetch_response");
   add_message_type<list_offsets_request>("al::list_offsets_request");

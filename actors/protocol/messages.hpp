@@ -7,10 +7,12 @@
 #include <cstdint>
 #include <string>
 #include <tuple>
+#include <vector>
 
 
 #include "actors/protocol/checked_bytes.hpp"
 #include "storage/bytes.hpp"
+#include "storage/errc.hpp"
 
 namespace al {
 
@@ -67,6 +69,51 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, produce_response& x) {
   return f(x.base_offset, x.log_append_time,
            x.log_start_offset, x.record_count);
+}
+
+/// Kafka's ProduceRequest: the batches of several partitions in one
+/// request. A client sends one per leader broker (at most one batch per
+/// partition, as Kafka's sender drains), so 10 000 partitions cost a few
+/// messages per round instead of one each. Each partition is answered on
+/// its own, in the request's order.
+struct produce_part {
+  std::string topic;
+  int32_t partition = 0;
+  bytes batch; // one RecordBatch v2
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, produce_part& x) {
+  return f(x.topic, x.partition, checked(x.batch));
+}
+
+struct produce_set_request {
+  acks_mode acks = acks_mode::all;
+  int32_t timeout_ms = 30000;
+  std::vector<produce_part> parts;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, produce_set_request& x) {
+  return f(x.acks, x.timeout_ms, x.parts);
+}
+
+/// One partition's answer: `error` none and `response`, or the error and
+/// its message (what a caf::error of the single-partition request carries).
+struct produce_part_result {
+  errc error = errc::none;
+  std::string message;
+  produce_response response;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, produce_part_result& x) {
+  return f(x.error, x.message, x.response);
+}
+
+struct produce_set_response {
+  std::vector<produce_part_result> results; // parts[i] -> results[i]
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, produce_set_response& x) {
+  return f(x.results);
 }
 
 constexpr int32_t consumer_replica_id = -1;

@@ -9,6 +9,7 @@
 #include <functional>
 #include <limits>
 
+#include "actors/broker/client_gateway_actor.hpp"
 #include "node_fixture.hpp"
 
 using namespace al;
@@ -80,6 +81,118 @@ TEST_CASE_METHOD(node_fixture, "data requests for unknown partitions fail clearl
   CHECK(c.code() == errc::unknown_topic_or_partition);
   auto f = ask<fetch_response>(broker, fetch_atom::value, fetch_req("orders", 0, 5));
   CHECK(f.code() == errc::offset_out_of_range);
+}
+
+namespace {
+
+produce_set_request set_of(std::vector<std::tuple<std::string, int32_t, bytes>> parts,
+                           acks_mode acks = acks_mode::all) {
+  produce_set_request req;
+  req.acks = acks;
+  for (auto& [topic, partition, batch] : parts)
+    req.parts.push_back(produce_part{topic, partition, std::move(batch)});
+  return req;
+}
+
+} // namespace
+
+TEST_CASE_METHOD(node_fixture, "a produce set appends each part in order and answers each on its own",
+                 "[broker]") {
+  REQUIRE(create_topic("orders", 2));
+  auto corrupt = batch_of({{"k", "x"}});
+  corrupt[corrupt.size() - 2] ^= 0x40;
+  auto req = set_of({{"orders", 0, batch_of({{"a", "1"}, {"a", "2"}})},
+                     {"nope", 0, batch_of({{"k", "v"}})},
+                     {"orders", 1, batch_of({{"b", "3"}})},
+                     {"orders", 0, batch_of({{"a", "4"}})},
+                     {"orders", 1, corrupt},
+                     {"orders", 7, batch_of({{"k", "v"}})}});
+  auto r = ask<produce_set_response>(broker, produce_atom::value, req);
+  REQUIRE(r);
+  auto& res = r.value->results;
+  REQUIRE(res.size() == 6);
+  CHECK(res[0].error == errc::none);
+  CHECK(res[0].response.base_offset == 0);
+  CHECK(res[0].response.record_count == 2);
+  CHECK(res[1].error == errc::unknown_topic_or_partition);
+  CHECK(res[1].message.find("nope-0") != std::string::npos);
+  CHECK(res[2].error == errc::none);
+  CHECK(res[2].response.base_offset == 0);
+  CHECK(res[3].error == errc::none);
+  CHECK(res[3].response.base_offset == 2); // after part 0: parts reach a partition in order
+  CHECK(res[4].error == errc::corrupt_message);
+  CHECK_FALSE(res[4].message.empty());
+  CHECK(res[5].error == errc::unknown_topic_or_partition);
+  auto f0 = ask<fetch_response>(broker, fetch_atom::value, fetch_req("orders", 0, 0));
+  REQUIRE(f0);
+  CHECK(values(*f0.value) == std::vector<std::string>{"1", "2", "4"});
+  auto f1 = ask<fetch_response>(broker, fetch_atom::value, fetch_req("orders", 1, 0));
+  REQUIRE(f1);
+  CHECK(values(*f1.value) == std::vector<std::string>{"3"}); // the corrupt batch left nothing
+  // Empty sets are answered empty; a negative timeout is refused.
+  auto empty = ask<produce_set_response>(broker, produce_atom::value, produce_set_request{});
+  REQUIRE(empty);
+  CHECK(empty.value->results.empty());
+  auto bad = set_of({{"orders", 0, batch_of({{"k", "v"}})}});
+  bad.timeout_ms = -1;
+  CHECK(ask<produce_set_response>(broker, produce_atom::value, bad).code() ==
+        errc::invalid_request);
+}
+
+TEST_CASE_METHOD(node_fixture, "an acks=all produce set is answered at its deadline if a part is not",
+                 "[broker]") {
+  REQUIRE(create_topic("orders", 1, {{"min.insync.replicas", "1"}}));
+  auto req = set_of({{"orders", 0, batch_of({{"k", "v"}})}});
+  req.timeout_ms = 200;
+  // Answered at once: the only replica is the leader.
+  auto r = ask<produce_set_response>(broker, produce_atom::value, req);
+  REQUIRE(r);
+  CHECK(r.value->results.at(0).error == errc::none);
+  // The expiry of an answered set does nothing.
+  sched.advance_time(std::chrono::milliseconds(1300));
+  sched.run();
+  CHECK(self->mailbox().empty());
+  // A part still unanswered at timeout_ms + 1 s (the partition has not
+  // run yet): the broker answers it REQUEST_TIMED_OUT itself, and the
+  // partition's late answer changes nothing.
+  auto held = set_of({{"orders", 0, batch_of({{"k", "w"}})}});
+  held.timeout_ms = 200;
+  auto rh = self->request(broker, caf::infinite, produce_atom::value, held);
+  while (sched.prioritize(broker)) // the broker sends the part to the partition
+    sched.run_once();
+  sched.advance_time(std::chrono::milliseconds(1200));
+  while (sched.prioritize(broker)) // the broker's timers, the expiry with them, come first
+    sched.run_once();
+  REQUIRE_FALSE(self->mailbox().empty());
+  reply<produce_set_response> out;
+  collect(rh, out);
+  REQUIRE(out);
+  REQUIRE(out.value->results.size() == 1);
+  CHECK(out.value->results[0].error == errc::request_timed_out);
+  sched.run();
+  CHECK(self->mailbox().empty());
+  auto f = ask<fetch_response>(broker, fetch_atom::value, fetch_req("orders", 0, 0));
+  REQUIRE(f);
+  CHECK(values(*f.value) == std::vector<std::string>{"v", "w"}); // written late, as in Kafka
+}
+
+TEST_CASE_METHOD(node_fixture, "the gateway refuses a set's internal-topic parts, not the others",
+                 "[broker]") {
+  REQUIRE(create_topic("orders", 1));
+  auto gateway = sys.spawn(client_gateway_actor, gateway_setup{1, broker});
+  auto req = set_of({{"__consumer_offsets", 0, batch_of({{"k", "v"}})},
+                     {"orders", 0, batch_of({{"k", "v"}})},
+                     {"__transaction_state", 3, batch_of({{"k", "v"}})}});
+  auto r = ask<produce_set_response>(gateway, produce_atom::value, req);
+  REQUIRE(r);
+  REQUIRE(r.value->results.size() == 3);
+  CHECK(r.value->results[0].error == errc::invalid_topic_exception);
+  CHECK(r.value->results[0].message.find("__consumer_offsets") != std::string::npos);
+  CHECK(r.value->results[1].error == errc::none);
+  CHECK(r.value->results[1].response.base_offset == 0);
+  CHECK(r.value->results[2].error == errc::invalid_topic_exception);
+  caf::anon_send_exit(gateway, caf::exit_reason::kill);
+  sched.run();
 }
 
 TEST_CASE_METHOD(node_fixture, "malformed batches are rejected and leave the log unchanged",

@@ -38,10 +38,11 @@ struct test_config : actor_config {
 caf::behavior half_deaf_gateway(caf::event_based_actor* self,
                                 std::shared_ptr<std::vector<caf::response_promise>> held) {
   return {
-    [=](produce_atom, const produce_request& req) -> caf::result<produce_response> {
-      if (req.partition == 0) {
-        produce_response r;
-        r.base_offset = 42;
+    [=](produce_atom, const produce_set_request& req) -> caf::result<produce_set_response> {
+      if (req.parts.size() == 1 && req.parts[0].partition == 0) {
+        produce_set_response r;
+        r.results.resize(1);
+        r.results[0].response.base_offset = 42;
         return r;
       }
       held->push_back(self->make_response_promise());
