@@ -10,6 +10,7 @@
 #include "actors/group/group_placement.hpp"
 #include "actors/partition/partition_state.hpp"
 #include "actors/protocol/errors.hpp"
+#include "storage/clock.hpp"
 #include "storage/topic_config.hpp"
 
 namespace al {
@@ -42,6 +43,7 @@ void spawn_partition(self_ptr self, const topic_description& t, const partition_
   ps.node_id = st.setup.node_id;
   ps.incarnation = st.setup.incarnation;
   ps.broker = caf::actor_cast<caf::actor>(self);
+  ps.hw_table = st.hw_table;
   if (!st.io_workers.empty()) // one worker per partition: its writes stay in order
     ps.io = st.io_workers[(std::hash<std::string>{}(tp.topic) * 31 + size_t(tp.partition)) %
                           st.io_workers.size()];
@@ -347,6 +349,14 @@ broker_api::behavior_type broker_actor(self_ptr self, broker_setup setup) {
   });
   for (int32_t i = 0; i < self->state.setup.io_threads; ++i)
     self->state.io_workers.push_back(self->spawn<caf::detached + caf::linked>(io_worker_actor));
+  self->state.hw_table = std::make_shared<hw_checkpoint_table>(self->state.setup.data_dir);
+  std::string note;
+  if (auto loaded = self->state.hw_table->load(&note); !loaded)
+    spdlog::warn("broker {}: {} (every partition starts from its log start)",
+                 self->state.setup.node_id, loaded.to_string());
+  else if (!note.empty())
+    spdlog::warn("broker {}: {}", self->state.setup.node_id, note);
+  self->state.last_hw_write_ms = wall_clock_ms();
   register_with_controller(self);
   self->delayed_send(self, std::chrono::milliseconds(self->state.setup.heartbeat_interval_ms),
                      tick_atom::value);
@@ -412,6 +422,15 @@ broker_api::behavior_type broker_actor(self_ptr self, broker_setup setup) {
         self->send(st.setup.controller, heartbeat_atom::value, st.setup.node_id,
                    st.setup.incarnation);
         ++st.heartbeats_sent;
+      }
+      if (auto now = wall_clock_ms(); now - st.last_hw_write_ms >= hw_checkpoint_interval_ms) {
+        st.last_hw_write_ms = now;
+        if (st.io_workers.empty()) {
+          if (auto s = st.hw_table->write(false); !s)
+            spdlog::warn("broker {}: {}", st.setup.node_id, s.to_string());
+        } else {
+          caf::anon_send(st.io_workers.front(), hw_checkpoint_atom::value, hw_table_job{st.hw_table});
+        }
       }
       self->delayed_send(self, std::chrono::milliseconds(st.setup.heartbeat_interval_ms),
                          tick_atom::value);

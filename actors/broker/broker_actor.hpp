@@ -19,6 +19,7 @@
 #include "actors/broker/broker_api.hpp"
 #include "actors/controller/controller_api.hpp"
 #include "actors/group/group_coordinator_api.hpp"
+#include "actors/partition/hw_checkpoint_files.hpp"
 #include "actors/partition/partition_actor.hpp"
 #include "actors/store/store_api.hpp"
 
@@ -92,6 +93,10 @@ struct broker_state {
   std::set<int32_t> connecting;
   std::set<int32_t> cut_peers;            // fault injection: links dropped
   std::vector<caf::actor> io_workers;     // fsyncing file writes off the scheduler
+  /// Every hosted partition's HW (Kafka's replication-offset-checkpoint),
+  /// written every hw_checkpoint_interval_ms on the broker's tick.
+  std::shared_ptr<hw_checkpoint_table> hw_table;
+  int64_t last_hw_write_ms = 0;
   /// acks=all produce sets still gathering answers, by id: answered
   /// REQUEST_TIMED_OUT for what is missing at timeout_ms + 1 s (a
   /// partition actor that stops holding an answer never gives it).

@@ -70,7 +70,7 @@ caf::result<produce_response> on_produce(self_ptr self, produce_request& req) {
   if (d.what == produce_decision::action::append) {
     stamp_partition_leader_epoch(req.batch.data(), d.leader_epoch);
     const auto end_before = st.log->log_end_offset();
-    checkpoint_epochs(self, end_before + 1); // this epoch is on disk before its first record
+    checkpoint_epochs(self, end_before + 1); // this epoch is in the file before its first record
     auto info = st.log->append_validated(req.batch, header, params.now_ms);
     if (!info && st.log->log_end_offset() == end_before) { // nothing written
       if (info.error().code() == errc::kafka_storage_error) // disk full, no descriptors, ...
@@ -164,8 +164,6 @@ int64_t housekeeping_due_ms(const partition_state& st, int64_t now) {
   const auto& log = st.setup.log;
   if (log.flush_ms != log_config::never)
     due = std::min(due, now + st.setup.housekeeping_interval_ms);
-  if (st.high_watermark != st.saved_hw)
-    due = std::min(due, st.last_hw_save_ms + hw_checkpoint_interval_ms);
   if (st.producers_dirty)
     due = std::min(due, st.last_snapshot_ms + producer_snapshot_interval_ms);
   if (st.producers.producer_count() > 0)
@@ -182,7 +180,6 @@ void housekeeping(self_ptr self) {
   if (!st.log)
     return;
   auto now = wall_clock_ms();
-  checkpoint_hw(self, now, false);
   if (auto flushed = st.log->maybe_flush(now); !flushed)
     mark_write_failed(st, flushed.error());
   if (now - st.last_producer_expiry_ms >=
@@ -252,7 +249,7 @@ caf::result<bool> on_flush(self_ptr self) {
     mark_write_failed(st, s);
     return to_caf_error(st.write_error);
   }
-  checkpoint_hw(self, wall_clock_ms(), true);
+  checkpoint_hw(self, true);
   if (st.producers_dirty) {
     if (auto saved = save_producer_state(st.producers, *st.log); !saved)
       return to_caf_error(saved);
@@ -270,6 +267,9 @@ caf::result<bool> on_delete(self_ptr self) {
   st.replica.reset();
   st.producers_dirty = false;
   st.fence->advance(); // queued writes must not recreate files in the folder
+  if (st.hw_table)
+    st.hw_table->erase(st.setup.tp); // a re-created topic starts afresh
+  st.hw_cell.reset();
   if (st.log) {
     (void)st.log->close();
     st.log.reset();
@@ -374,6 +374,12 @@ partition_api::behavior_type partition_actor(self_ptr self, partition_setup setu
   self->state.setup = std::move(setup);
   self->state.produce_where = "produce to " + where(self->state);
   auto& st = self->state;
+  st.hw_table = st.setup.hw_table;
+  if (!st.hw_table) { // no broker: a table of its own, in its folder
+    st.hw_table = std::make_shared<hw_checkpoint_table>(st.setup.dir);
+    if (auto loaded = st.hw_table->load(); !loaded)
+      spdlog::warn("{}: {}", where(st), loaded.to_string());
+  }
   open_partition_job job{st.setup.dir, st.setup.log};
   if (st.setup.io) {
     // Opening creates or recovers files (an fsync after a torn tail, file

@@ -8,6 +8,7 @@
 // a timer. Spawn it `detached` in a node: its disk I/O (fsync included) then
 // never blocks the shared scheduler threads.
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include <caf/actor.hpp>
@@ -18,6 +19,8 @@
 #include "storage/log_config.hpp"
 
 namespace al {
+
+class hw_checkpoint_table;
 
 struct partition_setup {
   topic_partition tp;
@@ -35,6 +38,10 @@ struct partition_setup {
   /// writes that fsync run there, off the scheduler, in the order sent.
   /// Null: written inline (deterministic tests).
   caf::actor io;
+  /// The node's replication-offset-checkpoint (hw_checkpoint_files.hpp):
+  /// the partition keeps its HW there. Null: a table of its own, in `dir`
+  /// (tests that run a partition without a broker).
+  std::shared_ptr<hw_checkpoint_table> hw_table;
   int64_t replica_lag_time_max_ms = 30000;
   int32_t replica_fetch_max_bytes = 1048576;
   int64_t housekeeping_interval_ms = 1000;
@@ -63,10 +70,8 @@ partition_actor(partition_api::stateful_pointer<partition_state> self, partition
 /// scheduler's few threads, so nothing that fsyncs may run there: an fsync
 /// can take tens to hundreds of ms while the disk writes back other data
 /// (on a partition's own thread it once stalled produce and fetch, e2e
-/// p99.9 ~80 ms). Takes (hw_checkpoint_atom, partition dir, hw) and writes
-/// the partition's high-watermark file durably. A checkpoint that lands
-/// late or for a deleted partition is harmless: the file is only a lower
-/// bound, clamped to the log on load.
+/// p99.9 ~80 ms). Opens partitions' logs, writes their producer-state
+/// snapshots, and (hw_checkpoint_atom, table) the node's HW table.
 caf::behavior io_worker_actor(caf::event_based_actor* self);
 
 /// (producer_snapshot_atom, producer_snapshot_job) to an I/O worker.

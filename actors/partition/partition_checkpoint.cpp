@@ -1,7 +1,9 @@
-// A partition's checkpoint files (replica_checkpoint_files.hpp) as the partition
-// actor keeps them: leader-epoch-checkpoint written in line (records of a
-// new epoch must not reach the disk before it), high-watermark every few
-// seconds through the partition's I/O worker (partition_io.cpp).
+// A partition's checkpoints as the partition actor keeps them:
+// leader-epoch-checkpoint (replica_checkpoint_files.hpp) written in line
+// before the first record of a new epoch, without fsync (a load checks it
+// against the log and rebuilds one that disagrees), and its HW in
+// the node's table (hw_checkpoint_files.hpp), which the broker writes every
+// few seconds through an I/O worker.
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
@@ -47,30 +49,13 @@ void checkpoint_epochs(self_ptr self, int64_t end) {
   st.saved_epochs = st.replica->epochs().entries();
 }
 
-void checkpoint_hw(self_ptr self, int64_t now_ms, bool force) {
+void checkpoint_hw(self_ptr self, bool durable) {
   auto& st = self->state;
-  // A forced checkpoint (a flush request) is written here and now even when
-  // the value was handed to the I/O worker: that write may still be
-  // queued when the node stops and the writer with it. (A queued older value
-  // landing after this one only lowers the file: the HW is re-established
-  // from the ISR, and the file is a lower bound anyway.)
-  if (!st.log || (!force && st.high_watermark == st.saved_hw))
-    return;
-  if (!force && now_ms - st.last_hw_save_ms < hw_checkpoint_interval_ms)
-    return;
-  st.last_hw_save_ms = now_ms;
-  if (!force && st.setup.io) {
-    caf::anon_send(st.setup.io, hw_checkpoint_atom::value,
-                   hw_checkpoint_job{st.setup.dir, st.high_watermark, st.fence,
-                                     st.fence->generation});
-    st.saved_hw = st.high_watermark;
-    return;
-  }
-  if (auto s = save_hw_checkpoint(st.setup.dir, st.high_watermark); !s) {
-    spdlog::error("{}: {}", where(st), s.to_string());
-    return;
-  }
-  st.saved_hw = st.high_watermark;
+  if (st.hw_cell)
+    st.hw_cell->store(st.high_watermark, std::memory_order_relaxed);
+  if (durable && st.hw_table)
+    if (auto s = st.hw_table->write(true); !s)
+      spdlog::error("{}: {}", where(st), s.to_string());
 }
 
 } // namespace al

@@ -1,7 +1,7 @@
 // A partition's blocking file work off the scheduler: opening (recovering)
 // its log, and the node's I/O workers (io_worker_actor, num.io.threads),
-// which open logs and write HW checkpoints and producer-state snapshots, each
-// partition always on the same worker (issue 15).
+// which open logs, write producer-state snapshots (each partition always
+// on the same worker) and the node's HW table (issue 15).
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
@@ -34,13 +34,9 @@ opened_partition open_partition_files(const open_partition_job& job) {
 caf::behavior io_worker_actor(caf::event_based_actor* self) {
   self->set_error_handler([](caf::error&) {}); // nothing it sends expects an answer
   return {
-    [](hw_checkpoint_atom, const hw_checkpoint_job& job) {
-      // Nothing when the log was truncated, restarted or deleted since.
-      job.fence->if_current(job.generation, [&] {
-        if (auto st = save_hw_checkpoint(job.dir, job.high_watermark, false); !st)
-          spdlog::debug("high-watermark checkpoint in {} not written: {}", job.dir,
-                        st.to_string());
-      });
+    [](hw_checkpoint_atom, const hw_table_job& job) {
+      if (auto st = job.table->write(false); !st)
+        spdlog::warn("{} not written: {}", job.table->path(), st.to_string());
     },
     [](open_log_atom, const open_partition_job& job) {
       return std::make_shared<opened_partition>(open_partition_files(job));

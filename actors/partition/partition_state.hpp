@@ -17,6 +17,7 @@
 #include <caf/typed_response_promise.hpp>
 
 #include "actors/partition/partition_actor.hpp"
+#include "actors/partition/hw_checkpoint_files.hpp"
 #include "actors/partition/producer_state_store.hpp"
 #include "actors/partition/replica_checkpoint_files.hpp"
 #include "actors/partition/replica_machine.hpp"
@@ -79,19 +80,20 @@ struct partition_state {
   std::map<uint64_t, waiting_produce> waiting; // acks=all, by ack id
   uint64_t next_ack_id = 1;
   std::vector<epoch_entry> saved_epochs;   // what leader-epoch-checkpoint holds
-  int64_t saved_hw = -1;                   // what the high-watermark file holds
-  int64_t last_hw_save_ms = 0;
+  /// Where the HW goes for the node's replication-offset-checkpoint:
+  /// stored on every change, read by the table's writes.
+  std::shared_ptr<hw_checkpoint_table> hw_table;
+  hw_checkpoint_table::cell hw_cell;
 
   partition_state() = default;
   partition_state(const partition_state&) = delete;
   partition_state& operator=(const partition_state&) = delete;
-  /// Snapshot producer state and checkpoint the high watermark on the way
-  /// out, so a restart scans less log and starts from the HW it had.
+  /// Snapshot producer state on the way out, so a restart scans less log.
+  /// (The HW is in the node's table, which is written durably when its
+  /// last owner lets go.)
   ~partition_state() {
     if (log && producers_dirty)
       (void)save_producer_state(producers, *log);
-    if (log && replica)
-      (void)save_hw_checkpoint(setup.dir, high_watermark);
   }
 
   bool is_leader() const { return replica && replica->role() == replica_role::leader; }
@@ -120,14 +122,10 @@ struct opened_partition {
 /// throws: an exception becomes `error`.
 opened_partition open_partition_files(const open_partition_job& job);
 
-/// A high-watermark checkpoint for the I/O worker, voided like a snapshot
-/// job when the partition's fence moves (a deleted and re-created topic
-/// must not get the old log's HW).
-struct hw_checkpoint_job {
-  std::string dir;
-  int64_t high_watermark = 0;
-  std::shared_ptr<snapshot_fence> fence;
-  uint64_t generation = 0;
+/// A write of the node's HW table, for an I/O worker (the broker sends it
+/// every hw_checkpoint_interval_ms).
+struct hw_table_job {
+  std::shared_ptr<hw_checkpoint_table> table;
 };
 
 inline std::string where(const partition_state& st) { return to_string(st.setup.tp); }
@@ -204,10 +202,9 @@ void replica_tick(partition_ptr self);
 /// Called before records are appended (with the end after them), after
 /// truncation, and on a role change.
 void checkpoint_epochs(partition_ptr self, int64_t end = -1);
-/// Durable HW checkpoint when it moved (called from housekeeping).
-void checkpoint_hw(partition_ptr self, int64_t now_ms, bool force);
-/// How often a moved HW is checkpointed.
-constexpr int64_t hw_checkpoint_interval_ms = 5000;
+/// The HW into the node's table (every change), and the table written
+/// durably when `durable` (a flush request).
+void checkpoint_hw(partition_ptr self, bool durable);
 /// How often the producer state is snapshotted while producers write.
 constexpr int64_t producer_snapshot_interval_ms = 30000;
 
@@ -222,6 +219,6 @@ void arm_replica_tick(partition_ptr self);
 
 // Local messages to the I/O workers only (never serialized).
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(al::producer_snapshot_job)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(al::hw_checkpoint_job)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(al::hw_table_job)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(al::open_partition_job)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<al::opened_partition>)

@@ -4,6 +4,7 @@
 #include <optional>
 #include <sstream>
 
+#include "storage/batch_header.hpp"
 #include "storage/file.hpp"
 #include "storage/log_scan.hpp"
 
@@ -33,6 +34,57 @@ result<leader_epoch_cache> scan_epochs(const partition_log& log) {
   if (!st)
     return st;
   return cache;
+}
+
+/// The header of the batch holding `offset` (a log offset in range).
+result<batch_header> header_at(const partition_log& log, int64_t offset) {
+  auto data = log.read(offset, 1);
+  if (!data)
+    return data.error();
+  if (data->size() < batch_layout::header_size)
+    return status{errc::corrupt_message, log.dir() + ": no batch holds offset " +
+                                           std::to_string(offset)};
+  return read_batch_header(data->data());
+}
+
+/// Whether `cache` (cut to the log's range) describes the log: each
+/// entry's first batch starts there with its epoch, the batch before it
+/// has the previous entry's epoch (none before the first entry), and the
+/// last batch has the last entry's epoch. Epochs never go down along a
+/// log, so agreeing at every boundary is agreeing everywhere. The file is
+/// written without fsync, so after an OS crash it may be an older version
+/// (an epoch missing, or one the log was since truncated below).
+result<bool> epochs_match_log(const leader_epoch_cache& cache, const partition_log& log) {
+  auto start = log.log_start_offset();
+  auto end = log.log_end_offset();
+  if (start >= end)
+    return true;
+  auto& es = cache.entries();
+  auto epoch_at = [&](int64_t offset) -> result<int32_t> {
+    auto h = header_at(log, offset);
+    if (!h)
+      return h.error();
+    return h->partition_leader_epoch;
+  };
+  for (size_t i = 0; i < es.size(); ++i) {
+    auto h = header_at(log, es[i].start_offset);
+    if (!h)
+      return h.error();
+    if (h->partition_leader_epoch != es[i].epoch ||
+        (h->base_offset != es[i].start_offset && es[i].start_offset != start))
+      return false;
+    if (es[i].start_offset > start) {
+      auto before = epoch_at(es[i].start_offset - 1);
+      if (!before)
+        return before.error();
+      if (i == 0 ? *before >= 0 : *before != es[i - 1].epoch)
+        return false;
+    }
+  }
+  auto last = epoch_at(end - 1);
+  if (!last)
+    return last.error();
+  return es.empty() ? *last < 0 : *last == es.back().epoch;
 }
 
 } // namespace
@@ -85,7 +137,7 @@ result<int64_t> parse_hw_checkpoint(std::string_view text, const std::string& wh
 }
 
 status save_epoch_checkpoint(const std::string& dir, const leader_epoch_cache& cache) {
-  return replace_file_durably(dir, epoch_checkpoint_name, as_bytes(format_epoch_checkpoint(cache)));
+  return replace_file(dir, epoch_checkpoint_name, as_bytes(format_epoch_checkpoint(cache)));
 }
 
 result<leader_epoch_cache> load_epoch_cache(const partition_log& log, std::string* note) {
@@ -97,8 +149,19 @@ result<leader_epoch_cache> load_epoch_cache(const partition_log& log, std::strin
     auto parsed =
       text ? parse_epoch_checkpoint(*text, path) : result<leader_epoch_cache>(text.error());
     if (parsed) {
-      cache = std::move(*parsed);
-      how = "leader epochs from " + path;
+      parsed->truncate_from_end(log.log_end_offset());
+      if (!parsed->empty())
+        parsed->truncate_from_start(log.log_start_offset());
+      auto match = epochs_match_log(*parsed, log);
+      if (!match)
+        return match.error();
+      if (*match) {
+        cache = std::move(*parsed);
+        how = "leader epochs from " + path;
+      } else {
+        how = path + " disagrees with the log (written before a crash?); leader epochs "
+                     "rebuilt from the log";
+      }
     } else {
       how = parsed.error().to_string() + "; leader epochs rebuilt from the log";
     }
@@ -117,16 +180,15 @@ result<leader_epoch_cache> load_epoch_cache(const partition_log& log, std::strin
   return std::move(*cache);
 }
 
-status save_hw_checkpoint(const std::string& dir, int64_t high_watermark, bool durable) {
-  auto text = format_hw_checkpoint(high_watermark);
-  return durable ? replace_file_durably(dir, hw_checkpoint_name, as_bytes(text))
-                 : replace_file(dir, hw_checkpoint_name, as_bytes(text));
-}
-
-int64_t load_hw_checkpoint(const partition_log& log) {
-  auto path = join_path(log.dir(), hw_checkpoint_name);
-  auto text = read_text(path);
-  auto hw = text ? parse_hw_checkpoint(*text, path) : result<int64_t>(text.error());
+int64_t load_hw_checkpoint(const partition_log& log, std::optional<int64_t> from_table) {
+  auto hw = from_table;
+  if (!hw) {
+    auto path = join_path(log.dir(), hw_checkpoint_name);
+    auto text = read_text(path);
+    auto legacy = text ? parse_hw_checkpoint(*text, path) : result<int64_t>(text.error());
+    if (legacy)
+      hw = *legacy;
+  }
   if (!hw)
     return log.log_start_offset();
   return std::clamp(*hw, log.log_start_offset(), log.log_end_offset());

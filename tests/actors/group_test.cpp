@@ -845,7 +845,13 @@ TEST_CASE("a new leader's coordinator loads its offsets partition to the log end
     b.kill(caf::actor_cast<caf::actor>(c));
     b.kill(caf::actor_cast<caf::actor>(p));
   }
-  REQUIRE(save_hw_checkpoint(b.replica_dir(1), 1)); // as the follower heard it
+  {
+    // As the follower heard it (the replica keeps its own table: no broker).
+    hw_checkpoint_table t{b.replica_dir(1)};
+    REQUIRE(t.load());
+    auto cell = t.attach({offsets_topic_name, 0}, 1);
+    REQUIRE(t.write(true));
+  }
   auto p = b.spawn_replica(replica_spec{1, 1, 1, {1, 2}, {1, 2}});
   auto before = b.ask<partition_description>(p, stats_atom::value);
   REQUIRE(before);

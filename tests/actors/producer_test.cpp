@@ -214,7 +214,7 @@ TEST_CASE("max.request.size bounds a produce request; a larger batch goes alone"
   (void)saw_big; // a batch over 4000 bytes may or may not form; both are valid
 }
 
-TEST_CASE("a part refused in a produce request is resent; nothing lost or doubled",
+TEST_CASE("a part refused in a produce request is resent, nothing lost or doubled",
           "[client][producer]") {
   fixture f{10, 5};
   {

@@ -33,7 +33,7 @@ stop_all() {
     [ "$(grep -c "node $i stopped" "$WORK/n$i.log")" = "$round" ] \
       || fail "round $round: node $i did not log its clean stop"
   done
-  # Each leader checkpointed its high watermark on the way out (followers
+  # Each node wrote its replication-offset-checkpoint on the way out (followers
   # may lag by one fetch, up to 500 ms): per partition the highest
   # checkpoint over the nodes covers every acknowledged record.
   local hw_sum=0
@@ -41,7 +41,8 @@ stop_all() {
     local best=0
     for i in 1 2 3; do
       local hw
-      hw=$(sed -n 2p "$WORK/n$i/orders-$p/high-watermark" 2>/dev/null || echo 0)
+      hw=$(awk -v p="$p" 'NR > 2 && $1 == "orders" && $2 == p { print $3 }' \
+        "$WORK/n$i/replication-offset-checkpoint" 2>/dev/null)
       [ "${hw:-0}" -gt "$best" ] && best=$hw
     done
     hw_sum=$((hw_sum + best))

@@ -1,0 +1,105 @@
+// Loading leader-epoch-checkpoint against the log it describes
+// (replica_checkpoint_files.cpp). The file is renamed into place without
+// fsync, so after an OS crash it may be any older version; a load must use
+// it only when it agrees with the batches' epochs, else rebuild from them.
+#include <catch2/catch.hpp>
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "actors/partition/replica_checkpoint_files.hpp"
+#include "storage/batch_header.hpp"
+#include "storage/record_batch.hpp"
+
+using namespace al;
+
+namespace {
+
+struct log_dir {
+  std::string path;
+  std::unique_ptr<partition_log> log;
+  log_dir() {
+    static int n = 0;
+    path = (std::filesystem::temp_directory_path() /
+            ("al-epoch-load-" + std::to_string(::getpid()) + "-" + std::to_string(n++)))
+             .string();
+    std::filesystem::remove_all(path);
+    auto opened = partition_log::open(path, log_config{}, 0);
+    REQUIRE(opened);
+    log = std::move(*opened);
+  }
+  ~log_dir() {
+    log.reset();
+    std::filesystem::remove_all(path);
+  }
+  /// One single-record batch of leader epoch `epoch`.
+  void append(int32_t epoch) {
+    batch_builder b;
+    b.append(1700000000000, std::nullopt, byte_view{std::string_view{"v"}});
+    auto batch = b.build();
+    stamp_partition_leader_epoch(batch.data(), epoch);
+    REQUIRE(log->append(batch, 0));
+  }
+  void write_checkpoint(std::vector<epoch_entry> entries) {
+    REQUIRE(save_epoch_checkpoint(path, leader_epoch_cache{std::move(entries)}));
+  }
+  std::vector<epoch_entry> load(std::string& note) {
+    auto c = load_epoch_cache(*log, &note);
+    REQUIRE(c);
+    return c->entries();
+  }
+};
+
+bool rebuilt(const std::string& note) { return note.find("rebuilt") != std::string::npos; }
+
+} // namespace
+
+TEST_CASE("a leader-epoch-checkpoint that agrees with the log is used", "[replication]") {
+  log_dir d;
+  for (int32_t e : {0, 0, 0, 1, 1, 3})
+    d.append(e);
+  std::vector<epoch_entry> truth{{0, 0}, {1, 3}, {3, 5}};
+  d.write_checkpoint(truth);
+  std::string note;
+  CHECK(d.load(note) == truth);
+  CHECK_FALSE(rebuilt(note));
+  // A leader's new epoch at the log end (no record yet) is cut, not a mismatch.
+  d.write_checkpoint({{0, 0}, {1, 3}, {3, 5}, {4, 6}});
+  CHECK(d.load(note) == truth);
+  CHECK_FALSE(rebuilt(note));
+}
+
+TEST_CASE("a leader-epoch-checkpoint older than the log is rebuilt from the batches",
+          "[replication]") {
+  log_dir d;
+  for (int32_t e : {0, 0, 0, 1, 1, 3})
+    d.append(e);
+  std::vector<epoch_entry> truth{{0, 0}, {1, 3}, {3, 5}};
+  std::string note;
+  SECTION("the newest epoch missing") { d.write_checkpoint({{0, 0}, {1, 3}}); }
+  SECTION("an epoch in the middle missing") { d.write_checkpoint({{0, 0}, {3, 5}}); }
+  SECTION("the first epoch missing") { d.write_checkpoint({{1, 3}, {3, 5}}); }
+  SECTION("an entry starting late") { d.write_checkpoint({{0, 0}, {1, 4}, {3, 5}}); }
+  SECTION("an entry starting early") { d.write_checkpoint({{0, 0}, {1, 2}, {3, 5}}); }
+  SECTION("a wrong epoch") { d.write_checkpoint({{0, 0}, {2, 3}, {3, 5}}); }
+  SECTION("empty, the log has epochs") { d.write_checkpoint({}); }
+  CHECK(d.load(note) == truth);
+  CHECK(rebuilt(note));
+}
+
+TEST_CASE("a leader-epoch-checkpoint from before a truncation is rebuilt", "[replication]") {
+  // The follower had epoch 1 from offset 3, truncated to 3 and took epoch 2
+  // from the new leader; the file still has the entry from before.
+  log_dir d;
+  for (int32_t e : {0, 0, 0, 1, 1})
+    d.append(e);
+  d.write_checkpoint({{0, 0}, {1, 3}});
+  REQUIRE(d.log->truncate_to(3));
+  d.append(2);
+  d.append(2);
+  std::string note;
+  CHECK(d.load(note) == std::vector<epoch_entry>{{0, 0}, {2, 3}});
+  CHECK(rebuilt(note));
+}
