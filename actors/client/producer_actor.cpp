@@ -232,7 +232,7 @@ bool has_room(const producer_state& st) {
 }
 
 /// Moves the accumulator's ready batches (full, or linger.ms old; all of
-/// them when `force`) to their partitions' queues, numbered.
+/// them when `force`: flush()) to their partitions' queues, numbered.
 void drain(self_ptr self, bool force) {
   auto& st = self->state;
   for (auto& b : st.acc->drain(wall_clock_ms(), force)) {
@@ -254,28 +254,45 @@ void arm_linger(self_ptr self) {
                      linger_atom::value);
 }
 
-/// Kafka's sender loop. Drains the accumulator only while some broker has
-/// room (so batches keep filling while all are busy), then builds for each
-/// leader broker with room one request holding the first pending batch of
-/// each of its partitions, up to max.request.size (a batch larger than
-/// that goes alone), starting after the partition the last round ended on.
+/// One produce request being built for a leader broker.
+struct building {
+  client_api leader;
+  std::vector<ready_batch> batches;
+  size_t bytes = 0;
+  int32_t room = 0;  // requests this broker may still take
+  bool full = false; // max.request.size reached with batches left over
+};
+
+/// Kafka's sender loop. For each leader broker with room it builds one
+/// request holding the first pending batch of each partition (retries and
+/// full batches, partitions served in rotation), then open batches from the
+/// accumulator, oldest first, taken only now: until a broker has room,
+/// its partitions' batches stay open and keep filling. Up to
+/// max.request.size per request (a larger batch goes alone).
 void send_ready(self_ptr self) {
   auto& st = self->state;
   if (has_room(st))
-    drain(self, false);
+    for (auto& b : st.acc->drain_closed()) {
+      stamp_sequence(st, b);
+      ++st.outstanding;
+      enqueue(st, std::move(b), false);
+    }
   arm_linger(self);
-  if (st.ready.empty())
-    return;
-  struct building {
-    client_api leader;
-    std::vector<ready_batch> batches;
-    size_t bytes = 0;
-    int32_t room = 0;
-  };
   std::map<caf::actor_addr, building> out;
+  auto round = ++st.round; // one batch per partition and request: q.in_round
   auto now = wall_clock_ms();
   int64_t retry_in = -1;
   bool need_metadata = false;
+  auto building_for = [&](const client_api& leader) -> building& {
+    auto [b, fresh] = out.try_emplace(leader.address());
+    if (fresh) {
+      b->second.leader = leader;
+      auto f = st.broker_in_flight.find(leader.address());
+      b->second.room = st.cfg.max_in_flight_requests_per_connection -
+                       (f == st.broker_in_flight.end() ? 0 : f->second);
+    }
+    return b->second;
+  };
   auto visit = [&](std::set<topic_partition>::iterator it) {
     auto& tp = *it;
     auto& q = st.queues[tp];
@@ -301,14 +318,7 @@ void send_ready(self_ptr self) {
       need_metadata = true;
       return std::next(it);
     }
-    auto [b, fresh] = out.try_emplace(leader->address());
-    auto& req = b->second;
-    if (fresh) {
-      req.leader = *leader;
-      auto f = st.broker_in_flight.find(leader->address());
-      req.room = st.cfg.max_in_flight_requests_per_connection -
-                 (f == st.broker_in_flight.end() ? 0 : f->second);
-    }
+    auto& req = building_for(*leader);
     auto size = q.pending.front().data.size();
     if (!req.batches.empty() && req.bytes + size > size_t(st.cfg.max_request_size)) {
       send_request(self, req.leader, std::move(req.batches));
@@ -322,6 +332,7 @@ void send_ready(self_ptr self) {
     req.batches.push_back(std::move(q.pending.front()));
     q.pending.pop_front();
     ++q.in_flight;
+    q.in_round = round;
     st.cursor = tp;
     return q.pending.empty() ? st.ready.erase(it) : std::next(it);
   };
@@ -331,9 +342,65 @@ void send_ready(self_ptr self) {
     it = visit(it);
   for (auto it = st.ready.begin(); it != st.ready.end() && !(cursor < *it);)
     it = visit(it);
+  // Open batches for the brokers with room left.
+  int32_t open_brokers = 0;
+  for (auto& [id, b] : st.view.brokers)
+    if (building_for(b).room > 0)
+      ++open_brokers;
+  std::vector<building*> taken_for;
+  // Leaders by partition index of the topic last looked up (the batches
+  // come topic by topic in practice): no map walk per batch.
+  const topic_description* last_topic = nullptr;
+  auto leader_of = [&](const topic_partition& tp) -> std::optional<client_api> {
+    if (!last_topic || last_topic->name != tp.topic) {
+      auto t = st.view.topics.find(tp.topic);
+      last_topic = t == st.view.topics.end() ? nullptr : &t->second;
+    }
+    if (!last_topic || tp.partition < 0 || tp.partition >= int32_t(last_topic->partitions.size()))
+      return std::nullopt;
+    auto b = st.view.brokers.find(last_topic->partitions[size_t(tp.partition)].leader);
+    if (b == st.view.brokers.end())
+      return std::nullopt;
+    return b->second;
+  };
+  auto batches = st.acc->drain_open(now, false, [&](const topic_partition& tp, size_t size) {
+    using offer = record_accumulator::offer;
+    if (open_brokers <= 0)
+      return offer::stop;
+    if (auto q = st.queues.find(tp); q != st.queues.end() &&
+                                     (!q->second.pending.empty() || q->second.retrying ||
+                                      q->second.in_round == round))
+      return offer::leave; // after the batches it already has, or in the next request
+    auto leader = leader_of(tp);
+    if (!leader) {
+      need_metadata = true;
+      return offer::leave;
+    }
+    auto& req = building_for(*leader);
+    if (req.room <= 0 || req.full)
+      return offer::leave;
+    if (req.bytes > 0 && req.bytes + size > size_t(st.cfg.max_request_size)) {
+      req.full = true;
+      --open_brokers;
+      return offer::leave;
+    }
+    req.bytes += size;
+    taken_for.push_back(&req);
+    return offer::take;
+  });
+  for (size_t k = 0; k < batches.size(); ++k) {
+    auto& b = batches[k];
+    stamp_sequence(st, b);
+    ++st.outstanding;
+    ++st.queues[b.tp].in_flight;
+    taken_for[k]->batches.push_back(std::move(b));
+  }
+  bool again = false;
   for (auto& [addr, req] : out)
-    if (!req.batches.empty())
+    if (!req.batches.empty()) {
       send_request(self, req.leader, std::move(req.batches));
+      again = again || (req.full && req.room > 1);
+    }
   if (need_metadata) {
     refresh_metadata(self, st.view, [self](const status& s) {
       if (!s)
@@ -343,6 +410,8 @@ void send_ready(self_ptr self) {
   }
   if (retry_in >= 0)
     arm_pump(self, retry_in);
+  if (again)
+    send_ready(self); // a request filled up and its broker has room for another
 }
 
 } // namespace

@@ -15,6 +15,7 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <unordered_map>
 #include <vector>
 
 #include <caf/actor_addr.hpp>
@@ -33,6 +34,7 @@ struct producer_state {
     int in_flight = 0;
     bool retrying = false;           // a batch failed: drain in-flight, then resend in order
     int64_t retry_after_ms = 0;
+    uint64_t in_round = 0;           // the send_ready round that put a batch in a request
   };
 
   producer_config cfg;
@@ -41,7 +43,7 @@ struct producer_state {
   int64_t producer_id = no_producer_id;
   int16_t producer_epoch = no_producer_epoch;
   std::map<topic_partition, int32_t> next_sequence;
-  std::map<topic_partition, partition_queue> queues;
+  std::unordered_map<topic_partition, partition_queue, topic_partition_hash> queues;
   size_t outstanding = 0; // drained batches not yet completed
   /// Partitions with pending batches, in order; each round of sends
   /// starts after `cursor` (the last partition served), so with more
@@ -58,6 +60,7 @@ struct producer_state {
   std::map<uint64_t, std::shared_ptr<in_flight_request>> requests;
   std::map<caf::actor_addr, int32_t> broker_in_flight; // requests per broker
   uint64_t next_request = 1;
+  uint64_t round = 0; // send_ready calls
   std::set<caf::actor_addr> monitored;
   bool linger_armed = false;
   bool pump_armed = false;

@@ -14,9 +14,9 @@ size_t record_size_bound(const producer_record& rec) {
 }
 } // namespace
 
-ready_batch record_accumulator::close(const topic_partition& tp, open_batch& ob) {
+ready_batch record_accumulator::close(open_batch& ob) {
   ready_batch rb;
-  rb.tp = tp;
+  rb.tp = ob.tp;
   rb.record_count = int32_t(ob.builder.record_count());
   rb.data = ob.builder.build();
   if (ob.any_callback)
@@ -28,32 +28,43 @@ ready_batch record_accumulator::close(const topic_partition& tp, open_batch& ob)
   return rb;
 }
 
+record_accumulator::open_batch& record_accumulator::open_for(const topic_partition& tp) {
+  auto t = open_.find(tp.topic);
+  if (t == open_.end())
+    t = open_.emplace(tp.topic, std::vector<std::unique_ptr<open_batch>>{}).first;
+  auto& parts = t->second;
+  auto index = size_t(std::max(tp.partition, 0));
+  if (index >= parts.size())
+    parts.resize(index + 1);
+  if (!parts[index]) {
+    batch_options opts;
+    opts.codec = cfg_.codec;
+    opts.producer_id = cfg_.producer_id;
+    opts.producer_epoch = cfg_.producer_epoch;
+    parts[index] = std::make_unique<open_batch>(tp, opts);
+  }
+  return *parts[index];
+}
+
 record_accumulator::wake record_accumulator::append(const topic_partition& tp,
                                                     const producer_record& rec, int64_t now_ms,
                                                     send_callback cb) {
   std::lock_guard<std::mutex> guard{mtx_};
   bool was_empty = pending_ == 0;
-  auto i = open_.find(tp);
-  if (i == open_.end()) {
-    batch_options opts;
-    opts.codec = cfg_.codec;
-    opts.producer_id = cfg_.producer_id;
-    opts.producer_epoch = cfg_.producer_epoch;
-    i = open_.emplace(tp, open_batch{batch_builder{opts}, {}, false, now_ms, -1}).first;
-  }
-  auto& ob = i->second;
+  auto& ob = open_for(tp);
   bool closed_one = false;
   if (!ob.builder.empty() &&
       ob.builder.estimated_size() + record_size_bound(rec) > size_t(cfg_.batch_size)) {
     auto before = ob.builder.estimated_size();
-    closed_.push_back(close(tp, ob));
+    closed_.push_back(close(ob));
     buffered_bytes_ += int64_t(closed_.back().data.size()) - int64_t(before);
     closed_one = true;
   }
   if (ob.builder.empty()) {
     // Kept in order even if the clock steps back.
-    ob.created_ms = lingering_.empty() ? now_ms : std::max(now_ms, lingering_.back().first);
-    lingering_.emplace_back(ob.created_ms, tp);
+    ob.created_ms =
+      lingering_.empty() ? now_ms : std::max(now_ms, lingering_.back().created_ms);
+    lingering_.push_back(lingering{ob.created_ms, &ob, ++ob.generation});
   }
   auto ts = rec.timestamp >= 0 ? rec.timestamp : now_ms;
   std::vector<record_header> headers;
@@ -82,7 +93,7 @@ record_accumulator::wake record_accumulator::append(const topic_partition& tp,
   ++pending_;
   if (ob.builder.estimated_size() >= size_t(cfg_.batch_size)) {
     auto size_before = ob.builder.estimated_size();
-    closed_.push_back(close(tp, ob));
+    closed_.push_back(close(ob));
     buffered_bytes_ += int64_t(closed_.back().data.size()) - int64_t(size_before);
     closed_one = true;
   }
@@ -94,33 +105,69 @@ record_accumulator::wake record_accumulator::append(const topic_partition& tp,
 std::vector<ready_batch> record_accumulator::drain(int64_t now_ms, bool force) {
   std::lock_guard<std::mutex> guard{mtx_};
   std::vector<ready_batch> out;
-  out.reserve(closed_.size() + open_.size());
+  out.reserve(closed_.size() + lingering_.size());
   for (auto& rb : closed_)
     out.push_back(std::move(rb));
   closed_.clear();
-  auto take = [&](const topic_partition& tp, open_batch& ob) {
-    auto before = ob.builder.estimated_size();
-    out.push_back(close(tp, ob));
+  while (!lingering_.empty() && (force || now_ms - lingering_.front().created_ms >= cfg_.linger_ms)) {
+    auto entry = lingering_.front();
+    lingering_.pop_front();
+    if (!entry.live())
+      continue;
+    auto before = entry.batch->builder.estimated_size();
+    out.push_back(close(*entry.batch));
     buffered_bytes_ += int64_t(out.back().data.size()) - int64_t(before);
-  };
-  if (force) {
-    for (auto& [tp, ob] : open_)
-      if (!ob.builder.empty())
-        take(tp, ob);
-    lingering_.clear();
-  } else {
-    while (!lingering_.empty() && now_ms - lingering_.front().first >= cfg_.linger_ms) {
-      auto [created, tp] = lingering_.front();
-      lingering_.pop_front();
-      auto i = open_.find(tp);
-      if (i != open_.end() && !i->second.builder.empty() && i->second.created_ms == created)
-        take(tp, i->second);
-    }
   }
   for (auto& rb : out) {
     pending_ -= size_t(rb.record_count);
     buffered_bytes_ -= int64_t(rb.data.size());
   }
+  return out;
+}
+
+std::vector<ready_batch> record_accumulator::drain_closed() {
+  std::lock_guard<std::mutex> guard{mtx_};
+  std::vector<ready_batch> out;
+  out.reserve(closed_.size());
+  for (auto& rb : closed_) {
+    pending_ -= size_t(rb.record_count);
+    buffered_bytes_ -= int64_t(rb.data.size());
+    out.push_back(std::move(rb));
+  }
+  closed_.clear();
+  return out;
+}
+
+std::vector<ready_batch> record_accumulator::drain_open_impl(
+  int64_t now_ms, bool force, const std::function<offer(const topic_partition&, size_t)>& decide) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  std::vector<ready_batch> out;
+  // Walk the oldest entries; keep the ones left open (in order) and drop
+  // the stale ones (batches closed by size since) and the taken ones.
+  std::vector<lingering> kept;
+  while (!lingering_.empty()) {
+    auto entry = lingering_.front();
+    if (!entry.live()) {
+      lingering_.pop_front();
+      continue;
+    }
+    if (!force && now_ms - entry.created_ms < cfg_.linger_ms)
+      break; // the rest are younger
+    auto what = decide(entry.batch->tp, entry.batch->builder.estimated_size());
+    if (what == offer::stop)
+      break;
+    lingering_.pop_front();
+    if (what == offer::leave) {
+      kept.push_back(entry);
+      continue;
+    }
+    auto before = entry.batch->builder.estimated_size();
+    out.push_back(close(*entry.batch));
+    buffered_bytes_ += int64_t(out.back().data.size()) - int64_t(before);
+    pending_ -= size_t(out.back().record_count);
+    buffered_bytes_ -= int64_t(out.back().data.size());
+  }
+  lingering_.insert(lingering_.begin(), kept.begin(), kept.end()); // oldest first, as before
   return out;
 }
 
@@ -135,10 +182,9 @@ int64_t record_accumulator::next_linger_due(int64_t now_ms) const {
     return 0;
   // The oldest entry that still names an open batch (stale ones go).
   while (!lingering_.empty()) {
-    auto& [created, tp] = lingering_.front();
-    auto i = open_.find(tp);
-    if (i != open_.end() && !i->second.builder.empty() && i->second.created_ms == created)
-      return std::max<int64_t>(0, created + cfg_.linger_ms - now_ms);
+    auto& entry = lingering_.front();
+    if (entry.live())
+      return std::max<int64_t>(0, entry.created_ms + cfg_.linger_ms - now_ms);
     lingering_.pop_front();
   }
   return -1;

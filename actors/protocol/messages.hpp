@@ -5,6 +5,7 @@
 // Record data always travels as one Kafka RecordBatch v2 (or several,
 // concatenated) in `al::bytes`, never one message per record.
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -41,6 +42,12 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, topic_partition& x) {
   return f(x.topic, x.partition);
 }
+/// For unordered containers keyed by partition.
+struct topic_partition_hash {
+  size_t operator()(const topic_partition& tp) const noexcept {
+    return std::hash<std::string>{}(tp.topic) * 31 + size_t(uint32_t(tp.partition));
+  }
+};
 /// "orders-3"
 inline std::string to_string(const topic_partition& tp) {
   return tp.topic + "-" + std::to_string(tp.partition);
