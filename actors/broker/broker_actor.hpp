@@ -11,6 +11,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -85,6 +86,8 @@ struct broker_state {
   broker_setup setup;
   metadata_image image;
   std::map<topic_partition, hosted_partition> partitions;
+  /// The same partitions' actors, hashed: what data requests look up.
+  std::unordered_map<topic_partition, partition_api, topic_partition_hash> routes;
   bool registered = false;
   bool registering = false; // a registration request is on its way
   uint64_t heartbeats_sent = 0;
