@@ -71,9 +71,12 @@ partition_actor(partition_api::stateful_pointer<partition_state> self, partition
 /// can take tens to hundreds of ms while the disk writes back other data
 /// (on a partition's own thread it once stalled produce and fetch, e2e
 /// p99.9 ~80 ms). Opens partitions' logs, writes their producer-state
-/// snapshots, and (hw_checkpoint_atom, table) the node's HW table.
+/// snapshots and leader-epoch checkpoints, and (hw_checkpoint_atom, table)
+/// the node's HW table.
 caf::behavior io_worker_actor(caf::event_based_actor* self);
 
+/// (epoch_checkpoint_atom, epoch_checkpoint_job) to an I/O worker.
+using epoch_checkpoint_atom = caf::atom_constant<caf::atom("epochckpt")>;
 /// (producer_snapshot_atom, producer_snapshot_job) to an I/O worker.
 using producer_snapshot_atom = caf::atom_constant<caf::atom("prodsnap")>;
 /// (open_log_atom, open_partition_job) -> std::shared_ptr<opened_partition>.

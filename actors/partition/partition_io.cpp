@@ -38,6 +38,12 @@ caf::behavior io_worker_actor(caf::event_based_actor* self) {
       if (auto st = job.table->write(false); !st)
         spdlog::warn("{} not written: {}", job.table->path(), st.to_string());
     },
+    [](epoch_checkpoint_atom, const epoch_checkpoint_job& job) {
+      job.fence->if_current(job.generation, [&] {
+        if (auto st = save_epoch_checkpoint(job.dir, job.cache); !st)
+          spdlog::warn("leader-epoch-checkpoint in {} not written: {}", job.dir, st.to_string());
+      });
+    },
     [](open_log_atom, const open_partition_job& job) {
       return std::make_shared<opened_partition>(open_partition_files(job));
     },

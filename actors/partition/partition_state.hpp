@@ -122,6 +122,17 @@ struct opened_partition {
 /// throws: an exception becomes `error`.
 opened_partition open_partition_files(const open_partition_job& job);
 
+/// A leader-epoch-checkpoint write for the partition's I/O worker, voided
+/// when the partition's fence moved (a deleted partition's folder must not
+/// get the file back). A write that lands late, or not at all, is safe: a
+/// load checks the file against the log and rebuilds one that disagrees.
+struct epoch_checkpoint_job {
+  std::string dir;
+  leader_epoch_cache cache;
+  std::shared_ptr<snapshot_fence> fence;
+  uint64_t generation = 0;
+};
+
 /// A write of the node's HW table, for an I/O worker (the broker sends it
 /// every hw_checkpoint_interval_ms).
 struct hw_table_job {
@@ -220,5 +231,6 @@ void arm_replica_tick(partition_ptr self);
 // Local messages to the I/O workers only (never serialized).
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(al::producer_snapshot_job)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(al::hw_table_job)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(al::epoch_checkpoint_job)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(al::open_partition_job)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<al::opened_partition>)
