@@ -8,6 +8,7 @@
 #include "actors/client/partitioner.hpp"
 #include "actors/client/producer_client.hpp"
 #include "live_node.hpp"
+#include "offsets_check.hpp"
 
 using namespace al;
 using namespace al::test;
@@ -52,14 +53,7 @@ TEST_CASE("producer over loopback: keyed records land by murmur2, offsets dense"
   }
   REQUIRE((*p)->flush());
   CHECK(failures == 0);
-  size_t total = 0;
-  for (auto& [part, offs] : offsets) {
-    std::sort(offs.begin(), offs.end());
-    for (size_t i = 0; i < offs.size(); ++i)
-      CHECK(offs[i] == int64_t(i));
-    total += offs.size();
-  }
-  CHECK(total == size_t(n));
+  check_dense_offsets(offsets, size_t(n));
 }
 
 TEST_CASE("consumer reads back everything in per-partition order", "[client]") {

@@ -17,6 +17,7 @@
 #include "actors/client/producer_client.hpp"
 #include "actors/protocol/actor_config.hpp"
 #include "actors/protocol/errors.hpp"
+#include "offsets_check.hpp"
 #include "storage/batch_header.hpp"
 
 using namespace al;
@@ -153,17 +154,6 @@ std::map<int32_t, std::vector<int64_t>> send_all(producer& p, int n, int keys) {
   return offsets;
 }
 
-void check_dense(std::map<int32_t, std::vector<int64_t>>& offsets, int n) {
-  size_t total = 0;
-  for (auto& [part, offs] : offsets) {
-    std::sort(offs.begin(), offs.end());
-    for (size_t i = 0; i < offs.size(); ++i)
-      CHECK(offs[i] == int64_t(i));
-    total += offs.size();
-  }
-  CHECK(total == size_t(n));
-}
-
 } // namespace
 
 TEST_CASE("the producer sends one request per broker holding many partitions' batches",
@@ -172,7 +162,7 @@ TEST_CASE("the producer sends one request per broker holding many partitions' ba
   auto p = f.make({{"max.in.flight.requests.per.connection", "1"}});
   const int n = 20000;
   auto offsets = send_all(*p, n, 2000);
-  check_dense(offsets, n);
+  al::test::check_dense_offsets(offsets, size_t(n));
   std::lock_guard<std::mutex> g{f.log->mtx};
   INFO("requests: " << f.log->requests.size());
   CHECK(f.log->max_in_flight_seen == 1);
@@ -199,7 +189,7 @@ TEST_CASE("max.request.size bounds a produce request; a larger batch goes alone"
   auto p = f.make({{"max.request.size", "4000"}, {"batch.size", "16384"}});
   const int n = 5000;
   auto offsets = send_all(*p, n, 500);
-  check_dense(offsets, n);
+  al::test::check_dense_offsets(offsets, size_t(n));
   std::lock_guard<std::mutex> g{f.log->mtx};
   CHECK(f.log->max_in_flight_seen <= 5);
   bool saw_big = false;
@@ -224,7 +214,7 @@ TEST_CASE("a part refused in a produce request is resent, nothing lost or double
   auto p = f.make({});
   const int n = 3000;
   auto offsets = send_all(*p, n, 100);
-  check_dense(offsets, n); // no record lost or doubled, offsets dense per partition
+  al::test::check_dense_offsets(offsets, size_t(n)); // no record lost or doubled, offsets dense per partition
   std::lock_guard<std::mutex> g{f.log->mtx};
   CHECK(f.log->fail_once.empty());
 }

@@ -4,36 +4,19 @@
 // it only when it agrees with the batches' epochs, else rebuild from them.
 #include <catch2/catch.hpp>
 
-#include <unistd.h>
-
-#include <filesystem>
-#include <fstream>
-
 #include "actors/partition/replica_checkpoint_files.hpp"
 #include "storage/batch_header.hpp"
 #include "storage/record_batch.hpp"
+#include "log_test_support.hpp"
 
 using namespace al;
 
 namespace {
 
 struct log_dir {
-  std::string path;
-  std::unique_ptr<partition_log> log;
-  log_dir() {
-    static int n = 0;
-    path = (std::filesystem::temp_directory_path() /
-            ("al-epoch-load-" + std::to_string(::getpid()) + "-" + std::to_string(n++)))
-             .string();
-    std::filesystem::remove_all(path);
-    auto opened = partition_log::open(path, log_config{}, 0);
-    REQUIRE(opened);
-    log = std::move(*opened);
-  }
-  ~log_dir() {
-    log.reset();
-    std::filesystem::remove_all(path);
-  }
+  al::test::temp_dir dir{"epoch-load"};
+  std::string path = dir.path() + "/orders-0";
+  std::unique_ptr<partition_log> log = al::test::ok(partition_log::open(path, log_config{}, 0));
   /// One single-record batch of leader epoch `epoch`.
   void append(int32_t epoch) {
     batch_builder b;

@@ -3,30 +3,21 @@
 // writes only when something changed.
 #include <catch2/catch.hpp>
 
-#include <unistd.h>
-
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "actors/partition/hw_checkpoint_files.hpp"
+#include "log_test_support.hpp"
 
 using namespace al;
 
 namespace {
 
-struct temp_dir {
-  std::string path;
-  temp_dir() {
-    static int n = 0;
-    path = (std::filesystem::temp_directory_path() /
-            ("al-hw-table-" + std::to_string(::getpid()) + "-" + std::to_string(n++)))
-             .string();
-    std::filesystem::remove_all(path);
-    std::filesystem::create_directories(path);
-  }
-  ~temp_dir() { std::filesystem::remove_all(path); }
-  std::string file() const { return path + "/" + hw_table_name; }
+/// A temp folder holding the table's file.
+struct table_dir : al::test::temp_dir {
+  table_dir() : temp_dir("hw-table") {}
+  std::string file() const { return temp_dir::file(hw_table_name); }
   std::string read() const {
     std::ifstream in{file()};
     std::stringstream ss;
@@ -76,9 +67,9 @@ TEST_CASE("a cut or damaged HW table loads what it can, never a higher value", "
 
 TEST_CASE("attached partitions are read live; erased ones go; writes only on change",
           "[hw_table]") {
-  temp_dir d;
+  table_dir d;
   d.write("0\n2\norders 0 10\nold 0 5\n");
-  hw_checkpoint_table t{d.path};
+  hw_checkpoint_table t{d.path()};
   std::string note;
   REQUIRE(t.load(&note));
   CHECK(note.empty());
@@ -108,20 +99,20 @@ TEST_CASE("attached partitions are read live; erased ones go; writes only on cha
 }
 
 TEST_CASE("the HW table writes itself durably when its last owner lets go", "[hw_table]") {
-  temp_dir d;
+  table_dir d;
   {
-    auto t = std::make_shared<hw_checkpoint_table>(d.path);
+    auto t = std::make_shared<hw_checkpoint_table>(d.path());
     REQUIRE(t->load());
     auto cell = t->attach({"orders", 3}, 0);
     cell->store(77);
   }
   CHECK(d.read() == "0\n1\norders 3 77\n");
-  hw_checkpoint_table again{d.path};
+  hw_checkpoint_table again{d.path()};
   REQUIRE(again.load());
   CHECK(again.get({"orders", 3}) == 77);
   // A cut tail is named in the note.
   d.write("0\n2\norders 3 77\norders 4");
-  hw_checkpoint_table cut{d.path};
+  hw_checkpoint_table cut{d.path()};
   std::string note;
   REQUIRE(cut.load(&note));
   CHECK(note.find("1 line(s) skipped") != std::string::npos);
