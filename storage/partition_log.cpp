@@ -371,6 +371,12 @@ status partition_log::create_first_segment(int64_t base_offset, int64_t now_ms) 
   return status::ok();
 }
 
+void partition_log::discard() {
+  closed_ = true;
+  for (auto& seg : segments_)
+    seg->discard();
+}
+
 status partition_log::close() {
   if (closed_)
     return status::ok();

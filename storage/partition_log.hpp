@@ -157,6 +157,11 @@ public:
 
   /// Writes indexes, fsyncs, closes files. Also done by the destructor.
   status close();
+  /// Closes the files without writing or flushing anything: the log is
+  /// about to be deleted (a deleted topic's partition fsynced its segment
+  /// and wrote both indexes first, which made deleting 10 000 partitions
+  /// take most of a node's CPU).
+  void discard();
 
   int64_t log_start_offset() const { return log_start_offset_; }
   int64_t log_end_offset() const { return log_end_offset_; }

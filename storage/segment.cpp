@@ -321,6 +321,8 @@ status segment::close() {
   return log_.close();
 }
 
+void segment::discard() { (void)log_.close(); }
+
 status segment::remove_files() {
   if (auto st = log_.close(); !st)
     return st;

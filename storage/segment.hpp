@@ -84,6 +84,9 @@ public:
   /// entry, fsyncs the log and writes the indexes.
   status on_roll();
   status close();
+  /// Closes the log file without flushing it or writing the indexes
+  /// (partition_log::discard: the files are about to be removed).
+  void discard();
   /// Closes and deletes the .log and both index files.
   status remove_files();
   /// Replaces the .log by `swap_path` (a committed compaction output):

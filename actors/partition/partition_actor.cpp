@@ -271,7 +271,7 @@ caf::result<bool> on_delete(self_ptr self) {
     st.hw_table->erase(st.setup.tp); // a re-created topic starts afresh
   st.hw_cell.reset();
   if (st.log) {
-    (void)st.log->close();
+    st.log->discard(); // no flush: the files go next
     st.log.reset();
   }
   std::error_code ec;

@@ -438,3 +438,30 @@ TEST_CASE("a future timestamp does not hold off segment.ms after a restart", "[p
   auto b3 = numbered_batch(1, 62'000, 2);
   CHECK(ok(log->append(b3, 62'000)).rolled);
 }
+
+TEST_CASE("discard closes a log without writing its indexes; close writes them",
+          "[partition_log]") {
+  // What a deleted partition does with its log: nothing more is written or
+  // flushed before the folder goes.
+  auto index_size = [](const std::string& dir) -> uint64_t {
+    auto path = join_path(dir, index_file_name(0));
+    return path_exists(path) ? ok(file_size(path)) : 0;
+  };
+  auto config = small_config();
+  config.segment_bytes = 1 << 20; // one segment: the active one
+  temp_dir kept("plog-close");
+  temp_dir gone("plog-discard");
+  for (auto* d : {&kept, &gone}) {
+    auto log = open_log(d->path(), config);
+    append_numbered(*log, 200, 5, 1000, 64);
+    auto before = index_size(d->path());
+    if (d == &kept) {
+      ok(log->close());
+      CHECK(index_size(d->path()) > before); // the active segment's entries written
+    } else {
+      log->discard();
+      log.reset(); // and the destructor writes nothing either
+      CHECK(index_size(d->path()) == before);
+    }
+  }
+}
