@@ -82,4 +82,15 @@ using producer_actor_ptr = caf::stateful_actor<producer_state>*;
 caf::behavior producer_actor(producer_actor_ptr self, producer_config cfg,
                              std::shared_ptr<record_accumulator> acc, caf::actor direct_broker);
 
+// --- producer_send.cpp: the sender loop ---------------------------------
+/// Sends what is ready to the brokers with room (see the file's top).
+void producer_send_ready(producer_actor_ptr self);
+/// Moves the accumulator's ready batches (all of them when `force`:
+/// flush()) to their partitions' queues, numbered.
+void producer_drain(producer_actor_ptr self, bool force);
+/// Arms the linger timer for the oldest open batch, while a broker has room.
+void producer_arm_linger(producer_actor_ptr self);
+/// A broker's connection dropped: its requests fail now and are resent.
+void producer_broker_down(producer_actor_ptr self, const caf::actor_addr& broker);
+
 } // namespace al
