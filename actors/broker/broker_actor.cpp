@@ -45,8 +45,7 @@ void spawn_partition(self_ptr self, const topic_description& t, const partition_
   ps.broker = caf::actor_cast<caf::actor>(self);
   ps.hw_table = st.hw_table;
   if (!st.io_workers.empty()) // one worker per partition: its writes stay in order
-    ps.io = st.io_workers[(std::hash<std::string>{}(tp.topic) * 31 + size_t(tp.partition)) %
-                          st.io_workers.size()];
+    ps.io = st.io_workers[topic_partition_hash{}(tp) % st.io_workers.size()];
   ps.replica_lag_time_max_ms = st.setup.replica_lag_time_max_ms;
   ps.replica_fetch_max_bytes = st.setup.replica_fetch_max_bytes;
   ps.retention_check_interval_ms = st.setup.retention_check_interval_ms;

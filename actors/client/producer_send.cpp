@@ -51,6 +51,13 @@ void stamp_sequence(producer_state& st, ready_batch& b) {
   write_batch_crc(b.data.data(), b.data.size());
 }
 
+/// A batch out of the accumulator: numbered, and outstanding until its
+/// callbacks ran.
+ready_batch& admit(producer_state& st, ready_batch& b) {
+  stamp_sequence(st, b);
+  ++st.outstanding;
+  return b;
+}
 
 void send_ready(self_ptr self);
 
@@ -210,11 +217,8 @@ bool has_room(const producer_state& st) {
 /// them when `force`: flush()) to their partitions' queues, numbered.
 void drain(self_ptr self, bool force) {
   auto& st = self->state;
-  for (auto& b : st.acc->drain(wall_clock_ms(), force)) {
-    stamp_sequence(st, b);
-    ++st.outstanding;
-    enqueue(st, std::move(b), false);
-  }
+  for (auto& b : st.acc->drain(wall_clock_ms(), force))
+    enqueue(st, std::move(admit(st, b)), false);
 }
 
 void arm_linger(self_ptr self) {
@@ -247,11 +251,8 @@ struct building {
 void send_ready(self_ptr self) {
   auto& st = self->state;
   if (has_room(st))
-    for (auto& b : st.acc->drain_closed()) {
-      stamp_sequence(st, b);
-      ++st.outstanding;
-      enqueue(st, std::move(b), false);
-    }
+    for (auto& b : st.acc->drain_closed())
+      enqueue(st, std::move(admit(st, b)), false);
   arm_linger(self);
   std::map<caf::actor_addr, building> out;
   auto round = ++st.round; // one batch per partition and request: q.in_round
@@ -266,6 +267,21 @@ void send_ready(self_ptr self) {
       b->second.room = st.cfg.max_in_flight_requests_per_connection -
                        (f == st.broker_in_flight.end() ? 0 : f->second);
     }
+    return b->second;
+  };
+  // Leaders by partition index of the topic last looked up (the batches
+  // come topic by topic in practice): no map walk per batch.
+  const topic_description* last_topic = nullptr;
+  auto leader_of = [&](const topic_partition& tp) -> std::optional<client_api> {
+    if (!last_topic || last_topic->name != tp.topic) {
+      auto t = st.view.topics.find(tp.topic);
+      last_topic = t == st.view.topics.end() ? nullptr : &t->second;
+    }
+    if (!last_topic || tp.partition < 0 || tp.partition >= int32_t(last_topic->partitions.size()))
+      return std::nullopt;
+    auto b = st.view.brokers.find(last_topic->partitions[size_t(tp.partition)].leader);
+    if (b == st.view.brokers.end())
+      return std::nullopt;
     return b->second;
   };
   auto visit = [&](std::set<topic_partition>::iterator it) {
@@ -288,7 +304,7 @@ void send_ready(self_ptr self) {
     }
     if (q.pending.empty())
       return st.ready.erase(it);
-    auto leader = st.view.leader_handle(tp);
+    auto leader = leader_of(tp);
     if (!leader) {
       need_metadata = true;
       return std::next(it);
@@ -323,21 +339,6 @@ void send_ready(self_ptr self) {
     if (building_for(b).room > 0)
       ++open_brokers;
   std::vector<building*> taken_for;
-  // Leaders by partition index of the topic last looked up (the batches
-  // come topic by topic in practice): no map walk per batch.
-  const topic_description* last_topic = nullptr;
-  auto leader_of = [&](const topic_partition& tp) -> std::optional<client_api> {
-    if (!last_topic || last_topic->name != tp.topic) {
-      auto t = st.view.topics.find(tp.topic);
-      last_topic = t == st.view.topics.end() ? nullptr : &t->second;
-    }
-    if (!last_topic || tp.partition < 0 || tp.partition >= int32_t(last_topic->partitions.size()))
-      return std::nullopt;
-    auto b = st.view.brokers.find(last_topic->partitions[size_t(tp.partition)].leader);
-    if (b == st.view.brokers.end())
-      return std::nullopt;
-    return b->second;
-  };
   auto batches = st.acc->drain_open(now, false, [&](const topic_partition& tp, size_t size) {
     using offer = record_accumulator::offer;
     if (open_brokers <= 0)
@@ -364,9 +365,7 @@ void send_ready(self_ptr self) {
     return offer::take;
   });
   for (size_t k = 0; k < batches.size(); ++k) {
-    auto& b = batches[k];
-    stamp_sequence(st, b);
-    ++st.outstanding;
+    auto& b = admit(st, batches[k]);
     ++st.queues[b.tp].in_flight;
     taken_for[k]->batches.push_back(std::move(b));
   }
@@ -388,7 +387,6 @@ void send_ready(self_ptr self) {
   if (again)
     send_ready(self); // a request filled up and its broker has room for another
 }
-
 
 } // namespace
 

@@ -15,6 +15,7 @@ size_t record_size_bound(const producer_record& rec) {
 } // namespace
 
 ready_batch record_accumulator::close(open_batch& ob) {
+  auto before = ob.builder.estimated_size();
   ready_batch rb;
   rb.tp = ob.tp;
   rb.record_count = int32_t(ob.builder.record_count());
@@ -25,6 +26,13 @@ ready_batch record_accumulator::close(open_batch& ob) {
   ob.any_callback = false;
   rb.created_ms = ob.created_ms;
   rb.max_timestamp = ob.max_timestamp;
+  buffered_bytes_ += int64_t(rb.data.size()) - int64_t(before); // built: compressed, say
+  return rb;
+}
+
+ready_batch record_accumulator::released(ready_batch rb) {
+  pending_ -= size_t(rb.record_count);
+  buffered_bytes_ -= int64_t(rb.data.size());
   return rb;
 }
 
@@ -55,9 +63,7 @@ record_accumulator::wake record_accumulator::append(const topic_partition& tp,
   bool closed_one = false;
   if (!ob.builder.empty() &&
       ob.builder.estimated_size() + record_size_bound(rec) > size_t(cfg_.batch_size)) {
-    auto before = ob.builder.estimated_size();
     closed_.push_back(close(ob));
-    buffered_bytes_ += int64_t(closed_.back().data.size()) - int64_t(before);
     closed_one = true;
   }
   if (ob.builder.empty()) {
@@ -92,9 +98,7 @@ record_accumulator::wake record_accumulator::append(const topic_partition& tp,
   }
   ++pending_;
   if (ob.builder.estimated_size() >= size_t(cfg_.batch_size)) {
-    auto size_before = ob.builder.estimated_size();
     closed_.push_back(close(ob));
-    buffered_bytes_ += int64_t(closed_.back().data.size()) - int64_t(size_before);
     closed_one = true;
   }
   if (closed_one)
@@ -104,43 +108,36 @@ record_accumulator::wake record_accumulator::append(const topic_partition& tp,
 
 std::vector<ready_batch> record_accumulator::drain(int64_t now_ms, bool force) {
   std::lock_guard<std::mutex> guard{mtx_};
-  std::vector<ready_batch> out;
-  out.reserve(closed_.size() + lingering_.size());
-  for (auto& rb : closed_)
+  auto out = take_closed();
+  for (auto& rb : take_open(now_ms, force, [](const topic_partition&, size_t) {
+         return offer::take;
+       }))
     out.push_back(std::move(rb));
-  closed_.clear();
-  while (!lingering_.empty() && (force || now_ms - lingering_.front().created_ms >= cfg_.linger_ms)) {
-    auto entry = lingering_.front();
-    lingering_.pop_front();
-    if (!entry.live())
-      continue;
-    auto before = entry.batch->builder.estimated_size();
-    out.push_back(close(*entry.batch));
-    buffered_bytes_ += int64_t(out.back().data.size()) - int64_t(before);
-  }
-  for (auto& rb : out) {
-    pending_ -= size_t(rb.record_count);
-    buffered_bytes_ -= int64_t(rb.data.size());
-  }
   return out;
 }
 
 std::vector<ready_batch> record_accumulator::drain_closed() {
   std::lock_guard<std::mutex> guard{mtx_};
-  std::vector<ready_batch> out;
-  out.reserve(closed_.size());
-  for (auto& rb : closed_) {
-    pending_ -= size_t(rb.record_count);
-    buffered_bytes_ -= int64_t(rb.data.size());
-    out.push_back(std::move(rb));
-  }
-  closed_.clear();
-  return out;
+  return take_closed();
 }
 
 std::vector<ready_batch> record_accumulator::drain_open_impl(
   int64_t now_ms, bool force, const std::function<offer(const topic_partition&, size_t)>& decide) {
   std::lock_guard<std::mutex> guard{mtx_};
+  return take_open(now_ms, force, decide);
+}
+
+std::vector<ready_batch> record_accumulator::take_closed() {
+  std::vector<ready_batch> out;
+  out.reserve(closed_.size());
+  for (auto& rb : closed_)
+    out.push_back(released(std::move(rb)));
+  closed_.clear();
+  return out;
+}
+
+std::vector<ready_batch> record_accumulator::take_open(
+  int64_t now_ms, bool force, const std::function<offer(const topic_partition&, size_t)>& decide) {
   std::vector<ready_batch> out;
   // Walk the oldest entries; keep the ones left open (in order) and drop
   // the stale ones (batches closed by size since) and the taken ones.
@@ -161,11 +158,7 @@ std::vector<ready_batch> record_accumulator::drain_open_impl(
       kept.push_back(entry);
       continue;
     }
-    auto before = entry.batch->builder.estimated_size();
-    out.push_back(close(*entry.batch));
-    buffered_bytes_ += int64_t(out.back().data.size()) - int64_t(before);
-    pending_ -= size_t(out.back().record_count);
-    buffered_bytes_ -= int64_t(out.back().data.size());
+    out.push_back(released(close(*entry.batch)));
   }
   lingering_.insert(lingering_.begin(), kept.begin(), kept.end()); // oldest first, as before
   return out;

@@ -103,7 +103,15 @@ private:
     bool live() const { return !batch->builder.empty() && batch->generation == generation; }
   };
 
+  /// Builds the batch and reopens `ob` empty; buffered bytes follow the
+  /// built size.
   ready_batch close(open_batch& ob);
+  /// A batch leaving the accumulator: no longer pending or buffered here.
+  ready_batch released(ready_batch rb);
+  // drain, drain_closed and drain_open under the lock:
+  std::vector<ready_batch> take_closed();
+  std::vector<ready_batch> take_open(int64_t now_ms, bool force,
+                                     const std::function<offer(const topic_partition&, size_t)>& decide);
   open_batch& open_for(const topic_partition& tp);
 
   accumulator_config cfg_;

@@ -125,11 +125,6 @@ void hw_checkpoint_table::erase(const topic_partition& tp) {
   live_.erase(tp);
 }
 
-size_t hw_checkpoint_table::size() const {
-  std::lock_guard<std::mutex> guard{mtx_};
-  return loaded_.size() + live_.size();
-}
-
 std::map<topic_partition, int64_t> hw_checkpoint_table::snapshot() const {
   std::lock_guard<std::mutex> guard{mtx_};
   auto out = loaded_;

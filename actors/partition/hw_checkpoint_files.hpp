@@ -60,7 +60,6 @@ public:
   /// The partition was deleted: its entry goes (a re-created topic must
   /// not start from the old log's HW).
   void erase(const topic_partition& tp);
-  size_t size() const;
 
   /// Writes the file if an entry changed since the last write (`durable`:
   /// since the last durable write, with fsyncs). Writers take turns.

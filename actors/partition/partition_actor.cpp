@@ -70,7 +70,7 @@ caf::result<produce_response> on_produce(self_ptr self, produce_request& req) {
   if (d.what == produce_decision::action::append) {
     stamp_partition_leader_epoch(req.batch.data(), d.leader_epoch);
     const auto end_before = st.log->log_end_offset();
-    checkpoint_epochs(self, end_before + 1); // this epoch is in the file before its first record
+    checkpoint_epochs(self, end_before + 1); // this epoch is handed on with its first record
     auto info = st.log->append_validated(req.batch, header, params.now_ms);
     if (!info && st.log->log_end_offset() == end_before) { // nothing written
       if (info.error().code() == errc::kafka_storage_error) // disk full, no descriptors, ...
@@ -267,8 +267,7 @@ caf::result<bool> on_delete(self_ptr self) {
   st.replica.reset();
   st.producers_dirty = false;
   st.fence->advance(); // queued writes must not recreate files in the folder
-  if (st.hw_table)
-    st.hw_table->erase(st.setup.tp); // a re-created topic starts afresh
+  st.setup.hw_table->erase(st.setup.tp); // a re-created topic starts afresh
   st.hw_cell.reset();
   if (st.log) {
     st.log->discard(); // no flush: the files go next
@@ -374,10 +373,9 @@ partition_api::behavior_type partition_actor(self_ptr self, partition_setup setu
   self->state.setup = std::move(setup);
   self->state.produce_where = "produce to " + where(self->state);
   auto& st = self->state;
-  st.hw_table = st.setup.hw_table;
-  if (!st.hw_table) { // no broker: a table of its own, in its folder
-    st.hw_table = std::make_shared<hw_checkpoint_table>(st.setup.dir);
-    if (auto loaded = st.hw_table->load(); !loaded)
+  if (!st.setup.hw_table) { // no broker: a table of its own, in its folder
+    st.setup.hw_table = std::make_shared<hw_checkpoint_table>(st.setup.dir);
+    if (auto loaded = st.setup.hw_table->load(); !loaded)
       spdlog::warn("{}: {}", where(st), loaded.to_string());
   }
   open_partition_job job{st.setup.dir, st.setup.log};

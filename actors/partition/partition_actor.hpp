@@ -39,8 +39,8 @@ struct partition_setup {
   /// Null: written inline (deterministic tests).
   caf::actor io;
   /// The node's replication-offset-checkpoint (hw_checkpoint_files.hpp):
-  /// the partition keeps its HW there. Null: a table of its own, in `dir`
-  /// (tests that run a partition without a broker).
+  /// the partition keeps its HW there. Null: the partition makes a table of
+  /// its own, in `dir` (tests that run a partition without a broker).
   std::shared_ptr<hw_checkpoint_table> hw_table;
   int64_t replica_lag_time_max_ms = 30000;
   int32_t replica_fetch_max_bytes = 1048576;

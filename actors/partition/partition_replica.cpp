@@ -62,12 +62,12 @@ void reset_machine(self_ptr self) {
   replica_log_state ls;
   ls.log_start_offset = st.log->log_start_offset();
   ls.log_end_offset = st.log->log_end_offset();
-  ls.high_watermark = load_hw_checkpoint(*st.log, st.hw_table->get(st.setup.tp));
+  ls.high_watermark = load_hw_checkpoint(*st.log, st.setup.hw_table->get(st.setup.tp));
   ls.epochs = std::move(*epochs);
   st.saved_epochs = ls.epochs.entries();
   st.replica = std::make_unique<replica_machine>(cfg, std::move(ls));
   st.high_watermark = st.replica->high_watermark();
-  st.hw_cell = st.hw_table->attach(st.setup.tp, st.high_watermark);
+  st.hw_cell = st.setup.hw_table->attach(st.setup.tp, st.high_watermark);
   spdlog::debug("{}: replica state: log [{}, {}), hw {}, {}", where(st),
                 st.log->log_start_offset(), st.log->log_end_offset(), st.high_watermark, note);
   auto& d = st.setup.state;
@@ -272,7 +272,7 @@ void on_fetched(self_ptr self, const fetch_request& req, fetch_response& resp) {
     return;
   }
   if (!batches->empty()) {
-    checkpoint_epochs(self, st.replica->log_end_offset()); // a new epoch is in the file before its records
+    checkpoint_epochs(self, st.replica->log_end_offset()); // a new epoch is handed on with its records
     byte_view data{resp.records.data() + skip, take};
     auto appended = [&]() -> result<append_info> {
       try {

@@ -80,9 +80,9 @@ struct partition_state {
   std::map<uint64_t, waiting_produce> waiting; // acks=all, by ack id
   uint64_t next_ack_id = 1;
   std::vector<epoch_entry> saved_epochs;   // what leader-epoch-checkpoint holds
-  /// Where the HW goes for the node's replication-offset-checkpoint:
-  /// stored on every change, read by the table's writes.
-  std::shared_ptr<hw_checkpoint_table> hw_table;
+  /// The HW's cell in setup.hw_table (the node's
+  /// replication-offset-checkpoint): stored on every change, read by the
+  /// table's writes.
   hw_checkpoint_table::cell hw_cell;
 
   partition_state() = default;

@@ -5,8 +5,11 @@
 //
 //   leader-epoch-checkpoint   "0\n<n>\n<epoch> <start offset>\n..." (Kafka's
 //                             format), rewritten (renamed into place, no
-//                             fsync) before a record of a new epoch is
-//                             appended. A load cuts it to the log and checks
+//                             fsync; by the partition's I/O worker in a
+//                             node) when a new epoch gets its first record,
+//                             after truncation and on a role change; it may
+//                             land after those records. A load cuts it to
+//                             the log and checks
 //                             it against the batches' epochs at every entry
 //                             boundary; one that disagrees (an older version
 //                             after an OS crash) is rebuilt from the log.
