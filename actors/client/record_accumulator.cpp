@@ -1,6 +1,7 @@
 #include "actors/client/record_accumulator.hpp"
 
 #include <algorithm>
+#include <set>
 
 namespace al {
 
@@ -139,6 +140,12 @@ std::vector<ready_batch> record_accumulator::take_closed() {
 std::vector<ready_batch> record_accumulator::take_open(
   int64_t now_ms, bool force, const std::function<offer(const topic_partition&, size_t)>& decide) {
   std::vector<ready_batch> out;
+  // A partition with a full batch still here (closed by an append after
+  // the sender's drain_closed) keeps its open batch: the newer records
+  // must not leave first.
+  std::set<topic_partition> behind_full;
+  for (auto& rb : closed_)
+    behind_full.insert(rb.tp);
   // Walk the oldest entries; keep the ones left open (in order) and drop
   // the stale ones (batches closed by size since) and the taken ones.
   std::vector<lingering> kept;
@@ -150,7 +157,9 @@ std::vector<ready_batch> record_accumulator::take_open(
     }
     if (!force && now_ms - entry.created_ms < cfg_.linger_ms)
       break; // the rest are younger
-    auto what = decide(entry.batch->tp, entry.batch->builder.estimated_size());
+    auto what = behind_full.count(entry.batch->tp)
+                  ? offer::leave
+                  : decide(entry.batch->tp, entry.batch->builder.estimated_size());
     if (what == offer::stop)
       break;
     lingering_.pop_front();

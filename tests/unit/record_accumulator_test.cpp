@@ -68,3 +68,28 @@ TEST_CASE("accumulator: a forced drain takes every open batch", "[producer]") {
   CHECK(acc.next_linger_due(20) == -1);
   CHECK(acc.drain(5000, false).empty());
 }
+
+TEST_CASE("accumulator: drain_open leaves a partition whose full batch is not drained yet",
+          "[producer]") {
+  // The sender drains full batches, then (later, after the user thread may
+  // have closed another) open ones. An open batch must never leave before
+  // an older full batch of its partition: it would get the lower sequence
+  // number and its records would land first.
+  record_accumulator acc{config(5, 300)};
+  acc.append({"t", 0}, rec("t", 0, 80), 100, {});
+  acc.append({"t", 0}, rec("t", 0, 80), 100, {});
+  acc.append({"t", 0}, rec("t", 0, 80), 101, {}); // closes the first two; opens a third
+  acc.append({"t", 1}, rec("t", 1, 80), 101, {});
+  auto take = [](const topic_partition&, size_t) { return record_accumulator::offer::take; };
+  auto open = acc.drain_open(200, false, take);
+  REQUIRE(open.size() == 1); // partition 1 only: partition 0 has a full batch waiting
+  CHECK(open[0].tp == topic_partition{"t", 1});
+  auto full = acc.drain_closed();
+  REQUIRE(full.size() == 1);
+  CHECK(full[0].record_count == 2);
+  auto rest = acc.drain_open(200, false, take);
+  REQUIRE(rest.size() == 1);
+  CHECK(rest[0].tp == topic_partition{"t", 0});
+  CHECK(rest[0].record_count == 1);
+  CHECK(acc.pending_records() == 0);
+}
