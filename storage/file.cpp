@@ -1,5 +1,7 @@
 #include "storage/file.hpp"
 
+#include "storage/open_file_cache.hpp"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -34,19 +36,34 @@ int open_flags(open_mode mode) {
   return O_RDONLY;
 }
 
+/// open(2) with O_CLOEXEC; on EMFILE/ENFILE a cached file first asks the
+/// cache to close a few unused descriptors, then tries once more.
+int open_fd(const std::string& path, int flags, file_slot* slot) {
+  int fd = ::open(path.c_str(), flags | O_CLOEXEC, 0644);
+  if (fd < 0 && slot && (errno == EMFILE || errno == ENFILE)) {
+    int err = errno;
+    if (slot->cache->shed(16, slot) > 0)
+      fd = ::open(path.c_str(), flags | O_CLOEXEC, 0644);
+    else
+      errno = err;
+  }
+  return fd;
+}
+
 } // namespace
 
 file::file(file&& other) noexcept
-  : fd_(other.fd_), size_(other.size_), path_(std::move(other.path_)) {
+  : fd_(other.fd_), slot_(std::move(other.slot_)), size_(other.size_),
+    path_(std::move(other.path_)) {
   other.fd_ = -1;
   other.size_ = 0;
 }
 
 file& file::operator=(file&& other) noexcept {
   if (this != &other) {
-    if (fd_ >= 0)
-      ::close(fd_);
+    release();
     fd_ = other.fd_;
+    slot_ = std::move(other.slot_);
     size_ = other.size_;
     path_ = std::move(other.path_);
     other.fd_ = -1;
@@ -55,13 +72,27 @@ file& file::operator=(file&& other) noexcept {
   return *this;
 }
 
-file::~file() {
+file::~file() { release(); }
+
+void file::release() {
   if (fd_ >= 0)
     ::close(fd_);
+  fd_ = -1;
+  if (!slot_)
+    return;
+  {
+    std::lock_guard<std::mutex> lock(slot_->m);
+    if (slot_->fd >= 0) {
+      ::close(slot_->fd);
+      slot_->fd = -1;
+      slot_->cache->closed(slot_.get());
+    }
+  }
+  slot_.reset();
 }
 
 result<file> file::open(const std::string& path, open_mode mode) {
-  int fd = ::open(path.c_str(), open_flags(mode) | O_CLOEXEC, 0644);
+  int fd = open_fd(path, open_flags(mode), nullptr);
   if (fd < 0)
     return os_error("open", path, errno);
   struct stat st {};
@@ -77,41 +108,88 @@ result<file> file::open(const std::string& path, open_mode mode) {
   return f;
 }
 
+result<file> file::open(const std::string& path, open_mode mode, open_file_cache& cache) {
+  AL_ASSERT(mode != open_mode::read_only, path); // a reopen is read-write
+  auto slot = std::make_unique<file_slot>();
+  slot->cache = &cache;
+  int fd = open_fd(path, open_flags(mode), slot.get());
+  if (fd < 0)
+    return os_error("open", path, errno);
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    int err = errno;
+    ::close(fd);
+    return os_error("fstat", path, err);
+  }
+  file f;
+  {
+    std::lock_guard<std::mutex> lock(slot->m);
+    slot->fd = fd;
+    cache.opened(slot.get(), false);
+  }
+  f.slot_ = std::move(slot);
+  f.size_ = static_cast<uint64_t>(st.st_size);
+  f.path_ = path;
+  return f;
+}
+
+template <class F>
+auto file::with_fd(F&& f) const -> decltype(f(0)) {
+  if (!slot_) {
+    AL_ASSERT(fd_ >= 0, path_);
+    return f(fd_);
+  }
+  std::lock_guard<std::mutex> lock(slot_->m);
+  if (slot_->fd < 0) { // the cache closed it: reopen by path
+    int fd = open_fd(path_, O_RDWR, slot_.get());
+    if (fd < 0)
+      return os_error("reopen", path_, errno);
+    slot_->fd = fd;
+    slot_->cache->opened(slot_.get(), true);
+  }
+  slot_->referenced.store(true, std::memory_order_relaxed);
+  return f(slot_->fd);
+}
+
 status file::error(const char* op) const { return os_error(op, path_, errno); }
 
 status file::pwrite(byte_view data, uint64_t position) {
-  AL_ASSERT(is_open(), path_);
-  size_t done = 0;
-  while (done < data.size) {
-    auto n = ::pwrite(fd_, data.data + done, data.size - done, off_t(position + done));
-    if (n < 0) {
-      if (errno == EINTR)
-        continue;
-      return error("write");
+  auto st = with_fd([&](int fd) {
+    size_t done = 0;
+    while (done < data.size) {
+      auto n = ::pwrite(fd, data.data + done, data.size - done, off_t(position + done));
+      if (n < 0) {
+        if (errno == EINTR)
+          continue;
+        return error("write");
+      }
+      done += size_t(n);
     }
-    done += size_t(n);
-  }
-  size_ = std::max(size_, position + data.size);
-  return status::ok();
+    return status::ok();
+  });
+  if (st)
+    size_ = std::max(size_, position + data.size);
+  return st;
 }
 
 status file::append(byte_view data) { return pwrite(data, size_); }
 
 result<size_t> file::pread(uint8_t* out, size_t n, uint64_t position) const {
-  AL_ASSERT(is_open(), path_);
-  size_t done = 0;
-  while (done < n) {
-    auto got = ::pread(fd_, out + done, n - done, off_t(position + done));
-    if (got < 0) {
-      if (errno == EINTR)
-        continue;
-      return error("read");
+  return with_fd([&](int fd) -> result<size_t> {
+    size_t done = 0;
+    while (done < n) {
+      auto got = ::pread(fd, out + done, n - done, off_t(position + done));
+      if (got < 0) {
+        if (errno == EINTR)
+          continue;
+        return error("read");
+      }
+      if (got == 0)
+        break;
+      done += size_t(got);
     }
-    if (got == 0)
-      break;
-    done += size_t(got);
-  }
-  return done;
+    return done;
+  });
 }
 
 status file::pread_exact(bytes& out, size_t n, uint64_t position) const {
@@ -132,24 +210,27 @@ status file::pread_exact(bytes& out, size_t n, uint64_t position) const {
 }
 
 status file::fsync() {
-  AL_ASSERT(is_open(), path_);
-  return ::fsync(fd_) == 0 ? status::ok() : error("fsync");
+  return with_fd([&](int fd) { return ::fsync(fd) == 0 ? status::ok() : error("fsync"); });
 }
 
 status file::fdatasync() {
-  AL_ASSERT(is_open(), path_);
-  return ::fdatasync(fd_) == 0 ? status::ok() : error("fdatasync");
+  return with_fd(
+    [&](int fd) { return ::fdatasync(fd) == 0 ? status::ok() : error("fdatasync"); });
 }
 
 status file::truncate(uint64_t new_size) {
-  AL_ASSERT(is_open(), path_);
-  if (::ftruncate(fd_, off_t(new_size)) != 0)
-    return error("truncate");
-  size_ = new_size;
-  return status::ok();
+  auto st = with_fd(
+    [&](int fd) { return ::ftruncate(fd, off_t(new_size)) == 0 ? status::ok() : error("truncate"); });
+  if (st)
+    size_ = new_size;
+  return st;
 }
 
 status file::close() {
+  if (slot_) {
+    release(); // a descriptor the cache closed had nothing left to report
+    return status::ok();
+  }
   if (fd_ < 0)
     return status::ok();
   int rc = ::close(fd_);

@@ -2,6 +2,7 @@
 // A small POSIX file wrapper. Every failure is a KAFKA_STORAGE_ERROR status
 // naming the operation, the path and errno's text; nothing throws.
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -9,6 +10,9 @@
 #include "storage/status.hpp"
 
 namespace al {
+
+class open_file_cache;
+struct file_slot;
 
 enum class open_mode : uint8_t {
   read_only,       // must exist
@@ -27,8 +31,12 @@ public:
   ~file();
 
   static result<file> open(const std::string& path, open_mode mode);
+  /// A read-write file whose descriptor `cache` may close while it is not
+  /// in use; the next operation reopens it by path (open_file_cache.hpp).
+  /// Nothing else may rename or remove the file while this object is open.
+  static result<file> open(const std::string& path, open_mode mode, open_file_cache& cache);
 
-  bool is_open() const { return fd_ >= 0; }
+  bool is_open() const { return fd_ >= 0 || slot_ != nullptr; }
   const std::string& path() const { return path_; }
   /// Size as tracked by this object: the size at open plus appends,
   /// adjusted by truncate. Only this object writes to the file.
@@ -51,8 +59,14 @@ public:
 
 private:
   status error(const char* op) const;
+  /// Runs f(fd) with the descriptor open (reopened if the cache closed it)
+  /// and, for a cached file, its slot locked.
+  template <class F>
+  auto with_fd(F&& f) const -> decltype(f(0));
+  void release();
 
   int fd_ = -1;
+  std::unique_ptr<file_slot> slot_; // cached files only (fd_ stays -1)
   uint64_t size_ = 0;
   std::string path_;
 };

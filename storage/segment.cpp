@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "storage/log_filename.hpp"
+#include "storage/open_file_cache.hpp"
 
 namespace al {
 namespace {
@@ -25,7 +26,8 @@ segment::segment(std::string dir, int64_t base_offset, int32_t index_interval_by
 result<std::unique_ptr<segment>> segment::create(const std::string& dir, int64_t base_offset,
                                                  int32_t index_interval_bytes, int64_t now_ms) {
   AL_ASSERT(base_offset >= 0, dir, base_offset);
-  auto f = file::open(join_path(dir, log_file_name(base_offset)), open_mode::create_truncate);
+  auto f = file::open(join_path(dir, log_file_name(base_offset)), open_mode::create_truncate,
+                      open_file_cache::process());
   if (!f)
     return f.error();
   std::unique_ptr<segment> seg{
@@ -38,7 +40,8 @@ result<std::unique_ptr<segment>> segment::create(const std::string& dir, int64_t
 
 result<std::unique_ptr<segment>> segment::open(const std::string& dir, int64_t base_offset,
                                                int32_t index_interval_bytes, int64_t now_ms) {
-  auto f = file::open(join_path(dir, log_file_name(base_offset)), open_mode::read_write);
+  auto f = file::open(join_path(dir, log_file_name(base_offset)), open_mode::read_write,
+                      open_file_cache::process());
   if (!f)
     return f.error();
   std::unique_ptr<segment> seg{
@@ -347,7 +350,7 @@ status segment::replace_log(const std::string& swap_path) {
     return st;
   if (auto st = fsync_directory(dir_); !st)
     return st;
-  auto f = file::open(path, open_mode::read_write);
+  auto f = file::open(path, open_mode::read_write, open_file_cache::process());
   if (!f)
     return f.error();
   log_ = std::move(f.value());

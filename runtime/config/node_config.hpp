@@ -121,6 +121,7 @@ struct node_config {
   int32_t max_broker_partitions = 1000;
   int32_t num_scheduler_threads = 0; // 0: one per core
   int32_t num_io_threads = 2;
+  int32_t max_open_segment_files = 0; // 0: 3/4 of RLIMIT_NOFILE
 
   // [log]
   log_config log_defaults;

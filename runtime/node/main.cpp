@@ -48,14 +48,14 @@ void raise_open_file_limit(int32_t max_broker_partitions) {
     }
   }
   spdlog::info("open-file limit {} (was {}, hard limit {})", lim.rlim_cur, before, lim.rlim_max);
-  // An active segment holds 3 files (log, offset and time index); 256 for
-  // connections, SQLite and the rest.
-  auto wanted = rlim_t(max_broker_partitions) * 3 + 256;
+  // A partition keeps one .log descriptor while in use; max.open.segment.files
+  // bounds them (open_file_cache.hpp), so a low limit costs reopens, not
+  // failures. Said here so a slow node can be explained.
+  auto wanted = rlim_t(max_broker_partitions) + 256;
   if (lim.rlim_cur != RLIM_INFINITY && lim.rlim_cur < wanted)
-    spdlog::warn("open-file limit {} is below what max.broker.partitions={} may need (~{}): "
-                 "partitions beyond it fail to open (KAFKA_STORAGE_ERROR); raise `ulimit -n` "
-                 "or lower max.broker.partitions",
-                 lim.rlim_cur, max_broker_partitions, wanted);
+    spdlog::info("open-file limit {} is below max.broker.partitions={} + 256: segment files "
+                 "beyond max.open.segment.files are closed and reopened as they are used",
+                 lim.rlim_cur, max_broker_partitions);
 }
 
 } // namespace

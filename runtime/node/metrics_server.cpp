@@ -13,6 +13,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/protocol/errors.hpp"
+#include "storage/open_file_cache.hpp"
 
 namespace al {
 
@@ -54,6 +55,9 @@ result<metrics_snapshot> collect_metrics(caf::actor_system& sys, const broker_ap
   metrics_snapshot s;
   s.node_id = setup.node_id;
   s.cluster_id = setup.cluster_id;
+  const auto& files = open_file_cache::process();
+  s.files = {int64_t(files.open_count()), int64_t(files.capacity()), int64_t(files.evictions()),
+             int64_t(files.reopens())};
   auto md = ask<metadata_response>(self, broker, setup, deadline, "metadata",
                                    metadata_atom::value, metadata_request{});
   if (!md)

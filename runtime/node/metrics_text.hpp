@@ -26,6 +26,15 @@ struct metrics_snapshot {
   };
   std::vector<replica> replicas; ///< partition replicas hosted on this node
 
+  /// Segment files (open_file_cache.hpp): open now, the bound (0: none),
+  /// and how often the bound closed one and a read or write reopened one.
+  struct segment_files {
+    int64_t open = 0;
+    int64_t max = 0;
+    int64_t evictions = 0;
+    int64_t reopens = 0;
+  } files;
+
   /// Groups whose coordinator is on this node, with their committed offsets.
   std::vector<group_description> groups;
 };

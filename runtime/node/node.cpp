@@ -6,6 +6,8 @@
 #include <fstream>
 #include <thread>
 
+#include <sys/resource.h>
+
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 #include <spdlog/spdlog.h>
@@ -20,6 +22,7 @@
 #include "runtime/config/config_schema.hpp"
 #include "runtime/guard/listener_guard.hpp"
 #include "runtime/node/metrics_server.hpp"
+#include "storage/open_file_cache.hpp"
 #include "storage/topic_config.hpp"
 
 namespace al {
@@ -112,6 +115,15 @@ int32_t scheduler_threads(const config::node_config& c) {
   return std::max(2, int32_t(std::thread::hardware_concurrency()));
 }
 
+size_t open_segment_files_bound(const config::node_config& c) {
+  if (c.max_open_segment_files > 0)
+    return size_t(c.max_open_segment_files);
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0 || lim.rlim_cur == RLIM_INFINITY)
+    return 0;
+  return std::max<size_t>(64, size_t(lim.rlim_cur) / 4 * 3);
+}
+
 namespace {
 
 struct caf_config : actor_config {
@@ -191,6 +203,8 @@ result<std::unique_ptr<node>> node::start(const config::node_config& cfg) {
   auto cluster_id = prepare_data_dir(cfg.data_dir, cfg.node_id, cluster_id_for(cfg.quorum_voters));
   if (!cluster_id)
     return cluster_id.error();
+  // Process-wide, as the open-file limit is (in-process nodes share it).
+  open_file_cache::process().set_capacity(open_segment_files_bound(cfg));
   // A metrics port in use is an error, like the listener's: the node does
   // not start. Bound first, so there is nothing to undo.
   std::unique_ptr<metrics_server> metrics;

@@ -4,6 +4,7 @@
 // node's `caf.listener` and the broker on its `peer.listener`, both behind the
 // listener guard (runtime/guard/). Used by the actorlog-node binary and by programs and
 // tests that embed a node.
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 
@@ -59,5 +60,8 @@ std::string cluster_id_for(const std::vector<config::voter>& voters);
 /// Threads of the node's actor scheduler: num.scheduler.threads, or one per
 /// core (at least 2) when it is 0.
 int32_t scheduler_threads(const config::node_config& c);
+/// max.open.segment.files, or with 0 three quarters of the open-file limit
+/// (at least 64; 0 = no bound when the limit is unlimited).
+size_t open_segment_files_bound(const config::node_config& c);
 
 } // namespace al

@@ -1,6 +1,7 @@
 // The /metrics endpoint of a real node (threads, loopback TCP and HTTP):
 // exact offsets and lag after producing and committing, 503 when the broker
-// does not answer, and a clear error for a metrics port in use.
+// does not answer, a clear error for a metrics port in use, and a node
+// with more segments than max.open.segment.files (issue 15, item 2).
 #include <catch2/catch.hpp>
 
 #include <arpa/inet.h>
@@ -9,6 +10,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <mutex>
 #include <thread>
 
 #include <httplib.h>
@@ -16,6 +18,7 @@
 #include "actors/client/producer_client.hpp"
 #include "live_node.hpp"
 #include "runtime/node/metrics_server.hpp"
+#include "storage/batch_header.hpp"
 
 using namespace al;
 using namespace al::test;
@@ -246,4 +249,83 @@ TEST_CASE("metrics: a node whose metrics port is taken does not start", "[metric
   CHECK(started.error().message().find("metrics.port=" + std::to_string(taken.port)) !=
         std::string::npos);
   std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("metrics: a node with more segments than max.open.segment.files keeps every record",
+          "[metrics][live][open_file_cache]") {
+  auto port = free_port();
+  live_node node{[&](config::node_config& cfg) {
+    cfg.metrics_port = port;
+    cfg.offsets_topic_num_partitions = 1;
+    cfg.max_open_segment_files = 16;
+  }};
+  constexpr int32_t partitions = 64;
+  constexpr int per_partition = 20;
+  node.create_topic("wide", partitions, {{"segment.bytes", "2048"}}); // several segments each
+  auto p = producer::create(node.client_sys, {{"bootstrap.servers", node.bootstrap()},
+                                              {"linger.ms", "0"}, {"batch.size", "1024"}});
+  REQUIRE(p);
+  std::atomic<int> failures{0};
+  std::mutex first_mtx;
+  std::string first_error;
+  for (int i = 0; i < per_partition; ++i)
+    for (int32_t part = 0; part < partitions; ++part) {
+      producer_record r;
+      r.topic = "wide";
+      r.partition = part;
+      r.key = "k" + std::to_string(i);
+      r.value = std::string(200, char('a' + i % 26));
+      REQUIRE((*p)->send(r, [&](const record_metadata&, const status& st) {
+        if (st)
+          return;
+        ++failures;
+        std::lock_guard<std::mutex> lock(first_mtx);
+        if (first_error.empty())
+          first_error = st.to_string();
+      }));
+    }
+  auto flushed = (*p)->flush();
+  INFO(first_error);
+  INFO(flushed.to_string());
+  REQUIRE(flushed);
+  REQUIRE(failures == 0);
+  // Every partition reads back whole, from segments whose descriptors the
+  // bound closed and the read reopened.
+  caf::scoped_actor self{node.n->system()};
+  auto broker = caf::actor_cast<broker_api>(node.n->broker());
+  for (int32_t part = 0; part < partitions; ++part) {
+    fetch_request req;
+    req.topic = "wide";
+    req.partition = part;
+    req.max_wait_ms = 0;
+    int64_t records = 0, next = 0;
+    self->request(broker, 10s, fetch_atom::value, req)
+      .receive(
+        [&](const fetch_response& f) {
+          for (size_t pos = 0; pos + batch_layout::log_overhead <= f.records.size();) {
+            auto h = read_batch_header(f.records.data() + pos);
+            CHECK(h.base_offset == next);
+            records += h.records_count;
+            next = h.last_offset() + 1;
+            pos += h.size_in_bytes();
+          }
+        },
+        [&](caf::error& err) { FAIL_CHECK(describe_error(err)); });
+    INFO("partition " << part);
+    CHECK(records == per_partition);
+  }
+  auto answer = get_metrics(port);
+  REQUIRE(answer.status == 200);
+  const auto& body = answer.body;
+  INFO(body.substr(0, 2000));
+  CHECK(has_line(body, "actorlog_node_open_segment_files_max 16"));
+  auto value_of = [&](const std::string& name) {
+    auto at = body.find("\n" + name + " ");
+    REQUIRE(at != std::string::npos);
+    return std::stoll(body.substr(at + name.size() + 2));
+  };
+  CHECK(value_of("actorlog_node_open_segment_files") <= 16);
+  CHECK(value_of("actorlog_node_segment_file_evictions_total") > 0);
+  CHECK(value_of("actorlog_node_segment_file_reopens_total") > 0);
+  (*p)->close();
 }
