@@ -2,6 +2,8 @@
 
 #include <chrono>
 
+#include <filesystem>
+
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
@@ -353,6 +355,12 @@ broker_api::behavior_type broker_actor(self_ptr self, broker_setup setup) {
   });
   for (int32_t i = 0; i < self->state.setup.io_threads; ++i)
     self->state.io_workers.push_back(self->spawn<caf::detached + caf::linked>(io_worker_actor));
+  if (!self->state.io_workers.empty()) { // folders of deleted partitions a crash left behind
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(self->state.setup.data_dir, ec))
+      if (e.is_directory(ec) && is_deleted_dir_name(e.path().filename().string()))
+        caf::anon_send(self->state.io_workers.front(), remove_dir_atom::value, e.path().string());
+  }
   self->state.hw_table = std::make_shared<hw_checkpoint_table>(self->state.setup.data_dir);
   std::string note;
   if (auto loaded = self->state.hw_table->load(&note); !loaded)

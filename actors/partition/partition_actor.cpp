@@ -1,7 +1,9 @@
 #include "actors/partition/partition_actor.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <string_view>
 
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
@@ -175,6 +177,54 @@ int64_t housekeeping_due_ms(const partition_state& st, int64_t now) {
   return std::max(due, now + st.setup.housekeeping_interval_ms);
 }
 
+void log_compaction(const partition_state& st, const result<compaction_stats>& stats) {
+  if (!stats)
+    spdlog::error("{}: compaction failed: {}", where(st), stats.error().to_string());
+  else if (stats->segments_cleaned > 0 || stats->segments_skipped > 0)
+    spdlog::debug("{}: compacted {} segment(s) ({} skipped), {} -> {} bytes", where(st),
+                  stats->segments_cleaned, stats->segments_skipped, stats->bytes_before,
+                  stats->bytes_after);
+}
+
+/// Compaction (committed records only): planned here, run by the I/O
+/// worker (it reads and rewrites whole segments), committed here. One at a
+/// time; without a worker (tests) all three steps run in line.
+void start_compaction(self_ptr self, int64_t now) {
+  auto& st = self->state;
+  if (st.compaction_running)
+    return;
+  auto plan = st.log->plan_compaction(now, st.high_watermark);
+  if (std::none_of(plan.segments.begin(), plan.segments.end(),
+                   [](const compaction_source& s) { return s.clean; }))
+    return; // nothing cleanable: do not read the log for nothing
+  if (!st.setup.io) {
+    log_compaction(st, st.log->compact(now, st.high_watermark));
+    return;
+  }
+  st.compaction_running = true;
+  compaction_job job{std::move(plan), st.fence, st.fence->generation};
+  auto plan_copy = job.plan;
+  self->request(st.setup.io, caf::infinite, compaction_atom::value, std::move(job))
+    .then(
+      [=](std::shared_ptr<compaction_done>& done) {
+        auto& s = self->state;
+        s.compaction_running = false;
+        if (!s.log)
+          return; // deleted meanwhile: the worker wrote nothing (fence)
+        if (!done->output) {
+          log_compaction(s, done->output.error());
+          return;
+        }
+        guarded_void(self, "compaction commit", [&] {
+          log_compaction(s, s.log->commit_compaction(plan_copy, *done->output));
+        });
+      },
+      [=](caf::error& err) {
+        self->state.compaction_running = false;
+        spdlog::error("{}: compaction failed: {}", where(self->state), describe_error(err));
+      });
+}
+
 void housekeeping(self_ptr self) {
   auto& st = self->state;
   if (!st.log)
@@ -216,11 +266,8 @@ void housekeeping(self_ptr self) {
         spdlog::info("{}: deleted segment {} ({} bytes) by {}", where(st), d.base_offset,
                      d.size_bytes, d.reason);
   }
-  if (st.setup.log.policy.compact) {
-    auto stats = st.log->compact(now, st.high_watermark); // committed records only
-    if (!stats)
-      spdlog::error("{}: compaction failed: {}", where(st), stats.error().to_string());
-  }
+  if (st.setup.log.policy.compact)
+    start_compaction(self, now);
 }
 
 void on_config(self_ptr self, const config_map& configs) {
@@ -273,10 +320,23 @@ caf::result<bool> on_delete(self_ptr self) {
     st.log->discard(); // no flush: the files go next
     st.log.reset();
   }
+  // Renamed here (one metadata write), removed by the I/O worker after
+  // any job of this partition still queued there (it may unlink many large
+  // files). Inline without a worker, or when the rename fails.
   std::error_code ec;
-  std::filesystem::remove_all(st.setup.dir, ec);
-  if (ec)
-    spdlog::error("{}: cannot remove {}: {}", where(st), st.setup.dir, ec.message());
+  auto doomed = deleted_dir_name(st.setup.dir);
+  std::filesystem::rename(st.setup.dir, doomed, ec);
+  if (ec && std::filesystem::exists(st.setup.dir)) {
+    spdlog::warn("{}: cannot rename {} for deletion: {}", where(st), st.setup.dir, ec.message());
+    doomed = st.setup.dir;
+  }
+  if (st.setup.io) {
+    caf::anon_send(st.setup.io, remove_dir_atom::value, doomed);
+  } else {
+    std::filesystem::remove_all(doomed, ec);
+    if (ec)
+      spdlog::error("{}: cannot remove {}: {}", where(st), doomed, ec.message());
+  }
   self->quit();
   return true;
 }
@@ -448,6 +508,17 @@ partition_api::behavior_type partition_actor(self_ptr self, partition_setup setu
       return guarded<bool>(self, "delete", [&] { return on_delete(self); });
     },
   };
+}
+
+std::string deleted_dir_name(const std::string& dir) {
+  static std::atomic<uint64_t> counter{0};
+  auto stamp = uint64_t(std::chrono::steady_clock::now().time_since_epoch().count());
+  return dir + "." + std::to_string(stamp) + "-" + std::to_string(counter++) + "-delete";
+}
+
+bool is_deleted_dir_name(const std::string& name) {
+  constexpr std::string_view tail = "-delete";
+  return name.size() > tail.size() && name.compare(name.size() - tail.size(), tail.size(), tail) == 0;
 }
 
 } // namespace al

@@ -71,8 +71,8 @@ partition_actor(partition_api::stateful_pointer<partition_state> self, partition
 /// can take tens to hundreds of ms while the disk writes back other data
 /// (on a partition's own thread it once stalled produce and fetch, e2e
 /// p99.9 ~80 ms). Opens partitions' logs, writes their producer-state
-/// snapshots and leader-epoch checkpoints, and (hw_checkpoint_atom, table)
-/// the node's HW table.
+/// snapshots and leader-epoch checkpoints, runs the middle step of their
+/// compactions, and (hw_checkpoint_atom, table) writes the node's HW table.
 caf::behavior io_worker_actor(caf::event_based_actor* self);
 
 /// (epoch_checkpoint_atom, epoch_checkpoint_job) to an I/O worker.
@@ -81,5 +81,17 @@ using epoch_checkpoint_atom = caf::atom_constant<caf::atom("epochckpt")>;
 using producer_snapshot_atom = caf::atom_constant<caf::atom("prodsnap")>;
 /// (open_log_atom, open_partition_job) -> std::shared_ptr<opened_partition>.
 using open_log_atom = caf::atom_constant<caf::atom("openlog")>;
+/// (compaction_atom, compaction_job) -> std::shared_ptr<compaction_done>:
+/// the middle step of compaction (reads the planned segments, writes the
+/// .cleaned files) off the scheduler; the partition commits the result.
+using compaction_atom = caf::atom_constant<caf::atom("compact")>;
+/// (remove_dir_atom, path): removes a deleted partition's folder, renamed
+/// first to `<dir>.<n>-delete` so a re-created partition never loses its
+/// new folder to it (Kafka does the same).
+using remove_dir_atom = caf::atom_constant<caf::atom("removedir")>;
+/// The folder name a deleted partition's files wait under for removal.
+std::string deleted_dir_name(const std::string& dir);
+/// Whether a data folder entry is such a folder (a crash left it behind).
+bool is_deleted_dir_name(const std::string& name);
 
 } // namespace al

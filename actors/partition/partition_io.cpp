@@ -2,6 +2,8 @@
 // its log, and the node's I/O workers (io_worker_actor, num.io.threads),
 // which open logs, write producer-state snapshots (each partition always
 // on the same worker) and the node's HW table (issue 15).
+#include <filesystem>
+
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
@@ -43,6 +45,30 @@ caf::behavior io_worker_actor(caf::event_based_actor* self) {
         if (auto st = save_epoch_checkpoint(job.dir, job.cache); !st)
           spdlog::warn("leader-epoch-checkpoint in {} not written: {}", job.dir, st.to_string());
       });
+    },
+    [](compaction_atom, const compaction_job& job) {
+      // Checked before and after, not held while it runs (a truncation or
+      // deletion of the partition would wait on it). Output made while the
+      // partition was deleted is removed; one made across a truncation is
+      // discarded by commit_compaction.
+      auto done = std::make_shared<compaction_done>();
+      if (!job.fence->is_current(job.generation)) {
+        done->output = status{errc::unknown_topic_or_partition, job.plan.dir + ": changed"};
+        return done;
+      }
+      done->output = run_compaction(job.plan);
+      if (done->output && !job.fence->is_current(job.generation)) {
+        for (const auto& c : done->output->segments)
+          (void)remove_file(c.cleaned_path);
+        done->output = status{errc::unknown_topic_or_partition, job.plan.dir + ": changed"};
+      }
+      return done;
+    },
+    [](remove_dir_atom, const std::string& dir) {
+      std::error_code ec;
+      std::filesystem::remove_all(dir, ec);
+      if (ec)
+        spdlog::error("cannot remove {}: {}", dir, ec.message());
     },
     [](open_log_atom, const open_partition_job& job) {
       return std::make_shared<opened_partition>(open_partition_files(job));

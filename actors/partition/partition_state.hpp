@@ -73,6 +73,7 @@ struct partition_state {
   /// the log is truncated, restarted or deleted (producer_state_store.hpp).
   std::shared_ptr<snapshot_fence> fence = std::make_shared<snapshot_fence>();
   bool producers_dirty = false;            // changed since the last snapshot
+  bool compaction_running = false;         // a compaction_job is at the I/O worker
   int64_t last_snapshot_ms = 0;
   int64_t last_producer_expiry_ms = 0;
   // Replication.
@@ -131,6 +132,20 @@ struct epoch_checkpoint_job {
   leader_epoch_cache cache;
   std::shared_ptr<snapshot_fence> fence;
   uint64_t generation = 0;
+};
+
+/// Compaction's middle step (run_compaction) for the partition's I/O
+/// worker: it reads only the files named in the plan and writes .cleaned
+/// files beside them; nothing runs once the fence moved (a deleted
+/// partition's folder gets no new files). The partition commits the output
+/// (commit_compaction discards it after a truncation or retention).
+struct compaction_job {
+  compaction_plan plan;
+  std::shared_ptr<snapshot_fence> fence;
+  uint64_t generation = 0;
+};
+struct compaction_done {
+  result<compaction_output> output{compaction_output{}};
 };
 
 /// A write of the node's HW table, for an I/O worker (the broker sends it
@@ -233,4 +248,6 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(al::producer_snapshot_job)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(al::hw_table_job)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(al::epoch_checkpoint_job)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(al::open_partition_job)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(al::compaction_job)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<al::compaction_done>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<al::opened_partition>)

@@ -78,6 +78,12 @@ struct snapshot_fence {
     f();
     return true;
   }
+  /// Whether no advance came after `prepared`, for a long job that must
+  /// not hold the mutex while it runs (the partition would wait on it).
+  bool is_current(uint64_t prepared) {
+    std::lock_guard<std::mutex> lock{mutex};
+    return generation == prepared;
+  }
 };
 
 /// A snapshot taken on the partition's thread, written by write_snapshot_job

@@ -937,3 +937,98 @@ TEST_CASE("a broker whose first tick comes before its registration answer still 
   sched.run();
   std::filesystem::remove_all(dir);
 }
+
+// ---------------------------------------------------------------------------
+// Blocking file work on the I/O worker (issue 15, item 1). The worker is an
+// event-based actor here, so the deterministic scheduler runs it.
+
+namespace {
+
+bytes keyed_batch(const std::string& key, size_t value_size, int64_t ts = 1000) {
+  batch_builder b;
+  std::string v(value_size, char('a' + key.size() % 26));
+  b.append(ts, byte_view{std::string_view{key}}, byte_view{std::string_view{v}});
+  return b.build();
+}
+
+} // namespace
+
+TEST_CASE_METHOD(partition_fixture,
+                 "compaction runs on the I/O worker, the partition commits it; deletion removes "
+                 "the folder there",
+                 "[broker][compaction][io]") {
+  auto io = sys.spawn(io_worker_actor);
+  extra.push_back(io);
+  auto p = spawn_partition("t", [&](partition_setup& ps) {
+    ps.io = io;
+    ps.log.segment_bytes = 1024;
+    ps.log.policy.compact = true;
+    ps.log.policy.delete_segments = false;
+    ps.log.min_compaction_lag_ms = 0;
+    ps.retention_check_interval_ms = 0;
+  });
+  auto& st = state_of(p);
+  for (int i = 0; i < 30; ++i)
+    REQUIRE(produce_to(p, keyed_batch("k" + std::to_string(i % 3), 300), acks_mode::leader));
+  REQUIRE(st.log->segment_count() > 3);
+  auto size_before = st.log->size_bytes();
+  // The housekeeping tick plans and hands the job over; the log is untouched
+  // until the worker's answer comes back.
+  caf::anon_send(p, tick_atom::value);
+  sched.run_once();
+  CHECK(st.compaction_running);
+  CHECK(st.log->size_bytes() == size_before);
+  sched.run();
+  CHECK_FALSE(st.compaction_running);
+  CHECK(st.log->size_bytes() < size_before);
+  // Below the active segment, one record per key is left; every offset
+  // above it is still there.
+  auto f = ask<fetch_response>(p, fetch_atom::value, fetch_req("t", 0, 0));
+  REQUIRE(f);
+  auto kept = values(*f.value);
+  CHECK(kept.size() < 30);
+  CHECK(kept.size() >= 3);
+  // A second round finds nothing more to remove.
+  auto size_after = st.log->size_bytes();
+  caf::anon_send(p, tick_atom::value);
+  sched.run();
+  CHECK(st.log->size_bytes() == size_after);
+  CHECK(values(*ask<fetch_response>(p, fetch_atom::value, fetch_req("t", 0, 0)).value) == kept);
+  // Deletion: the folder is renamed at once and removed by the worker.
+  auto folder = st.setup.dir;
+  auto parent = std::filesystem::path(folder).parent_path();
+  auto del = ask<bool>(p, delete_atom::value);
+  CHECK(del);
+  CHECK_FALSE(std::filesystem::exists(folder));
+  sched.run();
+  for (const auto& e : std::filesystem::directory_iterator(parent))
+    CHECK_FALSE(is_deleted_dir_name(e.path().filename().string()));
+}
+
+TEST_CASE_METHOD(partition_fixture,
+                 "a compaction job voided by a deletion writes nothing and commits nothing",
+                 "[broker][compaction][io]") {
+  auto io = sys.spawn(io_worker_actor);
+  extra.push_back(io);
+  auto p = spawn_partition("t", [&](partition_setup& ps) {
+    ps.io = io;
+    ps.log.segment_bytes = 1024;
+    ps.log.policy.compact = true;
+    ps.log.policy.delete_segments = false;
+    ps.retention_check_interval_ms = 0;
+  });
+  auto& st = state_of(p);
+  for (int i = 0; i < 30; ++i)
+    REQUIRE(produce_to(p, keyed_batch("k" + std::to_string(i % 3), 300), acks_mode::leader));
+  auto parent = std::filesystem::path(st.setup.dir).parent_path();
+  caf::anon_send(p, tick_atom::value);
+  sched.run_once(); // the job is in the worker's mailbox
+  REQUIRE(st.compaction_running);
+  caf::anon_send(p, delete_atom::value); // before the worker runs it
+  sched.run();
+  CHECK_FALSE(alive(p));
+  for (const auto& e : std::filesystem::recursive_directory_iterator(parent))
+    CHECK(e.path().string().find(".cleaned") == std::string::npos);
+  for (const auto& e : std::filesystem::directory_iterator(parent))
+    CHECK_FALSE(is_deleted_dir_name(e.path().filename().string()));
+}
