@@ -218,6 +218,19 @@ status file::fdatasync() {
     [&](int fd) { return ::fdatasync(fd) == 0 ? status::ok() : error("fdatasync"); });
 }
 
+result<file> file::duplicate() const {
+  return with_fd([&](int fd) -> result<file> {
+    int copy = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (copy < 0)
+      return error("dup");
+    file f;
+    f.fd_ = copy;
+    f.size_ = size_;
+    f.path_ = path_;
+    return f;
+  });
+}
+
 status file::truncate(uint64_t new_size) {
   auto st = with_fd(
     [&](int fd) { return ::ftruncate(fd, off_t(new_size)) == 0 ? status::ok() : error("truncate"); });
@@ -236,6 +249,16 @@ status file::close() {
   int rc = ::close(fd_);
   fd_ = -1;
   return rc == 0 ? status::ok() : error("close");
+}
+
+status fsync_path(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return errno == ENOENT ? status::ok() : os_error("open", path, errno);
+  int rc = ::fsync(fd);
+  int err = errno;
+  ::close(fd);
+  return rc == 0 ? status::ok() : os_error("fsync", path, err);
 }
 
 std::string join_path(const std::string& dir, const std::string& name) {

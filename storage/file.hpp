@@ -54,6 +54,10 @@ public:
 
   status fsync();
   status fdatasync();
+  /// Another descriptor of the same open file (dup), plain (not cached):
+  /// for an fsync on another thread that must work even if this object
+  /// closes or the file is removed meanwhile.
+  result<file> duplicate() const;
   status truncate(uint64_t size);
   status close();
 
@@ -77,6 +81,9 @@ bool path_exists(const std::string& path);
 status make_directories(const std::string& dir);
 /// fsync on the directory itself, so created/renamed/removed names persist.
 status fsync_directory(const std::string& dir);
+/// fsync of the file at `path`; a missing file is not an error (it was
+/// removed, so there is nothing of it to make durable).
+status fsync_path(const std::string& path);
 /// File names (not paths) in `dir`, sorted, without "." and "..".
 result<std::vector<std::string>> list_directory(const std::string& dir);
 /// Atomically replaces `to` by `from` (POSIX rename).

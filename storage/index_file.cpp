@@ -16,7 +16,8 @@ result<std::optional<bytes>> read_index_file(const std::string& path) {
   return std::optional<bytes>{std::move(data)};
 }
 
-status write_index_file(const std::string& path, byte_view data, uint64_t position) {
+status write_index_file(const std::string& path, byte_view data, uint64_t position,
+                        bool durable) {
   auto f = file::open(path, open_mode::create);
   if (!f)
     return f.error();
@@ -25,8 +26,9 @@ status write_index_file(const std::string& path, byte_view data, uint64_t positi
   if (f->size() != position + data.size)
     if (auto st = f->truncate(position + data.size); !st)
       return st;
-  if (auto st = f->fsync(); !st)
-    return st;
+  if (durable)
+    if (auto st = f->fsync(); !st)
+      return st;
   return f->close();
 }
 

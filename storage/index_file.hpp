@@ -21,8 +21,9 @@ namespace al {
 result<std::optional<bytes>> read_index_file(const std::string& path);
 
 /// Writes `data` at `position` and cuts the file there plus data.size,
-/// then fsyncs. position 0 with the whole content is a rewrite.
-status write_index_file(const std::string& path, byte_view data, uint64_t position);
+/// then fsyncs when `durable`. position 0 with the whole content is a rewrite.
+status write_index_file(const std::string& path, byte_view data, uint64_t position,
+                        bool durable = true);
 
 /// A broken or missing index file: corrupt_message "<path>: <why>".
 status broken_index(const std::string& path, const std::string& why);
@@ -108,14 +109,14 @@ status load_index_entries(const std::string& path, size_t entry_size, Decode dec
 /// rewrites it whole when `sync` says so; fsyncs.
 template <class Entry, class Encode>
 status flush_index_entries(const std::string& path, const std::vector<Entry>& entries,
-                           size_t entry_size, index_sync& sync, Encode encode) {
+                           size_t entry_size, index_sync& sync, bool durable, Encode encode) {
   if (sync.up_to_date(entries.size()))
     return status::ok();
   size_t from = sync.first_unwritten();
   bytes buf((entries.size() - from) * entry_size);
   for (size_t i = from; i < entries.size(); ++i)
     encode(&buf[(i - from) * entry_size], entries[i]);
-  if (auto st = write_index_file(path, buf, from * entry_size); !st)
+  if (auto st = write_index_file(path, buf, from * entry_size, durable); !st)
     return st;
   sync.written(entries.size());
   return status::ok();

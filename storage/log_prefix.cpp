@@ -140,6 +140,7 @@ status partition_log::truncate_fully_and_start_at(int64_t offset) {
     return status{errc::offset_out_of_range,
                   dir_ + ": cannot restart the log at offset " + std::to_string(offset)};
   ++truncations_; // voids compaction plans made before
+  synced_upto_ = 0;
   if (auto st = remove_log_start_file(); !st)
     return st;
   if (auto st = remove_segments_from(0, nullptr, ""); !st)

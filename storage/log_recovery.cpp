@@ -93,8 +93,9 @@ status settle_leftovers(const std::string& dir, dir_listing& listing, recovery_r
 }
 
 recovery_action truncation_kind(scan_result stop, bool last) {
-  // A torn tail is only the normal trace of a crash in the segment being
-  // written; closed segments were fsynced on roll, so a short one is corrupt.
+  // A torn tail is only the normal trace of a crash in a segment not yet
+  // known durable (the last one, or one past the recovery point); closed
+  // segments below it were fsynced, so a short one is corrupt.
   return stop == scan_result::torn_tail && last ? recovery_action::truncated_torn_tail
                                                 : recovery_action::truncated_corruption;
 }
@@ -104,14 +105,15 @@ recovery_action truncation_kind(scan_result stop, bool last) {
 result<std::unique_ptr<partition_log>> partition_log::open(const std::string& dir,
                                                            const log_config& config,
                                                            int64_t now_ms,
-                                                           recovery_report* report) {
+                                                           recovery_report* report,
+                                                           int64_t recovery_point) {
   if (auto st = config.validate(); !st)
     return st;
   if (auto st = make_directories(dir); !st)
     return st;
   std::unique_ptr<partition_log> log{new partition_log(dir, config, now_ms)};
   recovery_report local;
-  if (auto st = log->recover(now_ms, report ? *report : local); !st) {
+  if (auto st = log->recover(now_ms, report ? *report : local, recovery_point); !st) {
     log->closed_ = true; // nothing half-recovered gets flushed on destruction
     return st;
   }
@@ -119,7 +121,7 @@ result<std::unique_ptr<partition_log>> partition_log::open(const std::string& di
   return log;
 }
 
-status partition_log::recover(int64_t now_ms, recovery_report& report) {
+status partition_log::recover(int64_t now_ms, recovery_report& report, int64_t recovery_point) {
   auto listing = read_listing(dir_);
   if (!listing)
     return listing.error();
@@ -131,7 +133,7 @@ status partition_log::recover(int64_t now_ms, recovery_report& report) {
       bases.push_back(base);
   if (bases.empty())
     return create_first_segment(0, now_ms);
-  if (auto st = recover_segments(bases, now_ms, report); !st)
+  if (auto st = recover_segments(bases, now_ms, report, recovery_point); !st)
     return st;
   // What recovery read of the active segment may still sit only in the
   // page cache (after a process crash without an OS crash): it is not
@@ -141,27 +143,41 @@ status partition_log::recover(int64_t now_ms, recovery_report& report) {
   // fsynced on roll.
   log_start_offset_ = segments_.front()->base_offset();
   log_end_offset_ = active().next_offset();
-  flushed_offset_ = std::max(log_start_offset_, active().base_offset());
+  // Closed segments scanned because they are at or past the recovery
+  // point may be only in the page cache too: each gets a sync job, and
+  // the recovery point stays at the first of them until it has run.
+  int64_t durable = active().base_offset();
+  for (size_t i = 0; i + 1 < segments_.size(); ++i)
+    if (segments_[i + 1]->base_offset() > recovery_point) {
+      durable = std::min(durable, segments_[i]->base_offset());
+      if (auto st = queue_sync(*segments_[i], segments_[i + 1]->base_offset()); !st)
+        return st;
+    }
+  flushed_offset_ = std::max(log_start_offset_, durable);
   return apply_log_start_file(report);
 }
 
 status partition_log::recover_segments(const std::vector<int64_t>& bases, int64_t now_ms,
-                                       recovery_report& report) {
+                                       recovery_report& report, int64_t recovery_point) {
   for (size_t i = 0; i < bases.size(); ++i) {
     bool last = i + 1 == bases.size();
+    // Trusted: closed, and ending at or below the recovery point.
+    bool trusted = !last && bases[i + 1] <= recovery_point;
     auto opened = segment::open(dir_, bases[i], config_.index_interval_bytes, now_ms);
     if (!opened)
       return opened.error();
     auto seg = std::move(opened.value());
-    auto loaded = seg->load();
-    if (!loaded && loaded.code() != errc::corrupt_message)
-      return loaded;
-    if (!loaded)
-      report.events.push_back(
-        {recovery_action::rebuilt_indexes, seg->log_path(), 0, 0, loaded.message()});
-    if (loaded && !last) {
-      segments_.push_back(std::move(seg));
-      continue;
+    if (trusted || last) { // a closed segment past the recovery point is scanned anyway
+      auto loaded = seg->load();
+      if (!loaded && loaded.code() != errc::corrupt_message)
+        return loaded;
+      if (!loaded)
+        report.events.push_back(
+          {recovery_action::rebuilt_indexes, seg->log_path(), 0, 0, loaded.message()});
+      if (loaded && trusted) {
+        segments_.push_back(std::move(seg));
+        continue;
+      }
     }
     auto scan = seg->recover();
     if (!scan)
@@ -170,7 +186,7 @@ status partition_log::recover_segments(const std::vector<int64_t>& bases, int64_
       if (auto st = seg->flush_indexes(); !st)
         return st;
     if (scan->stop != scan_result::end)
-      report.events.push_back({truncation_kind(scan->stop, last), seg->log_path(),
+      report.events.push_back({truncation_kind(scan->stop, last || !trusted), seg->log_path(),
                                scan->valid_bytes, scan->dropped_bytes, scan->problem});
     if (!segments_.empty() && segments_.back()->next_offset() > seg->base_offset())
       return status{errc::kafka_storage_error,

@@ -58,8 +58,9 @@ status offset_index::load(uint64_t log_size) {
   return load_index_entries(path_, entry_size, decode, check, entries_, sync_);
 }
 
-status offset_index::flush() {
-  return flush_index_entries(path_, entries_, entry_size, sync_, [](uint8_t* p, const entry& e) {
+status offset_index::flush(bool durable) {
+  return flush_index_entries(path_, entries_, entry_size, sync_, durable,
+                             [](uint8_t* p, const entry& e) {
     store_be<uint32_t>(p, e.relative_offset);
     store_be<uint32_t>(p + 4, e.position);
   });

@@ -48,7 +48,7 @@ public:
   /// missing or broken (size, order, a position at or past log_size).
   status load(uint64_t log_size);
   /// Brings the file up to date with the entries and fsyncs it.
-  status flush();
+  status flush(bool durable = true);
   status remove_file();
 
 private:

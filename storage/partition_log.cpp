@@ -167,6 +167,25 @@ status partition_log::maybe_roll(const batch_header& h, int64_t now_ms, bool& ro
 
 status partition_log::roll(int64_t base_offset, int64_t now_ms) {
   AL_ASSERT(base_offset >= log_end_offset_, base_offset, log_end_offset_);
+  if (defer_roll_syncs_) {
+    // No fsync here (issue 15): the indexes go to the page cache, the new
+    // segment is created, and a job fsyncs the outgoing one and the folder
+    // later. Until it has, flushed_offset_ (the recovery point) stays at or
+    // below the outgoing segment's base, so a crash before it scans that
+    // segment on open.
+    segment& out = active();
+    if (auto st = out.seal(); !st)
+      return st;
+    auto seg = segment::create(dir_, base_offset, config_.index_interval_bytes, now_ms, false);
+    if (!seg)
+      return seg.error();
+    if (auto st = queue_sync(out, base_offset); !st)
+      return st;
+    flushed_offset_ = std::min(flushed_offset_, out.base_offset());
+    segments_.push_back(std::move(seg.value()));
+    log_end_offset_ = base_offset;
+    return status::ok();
+  }
   // The outgoing segment is fsynced here, so every closed segment is
   // durable and recovery only has to distrust the last one.
   if (auto st = active().on_roll(); !st)
@@ -199,12 +218,96 @@ status partition_log::apply_flush_policy(int64_t now_ms, append_info& info) {
 }
 
 status partition_log::flush() {
-  if (flushed_offset_ == log_end_offset_)
+  if (flushed_offset_ == log_end_offset_ && pending_syncs_.empty())
     return status::ok();
+  if (auto st = sync_pending_segments(); !st)
+    return st;
   if (auto st = active().flush(); !st)
     return st;
   flushed_offset_ = log_end_offset_;
   return status::ok();
+}
+
+status partition_log::queue_sync(segment& seg, int64_t upto) {
+  auto log = seg.duplicate_log();
+  if (!log)
+    return log.error();
+  segment_sync_job job;
+  job.id = next_sync_id_++;
+  job.log = std::make_shared<file>(std::move(*log));
+  job.index_paths = {seg.index_path(), seg.time_index_path()};
+  job.dir = dir_;
+  job.base_offset = seg.base_offset();
+  job.upto = upto;
+  pending_syncs_.emplace_back(job.id, job.base_offset);
+  sync_jobs_.push_back(std::move(job));
+  return status::ok();
+}
+
+std::vector<segment_sync_job> partition_log::take_sync_jobs() {
+  std::vector<segment_sync_job> out;
+  out.swap(sync_jobs_);
+  return out;
+}
+
+void partition_log::prune_pending() {
+  if (segments_.empty()) {
+    pending_syncs_.clear();
+    return;
+  }
+  auto gone = [&](const std::pair<uint64_t, int64_t>& p) {
+    auto i = segment_index_for(p.second);
+    return segments_[i]->base_offset() != p.second || i + 1 == segments_.size();
+  };
+  pending_syncs_.erase(std::remove_if(pending_syncs_.begin(), pending_syncs_.end(), gone),
+                       pending_syncs_.end());
+}
+
+status partition_log::sync_pending_segments() {
+  prune_pending();
+  if (pending_syncs_.empty())
+    return status::ok();
+  for (const auto& [id, base] : pending_syncs_) {
+    segment& seg = *segments_[segment_index_for(base)];
+    if (auto st = seg.flush(); !st)
+      return st;
+    if (auto st = fsync_path(seg.index_path()); !st)
+      return st;
+    if (auto st = fsync_path(seg.time_index_path()); !st)
+      return st;
+  }
+  if (auto st = fsync_directory(dir_); !st)
+    return st;
+  pending_syncs_.clear(); // their jobs, when they come back, find nothing
+  return status::ok();
+}
+
+void partition_log::segment_synced(const segment_sync_job& job) {
+  auto it = std::find_if(pending_syncs_.begin(), pending_syncs_.end(),
+                         [&](const auto& p) { return p.first == job.id; });
+  if (closed_ || it == pending_syncs_.end())
+    return; // settled by a flush or a truncation meanwhile
+  pending_syncs_.erase(it);
+  auto i = segment_index_for(job.base_offset);
+  if (segments_[i]->base_offset() == job.base_offset && i + 1 < segments_.size())
+    segments_[i]->mark_synced();
+  prune_pending();
+  // Everything below the oldest segment still waiting is durable: earlier
+  // segments were synced before, and this one now.
+  synced_upto_ = std::max(synced_upto_, job.upto);
+  int64_t durable = pending_syncs_.empty()
+                      ? synced_upto_
+                      : std::min(synced_upto_, pending_syncs_.front().second);
+  flushed_offset_ = std::min(std::max(flushed_offset_, durable), log_end_offset_);
+}
+
+status run_segment_sync(const segment_sync_job& job) {
+  if (auto st = job.log->fdatasync(); !st)
+    return st;
+  for (const auto& path : job.index_paths)
+    if (auto st = fsync_path(path); !st)
+      return st;
+  return fsync_directory(job.dir);
 }
 
 result<bool> partition_log::maybe_flush(int64_t now_ms) {
@@ -323,6 +426,7 @@ status partition_log::truncate_to(int64_t offset) {
   if (offset >= log_end_offset_)
     return status::ok();
   ++truncations_;
+  synced_upto_ = 0; // offsets past the cut will be written anew
   if (offset <= log_start_offset_) { // Kafka: truncateFullyAndStartAt(offset)
     if (auto st = remove_log_start_file(); !st)
       return st;
@@ -333,6 +437,7 @@ status partition_log::truncate_to(int64_t offset) {
   size_t keep = segment_index_for(offset);
   if (auto st = remove_segments_from(keep + 1, nullptr, ""); !st)
     return st;
+  prune_pending(); // the segment cut now is active again: its sync is moot
   if (auto st = active().truncate_to(offset); !st)
     return st;
   log_end_offset_ = active().next_offset();
@@ -356,6 +461,12 @@ status partition_log::remove_segments_from(size_t first, recovery_report* report
       return st;
     segments_.pop_back();
   }
+  // A base offset may come back (a truncation restarts the log below it):
+  // no pending sync may then name a segment it never saw.
+  if (segments_.empty())
+    pending_syncs_.clear();
+  else
+    prune_pending();
   return fsync_directory(dir_);
 }
 
@@ -380,8 +491,10 @@ void partition_log::discard() {
 status partition_log::close() {
   if (closed_)
     return status::ok();
+  // Rolled segments whose sync is pending had their indexes written
+  // without fsync: segment::close would find them up to date.
+  status first_error = sync_pending_segments();
   closed_ = true;
-  status first_error;
   for (auto& seg : segments_)
     if (auto st = seg->close(); !st && first_error.is_ok())
       first_error = st;

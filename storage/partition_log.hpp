@@ -16,6 +16,7 @@
 #include <limits>
 #include <memory>
 #include <optional>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -60,16 +61,43 @@ struct segment_info {
   std::string log_path;
 };
 
+/// The durable half of a deferred segment roll (issue 15), for an I/O
+/// worker: the closed segment's .log through a descriptor of its own (valid
+/// even if the segment is deleted meanwhile), its index files and the
+/// folder (which also holds the new segment's name) are fsynced. Then
+/// partition_log::segment_synced(job) lets flushed_offset() pass it.
+struct segment_sync_job {
+  uint64_t id = 0;
+  std::shared_ptr<file> log;
+  std::vector<std::string> index_paths;
+  std::string dir;
+  int64_t base_offset = 0; // the closed segment
+  int64_t upto = 0;        // its end: the next segment's base offset
+};
+
+/// Runs a job: fdatasync of the .log, fsync of each index file still there,
+/// fsync of the folder. Any thread; touches no partition_log.
+status run_segment_sync(const segment_sync_job& job);
+
 class partition_log {
 public:
   static constexpr int64_t no_limit = std::numeric_limits<int64_t>::max();
+  /// open(): every closed segment was fsynced on roll (the default, and
+  /// the rule for logs that never defer their roll syncs).
+  static constexpr int64_t trust_closed = no_limit;
 
   /// Opens (creating if needed) the log in `dir` and recovers it: leftover
   /// compaction files, torn or corrupt tail, missing indexes. What was
   /// repaired goes to *report when given.
+  ///
+  /// `recovery_point` (Kafka's): below it the log is known durable, so
+  /// closed segments that end at or below it are loaded through their
+  /// indexes; every other segment is scanned batch by batch (CRC) and gets
+  /// a segment_sync_job. trust_closed: only the last segment is scanned.
   static result<std::unique_ptr<partition_log>> open(const std::string& dir,
                                                      const log_config& config, int64_t now_ms,
-                                                     recovery_report* report = nullptr);
+                                                     recovery_report* report = nullptr,
+                                                     int64_t recovery_point = trust_closed);
   ~partition_log();
   partition_log(const partition_log&) = delete;
   partition_log& operator=(const partition_log&) = delete;
@@ -112,8 +140,20 @@ public:
   /// range was. A follower whose leader's log starts past this log's end
   /// (retention there) has nothing the leader still has. Durable on return.
   status truncate_fully_and_start_at(int64_t offset);
-  /// fsyncs the active segment; flushed_offset becomes log_end_offset.
+  /// fsyncs the active segment and every closed one whose deferred roll
+  /// sync is still pending; flushed_offset becomes log_end_offset.
   status flush();
+  /// From now on a roll fsyncs nothing itself: it writes the outgoing
+  /// segment's indexes to the page cache and queues a segment_sync_job
+  /// (take_sync_jobs) for an I/O worker; flushed_offset() stays below that
+  /// segment until segment_synced(). Off by default (tools, tests, the
+  /// controller's log): a roll fsyncs in line.
+  void defer_roll_syncs(bool on) { defer_roll_syncs_ = on; }
+  /// The jobs queued since the last call, oldest first.
+  std::vector<segment_sync_job> take_sync_jobs();
+  /// A job ran without error: the segment is durable. Ignored when a
+  /// flush or truncation already settled it.
+  void segment_synced(const segment_sync_job& job);
   /// flush() if flush.ms has passed since the last flush and data is
   /// unflushed. Returns whether it flushed.
   result<bool> maybe_flush(int64_t now_ms);
@@ -175,9 +215,15 @@ public:
 
 private:
   partition_log(std::string dir, const log_config& config, int64_t now_ms);
-  status recover(int64_t now_ms, recovery_report& report);
+  status recover(int64_t now_ms, recovery_report& report, int64_t recovery_point);
   status recover_segments(const std::vector<int64_t>& bases, int64_t now_ms,
-                          recovery_report& report);
+                          recovery_report& report, int64_t recovery_point);
+  /// Queues a sync job for closed segment `seg` ending at `upto`.
+  status queue_sync(segment& seg, int64_t upto);
+  /// fsyncs in line every closed segment still waiting for its job.
+  status sync_pending_segments();
+  /// Drops pending entries whose segment is gone (retention, truncation).
+  void prune_pending();
   status remove_segments_from(size_t first, recovery_report* report, const std::string& why);
   status create_first_segment(int64_t base_offset, int64_t now_ms);
   // log_prefix.cpp: the log start above the first segment's base.
@@ -208,6 +254,13 @@ private:
   /// may have seen keys that are gone, so its output is discarded.
   uint64_t truncations_ = 0;
   bool closed_ = false;
+  bool defer_roll_syncs_ = false;
+  /// Closed segments whose roll sync has not completed: {job id, base},
+  /// oldest first; flushed_offset_ stays at or below the first base.
+  std::vector<std::pair<uint64_t, int64_t>> pending_syncs_;
+  std::vector<segment_sync_job> sync_jobs_; // not yet taken
+  int64_t synced_upto_ = 0; // the highest end of a segment synced by a job since the last cut
+  uint64_t next_sync_id_ = 1;
 };
 
 } // namespace al

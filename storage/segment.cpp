@@ -24,7 +24,8 @@ segment::segment(std::string dir, int64_t base_offset, int32_t index_interval_by
     next_offset_(base_offset), offset_of_max_timestamp_(base_offset) {}
 
 result<std::unique_ptr<segment>> segment::create(const std::string& dir, int64_t base_offset,
-                                                 int32_t index_interval_bytes, int64_t now_ms) {
+                                                 int32_t index_interval_bytes, int64_t now_ms,
+                                                 bool index_files) {
   AL_ASSERT(base_offset >= 0, dir, base_offset);
   auto f = file::open(join_path(dir, log_file_name(base_offset)), open_mode::create_truncate,
                       open_file_cache::process());
@@ -32,8 +33,9 @@ result<std::unique_ptr<segment>> segment::create(const std::string& dir, int64_t
     return f.error();
   std::unique_ptr<segment> seg{
     new segment(dir, base_offset, index_interval_bytes, std::move(f.value()))};
-  if (auto st = seg->flush_indexes(); !st)
-    return st;
+  if (index_files)
+    if (auto st = seg->flush_indexes(); !st)
+      return st;
   seg->created_ms_ = now_ms;
   return seg;
 }
@@ -300,10 +302,10 @@ status segment::flush() {
   return status::ok();
 }
 
-status segment::flush_indexes() {
-  if (auto st = offset_index_.flush(); !st)
+status segment::flush_indexes(bool durable) {
+  if (auto st = offset_index_.flush(durable); !st)
     return st;
-  return time_index_.flush();
+  return time_index_.flush(durable);
 }
 
 status segment::on_roll() {
@@ -312,6 +314,20 @@ status segment::on_roll() {
   if (auto st = flush(); !st)
     return st;
   return flush_indexes();
+}
+
+status segment::seal() {
+  if (max_timestamp_ >= 0)
+    time_index_.maybe_append(max_timestamp_, offset_of_max_timestamp_);
+  return flush_indexes(false);
+}
+
+result<file> segment::duplicate_log() const { return log_.duplicate(); }
+
+std::string segment::index_path() const { return join_path(dir_, index_file_name(base_offset_)); }
+
+std::string segment::time_index_path() const {
+  return join_path(dir_, time_index_file_name(base_offset_));
 }
 
 status segment::close() {

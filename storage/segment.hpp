@@ -41,9 +41,12 @@ struct segment_read {
 
 class segment {
 public:
-  /// Creates empty .log/.index/.timeindex files for a new segment.
+  /// Creates an empty .log for a new segment, and with `index_files` empty
+  /// .index/.timeindex files, fsynced (a deferred roll writes them when the
+  /// segment is closed: recovery rebuilds missing ones).
   static result<std::unique_ptr<segment>> create(const std::string& dir, int64_t base_offset,
-                                                 int32_t index_interval_bytes, int64_t now_ms);
+                                                 int32_t index_interval_bytes, int64_t now_ms,
+                                                 bool index_files = true);
   /// Opens an existing .log without reading it; follow with load() or
   /// recover().
   static result<std::unique_ptr<segment>> open(const std::string& dir, int64_t base_offset,
@@ -78,11 +81,24 @@ public:
   status truncate_to(int64_t offset);
   /// fdatasync of the .log.
   status flush();
-  /// Writes both index files (only what changed) and fsyncs them.
-  status flush_indexes();
+  /// Writes both index files (only what changed) and, when `durable`,
+  /// fsyncs them.
+  status flush_indexes(bool durable = true);
   /// The segment stops being the active one: adds the final time index
   /// entry, fsyncs the log and writes the indexes.
   status on_roll();
+  /// on_roll without any fsync: the final time index entry, and the index
+  /// files written to the page cache. A segment_sync_job makes it durable.
+  status seal();
+  /// A descriptor of the .log of its own (for an fsync elsewhere: it stays
+  /// valid when this segment closes or deletes the file).
+  result<file> duplicate_log() const;
+  /// Paths of the two index files.
+  std::string index_path() const;
+  std::string time_index_path() const;
+  /// The .log was fsynced elsewhere (run_segment_sync) and has not
+  /// changed since: close() need not fsync it again.
+  void mark_synced() { unsynced_ = false; }
   status close();
   /// Closes the log file without flushing it or writing the indexes
   /// (partition_log::discard: the files are about to be removed).

@@ -52,8 +52,9 @@ status time_index::load() {
   return load_index_entries(path_, entry_size, decode, check, entries_, sync_);
 }
 
-status time_index::flush() {
-  return flush_index_entries(path_, entries_, entry_size, sync_, [](uint8_t* p, const entry& e) {
+status time_index::flush(bool durable) {
+  return flush_index_entries(path_, entries_, entry_size, sync_, durable,
+                             [](uint8_t* p, const entry& e) {
     store_be<int64_t>(p, e.timestamp);
     store_be<uint32_t>(p + 8, e.relative_offset);
   });

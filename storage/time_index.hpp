@@ -49,7 +49,7 @@ public:
   /// Replaces the entries by the file's; an error says why it is missing or
   /// broken (size, order, an offset below the base).
   status load();
-  status flush();
+  status flush(bool durable = true);
   status remove_file();
 
 private:

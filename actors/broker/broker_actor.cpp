@@ -46,6 +46,7 @@ void spawn_partition(self_ptr self, const topic_description& t, const partition_
   ps.incarnation = st.setup.incarnation;
   ps.broker = caf::actor_cast<caf::actor>(self);
   ps.hw_table = st.hw_table;
+  ps.recovery_table = st.recovery_table;
   if (!st.io_workers.empty()) // one worker per partition: its writes stay in order
     ps.io = st.io_workers[topic_partition_hash{}(tp) % st.io_workers.size()];
   ps.replica_lag_time_max_ms = st.setup.replica_lag_time_max_ms;
@@ -368,6 +369,14 @@ broker_api::behavior_type broker_actor(self_ptr self, broker_setup setup) {
                  self->state.setup.node_id, loaded.to_string());
   else if (!note.empty())
     spdlog::warn("broker {}: {}", self->state.setup.node_id, note);
+  self->state.recovery_table =
+    std::make_shared<hw_checkpoint_table>(self->state.setup.data_dir, recovery_table_name);
+  note.clear();
+  if (auto loaded = self->state.recovery_table->load(&note); !loaded)
+    spdlog::warn("broker {}: {} (every segment is scanned on open)", self->state.setup.node_id,
+                 loaded.to_string());
+  else if (!note.empty())
+    spdlog::warn("broker {}: {}", self->state.setup.node_id, note);
   self->state.last_hw_write_ms = wall_clock_ms();
   register_with_controller(self);
   self->delayed_send(self, std::chrono::milliseconds(self->state.setup.heartbeat_interval_ms),
@@ -437,11 +446,13 @@ broker_api::behavior_type broker_actor(self_ptr self, broker_setup setup) {
       }
       if (auto now = wall_clock_ms(); now - st.last_hw_write_ms >= hw_checkpoint_interval_ms) {
         st.last_hw_write_ms = now;
-        if (st.io_workers.empty()) {
-          if (auto s = st.hw_table->write(false); !s)
-            spdlog::warn("broker {}: {}", st.setup.node_id, s.to_string());
-        } else {
-          caf::anon_send(st.io_workers.front(), hw_checkpoint_atom::value, hw_table_job{st.hw_table});
+        for (const auto& table : {st.hw_table, st.recovery_table}) {
+          if (st.io_workers.empty()) {
+            if (auto s = table->write(false); !s)
+              spdlog::warn("broker {}: {}", st.setup.node_id, s.to_string());
+          } else {
+            caf::anon_send(st.io_workers.front(), hw_checkpoint_atom::value, hw_table_job{table});
+          }
         }
       }
       self->delayed_send(self, std::chrono::milliseconds(st.setup.heartbeat_interval_ms),

@@ -99,6 +99,9 @@ struct broker_state {
   /// Every hosted partition's HW (Kafka's replication-offset-checkpoint),
   /// written every hw_checkpoint_interval_ms on the broker's tick.
   std::shared_ptr<hw_checkpoint_table> hw_table;
+  /// Every hosted partition's recovery point (Kafka's
+  /// recovery-point-offset-checkpoint), written with the HW table.
+  std::shared_ptr<hw_checkpoint_table> recovery_table;
   int64_t last_hw_write_ms = 0;
   /// acks=all produce sets still gathering answers, by id: answered
   /// REQUEST_TIMED_OUT for what is missing at timeout_ms + 1 s (a

@@ -79,7 +79,7 @@ hw_checkpoint_table::~hw_checkpoint_table() {
   (void)write(true);
 }
 
-std::string hw_checkpoint_table::path() const { return join_path(dir_, hw_table_name); }
+std::string hw_checkpoint_table::path() const { return join_path(dir_, name_); }
 
 status hw_checkpoint_table::load(std::string* note) {
   auto p = path();
@@ -140,8 +140,8 @@ status hw_checkpoint_table::write(bool durable) {
     return status::ok();
   auto text = format_hw_table(now);
   byte_view contents{reinterpret_cast<const uint8_t*>(text.data()), text.size()};
-  auto st = durable ? replace_file_durably(dir_, hw_table_name, contents)
-                    : replace_file(dir_, hw_table_name, contents);
+  auto st = durable ? replace_file_durably(dir_, name_, contents)
+                    : replace_file(dir_, name_, contents);
   if (!st)
     return st;
   if (durable)

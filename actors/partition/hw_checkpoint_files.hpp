@@ -31,6 +31,11 @@
 namespace al {
 
 constexpr const char* hw_table_name = "replication-offset-checkpoint";
+/// The same format and rules for Kafka's recovery points: per partition,
+/// the offset below which its log is known fsynced (partition_log's
+/// flushed_offset). On open, segments that end above it are scanned batch
+/// by batch; a lower (stale, cut) value only means more scanning.
+constexpr const char* recovery_table_name = "recovery-point-offset-checkpoint";
 /// How often the broker writes the table (Kafka's
 /// replica.high.watermark.checkpoint.interval.ms).
 constexpr int64_t hw_checkpoint_interval_ms = 5000;
@@ -39,8 +44,10 @@ class hw_checkpoint_table {
 public:
   using cell = std::shared_ptr<std::atomic<int64_t>>;
 
-  /// The table of `dir` (a node's data folder), empty until load().
-  explicit hw_checkpoint_table(std::string dir) : dir_(std::move(dir)) {}
+  /// The table of `dir` (a node's data folder) in file `name`, empty
+  /// until load().
+  explicit hw_checkpoint_table(std::string dir, std::string name = hw_table_name)
+    : dir_(std::move(dir)), name_(std::move(name)) {}
   /// Writes the file durably if it changed since its last durable write.
   ~hw_checkpoint_table();
   hw_checkpoint_table(const hw_checkpoint_table&) = delete;
@@ -71,6 +78,7 @@ private:
   std::map<topic_partition, int64_t> snapshot() const;
 
   std::string dir_;
+  std::string name_;
   mutable std::mutex mtx_;
   std::map<topic_partition, int64_t> loaded_; // from the file, not attached yet
   std::map<topic_partition, cell> live_;

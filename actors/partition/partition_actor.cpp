@@ -90,6 +90,7 @@ caf::result<produce_response> on_produce(self_ptr self, produce_request& req) {
       arm_housekeeping(self, params.now_ms + producer_snapshot_interval_ms);
     }
     resp.record_count = int32_t(last - base + 1);
+    after_log_change(self); // a roll's fsyncs go to the I/O worker
     wake_parked(self); // followers long-poll for the log end, not the HW: fetch it now
   }
   resp.base_offset = d.base_offset;
@@ -232,6 +233,7 @@ void housekeeping(self_ptr self) {
   auto now = wall_clock_ms();
   if (auto flushed = st.log->maybe_flush(now); !flushed)
     mark_write_failed(st, flushed.error());
+  after_log_change(self);
   if (now - st.last_producer_expiry_ms >=
       std::min(st.setup.producer_id_expiration_check_ms, st.setup.producer_id_expiration_ms)) {
     st.last_producer_expiry_ms = now;
@@ -316,6 +318,9 @@ caf::result<bool> on_delete(self_ptr self) {
   st.fence->advance(); // queued writes must not recreate files in the folder
   st.setup.hw_table->erase(st.setup.tp); // a re-created topic starts afresh
   st.hw_cell.reset();
+  if (st.setup.recovery_table)
+    st.setup.recovery_table->erase(st.setup.tp);
+  st.recovery_cell.reset();
   if (st.log) {
     st.log->discard(); // no flush: the files go next
     st.log.reset();
@@ -360,6 +365,11 @@ void adopt_opened(self_ptr self, opened_partition&& o) {
   } else {
     spdlog::error("{}: producer state not rebuilt: {}", where(st),
                   o.producers.error().to_string());
+  }
+  if (st.setup.recovery_table) {
+    st.log->defer_roll_syncs(bool(st.setup.io));
+    st.recovery_cell = st.setup.recovery_table->attach(st.setup.tp, st.log->flushed_offset());
+    after_log_change(self); // segments scanned past the recovery point get synced
   }
   spdlog::debug("{}: opened, log [{}, {})", where(st), st.log->log_start_offset(),
                 st.log->log_end_offset());
@@ -439,6 +449,8 @@ partition_api::behavior_type partition_actor(self_ptr self, partition_setup setu
       spdlog::warn("{}: {}", where(st), loaded.to_string());
   }
   open_partition_job job{st.setup.dir, st.setup.log};
+  if (st.setup.recovery_table) // no entry (a new partition, an older node): scan it all
+    job.recovery_point = st.setup.recovery_table->get(st.setup.tp).value_or(0);
   if (st.setup.io) {
     // Opening creates or recovers files (an fsync after a torn tail, file
     // creation that can take milliseconds on a busy file system): it runs

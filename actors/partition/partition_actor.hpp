@@ -42,6 +42,11 @@ struct partition_setup {
   /// the partition keeps its HW there. Null: the partition makes a table of
   /// its own, in `dir` (tests that run a partition without a broker).
   std::shared_ptr<hw_checkpoint_table> hw_table;
+  /// The node's recovery-point-offset-checkpoint (same format): below its
+  /// entry the partition's log is known fsynced, so opening it scans only
+  /// the segments past it. Null: every closed segment is trusted, and
+  /// rolls fsync in line (tests without a broker).
+  std::shared_ptr<hw_checkpoint_table> recovery_table;
   int64_t replica_lag_time_max_ms = 30000;
   int32_t replica_fetch_max_bytes = 1048576;
   int64_t housekeeping_interval_ms = 1000;
@@ -89,6 +94,9 @@ using compaction_atom = caf::atom_constant<caf::atom("compact")>;
 /// first to `<dir>.<n>-delete` so a re-created partition never loses its
 /// new folder to it (Kafka does the same).
 using remove_dir_atom = caf::atom_constant<caf::atom("removedir")>;
+/// (segment_sync_atom, segment_sync_job) -> std::string (empty: done, else
+/// the error): the fsyncs of a deferred segment roll (partition_log.hpp).
+using segment_sync_atom = caf::atom_constant<caf::atom("segsync")>;
 /// The folder name a deleted partition's files wait under for removal.
 std::string deleted_dir_name(const std::string& dir);
 /// Whether a data folder entry is such a folder (a crash left it behind).

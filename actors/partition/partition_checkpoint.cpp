@@ -11,6 +11,7 @@
 #include "actors/partition/partition_state.hpp"
 #include "actors/partition/replica_checkpoint_files.hpp"
 #include "actors/protocol/atoms.hpp"
+#include "actors/protocol/errors.hpp"
 
 namespace al {
 
@@ -61,13 +62,59 @@ void checkpoint_epochs(self_ptr self, int64_t end) {
   st.saved_epochs = st.replica->epochs().entries();
 }
 
+void after_log_change(self_ptr self) {
+  auto& st = self->state;
+  if (!st.log)
+    return;
+  for (auto& job : st.log->take_sync_jobs()) {
+    if (!st.setup.io) {
+      if (auto s = run_segment_sync(job); !s)
+        mark_write_failed(st, s);
+      else
+        st.log->segment_synced(job);
+      continue;
+    }
+    uint64_t id = job.id;
+    int64_t base = job.base_offset, upto = job.upto;
+    self->request(st.setup.io, caf::infinite, segment_sync_atom::value, std::move(job))
+      .then(
+        [=](const std::string& error) {
+          auto& s = self->state;
+          if (!s.log)
+            return;
+          if (!error.empty()) { // like a failed fsync in line: no more writes here
+            mark_write_failed(s, status{errc::kafka_storage_error, error});
+            return;
+          }
+          segment_sync_job done;
+          done.id = id;
+          done.base_offset = base;
+          done.upto = upto;
+          s.log->segment_synced(done);
+          if (s.recovery_cell)
+            s.recovery_cell->store(s.log->flushed_offset(), std::memory_order_relaxed);
+        },
+        [=](caf::error& err) {
+          mark_write_failed(self->state, status{errc::kafka_storage_error,
+                                                "segment sync: " + describe_error(err)});
+        });
+  }
+  if (st.recovery_cell)
+    st.recovery_cell->store(st.log->flushed_offset(), std::memory_order_relaxed);
+}
+
 void checkpoint_hw(self_ptr self, bool durable) {
   auto& st = self->state;
   if (st.hw_cell)
     st.hw_cell->store(st.high_watermark, std::memory_order_relaxed);
-  if (durable)
+  if (durable) {
     if (auto s = st.setup.hw_table->write(true); !s)
       spdlog::error("{}: {}", where(st), s.to_string());
+    after_log_change(self);
+    if (st.setup.recovery_table)
+      if (auto s = st.setup.recovery_table->write(true); !s)
+        spdlog::error("{}: {}", where(st), s.to_string());
+  }
 }
 
 } // namespace al

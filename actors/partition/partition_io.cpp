@@ -16,7 +16,8 @@ namespace al {
 opened_partition open_partition_files(const open_partition_job& job) {
   opened_partition out;
   try {
-    auto opened = partition_log::open(job.dir, job.log, wall_clock_ms(), &out.report);
+    auto opened = partition_log::open(job.dir, job.log, wall_clock_ms(), &out.report,
+                                      job.recovery_point);
     if (!opened) {
       out.error = opened.error();
       return out;
@@ -63,6 +64,12 @@ caf::behavior io_worker_actor(caf::event_based_actor* self) {
         done->output = status{errc::unknown_topic_or_partition, job.plan.dir + ": changed"};
       }
       return done;
+    },
+    [](segment_sync_atom, const segment_sync_job& job) {
+      auto done = run_segment_sync(job);
+      if (!done)
+        spdlog::error("segment {} in {} not synced: {}", job.base_offset, job.dir, done.to_string());
+      return done ? std::string{} : done.to_string();
     },
     [](remove_dir_atom, const std::string& dir) {
       std::error_code ec;

@@ -119,6 +119,7 @@ void truncate_log(self_ptr self, int64_t offset) {
   st.replica->on_truncated(st.log->log_end_offset(), wall_clock_ms());
   rebuild_producer_state(self);
   checkpoint_epochs(self);
+  after_log_change(self);
 }
 
 /// The leader's log starts past ours: start over, empty, at its log start.
@@ -141,6 +142,7 @@ void restart_log(self_ptr self, int64_t offset) {
   }
   rebuild_producer_state(self);
   checkpoint_epochs(self);
+  after_log_change(self);
 }
 
 /// The leader's log start, taken from a fetch answer: what this log kept
@@ -155,6 +157,7 @@ void advance_log_start(self_ptr self, int64_t offset) {
     spdlog::error("{}", st.open_error.message());
     return;
   }
+  after_log_change(self);
   spdlog::debug("{}: log start raised to {} with the leader's, {} segment(s) deleted", where(st),
                 st.log->log_start_offset(), deleted->size());
 }
@@ -305,6 +308,7 @@ void on_fetched(self_ptr self, const fetch_request& req, fetch_response& resp) {
       }
       rest = rest.sub(h.size_in_bytes(), rest.size - h.size_in_bytes());
     }
+    after_log_change(self);
   }
   run_ready(self);
 }

@@ -85,6 +85,8 @@ struct partition_state {
   /// replication-offset-checkpoint): stored on every change, read by the
   /// table's writes.
   hw_checkpoint_table::cell hw_cell;
+  /// The log's flushed offset in setup.recovery_table (null without one).
+  hw_checkpoint_table::cell recovery_cell;
 
   partition_state() = default;
   partition_state(const partition_state&) = delete;
@@ -95,6 +97,10 @@ struct partition_state {
   ~partition_state() {
     if (log && producers_dirty)
       (void)save_producer_state(producers, *log);
+    // Closed (fsynced) before the node's tables are written for the last
+    // time (when their last owner, possibly this setup, lets go).
+    if (log && log->close().is_ok() && recovery_cell)
+      recovery_cell->store(log->flushed_offset(), std::memory_order_relaxed);
   }
 
   bool is_leader() const { return replica && replica->role() == replica_role::leader; }
@@ -107,6 +113,7 @@ using partition_ptr = partition_api::stateful_pointer<partition_state>;
 struct open_partition_job {
   std::string dir;
   log_config log;
+  int64_t recovery_point = partition_log::trust_closed;
 };
 
 /// The opened log and what loading it found; `log` is null on failure.
@@ -231,6 +238,10 @@ void checkpoint_epochs(partition_ptr self, int64_t end = -1);
 /// The HW into the node's table (every change), and the table written
 /// durably when `durable` (a flush request).
 void checkpoint_hw(partition_ptr self, bool durable);
+/// After the log may have rolled, been flushed or cut: hands its queued
+/// segment syncs to the I/O worker (in line without one) and stores its
+/// flushed offset in the node's recovery-point table.
+void after_log_change(partition_ptr self);
 /// How often the producer state is snapshotted while producers write.
 constexpr int64_t producer_snapshot_interval_ms = 30000;
 
@@ -249,5 +260,6 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(al::hw_table_job)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(al::epoch_checkpoint_job)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(al::open_partition_job)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(al::compaction_job)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(al::segment_sync_job)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<al::compaction_done>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<al::opened_partition>)

@@ -1032,3 +1032,44 @@ TEST_CASE_METHOD(partition_fixture,
   for (const auto& e : std::filesystem::directory_iterator(parent))
     CHECK_FALSE(is_deleted_dir_name(e.path().filename().string()));
 }
+
+TEST_CASE_METHOD(partition_fixture,
+                 "a segment roll's fsyncs run on the I/O worker and then move the recovery point",
+                 "[broker][io][recovery]") {
+  auto io = sys.spawn(io_worker_actor);
+  extra.push_back(io);
+  auto table = std::make_shared<hw_checkpoint_table>(dir, recovery_table_name);
+  const topic_partition tp{"t", 0};
+  auto p = spawn_partition("t", [&](partition_setup& ps) {
+    ps.io = io;
+    ps.recovery_table = table;
+    ps.log.segment_bytes = 1024;
+  });
+  auto& st = state_of(p);
+  CHECK(table->get(tp) == 0); // a new partition: an empty log, durable up to 0
+  while (st.log->segment_count() < 3)
+    REQUIRE(produce_to(p, value_batch(300), acks_mode::leader));
+  auto active_base = st.log->segments().back().base_offset;
+  CHECK(st.log->flushed_offset() == active_base);
+  CHECK(table->get(tp) == active_base);
+  // The next roll: the partition answers the produce with the job at the
+  // worker, and the recovery point stays below the closed segment until
+  // the worker's answer.
+  while (st.log->segments().back().base_offset == active_base) {
+    produce_request req;
+    req.topic = "t";
+    req.acks = acks_mode::leader;
+    req.batch = value_batch(300);
+    self->send(p, produce_atom::value, req);
+    sched.run_once();
+  }
+  auto new_base = st.log->segments().back().base_offset;
+  CHECK(st.log->flushed_offset() <= active_base);
+  CHECK(table->get(tp) <= active_base);
+  sched.run(); // the worker fsyncs and answers
+  CHECK(st.log->flushed_offset() == new_base);
+  CHECK(table->get(tp) == new_base);
+  // A flush request makes everything durable, and the table with it.
+  CHECK(ask<bool>(p, flush_atom::value));
+  CHECK(table->get(tp) == st.log->log_end_offset());
+}

@@ -1,0 +1,208 @@
+// Deferred segment rolls and the recovery point (issue 15, item 1): a roll
+// fsyncs nothing in line, the flushed offset (the recovery point) passes
+// the closed segment only once its sync job ran, a flush or truncation
+// settles pending jobs, and opening a log scans every segment past its
+// recovery point, so damage there is found, while segments below it are
+// trusted through their indexes.
+#include "log_test_support.hpp"
+
+#include "storage/log_filename.hpp"
+
+using namespace al;
+using namespace al::test;
+
+namespace {
+
+/// Appends 5-record batches until the log has `segments` segments.
+void fill_to(partition_log& log, size_t segments, int64_t ts = 1000) {
+  while (log.segment_count() < segments) {
+    auto batch = numbered_batch(5, ts, int(log.log_end_offset()), 40);
+    ok(log.append(batch, ts));
+  }
+}
+
+std::unique_ptr<partition_log> deferred_log(const std::string& dir, int64_t recovery_point,
+                                            recovery_report* report = nullptr) {
+  auto log = ok(partition_log::open(dir, small_config(), 0, report, recovery_point));
+  log->defer_roll_syncs(true);
+  return log;
+}
+
+/// Flips one byte in the middle of segment `base`'s .log.
+void damage(const std::string& dir, int64_t base) {
+  auto path = join_path(dir, log_file_name(base));
+  auto data = file_bytes(path);
+  REQUIRE(data.size() > 200);
+  data[data.size() / 2] ^= 0x5a;
+  write_file_bytes(path, data);
+}
+
+} // namespace
+
+TEST_CASE("a deferred roll queues its fsyncs; the flushed offset passes the segment when they ran",
+          "[deferred_roll]") {
+  temp_dir dir("droll-basic");
+  auto log = deferred_log(dir.path(), partition_log::trust_closed);
+  fill_to(*log, 2);
+  auto segs = log->segments();
+  auto jobs = log->take_sync_jobs();
+  REQUIRE(jobs.size() == 1);
+  CHECK(jobs[0].base_offset == segs[0].base_offset);
+  CHECK(jobs[0].upto == segs[1].base_offset);
+  CHECK(log->flushed_offset() <= segs[0].base_offset); // not durable yet
+  CHECK(log->take_sync_jobs().empty());               // taken once
+  // The index files were written (page cache) at the roll.
+  CHECK(path_exists(dir.file(index_file_name(segs[0].base_offset))));
+  ok(run_segment_sync(jobs[0]));
+  log->segment_synced(jobs[0]);
+  CHECK(log->flushed_offset() == segs[1].base_offset);
+  log->segment_synced(jobs[0]); // a duplicate answer changes nothing
+  CHECK(log->flushed_offset() == segs[1].base_offset);
+}
+
+TEST_CASE("jobs that finish out of order move the flushed offset only past synced segments",
+          "[deferred_roll]") {
+  temp_dir dir("droll-order");
+  auto log = deferred_log(dir.path(), partition_log::trust_closed);
+  fill_to(*log, 3);
+  auto segs = log->segments();
+  auto jobs = log->take_sync_jobs();
+  REQUIRE(jobs.size() == 2);
+  ok(run_segment_sync(jobs[1]));
+  log->segment_synced(jobs[1]);
+  CHECK(log->flushed_offset() <= segs[0].base_offset); // the older one still waits
+  ok(run_segment_sync(jobs[0]));
+  log->segment_synced(jobs[0]);
+  CHECK(log->flushed_offset() == segs[2].base_offset);
+}
+
+TEST_CASE("a flush syncs pending segments in line; their late jobs change nothing",
+          "[deferred_roll]") {
+  temp_dir dir("droll-flush");
+  auto log = deferred_log(dir.path(), partition_log::trust_closed);
+  fill_to(*log, 3);
+  auto jobs = log->take_sync_jobs();
+  REQUIRE(jobs.size() == 2);
+  ok(log->flush());
+  CHECK(log->flushed_offset() == log->log_end_offset());
+  for (auto& j : jobs) {
+    ok(run_segment_sync(j));
+    log->segment_synced(j);
+  }
+  CHECK(log->flushed_offset() == log->log_end_offset());
+}
+
+TEST_CASE("a truncation into a pending segment voids its job; later rolls sync again",
+          "[deferred_roll]") {
+  temp_dir dir("droll-trunc");
+  auto log = deferred_log(dir.path(), partition_log::trust_closed);
+  fill_to(*log, 3);
+  auto segs = log->segments();
+  auto jobs = log->take_sync_jobs();
+  REQUIRE(jobs.size() == 2);
+  auto cut = segs[1].base_offset + 2; // inside the second segment
+  ok(log->truncate_to(cut));
+  CHECK(log->flushed_offset() == log->log_end_offset()); // truncation is durable on return
+  for (auto& j : jobs) { // the segment of jobs[1] was cut, then is active again
+    ok(run_segment_sync(j));
+    log->segment_synced(j);
+    CHECK(log->flushed_offset() <= log->log_end_offset());
+  }
+  fill_to(*log, 4);
+  auto again = log->take_sync_jobs();
+  REQUIRE(again.size() == 2);
+  for (auto& j : again) {
+    ok(run_segment_sync(j));
+    log->segment_synced(j);
+  }
+  CHECK(log->flushed_offset() == log->segments().back().base_offset);
+  CHECK(read_all(*log).size() == size_t(log->log_end_offset()));
+}
+
+TEST_CASE("open scans the segments past the recovery point and finds damage there",
+          "[deferred_roll][recovery]") {
+  temp_dir dir("droll-open");
+  std::vector<segment_info> segs;
+  {
+    auto log = deferred_log(dir.path(), partition_log::trust_closed);
+    fill_to(*log, 4);
+    segs = log->segments();
+    ok(log->close());
+  }
+  damage(dir.path(), segs[1].base_offset);
+  SECTION("below the recovery point a closed segment is trusted (loaded through its indexes)") {
+    recovery_report report;
+    auto log = deferred_log(dir.path(), segs[3].base_offset, &report);
+    CHECK(report.events.empty());
+    CHECK(log->segment_count() == 4);
+    CHECK(log->flushed_offset() == segs[3].base_offset);
+    CHECK(log->take_sync_jobs().empty());
+  }
+  SECTION("past it, the damaged segment is scanned, cut there, and what follows is dropped") {
+    recovery_report report;
+    auto log = deferred_log(dir.path(), segs[1].base_offset, &report);
+    INFO(report.to_string());
+    CHECK(report.count(recovery_action::truncated_corruption) == 1);
+    CHECK(report.count(recovery_action::deleted_after_corruption) == 2);
+    CHECK(log->segment_count() == 2);
+    CHECK(log->log_end_offset() < segs[2].base_offset);
+    auto records = read_all(*log);
+    CHECK(records.size() == size_t(log->log_end_offset()));
+  }
+  SECTION("no recovery point (0): every segment is scanned, and the scanned closed ones get "
+          "sync jobs") {
+    damage(dir.path(), segs[1].base_offset); // the same flip again: the log is whole
+    recovery_report report;
+    auto log = deferred_log(dir.path(), 0, &report);
+    CHECK(report.events.empty());
+    CHECK(log->segment_count() == 4);
+    CHECK(log->flushed_offset() == segs[0].base_offset);
+    auto jobs = log->take_sync_jobs();
+    CHECK(jobs.size() == 3);
+    for (auto& j : jobs) {
+      ok(run_segment_sync(j));
+      log->segment_synced(j);
+    }
+    CHECK(log->flushed_offset() == segs[3].base_offset);
+  }
+}
+
+TEST_CASE("a torn closed segment past the recovery point is a torn tail, not corruption",
+          "[deferred_roll][recovery]") {
+  temp_dir dir("droll-torn");
+  std::vector<segment_info> segs;
+  {
+    auto log = deferred_log(dir.path(), partition_log::trust_closed);
+    fill_to(*log, 3);
+    segs = log->segments();
+    ok(log->close());
+  }
+  // An OS crash before the roll's fsync: the closed segment lost its end.
+  auto path = join_path(dir.path(), log_file_name(segs[1].base_offset));
+  auto data = file_bytes(path);
+  data.resize(data.size() - 10);
+  write_file_bytes(path, data);
+  recovery_report report;
+  auto log = deferred_log(dir.path(), segs[1].base_offset, &report);
+  INFO(report.to_string());
+  CHECK(report.count(recovery_action::truncated_torn_tail) == 1);
+  CHECK(report.count(recovery_action::truncated_corruption) == 0);
+  CHECK(log->segment_count() == 2); // the segment after the hole went
+  CHECK(read_all(*log).size() == size_t(log->log_end_offset()));
+}
+
+TEST_CASE("close syncs pending segments: a reopen trusting every closed segment is right",
+          "[deferred_roll]") {
+  temp_dir dir("droll-close");
+  {
+    auto log = deferred_log(dir.path(), partition_log::trust_closed);
+    fill_to(*log, 3);
+    CHECK(log->take_sync_jobs().size() == 2); // never run
+    ok(log->close());
+    CHECK(log->flushed_offset() == log->log_end_offset());
+  }
+  recovery_report report;
+  auto log = deferred_log(dir.path(), partition_log::trust_closed, &report);
+  CHECK(report.events.empty());
+  CHECK(read_all(*log).size() == size_t(log->log_end_offset()));
+}
