@@ -48,6 +48,21 @@ stop_all() {
     hw_sum=$((hw_sum + best))
   done
   [ "$hw_sum" = 3000 ] || fail "round $round: leaders checkpointed high watermarks summing to $hw_sum, not 3000"
+  # And its recovery-point-offset-checkpoint: a clean stop fsyncs every log,
+  # so each replica's recovery point is its log end, and the leaders' cover
+  # every acknowledged record (the next start trusts every closed segment).
+  local rp_sum=0
+  for p in 0 1 2; do
+    local best=0
+    for i in 1 2 3; do
+      local rp
+      rp=$(awk -v p="$p" 'NR > 2 && $1 == "orders" && $2 == p { print $3 }' \
+        "$WORK/n$i/recovery-point-offset-checkpoint" 2>/dev/null)
+      [ "${rp:-0}" -gt "$best" ] && best=$rp
+    done
+    rp_sum=$((rp_sum + best))
+  done
+  [ "$rp_sum" -ge 3000 ] || fail "round $round: recovery points summing to $rp_sum, below the 3000 acknowledged records"
   echo "round $round: all three nodes stopped cleanly after SIGTERM, high watermarks checkpointed"
 }
 
