@@ -91,8 +91,10 @@ void file::release() {
   slot_.reset();
 }
 
-result<file> file::open(const std::string& path, open_mode mode) {
-  int fd = open_fd(path, open_flags(mode), nullptr);
+/// A descriptor and the file's size (open_fd, then fstat).
+static result<std::pair<int, uint64_t>> open_sized(const std::string& path, open_mode mode,
+                                                   file_slot* slot) {
+  int fd = open_fd(path, open_flags(mode), slot);
   if (fd < 0)
     return os_error("open", path, errno);
   struct stat st {};
@@ -101,9 +103,16 @@ result<file> file::open(const std::string& path, open_mode mode) {
     ::close(fd);
     return os_error("fstat", path, err);
   }
+  return std::pair<int, uint64_t>{fd, static_cast<uint64_t>(st.st_size)};
+}
+
+result<file> file::open(const std::string& path, open_mode mode) {
+  auto opened = open_sized(path, mode, nullptr);
+  if (!opened)
+    return opened.error();
   file f;
-  f.fd_ = fd;
-  f.size_ = static_cast<uint64_t>(st.st_size);
+  f.fd_ = opened->first;
+  f.size_ = opened->second;
   f.path_ = path;
   return f;
 }
@@ -112,23 +121,17 @@ result<file> file::open(const std::string& path, open_mode mode, open_file_cache
   AL_ASSERT(mode != open_mode::read_only, path); // a reopen is read-write
   auto slot = std::make_unique<file_slot>();
   slot->cache = &cache;
-  int fd = open_fd(path, open_flags(mode), slot.get());
-  if (fd < 0)
-    return os_error("open", path, errno);
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    int err = errno;
-    ::close(fd);
-    return os_error("fstat", path, err);
-  }
+  auto opened = open_sized(path, mode, slot.get());
+  if (!opened)
+    return opened.error();
   file f;
   {
     std::lock_guard<std::mutex> lock(slot->m);
-    slot->fd = fd;
+    slot->fd = opened->first;
     cache.opened(slot.get(), false);
   }
   f.slot_ = std::move(slot);
-  f.size_ = static_cast<uint64_t>(st.st_size);
+  f.size_ = opened->second;
   f.path_ = path;
   return f;
 }

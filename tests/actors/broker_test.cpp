@@ -951,15 +951,12 @@ bytes keyed_batch(const std::string& key, size_t value_size, int64_t ts = 1000) 
   return b.build();
 }
 
-} // namespace
-
-TEST_CASE_METHOD(partition_fixture,
-                 "compaction runs on the I/O worker, the partition commits it; deletion removes "
-                 "the folder there",
-                 "[broker][compaction][io]") {
-  auto io = sys.spawn(io_worker_actor);
-  extra.push_back(io);
-  auto p = spawn_partition("t", [&](partition_setup& ps) {
+/// A compacted single-replica partition whose blocking file work goes to an
+/// event-based I/O worker, holding 30 records of 3 keys in several segments.
+partition_api compacted_with_worker(partition_fixture& f) {
+  auto io = f.sys.spawn(io_worker_actor);
+  f.extra.push_back(io);
+  auto p = f.spawn_partition("t", [&](partition_setup& ps) {
     ps.io = io;
     ps.log.segment_bytes = 1024;
     ps.log.policy.compact = true;
@@ -967,9 +964,19 @@ TEST_CASE_METHOD(partition_fixture,
     ps.log.min_compaction_lag_ms = 0;
     ps.retention_check_interval_ms = 0;
   });
-  auto& st = state_of(p);
   for (int i = 0; i < 30; ++i)
-    REQUIRE(produce_to(p, keyed_batch("k" + std::to_string(i % 3), 300), acks_mode::leader));
+    REQUIRE(f.produce_to(p, keyed_batch("k" + std::to_string(i % 3), 300), acks_mode::leader));
+  return p;
+}
+
+} // namespace
+
+TEST_CASE_METHOD(partition_fixture,
+                 "compaction runs on the I/O worker, the partition commits it; deletion removes "
+                 "the folder there",
+                 "[broker][compaction][io]") {
+  auto p = compacted_with_worker(*this);
+  auto& st = state_of(p);
   REQUIRE(st.log->segment_count() > 3);
   auto size_before = st.log->size_bytes();
   // The housekeeping tick plans and hands the job over; the log is untouched
@@ -1008,18 +1015,8 @@ TEST_CASE_METHOD(partition_fixture,
 TEST_CASE_METHOD(partition_fixture,
                  "a compaction job voided by a deletion writes nothing and commits nothing",
                  "[broker][compaction][io]") {
-  auto io = sys.spawn(io_worker_actor);
-  extra.push_back(io);
-  auto p = spawn_partition("t", [&](partition_setup& ps) {
-    ps.io = io;
-    ps.log.segment_bytes = 1024;
-    ps.log.policy.compact = true;
-    ps.log.policy.delete_segments = false;
-    ps.retention_check_interval_ms = 0;
-  });
+  auto p = compacted_with_worker(*this);
   auto& st = state_of(p);
-  for (int i = 0; i < 30; ++i)
-    REQUIRE(produce_to(p, keyed_batch("k" + std::to_string(i % 3), 300), acks_mode::leader));
   auto parent = std::filesystem::path(st.setup.dir).parent_path();
   caf::anon_send(p, tick_atom::value);
   sched.run_once(); // the job is in the worker's mailbox

@@ -15,6 +15,22 @@ start_all() {
   for i in 1 2 3; do wait_ready "${PORT[$i]}"; done
 }
 
+# Per orders partition, the highest value over the three nodes in checkpoint
+# file $1 (Kafka's "<topic> <partition> <offset>" lines), summed.
+best_sum() {
+  local sum=0
+  for p in 0 1 2; do
+    local best=0
+    for i in 1 2 3; do
+      local v
+      v=$(awk -v p="$p" 'NR > 2 && $1 == "orders" && $2 == p { print $3 }' "$WORK/n$i/$1" 2>/dev/null)
+      [ "${v:-0}" -gt "$best" ] && best=$v
+    done
+    sum=$((sum + best))
+  done
+  echo "$sum"
+}
+
 # stop_all ROUND: SIGTERM to all three at once; each must be gone within 8 s
 # with exit status 0 and its "stopped" line logged.
 stop_all() {
@@ -36,32 +52,14 @@ stop_all() {
   # Each node wrote its replication-offset-checkpoint on the way out (followers
   # may lag by one fetch, up to 500 ms): per partition the highest
   # checkpoint over the nodes covers every acknowledged record.
-  local hw_sum=0
-  for p in 0 1 2; do
-    local best=0
-    for i in 1 2 3; do
-      local hw
-      hw=$(awk -v p="$p" 'NR > 2 && $1 == "orders" && $2 == p { print $3 }' \
-        "$WORK/n$i/replication-offset-checkpoint" 2>/dev/null)
-      [ "${hw:-0}" -gt "$best" ] && best=$hw
-    done
-    hw_sum=$((hw_sum + best))
-  done
+  local hw_sum
+  hw_sum=$(best_sum replication-offset-checkpoint)
   [ "$hw_sum" = 3000 ] || fail "round $round: leaders checkpointed high watermarks summing to $hw_sum, not 3000"
   # And its recovery-point-offset-checkpoint: a clean stop fsyncs every log,
   # so each replica's recovery point is its log end, and the leaders' cover
   # every acknowledged record (the next start trusts every closed segment).
-  local rp_sum=0
-  for p in 0 1 2; do
-    local best=0
-    for i in 1 2 3; do
-      local rp
-      rp=$(awk -v p="$p" 'NR > 2 && $1 == "orders" && $2 == p { print $3 }' \
-        "$WORK/n$i/recovery-point-offset-checkpoint" 2>/dev/null)
-      [ "${rp:-0}" -gt "$best" ] && best=$rp
-    done
-    rp_sum=$((rp_sum + best))
-  done
+  local rp_sum
+  rp_sum=$(best_sum recovery-point-offset-checkpoint)
   [ "$rp_sum" -ge 3000 ] || fail "round $round: recovery points summing to $rp_sum, below the 3000 acknowledged records"
   echo "round $round: all three nodes stopped cleanly after SIGTERM, high watermarks checkpointed"
 }

@@ -28,6 +28,15 @@ std::unique_ptr<partition_log> deferred_log(const std::string& dir, int64_t reco
   return log;
 }
 
+/// Runs each job and reports it done, in order.
+void run_all(partition_log& log, const std::vector<segment_sync_job>& jobs) {
+  for (const auto& j : jobs) {
+    ok(run_segment_sync(j));
+    log.segment_synced(j);
+    CHECK(log.flushed_offset() <= log.log_end_offset());
+  }
+}
+
 /// Flips one byte in the middle of segment `base`'s .log.
 void damage(const std::string& dir, int64_t base) {
   auto path = join_path(dir, log_file_name(base));
@@ -53,8 +62,7 @@ TEST_CASE("a deferred roll queues its fsyncs; the flushed offset passes the segm
   CHECK(log->take_sync_jobs().empty());               // taken once
   // The index files were written (page cache) at the roll.
   CHECK(path_exists(dir.file(index_file_name(segs[0].base_offset))));
-  ok(run_segment_sync(jobs[0]));
-  log->segment_synced(jobs[0]);
+  run_all(*log, jobs);
   CHECK(log->flushed_offset() == segs[1].base_offset);
   log->segment_synced(jobs[0]); // a duplicate answer changes nothing
   CHECK(log->flushed_offset() == segs[1].base_offset);
@@ -68,11 +76,9 @@ TEST_CASE("jobs that finish out of order move the flushed offset only past synce
   auto segs = log->segments();
   auto jobs = log->take_sync_jobs();
   REQUIRE(jobs.size() == 2);
-  ok(run_segment_sync(jobs[1]));
-  log->segment_synced(jobs[1]);
+  run_all(*log, {jobs[1]});
   CHECK(log->flushed_offset() <= segs[0].base_offset); // the older one still waits
-  ok(run_segment_sync(jobs[0]));
-  log->segment_synced(jobs[0]);
+  run_all(*log, {jobs[0]});
   CHECK(log->flushed_offset() == segs[2].base_offset);
 }
 
@@ -85,10 +91,7 @@ TEST_CASE("a flush syncs pending segments in line; their late jobs change nothin
   REQUIRE(jobs.size() == 2);
   ok(log->flush());
   CHECK(log->flushed_offset() == log->log_end_offset());
-  for (auto& j : jobs) {
-    ok(run_segment_sync(j));
-    log->segment_synced(j);
-  }
+  run_all(*log, jobs);
   CHECK(log->flushed_offset() == log->log_end_offset());
 }
 
@@ -103,18 +106,11 @@ TEST_CASE("a truncation into a pending segment voids its job; later rolls sync a
   auto cut = segs[1].base_offset + 2; // inside the second segment
   ok(log->truncate_to(cut));
   CHECK(log->flushed_offset() == log->log_end_offset()); // truncation is durable on return
-  for (auto& j : jobs) { // the segment of jobs[1] was cut, then is active again
-    ok(run_segment_sync(j));
-    log->segment_synced(j);
-    CHECK(log->flushed_offset() <= log->log_end_offset());
-  }
+  run_all(*log, jobs); // the segment of jobs[1] was cut, then is active again
   fill_to(*log, 4);
   auto again = log->take_sync_jobs();
   REQUIRE(again.size() == 2);
-  for (auto& j : again) {
-    ok(run_segment_sync(j));
-    log->segment_synced(j);
-  }
+  run_all(*log, again);
   CHECK(log->flushed_offset() == log->segments().back().base_offset);
   CHECK(read_all(*log).size() == size_t(log->log_end_offset()));
 }
@@ -159,10 +155,7 @@ TEST_CASE("open scans the segments past the recovery point and finds damage ther
     CHECK(log->flushed_offset() == segs[0].base_offset);
     auto jobs = log->take_sync_jobs();
     CHECK(jobs.size() == 3);
-    for (auto& j : jobs) {
-      ok(run_segment_sync(j));
-      log->segment_synced(j);
-    }
+    run_all(*log, jobs);
     CHECK(log->flushed_offset() == segs[3].base_offset);
   }
 }
