@@ -123,8 +123,8 @@ caf::result<fetch_response> park(self_ptr self, const fetch_request& req, int64_
   }
   auto deadline = self->clock().now() + std::chrono::milliseconds(wait_ms);
   auto promise = self->make_response_promise<fetch_response>();
-  st.parked.emplace(st.next_fetch_id++,
-                    parked_fetch{req, promise, deadline, fetch_limit(st, req)});
+  st.parked.emplace(st.next_fetch_id++, parked_fetch{req, promise, deadline,
+                                                     fetch_limit(st, req), st.high_watermark});
   arm_expiry(self, deadline);
   return promise;
 }
@@ -207,6 +207,11 @@ void wake_parked(partition_ptr self) {
   readable_memo memo;
   for (auto i = st.parked.begin(); i != st.parked.end();) {
     auto& pf = i->second;
+    if (pf.req.replica_id >= 0 && st.high_watermark > pf.high_watermark) {
+      answer(st, pf); // a follower learns the new HW now, records or not
+      i = st.parked.erase(i);
+      continue;
+    }
     auto limit = fetch_limit(st, pf.req);
     if (limit == pf.checked_limit) {
       ++i;

@@ -26,9 +26,15 @@ using self_ptr = partition_ptr;
 
 /// A follower fetch parks at the leader up to this long when it is caught
 /// up; the leader answers as soon as a produce lands.
-constexpr int32_t follower_max_wait_ms = 500;
+/// How long a follower's fetch waits at the leader when there is nothing
+/// new. The leader answers it at once when records arrive or its HW moves
+/// (wake_parked), so this only sets the idle cost: every partition
+/// replica pays a fetch round trip per wait (Kafka's replica.fetch.wait.max.ms
+/// is 500 ms, but per broker pair, not per partition). 500 ms cost three
+/// idle nodes with 3000 partitions half of each node's CPU (issue 15).
+constexpr int32_t follower_max_wait_ms = 5000;
 constexpr int64_t replica_request_timeout_ms = 2000;
-constexpr auto replica_tick_interval = std::chrono::milliseconds(200);
+constexpr int64_t replica_tick_interval_ms = 200; // the finest a replica tick gets
 
 broker_api broker_of(const partition_state& st) {
   return caf::actor_cast<broker_api>(st.setup.broker);
@@ -381,21 +387,25 @@ void start_replica(self_ptr self) {
 
 void arm_replica_tick(self_ptr self) {
   auto& st = self->state;
-  if (st.replica_tick_armed || !st.setup.broker)
+  if (!st.setup.broker)
     return;
-  // A follower fetches and times out requests; a leader with followers
-  // checks the ISR; acks=all answers time out. A single replica's leader
-  // (and a replica without a role) has nothing to tick for.
-  bool needed = !st.waiting.empty();
-  if (st.replica) {
-    auto role = st.replica->role();
-    needed = needed || role == replica_role::follower ||
-             (role == replica_role::leader && st.replica->replicas().size() > 1);
-  }
-  if (!needed)
+  // acks=all answers time out (every 200 ms while some wait); the machine
+  // says when it has work of its own. A single replica's leader, or a
+  // leader whose followers are all caught up, needs no timer at all.
+  auto now = wall_clock_ms();
+  std::optional<int64_t> due;
+  if (!st.waiting.empty())
+    due = now + replica_tick_interval_ms;
+  if (st.replica)
+    if (auto t = st.replica->next_tick_ms())
+      due = due ? std::min(*due, *t) : *t;
+  if (!due)
     return;
-  st.replica_tick_armed = true;
-  self->delayed_send(self, replica_tick_interval, replica_tick_atom::value);
+  auto at = std::max(*due, now + replica_tick_interval_ms);
+  if (!st.replica_tick_timers.empty() && *st.replica_tick_timers.begin() <= at)
+    return; // one fires first, and arms again
+  st.replica_tick_timers.insert(at);
+  self->delayed_send(self, std::chrono::milliseconds(at - now), replica_tick_atom::value);
 }
 
 void on_replica_metadata(self_ptr self, const partition_description& d) {
@@ -522,7 +532,8 @@ void replica_tick(self_ptr self) {
     run_ready(self);
   }
   expire_acks(self, now);
-  st.replica_tick_armed = false;
+  st.replica_tick_timers.erase(st.replica_tick_timers.begin(),
+                               st.replica_tick_timers.upper_bound(now + 5));
   arm_replica_tick(self);
 }
 

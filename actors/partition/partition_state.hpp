@@ -34,6 +34,10 @@ struct parked_fetch {
   /// The offset it could read up to when last checked (HW, or the log end
   /// for a follower): while that stays, nothing new is visible to it.
   int64_t checked_limit = -1;
+  /// The HW when it parked. A follower's fetch is answered when the HW
+  /// passes it, so followers learn the HW at once although they wait up to
+  /// 5 s for records (follower_max_wait_ms).
+  int64_t high_watermark = -1;
 };
 
 /// An acks=all produce waiting for the high watermark to pass it, answered
@@ -67,7 +71,10 @@ struct partition_state {
   /// 10 000 idle partitions ticking each second, plus a replica tick every
   /// 200 ms, cost a node 86 % of a core doing nothing (issue 15).
   std::set<int64_t> housekeeping_timers;
-  bool replica_tick_armed = false;
+  /// When the armed replica ticks fire (wall clock ms): one per due time
+  /// the machine asked for (replica_machine::next_tick_ms), none pending
+  /// earlier than the next due.
+  std::set<int64_t> replica_tick_timers;
   producer_state_table producers;          // idempotent producers (last 5 batches each)
   /// Voids the snapshot and checkpoint writes queued at the I/O worker when
   /// the log is truncated, restarted or deleted (producer_state_store.hpp).

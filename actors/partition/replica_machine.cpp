@@ -172,6 +172,27 @@ errc replica_machine::check_leader_epoch(int32_t current_leader_epoch) const {
   return errc::none;
 }
 
+std::optional<int64_t> replica_machine::next_tick_ms() const {
+  if (role_ == replica_role::follower)
+    return in_flight_ ? sent_ms_ + config_.request_timeout_ms : next_fetch_ms_;
+  if (role_ != replica_role::leader || awaiting_metadata_)
+    return std::nullopt;
+  // A proposal out (or in doubt): its timeout, when maybe_change_isr looks
+  // at every member again.
+  if (!last_proposed_.empty() || maximal_isr_ != isr_)
+    return last_proposed_ms_ + config_.request_timeout_ms;
+  std::optional<int64_t> due;
+  auto at = [&](int64_t t) { due = due ? std::min(*due, t) : t; };
+  for (auto id : isr_) {
+    if (id == config_.broker_id)
+      continue;
+    const auto& f = followers_.at(id);
+    if (f.log_end_offset != leo_) // caught_up() turns false just after this
+      at(f.last_caught_up_ms + config_.replica_lag_time_max_ms + 1);
+  }
+  return due;
+}
+
 void replica_machine::tick(int64_t now_ms) {
   if (role_ == replica_role::leader)
     maybe_change_isr(now_ms);

@@ -1070,3 +1070,51 @@ TEST_CASE_METHOD(partition_fixture,
   CHECK(ask<bool>(p, flush_atom::value));
   CHECK(table->get(tp) == st.log->log_end_offset());
 }
+
+TEST_CASE_METHOD(partition_fixture,
+                 "a follower's parked fetch is answered when the HW moves, records or not",
+                 "[broker][replication][timers]") {
+  // Followers wait up to 5 s at the leader when nothing is new (the idle
+  // cost per partition); they must still learn a new HW at once.
+  auto p = spawn_partition("t", [](partition_setup& ps) {
+    ps.state.replicas = {1, 2, 3};
+    ps.state.isr = {1, 2, 3};
+  });
+  auto& st = state_of(p);
+  auto follower = [](int32_t id, int64_t offset) {
+    auto req = fetch_req("t", 0, offset, 5000);
+    req.replica_id = id;
+    req.current_leader_epoch = 0;
+    req.replica_epoch = id;
+    return req;
+  };
+  REQUIRE(produce_to(p, value_batch(10), acks_mode::leader));
+  // Both followers fetch the record, so both are at the LEO; the HW moves
+  // to 1 with the second fetch.
+  REQUIRE(ask<fetch_response>(p, fetch_atom::value, follower(2, 0)));
+  REQUIRE(ask<fetch_response>(p, fetch_atom::value, follower(3, 0)));
+  // 2 comes back at the LEO: nothing new, it parks (HW 0 or 1 as it saw).
+  auto parked = fetch_from(p, follower(2, 1));
+  auto hw_before = st.high_watermark;
+  REQUIRE(st.parked.size() == 1);
+  REQUIRE(produce_to(p, value_batch(10), acks_mode::leader)); // wakes it: records
+  reply<fetch_response> first;
+  collect(parked, first);
+  REQUIRE(first);
+  CHECK(st.parked.empty());
+  // 2 comes back at the new LEO and parks; 3 then reaches the LEO too,
+  // which moves the HW to 2: 2's parked fetch is answered with it at once,
+  // without records (3's own fetch parks).
+  auto parked_again = fetch_from(p, follower(2, 2));
+  REQUIRE(st.parked.size() == 1);
+  CHECK(st.high_watermark == hw_before);
+  auto third = fetch_from(p, follower(3, 2));
+  CHECK(st.high_watermark == 2);
+  reply<fetch_response> second;
+  collect(parked_again, second);
+  REQUIRE(second);
+  CHECK(second.value->high_watermark == 2);
+  CHECK(second.value->records.empty());
+  CHECK(st.parked.size() == 1); // 3's, parked at HW 2: nothing to tell it
+  (void)third;
+}

@@ -880,3 +880,59 @@ TEST_CASE("AlterPartition: compare-and-set on leader epoch and partition epoch",
   r.tp.partition = 5;
   CHECK(plan_alter_isr(img, 7, r).error == alter_isr_error::unknown_topic_or_partition);
 }
+
+TEST_CASE("next_tick_ms: a leader with caught-up followers needs no timer; a lagging ISR member "
+          "is due exactly when it stops counting as caught up",
+          "[replication][timers]") {
+  cluster c({1, 2, 3});
+  c.metadata(1, 0, {1, 2, 3});
+  c.fetch(2);
+  c.fetch(3);
+  CHECK_FALSE(c.m(1).next_tick_ms()); // every follower at the leader's LEO
+  c.now = 100;
+  c.append(1, {"a"}); // 2 and 3 are behind now, caught up as of 100 at the latest
+  c.fetch(2);
+  c.fetch(2); // 2 reaches the LEO
+  auto due = c.m(1).next_tick_ms();
+  REQUIRE(due);
+  // 3 last counted as caught up when it fetched at 0 (at the LEO then).
+  CHECK(*due == 0 + lag_ms + 1);
+  // A tick before it changes nothing, the tick at it proposes the shrink:
+  // the same moment a 200 ms ticker would have found, give or take.
+  c.now = *due - 1;
+  c.m(1).tick(c.now);
+  c.drain(1);
+  CHECK(c[1].proposals.empty());
+  c.now = *due;
+  c.m(1).tick(c.now);
+  c.drain(1);
+  REQUIRE(c[1].proposals.size() == 1);
+  CHECK(c[1].proposals.back().new_isr == ids{1, 2});
+  // A proposal in flight is due at its timeout.
+  auto again = c.m(1).next_tick_ms();
+  REQUIRE(again);
+  CHECK(*again == c.now + 500);
+  c.commit_proposal(1);
+  CHECK_FALSE(c.m(1).next_tick_ms()); // 2 is at the LEO, 3 is out of the ISR
+}
+
+TEST_CASE("next_tick_ms: a follower is due at its request timeout while a fetch is out",
+          "[replication][timers]") {
+  cluster c({1, 2});
+  c.metadata(1, 0, {1, 2});
+  c.now = 40;
+  c.catch_up(2);
+  REQUIRE(c[2].fetch); // its next fetch is out (a long poll at the leader)
+  auto due = c.m(2).next_tick_ms();
+  REQUIRE(due);
+  c[2].fetch.reset(); // the answer is lost
+  c.now = *due - 1;
+  c.m(2).tick(c.now);
+  c.drain(2);
+  CHECK_FALSE(c[2].fetch); // not yet
+  c.now = *due;
+  c.m(2).tick(c.now);
+  c.drain(2);
+  CHECK(c[2].fetch); // asked again at the timeout
+  CHECK(*c.m(2).next_tick_ms() == c.now + 500);
+}
