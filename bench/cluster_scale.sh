@@ -26,15 +26,7 @@ while [ $# -gt 0 ]; do
     *) echo "cluster_scale.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
-al=$bin/actorlog
-node=$bin/actorlog-node
-[ -x "$al" ] && [ -x "$node" ] || { echo "no actorlog/actorlog-node in $bin (build first)" >&2; exit 2; }
-
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
-now_ms() { date +%s%3N; }
-secs() { awk -v ms="$1" 'BEGIN { printf "%.1f", ms / 1000 }'; }
+source bench/scale_lib.sh
 work=$(mktemp -d /tmp/actorlog-cluster-scale.XXXXXX)
 declare -A cport pport kport mport pid
 for i in 1 2 3; do
@@ -76,13 +68,11 @@ print(sum(1 for l in text.splitlines()
           if l.startswith('actorlog_partition_leader{topic="scale-') and l.endswith(" 1")))
 PY
 }
-status_of() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
 probe() { # an acknowledged acks=all write to the last topic
   echo probe | "$al" produce --topic "scale-$topics" --acks all --bootstrap "$(bs 1)" >/dev/null 2>&1
 }
 
-echo "machine: $(nproc) cores, open files $(ulimit -Sn) soft / $(ulimit -Hn) hard," \
-  "threads max $(cat /proc/sys/kernel/threads-max), pid max $(cat /proc/sys/kernel/pid_max)"
+print_machine
 for i in 1 2 3; do start "$i"; done
 wait_ready || { echo "cluster did not start"; tail -5 "$work"/n*.log; exit 1; }
 topics=$(( (n + 99) / 100 ))

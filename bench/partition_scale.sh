@@ -25,21 +25,13 @@ while [ $# -gt 0 ]; do
     *) echo "partition_scale.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
-al=$bin/actorlog
-node=$bin/actorlog-node
-[ -x "$al" ] && [ -x "$node" ] || { echo "no actorlog/actorlog-node in $bin (build first)" >&2; exit 2; }
-
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
-now_ms() { date +%s%3N; }
+source bench/scale_lib.sh
 work=$(mktemp -d /tmp/actorlog-scale.XXXXXX)
 pid=
 cleanup() { [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 
-echo "machine: $(nproc) cores, open files $(ulimit -Sn) soft / $(ulimit -Hn) hard," \
-  "threads max $(cat /proc/sys/kernel/threads-max), pid max $(cat /proc/sys/kernel/pid_max)"
+print_machine
 printf '%-10s %-10s %-8s %-9s %-7s %-13s %-14s %-10s %-12s %s\n' partitions created_s threads \
   rss_mib fds idle_cpu_pct first_write_s all_led_s idle_threads note
 
@@ -66,7 +58,6 @@ text = urllib.request.urlopen("http://127.0.0.1:%s/metrics" % sys.argv[1], timeo
 print(sum(1 for l in text.splitlines() if l.startswith("actorlog_partition_leader{") and l.endswith(" 1")))
 PY
 }
-status_of() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
 
 for n in $counts; do
   kport=$(free_port) cport=$(free_port) pport=$(free_port) mport=$(free_port)

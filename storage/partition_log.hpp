@@ -9,7 +9,8 @@
 // appended == written; flushed_offset says what is fsynced (Redpanda keeps
 // the same invariant between its appended/written/fsynced offsets).
 //
-// Split by concern: partition_log.cpp (append, read, truncate, flush),
+// Split by concern: partition_log.cpp (append, read, truncate), log_sync.cpp
+// (flush policy, deferred roll syncs),
 // log_recovery.cpp (open), log_retention.cpp, log_prefix.cpp, log_compaction.cpp.
 // File formats and recovery rules: docs/formats/segment.md.
 #include <cstdint>

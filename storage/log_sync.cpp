@@ -1,0 +1,130 @@
+// partition_log's durability (see partition_log.hpp and
+// docs/formats/segment.md, "Durability" and "Rolling"): the flush policy,
+// flush(), and the deferred roll syncs an I/O worker runs (issue 15).
+#include <algorithm>
+
+#include "storage/file.hpp"
+#include "storage/partition_log.hpp"
+
+namespace al {
+
+status partition_log::apply_flush_policy(int64_t now_ms, append_info& info) {
+  int64_t unflushed = log_end_offset_ - flushed_offset_;
+  bool due = unflushed >= config_.flush_messages ||
+             (unflushed > 0 && config_.flush_ms != log_config::never &&
+              now_ms - last_flush_ms_ >= config_.flush_ms);
+  if (due) {
+    if (auto st = flush(); !st)
+      return st;
+    last_flush_ms_ = now_ms;
+    info.flushed = true;
+  }
+  info.flushed_offset = flushed_offset_;
+  return status::ok();
+}
+
+status partition_log::flush() {
+  if (flushed_offset_ == log_end_offset_ && pending_syncs_.empty())
+    return status::ok();
+  if (auto st = sync_pending_segments(); !st)
+    return st;
+  if (auto st = active().flush(); !st)
+    return st;
+  flushed_offset_ = log_end_offset_;
+  return status::ok();
+}
+
+status partition_log::queue_sync(segment& seg, int64_t upto) {
+  auto log = seg.duplicate_log();
+  if (!log)
+    return log.error();
+  segment_sync_job job;
+  job.id = next_sync_id_++;
+  job.log = std::make_shared<file>(std::move(*log));
+  job.index_paths = {seg.index_path(), seg.time_index_path()};
+  job.dir = dir_;
+  job.base_offset = seg.base_offset();
+  job.upto = upto;
+  pending_syncs_.emplace_back(job.id, job.base_offset);
+  sync_jobs_.push_back(std::move(job));
+  return status::ok();
+}
+
+std::vector<segment_sync_job> partition_log::take_sync_jobs() {
+  std::vector<segment_sync_job> out;
+  out.swap(sync_jobs_);
+  return out;
+}
+
+void partition_log::prune_pending() {
+  if (segments_.empty()) {
+    pending_syncs_.clear();
+    return;
+  }
+  auto gone = [&](const std::pair<uint64_t, int64_t>& p) {
+    auto i = segment_index_for(p.second);
+    return segments_[i]->base_offset() != p.second || i + 1 == segments_.size();
+  };
+  pending_syncs_.erase(std::remove_if(pending_syncs_.begin(), pending_syncs_.end(), gone),
+                       pending_syncs_.end());
+}
+
+status partition_log::sync_pending_segments() {
+  prune_pending();
+  if (pending_syncs_.empty())
+    return status::ok();
+  for (const auto& [id, base] : pending_syncs_) {
+    segment& seg = *segments_[segment_index_for(base)];
+    if (auto st = seg.flush(); !st)
+      return st;
+    if (auto st = fsync_path(seg.index_path()); !st)
+      return st;
+    if (auto st = fsync_path(seg.time_index_path()); !st)
+      return st;
+  }
+  if (auto st = fsync_directory(dir_); !st)
+    return st;
+  pending_syncs_.clear(); // their jobs, when they come back, find nothing
+  return status::ok();
+}
+
+void partition_log::segment_synced(const segment_sync_job& job) {
+  auto it = std::find_if(pending_syncs_.begin(), pending_syncs_.end(),
+                         [&](const auto& p) { return p.first == job.id; });
+  if (closed_ || it == pending_syncs_.end())
+    return; // settled by a flush or a truncation meanwhile
+  pending_syncs_.erase(it);
+  auto i = segment_index_for(job.base_offset);
+  if (segments_[i]->base_offset() == job.base_offset && i + 1 < segments_.size())
+    segments_[i]->mark_synced();
+  prune_pending();
+  // Everything below the oldest segment still waiting is durable: earlier
+  // segments were synced before, and this one now.
+  synced_upto_ = std::max(synced_upto_, job.upto);
+  int64_t durable = pending_syncs_.empty()
+                      ? synced_upto_
+                      : std::min(synced_upto_, pending_syncs_.front().second);
+  flushed_offset_ = std::min(std::max(flushed_offset_, durable), log_end_offset_);
+}
+
+status run_segment_sync(const segment_sync_job& job) {
+  if (auto st = job.log->fdatasync(); !st)
+    return st;
+  for (const auto& path : job.index_paths)
+    if (auto st = fsync_path(path); !st)
+      return st;
+  return fsync_directory(job.dir);
+}
+
+result<bool> partition_log::maybe_flush(int64_t now_ms) {
+  latest_now_ms_ = std::max(latest_now_ms_, now_ms);
+  if (config_.flush_ms == log_config::never || now_ms - last_flush_ms_ < config_.flush_ms ||
+      flushed_offset_ == log_end_offset_)
+    return false;
+  if (auto st = flush(); !st)
+    return st;
+  last_flush_ms_ = now_ms;
+  return true;
+}
+
+} // namespace al
