@@ -38,6 +38,15 @@ std::string cleaned_file_name(int64_t base_offset) {
 }
 std::string swap_file_name(int64_t base_offset) { return with_suffix(base_offset, ".log.swap"); }
 
+bool is_deleted_file_name(std::string_view name) {
+  constexpr std::string_view tail = deleted_suffix;
+  if (name.size() <= tail.size() || name.substr(name.size() - tail.size()) != tail)
+    return false;
+  auto parsed = parse_log_file_name(name.substr(0, name.size() - tail.size()));
+  return parsed && (parsed->kind == log_file_kind::log || parsed->kind == log_file_kind::index ||
+                    parsed->kind == log_file_kind::time_index);
+}
+
 std::optional<parsed_log_file_name> parse_log_file_name(std::string_view name) {
   if (name.size() <= digits)
     return std::nullopt;

@@ -8,6 +8,8 @@
 //   00000000000000001234.log.cleaned  compaction output, not yet committed
 //   00000000000000001234.log.swap     committed compaction output, not yet
 //                                     renamed over the .log
+//   <any of the first three>.deleted  a segment retention removed, waiting
+//                                     for the I/O worker to delete it
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -28,7 +30,12 @@ struct parsed_log_file_name {
   log_file_kind kind = log_file_kind::log;
 };
 
-/// Parses any of the names above; nullopt for anything else.
+/// The suffix of a file waiting to be deleted (Kafka's `.deleted`).
+constexpr const char* deleted_suffix = ".deleted";
+/// Whether `name` is a segment or index file waiting to be deleted.
+bool is_deleted_file_name(std::string_view name);
+
+/// Parses any of the names above but `.deleted` ones; nullopt for anything else.
 std::optional<parsed_log_file_name> parse_log_file_name(std::string_view name);
 
 } // namespace al

@@ -48,11 +48,11 @@ result<std::vector<deleted_segment>> partition_log::delete_segments_below_log_st
   for (auto& seg : doomed) {
     deleted.push_back({seg->base_offset(), seg->next_offset(), seg->size_bytes(),
                        seg->max_timestamp(), "log_start"});
-    if (auto st = seg->remove_files(); !st)
+    if (auto st = drop_files(*seg); !st)
       return st;
   }
   if (!deleted.empty())
-    if (auto st = fsync_directory(dir_); !st)
+    if (auto st = sync_drops(); !st)
       return st;
   return deleted;
 }

@@ -2,6 +2,7 @@
 // loading closed segments through their indexes, and validating the last
 // segment batch by batch. Rules: docs/formats/segment.md, "Recovery".
 #include <map>
+#include <vector>
 
 #include "storage/file.hpp"
 #include "storage/log_filename.hpp"
@@ -20,12 +21,16 @@ struct dir_entry {
 
 using dir_listing = std::map<int64_t, dir_entry>;
 
-result<dir_listing> read_listing(const std::string& dir) {
+result<dir_listing> read_listing(const std::string& dir, std::vector<std::string>& deleted) {
   auto names = list_directory(dir);
   if (!names)
     return names.error();
   dir_listing out;
   for (const auto& name : *names) {
+    if (is_deleted_file_name(name)) {
+      deleted.push_back(name);
+      continue;
+    }
     auto parsed = parse_log_file_name(name);
     if (!parsed)
       continue; // not ours (e.g. a checkpoint file of another component)
@@ -50,8 +55,14 @@ status remove_reported(const std::string& path, const std::string& why,
 /// .cleaned: compaction output never committed, drop it. .swap: committed,
 /// so finish it: old indexes go, the .swap becomes the .log. Index files
 /// without a .log are left over from a deletion that did not finish.
-status settle_leftovers(const std::string& dir, dir_listing& listing, recovery_report& report) {
-  bool changed = false;
+status settle_leftovers(const std::string& dir, dir_listing& listing,
+                        const std::vector<std::string>& deleted, recovery_report& report) {
+  bool changed = !deleted.empty();
+  for (const auto& name : deleted) // retention's, not yet deleted by the I/O worker
+    if (auto st = remove_reported(join_path(dir, name), "segment file renamed for deletion",
+                                  report);
+        !st)
+      return st;
   for (auto& [base, e] : listing) {
     if (e.cleaned) {
       changed = true;
@@ -122,10 +133,11 @@ result<std::unique_ptr<partition_log>> partition_log::open(const std::string& di
 }
 
 status partition_log::recover(int64_t now_ms, recovery_report& report, int64_t recovery_point) {
-  auto listing = read_listing(dir_);
+  std::vector<std::string> deleted;
+  auto listing = read_listing(dir_, deleted);
   if (!listing)
     return listing.error();
-  if (auto st = settle_leftovers(dir_, *listing, report); !st)
+  if (auto st = settle_leftovers(dir_, *listing, deleted, report); !st)
     return st;
   std::vector<int64_t> bases;
   for (const auto& [base, e] : *listing)

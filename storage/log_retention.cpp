@@ -31,13 +31,13 @@ result<std::vector<deleted_segment>> partition_log::apply_retention(int64_t now_
     deleted.push_back(
       {seg.base_offset(), seg.next_offset(), seg.size_bytes(), seg.max_timestamp(), reason});
     total -= seg.size_bytes();
-    if (auto st = segments_.front()->remove_files(); !st)
+    if (auto st = drop_files(*segments_.front()); !st)
       return st;
     segments_.erase(segments_.begin());
     log_start_offset_ = std::max(log_start_offset_, segments_.front()->base_offset());
   }
   if (!deleted.empty())
-    if (auto st = fsync_directory(dir_); !st)
+    if (auto st = sync_drops(); !st)
       return st;
   check_invariants();
   return deleted;

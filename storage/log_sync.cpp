@@ -1,6 +1,7 @@
 // partition_log's durability (see partition_log.hpp and
 // docs/formats/segment.md, "Durability" and "Rolling"): the flush policy,
-// flush(), and the deferred roll syncs an I/O worker runs (issue 15).
+// flush(), the deferred roll syncs and segment deletes an I/O worker runs
+// (issue 15).
 #include <algorithm>
 
 #include "storage/file.hpp"
@@ -125,6 +126,30 @@ result<bool> partition_log::maybe_flush(int64_t now_ms) {
     return st;
   last_flush_ms_ = now_ms;
   return true;
+}
+
+status partition_log::drop_files(segment& seg) {
+  if (!defer_deletes_)
+    return seg.remove_files();
+  return seg.rename_for_delete(doomed_);
+}
+
+status partition_log::sync_drops() {
+  return defer_deletes_ ? status::ok() : fsync_directory(dir_);
+}
+
+file_delete_job partition_log::take_delete_job() {
+  file_delete_job job;
+  job.dir = dir_;
+  job.paths.swap(doomed_);
+  return job;
+}
+
+status run_file_delete(const file_delete_job& job) {
+  for (const auto& path : job.paths)
+    if (auto st = remove_file(path); !st)
+      return st;
+  return fsync_directory(job.dir);
 }
 
 } // namespace al

@@ -76,6 +76,15 @@ struct segment_sync_job {
   int64_t upto = 0;        // its end: the next segment's base offset
 };
 
+/// Segment files retention (or a raised log start) took out of the log,
+/// renamed to `<name>.deleted`: an I/O worker deletes them and fsyncs the
+/// folder (run_file_delete). Kafka defers these deletes the same way.
+struct file_delete_job {
+  std::string dir;
+  std::vector<std::string> paths;
+};
+status run_file_delete(const file_delete_job& job);
+
 /// Runs a job: fdatasync of the .log, fsync of each index file still there,
 /// fsync of the folder. Any thread; touches no partition_log.
 status run_segment_sync(const segment_sync_job& job);
@@ -152,6 +161,12 @@ public:
   void defer_roll_syncs(bool on) { defer_roll_syncs_ = on; }
   /// The jobs queued since the last call, oldest first.
   std::vector<segment_sync_job> take_sync_jobs();
+  /// From now on segments that retention or a raised log start remove are
+  /// renamed to `.deleted` and queued (take_delete_job) instead of being
+  /// unlinked in line with a folder fsync.
+  void defer_deletes(bool on) { defer_deletes_ = on; }
+  /// The files renamed since the last call (paths empty: none).
+  file_delete_job take_delete_job();
   /// A job ran without error: the segment is durable. Ignored when a
   /// flush or truncation already settled it.
   void segment_synced(const segment_sync_job& job);
@@ -225,6 +240,11 @@ private:
   status sync_pending_segments();
   /// Drops pending entries whose segment is gone (retention, truncation).
   void prune_pending();
+  /// A segment leaving the log by the front: its files are removed, or
+  /// renamed and queued with defer_deletes.
+  status drop_files(segment& seg);
+  /// The folder fsync after drop_files, unless the deletes are deferred.
+  status sync_drops();
   status remove_segments_from(size_t first, recovery_report* report, const std::string& why);
   status create_first_segment(int64_t base_offset, int64_t now_ms);
   // log_prefix.cpp: the log start above the first segment's base.
@@ -256,6 +276,8 @@ private:
   uint64_t truncations_ = 0;
   bool closed_ = false;
   bool defer_roll_syncs_ = false;
+  bool defer_deletes_ = false;
+  std::vector<std::string> doomed_; // renamed to .deleted, not yet taken
   /// Closed segments whose roll sync has not completed: {job id, base},
   /// oldest first; flushed_offset_ stays at or below the first base.
   std::vector<std::pair<uint64_t, int64_t>> pending_syncs_;

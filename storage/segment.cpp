@@ -352,6 +352,21 @@ status segment::remove_files() {
   return remove_file(log_.path());
 }
 
+status segment::rename_for_delete(std::vector<std::string>& renamed) {
+  std::string log_path = log_.path();
+  if (auto st = log_.close(); !st)
+    return st;
+  for (const auto& path : {log_path, index_path(), time_index_path()}) {
+    if (!path_exists(path))
+      continue;
+    auto doomed = path + deleted_suffix;
+    if (auto st = rename_file(path, doomed); !st)
+      return st;
+    renamed.push_back(std::move(doomed));
+  }
+  return status::ok();
+}
+
 status segment::replace_log(const std::string& swap_path) {
   // Index files go first: if we crash after the rename, recovery finds the
   // new .log without indexes and rebuilds them; stale ones never survive.

@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "storage/batch_header.hpp"
 #include "storage/batch_scanner.hpp"
@@ -105,6 +106,10 @@ public:
   void discard();
   /// Closes and deletes the .log and both index files.
   status remove_files();
+  /// Closes the .log and renames it and the index files that exist to
+  /// `<name>.deleted` (no fsync), for an I/O worker to delete; appends the
+  /// new paths to `renamed`. Recovery deletes such files it finds.
+  status rename_for_delete(std::vector<std::string>& renamed);
   /// Replaces the .log by `swap_path` (a committed compaction output):
   /// drops the index files first, renames, then rebuilds the indexes.
   status replace_log(const std::string& swap_path);

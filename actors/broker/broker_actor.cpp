@@ -362,7 +362,9 @@ broker_api::behavior_type broker_actor(self_ptr self, broker_setup setup) {
       if (e.is_directory(ec) && is_deleted_dir_name(e.path().filename().string()))
         caf::anon_send(self->state.io_workers.front(), remove_dir_atom::value, e.path().string());
   }
-  self->state.hw_table = std::make_shared<hw_checkpoint_table>(self->state.setup.data_dir);
+  self->state.hw_table = self->state.setup.hw_table
+                           ? self->state.setup.hw_table
+                           : std::make_shared<hw_checkpoint_table>(self->state.setup.data_dir);
   std::string note;
   if (auto loaded = self->state.hw_table->load(&note); !loaded)
     spdlog::warn("broker {}: {} (every partition starts from its log start)",
@@ -370,7 +372,9 @@ broker_api::behavior_type broker_actor(self_ptr self, broker_setup setup) {
   else if (!note.empty())
     spdlog::warn("broker {}: {}", self->state.setup.node_id, note);
   self->state.recovery_table =
-    std::make_shared<hw_checkpoint_table>(self->state.setup.data_dir, recovery_table_name);
+    self->state.setup.recovery_table
+      ? self->state.setup.recovery_table
+      : std::make_shared<hw_checkpoint_table>(self->state.setup.data_dir, recovery_table_name);
   note.clear();
   if (auto loaded = self->state.recovery_table->load(&note); !loaded)
     spdlog::warn("broker {}: {} (every segment is scanned on open)", self->state.setup.node_id,

@@ -51,6 +51,12 @@ struct broker_setup {
   /// I/O workers (io_worker_actor, num.io.threads); 0: partitions write
   /// their files inline (deterministic tests).
   int32_t io_threads = 2;
+  /// The node's replication-offset-checkpoint and
+  /// recovery-point-offset-checkpoint (hw_checkpoint_files.hpp), made by
+  /// the node so it can write them one last time after every actor is done
+  /// (node::stop); null: the broker makes its own (tests).
+  std::shared_ptr<hw_checkpoint_table> hw_table;
+  std::shared_ptr<hw_checkpoint_table> recovery_table;
   // consumer groups (Kafka's offsets.topic.* and group.* broker settings)
   int32_t offsets_topic_num_partitions = 8;
   int32_t offsets_topic_replication_factor = 3; // capped at the live brokers

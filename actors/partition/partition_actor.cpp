@@ -267,6 +267,7 @@ void housekeeping(self_ptr self) {
       for (auto& d : *deleted)
         spdlog::info("{}: deleted segment {} ({} bytes) by {}", where(st), d.base_offset,
                      d.size_bytes, d.reason);
+    after_log_change(self); // the files go on the I/O worker
   }
   if (st.setup.log.policy.compact)
     start_compaction(self, now);
@@ -368,6 +369,7 @@ void adopt_opened(self_ptr self, opened_partition&& o) {
   }
   if (st.setup.recovery_table) {
     st.log->defer_roll_syncs(bool(st.setup.io));
+    st.log->defer_deletes(bool(st.setup.io));
     st.recovery_cell = st.setup.recovery_table->attach(st.setup.tp, st.log->flushed_offset());
     after_log_change(self); // segments scanned past the recovery point get synced
   }

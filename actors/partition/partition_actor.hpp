@@ -97,6 +97,9 @@ using remove_dir_atom = caf::atom_constant<caf::atom("removedir")>;
 /// (segment_sync_atom, segment_sync_job) -> std::string (empty: done, else
 /// the error): the fsyncs of a deferred segment roll (partition_log.hpp).
 using segment_sync_atom = caf::atom_constant<caf::atom("segsync")>;
+/// (delete_files_atom, file_delete_job): deletes segment files retention
+/// renamed to `.deleted`, then fsyncs the folder.
+using delete_files_atom = caf::atom_constant<caf::atom("delfiles")>;
 /// The folder name a deleted partition's files wait under for removal.
 std::string deleted_dir_name(const std::string& dir);
 /// Whether a data folder entry is such a folder (a crash left it behind).

@@ -99,6 +99,12 @@ void after_log_change(self_ptr self) {
                                                 "segment sync: " + describe_error(err)});
         });
   }
+  if (auto doomed = st.log->take_delete_job(); !doomed.paths.empty()) {
+    if (st.setup.io)
+      caf::anon_send(st.setup.io, delete_files_atom::value, std::move(doomed));
+    else if (auto s = run_file_delete(doomed); !s)
+      spdlog::error("{}: {}", where(st), s.to_string());
+  }
   if (st.recovery_cell)
     st.recovery_cell->store(st.log->flushed_offset(), std::memory_order_relaxed);
 }

@@ -71,6 +71,10 @@ caf::behavior io_worker_actor(caf::event_based_actor* self) {
         spdlog::error("segment {} in {} not synced: {}", job.base_offset, job.dir, done.to_string());
       return done ? std::string{} : done.to_string();
     },
+    [](delete_files_atom, const file_delete_job& job) {
+      if (auto st = run_file_delete(job); !st)
+        spdlog::error("deleting {} file(s) in {}: {}", job.paths.size(), job.dir, st.to_string());
+    },
     [](remove_dir_atom, const std::string& dir) {
       std::error_code ec;
       std::filesystem::remove_all(dir, ec);

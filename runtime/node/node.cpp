@@ -16,6 +16,7 @@
 #include "actors/broker/client_gateway_actor.hpp"
 #include "actors/controller/controller_actor.hpp"
 #include "actors/kafka/kafka_server.hpp"
+#include "actors/partition/hw_checkpoint_files.hpp"
 #include "actors/protocol/actor_config.hpp"
 #include "actors/protocol/errors.hpp"
 #include "actors/store/store_api.hpp"
@@ -182,6 +183,11 @@ struct node::impl {
   std::unique_ptr<metrics_server> metrics; // metrics.port != 0
   caf::actor kafka_listener;  // listeners (Kafka clients)
   uint16_t kafka_port = 0;
+  /// The broker's HW and recovery-point tables: written durably once more
+  /// after every actor is done (stop), when every partition has closed its
+  /// log and stored its final values.
+  std::shared_ptr<hw_checkpoint_table> hw_table;
+  std::shared_ptr<hw_checkpoint_table> recovery_table;
   bool stopped = false;
 
   impl(const config::node_config& c, std::string cid)
@@ -309,6 +315,10 @@ result<std::unique_ptr<node>> node::start(const config::node_config& cfg) {
   bs.group_max_size = cfg.group_max_size;
   bs.store = p->store;
   bs.io_threads = cfg.num_io_threads;
+  p->hw_table = std::make_shared<hw_checkpoint_table>(cfg.data_dir);
+  p->recovery_table = std::make_shared<hw_checkpoint_table>(cfg.data_dir, recovery_table_name);
+  bs.hw_table = p->hw_table;
+  bs.recovery_table = p->recovery_table;
   p->broker = sys.spawn(broker_actor, bs);
   gateway_setup gw;
   gw.node_id = cfg.node_id;
@@ -363,6 +373,12 @@ void node::stop() {
   caf::anon_send_exit(p.controller, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(p.store, caf::exit_reason::user_shutdown);
   p.sys.await_all_actors_done();
+  // Not left to the tables' destructors: a job still queued at an I/O
+  // worker that was killed may hold them past the end of the process.
+  for (const auto& table : {p.hw_table, p.recovery_table})
+    if (table)
+      if (auto st = table->write(true); !st)
+        spdlog::error("node {}: {}", p.cfg.node_id, st.to_string());
   spdlog::info("node {} stopped", p.cfg.node_id);
 }
 

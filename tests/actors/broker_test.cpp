@@ -1118,3 +1118,37 @@ TEST_CASE_METHOD(partition_fixture,
   CHECK(st.parked.size() == 1); // 3's, parked at HW 2: nothing to tell it
   (void)third;
 }
+
+TEST_CASE_METHOD(partition_fixture,
+                 "retention renames segments at once and the I/O worker deletes their files",
+                 "[broker][retention][io]") {
+  auto io = sys.spawn(io_worker_actor);
+  extra.push_back(io);
+  auto p = spawn_partition("t", [&](partition_setup& ps) {
+    ps.io = io;
+    ps.recovery_table = std::make_shared<hw_checkpoint_table>(dir, recovery_table_name);
+    ps.log.segment_bytes = 1024;
+    ps.log.retention_bytes = 1;
+    ps.retention_check_interval_ms = 0;
+  });
+  auto& st = state_of(p);
+  for (int i = 0; i < 12; ++i)
+    REQUIRE(produce_to(p, value_batch(300), acks_mode::leader));
+  REQUIRE(st.log->segment_count() > 3);
+  auto files_named = [&](const std::string& tail) {
+    size_t n = 0;
+    for (const auto& e : std::filesystem::directory_iterator(st.setup.dir)) {
+      auto name = e.path().filename().string();
+      n += name.size() > tail.size() && name.compare(name.size() - tail.size(), tail.size(), tail) == 0;
+    }
+    return n;
+  };
+  caf::anon_send(p, tick_atom::value);
+  sched.run_once(); // the partition applies retention: renamed, handed over
+  CHECK(st.log->segment_count() == 1);
+  CHECK(st.log->log_start_offset() > 0);
+  CHECK(files_named(".deleted") > 0);
+  sched.run(); // the worker deletes them
+  CHECK(files_named(".deleted") == 0);
+  CHECK(files_named(".log") == 1);
+}

@@ -199,3 +199,45 @@ TEST_CASE("close syncs pending segments: a reopen trusting every closed segment 
   CHECK(report.events.empty());
   CHECK(read_all(*log).size() == size_t(log->log_end_offset()));
 }
+
+TEST_CASE("deferred deletes: retention renames a segment's files to .deleted and queues them; "
+          "open removes any left behind",
+          "[deferred_roll][retention]") {
+  temp_dir dir("ddelete");
+  auto config = small_config();
+  config.retention_bytes = 1; // every closed segment is over it
+  config.policy.delete_segments = true;
+  auto log = ok(partition_log::open(dir.path(), config, 0));
+  log->defer_deletes(true);
+  fill_to(*log, 4);
+  auto before = log->segments();
+  auto deleted = ok(log->apply_retention(1000, log->log_end_offset()));
+  REQUIRE(deleted.size() == 3);
+  CHECK(log->log_start_offset() == before[3].base_offset);
+  auto job = log->take_delete_job();
+  CHECK(job.dir == dir.path());
+  REQUIRE(job.paths.size() == 9); // .log, .index and .timeindex of each
+  for (const auto& p : job.paths) {
+    CHECK(path_exists(p));
+    CHECK(is_deleted_file_name(p.substr(p.rfind('/') + 1)));
+  }
+  for (size_t i = 0; i < 3; ++i)
+    CHECK_FALSE(path_exists(dir.file(log_file_name(before[i].base_offset))));
+  CHECK(log->take_delete_job().paths.empty()); // taken once
+  CHECK(read_all(*log).size() == size_t(log->log_end_offset() - log->log_start_offset()));
+  SECTION("the I/O worker's run deletes them") {
+    ok(run_file_delete(job));
+    for (const auto& p : job.paths)
+      CHECK_FALSE(path_exists(p));
+  }
+  SECTION("a crash before it ran: the next open deletes them") {
+    ok(log->close());
+    log.reset();
+    recovery_report report;
+    auto again = ok(partition_log::open(dir.path(), config, 0, &report));
+    CHECK(report.count(recovery_action::removed_leftover) == 9);
+    for (const auto& p : job.paths)
+      CHECK_FALSE(path_exists(p));
+    CHECK(again->log_start_offset() == before[3].base_offset);
+  }
+}
