@@ -11,10 +11,15 @@ namespace al {
 
 status partition_log::apply_flush_policy(int64_t now_ms, append_info& info) {
   int64_t unflushed = log_end_offset_ - flushed_offset_;
-  bool due = unflushed >= config_.flush_messages ||
-             (unflushed > 0 && config_.flush_ms != log_config::never &&
-              now_ms - last_flush_ms_ >= config_.flush_ms);
-  if (due) {
+  bool by_count = unflushed >= config_.flush_messages;
+  bool by_time = unflushed > 0 && config_.flush_ms != log_config::never &&
+                 now_ms - last_flush_ms_ >= config_.flush_ms;
+  if (by_time && !by_count && defer_roll_syncs_) {
+    // flush.ms promises no acknowledgement: the I/O worker does it.
+    last_flush_ms_ = now_ms;
+    if (auto st = queue_active_flush(); !st)
+      return st;
+  } else if (by_count || by_time) {
     if (auto st = flush(); !st)
       return st;
     last_flush_ms_ = now_ms;
@@ -32,6 +37,21 @@ status partition_log::flush() {
   if (auto st = active().flush(); !st)
     return st;
   flushed_offset_ = log_end_offset_;
+  return status::ok();
+}
+
+status partition_log::queue_active_flush() {
+  auto log = active().duplicate_log();
+  if (!log)
+    return log.error();
+  segment_sync_job job;
+  job.id = next_sync_id_++;
+  job.log = std::make_shared<file>(std::move(*log));
+  job.base_offset = active().base_offset();
+  job.upto = log_end_offset_;
+  job.active_flush = true;
+  job.truncations = truncations_;
+  sync_jobs_.push_back(std::move(job));
   return status::ok();
 }
 
@@ -90,6 +110,17 @@ status partition_log::sync_pending_segments() {
 }
 
 void partition_log::segment_synced(const segment_sync_job& job) {
+  if (job.active_flush) {
+    // Everything below upto was in the active segment or before it; closed
+    // segments still waiting for their own job keep the offset below them.
+    if (closed_ || job.truncations != truncations_)
+      return; // the log was cut: offsets below upto may have been written anew
+    prune_pending();
+    int64_t durable =
+      pending_syncs_.empty() ? job.upto : std::min(job.upto, pending_syncs_.front().second);
+    flushed_offset_ = std::min(std::max(flushed_offset_, durable), log_end_offset_);
+    return;
+  }
   auto it = std::find_if(pending_syncs_.begin(), pending_syncs_.end(),
                          [&](const auto& p) { return p.first == job.id; });
   if (closed_ || it == pending_syncs_.end())
@@ -114,7 +145,7 @@ status run_segment_sync(const segment_sync_job& job) {
   for (const auto& path : job.index_paths)
     if (auto st = fsync_path(path); !st)
       return st;
-  return fsync_directory(job.dir);
+  return job.dir.empty() ? status::ok() : fsync_directory(job.dir);
 }
 
 result<bool> partition_log::maybe_flush(int64_t now_ms) {
@@ -122,6 +153,12 @@ result<bool> partition_log::maybe_flush(int64_t now_ms) {
   if (config_.flush_ms == log_config::never || now_ms - last_flush_ms_ < config_.flush_ms ||
       flushed_offset_ == log_end_offset_)
     return false;
+  if (defer_roll_syncs_) {
+    last_flush_ms_ = now_ms;
+    if (auto st = queue_active_flush(); !st)
+      return st;
+    return true;
+  }
   if (auto st = flush(); !st)
     return st;
   last_flush_ms_ = now_ms;

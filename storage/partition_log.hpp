@@ -74,6 +74,11 @@ struct segment_sync_job {
   std::string dir;
   int64_t base_offset = 0; // the closed segment
   int64_t upto = 0;        // its end: the next segment's base offset
+  /// A flush.ms flush of the active segment instead (no index files, no
+  /// folder): it covers offsets below `upto` unless the log was cut since
+  /// (`truncations`, the log's count when made).
+  bool active_flush = false;
+  uint64_t truncations = 0;
 };
 
 /// Segment files retention (or a raised log start) took out of the log,
@@ -171,7 +176,9 @@ public:
   /// flush or truncation already settled it.
   void segment_synced(const segment_sync_job& job);
   /// flush() if flush.ms has passed since the last flush and data is
-  /// unflushed. Returns whether it flushed.
+  /// unflushed. Returns whether it flushed. With defer_roll_syncs the
+  /// fsync is queued as a segment_sync_job (active_flush) instead, and the
+  /// flushed offset moves when it comes back (segment_synced).
   result<bool> maybe_flush(int64_t now_ms);
 
   /// Deletes whole closed segments that retention.ms or retention.bytes
@@ -236,6 +243,8 @@ private:
                           recovery_report& report, int64_t recovery_point);
   /// Queues a sync job for closed segment `seg` ending at `upto`.
   status queue_sync(segment& seg, int64_t upto);
+  /// Queues an active_flush job up to the log end.
+  status queue_active_flush();
   /// fsyncs in line every closed segment still waiting for its job.
   status sync_pending_segments();
   /// Drops pending entries whose segment is gone (retention, truncation).

@@ -74,8 +74,12 @@ void after_log_change(self_ptr self) {
         st.log->segment_synced(job);
       continue;
     }
-    uint64_t id = job.id;
-    int64_t base = job.base_offset, upto = job.upto;
+    segment_sync_job done; // what segment_synced needs, without the descriptor
+    done.id = job.id;
+    done.base_offset = job.base_offset;
+    done.upto = job.upto;
+    done.active_flush = job.active_flush;
+    done.truncations = job.truncations;
     self->request(st.setup.io, caf::infinite, segment_sync_atom::value, std::move(job))
       .then(
         [=](const std::string& error) {
@@ -86,10 +90,6 @@ void after_log_change(self_ptr self) {
             mark_write_failed(s, status{errc::kafka_storage_error, error});
             return;
           }
-          segment_sync_job done;
-          done.id = id;
-          done.base_offset = base;
-          done.upto = upto;
           s.log->segment_synced(done);
           if (s.recovery_cell)
             s.recovery_cell->store(s.log->flushed_offset(), std::memory_order_relaxed);

@@ -241,3 +241,50 @@ TEST_CASE("deferred deletes: retention renames a segment's files to .deleted and
     CHECK(again->log_start_offset() == before[3].base_offset);
   }
 }
+
+TEST_CASE("flush.ms with deferred syncs: the fsync is a job, the flushed offset moves when it "
+          "comes back, and not after a cut",
+          "[deferred_roll][flush]") {
+  temp_dir dir("dflushms");
+  auto config = small_config();
+  config.flush_ms = 100;
+  config.segment_bytes = 1 << 20; // one segment: only the active one is flushed
+  auto log = ok(partition_log::open(dir.path(), config, 0));
+  log->defer_roll_syncs(true);
+  auto batch = numbered_batch(5, 1000, 0, 40);
+  ok(log->append(batch, 10)); // too early for flush.ms
+  CHECK(log->take_sync_jobs().empty());
+  CHECK(log->flushed_offset() == 0);
+  CHECK(ok(log->maybe_flush(150))); // due: queued, not done
+  CHECK(log->flushed_offset() == 0);
+  auto jobs = log->take_sync_jobs();
+  REQUIRE(jobs.size() == 1);
+  CHECK(jobs[0].active_flush);
+  CHECK(jobs[0].upto == 5);
+  CHECK_FALSE(ok(log->maybe_flush(200))); // not due again before 250
+  run_all(*log, jobs);
+  CHECK(log->flushed_offset() == 5);
+  SECTION("an append past flush.ms queues one too") {
+    auto more = numbered_batch(5, 1000, 5, 40);
+    ok(log->append(more, 300));
+    auto next = log->take_sync_jobs();
+    REQUIRE(next.size() == 1);
+    CHECK(next[0].upto == 10);
+    CHECK(log->flushed_offset() == 5);
+    run_all(*log, next);
+    CHECK(log->flushed_offset() == 10);
+  }
+  SECTION("a truncation voids a job made before it") {
+    auto more = numbered_batch(5, 1000, 5, 40);
+    ok(log->append(more, 300));
+    auto next = log->take_sync_jobs();
+    REQUIRE(next.size() == 1);
+    ok(log->truncate_to(7)); // durable on return
+    auto after_cut = log->flushed_offset();
+    CHECK(after_cut == log->log_end_offset());
+    auto again = numbered_batch(5, 1000, int(log->log_end_offset()), 40);
+    ok(log->append(again, 310)); // new, unsynced records below the old job's upto
+    run_all(*log, next);
+    CHECK(log->flushed_offset() == after_cut);
+  }
+}
