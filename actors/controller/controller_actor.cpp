@@ -304,6 +304,7 @@ controller_api::behavior_type controller_actor(controller_ptr self, controller_s
       return true;
     },
     [=](quorum_atom) { return own_quorum_status(self->state); },
+    [=](batch_atom) { on_batch(self); },
     [=](tick_atom) {
       on_quorum_tick(self);
       leadership_tick(self);

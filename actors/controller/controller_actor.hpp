@@ -57,6 +57,12 @@ struct controller_state {
   metadata_machine machine;
   std::unique_ptr<raft_storage> storage;
   std::unique_ptr<raft_machine> raft;
+  /// A batch_atom is on its way: image pushes wait for it and go out once
+  /// for everything applied before it (issue 15: a restart of three nodes
+  /// with 10 000 partitions pushed the full image to the broker and the
+  /// store once per AlterPartition).
+  bool batch_pending = false;
+  bool image_dirty = false;
   status open_error;
   std::map<int32_t, controller_api> peers;  // connected voters
   std::set<int32_t> connecting;
@@ -95,6 +101,9 @@ void on_raft_message(controller_ptr self, raft_wire w);
 void on_quorum_tick(controller_ptr self);
 /// Sends the applied image to the store (SQLite view) and the local broker.
 void push_image(controller_ptr self);
+/// The batch_atom handler: persists and sends what is ready, then pushes
+/// the image if it changed since the last push.
+void on_batch(controller_ptr self);
 bool is_active(const controller_state& st);
 /// The active controller's handle, when it is another node and connected.
 std::optional<controller_api> active_peer(const controller_state& st);

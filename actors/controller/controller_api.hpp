@@ -40,6 +40,8 @@ using controller_api = caf::typed_actor<
   // Raft between controllers, and each one's Raft status for describe.
   caf::reacts_to<raft_atom, raft_wire>,
   caf::replies_to<quorum_atom>::with<quorum_member>,
-  caf::reacts_to<tick_atom>>;
+  caf::reacts_to<tick_atom>,
+  // To itself: one image push for a batch of applied commands.
+  caf::reacts_to<batch_atom>>;
 
 } // namespace al

@@ -117,8 +117,26 @@ void connect_peer(controller_ptr self, const voter_address& v) {
 
 /// The store's materialize() replaces the whole view, so an image restored
 /// from a snapshot needs no special message either.
-void push_image(controller_ptr self) {
+void schedule_batch(controller_ptr self) {
   auto& st = self->state;
+  if (st.batch_pending)
+    return;
+  st.batch_pending = true;
+  self->send(self, batch_atom::value); // after what is in the mailbox now
+}
+
+void push_image(controller_ptr self) {
+  self->state.image_dirty = true;
+  schedule_batch(self);
+}
+
+void on_batch(controller_ptr self) {
+  auto& st = self->state;
+  st.batch_pending = false;
+  process_ready(self);
+  if (!st.image_dirty)
+    return;
+  st.image_dirty = false;
   if (st.setup.store)
     self->send(st.setup.store, apply_atom::value, st.machine.last_applied_offset(),
                st.machine.image());

@@ -42,6 +42,9 @@ using position_atom = caf::atom_constant<caf::atom("position")>;
 using pause_atom = caf::atom_constant<caf::atom("pause")>;
 using resume_atom = caf::atom_constant<caf::atom("resume")>;
 using raft_atom = caf::atom_constant<caf::atom("raft")>;
+/// The controller to itself: push the image once for everything applied
+/// since the last push.
+using batch_atom = caf::atom_constant<caf::atom("ctlbatch")>;
 using quorum_atom = caf::atom_constant<caf::atom("quorum")>;
 using peer_atom = caf::atom_constant<caf::atom("peer")>;
 // replication
