@@ -14,19 +14,28 @@ status partition_log::apply_flush_policy(int64_t now_ms, append_info& info) {
   bool by_count = unflushed >= config_.flush_messages;
   bool by_time = unflushed > 0 && config_.flush_ms != log_config::never &&
                  now_ms - last_flush_ms_ >= config_.flush_ms;
-  if (by_time && !by_count && defer_roll_syncs_) {
-    // flush.ms promises no acknowledgement: the I/O worker does it.
-    last_flush_ms_ = now_ms;
-    if (auto st = queue_active_flush(); !st)
-      return st;
-  } else if (by_count || by_time) {
+  if (by_count) {
     if (auto st = flush(); !st)
       return st;
     last_flush_ms_ = now_ms;
     info.flushed = true;
+  } else if (by_time) {
+    auto in_line = flush_for_time(now_ms);
+    if (!in_line)
+      return in_line.error();
+    info.flushed = *in_line;
   }
   info.flushed_offset = flushed_offset_;
   return status::ok();
+}
+
+result<bool> partition_log::flush_for_time(int64_t now_ms) {
+  // flush.ms promises no acknowledgement: with deferred syncs the I/O
+  // worker does it, and the flushed offset moves when it comes back.
+  if (auto st = defer_roll_syncs_ ? queue_active_flush() : flush(); !st)
+    return st;
+  last_flush_ms_ = now_ms;
+  return !defer_roll_syncs_;
 }
 
 status partition_log::flush() {
@@ -40,34 +49,36 @@ status partition_log::flush() {
   return status::ok();
 }
 
-status partition_log::queue_active_flush() {
-  auto log = active().duplicate_log();
-  if (!log)
-    return log.error();
-  segment_sync_job job;
-  job.id = next_sync_id_++;
-  job.log = std::make_shared<file>(std::move(*log));
-  job.base_offset = active().base_offset();
-  job.upto = log_end_offset_;
-  job.active_flush = true;
-  job.truncations = truncations_;
-  sync_jobs_.push_back(std::move(job));
-  return status::ok();
-}
-
-status partition_log::queue_sync(segment& seg, int64_t upto) {
+result<segment_sync_job> partition_log::new_sync_job(const segment& seg, int64_t upto) {
   auto log = seg.duplicate_log();
   if (!log)
     return log.error();
   segment_sync_job job;
   job.id = next_sync_id_++;
   job.log = std::make_shared<file>(std::move(*log));
-  job.index_paths = {seg.index_path(), seg.time_index_path()};
-  job.dir = dir_;
   job.base_offset = seg.base_offset();
   job.upto = upto;
-  pending_syncs_.emplace_back(job.id, job.base_offset);
-  sync_jobs_.push_back(std::move(job));
+  return job;
+}
+
+status partition_log::queue_active_flush() {
+  auto job = new_sync_job(active(), log_end_offset_);
+  if (!job)
+    return job.error();
+  job->active_flush = true;
+  job->truncations = truncations_;
+  sync_jobs_.push_back(std::move(*job));
+  return status::ok();
+}
+
+status partition_log::queue_sync(segment& seg, int64_t upto) {
+  auto job = new_sync_job(seg, upto);
+  if (!job)
+    return job.error();
+  job->index_paths = {seg.index_path(), seg.time_index_path()};
+  job->dir = dir_;
+  pending_syncs_.emplace_back(job->id, job->base_offset);
+  sync_jobs_.push_back(std::move(*job));
   return status::ok();
 }
 
@@ -116,9 +127,7 @@ void partition_log::segment_synced(const segment_sync_job& job) {
     if (closed_ || job.truncations != truncations_)
       return; // the log was cut: offsets below upto may have been written anew
     prune_pending();
-    int64_t durable =
-      pending_syncs_.empty() ? job.upto : std::min(job.upto, pending_syncs_.front().second);
-    flushed_offset_ = std::min(std::max(flushed_offset_, durable), log_end_offset_);
+    advance_flushed(job.upto);
     return;
   }
   auto it = std::find_if(pending_syncs_.begin(), pending_syncs_.end(),
@@ -130,12 +139,15 @@ void partition_log::segment_synced(const segment_sync_job& job) {
   if (segments_[i]->base_offset() == job.base_offset && i + 1 < segments_.size())
     segments_[i]->mark_synced();
   prune_pending();
-  // Everything below the oldest segment still waiting is durable: earlier
-  // segments were synced before, and this one now.
+  // Earlier segments were synced before, and this one now.
   synced_upto_ = std::max(synced_upto_, job.upto);
-  int64_t durable = pending_syncs_.empty()
-                      ? synced_upto_
-                      : std::min(synced_upto_, pending_syncs_.front().second);
+  advance_flushed(synced_upto_);
+}
+
+void partition_log::advance_flushed(int64_t durable) {
+  // Never past the oldest closed segment still waiting for its sync.
+  if (!pending_syncs_.empty())
+    durable = std::min(durable, pending_syncs_.front().second);
   flushed_offset_ = std::min(std::max(flushed_offset_, durable), log_end_offset_);
 }
 
@@ -153,15 +165,8 @@ result<bool> partition_log::maybe_flush(int64_t now_ms) {
   if (config_.flush_ms == log_config::never || now_ms - last_flush_ms_ < config_.flush_ms ||
       flushed_offset_ == log_end_offset_)
     return false;
-  if (defer_roll_syncs_) {
-    last_flush_ms_ = now_ms;
-    if (auto st = queue_active_flush(); !st)
-      return st;
-    return true;
-  }
-  if (auto st = flush(); !st)
-    return st;
-  last_flush_ms_ = now_ms;
+  if (auto done = flush_for_time(now_ms); !done)
+    return done.error();
   return true;
 }
 

@@ -10,7 +10,7 @@
 // the same invariant between its appended/written/fsynced offsets).
 //
 // Split by concern: partition_log.cpp (append, read, truncate), log_sync.cpp
-// (flush policy, deferred roll syncs),
+// (flush policy, deferred roll syncs and deletes),
 // log_recovery.cpp (open), log_retention.cpp, log_prefix.cpp, log_compaction.cpp.
 // File formats and recovery rules: docs/formats/segment.md.
 #include <cstdint>
@@ -245,6 +245,14 @@ private:
   status queue_sync(segment& seg, int64_t upto);
   /// Queues an active_flush job up to the log end.
   status queue_active_flush();
+  /// A job for `seg` with a descriptor of its own, numbered, ending at `upto`.
+  result<segment_sync_job> new_sync_job(const segment& seg, int64_t upto);
+  /// flush.ms is due: flush() in line (true), or with deferred syncs an
+  /// active_flush job queued (false).
+  result<bool> flush_for_time(int64_t now_ms);
+  /// Raises the flushed offset to `durable`, but not past the oldest
+  /// closed segment still waiting for its sync, nor past the log end.
+  void advance_flushed(int64_t durable);
   /// fsyncs in line every closed segment still waiting for its job.
   status sync_pending_segments();
   /// Drops pending entries whose segment is gone (retention, truncation).

@@ -26,6 +26,21 @@ std::string partition_dir(const broker_setup& s, const topic_partition& tp) {
   return s.data_dir + "/" + to_string(tp);
 }
 
+/// The node's table in `name` (the node's own, or a new one), loaded; a
+/// file that cannot be read is a warning saying what it costs.
+std::shared_ptr<hw_checkpoint_table> open_table(const broker_setup& s,
+                                                std::shared_ptr<hw_checkpoint_table> table,
+                                                const char* name, const char* without_it) {
+  if (!table)
+    table = std::make_shared<hw_checkpoint_table>(s.data_dir, name);
+  std::string note;
+  if (auto loaded = table->load(&note); !loaded)
+    spdlog::warn("broker {}: {} ({})", s.node_id, loaded.to_string(), without_it);
+  else if (!note.empty())
+    spdlog::warn("broker {}: {}", s.node_id, note);
+  return table;
+}
+
 void spawn_partition(self_ptr self, const topic_description& t, const partition_description& p) {
   auto& st = self->state;
   topic_partition tp{t.name, p.partition};
@@ -362,25 +377,11 @@ broker_api::behavior_type broker_actor(self_ptr self, broker_setup setup) {
       if (e.is_directory(ec) && is_deleted_dir_name(e.path().filename().string()))
         caf::anon_send(self->state.io_workers.front(), remove_dir_atom::value, e.path().string());
   }
-  self->state.hw_table = self->state.setup.hw_table
-                           ? self->state.setup.hw_table
-                           : std::make_shared<hw_checkpoint_table>(self->state.setup.data_dir);
-  std::string note;
-  if (auto loaded = self->state.hw_table->load(&note); !loaded)
-    spdlog::warn("broker {}: {} (every partition starts from its log start)",
-                 self->state.setup.node_id, loaded.to_string());
-  else if (!note.empty())
-    spdlog::warn("broker {}: {}", self->state.setup.node_id, note);
-  self->state.recovery_table =
-    self->state.setup.recovery_table
-      ? self->state.setup.recovery_table
-      : std::make_shared<hw_checkpoint_table>(self->state.setup.data_dir, recovery_table_name);
-  note.clear();
-  if (auto loaded = self->state.recovery_table->load(&note); !loaded)
-    spdlog::warn("broker {}: {} (every segment is scanned on open)", self->state.setup.node_id,
-                 loaded.to_string());
-  else if (!note.empty())
-    spdlog::warn("broker {}: {}", self->state.setup.node_id, note);
+  const auto& cfg = self->state.setup;
+  self->state.hw_table = open_table(cfg, cfg.hw_table, hw_table_name,
+                                    "every partition starts from its log start");
+  self->state.recovery_table = open_table(cfg, cfg.recovery_table, recovery_table_name,
+                                          "every segment is scanned on open");
   self->state.last_hw_write_ms = wall_clock_ms();
   register_with_controller(self);
   self->delayed_send(self, std::chrono::milliseconds(self->state.setup.heartbeat_interval_ms),

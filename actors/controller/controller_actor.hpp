@@ -101,8 +101,8 @@ void on_raft_message(controller_ptr self, raft_wire w);
 void on_quorum_tick(controller_ptr self);
 /// Sends the applied image to the store (SQLite view) and the local broker.
 void push_image(controller_ptr self);
-/// The batch_atom handler: persists and sends what is ready, then pushes
-/// the image if it changed since the last push.
+/// The batch_atom handler: pushes the image if commands were applied since
+/// the last push.
 void on_batch(controller_ptr self);
 bool is_active(const controller_state& st);
 /// The active controller's handle, when it is another node and connected.

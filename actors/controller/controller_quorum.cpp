@@ -133,7 +133,6 @@ void push_image(controller_ptr self) {
 void on_batch(controller_ptr self) {
   auto& st = self->state;
   st.batch_pending = false;
-  process_ready(self);
   if (!st.image_dirty)
     return;
   st.image_dirty = false;

@@ -29,6 +29,11 @@ std::vector<epoch_entry> below(const std::vector<epoch_entry>& entries, int64_t 
   return out;
 }
 
+void store_recovery_point(partition_state& st) {
+  if (st.recovery_cell)
+    st.recovery_cell->store(st.log->flushed_offset(), std::memory_order_relaxed);
+}
+
 } // namespace
 
 void checkpoint_epochs(self_ptr self, int64_t end) {
@@ -74,12 +79,8 @@ void after_log_change(self_ptr self) {
         st.log->segment_synced(job);
       continue;
     }
-    segment_sync_job done; // what segment_synced needs, without the descriptor
-    done.id = job.id;
-    done.base_offset = job.base_offset;
-    done.upto = job.upto;
-    done.active_flush = job.active_flush;
-    done.truncations = job.truncations;
+    auto done = job; // what segment_synced needs; the descriptor stays with the worker
+    done.log.reset();
     self->request(st.setup.io, caf::infinite, segment_sync_atom::value, std::move(job))
       .then(
         [=](const std::string& error) {
@@ -91,8 +92,7 @@ void after_log_change(self_ptr self) {
             return;
           }
           s.log->segment_synced(done);
-          if (s.recovery_cell)
-            s.recovery_cell->store(s.log->flushed_offset(), std::memory_order_relaxed);
+          store_recovery_point(s);
         },
         [=](caf::error& err) {
           mark_write_failed(self->state, status{errc::kafka_storage_error,
@@ -105,8 +105,7 @@ void after_log_change(self_ptr self) {
     else if (auto s = run_file_delete(doomed); !s)
       spdlog::error("{}: {}", where(st), s.to_string());
   }
-  if (st.recovery_cell)
-    st.recovery_cell->store(st.log->flushed_offset(), std::memory_order_relaxed);
+  store_recovery_point(st);
 }
 
 void checkpoint_hw(self_ptr self, bool durable) {

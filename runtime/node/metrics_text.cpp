@@ -77,18 +77,24 @@ void render_node(std::string& out, const metrics_snapshot& s) {
   family count{out, "actorlog_node_partition_replicas", "gauge",
                "Partition replicas hosted on this node."};
   count.sample({}, int64_t(s.replicas.size()));
-  family open{out, "actorlog_node_open_segment_files", "gauge",
-              "Segment .log files with an open descriptor now."};
-  open.sample({}, s.files.open);
-  family max{out, "actorlog_node_open_segment_files_max", "gauge",
-             "max.open.segment.files in effect (0: no bound)."};
-  max.sample({}, s.files.max);
-  family evicted{out, "actorlog_node_segment_file_evictions_total", "counter",
-                 "Segment descriptors closed to stay within max.open.segment.files."};
-  evicted.sample({}, s.files.evictions);
-  family reopened{out, "actorlog_node_segment_file_reopens_total", "counter",
-                  "Segment files reopened by a read or write after such a close."};
-  reopened.sample({}, s.files.reopens);
+  struct single {
+    const char* name;
+    const char* type;
+    const char* help;
+    int64_t value;
+  };
+  const single files[] = {
+    {"actorlog_node_open_segment_files", "gauge",
+     "Segment .log files with an open descriptor now.", s.files.open},
+    {"actorlog_node_open_segment_files_max", "gauge",
+     "max.open.segment.files in effect (0: no bound).", s.files.max},
+    {"actorlog_node_segment_file_evictions_total", "counter",
+     "Segment descriptors closed to stay within max.open.segment.files.", s.files.evictions},
+    {"actorlog_node_segment_file_reopens_total", "counter",
+     "Segment files reopened by a read or write after such a close.", s.files.reopens},
+  };
+  for (const auto& f : files)
+    family{out, f.name, f.type, f.help}.sample({}, f.value);
 }
 
 void render_replicas(std::string& out, const metrics_snapshot& s) {

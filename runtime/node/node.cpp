@@ -373,8 +373,8 @@ void node::stop() {
   caf::anon_send_exit(p.controller, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(p.store, caf::exit_reason::user_shutdown);
   p.sys.await_all_actors_done();
-  // Not left to the tables' destructors: a job still queued at an I/O
-  // worker that was killed may hold them past the end of the process.
+  // Written here, once every partition has closed its log and stored its
+  // values, rather than whenever the tables' last owner lets go.
   for (const auto& table : {p.hw_table, p.recovery_table})
     if (table)
       if (auto st = table->write(true); !st)
