@@ -14,7 +14,14 @@ status partition_log::apply_flush_policy(int64_t now_ms, append_info& info) {
   bool by_count = unflushed >= config_.flush_messages;
   bool by_time = unflushed > 0 && config_.flush_ms != log_config::never &&
                  now_ms - last_flush_ms_ >= config_.flush_ms;
-  if (by_count) {
+  if (by_count && defer_roll_syncs_) {
+    // The acknowledgement promises the fsync (flush.messages), so it waits
+    // for it; the I/O worker runs it, not the scheduler thread this runs on.
+    if (auto st = want_durable(log_end_offset_); !st)
+      return st;
+    last_flush_ms_ = now_ms;
+    info.durable_upto = log_end_offset_;
+  } else if (by_count) {
     if (auto st = flush(); !st)
       return st;
     last_flush_ms_ = now_ms;
@@ -68,7 +75,27 @@ status partition_log::queue_active_flush() {
   job->active_flush = true;
   job->truncations = truncations_;
   sync_jobs_.push_back(std::move(*job));
+  ++active_flushes_;
   return status::ok();
+}
+
+status partition_log::want_durable(int64_t upto) {
+  if (closed_)
+    return status{errc::kafka_storage_error, dir_ + ": log is closed"};
+  if (!defer_roll_syncs_)
+    return flush();
+  durable_wanted_ = std::min(std::max(durable_wanted_, upto), log_end_offset_);
+  return continue_durable();
+}
+
+status partition_log::continue_durable() {
+  durable_wanted_ = std::min(durable_wanted_, log_end_offset_); // a truncation cut it
+  if (closed_ || active_flushes_ > 0 || flushed_offset_ >= durable_wanted_)
+    return status::ok();
+  prune_pending();
+  if (!pending_syncs_.empty() && pending_syncs_.front().second <= flushed_offset_)
+    return status::ok(); // that segment's job comes back first and calls this again
+  return queue_active_flush();
 }
 
 status partition_log::queue_sync(segment& seg, int64_t upto) {
@@ -120,20 +147,22 @@ status partition_log::sync_pending_segments() {
   return status::ok();
 }
 
-void partition_log::segment_synced(const segment_sync_job& job) {
+status partition_log::segment_synced(const segment_sync_job& job) {
   if (job.active_flush) {
+    active_flushes_ = std::max(active_flushes_ - 1, 0);
     // Everything below upto was in the active segment or before it; closed
     // segments still waiting for their own job keep the offset below them.
-    if (closed_ || job.truncations != truncations_)
-      return; // the log was cut: offsets below upto may have been written anew
-    prune_pending();
-    advance_flushed(job.upto);
-    return;
+    // After a cut, offsets below upto may have been written anew: no move.
+    if (!closed_ && job.truncations == truncations_) {
+      prune_pending();
+      advance_flushed(job.upto);
+    }
+    return continue_durable();
   }
   auto it = std::find_if(pending_syncs_.begin(), pending_syncs_.end(),
                          [&](const auto& p) { return p.first == job.id; });
   if (closed_ || it == pending_syncs_.end())
-    return; // settled by a flush or a truncation meanwhile
+    return continue_durable(); // settled by a flush or a truncation meanwhile
   pending_syncs_.erase(it);
   auto i = segment_index_for(job.base_offset);
   if (segments_[i]->base_offset() == job.base_offset && i + 1 < segments_.size())
@@ -142,6 +171,7 @@ void partition_log::segment_synced(const segment_sync_job& job) {
   // Earlier segments were synced before, and this one now.
   synced_upto_ = std::max(synced_upto_, job.upto);
   advance_flushed(synced_upto_);
+  return continue_durable();
 }
 
 void partition_log::advance_flushed(int64_t durable) {

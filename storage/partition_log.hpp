@@ -37,6 +37,10 @@ struct append_info {
   bool rolled = false;        // a new segment was started first
   bool flushed = false;       // the log was fsynced after this append
   int64_t flushed_offset = 0; // every offset below this is on disk
+  /// flush.messages was reached with deferred syncs: the fsync is queued
+  /// (take_sync_jobs) or already at the I/O worker, and an acknowledgement
+  /// that promises it waits until flushed_offset() >= durable_upto. 0: no wait.
+  int64_t durable_upto = 0;
 };
 
 struct timestamp_offset {
@@ -173,8 +177,16 @@ public:
   /// The files renamed since the last call (paths empty: none).
   file_delete_job take_delete_job();
   /// A job ran without error: the segment is durable. Ignored when a
-  /// flush or truncation already settled it.
-  void segment_synced(const segment_sync_job& job);
+  /// flush or truncation already settled it. When appends are still waiting
+  /// for an fsync (want_durable) that this job did not cover, the next
+  /// active_flush job is queued: an error here is from queueing it.
+  status segment_synced(const segment_sync_job& job);
+  /// Asks for every offset below `upto` to become durable through the I/O
+  /// worker: an active_flush job is queued unless one is already out, in
+  /// which case the next one goes when it comes back (segment_synced) and
+  /// covers every append made meanwhile: group commit, one fsync for many
+  /// flush.messages acknowledgements. Without deferred syncs: flush().
+  status want_durable(int64_t upto);
   /// flush() if flush.ms has passed since the last flush and data is
   /// unflushed. Returns whether it flushed. With defer_roll_syncs the
   /// fsync is queued as a segment_sync_job (active_flush) instead, and the
@@ -250,6 +262,10 @@ private:
   /// flush.ms is due: flush() in line (true), or with deferred syncs an
   /// active_flush job queued (false).
   result<bool> flush_for_time(int64_t now_ms);
+  /// Queues the next active_flush job when want_durable asked for more than
+  /// is flushed, none is out, and no closed segment's job holds the flushed
+  /// offset back (its answer calls this again).
+  status continue_durable();
   /// Raises the flushed offset to `durable`, but not past the oldest
   /// closed segment still waiting for its sync, nor past the log end.
   void advance_flushed(int64_t durable);
@@ -301,6 +317,10 @@ private:
   std::vector<segment_sync_job> sync_jobs_; // not yet taken
   int64_t synced_upto_ = 0; // the highest end of a segment synced by a job since the last cut
   uint64_t next_sync_id_ = 1;
+  /// want_durable: the highest offset asked for (never past the log end),
+  /// and the active_flush jobs out at the I/O worker.
+  int64_t durable_wanted_ = 0;
+  int active_flushes_ = 0;
 };
 
 } // namespace al

@@ -20,6 +20,7 @@ ready_batch record_accumulator::close(open_batch& ob) {
   ready_batch rb;
   rb.tp = ob.tp;
   rb.record_count = int32_t(ob.builder.record_count());
+  ob.last_count = rb.record_count;
   rb.data = ob.builder.build();
   if (ob.any_callback)
     rb.callbacks = std::move(ob.callbacks);
@@ -88,10 +89,14 @@ record_accumulator::wake record_accumulator::append(const topic_partition& tp,
   ob.max_timestamp = std::max(ob.max_timestamp, ts);
   if (cb || ob.any_callback) {
     if (!ob.any_callback) {
-      // Room for a full batch of records like this one: no regrowth (and
-      // no moving of std::functions) while the batch fills.
-      ob.callbacks.reserve(std::max(ob.builder.record_count(),
-                                    size_t(cfg_.batch_size) / record_size_bound(rec) + 1));
+      // Room for what this partition's last batch held and half again (a
+      // full batch at most): a partition that gets a record or two per
+      // batch (keys spread over 10 000 partitions) no longer allocates and
+      // touches room for a full batch of callbacks each time, and a busy
+      // one does not regrow while it fills.
+      auto full = size_t(cfg_.batch_size) / record_size_bound(rec) + 1;
+      auto hint = size_t(ob.last_count) + size_t(ob.last_count) / 2 + 4;
+      ob.callbacks.reserve(std::max(ob.builder.record_count(), std::min(full, hint)));
       ob.callbacks.resize(ob.builder.record_count() - 1);
       ob.any_callback = true;
     }

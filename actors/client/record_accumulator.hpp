@@ -93,6 +93,7 @@ private:
     int64_t created_ms = 0;
     int64_t max_timestamp = -1;
     uint64_t generation = 0; // +1 each time the batch gets its first record
+    int32_t last_count = 0;  // records in this partition's last closed batch
   };
   /// An open batch in linger order; stale once the batch was closed since
   /// (its generation moved on).

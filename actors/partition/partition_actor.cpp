@@ -63,6 +63,7 @@ caf::result<produce_response> on_produce(self_ptr self, produce_request& req) {
   batch_header header;
   auto d = machine.admit(params, header, [&] { return check_produced_batch(st, req.batch); });
   produce_response resp;
+  int64_t durable_upto = 0; // flush.messages: the answer waits for the fsync
   resp.log_start_offset = st.log->log_start_offset();
   resp.record_count = header.records_count;
   if (d.what == produce_decision::action::append) {
@@ -86,6 +87,7 @@ caf::result<produce_response> on_produce(self_ptr self, produce_request& req) {
       arm_housekeeping(self, params.now_ms + producer_snapshot_interval_ms);
     }
     resp.record_count = int32_t(last - base + 1);
+    durable_upto = info ? info->durable_upto : 0;
     after_log_change(self); // a roll's fsyncs go to the I/O worker
     wake_parked(self); // followers long-poll for the log end, not the HW: fetch it now
   }
@@ -95,10 +97,10 @@ caf::result<produce_response> on_produce(self_ptr self, produce_request& req) {
       run_ready(self);
       return to_caf_error(d.error);
     case produce_decision::action::wait:
-      return wait_for_isr(self, resp, req.timeout_ms);
+      return wait_for_isr(self, resp, req.timeout_ms, durable_upto);
     default:
       run_ready(self);
-      return resp;
+      return answer_when_durable(self, resp, durable_upto);
   }
 }
 
@@ -201,6 +203,10 @@ void mark_write_failed(partition_state& st, const status& why) {
                           where(st) + ": writing the log failed (" + why.to_string() +
                             "); no more writes are accepted here until the node restarts"};
   spdlog::error("{}", st.write_error.message());
+  // The fsync these wait for failed, or will never be trusted.
+  for (auto& [upto, w] : st.durable_waits)
+    w.promise.deliver(to_caf_error(st.write_error));
+  st.durable_waits.clear();
 }
 
 caf::error not_leader(const partition_state& st) {

@@ -76,7 +76,7 @@ void after_log_change(self_ptr self) {
       if (auto s = run_segment_sync(job); !s)
         mark_write_failed(st, s);
       else
-        st.log->segment_synced(job);
+        (void)st.log->segment_synced(job); // queues nothing: a log without a worker flushes in line
       continue;
     }
     auto done = job; // what segment_synced needs; the descriptor stays with the worker
@@ -91,8 +91,9 @@ void after_log_change(self_ptr self) {
             mark_write_failed(s, status{errc::kafka_storage_error, error});
             return;
           }
-          s.log->segment_synced(done);
-          store_recovery_point(s);
+          if (auto more = s.log->segment_synced(done); !more)
+            mark_write_failed(s, more); // the next fsync could not be queued
+          after_log_change(self); // hands on that next fsync, answers who waited
         },
         [=](caf::error& err) {
           mark_write_failed(self->state, status{errc::kafka_storage_error,
@@ -106,6 +107,47 @@ void after_log_change(self_ptr self) {
       spdlog::error("{}: {}", where(st), s.to_string());
   }
   store_recovery_point(st);
+  deliver_durable(self);
+}
+
+caf::result<produce_response> answer_when_durable(self_ptr self, produce_response resp,
+                                                  int64_t durable_upto) {
+  auto& st = self->state;
+  if (!st.log || durable_upto <= st.log->flushed_offset())
+    return resp;
+  auto promise = self->make_response_promise<produce_response>();
+  st.durable_waits.emplace(durable_upto, durable_wait{promise, std::move(resp)});
+  return promise;
+}
+
+void deliver_when_durable(self_ptr self, produce_response resp, int64_t durable_upto,
+                          caf::typed_response_promise<produce_response> promise) {
+  auto& st = self->state;
+  if (!st.log || durable_upto <= st.log->flushed_offset())
+    promise.deliver(std::move(resp));
+  else
+    st.durable_waits.emplace(durable_upto, durable_wait{std::move(promise), std::move(resp)});
+}
+
+void deliver_durable(self_ptr self) {
+  auto& st = self->state;
+  if (st.durable_waits.empty() || !st.log)
+    return;
+  auto flushed = st.log->flushed_offset();
+  auto end = st.log->log_end_offset();
+  for (auto i = st.durable_waits.begin(); i != st.durable_waits.end();) {
+    if (i->first <= flushed) {
+      i->second.promise.deliver(std::move(i->second.response));
+    } else if (i->first > end) { // a truncation took the records away
+      i->second.promise.deliver(make_error(
+        errc::not_leader_or_follower,
+        where(st) + ": the log was truncated below the write before its fsync"));
+    } else {
+      ++i;
+      continue;
+    }
+    i = st.durable_waits.erase(i);
+  }
 }
 
 void checkpoint_hw(self_ptr self, bool durable) {

@@ -180,6 +180,9 @@ caf::result<bool> on_delete(self_ptr self) {
   for (auto& [id, w] : st.waiting)
     w.promise.deliver(make_error(errc::unknown_topic_or_partition, where(st) + " deleted"));
   st.waiting.clear();
+  for (auto& [upto, w] : st.durable_waits)
+    w.promise.deliver(make_error(errc::unknown_topic_or_partition, where(st) + " deleted"));
+  st.durable_waits.clear();
   st.replica.reset();
   st.producers_dirty = false;
   st.fence->advance(); // queued writes must not recreate files in the folder

@@ -364,7 +364,8 @@ void deliver_acks(self_ptr self, const std::vector<completed_ack>& acks) {
     if (i == st.waiting.end())
       continue;
     if (a.error == errc::none)
-      i->second.promise.deliver(i->second.response);
+      deliver_when_durable(self, i->second.response, i->second.durable_upto,
+                           std::move(i->second.promise));
     else
       i->second.promise.deliver(make_error(
         a.error, where(st) + ": " +
@@ -489,12 +490,12 @@ offsets_for_epoch_response on_epoch_query(self_ptr self, const offsets_for_epoch
 }
 
 caf::result<produce_response> wait_for_isr(self_ptr self, produce_response resp,
-                                           int32_t timeout_ms) {
+                                           int32_t timeout_ms, int64_t durable_upto) {
   auto& st = self->state;
   auto id = st.next_ack_id++; // produce_machine already handed it to the replica machine
   auto promise = self->make_response_promise<produce_response>();
   auto deadline = wall_clock_ms() + std::max(timeout_ms, 1);
-  st.waiting.emplace(id, waiting_produce{promise, resp, deadline});
+  st.waiting.emplace(id, waiting_produce{promise, resp, deadline, durable_upto});
   arm_replica_tick(self); // its deadline
   run_ready(self);
   return promise;

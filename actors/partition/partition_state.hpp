@@ -47,6 +47,15 @@ struct waiting_produce {
   caf::typed_response_promise<produce_response> promise;
   produce_response response;
   int64_t deadline_ms = 0; // wall clock
+  int64_t durable_upto = 0; // flush.messages: then waits for the fsync too (durable_wait)
+};
+
+/// A produce answered once the log is durable up to `upto` (flush.messages
+/// reached: the fsync runs on the I/O worker, and every append waiting for
+/// one shares the next: partition_log::want_durable).
+struct durable_wait {
+  caf::typed_response_promise<produce_response> promise;
+  produce_response response;
 };
 
 struct partition_state {
@@ -86,6 +95,7 @@ struct partition_state {
   // Replication.
   std::unique_ptr<replica_machine> replica; // null while the log cannot be opened
   std::map<uint64_t, waiting_produce> waiting; // acks=all, by ack id
+  std::multimap<int64_t, durable_wait> durable_waits; // by the offset they wait for
   uint64_t next_ack_id = 1;
   std::vector<epoch_entry> saved_epochs;   // what leader-epoch-checkpoint holds
   /// The HW's cell in setup.hw_table (the node's
@@ -233,7 +243,7 @@ offsets_for_epoch_response on_epoch_query(partition_ptr self, const offsets_for_
 /// Leader, acks=all: parks the answer under the ack id produce_machine gave
 /// the replica machine (st.next_ack_id) until the replica completes it.
 caf::result<produce_response> wait_for_isr(partition_ptr self, produce_response resp,
-                                           int32_t timeout_ms);
+                                           int32_t timeout_ms, int64_t durable_upto);
 /// Replica timer: ISR shrink, request timeouts, acks=all deadlines, HW checkpoint.
 void replica_tick(partition_ptr self);
 // --- partition_checkpoint.cpp ----------------------------------------
@@ -249,6 +259,17 @@ void checkpoint_hw(partition_ptr self, bool durable);
 /// segment syncs to the I/O worker (in line without one) and stores its
 /// flushed offset in the node's recovery-point table.
 void after_log_change(partition_ptr self);
+/// A produce whose fsync (flush.messages) is not done yet waits for it;
+/// the others are answered now.
+caf::result<produce_response> answer_when_durable(partition_ptr self, produce_response resp,
+                                                  int64_t durable_upto);
+/// answer_when_durable for a promise made earlier (an acks=all answer the
+/// ISR has just confirmed).
+void deliver_when_durable(partition_ptr self, produce_response resp, int64_t durable_upto,
+                          caf::typed_response_promise<produce_response> promise);
+/// Answers the durable_waits the flushed offset now covers, and fails
+/// those a truncation cut off.
+void deliver_durable(partition_ptr self);
 /// How often the producer state is snapshotted while producers write.
 constexpr int64_t producer_snapshot_interval_ms = 30000;
 

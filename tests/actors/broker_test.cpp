@@ -1152,3 +1152,56 @@ TEST_CASE_METHOD(partition_fixture,
   CHECK(files_named(".deleted") == 0);
   CHECK(files_named(".log") == 1);
 }
+
+TEST_CASE_METHOD(partition_fixture,
+                 "flush.messages: the answer waits for the fsync on the I/O worker, and "
+                 "writes made meanwhile share the next",
+                 "[broker][io][flush]") {
+  auto io = sys.spawn(io_worker_actor);
+  extra.push_back(io);
+  auto p = spawn_partition("t", [&](partition_setup& ps) {
+    ps.io = io;
+    ps.recovery_table = std::make_shared<hw_checkpoint_table>(dir, recovery_table_name);
+    ps.log.flush_messages = 1;
+  });
+  auto& st = state_of(p);
+  auto send_one = [&] {
+    produce_request req;
+    req.topic = "t";
+    req.acks = acks_mode::leader;
+    req.batch = value_batch(100);
+    return self->request(p, caf::infinite, produce_atom::value, std::move(req));
+  };
+  // Three writes handled by the partition while the worker has not run:
+  // each is in the log, none is answered, one fsync job is out.
+  std::vector<decltype(send_one())> handles;
+  for (int i = 0; i < 3; ++i)
+    handles.push_back(send_one());
+  for (int i = 0; i < 3; ++i) { // the partition takes all three; the worker has not run
+    REQUIRE(sched.prioritize(p));
+    sched.run_once();
+  }
+  CHECK(st.log->log_end_offset() == 3);
+  CHECK(st.log->flushed_offset() == 0);
+  CHECK(st.durable_waits.size() == 3);
+  sched.run(); // the worker fsyncs (twice: the first job, then one for the other two)
+  CHECK(st.durable_waits.empty());
+  CHECK(st.log->flushed_offset() == 3);
+  for (size_t i = 0; i < handles.size(); ++i) {
+    reply<produce_response> r;
+    collect(handles[i], r);
+    REQUIRE(r);
+    CHECK(r.value->base_offset == int64_t(i));
+  }
+  SECTION("a failed log fails the writes still waiting") {
+    auto h = send_one();
+    sched.run_once(); // appended, its fsync job queued at the worker
+    REQUIRE(st.durable_waits.size() == 1);
+    mark_write_failed(st, status{errc::kafka_storage_error, "test: disk gone"});
+    CHECK(st.durable_waits.empty());
+    sched.run();
+    reply<produce_response> r;
+    collect(h, r);
+    CHECK(r.code() == errc::kafka_storage_error);
+  }
+}

@@ -288,3 +288,82 @@ TEST_CASE("flush.ms with deferred syncs: the fsync is a job, the flushed offset 
     CHECK(log->flushed_offset() == after_cut);
   }
 }
+
+TEST_CASE("flush.messages with deferred syncs: the append waits for a job, and appends made "
+          "while one is out share the next (group commit)",
+          "[deferred_roll][flush]") {
+  temp_dir dir("dflushmsgs");
+  auto config = small_config();
+  config.flush_messages = 1;
+  config.segment_bytes = 1 << 20;
+  auto log = ok(partition_log::open(dir.path(), config, 0));
+  log->defer_roll_syncs(true);
+  auto append = [&](int64_t now) {
+    auto batch = numbered_batch(5, 1000, int(log->log_end_offset()), 40);
+    return ok(log->append(batch, now));
+  };
+  auto first = append(10);
+  CHECK(first.durable_upto == 5);
+  CHECK_FALSE(first.flushed);
+  CHECK(log->flushed_offset() == 0); // nothing fsynced in line
+  auto jobs = log->take_sync_jobs();
+  REQUIRE(jobs.size() == 1);
+  CHECK(jobs[0].active_flush);
+  CHECK(jobs[0].upto == 5);
+  // Two more appends while that fsync is out: no job of their own.
+  CHECK(append(11).durable_upto == 10);
+  CHECK(append(12).durable_upto == 15);
+  CHECK(log->take_sync_jobs().empty());
+  run_all(*log, jobs);
+  CHECK(log->flushed_offset() == 5);
+  auto next = log->take_sync_jobs(); // queued by the answer: covers both
+  REQUIRE(next.size() == 1);
+  CHECK(next[0].upto == 15);
+  run_all(*log, next);
+  CHECK(log->flushed_offset() == 15);
+  CHECK(log->take_sync_jobs().empty()); // nothing more asked for
+
+  SECTION("a truncation voids the job out; the next one covers what was written after") {
+    CHECK(append(20).durable_upto == 20);
+    auto out = log->take_sync_jobs();
+    REQUIRE(out.size() == 1);
+    ok(log->truncate_to(17)); // cuts the batch 15..19 whole, durable on return
+    CHECK(log->log_end_offset() == 15);
+    CHECK(log->flushed_offset() == 15);
+    CHECK(append(21).durable_upto == 20); // new records at 15..19, one job still out
+    CHECK(log->take_sync_jobs().empty());
+    run_all(*log, out); // voided: written before the cut
+    CHECK(log->flushed_offset() == 15);
+    auto again = log->take_sync_jobs();
+    REQUIRE(again.size() == 1);
+    run_all(*log, again);
+    CHECK(log->flushed_offset() == 20);
+  }
+  SECTION("rolls in between: every job run in order leaves the log durable to its end") {
+    log->set_config([&] {
+      auto c = config;
+      c.segment_bytes = 1024;
+      return c;
+    }());
+    size_t runs = 0;
+    for (int i = 0; i < 40; ++i) {
+      auto info = append(30 + i);
+      CHECK(info.durable_upto == log->log_end_offset());
+      if (i % 3 == 2) { // the worker answers now and then, oldest job first
+        auto batch_jobs = log->take_sync_jobs();
+        runs += batch_jobs.size();
+        run_all(*log, batch_jobs);
+      }
+    }
+    REQUIRE(log->segment_count() > 3);
+    for (int round = 0; round < 10; ++round) {
+      auto rest = log->take_sync_jobs();
+      if (rest.empty())
+        break;
+      runs += rest.size();
+      run_all(*log, rest);
+    }
+    CHECK(log->flushed_offset() == log->log_end_offset());
+    CHECK(runs < 40); // fewer fsync jobs than acknowledgements waiting for one
+  }
+}
