@@ -3,7 +3,8 @@
 // __consumer_offsets use it: big-endian integers, string = int16 length +
 // UTF-8 bytes (length -1: null), bytes = int32 length + bytes (-1: null),
 // array = int32 count + elements. Shared by offsets_record.cpp and
-// group_metadata_record.cpp; nothing else should need it.
+// group_metadata_record.cpp, and by actors/txn/txn_record.cpp for the
+// records of __transaction_state.
 #include <algorithm>
 #include <string>
 

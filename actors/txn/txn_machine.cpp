@@ -1,0 +1,524 @@
+#include "actors/txn/txn_machine.hpp"
+
+#include <algorithm>
+#include <tuple>
+
+namespace al {
+
+std::string_view to_string(txn_state s) {
+  switch (s) {
+    case txn_state::empty: return "Empty";
+    case txn_state::ongoing: return "Ongoing";
+    case txn_state::prepare_commit: return "PrepareCommit";
+    case txn_state::prepare_abort: return "PrepareAbort";
+    case txn_state::complete_commit: return "CompleteCommit";
+    case txn_state::complete_abort: return "CompleteAbort";
+    case txn_state::dead: return "Dead";
+  }
+  return "?";
+}
+
+bool operator==(const txn_log_entry& a, const txn_log_entry& b) {
+  auto tie = [](const txn_log_entry& e) {
+    return std::tie(e.transactional_id, e.producer_id, e.producer_epoch, e.previous_producer_id,
+                    e.previous_producer_epoch, e.next_producer_id, e.timeout_ms, e.state,
+                    e.partitions, e.start_ms, e.update_ms, e.tombstone);
+  };
+  return tie(a) == tie(b);
+}
+
+namespace {
+
+bool preparing(txn_state s) {
+  return s == txn_state::prepare_commit || s == txn_state::prepare_abort;
+}
+
+bool completed(txn_state s) {
+  return s == txn_state::empty || s == txn_state::complete_commit ||
+         s == txn_state::complete_abort;
+}
+
+txn_response error_response(uint64_t request, errc code, std::string message) {
+  txn_response r;
+  r.request = request;
+  r.error = code;
+  r.message = std::move(message);
+  return r;
+}
+
+/// What waiters get when their write failed: a coordinator whose log
+/// refuses appends is no longer the coordinator.
+errc persist_error_for(errc append_error) {
+  switch (append_error) {
+    case errc::not_leader_or_follower:
+    case errc::unknown_topic_or_partition:
+    case errc::fenced_leader_epoch:
+      return errc::not_coordinator;
+    case errc::request_timed_out:
+    case errc::not_enough_replicas:
+    case errc::not_enough_replicas_after_append:
+      return errc::coordinator_not_available;
+    default:
+      return append_error;
+  }
+}
+
+} // namespace
+
+txn_machine::txn_machine(txn_config config) : config_(config) {}
+
+txn_machine::txn* txn_machine::find(const std::string& id) {
+  auto i = txns_.find(id);
+  return i == txns_.end() ? nullptr : &i->second;
+}
+
+txn_response txn_machine::check_producer(const txn& t, uint64_t request, int64_t producer_id,
+                                         int16_t producer_epoch) const {
+  const auto& c = t.current;
+  if (producer_id != c.producer_id)
+    return error_response(request, errc::invalid_producer_id_mapping,
+                          "transactional id " + c.transactional_id + " has producer id " +
+                            std::to_string(c.producer_id) + ", not " +
+                            std::to_string(producer_id));
+  if (producer_epoch < c.producer_epoch)
+    return error_response(request, errc::producer_fenced,
+                          "producer epoch " + std::to_string(producer_epoch) + " of " +
+                            c.transactional_id + " is fenced by epoch " +
+                            std::to_string(c.producer_epoch));
+  if (producer_epoch > c.producer_epoch)
+    return error_response(request, errc::invalid_producer_epoch,
+                          "producer epoch " + std::to_string(producer_epoch) + " of " +
+                            c.transactional_id + " is ahead of the coordinator's " +
+                            std::to_string(c.producer_epoch));
+  if (t.pending || t.producer_id_ask != 0)
+    return error_response(request, errc::concurrent_transactions,
+                          c.transactional_id + ": a state change is being written");
+  return error_response(request, errc::none, "");
+}
+
+void txn_machine::persist(txn& t, txn_log_entry next, int64_t now_ms) {
+  next.update_ms = now_ms;
+  auto id = next_persist_++;
+  t.pending = next;
+  t.pending_persist = id;
+  persists_.emplace(id, next.transactional_id);
+  ready_.persists.push_back(txn_persist{id, std::move(next)});
+}
+
+void txn_machine::ask_producer_id(txn& t) {
+  t.producer_id_ask = next_ask_++;
+  pid_asks_.emplace(t.producer_id_ask, t.current.transactional_id);
+  ready_.producer_id_asks.push_back(txn_allocate_producer_id{t.producer_id_ask});
+}
+
+// ---- InitProducerId ---------------------------------------------------------
+
+void txn_machine::on_init(const txn_init_request& req, int64_t now_ms) {
+  if (req.transactional_id.empty())
+    return answer(error_response(req.request, errc::invalid_request,
+                                 "InitProducerId for transactions needs a transactional id"));
+  if (req.timeout_ms <= 0 || req.timeout_ms > config_.max_timeout_ms)
+    return answer(error_response(
+      req.request, errc::invalid_transaction_timeout,
+      "transaction timeout " + std::to_string(req.timeout_ms) + " ms is outside (0, " +
+        std::to_string(config_.max_timeout_ms) + "] (transaction.max.timeout.ms)"));
+  auto* t = find(req.transactional_id);
+  if (!t) { // new id: a producer id first
+    auto& fresh = txns_[req.transactional_id];
+    fresh.current.transactional_id = req.transactional_id;
+    fresh.current.update_ms = now_ms;
+    fresh.init_after = req;
+    ask_producer_id(fresh);
+    return;
+  }
+  auto& c = t->current;
+  if (t->pending || t->producer_id_ask != 0 || preparing(c.state))
+    return answer(error_response(req.request, errc::concurrent_transactions,
+                                 req.transactional_id + " is completing a transaction (" +
+                                   std::string(to_string(c.state)) + "): retry"));
+  if (req.producer_id >= 0) { // KIP-360: the producer says who it was
+    bool current = req.producer_id == c.producer_id && req.producer_epoch == c.producer_epoch;
+    bool previous = req.producer_id == c.previous_producer_id &&
+                    req.producer_epoch == c.previous_producer_epoch;
+    if (!current && !previous)
+      return answer(error_response(req.request, errc::producer_fenced,
+                                   req.transactional_id + ": producer id " +
+                                     std::to_string(req.producer_id) + " epoch " +
+                                     std::to_string(req.producer_epoch) + " is not current"));
+  }
+  if (c.state == txn_state::ongoing) {
+    // The new producer fences the old one: its transaction is aborted
+    // (with a bumped epoch) and the caller retries until that is done.
+    prepare_end(*t, false, std::nullopt, now_ms, "InitProducerId fences the ongoing transaction");
+    return answer(error_response(req.request, errc::concurrent_transactions,
+                                 req.transactional_id +
+                                   ": aborting the ongoing transaction of the fenced producer"));
+  }
+  finish_init(*t, req, now_ms);
+}
+
+void txn_machine::finish_init(txn& t, const txn_init_request& req, int64_t now_ms) {
+  auto next = t.current;
+  if (next.producer_id < 0 || next.producer_epoch + 1 >= max_producer_epoch) {
+    t.init_after = req; // a (new) producer id first
+    ask_producer_id(t);
+    return;
+  }
+  next.previous_producer_id = next.producer_id;
+  next.previous_producer_epoch = next.producer_epoch;
+  next.producer_epoch = int16_t(next.producer_epoch + 1);
+  next.timeout_ms = req.timeout_ms;
+  next.state = txn_state::empty;
+  next.partitions.clear();
+  next.start_ms = -1;
+  txn_response r;
+  r.request = req.request;
+  r.producer_id = next.producer_id;
+  r.producer_epoch = next.producer_epoch;
+  t.waiting.push_back(r);
+  persist(t, std::move(next), now_ms);
+}
+
+void txn_machine::on_producer_id(uint64_t ask_id, int64_t producer_id, errc error,
+                                 int64_t now_ms) {
+  auto a = pid_asks_.find(ask_id);
+  if (a == pid_asks_.end())
+    return;
+  auto id = a->second;
+  pid_asks_.erase(a);
+  auto* t = find(id);
+  if (!t || t->producer_id_ask != ask_id)
+    return;
+  t->producer_id_ask = 0;
+  auto init = std::move(t->init_after);
+  auto end = std::move(t->end_after);
+  t->init_after.reset();
+  t->end_after.reset();
+  if (error != errc::none || producer_id < 0) {
+    auto code = error != errc::none ? error : errc::unknown_server_error;
+    if (init)
+      answer(error_response(init->request, code, id + ": no producer id: " +
+                                                   std::string(to_string(code))));
+    if (end && end->answer)
+      answer(error_response(end->answer->request, code,
+                            id + ": no producer id: " + std::string(to_string(code))));
+    if (t->current.producer_id < 0 && !t->pending)
+      txns_.erase(id); // never written: forget the placeholder
+    return;
+  }
+  if (init) {
+    auto next = t->current;
+    next.previous_producer_id = next.producer_id;
+    next.previous_producer_epoch = next.producer_epoch;
+    next.producer_id = producer_id;
+    next.producer_epoch = 0;
+    next.timeout_ms = init->timeout_ms;
+    next.state = txn_state::empty;
+    next.partitions.clear();
+    next.start_ms = -1;
+    txn_response r;
+    r.request = init->request;
+    r.producer_id = producer_id;
+    r.producer_epoch = 0;
+    t->waiting.push_back(r);
+    persist(*t, std::move(next), now_ms);
+  } else if (end) {
+    t->current.next_producer_id = producer_id; // carried by the Prepare entry
+    prepare_end(*t, end->commit, end->answer, now_ms, end->why);
+  }
+}
+
+// ---- AddPartitionsToTxn -------------------------------------------------------
+
+void txn_machine::on_add_partitions(const txn_add_partitions_request& req, int64_t now_ms) {
+  auto* t = find(req.transactional_id);
+  if (!t || t->current.producer_id < 0)
+    return answer(error_response(req.request, errc::invalid_producer_id_mapping,
+                                 "unknown transactional id " + req.transactional_id +
+                                   " (InitProducerId first)"));
+  auto r = check_producer(*t, req.request, req.producer_id, req.producer_epoch);
+  if (r.error != errc::none)
+    return answer(r);
+  auto& c = t->current;
+  if (preparing(c.state))
+    return answer(error_response(req.request, errc::concurrent_transactions,
+                                 req.transactional_id + " is completing a transaction (" +
+                                   std::string(to_string(c.state)) + "): retry"));
+  if (c.producer_epoch >= max_producer_epoch)
+    return answer(error_response(req.request, errc::producer_fenced,
+                                 req.transactional_id +
+                                   ": the producer epoch is exhausted; InitProducerId again"));
+  std::set<topic_partition> all(req.partitions.begin(), req.partitions.end());
+  if (c.state == txn_state::ongoing)
+    all.insert(c.partitions.begin(), c.partitions.end());
+  if (c.state == txn_state::ongoing && all.size() == c.partitions.size())
+    return answer(r); // nothing new: no write
+  auto next = c;
+  if (c.state != txn_state::ongoing)
+    next.start_ms = now_ms;
+  next.state = txn_state::ongoing;
+  next.partitions.assign(all.begin(), all.end());
+  next.next_producer_id = -1;
+  t->waiting.push_back(r);
+  persist(*t, std::move(next), now_ms);
+}
+
+// ---- EndTxn -------------------------------------------------------------------
+
+void txn_machine::on_end(const txn_end_request& req, int64_t now_ms) {
+  auto* t = find(req.transactional_id);
+  if (!t || t->current.producer_id < 0)
+    return answer(error_response(req.request, errc::invalid_producer_id_mapping,
+                                 "unknown transactional id " + req.transactional_id));
+  auto& c = t->current;
+  // A retry of an end that went through (its answer was lost): same
+  // producer, the epoch from before the end's bump.
+  bool retry = req.producer_epoch == c.previous_producer_epoch &&
+               req.producer_id == c.previous_producer_id && !t->pending;
+  if (retry && (preparing(c.state) || c.state == txn_state::complete_commit ||
+                c.state == txn_state::complete_abort)) {
+    bool committed = c.state == txn_state::prepare_commit || c.state == txn_state::complete_commit;
+    if (committed != req.commit)
+      return answer(error_response(
+        req.request, req.commit ? errc::producer_fenced : errc::invalid_txn_state,
+        req.transactional_id + ": the transaction was " + (committed ? "committed" : "aborted") +
+          (req.commit ? " (by the coordinator: transaction.timeout.ms or a newer producer)"
+                      : "")));
+    txn_response ok;
+    ok.request = req.request;
+    ok.producer_id = c.next_producer_id >= 0 ? c.next_producer_id : c.producer_id;
+    ok.producer_epoch = c.next_producer_id >= 0 ? int16_t(0) : c.producer_epoch;
+    return answer(ok);
+  }
+  auto r = check_producer(*t, req.request, req.producer_id, req.producer_epoch);
+  if (r.error != errc::none)
+    return answer(r);
+  if (preparing(c.state))
+    return answer(error_response(req.request, errc::concurrent_transactions,
+                                 req.transactional_id + " is completing a transaction: retry"));
+  if (c.state != txn_state::ongoing)
+    return answer(error_response(req.request, errc::invalid_txn_state,
+                                 req.transactional_id + ": no transaction to " +
+                                   (req.commit ? "commit" : "abort") + " (state " +
+                                   std::string(to_string(c.state)) + ")"));
+  prepare_end(*t, req.commit, r, now_ms, req.commit ? "EndTxn commit" : "EndTxn abort");
+}
+
+void txn_machine::prepare_end(txn& t, bool commit, std::optional<txn_response> ans,
+                              int64_t now_ms, const std::string& why) {
+  auto next = t.current;
+  if (next.producer_epoch + 1 >= max_producer_epoch && next.next_producer_id < 0) {
+    t.end_after = txn::end_after_t{commit, ans, why}; // a new producer id first
+    ask_producer_id(t);
+    return;
+  }
+  // KIP-890: every end bumps the epoch; the markers carry the new one.
+  next.previous_producer_id = next.producer_id;
+  next.previous_producer_epoch = next.producer_epoch;
+  next.producer_epoch = int16_t(next.producer_epoch + 1);
+  next.state = commit ? txn_state::prepare_commit : txn_state::prepare_abort;
+  t.current.next_producer_id = -1; // only the written entry carries it
+  if (ans) {
+    ans->producer_id = next.next_producer_id >= 0 ? next.next_producer_id : next.producer_id;
+    ans->producer_epoch = next.next_producer_id >= 0 ? int16_t(0) : next.producer_epoch;
+    t.waiting.push_back(*ans);
+  }
+  event(t.current.transactional_id + ": " + std::string(to_string(next.state)) + " (" + why +
+        "), producer " + std::to_string(next.producer_id) + " epoch " +
+        std::to_string(next.producer_epoch) + ", " + std::to_string(next.partitions.size()) +
+        " partition(s)");
+  persist(t, std::move(next), now_ms);
+}
+
+void txn_machine::send_markers(txn& t) {
+  const auto& c = t.current;
+  txn_write_markers m;
+  m.transactional_id = c.transactional_id;
+  m.producer_id = c.producer_id;
+  m.producer_epoch = c.producer_epoch;
+  m.commit = c.state == txn_state::prepare_commit;
+  m.partitions.assign(t.markers_left.begin(), t.markers_left.end());
+  t.marker_retry_at = -1;
+  ready_.markers.push_back(std::move(m));
+}
+
+void txn_machine::complete(txn& t, int64_t now_ms) {
+  auto next = t.current;
+  next.state = next.state == txn_state::prepare_commit ? txn_state::complete_commit
+                                                       : txn_state::complete_abort;
+  next.partitions.clear();
+  next.start_ms = -1;
+  if (next.next_producer_id >= 0) { // the epoch was exhausted: continue on the new id
+    next.previous_producer_id = next.producer_id;
+    next.previous_producer_epoch = next.producer_epoch;
+    next.producer_id = next.next_producer_id;
+    next.producer_epoch = 0;
+    next.next_producer_id = -1;
+  }
+  persist(t, std::move(next), now_ms);
+}
+
+// ---- outcomes -------------------------------------------------------------------
+
+void txn_machine::on_persisted(uint64_t persist_id, errc error, int64_t now_ms) {
+  auto p = persists_.find(persist_id);
+  if (p == persists_.end())
+    return;
+  auto id = p->second;
+  persists_.erase(p);
+  auto* t = find(id);
+  if (!t || t->pending_persist != persist_id || !t->pending)
+    return;
+  auto written = std::move(*t->pending);
+  t->pending.reset();
+  t->pending_persist = 0;
+  auto waiting = std::move(t->waiting);
+  t->waiting.clear();
+  if (error != errc::none) {
+    auto code = persist_error_for(error);
+    for (auto& w : waiting)
+      answer(error_response(w.request, code,
+                            id + ": writing the transaction state failed: " +
+                              std::string(to_string(error))));
+    if (t->current.producer_id < 0)
+      txns_.erase(id); // a new id whose first write failed
+    else if (preparing(t->current.state) && t->markers_left.empty())
+      t->marker_retry_at = now_ms + config_.marker_retry_backoff_ms; // Complete* again then
+    return;
+  }
+  if (written.tombstone) {
+    txns_.erase(id);
+    event(id + ": expired (transactional.id.expiration.ms)");
+    return;
+  }
+  t->current = std::move(written);
+  for (auto& w : waiting)
+    answer(w);
+  if (preparing(t->current.state)) {
+    t->markers_left = {t->current.partitions.begin(), t->current.partitions.end()};
+    if (t->markers_left.empty())
+      complete(*t, now_ms);
+    else
+      send_markers(*t);
+  } else if (t->current.state == txn_state::complete_commit ||
+             t->current.state == txn_state::complete_abort) {
+    event(id + ": " + std::string(to_string(t->current.state)));
+  }
+}
+
+void txn_machine::on_marker_written(const std::string& transactional_id, int64_t producer_id,
+                                    int16_t producer_epoch, const topic_partition& tp,
+                                    errc error, int64_t now_ms) {
+  auto* t = find(transactional_id);
+  if (!t || !preparing(t->current.state) || t->pending ||
+      t->current.producer_id != producer_id || t->current.producer_epoch != producer_epoch)
+    return; // an answer for a transaction settled since
+  if (error != errc::none && error != errc::unknown_topic_or_partition) {
+    if (t->marker_retry_at < 0)
+      t->marker_retry_at = now_ms + config_.marker_retry_backoff_ms;
+    return;
+  }
+  t->markers_left.erase(tp);
+  if (t->markers_left.empty())
+    complete(*t, now_ms);
+}
+
+void txn_machine::tick(int64_t now_ms) {
+  for (auto& [id, t] : txns_) {
+    if (t.pending || t.producer_id_ask != 0)
+      continue;
+    auto& c = t.current;
+    if (c.state == txn_state::ongoing && c.start_ms >= 0 && now_ms - c.start_ms >= c.timeout_ms) {
+      prepare_end(t, false, std::nullopt, now_ms, "transaction.timeout.ms");
+    } else if (preparing(c.state) && t.marker_retry_at >= 0 && now_ms >= t.marker_retry_at) {
+      t.marker_retry_at = -1;
+      if (t.markers_left.empty())
+        complete(t, now_ms); // its write failed before
+      else
+        send_markers(t);
+    } else if (completed(c.state) && c.producer_id >= 0 &&
+               now_ms - c.update_ms >= config_.id_expiration_ms) {
+      auto gone = c;
+      gone.tombstone = true;
+      persist(t, std::move(gone), now_ms);
+    }
+  }
+}
+
+std::optional<int64_t> txn_machine::next_deadline_ms() const {
+  std::optional<int64_t> due;
+  auto at = [&](int64_t when) { due = due ? std::min(*due, when) : when; };
+  for (const auto& [id, t] : txns_) {
+    if (t.pending || t.producer_id_ask != 0)
+      continue;
+    const auto& c = t.current;
+    if (c.state == txn_state::ongoing && c.start_ms >= 0)
+      at(c.start_ms + c.timeout_ms);
+    else if (preparing(c.state) && t.marker_retry_at >= 0)
+      at(t.marker_retry_at);
+    else if (completed(c.state) && c.producer_id >= 0)
+      at(c.update_ms + config_.id_expiration_ms);
+  }
+  return due;
+}
+
+// ---- load and queries --------------------------------------------------------------
+
+void txn_machine::load(const std::vector<txn_log_entry>& log, int64_t now_ms) {
+  txns_.clear();
+  persists_.clear();
+  pid_asks_.clear();
+  for (const auto& e : log) {
+    if (e.tombstone) {
+      txns_.erase(e.transactional_id);
+      continue;
+    }
+    auto& t = txns_[e.transactional_id];
+    t.current = e;
+  }
+  for (auto& [id, t] : txns_) {
+    if (!preparing(t.current.state))
+      continue;
+    // The decision is in the log: finish it (markers again; partitions
+    // that have it already ignore a duplicate).
+    t.markers_left = {t.current.partitions.begin(), t.current.partitions.end()};
+    event(id + ": recovered in " + std::string(to_string(t.current.state)) +
+          ", writing its markers again");
+    if (t.markers_left.empty())
+      complete(t, now_ms);
+    else
+      send_markers(t);
+  }
+}
+
+std::optional<txn_description> txn_machine::describe(const std::string& transactional_id) const {
+  auto i = txns_.find(transactional_id);
+  if (i == txns_.end() || i->second.current.producer_id < 0)
+    return std::nullopt;
+  const auto& c = i->second.current;
+  txn_description d;
+  d.transactional_id = c.transactional_id;
+  d.state = c.state;
+  d.producer_id = c.producer_id;
+  d.producer_epoch = c.producer_epoch;
+  d.timeout_ms = c.timeout_ms;
+  d.start_ms = c.start_ms;
+  d.partitions = c.partitions;
+  return d;
+}
+
+std::vector<txn_description> txn_machine::list(const std::set<txn_state>& states) const {
+  std::vector<txn_description> out;
+  for (const auto& [id, t] : txns_)
+    if (auto d = describe(id); d && (states.empty() || states.count(d->state)))
+      out.push_back(std::move(*d));
+  return out;
+}
+
+txn_ready txn_machine::take_ready() {
+  txn_ready out;
+  std::swap(out, ready_);
+  return out;
+}
+
+} // namespace al
