@@ -37,6 +37,9 @@ std::string cleaned_file_name(int64_t base_offset) {
   return with_suffix(base_offset, ".log.cleaned");
 }
 std::string swap_file_name(int64_t base_offset) { return with_suffix(base_offset, ".log.swap"); }
+std::string txn_index_file_name(int64_t base_offset) {
+  return with_suffix(base_offset, ".txnindex");
+}
 
 bool is_deleted_file_name(std::string_view name) {
   constexpr std::string_view tail = deleted_suffix;

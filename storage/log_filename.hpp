@@ -22,6 +22,8 @@ enum class log_file_kind : uint8_t { log, index, time_index, cleaned, swap };
 std::string log_file_name(int64_t base_offset);
 std::string index_file_name(int64_t base_offset);
 std::string time_index_file_name(int64_t base_offset);
+/// A segment's aborted-transaction index (txn_index.hpp).
+std::string txn_index_file_name(int64_t base_offset);
 std::string cleaned_file_name(int64_t base_offset);
 std::string swap_file_name(int64_t base_offset);
 

@@ -18,22 +18,9 @@
 #include "storage/batch_header.hpp"
 #include "storage/bytes.hpp"
 #include "storage/status.hpp"
+#include "storage/txn_index.hpp" // aborted_txn
 
 namespace al {
-
-/// A transaction aborted on this partition: read_committed consumers skip
-/// the producer's batches in [first_offset, last_offset] (the marker is at
-/// last_offset). Kafka's AbortedTxn, the unit of a .txnindex file.
-struct aborted_txn {
-  int64_t producer_id = -1;
-  int64_t first_offset = 0;
-  int64_t last_offset = 0;
-  int64_t last_stable_offset = 0; // the LSO once this one completed
-  friend bool operator==(const aborted_txn& a, const aborted_txn& b) {
-    return a.producer_id == b.producer_id && a.first_offset == b.first_offset &&
-           a.last_offset == b.last_offset && a.last_stable_offset == b.last_stable_offset;
-  }
-};
 
 /// What a control batch says.
 struct txn_marker {
