@@ -78,7 +78,7 @@ status txn_index::append(const aborted_txn& a) {
 std::vector<aborted_txn> txn_index::overlapping(int64_t from, int64_t upto) const {
   std::vector<aborted_txn> out;
   for (const auto& a : entries_)
-    if (a.last_offset >= from && a.first_offset < upto)
+    if (overlaps(a, from, upto))
       out.push_back(a);
   return out;
 }

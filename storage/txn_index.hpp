@@ -32,6 +32,11 @@ struct aborted_txn {
   }
 };
 
+/// Whether `a` overlaps the offsets [from, upto): its records, or its marker.
+inline bool overlaps(const aborted_txn& a, int64_t from, int64_t upto) {
+  return a.last_offset >= from && a.first_offset < upto;
+}
+
 class txn_index {
 public:
   static constexpr size_t entry_size = 34;

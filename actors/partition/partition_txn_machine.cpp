@@ -125,7 +125,7 @@ std::vector<aborted_txn> partition_txn_machine::aborted_between(int64_t from,
                                                                 int64_t upto) const {
   std::vector<aborted_txn> out;
   for (const auto& a : aborted_)
-    if (a.last_offset >= from && a.first_offset < upto)
+    if (overlaps(a, from, upto))
       out.push_back(a);
   return out;
 }

@@ -118,3 +118,23 @@ TEST_CASE("the HW table writes itself durably when its last owner lets go", "[hw
   CHECK(note.find("1 line(s) skipped") != std::string::npos);
   CHECK(cut.get({"orders", 3}) == 77);
 }
+
+TEST_CASE("a durable write after a periodic one writes the values even when they equal the "
+          "last durable write",
+          "[hw_table]") {
+  table_dir dir;
+  hw_checkpoint_table table{dir.path()};
+  auto cell = table.attach({"orders", 0}, 1000);
+  REQUIRE(table.write(true)); // the start: 1000, durably
+  cell->store(0);             // a reopened log counts as unflushed
+  REQUIRE(table.write(false)); // the periodic write: 0 in the file
+  CHECK(dir.read().find("orders 0 0") != std::string::npos);
+  cell->store(1000);          // the clean stop flushed it again
+  REQUIRE(table.write(true));
+  CHECK(dir.read().find("orders 0 1000") != std::string::npos);
+  // Nothing changed since: no write at all (the file stays as it is).
+  std::filesystem::remove(dir.file());
+  REQUIRE(table.write(true));
+  REQUIRE(table.write(false));
+  CHECK_FALSE(std::filesystem::exists(dir.file()));
+}

@@ -526,6 +526,15 @@ TEST_CASE("seeded runs of two producers sharing a transactional id keep the coor
     };
     producer p[2];
     std::set<uint64_t> sent;
+    // An OK InitProducerId or EndTxn hands the producer its id and epoch.
+    auto take_id = [&](producer& who, uint64_t req) {
+      auto a = run.answer_of.find(req);
+      if (a == run.answer_of.end() || a->second.error != errc::none)
+        return;
+      who.pid = a->second.producer_id;
+      who.epoch = a->second.producer_epoch;
+      who.in_txn = false;
+    };
     for (int step = 0; step < 150; ++step) {
       auto& who = p[run.rng() % 2];
       auto req = run.next_request++;
@@ -535,11 +544,7 @@ TEST_CASE("seeded runs of two producers sharing a transactional id keep the coor
           txn_init_request r{req, id, 2000, -1, -1};
           run.m->on_init(r, run.now);
           run.pump();
-          if (run.answer_of.count(req) && run.answer_of[req].error == errc::none) {
-            who.pid = run.answer_of[req].producer_id;
-            who.epoch = run.answer_of[req].producer_epoch;
-            who.in_txn = false;
-          }
+          take_id(who, req);
           break;
         }
         case 1:
@@ -559,11 +564,7 @@ TEST_CASE("seeded runs of two producers sharing a transactional id keep the coor
           run.ends[req] = {who.pid, who.epoch, commit};
           run.m->on_end(r, run.now);
           run.pump();
-          if (run.answer_of.count(req) && run.answer_of[req].error == errc::none) {
-            who.pid = run.answer_of[req].producer_id;
-            who.epoch = run.answer_of[req].producer_epoch;
-            who.in_txn = false;
-          }
+          take_id(who, req);
           break;
         }
         case 4:
