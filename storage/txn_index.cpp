@@ -75,12 +75,17 @@ status txn_index::append(const aborted_txn& a) {
   return status::ok();
 }
 
-std::vector<aborted_txn> txn_index::overlapping(int64_t from, int64_t upto) const {
+std::vector<aborted_txn> overlapping(const std::vector<aborted_txn>& all, int64_t from,
+                                     int64_t upto) {
   std::vector<aborted_txn> out;
-  for (const auto& a : entries_)
+  for (const auto& a : all)
     if (overlaps(a, from, upto))
       out.push_back(a);
   return out;
+}
+
+std::vector<aborted_txn> txn_index::overlapping(int64_t from, int64_t upto) const {
+  return al::overlapping(entries_, from, upto);
 }
 
 status txn_index::truncate_to(int64_t offset) {

@@ -36,6 +36,9 @@ struct aborted_txn {
 inline bool overlaps(const aborted_txn& a, int64_t from, int64_t upto) {
   return a.last_offset >= from && a.first_offset < upto;
 }
+/// The entries of `all` that overlap [from, upto), in their order.
+std::vector<aborted_txn> overlapping(const std::vector<aborted_txn>& all, int64_t from,
+                                     int64_t upto);
 
 class txn_index {
 public:

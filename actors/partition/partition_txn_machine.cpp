@@ -123,11 +123,7 @@ int64_t partition_txn_machine::last_stable_offset(int64_t high_watermark) const 
 
 std::vector<aborted_txn> partition_txn_machine::aborted_between(int64_t from,
                                                                 int64_t upto) const {
-  std::vector<aborted_txn> out;
-  for (const auto& a : aborted_)
-    if (overlaps(a, from, upto))
-      out.push_back(a);
-  return out;
+  return overlapping(aborted_, from, upto);
 }
 
 void partition_txn_machine::truncate_from(int64_t offset) {
