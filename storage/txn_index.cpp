@@ -2,7 +2,6 @@
 
 #include "storage/open_file_cache.hpp" // file_slot, for file's members
 
-
 namespace al {
 
 namespace {
@@ -15,6 +14,13 @@ void encode(const aborted_txn& a, uint8_t* out) {
   store_be<int64_t>(out + 10, a.first_offset);
   store_be<int64_t>(out + 18, a.last_offset);
   store_be<int64_t>(out + 26, a.last_stable_offset);
+}
+
+/// Entries come in marker order: an entry's range is sane and its marker
+/// is not before the last one's.
+bool fits_after(const std::vector<aborted_txn>& entries, const aborted_txn& a) {
+  return a.first_offset <= a.last_offset &&
+         (entries.empty() || a.last_offset >= entries.back().last_offset);
 }
 
 } // namespace
@@ -50,8 +56,7 @@ result<txn_index> txn_index::open(const std::string& path, size_t* cut_bytes) {
     a.first_offset = load_be<int64_t>(p + 10);
     a.last_offset = load_be<int64_t>(p + 18);
     a.last_stable_offset = load_be<int64_t>(p + 26);
-    if (a.first_offset > a.last_offset ||
-        (!ix.entries_.empty() && a.last_offset < ix.entries_.back().last_offset))
+    if (!fits_after(ix.entries_, a))
       return status{errc::corrupt_message,
                     where() + ": offsets out of order (first " + std::to_string(a.first_offset) +
                       ", last " + std::to_string(a.last_offset) + ")"};
@@ -61,8 +66,7 @@ result<txn_index> txn_index::open(const std::string& path, size_t* cut_bytes) {
 }
 
 status txn_index::append(const aborted_txn& a) {
-  if (a.first_offset > a.last_offset ||
-      (!entries_.empty() && a.last_offset < entries_.back().last_offset))
+  if (!fits_after(entries_, a))
     return status{errc::invalid_request,
                   path() + ": aborted transaction ending at " + std::to_string(a.last_offset) +
                     " appended after one ending at " +

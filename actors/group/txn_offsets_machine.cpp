@@ -14,9 +14,8 @@ void txn_offsets_machine::on_txn_commit_appended(int64_t producer_id,
 
 void txn_offsets_machine::on_plain_commit_appended(const group_offsets& offsets,
                                                    int64_t record_offset) {
-  for (const auto& [tp, o] : offsets) {
-    (void)o;
-    auto& at = plain_record_[tp];
+  for (const auto& row : offsets) {
+    auto& at = plain_record_[row.first];
     at = std::max(at, record_offset);
   }
 }

@@ -83,10 +83,8 @@ std::optional<aborted_txn> partition_txn_machine::on_batch(const batch_header& h
   epoch = std::max(epoch, h.producer_epoch);
   auto open = open_.find(h.producer_id);
   if (!h.is_control()) {
-    if (open == open_.end()) {
-      open_.emplace(h.producer_id, h.base_offset);
-      by_first_.emplace(h.base_offset, h.producer_id);
-    }
+    if (open == open_.end())
+      open_at(h.producer_id, h.base_offset);
     return std::nullopt;
   }
   if (open == open_.end())
@@ -108,6 +106,11 @@ std::optional<aborted_txn> partition_txn_machine::on_batch(const batch_header& h
   a.last_stable_offset = last_stable_offset(high_watermark);
   aborted_.push_back(a);
   return a;
+}
+
+void partition_txn_machine::open_at(int64_t producer_id, int64_t first_offset) {
+  open_.emplace(producer_id, first_offset);
+  by_first_.emplace(first_offset, producer_id);
 }
 
 std::optional<int64_t> partition_txn_machine::first_unstable_offset() const {
@@ -140,10 +143,8 @@ void partition_txn_machine::truncate_from(int64_t offset) {
   while (!closed_.empty() && closed_.back().marker_offset >= offset) {
     auto c = closed_.back();
     closed_.pop_back();
-    if (c.first_offset < offset && !open_.count(c.producer_id)) {
-      open_.emplace(c.producer_id, c.first_offset);
-      by_first_.emplace(c.first_offset, c.producer_id);
-    }
+    if (c.first_offset < offset && !open_.count(c.producer_id))
+      open_at(c.producer_id, c.first_offset);
   }
   aborted_.erase(std::remove_if(aborted_.begin(), aborted_.end(),
                                 [&](const aborted_txn& a) { return a.last_offset >= offset; }),

@@ -80,8 +80,11 @@ public:
   std::optional<int64_t> open_since(int64_t producer_id) const;
 
 private:
+  /// The producer's transaction is open from `first_offset`.
+  void open_at(int64_t producer_id, int64_t first_offset);
+
   std::map<int64_t, int64_t> open_;           // producer id -> first offset
-  std::multimap<int64_t, int64_t> by_first_;  // first offset -> producer id
+  std::multimap<int64_t, int64_t> by_first_;  // the same, by first offset (the LSO)
   std::map<int64_t, int16_t> epochs_;         // producer id -> newest epoch seen
   std::vector<aborted_txn> aborted_;          // by last_offset
   struct closed_txn {

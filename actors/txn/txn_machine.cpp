@@ -31,6 +31,17 @@ bool operator==(const txn_log_entry& a, const txn_log_entry& b) {
   return tie(a) == tie(b);
 }
 
+void move_producer(txn_log_entry& e, int64_t producer_id, int16_t producer_epoch) {
+  e.previous_producer_id = e.producer_id;
+  e.previous_producer_epoch = e.producer_epoch;
+  e.producer_id = producer_id;
+  e.producer_epoch = producer_epoch;
+}
+
+void hand_on_producer(const txn_log_entry& e, txn_response& r) {
+  r.producer_id = e.next_producer_id >= 0 ? e.next_producer_id : e.producer_id;
+  r.producer_epoch = e.next_producer_id >= 0 ? int16_t(0) : e.producer_epoch;
+}
 
 txn_machine::txn_machine(txn_config config) : config_(config) {}
 
@@ -125,23 +136,27 @@ void txn_machine::on_init(const txn_init_request& req, int64_t now_ms) {
 }
 
 void txn_machine::finish_init(txn& t, const txn_init_request& req, int64_t now_ms) {
-  auto next = t.current;
-  if (next.producer_id < 0 || next.producer_epoch + 1 >= max_producer_epoch) {
+  const auto& c = t.current;
+  if (c.producer_id < 0 || c.producer_epoch + 1 >= max_producer_epoch) {
     t.init_after = req; // a (new) producer id first
     ask_producer_id(t);
     return;
   }
-  next.previous_producer_id = next.producer_id;
-  next.previous_producer_epoch = next.producer_epoch;
-  next.producer_epoch = int16_t(next.producer_epoch + 1);
+  start_producer(t, req, c.producer_id, int16_t(c.producer_epoch + 1), now_ms);
+}
+
+void txn_machine::start_producer(txn& t, const txn_init_request& req, int64_t producer_id,
+                                 int16_t producer_epoch, int64_t now_ms) {
+  auto next = t.current;
+  move_producer(next, producer_id, producer_epoch);
   next.timeout_ms = req.timeout_ms;
   next.state = txn_state::empty;
   next.partitions.clear();
   next.start_ms = -1;
   txn_response r;
   r.request = req.request;
-  r.producer_id = next.producer_id;
-  r.producer_epoch = next.producer_epoch;
+  r.producer_id = producer_id;
+  r.producer_epoch = producer_epoch;
   t.waiting.push_back(r);
   persist(t, std::move(next), now_ms);
 }
@@ -174,21 +189,7 @@ void txn_machine::on_producer_id(uint64_t ask_id, int64_t producer_id, errc erro
     return;
   }
   if (init) {
-    auto next = t->current;
-    next.previous_producer_id = next.producer_id;
-    next.previous_producer_epoch = next.producer_epoch;
-    next.producer_id = producer_id;
-    next.producer_epoch = 0;
-    next.timeout_ms = init->timeout_ms;
-    next.state = txn_state::empty;
-    next.partitions.clear();
-    next.start_ms = -1;
-    txn_response r;
-    r.request = init->request;
-    r.producer_id = producer_id;
-    r.producer_epoch = 0;
-    t->waiting.push_back(r);
-    persist(*t, std::move(next), now_ms);
+    start_producer(*t, *init, producer_id, 0, now_ms);
   } else if (end) {
     t->current.next_producer_id = producer_id; // carried by the Prepare entry
     prepare_end(*t, end->commit, end->answer, now_ms, end->why);
@@ -253,8 +254,7 @@ void txn_machine::on_end(const txn_end_request& req, int64_t now_ms) {
                       : "")));
     txn_response ok;
     ok.request = req.request;
-    ok.producer_id = c.next_producer_id >= 0 ? c.next_producer_id : c.producer_id;
-    ok.producer_epoch = c.next_producer_id >= 0 ? int16_t(0) : c.producer_epoch;
+    hand_on_producer(c, ok);
     return answer(ok);
   }
   auto r = check_producer(*t, req.request, req.producer_id, req.producer_epoch);
@@ -280,14 +280,11 @@ void txn_machine::prepare_end(txn& t, bool commit, std::optional<txn_response> a
     return;
   }
   // KIP-890: every end bumps the epoch; the markers carry the new one.
-  next.previous_producer_id = next.producer_id;
-  next.previous_producer_epoch = next.producer_epoch;
-  next.producer_epoch = int16_t(next.producer_epoch + 1);
+  move_producer(next, next.producer_id, int16_t(next.producer_epoch + 1));
   next.state = commit ? txn_state::prepare_commit : txn_state::prepare_abort;
   t.current.next_producer_id = -1; // only the written entry carries it
   if (ans) {
-    ans->producer_id = next.next_producer_id >= 0 ? next.next_producer_id : next.producer_id;
-    ans->producer_epoch = next.next_producer_id >= 0 ? int16_t(0) : next.producer_epoch;
+    hand_on_producer(next, *ans);
     t.waiting.push_back(*ans);
   }
   event(t.current.transactional_id + ": " + std::string(to_string(next.state)) + " (" + why +
@@ -295,6 +292,14 @@ void txn_machine::prepare_end(txn& t, bool commit, std::optional<txn_response> a
         std::to_string(next.producer_epoch) + ", " + std::to_string(next.partitions.size()) +
         " partition(s)");
   persist(t, std::move(next), now_ms);
+}
+
+void txn_machine::begin_markers(txn& t, int64_t now_ms) {
+  t.markers_left = {t.current.partitions.begin(), t.current.partitions.end()};
+  if (t.markers_left.empty())
+    complete(t, now_ms);
+  else
+    send_markers(t);
 }
 
 void txn_machine::send_markers(txn& t) {
@@ -316,10 +321,7 @@ void txn_machine::complete(txn& t, int64_t now_ms) {
   next.partitions.clear();
   next.start_ms = -1;
   if (next.next_producer_id >= 0) { // the epoch was exhausted: continue on the new id
-    next.previous_producer_id = next.producer_id;
-    next.previous_producer_epoch = next.producer_epoch;
-    next.producer_id = next.next_producer_id;
-    next.producer_epoch = 0;
+    move_producer(next, next.next_producer_id, 0);
     next.next_producer_id = -1;
   }
   persist(t, std::move(next), now_ms);

@@ -158,6 +158,13 @@ struct txn_ready {
   }
 };
 
+/// `e`'s producer moves to (producer_id, producer_epoch); the one before is
+/// kept as the previous producer id and epoch.
+void move_producer(txn_log_entry& e, int64_t producer_id, int16_t producer_epoch);
+/// The producer id and epoch `e` hands to its producer: the next producer
+/// id at epoch 0 while one is set (the epoch was exhausted), else its own.
+void hand_on_producer(const txn_log_entry& e, txn_response& r);
+
 /// DescribeTransactions / ListTransactions rows.
 struct txn_description {
   std::string transactional_id;
@@ -244,6 +251,15 @@ private:
   void complete(txn& t, int64_t now_ms);
   /// InitProducerId once nothing is in progress: bump (or new id) and write.
   void finish_init(txn& t, const txn_init_request& req, int64_t now_ms);
+  /// Writes `t` as Empty under (producer_id, producer_epoch) with the
+  /// request's timeout, and answers the InitProducerId once written.
+  void start_producer(txn& t, const txn_init_request& req, int64_t producer_id,
+                      int16_t producer_epoch, int64_t now_ms);
+  /// Prepare* written (or loaded): the markers go out, or with no partition
+  /// the transaction completes at once.
+  void begin_markers(txn& t, int64_t now_ms);
+  /// When tick() has something to do for `t`, if ever.
+  std::optional<int64_t> due_ms(const txn& t) const;
   void answer(txn_response r) { ready_.responses.push_back(std::move(r)); }
   void event(std::string what) { ready_.events.push_back(std::move(what)); }
 

@@ -46,11 +46,7 @@ void txn_machine::on_persisted(uint64_t persist_id, errc error, int64_t now_ms) 
   for (auto& w : waiting)
     answer(w);
   if (preparing(t->current.state)) {
-    t->markers_left = {t->current.partitions.begin(), t->current.partitions.end()};
-    if (t->markers_left.empty())
-      complete(*t, now_ms);
-    else
-      send_markers(*t);
+    begin_markers(*t, now_ms);
   } else if (t->current.state == txn_state::complete_commit ||
              t->current.state == txn_state::complete_abort) {
     event(id + ": " + std::string(to_string(t->current.state)));
@@ -74,21 +70,34 @@ void txn_machine::on_marker_written(const std::string& transactional_id, int64_t
     complete(*t, now_ms);
 }
 
+std::optional<int64_t> txn_machine::due_ms(const txn& t) const {
+  if (t.pending || t.producer_id_ask != 0)
+    return std::nullopt; // an answer comes first
+  const auto& c = t.current;
+  if (c.state == txn_state::ongoing && c.start_ms >= 0)
+    return c.start_ms + c.timeout_ms; // transaction.timeout.ms
+  if (preparing(c.state) && t.marker_retry_at >= 0)
+    return t.marker_retry_at; // markers (or the Complete write) again
+  if (completed(c.state) && c.producer_id >= 0)
+    return c.update_ms + config_.id_expiration_ms; // transactional.id.expiration.ms
+  return std::nullopt;
+}
+
 void txn_machine::tick(int64_t now_ms) {
   for (auto& [id, t] : txns_) {
-    if (t.pending || t.producer_id_ask != 0)
+    auto due = due_ms(t);
+    if (!due || now_ms < *due)
       continue;
     auto& c = t.current;
-    if (c.state == txn_state::ongoing && c.start_ms >= 0 && now_ms - c.start_ms >= c.timeout_ms) {
+    if (c.state == txn_state::ongoing) {
       prepare_end(t, false, std::nullopt, now_ms, "transaction.timeout.ms");
-    } else if (preparing(c.state) && t.marker_retry_at >= 0 && now_ms >= t.marker_retry_at) {
+    } else if (preparing(c.state)) {
       t.marker_retry_at = -1;
       if (t.markers_left.empty())
         complete(t, now_ms); // its write failed before
       else
         send_markers(t);
-    } else if (completed(c.state) && c.producer_id >= 0 &&
-               now_ms - c.update_ms >= config_.id_expiration_ms) {
+    } else {
       auto gone = c;
       gone.tombstone = true;
       persist(t, std::move(gone), now_ms);
@@ -97,20 +106,11 @@ void txn_machine::tick(int64_t now_ms) {
 }
 
 std::optional<int64_t> txn_machine::next_deadline_ms() const {
-  std::optional<int64_t> due;
-  auto at = [&](int64_t when) { due = due ? std::min(*due, when) : when; };
-  for (const auto& [id, t] : txns_) {
-    if (t.pending || t.producer_id_ask != 0)
-      continue;
-    const auto& c = t.current;
-    if (c.state == txn_state::ongoing && c.start_ms >= 0)
-      at(c.start_ms + c.timeout_ms);
-    else if (preparing(c.state) && t.marker_retry_at >= 0)
-      at(t.marker_retry_at);
-    else if (completed(c.state) && c.producer_id >= 0)
-      at(c.update_ms + config_.id_expiration_ms);
-  }
-  return due;
+  std::optional<int64_t> next;
+  for (const auto& [id, t] : txns_)
+    if (auto due = due_ms(t))
+      next = next ? std::min(*next, *due) : *due;
+  return next;
 }
 
 // ---- load and queries --------------------------------------------------------------
@@ -132,13 +132,9 @@ void txn_machine::load(const std::vector<txn_log_entry>& log, int64_t now_ms) {
       continue;
     // The decision is in the log: finish it (markers again; partitions
     // that have it already ignore a duplicate).
-    t.markers_left = {t.current.partitions.begin(), t.current.partitions.end()};
     event(id + ": recovered in " + std::string(to_string(t.current.state)) +
           ", writing its markers again");
-    if (t.markers_left.empty())
-      complete(t, now_ms);
-    else
-      send_markers(t);
+    begin_markers(t, now_ms);
   }
 }
 

@@ -381,6 +381,21 @@ struct partition_fixture : node_fixture {
     return p;
   }
 
+  /// spawn_partition with the partition's blocking file work on an
+  /// event-based I/O worker and a recovery-point table, as on a node: roll
+  /// syncs, deletes and flush.messages fsyncs then go to the worker.
+  partition_api spawn_with_worker(const std::string& topic,
+                                  const std::function<void(partition_setup&)>& tweak = {}) {
+    auto io = sys.spawn(io_worker_actor);
+    extra.push_back(io);
+    return spawn_partition(topic, [&](partition_setup& ps) {
+      ps.io = io;
+      ps.recovery_table = std::make_shared<hw_checkpoint_table>(dir, recovery_table_name);
+      if (tweak)
+        tweak(ps);
+    });
+  }
+
   static partition_state& state_of(const partition_api& p) {
     return dynamic_cast<partition_api::stateful_base<partition_state>&>(
              *caf::actor_cast<caf::abstract_actor*>(p))
@@ -1033,16 +1048,10 @@ TEST_CASE_METHOD(partition_fixture,
 TEST_CASE_METHOD(partition_fixture,
                  "a segment roll's fsyncs run on the I/O worker and then move the recovery point",
                  "[broker][io][recovery]") {
-  auto io = sys.spawn(io_worker_actor);
-  extra.push_back(io);
-  auto table = std::make_shared<hw_checkpoint_table>(dir, recovery_table_name);
   const topic_partition tp{"t", 0};
-  auto p = spawn_partition("t", [&](partition_setup& ps) {
-    ps.io = io;
-    ps.recovery_table = table;
-    ps.log.segment_bytes = 1024;
-  });
+  auto p = spawn_with_worker("t", [](partition_setup& ps) { ps.log.segment_bytes = 1024; });
   auto& st = state_of(p);
+  auto table = st.setup.recovery_table;
   CHECK(table->get(tp) == 0); // a new partition: an empty log, durable up to 0
   while (st.log->segment_count() < 3)
     REQUIRE(produce_to(p, value_batch(300), acks_mode::leader));
@@ -1122,11 +1131,7 @@ TEST_CASE_METHOD(partition_fixture,
 TEST_CASE_METHOD(partition_fixture,
                  "retention renames segments at once and the I/O worker deletes their files",
                  "[broker][retention][io]") {
-  auto io = sys.spawn(io_worker_actor);
-  extra.push_back(io);
-  auto p = spawn_partition("t", [&](partition_setup& ps) {
-    ps.io = io;
-    ps.recovery_table = std::make_shared<hw_checkpoint_table>(dir, recovery_table_name);
+  auto p = spawn_with_worker("t", [](partition_setup& ps) {
     ps.log.segment_bytes = 1024;
     ps.log.retention_bytes = 1;
     ps.retention_check_interval_ms = 0;
@@ -1157,13 +1162,7 @@ TEST_CASE_METHOD(partition_fixture,
                  "flush.messages: the answer waits for the fsync on the I/O worker, and "
                  "writes made meanwhile share the next",
                  "[broker][io][flush]") {
-  auto io = sys.spawn(io_worker_actor);
-  extra.push_back(io);
-  auto p = spawn_partition("t", [&](partition_setup& ps) {
-    ps.io = io;
-    ps.recovery_table = std::make_shared<hw_checkpoint_table>(dir, recovery_table_name);
-    ps.log.flush_messages = 1;
-  });
+  auto p = spawn_with_worker("t", [](partition_setup& ps) { ps.log.flush_messages = 1; });
   auto& st = state_of(p);
   auto send_one = [&] {
     produce_request req;
