@@ -125,6 +125,8 @@ void deliver_when_durable(self_ptr self, produce_response resp, int64_t durable_
   auto& st = self->state;
   if (!st.log || durable_upto <= st.log->flushed_offset())
     promise.deliver(std::move(resp));
+  else if (!st.write_error.is_ok()) // that fsync will never come (mark_write_failed)
+    promise.deliver(to_caf_error(st.write_error));
   else
     st.durable_waits.emplace(durable_upto, durable_wait{std::move(promise), std::move(resp)});
 }

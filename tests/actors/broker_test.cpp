@@ -1204,3 +1204,41 @@ TEST_CASE_METHOD(partition_fixture,
     CHECK(r.code() == errc::kafka_storage_error);
   }
 }
+
+TEST_CASE_METHOD(partition_fixture,
+                 "flush.messages with acks=all: an answer the ISR confirms after the log failed "
+                 "gets the storage error at once",
+                 "[broker][io][flush]") {
+  auto p = spawn_with_worker("t", [](partition_setup& ps) {
+    ps.log.flush_messages = 1;
+    ps.state.replicas = {1, 2, 3};
+    ps.state.isr = {1, 2, 3};
+  });
+  auto& st = state_of(p);
+  produce_request req;
+  req.topic = "t";
+  req.acks = acks_mode::all;
+  req.batch = value_batch(100);
+  auto h = self->request(p, caf::infinite, produce_atom::value, std::move(req));
+  sched.run(); // appended and fsynced; waits for the followers
+  REQUIRE(st.waiting.size() == 1);
+  // A later fsync fails (the worker's job above is done, so the wait
+  // carries the offset of a batch not flushed yet: set it past the flush).
+  st.waiting.begin()->second.durable_upto = st.log->log_end_offset() + 1;
+  mark_write_failed(st, status{errc::kafka_storage_error, "test: disk gone"});
+  auto follower = [](int32_t id) {
+    auto r = fetch_req("t", 0, 1, 0);
+    r.replica_id = id;
+    r.current_leader_epoch = 0;
+    r.replica_epoch = id;
+    return r;
+  };
+  (void)fetch_from(p, follower(2)); // both followers at the log end: the HW moves,
+  (void)fetch_from(p, follower(3)); // and the ISR confirms the write
+  REQUIRE(st.waiting.empty());
+  REQUIRE(st.durable_waits.empty()); // not parked for an fsync that will never come
+  reply<produce_response> r;
+  collect(h, r);
+  CHECK(r.answered);
+  CHECK(r.code() == errc::kafka_storage_error);
+}
