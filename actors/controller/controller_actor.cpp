@@ -208,6 +208,7 @@ controller_api::behavior_type controller_actor(controller_ptr self, controller_s
   });
   return {
     [=](create_topic_atom atm, create_topic_request& req) -> caf::result<topic_description> {
+      settle(self);
       if (!is_active(self->state)) {
         if (auto peer = active_peer(self->state))
           return self->delegate(*peer, atm, std::move(req));
@@ -216,6 +217,7 @@ controller_api::behavior_type controller_actor(controller_ptr self, controller_s
       return on_create(self, req);
     },
     [=](alter_topic_atom atm, alter_topic_request& req) -> caf::result<topic_description> {
+      settle(self);
       if (!is_active(self->state)) {
         if (auto peer = active_peer(self->state))
           return self->delegate(*peer, atm, std::move(req));
@@ -229,6 +231,7 @@ controller_api::behavior_type controller_actor(controller_ptr self, controller_s
       return rp;
     },
     [=](delete_topic_atom atm, std::string& name) -> caf::result<bool> {
+      settle(self);
       if (!is_active(self->state)) {
         if (auto peer = active_peer(self->state))
           return self->delegate(*peer, atm, std::move(name));
@@ -239,9 +242,16 @@ controller_api::behavior_type controller_actor(controller_ptr self, controller_s
         return to_caf_error(cmd.error());
       return propose_then<bool>(self, *cmd, [] { return true; });
     },
-    [=](metadata_atom) { return self->state.machine.image(); },
-    [=](describe_cluster_atom) { return on_describe_cluster(self); },
+    [=](metadata_atom) {
+      settle(self);
+      return self->state.machine.image();
+    },
+    [=](describe_cluster_atom) {
+      settle(self);
+      return on_describe_cluster(self);
+    },
     [=](init_pid_atom atm) -> caf::result<producer_id_response> {
+      settle(self);
       if (!is_active(self->state)) {
         if (auto peer = active_peer(self->state))
           return self->delegate(*peer, atm);
@@ -251,6 +261,7 @@ controller_api::behavior_type controller_actor(controller_ptr self, controller_s
     },
     [=](register_atom, const broker_description& b, int64_t incarnation,
         caf::actor broker) -> caf::result<metadata_image> {
+      settle(self);
       auto& st = self->state;
       st.local_broker = caf::actor_cast<broker_api>(broker);
       if (is_active(st))
@@ -268,6 +279,7 @@ controller_api::behavior_type controller_actor(controller_ptr self, controller_s
     },
     [=](register_atom atm, broker_description& b,
         int64_t incarnation) -> caf::result<metadata_image> {
+      settle(self);
       if (!is_active(self->state)) {
         if (auto peer = active_peer(self->state))
           return self->delegate(*peer, atm, std::move(b), incarnation);

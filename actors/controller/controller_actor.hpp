@@ -97,6 +97,10 @@ void propose(controller_ptr self, const metadata_command& cmd,
              std::function<void(const status&)> done);
 /// Runs the ready/advance loop after any Raft input.
 void process_ready(controller_ptr self);
+/// Runs the Raft work queued since the last pass (on_batch) now: requests
+/// that read or plan against the image (admin requests, registrations) see
+/// every command proposed before them, as they would without the batching.
+void settle(controller_ptr self);
 void on_raft_message(controller_ptr self, raft_wire w);
 void on_quorum_tick(controller_ptr self);
 /// Sends the applied image to the store (SQLite view) and the local broker.
