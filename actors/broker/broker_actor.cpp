@@ -147,9 +147,9 @@ void apply_image(self_ptr self, metadata_image image) {
   sync_group_coordinators(self);
 }
 
-/// The broker of node `id` when connected; otherwise starts connecting (the
-/// caller's request fails now and its retry finds the connection).
-result<broker_api> peer(self_ptr self, int32_t id) {
+} // namespace
+
+result<broker_api> peer_broker(self_ptr self, int32_t id) {
   auto& st = self->state;
   if (id == st.setup.node_id)
     return caf::actor_cast<broker_api>(self);
@@ -178,6 +178,8 @@ result<broker_api> peer(self_ptr self, int32_t id) {
   return status{errc::network_exception,
                 "node " + std::to_string(id) + " not connected yet (connecting)"};
 }
+
+namespace {
 
 /// The partition actor for a data request, or the Kafka error to answer with.
 } // namespace
@@ -363,9 +365,10 @@ broker_api::behavior_type broker_actor(self_ptr self, broker_setup setup) {
     auto& peers = self->state.peers;
     for (auto i = peers.begin(); i != peers.end(); ++i)
       if (i->second.address() == dm.source) {
-        spdlog::info("broker {}: lost connection to node {}", self->state.setup.node_id,
-                     i->first);
+        auto node = i->first;
+        spdlog::info("broker {}: lost connection to node {}", self->state.setup.node_id, node);
         peers.erase(i);
+        on_peer_lost(self, node);
         return;
       }
   });
@@ -536,16 +539,19 @@ broker_api::behavior_type broker_actor(self_ptr self, broker_setup setup) {
     [=](peer_atom, int32_t node, fetch_request& req) -> caf::result<fetch_response> {
       if (!from_this_node(self, "follower fetch"))
         return local_only_error(self, "follower fetch");
-      auto b = peer(self, node);
-      if (!b)
-        return to_caf_error(b.error());
-      return self->delegate(*b, fetch_atom::value, std::move(req));
+      return on_session_fetch(self, node, req);
+    },
+    [=](fetch_atom, fetch_set_request& req) { on_fetch_set(self, req); },
+    [=](fetch_atom, fetch_set_response& resp) { on_fetch_answers(self, resp); },
+    [=](flush_atom) {
+      if (from_this_node(self, "session flush"))
+        flush_sessions(self);
     },
     [=](peer_atom, int32_t node, topic_partition& tp, offsets_for_epoch_request& req)
       -> caf::result<offsets_for_epoch_response> {
       if (!from_this_node(self, "follower epoch query"))
         return local_only_error(self, "follower epoch query");
-      auto b = peer(self, node);
+      auto b = peer_broker(self, node);
       if (!b)
         return to_caf_error(b.error());
       return self->delegate(*b, epoch_query_atom::value, std::move(tp), std::move(req));

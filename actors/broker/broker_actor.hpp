@@ -18,6 +18,7 @@
 #include <caf/typed_response_promise.hpp>
 
 #include "actors/broker/broker_api.hpp"
+#include "actors/broker/fetch_session_machine.hpp"
 #include "actors/controller/controller_api.hpp"
 #include "actors/group/group_coordinator_api.hpp"
 #include "actors/partition/hw_checkpoint_files.hpp"
@@ -88,6 +89,23 @@ struct hosted_partition {
 
 struct produce_gather; // broker_produce.cpp
 
+/// Fetch sessions between nodes (broker_fetch_sessions.cpp).
+struct broker_fetch_sessions {
+  // Follower side: this node's follower fetches, queued per leader node.
+  fetch_session_machine machine;
+  std::unordered_map<uint64_t, caf::typed_response_promise<fetch_response>> waits;
+  uint64_t next_id = 1;
+  // Leader side: answers to other nodes' fetches, queued per follower node.
+  struct answers_to {
+    broker_api to; // the follower node's broker that sent the fetches
+    std::vector<fetch_set_answer> answers;
+    size_t bytes = 0;
+  };
+  std::map<int32_t, answers_to> outgoing;
+  bool flush_pending = false; // a flush_atom is on its way to the broker
+  uint64_t sets_sent = 0, fetches_sent = 0, answer_sets_sent = 0, answers_sent = 0;
+};
+
 struct broker_state {
   broker_setup setup;
   metadata_image image;
@@ -114,6 +132,7 @@ struct broker_state {
   /// partition actor that stops holding an answer never gives it).
   std::map<uint64_t, std::shared_ptr<produce_gather>> produce_sets;
   uint64_t next_produce_set = 1;
+  broker_fetch_sessions sessions;
   static constexpr const char* name = "broker";
 };
 
@@ -126,6 +145,18 @@ result<partition_api> route_partition(const broker_state& st, const std::string&
 caf::result<produce_set_response> on_produce_set(broker_api::stateful_pointer<broker_state> self,
                                                  produce_set_request& req);
 void expire_produce_set(broker_api::stateful_pointer<broker_state> self, uint64_t set);
+/// The broker of node `id` when connected (this broker for its own id);
+/// otherwise starts connecting and fails: the caller's retry finds it.
+result<broker_api> peer_broker(broker_api::stateful_pointer<broker_state> self, int32_t id);
+/// Fetch sessions (broker_fetch_sessions.cpp): a local follower's fetch,
+/// queued for its leader's node; a follower node's fetches for partitions
+/// led here; a leader node's answers; sending what is queued; a lost peer.
+caf::result<fetch_response> on_session_fetch(broker_api::stateful_pointer<broker_state> self,
+                                             int32_t leader, fetch_request& req);
+void on_fetch_set(broker_api::stateful_pointer<broker_state> self, fetch_set_request& req);
+void on_fetch_answers(broker_api::stateful_pointer<broker_state> self, fetch_set_response& resp);
+void flush_sessions(broker_api::stateful_pointer<broker_state> self);
+void on_peer_lost(broker_api::stateful_pointer<broker_state> self, int32_t node);
 
 broker_api::behavior_type broker_actor(broker_api::stateful_pointer<broker_state> self,
                                        broker_setup setup);

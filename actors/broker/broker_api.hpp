@@ -36,6 +36,12 @@ using broker_api = client_api::extend<
   // follower's fetch is then an ordinary fetch_atom there).
   caf::replies_to<alter_isr_atom, alter_isr_request>::with<alter_isr_response>,
   caf::replies_to<peer_atom, int32_t, fetch_request>::with<fetch_response>,
+  // fetch sessions (broker_fetch_sessions.cpp): a follower node's fetches
+  // for the partitions led here, the answers to this node's fetches from
+  // the leader node, and the broker's own prompt to send what is queued
+  caf::reacts_to<fetch_atom, fetch_set_request>,
+  caf::reacts_to<fetch_atom, fetch_set_response>,
+  caf::reacts_to<flush_atom>,
   caf::replies_to<peer_atom, int32_t, topic_partition, offsets_for_epoch_request>::with<
     offsets_for_epoch_response>>;
 

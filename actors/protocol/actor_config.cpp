@@ -36,6 +36,8 @@ actor_config::actor_config() {
   add_message_type<produce_set_response>("al::produce_set_response");
   add_message_type<fetch_request>("al::fetch_request");
   add_message_type<fetch_response>("al::fetch_response");
+  add_message_type<fetch_set_request>("al::fetch_set_request");
+  add_message_type<fetch_set_response>("al::fetch_set_response");
   add_message_type<list_offsets_request>("al::list_offsets_request");
   add_message_type<list_offsets_response>("al::list_offsets_response");
   add_message_type<producer_id_response>("al::producer_id_response");

@@ -162,6 +162,47 @@ typename Inspector::result_type inspect(Inspector& f, fetch_response& x) {
            x.log_end_offset, checked(x.records));
 }
 
+/// Node-to-node fetch sessions (issue 15; Kafka's fetch per broker pair,
+/// KIP-227): the broker of a follower node sends the fetches of its local
+/// followers for one leader node together, and that node's broker answers
+/// them together as they complete. One message per direction carries many
+/// partitions instead of one each (actors/broker/broker_fetch_sessions.cpp).
+struct fetch_set_request {
+  int32_t replica_id = -1; // the follower node
+  std::vector<fetch_request> fetches;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, fetch_set_request& x) {
+  return f(x.replica_id, x.fetches);
+}
+
+/// One fetch's answer in a set: the fetch it answers (partition, offset and
+/// leader epoch echoed), and `error` none and `response`, or the error and
+/// its message.
+struct fetch_set_answer {
+  std::string topic;
+  int32_t partition = 0;
+  int64_t fetch_offset = 0;
+  int32_t current_leader_epoch = -1;
+  errc error = errc::none;
+  std::string message;
+  fetch_response response;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, fetch_set_answer& x) {
+  return f(x.topic, x.partition, x.fetch_offset, x.current_leader_epoch, x.error, x.message,
+           x.response);
+}
+
+struct fetch_set_response {
+  int32_t leader_id = -1; // the node answering
+  std::vector<fetch_set_answer> answers;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, fetch_set_response& x) {
+  return f(x.leader_id, x.answers);
+}
+
 /// ListOffsets special timestamps (Kafka's values).
 constexpr int64_t latest_timestamp = -1;
 constexpr int64_t earliest_timestamp = -2;

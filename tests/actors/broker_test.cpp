@@ -1242,3 +1242,106 @@ TEST_CASE_METHOD(partition_fixture,
   CHECK(r.answered);
   CHECK(r.code() == errc::kafka_storage_error);
 }
+
+// ---------------------------------------------------------------------------
+// Fetch sessions between nodes (issue 15, broker_fetch_sessions.cpp).
+
+TEST_CASE_METHOD(node_fixture,
+                 "follower fetches queued together leave in one set and come back in one",
+                 "[broker][replication][sessions]") {
+  // This node's broker is its own peer (peer_broker gives itself for its
+  // own id), so the whole round trip runs here: three fetches queue, leave
+  // in one set, each goes to its partition (or fails to route), and the
+  // answers come back to the waiting requests. No partition
+  // here has a follower, so each partition refuses the fetch as Kafka's
+  // leader does (NOT_LEADER_OR_FOLLOWER): the error travels back with its
+  // message.
+  REQUIRE(create_topic("orders", 2));
+  auto follower_fetch = [](int32_t partition) {
+    auto f = fetch_req("orders", partition, 0, 0);
+    f.replica_id = 1;
+    f.current_leader_epoch = 0;
+    return f;
+  };
+  auto f0 = self->request(broker, caf::infinite, peer_atom::value, int32_t{1}, follower_fetch(0));
+  auto f1 = self->request(broker, caf::infinite, peer_atom::value, int32_t{1}, follower_fetch(1));
+  auto f9 = self->request(broker, caf::infinite, peer_atom::value, int32_t{1}, follower_fetch(9));
+  sched.run();
+  auto* st = &dynamic_cast<broker_api::stateful_base<broker_state>&>(
+                *caf::actor_cast<caf::abstract_actor*>(broker))
+                .state;
+  CHECK(st->sessions.sets_sent == 1);
+  CHECK(st->sessions.fetches_sent == 3);
+  // The routing error is ready at once and leaves first; the partitions'
+  // two answers come back together.
+  CHECK(st->sessions.answer_sets_sent == 2);
+  CHECK(st->sessions.answers_sent == 3);
+  CHECK(st->sessions.machine.empty());
+  CHECK(st->sessions.waits.empty());
+  reply<fetch_response> r0, r1, r9;
+  collect(f0, r0);
+  collect(f1, r1);
+  collect(f9, r9);
+  CHECK(r0.code() == errc::not_leader_or_follower);
+  CHECK(r1.code() == errc::not_leader_or_follower);
+  CHECK(describe_error(r1.error).find("follower fetch from node 1") != std::string::npos);
+  CHECK(r9.code() == errc::unknown_topic_or_partition);
+}
+
+TEST_CASE_METHOD(node_fixture,
+                 "a set's fetches for another replica, answers from a stranger, a newer fetch",
+                 "[broker][replication][sessions]") {
+  REQUIRE(create_topic("orders", 1));
+  auto* st = &dynamic_cast<broker_api::stateful_base<broker_state>&>(
+                *caf::actor_cast<caf::abstract_actor*>(broker))
+                .state;
+  SECTION("a set from node 2 carrying node 3's fetch is refused fetch by fetch") {
+    auto f = fetch_req("orders", 0, 0, 0);
+    f.replica_id = 3;
+    self->send(broker, fetch_atom::value, fetch_set_request{2, {f}});
+    sched.run();
+    fetch_set_response resp;
+    self->receive([&](fetch_atom, fetch_set_response& r) { resp = std::move(r); });
+    CHECK(resp.leader_id == 1);
+    REQUIRE(resp.answers.size() == 1);
+    CHECK(resp.answers[0].error == errc::invalid_request);
+    CHECK(resp.answers[0].topic == "orders");
+    CHECK(resp.answers[0].fetch_offset == 0);
+  }
+  SECTION("answers claiming this node but from another actor change nothing") {
+    auto f = fetch_req("orders", 0, 0, 0);
+    f.replica_id = 1;
+    auto rh = self->request(broker, caf::infinite, peer_atom::value, int32_t{1}, f);
+    // Hold the flush: the fetch waits, queued.
+    while (sched.prioritize(broker) && st->sessions.waits.empty())
+      sched.run_once();
+    REQUIRE(st->sessions.waits.size() == 1);
+    fetch_set_response forged{1, {}};
+    fetch_set_answer a;
+    a.topic = "orders";
+    a.fetch_offset = 0;
+    a.current_leader_epoch = 0;
+    a.response.high_watermark = 999;
+    forged.answers.push_back(a);
+    self->send(broker, fetch_atom::value, forged);
+    sched.run();
+    reply<fetch_response> out;
+    collect(rh, out);
+    CHECK(out.code() == errc::not_leader_or_follower); // the real answer, not the forged one
+  }
+  SECTION("a newer fetch of the same partition replaces the waiting one") {
+    auto f = fetch_req("orders", 0, 0, 0);
+    f.replica_id = 1;
+    // Both arrive before the broker sends: only the newer one leaves.
+    auto old = self->request(broker, caf::infinite, peer_atom::value, int32_t{1}, f);
+    auto newer = self->request(broker, caf::infinite, peer_atom::value, int32_t{1}, f);
+    sched.run();
+    CHECK(st->sessions.fetches_sent == 1);
+    reply<fetch_response> o, n;
+    collect(old, o);
+    collect(newer, n);
+    CHECK(o.code() == errc::network_exception);
+    CHECK(describe_error(o.error).find("newer fetch") != std::string::npos);
+    CHECK(n.code() == errc::not_leader_or_follower);
+  }
+}
