@@ -341,9 +341,14 @@ void register_with_controller(self_ptr self) {
                 caf::actor_cast<caf::actor>(self))
     .then(
       [=](metadata_image& image) {
-        self->state.registering = false;
-        self->state.registered = true;
-        spdlog::info("broker {}: registered with the controller", self->state.setup.node_id);
+        auto& st = self->state;
+        st.registering = false;
+        st.registered = true;
+        spdlog::info("broker {}: registered with the controller", st.setup.node_id);
+        if (st.setup.heartbeat_thread && !st.heartbeater)
+          st.heartbeater = self->spawn<caf::detached + caf::linked>(
+            heartbeat_actor, st.setup.controller, st.setup.node_id, st.setup.incarnation,
+            std::max<int64_t>(st.setup.heartbeat_interval_ms, 1));
         apply_image(self, std::move(image));
       },
       [=](caf::error& err) {
@@ -447,7 +452,7 @@ broker_api::behavior_type broker_actor(self_ptr self, broker_setup setup) {
       auto& st = self->state;
       if (!st.registered)
         register_with_controller(self); // no-op while one is on its way
-      else {
+      else if (!st.heartbeater) {
         self->send(st.setup.controller, heartbeat_atom::value, st.setup.node_id,
                    st.setup.incarnation);
         ++st.heartbeats_sent;
@@ -539,7 +544,12 @@ broker_api::behavior_type broker_actor(self_ptr self, broker_setup setup) {
     [=](peer_atom, int32_t node, fetch_request& req) -> caf::result<fetch_response> {
       if (!from_this_node(self, "follower fetch"))
         return local_only_error(self, "follower fetch");
-      return on_session_fetch(self, node, req);
+      if (self->state.setup.replica_fetch_sessions)
+        return on_session_fetch(self, node, req);
+      auto b = peer_broker(self, node);
+      if (!b)
+        return to_caf_error(b.error());
+      return self->delegate(*b, fetch_atom::value, std::move(req));
     },
     [=](fetch_atom, fetch_set_request& req) { on_fetch_set(self, req); },
     [=](fetch_atom, fetch_set_response& resp) { on_fetch_answers(self, resp); },

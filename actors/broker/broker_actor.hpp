@@ -40,9 +40,20 @@ struct broker_setup {
   int32_t default_min_insync_replicas = 1;
   int64_t retention_check_interval_ms = 300000;
   int64_t heartbeat_interval_ms = 2000;
+  /// Heartbeats come from a detached actor of their own (a thread) once the
+  /// broker is registered, as Kafka's broker lifecycle manager has its own
+  /// event queue: a scheduler busy with partitions (10 000 of them opening
+  /// their files at once) or a long broker mailbox cannot delay them past
+  /// broker.session.timeout.ms and get a live node fenced. Off: the broker's
+  /// tick sends them (deterministic tests).
+  bool heartbeat_thread = false;
   int64_t incarnation = 0;          // differs on every process start
   int64_t replica_lag_time_max_ms = 30000;
   int32_t replica_fetch_max_bytes = 1048576;
+  /// Follower fetches go in fetch sessions (broker_fetch_sessions.cpp;
+  /// replica.fetch.sessions, experimental); false: each is forwarded to
+  /// the leader's broker on its own.
+  bool replica_fetch_sessions = false;
   // client limits of every partition (partition_setup has their meaning)
   int32_t fetch_max_bytes = 57671680;
   int64_t fetch_wait_max_ms = 30000;
@@ -114,7 +125,8 @@ struct broker_state {
   std::unordered_map<topic_partition, partition_api, topic_partition_hash> routes;
   bool registered = false;
   bool registering = false; // a registration request is on its way
-  uint64_t heartbeats_sent = 0;
+  uint64_t heartbeats_sent = 0;   // by the broker's tick (heartbeat_thread off)
+  caf::actor heartbeater;         // heartbeat_thread on, once registered
   broker_group_state groups;
   std::map<int32_t, broker_api> peers;    // other nodes' brokers (replication)
   std::set<int32_t> connecting;
@@ -145,6 +157,10 @@ result<partition_api> route_partition(const broker_state& st, const std::string&
 caf::result<produce_set_response> on_produce_set(broker_api::stateful_pointer<broker_state> self,
                                                  produce_set_request& req);
 void expire_produce_set(broker_api::stateful_pointer<broker_state> self, uint64_t set);
+/// Sends `heartbeat_atom, node, incarnation` to `controller` every
+/// interval_ms, from the first message on (broker_heartbeat.cpp).
+caf::behavior heartbeat_actor(caf::event_based_actor* self, controller_api controller,
+                              int32_t node, int64_t incarnation, int64_t interval_ms);
 /// The broker of node `id` when connected (this broker for its own id);
 /// otherwise starts connecting and fails: the caller's retry finds it.
 result<broker_api> peer_broker(broker_api::stateful_pointer<broker_state> self, int32_t id);

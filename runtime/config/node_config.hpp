@@ -109,6 +109,7 @@ struct node_config {
   int64_t metadata_snapshot_interval_entries = 1000;
   int64_t replica_lag_time_max_ms = 30000;
   int32_t replica_fetch_max_bytes = 1048576;
+  bool replica_fetch_sessions = false;
   bool unclean_leader_election_enable = false;
   int32_t offsets_topic_num_partitions = 8;
   int32_t offsets_topic_replication_factor = 3;

@@ -300,10 +300,12 @@ result<std::unique_ptr<node>> node::start(const config::node_config& cfg) {
   bs.default_min_insync_replicas = cfg.log_defaults.min_insync_replicas;
   bs.retention_check_interval_ms = cfg.log_defaults.log_retention_check_interval_ms;
   bs.heartbeat_interval_ms = cfg.broker_heartbeat_interval_ms;
+  bs.heartbeat_thread = true;
   bs.incarnation = std::chrono::system_clock::now().time_since_epoch().count();
   bs.controller = p->controller;
   bs.replica_lag_time_max_ms = cfg.replica_lag_time_max_ms;
   bs.replica_fetch_max_bytes = cfg.replica_fetch_max_bytes;
+  bs.replica_fetch_sessions = cfg.replica_fetch_sessions;
   bs.fetch_max_bytes = cfg.fetch_max_bytes;
   bs.fetch_wait_max_ms = cfg.fetch_wait_max_ms;
   bs.fetch_purgatory_max = cfg.fetch_purgatory_max_per_partition;

@@ -1244,9 +1244,18 @@ TEST_CASE_METHOD(partition_fixture,
 }
 
 // ---------------------------------------------------------------------------
-// Fetch sessions between nodes (issue 15, broker_fetch_sessions.cpp).
+// Fetch sessions between nodes (issue 15, broker_fetch_sessions.cpp;
+// replica.fetch.sessions, off by default).
 
-TEST_CASE_METHOD(node_fixture,
+namespace {
+
+struct session_fixture : node_fixture {
+  session_fixture() : node_fixture(1, true) {}
+};
+
+} // namespace
+
+TEST_CASE_METHOD(session_fixture,
                  "follower fetches queued together leave in one set and come back in one",
                  "[broker][replication][sessions]") {
   // This node's broker is its own peer (peer_broker gives itself for its
@@ -1288,7 +1297,7 @@ TEST_CASE_METHOD(node_fixture,
   CHECK(r9.code() == errc::unknown_topic_or_partition);
 }
 
-TEST_CASE_METHOD(node_fixture,
+TEST_CASE_METHOD(session_fixture,
                  "a set's fetches for another replica, answers from a stranger, a newer fetch",
                  "[broker][replication][sessions]") {
   REQUIRE(create_topic("orders", 1));

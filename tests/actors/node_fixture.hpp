@@ -45,7 +45,7 @@ struct node_fixture {
   controller_api controller;
   broker_api broker;
 
-  explicit node_fixture(int32_t default_partitions = 1)
+  explicit node_fixture(int32_t default_partitions = 1, bool fetch_sessions = false)
     : sys(cfg),
       self(sys, true),
       sched(dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler())) {
@@ -69,6 +69,7 @@ struct node_fixture {
     bs.controller = controller;
     bs.io_threads = 0;
     bs.incarnation = 1;
+    bs.replica_fetch_sessions = fetch_sessions;
     broker = sys.spawn(broker_actor, bs);
     sched.run();
   }
