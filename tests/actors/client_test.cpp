@@ -152,3 +152,41 @@ TEST_CASE("acks=0: fire-and-forget records land and the broker stays up", "[clie
   REQUIRE(md);
   CHECK(md->offset == 4000);
 }
+
+TEST_CASE("heartbeats go on while every scheduler thread is busy: the node is not fenced",
+          "[node][heartbeat]") {
+  // The broker's heartbeats come from a thread of their own: with both
+  // scheduler threads blocked for 4 s (far past the 1.5 s session), the
+  // controller still hears the broker, fences nothing, and commits no
+  // metadata command (a fence and the unfence after it would be two).
+  live_node node{[](config::node_config& c) {
+    c.num_scheduler_threads = 2;
+    c.broker_heartbeat_interval_ms = 200;
+    c.broker_session_timeout_ms = 1500;
+  }};
+  node.create_topic("hb", 1);
+  caf::scoped_actor self{node.n->system()};
+  auto metadata_offset = [&] {
+    int64_t offset = -1;
+    self->request(caf::actor_cast<broker_api>(node.n->broker()), std::chrono::seconds(10),
+                  describe_cluster_atom::value)
+      .receive([&](const cluster_description& d) { offset = d.metadata_offset; },
+               [&](caf::error&) {});
+    return offset;
+  };
+  std::this_thread::sleep_for(std::chrono::milliseconds(500)); // registration settled
+  auto before = metadata_offset();
+  REQUIRE(before >= 0);
+  std::vector<caf::actor> blockers;
+  for (int i = 0; i < 2; ++i) {
+    blockers.push_back(node.n->system().spawn([](caf::event_based_actor*) -> caf::behavior {
+      return {[](int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }};
+    }));
+  }
+  for (auto& b : blockers)
+    caf::anon_send(b, 4000);
+  std::this_thread::sleep_for(std::chrono::milliseconds(4500));
+  CHECK(metadata_offset() == before);
+  for (auto& b : blockers)
+    caf::anon_send_exit(b, caf::exit_reason::kill);
+}
