@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/protocol/errors.hpp"
+#include "storage/clock.hpp"
 
 namespace al {
 
@@ -318,6 +319,15 @@ controller_api::behavior_type controller_actor(controller_ptr self, controller_s
     [=](quorum_atom) { return own_quorum_status(self->state); },
     [=](batch_atom) { on_batch(self); },
     [=](tick_atom) {
+      auto& st = self->state;
+      auto now = wall_clock_ms();
+      // Raft counts ticks, not time: ticks that come late stretch its
+      // timeouts on this node only, and peers that tick on time read that
+      // as silence. Say so when it happens.
+      if (st.last_tick_ms > 0 && now - st.last_tick_ms > 5 * st.tick_ms)
+        spdlog::warn("controller {}: tick {} ms late (every {} ms)", st.setup.node_id,
+                     now - st.last_tick_ms - st.tick_ms, st.tick_ms);
+      st.last_tick_ms = now;
       on_quorum_tick(self);
       leadership_tick(self);
       self->delayed_send(self, std::chrono::milliseconds(self->state.tick_ms), tick_atom::value);

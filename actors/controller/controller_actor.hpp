@@ -80,6 +80,7 @@ struct controller_state {
   std::set<int32_t> cut_peers;              // fault injection: links dropped
   raft_role last_role = raft_role::follower;
   int64_t tick_ms = 100;
+  int64_t last_tick_ms = 0; // wall clock of the last tick: a late one is logged
   static constexpr const char* name = "controller";
 };
 
