@@ -75,7 +75,7 @@ void after_log_change(self_ptr self) {
     if (!st.setup.io) {
       if (auto s = run_segment_sync(job); !s)
         mark_write_failed(st, s);
-      else
+      else if (st.write_error.is_ok()) // after a failure no fsync is trusted (below)
         (void)st.log->segment_synced(job); // queues nothing: a log without a worker flushes in line
       continue;
     }
@@ -91,6 +91,13 @@ void after_log_change(self_ptr self) {
             mark_write_failed(s, status{errc::kafka_storage_error, error});
             return;
           }
+          // After a failed write or fsync, a later fsync that succeeds proves
+          // nothing: Linux may have dropped the dirty pages of the failed one
+          // and reports success for what is left ("fsyncgate"). The flushed
+          // offset, and with it the recovery point a restart trusts without
+          // scanning, stays where it was.
+          if (!s.write_error.is_ok())
+            return;
           if (auto more = s.log->segment_synced(done); !more)
             mark_write_failed(s, more); // the next fsync could not be queued
           after_log_change(self); // hands on that next fsync, answers who waited
