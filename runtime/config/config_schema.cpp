@@ -171,7 +171,7 @@ const std::vector<key_info> schema_table = {
  "A follower that has not caught up with the leader for this long is removed from the ISR.",
  AL_BIND(replica_lag_time_max_ms)},
 {"cluster", "replica.fetch.sessions", T::boolean, opt, "false", 0, 0, "",
- "Experimental: followers on this node fetch from each leader node in fetch sessions (the fetches of all partitions led there leave together, their answers come back together, through the brokers). Off by default: measured no faster at 2000 and 5000 partitions on three nodes, and at 10 000 the answers queue behind the brokers' produce traffic until fetches time out (bench/RESULTS.md).",
+ "Experimental: followers on this node fetch from each leader node in fetch sessions (the fetches of all partitions led there leave together, their answers come back together, through the brokers). Off by default: measured no faster at 2000 and 5000 partitions on three nodes, and at 10 000 follower fetches time out and the ISRs shrink (cause not found yet; bench/RESULTS.md).",
  AL_BIND(replica_fetch_sessions)},
 {"cluster", "replica.fetch.max.bytes", T::int32, opt, "1048576", 0, i32_max, "",
  "Bytes a follower asks for per partition and fetch (a larger first batch is still returned whole).",
