@@ -179,11 +179,7 @@ result<broker_api> peer_broker(self_ptr self, int32_t id) {
                 "node " + std::to_string(id) + " not connected yet (connecting)"};
 }
 
-namespace {
-
 /// The partition actor for a data request, or the Kafka error to answer with.
-} // namespace
-
 result<partition_api> route_partition(const broker_state& st, const std::string& topic,
                                       int32_t partition) {
   // A hash lookup: in an ordered map of 10 000 partitions the string
