@@ -22,6 +22,7 @@ constexpr suffix_kind suffixes[] = {
   {".log", log_file_kind::log},
   {".index", log_file_kind::index},
   {".timeindex", log_file_kind::time_index},
+  {".txnindex", log_file_kind::txn_index},
   {".log.cleaned", log_file_kind::cleaned},
   {".log.swap", log_file_kind::swap},
 };
@@ -46,8 +47,7 @@ bool is_deleted_file_name(std::string_view name) {
   if (name.size() <= tail.size() || name.substr(name.size() - tail.size()) != tail)
     return false;
   auto parsed = parse_log_file_name(name.substr(0, name.size() - tail.size()));
-  return parsed && (parsed->kind == log_file_kind::log || parsed->kind == log_file_kind::index ||
-                    parsed->kind == log_file_kind::time_index);
+  return parsed && parsed->kind != log_file_kind::cleaned && parsed->kind != log_file_kind::swap;
 }
 
 std::optional<parsed_log_file_name> parse_log_file_name(std::string_view name) {

@@ -5,10 +5,11 @@
 //   00000000000000001234.log          record batches
 //   00000000000000001234.index        sparse offset index
 //   00000000000000001234.timeindex    sparse time index
+//   00000000000000001234.txnindex     aborted transactions, when it has any
 //   00000000000000001234.log.cleaned  compaction output, not yet committed
 //   00000000000000001234.log.swap     committed compaction output, not yet
 //                                     renamed over the .log
-//   <any of the first three>.deleted  a segment retention removed, waiting
+//   <any of the first four>.deleted   a segment retention removed, waiting
 //                                     for the I/O worker to delete it
 #include <cstdint>
 #include <optional>
@@ -17,7 +18,7 @@
 
 namespace al {
 
-enum class log_file_kind : uint8_t { log, index, time_index, cleaned, swap };
+enum class log_file_kind : uint8_t { log, index, time_index, txn_index, cleaned, swap };
 
 std::string log_file_name(int64_t base_offset);
 std::string index_file_name(int64_t base_offset);

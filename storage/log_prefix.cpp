@@ -121,6 +121,7 @@ result<std::vector<deleted_segment>> partition_log::delete_segments_before(int64
     const segment& seg = *segments_.front();
     deleted.push_back({seg.base_offset(), seg.next_offset(), seg.size_bytes(),
                        seg.max_timestamp(), "delete_before"});
+    txns_.forget(seg.base_offset());
     if (auto st = segments_.front()->remove_files(); !st)
       return st;
     segments_.erase(segments_.begin());

@@ -15,6 +15,7 @@ struct dir_entry {
   bool log = false;
   bool index = false;
   bool time_index = false;
+  bool txn_index = false;
   bool cleaned = false;
   bool swap = false;
 };
@@ -39,6 +40,7 @@ result<dir_listing> read_listing(const std::string& dir, std::vector<std::string
       case log_file_kind::log: e.log = true; break;
       case log_file_kind::index: e.index = true; break;
       case log_file_kind::time_index: e.time_index = true; break;
+      case log_file_kind::txn_index: e.txn_index = true; break;
       case log_file_kind::cleaned: e.cleaned = true; break;
       case log_file_kind::swap: e.swap = true; break;
     }
@@ -53,8 +55,9 @@ status remove_reported(const std::string& path, const std::string& why,
 }
 
 /// .cleaned: compaction output never committed, drop it. .swap: committed,
-/// so finish it: old indexes go, the .swap becomes the .log. Index files
-/// without a .log are left over from a deletion that did not finish.
+/// so finish it: old indexes go (not the .txnindex: compaction keeps offsets
+/// and markers), the .swap becomes the .log. Index files without a .log are
+/// left over from a deletion that did not finish.
 status settle_leftovers(const std::string& dir, dir_listing& listing,
                         const std::vector<std::string>& deleted, recovery_report& report) {
   bool changed = !deleted.empty();
@@ -98,6 +101,14 @@ status settle_leftovers(const std::string& dir, dir_listing& listing,
                                     "time index without a .log", report);
           !st)
         return st;
+    }
+    if (!e.log && e.txn_index) {
+      changed = true;
+      if (auto st = remove_reported(join_path(dir, txn_index_file_name(base)),
+                                    "txn index without a .log", report);
+          !st)
+        return st;
+      e.txn_index = false;
     }
   }
   return changed ? fsync_directory(dir) : status::ok();
@@ -155,6 +166,12 @@ status partition_log::recover(int64_t now_ms, recovery_report& report, int64_t r
   // fsynced on roll.
   log_start_offset_ = segments_.front()->base_offset();
   log_end_offset_ = active().next_offset();
+  std::vector<int64_t> txn_bases;
+  for (const auto& [base, e] : *listing)
+    if (e.txn_index)
+      txn_bases.push_back(base);
+  if (auto st = load_txn_indexes(txn_bases, report); !st)
+    return st;
   // Closed segments scanned because they are at or past the recovery
   // point may be only in the page cache too: each gets a sync job, and
   // the recovery point stays at the first of them until it has run.
@@ -214,7 +231,7 @@ status partition_log::recover_segments(const std::vector<int64_t>& bases, int64_
         report.events.push_back({recovery_action::deleted_after_corruption, path, 0,
                                  size ? *size : 0, "follows a corrupt segment"});
         for (const auto& name : {log_file_name(bases[j]), index_file_name(bases[j]),
-                                 time_index_file_name(bases[j])})
+                                 time_index_file_name(bases[j]), txn_index_file_name(bases[j])})
           if (auto st = remove_file(join_path(dir_, name)); !st)
             return st;
       }

@@ -46,6 +46,8 @@ result<bool> partition_log::flush_for_time(int64_t now_ms) {
 }
 
 status partition_log::flush() {
+  if (auto st = txns_.sync(); !st) // entries added since, maybe after their marker's fsync
+    return st;
   if (flushed_offset_ == log_end_offset_ && pending_syncs_.empty())
     return status::ok();
   if (auto st = sync_pending_segments(); !st)
@@ -74,6 +76,7 @@ status partition_log::queue_active_flush() {
     return job.error();
   job->active_flush = true;
   job->truncations = truncations_;
+  cover_txn_index(*job);
   sync_jobs_.push_back(std::move(*job));
   ++active_flushes_;
   return status::ok();
@@ -104,6 +107,7 @@ status partition_log::queue_sync(segment& seg, int64_t upto) {
     return job.error();
   job->index_paths = {seg.index_path(), seg.time_index_path()};
   job->dir = dir_;
+  cover_txn_index(*job);
   pending_syncs_.emplace_back(job->id, job->base_offset);
   sync_jobs_.push_back(std::move(*job));
   return status::ok();
@@ -201,6 +205,7 @@ result<bool> partition_log::maybe_flush(int64_t now_ms) {
 }
 
 status partition_log::drop_files(segment& seg) {
+  txns_.forget(seg.base_offset()); // closed before the segment deletes or renames it
   if (!defer_deletes_)
     return seg.remove_files();
   return seg.rename_for_delete(doomed_);

@@ -10,7 +10,8 @@
 namespace al {
 
 partition_log::partition_log(std::string dir, const log_config& config, int64_t now_ms)
-  : dir_(std::move(dir)), config_(config), last_flush_ms_(now_ms), latest_now_ms_(now_ms) {}
+  : dir_(std::move(dir)), config_(config), txns_(dir_), last_flush_ms_(now_ms),
+    latest_now_ms_(now_ms) {}
 
 partition_log::~partition_log() { (void)close(); }
 
@@ -26,6 +27,8 @@ void partition_log::check_invariants() const {
             segments_.front()->base_offset());
   AL_ASSERT(segments_.size() == 1 || log_start_offset_ < segments_[1]->base_offset(), dir_,
             log_start_offset_, segments_[1]->base_offset());
+  AL_ASSERT(txns_.all().empty() || txns_.all().back().last_offset < log_end_offset_, dir_,
+            txns_.all().empty() ? -1 : txns_.all().back().last_offset, log_end_offset_);
 }
 
 void partition_log::set_config(const log_config& config) {
@@ -190,6 +193,8 @@ status partition_log::roll(int64_t base_offset, int64_t now_ms) {
   // durable and recovery only has to distrust the last one.
   if (auto st = active().on_roll(); !st)
     return st;
+  if (auto st = txns_.sync(); !st)
+    return st;
   flushed_offset_ = log_end_offset_;
   auto seg = segment::create(dir_, base_offset, config_.index_interval_bytes, now_ms);
   if (!seg)
@@ -322,6 +327,8 @@ status partition_log::truncate_to(int64_t offset) {
   if (auto st = active().truncate_to(offset); !st)
     return st;
   log_end_offset_ = active().next_offset();
+  if (auto st = txns_.truncate_to(log_end_offset_); !st) // the markers cut
+    return st;
   flushed_offset_ = std::min(flushed_offset_, log_end_offset_);
   if (auto st = flush(); !st)
     return st;
@@ -338,6 +345,7 @@ status partition_log::remove_segments_from(size_t first, recovery_report* report
     if (report)
       report->events.push_back({recovery_action::deleted_after_corruption, seg.log_path(), 0,
                                 seg.size_bytes(), why});
+    txns_.forget(seg.base_offset());
     if (auto st = seg.remove_files(); !st)
       return st;
     segments_.pop_back();
@@ -365,6 +373,7 @@ status partition_log::create_first_segment(int64_t base_offset, int64_t now_ms) 
 
 void partition_log::discard() {
   closed_ = true;
+  txns_.discard();
   for (auto& seg : segments_)
     seg->discard();
 }
@@ -379,6 +388,8 @@ status partition_log::close() {
   for (auto& seg : segments_)
     if (auto st = seg->close(); !st && first_error.is_ok())
       first_error = st;
+  if (auto st = txns_.close(); !st && first_error.is_ok())
+    first_error = st;
   if (first_error.is_ok())
     flushed_offset_ = log_end_offset_;
   return first_error;

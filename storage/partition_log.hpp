@@ -11,7 +11,8 @@
 //
 // Split by concern: partition_log.cpp (append, read, truncate), log_sync.cpp
 // (flush policy, deferred roll syncs and deletes),
-// log_recovery.cpp (open), log_retention.cpp, log_prefix.cpp, log_compaction.cpp.
+// log_recovery.cpp (open), log_retention.cpp, log_prefix.cpp, log_compaction.cpp,
+// partition_log_txn.cpp (aborted transactions, each segment's .txnindex).
 // File formats and recovery rules: docs/formats/segment.md.
 #include <cstdint>
 #include <limits>
@@ -27,6 +28,7 @@
 #include "storage/recovery_report.hpp"
 #include "storage/segment.hpp"
 #include "storage/status.hpp"
+#include "storage/txn_index_files.hpp"
 
 namespace al {
 
@@ -68,9 +70,10 @@ struct segment_info {
 
 /// The durable half of a deferred segment roll (issue 15), for an I/O
 /// worker: the closed segment's .log through a descriptor of its own (valid
-/// even if the segment is deleted meanwhile), its index files and the
-/// folder (which also holds the new segment's name) are fsynced. Then
-/// partition_log::segment_synced(job) lets flushed_offset() pass it.
+/// even if the segment is deleted meanwhile), its index files (its
+/// .txnindex too when it has one) and the folder (which also holds the new
+/// segment's name) are fsynced. Then partition_log::segment_synced(job)
+/// lets flushed_offset() pass it.
 struct segment_sync_job {
   uint64_t id = 0;
   std::shared_ptr<file> log;
@@ -78,8 +81,9 @@ struct segment_sync_job {
   std::string dir;
   int64_t base_offset = 0; // the closed segment
   int64_t upto = 0;        // its end: the next segment's base offset
-  /// A flush.ms flush of the active segment instead (no index files, no
-  /// folder): it covers offsets below `upto` unless the log was cut since
+  /// A flush.ms flush of the active segment instead (no offset or time
+  /// index; its .txnindex when it has one, and the folder when a .txnindex
+  /// is new): it covers offsets below `upto` unless the log was cut since
   /// (`truncations`, the log's count when made).
   bool active_flush = false;
   uint64_t truncations = 0;
@@ -230,6 +234,31 @@ public:
   result<compaction_stats> commit_compaction(const compaction_plan& plan,
                                              const compaction_output& output);
 
+  /// Aborted transactions (issue 16), kept in memory and in the .txnindex
+  /// of the segment holding each ABORT marker (partition_log_txn.cpp).
+  ///
+  /// Records a transaction aborted by the marker at a.last_offset, already
+  /// in the log: OFFSET_OUT_OF_RANGE unless the marker is below the log end
+  /// and in a segment; INVALID_REQUEST when first_offset is negative or
+  /// past last_offset, or the marker comes before an entry of its segment.
+  /// An entry for a marker offset already held is ignored, so a rescan of
+  /// the log after a restart may add again what it finds. Written to the
+  /// page cache only (the file is created on first use); made durable by
+  /// flush(), close(), sync_txn_indexes(), an in-line roll, and every sync
+  /// job of its segment made after it or not yet taken when added. The owner
+  /// adds the entry before taking the jobs of the append that wrote the
+  /// marker, so the job that makes the marker durable covers the entry.
+  status add_aborted(const aborted_txn& a);
+  /// The entries overlapping [from, upto) (what a read_committed fetch of
+  /// those offsets must skip), by marker offset.
+  std::vector<aborted_txn> aborted_between(int64_t from, int64_t upto) const;
+  /// Every entry, by marker offset.
+  const std::vector<aborted_txn>& aborted_txns() const { return txns_.all(); }
+  /// fsyncs every .txnindex written since it was opened or last fsynced,
+  /// and the folder when one is new (before a producer-state snapshot that
+  /// will stop a restart from rescanning the markers below it).
+  status sync_txn_indexes();
+
   /// Writes indexes, fsyncs, closes files. Also done by the destructor.
   status close();
   /// Closes the files without writing or flushing anything: the log is
@@ -279,6 +308,12 @@ private:
   /// The folder fsync after drop_files, unless the deletes are deferred.
   status sync_drops();
   status remove_segments_from(size_t first, recovery_report* report, const std::string& why);
+  /// Loads the .txnindex of every segment that has one (`bases`), then
+  /// drops entries past the recovered log end.
+  status load_txn_indexes(const std::vector<int64_t>& bases, recovery_report& report);
+  /// A job of the segment with a .txnindex fsyncs it (and the folder while
+  /// a .txnindex is new).
+  void cover_txn_index(segment_sync_job& job) const;
   status create_first_segment(int64_t base_offset, int64_t now_ms);
   // log_prefix.cpp: the log start above the first segment's base.
   status apply_log_start_file(recovery_report& report);
@@ -299,6 +334,7 @@ private:
   std::string dir_;
   log_config config_;
   std::vector<std::unique_ptr<segment>> segments_;
+  txn_index_files txns_; // each segment's .txnindex, and every entry
   int64_t log_start_offset_ = 0;
   int64_t log_end_offset_ = 0;
   int64_t flushed_offset_ = 0;

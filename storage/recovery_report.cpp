@@ -11,6 +11,8 @@ const char* to_string(recovery_action a) {
     case recovery_action::removed_leftover: return "removed leftover";
     case recovery_action::completed_swap: return "completed swap";
     case recovery_action::restarted_at_log_start: return "restarted at log start";
+    case recovery_action::cut_txn_index_tail: return "torn txn index tail";
+    case recovery_action::emptied_txn_index: return "emptied txn index";
   }
   return "unknown";
 }

@@ -16,6 +16,8 @@ enum class recovery_action : uint8_t {
   removed_leftover,         // unfinished compaction output or orphan index file
   completed_swap,           // committed compaction output renamed over its .log
   restarted_at_log_start,   // the log ended below its checkpointed log start: emptied there
+  cut_txn_index_tail,       // a torn last entry cut from a .txnindex
+  emptied_txn_index,        // a damaged .txnindex emptied: the owner re-adds from the log
 };
 
 const char* to_string(recovery_action a);
@@ -24,7 +26,7 @@ struct recovery_event {
   recovery_action action = recovery_action::truncated_torn_tail;
   std::string file;           // path of the file concerned
   uint64_t position = 0;      // where the bad bytes start (truncations)
-  uint64_t bytes_dropped = 0; // bytes removed from the log
+  uint64_t bytes_dropped = 0; // bytes removed from `file`
   std::string reason;
 };
 

@@ -330,6 +330,10 @@ std::string segment::time_index_path() const {
   return join_path(dir_, time_index_file_name(base_offset_));
 }
 
+std::string segment::txn_index_path() const {
+  return join_path(dir_, txn_index_file_name(base_offset_));
+}
+
 status segment::close() {
   if (!log_.is_open())
     return status::ok();
@@ -349,6 +353,8 @@ status segment::remove_files() {
     return st;
   if (auto st = time_index_.remove_file(); !st)
     return st;
+  if (auto st = remove_file(txn_index_path()); !st)
+    return st;
   return remove_file(log_.path());
 }
 
@@ -356,7 +362,7 @@ status segment::rename_for_delete(std::vector<std::string>& renamed) {
   std::string log_path = log_.path();
   if (auto st = log_.close(); !st)
     return st;
-  for (const auto& path : {log_path, index_path(), time_index_path()}) {
+  for (const auto& path : {log_path, index_path(), time_index_path(), txn_index_path()}) {
     if (!path_exists(path))
       continue;
     auto doomed = path + deleted_suffix;

@@ -94,9 +94,11 @@ public:
   /// A descriptor of the .log of its own (for an fsync elsewhere: it stays
   /// valid when this segment closes or deletes the file).
   result<file> duplicate_log() const;
-  /// Paths of the two index files.
+  /// Paths of the two index files, and of the aborted-transaction index
+  /// (which partition_log writes; it exists only once it has an entry).
   std::string index_path() const;
   std::string time_index_path() const;
+  std::string txn_index_path() const;
   /// The .log was fsynced elsewhere (run_segment_sync) and has not
   /// changed since: close() need not fsync it again.
   void mark_synced() { unsynced_ = false; }
@@ -104,9 +106,11 @@ public:
   /// Closes the log file without flushing it or writing the indexes
   /// (partition_log::discard: the files are about to be removed).
   void discard();
-  /// Closes and deletes the .log and both index files.
+  /// Closes and deletes the .log, both index files and the .txnindex (the
+  /// partition_log closed its descriptor first).
   status remove_files();
-  /// Closes the .log and renames it and the index files that exist to
+  /// Closes the .log and renames it and the index files that exist (the
+  /// .txnindex too) to
   /// `<name>.deleted` (no fsync), for an I/O worker to delete; appends the
   /// new paths to `renamed`. Recovery deletes such files it finds.
   status rename_for_delete(std::vector<std::string>& renamed);

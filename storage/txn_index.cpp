@@ -30,8 +30,10 @@ txn_index::~txn_index() = default;
 txn_index::txn_index(txn_index&&) noexcept = default;
 txn_index& txn_index::operator=(txn_index&&) noexcept = default;
 
-result<txn_index> txn_index::open(const std::string& path, size_t* cut_bytes) {
-  auto f = file::open(path, open_mode::create);
+result<txn_index> txn_index::open(const std::string& path, size_t* cut_bytes,
+                                  open_file_cache* cache) {
+  auto f = cache ? file::open(path, open_mode::create, *cache)
+                 : file::open(path, open_mode::create);
   if (!f)
     return f.error();
   txn_index ix;

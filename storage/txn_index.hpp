@@ -53,7 +53,10 @@ public:
   /// not a multiple of entry_size has its torn tail cut (`*cut_bytes` says
   /// how much); an entry of an unknown version, or last offsets that go
   /// down, is CORRUPT_MESSAGE naming the entry (rebuild from the segment).
-  static result<txn_index> open(const std::string& path, size_t* cut_bytes = nullptr);
+  /// With `cache`, the descriptor is one the cache may close while unused
+  /// (nothing may then rename or remove the file while this is open).
+  static result<txn_index> open(const std::string& path, size_t* cut_bytes = nullptr,
+                                open_file_cache* cache = nullptr);
 
   /// Appends an entry; its last offset must not be below the last one's.
   status append(const aborted_txn& a);
