@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/broker/broker_groups.hpp"
+#include "actors/broker/broker_txn.hpp"
 #include "actors/client/cluster_view.hpp"
 #include "actors/group/group_placement.hpp"
 #include "actors/partition/partition_state.hpp"
@@ -145,6 +146,7 @@ void apply_image(self_ptr self, metadata_image image) {
   }
   st.image = std::move(image);
   sync_group_coordinators(self);
+  sync_txn_coordinators(self);
 }
 
 } // namespace
@@ -499,6 +501,20 @@ broker_api::behavior_type broker_actor(self_ptr self, broker_setup setup) {
       return route_group_request<offset_commit_response>(self, atm, group, offsets);
     },
     [=](list_groups_atom) { return on_list_groups(self); },
+    // transactions: broker_txn.cpp
+    [=](find_coordinator_atom, txn_coordinator_atom, const std::string& transactional_id) {
+      return on_find_txn_coordinator(self, transactional_id);
+    },
+    [=](init_pid_atom atm, txn_init_request& req) { return route_txn_request(self, atm, req); },
+    [=](txn_add_atom atm, txn_add_partitions_request& req) {
+      return route_txn_request(self, atm, req);
+    },
+    [=](txn_end_atom atm, txn_end_request& req) { return route_txn_request(self, atm, req); },
+    [=](txn_describe_atom, const std::vector<std::string>& ids) {
+      return on_describe_txns(self, ids);
+    },
+    [=](txn_list_atom) { return on_list_txns(self); },
+    [=](txn_marker_atom, txn_marker_request& req) { return on_write_marker(self, req); },
     // replication
     [=](epoch_query_atom atm, topic_partition& tp, offsets_for_epoch_request& req)
       -> caf::result<offsets_for_epoch_response> {

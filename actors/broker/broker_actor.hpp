@@ -24,6 +24,8 @@
 #include "actors/partition/hw_checkpoint_files.hpp"
 #include "actors/partition/partition_actor.hpp"
 #include "actors/store/store_api.hpp"
+#include "actors/txn/txn_coordinator_api.hpp"
+#include "actors/txn/txn_machine.hpp"
 
 namespace al {
 
@@ -78,18 +80,41 @@ struct broker_setup {
   int32_t offset_metadata_max_bytes = 4096; // offset.metadata.max.bytes
   int32_t group_max_size = 1000;            // group.max.size
   store_api store;                  // SQLite view of committed offsets; may be null
+  // transactions (Kafka's transaction.state.log.* and transaction.* settings)
+  int32_t txn_state_num_partitions = 8;
+  int32_t txn_state_replication_factor = 3; // capped at the live brokers
+  int32_t txn_state_min_isr = 2;            // capped at the replication factor
+  txn_config txn;
+};
+
+/// An internal topic whose partition leaders host coordinators
+/// (broker_groups.cpp): FindCoordinator requests wait while it is created.
+struct coordinator_topic_state {
+  explicit coordinator_topic_state(std::string topic) : name(std::move(topic)) {}
+  std::string name;
+  bool creating = false;
+  std::vector<std::pair<std::string, caf::typed_response_promise<coordinator_info>>> finding;
 };
 
 /// The broker's consumer-group routing (broker_groups.cpp).
 struct broker_group_state {
   std::map<int32_t, group_coordinator_api> coordinators; // by __consumer_offsets partition
   partition_counts pushed_counts;   // what the coordinators last got
-  bool creating_offsets_topic = false;
-  std::vector<std::pair<std::string, caf::typed_response_promise<coordinator_info>>> finding;
+  coordinator_topic_state topic{"__consumer_offsets"};
   uint64_t coordinators_started = 0;
   /// Cleared when a coordinator terminates (attach_functor; it is not linked,
   /// so even exit_reason::kill cannot reach the broker). By partition.
   std::map<int32_t, std::shared_ptr<std::atomic<bool>>> coordinator_running;
+};
+
+/// The broker's transaction coordinators (broker_txn.cpp, issue 16).
+struct broker_txn_state {
+  std::map<int32_t, txn_coordinator_api> coordinators; // by __transaction_state partition
+  /// The leader epoch each was started under: a new epoch (the partition
+  /// moved away and back) starts a new coordinator with it.
+  std::map<int32_t, int32_t> epochs;
+  std::map<int32_t, std::shared_ptr<std::atomic<bool>>> running; // cleared when it ends
+  coordinator_topic_state topic{"__transaction_state"};
 };
 
 struct hosted_partition {
@@ -128,6 +153,7 @@ struct broker_state {
   uint64_t heartbeats_sent = 0;   // by the broker's tick (heartbeat_thread off)
   caf::actor heartbeater;         // heartbeat_thread on, once registered
   broker_group_state groups;
+  broker_txn_state txns;
   std::map<int32_t, broker_api> peers;    // other nodes' brokers (replication)
   std::set<int32_t> connecting;
   std::set<int32_t> cut_peers;            // fault injection: links dropped

@@ -42,6 +42,9 @@ using broker_api = client_api::extend<
   caf::reacts_to<fetch_atom, fetch_set_request>,
   caf::reacts_to<fetch_atom, fetch_set_response>,
   caf::reacts_to<flush_atom>,
+  // WriteTxnMarkers from a transaction coordinator, for a partition led
+  // here (or, from this node's own coordinator, led elsewhere)
+  caf::replies_to<txn_marker_atom, txn_marker_request>::with<produce_response>,
   caf::replies_to<peer_atom, int32_t, topic_partition, offsets_for_epoch_request>::with<
     offsets_for_epoch_response>>;
 

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 #include <memory>
+#include <functional>
 #include <set>
 
 #include <caf/all.hpp>
@@ -23,95 +24,19 @@ namespace {
 constexpr auto create_timeout = std::chrono::seconds(30);
 
 const topic_description* offsets_topic(broker_ptr self) {
-  auto& topics = self->state.image.topics;
-  auto t = topics.find(offsets_topic_name);
-  return t == topics.end() || t->second.partitions.empty() ? nullptr : &t->second;
-}
-
-int32_t live_brokers(broker_ptr self) {
-  int32_t n = 0;
-  for (auto& [id, b] : self->state.image.brokers)
-    if (!b.fenced)
-      ++n;
-  return n;
-}
-
-/// Where group_id's coordinator is, if the offsets topic exists and the
-/// partition has a leader.
-caf::expected<coordinator_info> locate(broker_ptr self, const std::string& group_id) {
-  auto t = offsets_topic(self);
-  if (!t)
-    return make_error(errc::coordinator_not_available,
-                      std::string(offsets_topic_name) + " does not exist yet");
-  auto p = offsets_partition_for(group_id, int32_t(t->partitions.size()));
-  auto leader = t->partitions[size_t(p)].leader;
-  auto b = self->state.image.brokers.find(leader);
-  if (leader < 0 || b == self->state.image.brokers.end())
-    return make_error(errc::coordinator_not_available,
-                      std::string(offsets_topic_name) + "-" + std::to_string(p) +
-                        " has no leader");
-  coordinator_info info{leader, b->second.host, b->second.port, p};
-  if (leader == self->state.setup.node_id) { // our own address as we know it
-    info.host = self->state.setup.host;
-    info.port = self->state.setup.port != 0 ? self->state.setup.port : b->second.port;
-  }
-  return info;
-}
-
-void answer_finding(broker_ptr self) {
-  auto& g = self->state.groups;
-  if (g.finding.empty() || !offsets_topic(self))
-    return;
-  auto finding = std::move(g.finding);
-  g.finding.clear();
-  for (auto& [group_id, rp] : finding) {
-    auto info = locate(self, group_id);
-    if (info)
-      rp.deliver(std::move(*info));
-    else
-      rp.deliver(std::move(info.error()));
-  }
-}
-
-void fail_finding(broker_ptr self, const caf::error& err) {
-  auto finding = std::move(self->state.groups.finding);
-  self->state.groups.finding.clear();
-  for (auto& [group_id, rp] : finding)
-    rp.deliver(err);
+  return coordinator_topic(self, offsets_topic_name);
 }
 
 /// Kafka creates __consumer_offsets on the first FindCoordinator, compacted,
 /// with offsets.topic.replication.factor capped at the live brokers.
 void create_offsets_topic(broker_ptr self) {
   auto& st = self->state;
-  if (st.groups.creating_offsets_topic)
-    return;
-  st.groups.creating_offsets_topic = true;
   create_topic_request req;
   req.name = offsets_topic_name;
   req.partitions = std::max(st.setup.offsets_topic_num_partitions, 1);
-  req.replication_factor =
-    std::max(1, std::min(st.setup.offsets_topic_replication_factor, live_brokers(self)));
+  req.replication_factor = st.setup.offsets_topic_replication_factor;
   req.configs = {{"cleanup.policy", "compact"}};
-  spdlog::info("broker {}: creating {} ({} partitions, replication factor {})",
-               st.setup.node_id, offsets_topic_name, req.partitions, req.replication_factor);
-  self->request(st.setup.controller, create_timeout, create_topic_atom::value, req)
-    .then(
-      [self](const topic_description&) {
-        self->state.groups.creating_offsets_topic = false;
-        answer_finding(self); // the controller pushed the image before replying
-      },
-      [self](caf::error& err) {
-        self->state.groups.creating_offsets_topic = false;
-        if (error_code_of(err) == errc::topic_already_exists) {
-          answer_finding(self);
-          return;
-        }
-        spdlog::warn("broker: creating {} failed: {}", offsets_topic_name, describe_error(err));
-        fail_finding(self, make_error(errc::coordinator_not_available,
-                                      "cannot create " + std::string(offsets_topic_name) + ": " +
-                                        describe_error(err)));
-      });
+  create_coordinator_topic(self, st.groups.topic, std::move(req));
 }
 
 std::string coordinator_salt(broker_ptr self, int32_t partition) {
@@ -183,6 +108,108 @@ partition_counts topic_counts(broker_ptr self) {
 
 } // namespace
 
+const topic_description* coordinator_topic(broker_ptr self, const std::string& name) {
+  auto& topics = self->state.image.topics;
+  auto t = topics.find(name);
+  return t == topics.end() || t->second.partitions.empty() ? nullptr : &t->second;
+}
+
+caf::expected<coordinator_info> locate_coordinator(broker_ptr self, const std::string& topic,
+                                                   const std::string& key) {
+  auto t = coordinator_topic(self, topic);
+  if (!t)
+    return make_error(errc::coordinator_not_available, topic + " does not exist yet");
+  auto p = offsets_partition_for(key, int32_t(t->partitions.size()));
+  auto leader = t->partitions[size_t(p)].leader;
+  auto b = self->state.image.brokers.find(leader);
+  if (leader < 0 || b == self->state.image.brokers.end())
+    return make_error(errc::coordinator_not_available,
+                      topic + "-" + std::to_string(p) + " has no leader");
+  coordinator_info info{leader, b->second.host, b->second.port, p};
+  if (leader == self->state.setup.node_id) { // our own address as we know it
+    info.host = self->state.setup.host;
+    info.port = self->state.setup.port != 0 ? self->state.setup.port : b->second.port;
+  }
+  return info;
+}
+
+void answer_finding(broker_ptr self, coordinator_topic_state& ct) {
+  if (ct.finding.empty() || !coordinator_topic(self, ct.name))
+    return;
+  auto finding = std::move(ct.finding);
+  ct.finding.clear();
+  for (auto& [key, rp] : finding) {
+    auto info = locate_coordinator(self, ct.name, key);
+    if (info)
+      rp.deliver(std::move(*info));
+    else
+      rp.deliver(std::move(info.error()));
+  }
+}
+
+namespace {
+
+void fail_finding(coordinator_topic_state& ct, const caf::error& err) {
+  auto finding = std::move(ct.finding);
+  ct.finding.clear();
+  for (auto& [key, rp] : finding)
+    rp.deliver(err);
+}
+
+int32_t live_brokers(broker_ptr self) {
+  int32_t n = 0;
+  for (auto& [id, b] : self->state.image.brokers)
+    if (!b.fenced)
+      ++n;
+  return n;
+}
+
+} // namespace
+
+void create_coordinator_topic(broker_ptr self, coordinator_topic_state& ct,
+                              create_topic_request req) {
+  auto& st = self->state;
+  if (ct.creating)
+    return;
+  ct.creating = true;
+  req.replication_factor = std::max(1, std::min(req.replication_factor, live_brokers(self)));
+  if (auto m = req.configs.find("min.insync.replicas"); m != req.configs.end())
+    m->second = std::to_string(std::min(std::stoi(m->second), int(req.replication_factor)));
+  spdlog::info("broker {}: creating {} ({} partitions, replication factor {})", st.setup.node_id,
+               req.name, req.partitions, req.replication_factor);
+  self->request(st.setup.controller, create_timeout, create_topic_atom::value, req)
+    .then(
+      [self, &ct](const topic_description&) {
+        ct.creating = false;
+        answer_finding(self, ct); // the controller pushed the image before replying
+      },
+      [self, &ct](caf::error& err) {
+        ct.creating = false;
+        if (error_code_of(err) == errc::topic_already_exists) {
+          answer_finding(self, ct);
+          return;
+        }
+        spdlog::warn("broker: creating {} failed: {}", ct.name, describe_error(err));
+        fail_finding(ct, make_error(errc::coordinator_not_available,
+                                    "cannot create " + ct.name + ": " + describe_error(err)));
+      });
+}
+
+caf::result<coordinator_info> find_coordinator(broker_ptr self, coordinator_topic_state& ct,
+                                               const std::string& key,
+                                               const std::function<void()>& create) {
+  if (coordinator_topic(self, ct.name)) {
+    auto info = locate_coordinator(self, ct.name, key);
+    if (!info)
+      return std::move(info.error());
+    return std::move(*info);
+  }
+  auto rp = self->make_response_promise<coordinator_info>();
+  ct.finding.emplace_back(key, rp);
+  create();
+  return rp;
+}
+
 void sync_group_coordinators(broker_ptr self) {
   auto& st = self->state;
   forget_ended_coordinators(self);
@@ -213,29 +240,21 @@ void sync_group_coordinators(broker_ptr self) {
     if (!st.groups.coordinators.count(p))
       start_coordinator(self, p,
                         st.partitions.at(topic_partition{offsets_topic_name, p}).actor);
-  answer_finding(self);
+  answer_finding(self, st.groups.topic);
 }
 
 caf::result<coordinator_info> on_find_coordinator(broker_ptr self, const std::string& group_id) {
   if (auto st = check_group_id(group_id); !st)
     return to_caf_error(st);
-  if (offsets_topic(self)) {
-    auto info = locate(self, group_id);
-    if (!info)
-      return std::move(info.error());
-    return std::move(*info);
-  }
-  auto rp = self->make_response_promise<coordinator_info>();
-  self->state.groups.finding.emplace_back(group_id, rp);
-  create_offsets_topic(self);
-  return rp;
+  return find_coordinator(self, self->state.groups.topic, group_id,
+                          [self] { create_offsets_topic(self); });
 }
 
 caf::expected<group_coordinator_api> coordinator_for(broker_ptr self,
                                                      const std::string& group_id) {
   if (auto st = check_group_id(group_id); !st)
     return to_caf_error(st);
-  auto info = locate(self, group_id);
+  auto info = locate_coordinator(self, offsets_topic_name, group_id);
   if (!info)
     return std::move(info.error());
   auto& st = self->state;

@@ -3,6 +3,7 @@
 // group coordinator actor per __consumer_offsets partition this node leads,
 // creates the offsets topic on the first FindCoordinator, and routes group
 // requests to the coordinator of the group.
+#include <functional>
 #include <string>
 
 #include <caf/expected.hpp>
@@ -19,6 +20,26 @@ using broker_ptr = broker_api::stateful_pointer<broker_state>;
 /// partitions, unload the ones no longer led, push topic partition counts,
 /// answer FindCoordinator requests that waited for the offsets topic.
 void sync_group_coordinators(broker_ptr self);
+
+// ---- internal topics whose partition leaders host coordinators ------------
+// (__consumer_offsets and __transaction_state; Kafka places both alike)
+
+/// The topic if it exists with partitions.
+const topic_description* coordinator_topic(broker_ptr self, const std::string& name);
+/// Where the coordinator of `key` is: the leader of partition
+/// abs(hash(key)) % partitions of `topic`.
+caf::expected<coordinator_info> locate_coordinator(broker_ptr self, const std::string& topic,
+                                                   const std::string& key);
+/// Answers the FindCoordinator requests that waited for the topic.
+void answer_finding(broker_ptr self, coordinator_topic_state& ct);
+/// Asks the controller to create the topic (once at a time); the
+/// replication factor is capped at the live brokers.
+void create_coordinator_topic(broker_ptr self, coordinator_topic_state& ct,
+                              create_topic_request req);
+/// FindCoordinator for `key`: answered now, or once `create` made the topic.
+caf::result<coordinator_info> find_coordinator(broker_ptr self, coordinator_topic_state& ct,
+                                               const std::string& key,
+                                               const std::function<void()>& create);
 
 caf::result<coordinator_info> on_find_coordinator(broker_ptr self, const std::string& group_id);
 

@@ -15,6 +15,7 @@
 #include "actors/protocol/admin_messages.hpp"
 #include "actors/protocol/atoms.hpp"
 #include "actors/protocol/messages.hpp"
+#include "actors/txn/txn_coordinator_api.hpp"
 
 namespace al {
 
@@ -49,6 +50,12 @@ using client_api = caf::typed_actor<
   // Refused unless fault.injection.enable=true and the node listens on a
   // loopback address.
   caf::replies_to<link_cut_atom, int32_t, bool>::with<bool>,
-  AL_GROUP_REQUESTS>;
+  AL_GROUP_REQUESTS,
+  // transactions (broker_txn.cpp): where a transactional.id's coordinator
+  // is (creates __transaction_state on first use), then its requests,
+  // routed to this node's coordinator of the id
+  caf::replies_to<find_coordinator_atom, txn_coordinator_atom, std::string>::with<
+    coordinator_info>,
+  AL_TXN_REQUESTS>;
 
 } // namespace al

@@ -76,7 +76,7 @@ caf::result<produce_set_response> on_produce_set(self_ptr self, produce_atom atm
 } // namespace
 
 bool is_internal_topic(const std::string& name) {
-  return name == offsets_topic_name || name == "__transaction_state";
+  return name == offsets_topic_name || name == txn_state_topic_name;
 }
 
 client_api::behavior_type client_gateway_actor(self_ptr self, gateway_setup setup) {
@@ -100,8 +100,8 @@ client_api::behavior_type client_gateway_actor(self_ptr self, gateway_setup setu
                           "fetch with replica_id " + std::to_string(req.replica_id) +
                             ": only brokers fetch as followers (use -1)");
       // Records above the high watermark are not committed: a truncation
-      // may remove them. Only the node's own group coordinator reads them.
-      if (req.isolation != fetch_isolation::high_watermark)
+      // may remove them. Only the node's own coordinators read them.
+      if (req.isolation == fetch_isolation::log_end)
         return make_error(errc::cluster_authorization_failed,
                           "fetch with isolation " + std::to_string(int(req.isolation)) +
                             ": clients read only up to the high watermark");
@@ -174,6 +174,25 @@ client_api::behavior_type client_gateway_actor(self_ptr self, gateway_setup setu
       return relay<offset_commit_response>(self, atm, std::move(group), std::move(offsets));
     },
     [=](list_groups_atom atm) { return relay<std::vector<group_listing>>(self, atm); },
+    [=](find_coordinator_atom atm, txn_coordinator_atom t, std::string& id) {
+      return relay<coordinator_info>(self, atm, t, std::move(id));
+    },
+    [=](init_pid_atom atm, txn_init_request& req) {
+      return relay<txn_response>(self, atm, std::move(req));
+    },
+    [=](txn_add_atom atm, txn_add_partitions_request& req) {
+      for (auto& tp : req.partitions) // the coordinators' own topics stay theirs
+        if (is_internal_topic(tp.topic))
+          return caf::result<txn_response>{internal_topic_error("add to a transaction", tp.topic)};
+      return relay<txn_response>(self, atm, std::move(req));
+    },
+    [=](txn_end_atom atm, txn_end_request& req) {
+      return relay<txn_response>(self, atm, std::move(req));
+    },
+    [=](txn_describe_atom atm, std::vector<std::string>& ids) {
+      return relay<std::vector<txn_description>>(self, atm, std::move(ids));
+    },
+    [=](txn_list_atom atm) { return relay<std::vector<txn_description>>(self, atm); },
   };
 }
 

@@ -129,10 +129,19 @@ result<producer_config> parse_producer_config(const properties& props) {
     {"buffer.memory", int_setter(who, "buffer.memory", c.buffer_memory, 0)},
     {"metadata.max.age.ms", int_setter(who, "metadata.max.age.ms", c.metadata_max_age_ms, 0)},
     {"max.block.ms", int_setter(who, "max.block.ms", c.max_block_ms, 0)},
+    {"transactional.id", [&](const std::string& v) {
+       c.transactional_id = v;
+       return status::ok();
+     }},
+    {"transaction.timeout.ms",
+     int_setter(who, "transaction.timeout.ms", c.transaction_timeout_ms, 1)},
   };
   if (auto st = apply_all(who, props, setters); !st)
     return st;
   c.acks = acks == "0" ? acks_mode::none : acks == "1" ? acks_mode::leader : acks_mode::all;
+  if (!c.transactional_id.empty() && !c.enable_idempotence)
+    return status{errc::invalid_config, "producer config: transactional.id requires "
+                                        "enable.idempotence=true (Kafka's rule)"};
   parse_compression(codec, c.compression_type);
   if (c.enable_idempotence) {
     // Kafka's rules for idempotence.
@@ -174,6 +183,8 @@ result<consumer_config> parse_consumer_config(const properties& props) {
     {"partition.assignment.strategy",
      choice_setter(who, "partition.assignment.strategy", c.partition_assignment_strategy,
                    {"range", "roundrobin", "sticky", "cooperative-sticky"})},
+    {"isolation.level", choice_setter(who, "isolation.level", c.isolation_level,
+                                      {"read_uncommitted", "read_committed"})},
   };
   if (auto st = apply_all(who, props, setters); !st)
     return st;

@@ -41,6 +41,11 @@ struct producer_config {
   int64_t buffer_memory = 32 << 20;
   int64_t metadata_max_age_ms = 300000;
   int64_t max_block_ms = 60000; // send() waits this long for an unknown topic's metadata
+  /// Transactions (issue 16): set, the producer is transactional
+  /// (init_transactions, begin/commit/abort_transaction); requires
+  /// idempotence.
+  std::string transactional_id;
+  int64_t transaction_timeout_ms = 60000;
 };
 
 struct consumer_config {
@@ -60,6 +65,10 @@ struct consumer_config {
   int64_t request_timeout_ms = 30000;
   int64_t retry_backoff_ms = 100;
   std::string partition_assignment_strategy = "range"; // range | roundrobin | sticky | cooperative-sticky
+  /// read_uncommitted: up to the HW, aborted records included (Kafka's
+  /// default); read_committed: up to the last stable offset, aborted
+  /// transactions skipped (issue 16).
+  std::string isolation_level = "read_uncommitted";
 };
 
 /// INVALID_CONFIG naming the key: "producer config acks: \"2\" is not one of all, -1, 0, 1".

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "actors/client/aborted_filter.hpp"
 #include "storage/record_batch.hpp"
 
 namespace al {
@@ -20,10 +21,18 @@ void note_consumed(consumer_state& st, int64_t n) {
     st.consumed_samples.pop_front();
 }
 
+bool read_committed(const consumer_state& st) {
+  return st.cfg.isolation_level == "read_committed";
+}
+
 /// Appends the records at or after the position; returns the next position.
-int64_t buffer_records(consumer_state& st, const topic_partition& tp, const bytes& data,
+/// read_committed: the records of aborted transactions are skipped.
+int64_t buffer_records(consumer_state& st, const topic_partition& tp, const fetch_response& resp,
                        int64_t position) {
-  byte_view rest{data};
+  std::optional<aborted_filter> aborted;
+  if (read_committed(st))
+    aborted.emplace(resp.aborted);
+  byte_view rest{resp.records};
   while (rest.size >= batch_layout::header_size) {
     auto decoded = decode_batch(rest, "fetch from " + to_string(tp));
     if (!decoded) {
@@ -31,7 +40,8 @@ int64_t buffer_records(consumer_state& st, const topic_partition& tp, const byte
       break; // a corrupt batch: stop here; the next fetch retries from the position
     }
     auto& h = decoded->header;
-    if (!h.is_control()) {
+    bool skipped = aborted ? aborted->skip(h, rest.sub(0, h.size_in_bytes())) : h.is_control();
+    if (!skipped) {
       for (auto& r : decoded->records) {
         if (r.offset < position)
           continue;
@@ -73,7 +83,10 @@ void reset_position(self_ptr self, const topic_partition& tp, int64_t which) {
   auto epoch = st.parts[tp].epoch;
   st.parts[tp].in_flight = true;
   self->request(*leader, std::chrono::milliseconds(st.cfg.request_timeout_ms),
-                list_offsets_atom::value, list_offsets_request{tp.topic, tp.partition, which})
+                list_offsets_atom::value,
+                list_offsets_request{tp.topic, tp.partition, which,
+                                     read_committed(st) ? fetch_isolation::read_committed
+                                                        : fetch_isolation::high_watermark})
     .then(
       [self, tp, epoch](const list_offsets_response& r) {
         auto i = self->state.parts.find(tp);
@@ -114,7 +127,7 @@ void on_fetched(self_ptr self, const topic_partition& tp, uint64_t epoch,
     return;
   }
   p.high_watermark = resp.high_watermark;
-  p.position = buffer_records(self->state, tp, resp.records, p.position);
+  p.position = buffer_records(self->state, tp, resp, p.position);
   deliver_poll(self);
   fetch_partition(self, tp);
 }
@@ -287,6 +300,8 @@ void fetch_partition(self_ptr self, const topic_partition& tp) {
   req.max_bytes = st.cfg.max_partition_fetch_bytes;
   req.min_bytes = st.cfg.fetch_min_bytes;
   req.max_wait_ms = st.cfg.fetch_max_wait_ms;
+  if (read_committed(st))
+    req.isolation = fetch_isolation::read_committed;
   pf.in_flight = true;
   auto epoch = pf.epoch;
   auto rid = st.next_fetch_request++;

@@ -49,6 +49,7 @@ caf::behavior producer_actor(self_ptr self, producer_config cfg,
   st.cfg = std::move(cfg);
   st.acc = std::move(acc);
   st.view.bootstrap_servers = st.cfg.bootstrap_servers;
+  st.txn.id = st.cfg.transactional_id;
   st.view.request_timeout = std::chrono::milliseconds(st.cfg.request_timeout_ms);
   if (direct_broker)
     st.view.bootstrap.push_back(caf::actor_cast<client_api>(direct_broker));
@@ -81,6 +82,14 @@ caf::behavior producer_actor(self_ptr self, producer_config cfg,
       producer_send_ready(self);
     },
     [=](retry_atom) { retry_refresh(self, self->state.view); },
+    // transactions (producer_txn.cpp)
+    [=](retry_atom, uint64_t id) { producer_txn_retry(self, id); },
+    [=](init_pid_atom, txn_coordinator_atom) { return producer_init_transactions(self); },
+    [=](txn_begin_atom) {
+      producer_begin_transaction(self);
+      return true;
+    },
+    [=](txn_end_atom, bool commit) { return producer_end_transaction(self, commit); },
     [=](flush_atom) -> caf::result<bool> {
       producer_drain(self, true);
       producer_send_ready(self);

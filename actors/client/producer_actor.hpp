@@ -12,6 +12,9 @@
 // al::producer (producer_client.hpp) or, from actors, through its messages
 // (see producer_client.hpp).
 #include <deque>
+#include <functional>
+#include <optional>
+#include <string>
 #include <map>
 #include <memory>
 #include <set>
@@ -25,8 +28,28 @@
 
 #include "actors/client/cluster_view.hpp"
 #include "actors/client/record_accumulator.hpp"
+#include "actors/txn/txn_machine.hpp"
 
 namespace al {
+
+/// A transactional producer's side of a transaction (producer_txn.cpp).
+struct producer_txn_state {
+  std::string id;                        // transactional.id; empty: not transactional
+  std::optional<client_api> coordinator; // found with FindCoordinator(TRANSACTION)
+  bool in_transaction = false;           // begun, not ended yet
+  std::set<topic_partition> added;       // AddPartitionsToTxn done in this transaction
+  std::set<topic_partition> wanted;      // batches wait for these to be added
+  bool adding = false;                   // an AddPartitionsToTxn is on its way
+  /// A batch or an AddPartitionsToTxn failed: the transaction can only be
+  /// aborted (Kafka's abortable error). Fenced: the producer is done.
+  status error;
+  bool fenced = false;
+  /// Continuations waiting for retry.backoff.ms (by retry id), and for
+  /// every batch to be completed (commit/abort).
+  std::map<uint64_t, std::function<void()>> retries;
+  uint64_t next_retry = 1;
+  std::vector<std::function<void()>> on_flushed;
+};
 
 struct producer_state {
   struct partition_queue {
@@ -65,6 +88,7 @@ struct producer_state {
   bool linger_armed = false;
   bool pump_armed = false;
   std::vector<caf::response_promise> flush_waiters;
+  producer_txn_state txn;
   /// send() for a topic the metadata does not know yet: asked again every
   /// retry.backoff.ms until max.block.ms (Kafka's waitOnMetadata).
   struct metadata_wait {
@@ -92,5 +116,25 @@ void producer_drain(producer_actor_ptr self, bool force);
 void producer_arm_linger(producer_actor_ptr self);
 /// A broker's connection dropped: its requests fail now and are resent.
 void producer_broker_down(producer_actor_ptr self, const caf::actor_addr& broker);
+/// Completes a batch that will not be sent, with `why`.
+void producer_fail_batch(producer_actor_ptr self, ready_batch& b, const status& why);
+
+// --- producer_txn.cpp: transactions (issue 16) ------------------------------
+/// Whether batches for `tp` must wait (a transactional producer sends to a
+/// partition only once it is added to the transaction); notes it.
+bool producer_txn_holds(producer_state& st, const topic_partition& tp);
+/// Sends AddPartitionsToTxn for the partitions batches wait for.
+void producer_txn_add(producer_actor_ptr self);
+/// A batch failed for good inside a transaction: it can only abort now.
+void producer_txn_failed(producer_actor_ptr self, const status& why);
+/// Runs what waited for every batch to complete.
+void producer_txn_flushed(producer_actor_ptr self);
+/// InitProducerId with the transactional.id (fences older producers).
+caf::result<txn_response> producer_init_transactions(producer_actor_ptr self);
+void producer_begin_transaction(producer_actor_ptr self);
+/// EndTxn once every batch is done (commit refused after a failure).
+caf::result<txn_response> producer_end_transaction(producer_actor_ptr self, bool commit);
+/// A retry armed by the transaction code is due.
+void producer_txn_retry(producer_actor_ptr self, uint64_t id);
 
 } // namespace al

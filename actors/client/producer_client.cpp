@@ -44,7 +44,7 @@ result<std::unique_ptr<producer>> producer::create(caf::actor_system& sys, const
   ac.buffer_memory = cfg->buffer_memory;
   p->acc_ = std::make_shared<record_accumulator>(ac);
   p->actor_ = sys.spawn(producer_actor, *cfg, p->acc_, direct_broker);
-  if (cfg->enable_idempotence) {
+  if (cfg->enable_idempotence && cfg->transactional_id.empty()) { // else init_transactions()
     auto pid = ask<producer_id_response>(sys, p->actor_,
                                          std::chrono::milliseconds(cfg->request_timeout_ms),
                                          init_pid_atom::value);
@@ -80,6 +80,9 @@ result<int32_t> producer::partition_count(const std::string& topic) {
 status producer::send(const producer_record& rec, send_callback cb) {
   if (closed_)
     return {errc::invalid_request, "producer is closed"};
+  if (!cfg_.transactional_id.empty() && !in_transaction_)
+    return {errc::invalid_txn_state,
+            "producer " + cfg_.transactional_id + ": send() outside a transaction (begin_transaction first)"};
   topic_partition tp{rec.topic, rec.partition};
   const bool sticky = rec.partition == -1 && !rec.key;
   int32_t count = -1;
@@ -153,6 +156,61 @@ void producer::close() {
   (void)flush(std::chrono::milliseconds(cfg_.delivery_timeout_ms));
   closed_ = true;
   caf::anon_send_exit(actor_, caf::exit_reason::user_shutdown);
+}
+
+status producer::transaction_call(const char* what, bool commit) {
+  auto timeout = std::chrono::milliseconds(cfg_.max_block_ms + cfg_.request_timeout_ms +
+                                           cfg_.delivery_timeout_ms);
+  auto r = std::string_view{what} == "init_transactions"
+             ? ask<txn_response>(sys_, actor_, timeout, init_pid_atom::value,
+                                 txn_coordinator_atom::value)
+             : ask<txn_response>(sys_, actor_, timeout, txn_end_atom::value, commit);
+  if (!r)
+    return r.error();
+  if (r->error != errc::none)
+    return {r->error, std::string("producer ") + cfg_.transactional_id + ": " + what + ": " +
+                        r->message};
+  if (r->producer_id >= 0)
+    producer_id_ = r->producer_id;
+  return status::ok();
+}
+
+status producer::init_transactions() {
+  if (cfg_.transactional_id.empty())
+    return {errc::invalid_request, "producer: init_transactions needs transactional.id"};
+  return transaction_call("init_transactions", false);
+}
+
+status producer::begin_transaction() {
+  if (cfg_.transactional_id.empty())
+    return {errc::invalid_request, "producer: begin_transaction needs transactional.id"};
+  if (in_transaction_)
+    return {errc::invalid_txn_state, "producer " + cfg_.transactional_id +
+                                       ": a transaction is already open"};
+  auto r = ask<bool>(sys_, actor_, std::chrono::milliseconds(cfg_.request_timeout_ms),
+                     txn_begin_atom::value);
+  if (!r)
+    return r.error();
+  in_transaction_ = true;
+  return status::ok();
+}
+
+status producer::commit_transaction() {
+  if (!in_transaction_)
+    return {errc::invalid_txn_state, "producer: no transaction is open"};
+  auto st = transaction_call("commit_transaction", true);
+  if (st)
+    in_transaction_ = false;
+  return st;
+}
+
+status producer::abort_transaction() {
+  if (!in_transaction_)
+    return {errc::invalid_txn_state, "producer: no transaction is open"};
+  auto st = transaction_call("abort_transaction", false);
+  if (st)
+    in_transaction_ = false;
+  return st;
 }
 
 } // namespace al

@@ -10,6 +10,7 @@
 //
 // Actors can message the producer actor (handle()) directly:
 //   (wake_atom, bool), (flush_atom) -> bool, (metadata_atom, topic) -> int32_t.
+#include <atomic>
 #include <chrono>
 #include <future>
 #include <memory>
@@ -44,6 +45,22 @@ public:
   /// flush() and stop the producer actor.
   void close();
 
+  // ---- transactions (transactional.id set; issue 16, docs/transactions.md)
+  /// Gets the producer id and epoch for the transactional.id from its
+  /// coordinator: any older producer with the same id is fenced, and a
+  /// transaction it left open is aborted first. Once, before the first
+  /// transaction.
+  status init_transactions();
+  /// Starts a transaction: every send() until commit or abort belongs to it.
+  status begin_transaction();
+  /// Sends what is queued, waits for every record's acknowledgement, then
+  /// commits: the records become visible to read_committed consumers
+  /// atomically. A failed record makes the commit fail (abort then).
+  status commit_transaction();
+  /// Drops what was not sent yet and aborts: read_committed consumers never
+  /// see the transaction's records.
+  status abort_transaction();
+
   caf::actor handle() const { return actor_; }
   const producer_config& config() const { return cfg_; }
   int64_t producer_id() const { return producer_id_; }
@@ -61,6 +78,9 @@ private:
   std::map<std::string, int32_t> partition_counts_;
   sticky_partitioner sticky_;
   bool closed_ = false;
+  std::atomic<bool> in_transaction_{false};
+  /// A transaction request to the producer actor, answered as a status.
+  status transaction_call(const char* what, bool commit);
 };
 
 } // namespace al

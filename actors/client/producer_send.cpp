@@ -35,6 +35,7 @@ void batch_done(self_ptr self) {
     for (auto& rp : st.flush_waiters)
       rp.deliver(true);
     st.flush_waiters.clear();
+    producer_txn_flushed(self);
   }
 }
 
@@ -48,6 +49,11 @@ void stamp_sequence(producer_state& st, ready_batch& b) {
   store_be<int64_t>(b.data.data() + batch_layout::producer_id, st.producer_id);
   store_be<int16_t>(b.data.data() + batch_layout::producer_epoch, st.producer_epoch);
   store_be<int32_t>(b.data.data() + batch_layout::base_sequence, b.base_sequence);
+  if (!st.txn.id.empty()) { // a transaction's batch (attribute bit 4)
+    auto attrs = load_be<int16_t>(b.data.data() + batch_layout::attributes);
+    store_be<int16_t>(b.data.data() + batch_layout::attributes,
+                      int16_t(attrs | batch_attr::transactional));
+  }
   write_batch_crc(b.data.data(), b.data.size());
 }
 
@@ -103,6 +109,7 @@ void on_failure(self_ptr self, ready_batch b, const caf::error& err) {
   status s{code, in_time ? describe_error(err)
                          : "delivery.timeout.ms expired: " + describe_error(err)};
   spdlog::warn("producer: batch to {} failed: {}", to_string(b.tp), s.to_string());
+  producer_txn_failed(self, s);
   complete(b, -1, s);
   batch_done(self);
 }
@@ -304,6 +311,8 @@ void send_ready(self_ptr self) {
     }
     if (q.pending.empty())
       return st.ready.erase(it);
+    if (producer_txn_holds(st, tp))
+      return std::next(it);
     auto leader = leader_of(tp);
     if (!leader) {
       need_metadata = true;
@@ -347,6 +356,8 @@ void send_ready(self_ptr self) {
                                      (!q->second.pending.empty() || q->second.retrying ||
                                       q->second.in_round == round))
       return offer::leave; // after the batches it already has, or in the next request
+    if (producer_txn_holds(st, tp))
+      return offer::leave;
     auto leader = leader_of(tp);
     if (!leader) {
       need_metadata = true;
@@ -384,6 +395,8 @@ void send_ready(self_ptr self) {
   }
   if (retry_in >= 0)
     arm_pump(self, retry_in);
+  if (!st.txn.wanted.empty())
+    producer_txn_add(self);
   if (again)
     send_ready(self); // a request filled up and its broker has room for another
 }
@@ -395,6 +408,10 @@ void producer_drain(producer_actor_ptr self, bool force) { drain(self, force); }
 void producer_arm_linger(producer_actor_ptr self) { arm_linger(self); }
 void producer_broker_down(producer_actor_ptr self, const caf::actor_addr& broker) {
   on_broker_down(self, broker);
+}
+void producer_fail_batch(producer_actor_ptr self, ready_batch& b, const status& why) {
+  complete(b, -1, why);
+  batch_done(self);
 }
 
 } // namespace al

@@ -47,16 +47,11 @@ result<batch_header> check_produced_batch(const partition_state& st, const bytes
 /// writes the batch and parks the acks=all answers.
 caf::result<produce_response> on_produce(self_ptr self, produce_request& req) {
   auto& st = self->state;
-  if (!st.open_error.is_ok())
-    return to_caf_error(st.open_error);
-  if (!st.write_error.is_ok())
-    return to_caf_error(st.write_error);
-  if (!st.replica)
-    return not_leader(st);
+  if (auto refused = check_writable(st))
+    return refused;
   produce_params params;
   params.acks = req.acks;
-  params.min_insync_replicas = int32_t(topic_config_int(
-    st.setup.topic_configs, "min.insync.replicas", st.setup.default_min_insync_replicas));
+  params.min_insync_replicas = min_insync_replicas(st);
   params.ack_id = st.next_ack_id;
   params.now_ms = wall_clock_ms();
   produce_machine machine{*st.replica, st.producers, st.produce_where};
@@ -64,44 +59,12 @@ caf::result<produce_response> on_produce(self_ptr self, produce_request& req) {
   auto d = machine.admit(params, header, [&] { return check_produced_batch(st, req.batch); });
   produce_response resp;
   int64_t durable_upto = 0; // flush.messages: the answer waits for the fsync
-  resp.log_start_offset = st.log->log_start_offset();
   resp.record_count = header.records_count;
-  if (d.what == produce_decision::action::append) {
-    stamp_partition_leader_epoch(req.batch.data(), d.leader_epoch);
-    const auto end_before = st.log->log_end_offset();
-    checkpoint_epochs(self, end_before + 1); // this epoch is handed on with its first record
-    auto info = st.log->append_validated(req.batch, header, params.now_ms);
-    if (!info && st.log->log_end_offset() == end_before) { // nothing written
-      if (info.error().code() == errc::kafka_storage_error) // disk full, no descriptors, ...
-        spdlog::error("{}: append failed: {}", where(st), info.error().to_string());
-      return to_caf_error(info.error());
-    }
-    if (!info) // in the log, not durable as the flush policy promised
-      mark_write_failed(st, info.error());
-    int64_t base = info ? info->base_offset : end_before;
-    int64_t last = info ? info->last_offset : st.log->log_end_offset() - 1;
-    d = machine.appended(params, read_batch_header(req.batch.data()), base, last,
-                         st.log->log_end_offset(), info ? status::ok() : st.write_error);
-    if (header.has_producer_id() && !st.producers_dirty) {
-      st.producers_dirty = true;
-      arm_housekeeping(self, params.now_ms + producer_snapshot_interval_ms);
-    }
-    resp.record_count = int32_t(last - base + 1);
-    durable_upto = info ? info->durable_upto : 0;
-    after_log_change(self); // a roll's fsyncs go to the I/O worker
-    wake_parked(self); // followers long-poll for the log end, not the HW: fetch it now
-  }
-  resp.base_offset = d.base_offset;
-  switch (d.what) {
-    case produce_decision::action::refuse:
-      run_ready(self);
-      return to_caf_error(d.error);
-    case produce_decision::action::wait:
-      return wait_for_isr(self, resp, req.timeout_ms, durable_upto);
-    default:
-      run_ready(self);
-      return answer_when_durable(self, resp, durable_upto);
-  }
+  if (d.what == produce_decision::action::append)
+    if (auto err = append_admitted(self, machine, params, req.batch, header, d, resp,
+                                   durable_upto))
+      return err;
+  return finish_produce(self, d, resp, req.timeout_ms, durable_upto);
 }
 
 caf::result<list_offsets_response> on_list_offsets(self_ptr self,
@@ -119,7 +82,9 @@ caf::result<list_offsets_response> on_list_offsets(self_ptr self,
   if (req.timestamp == earliest_timestamp || req.timestamp == earliest_local_timestamp) {
     resp.offset = st.log->log_start_offset();
   } else if (req.timestamp == latest_timestamp) {
-    resp.offset = st.high_watermark;
+    resp.offset = req.isolation == fetch_isolation::read_committed
+                    ? st.producers.txns().last_stable_offset(st.high_watermark)
+                    : st.high_watermark;
   } else if (req.timestamp == latest_tiered_timestamp) {
     resp.offset = -1;
   } else {
@@ -195,6 +160,75 @@ void start(self_ptr self) {
 }
 
 } // namespace
+
+caf::error check_writable(const partition_state& st) {
+  if (!st.open_error.is_ok())
+    return to_caf_error(st.open_error);
+  if (!st.write_error.is_ok())
+    return to_caf_error(st.write_error);
+  if (!st.replica)
+    return not_leader(st);
+  return {};
+}
+
+int32_t min_insync_replicas(const partition_state& st) {
+  return int32_t(topic_config_int(st.setup.topic_configs, "min.insync.replicas",
+                                  st.setup.default_min_insync_replicas));
+}
+
+caf::error append_admitted(partition_ptr self, produce_machine& machine,
+                           const produce_params& params, bytes& batch, const batch_header& header,
+                           produce_decision& d, produce_response& resp, int64_t& durable_upto,
+                           const txn_marker* marker) {
+  auto& st = self->state;
+  resp.log_start_offset = st.log->log_start_offset();
+  stamp_partition_leader_epoch(batch.data(), d.leader_epoch);
+  const auto end_before = st.log->log_end_offset();
+  checkpoint_epochs(self, end_before + 1); // this epoch is handed on with its first record
+  auto info = st.log->append_validated(batch, header, params.now_ms);
+  if (!info && st.log->log_end_offset() == end_before) { // nothing written
+    if (info.error().code() == errc::kafka_storage_error) // disk full, no descriptors, ...
+      spdlog::error("{}: append failed: {}", where(st), info.error().to_string());
+    return to_caf_error(info.error());
+  }
+  if (!info) // in the log, not durable as the flush policy promised
+    mark_write_failed(st, info.error());
+  int64_t base = info ? info->base_offset : end_before;
+  int64_t last = info ? info->last_offset : st.log->log_end_offset() - 1;
+  d = machine.appended(params, read_batch_header(batch.data()), base, last,
+                       st.log->log_end_offset(), info ? status::ok() : st.write_error, marker);
+  if (d.aborted) // an ABORT marker: its segment's .txnindex names the transaction
+    if (auto added = st.log->add_aborted(*d.aborted); !added)
+      mark_write_failed(st, added);
+  if (header.has_producer_id() && !st.producers_dirty) {
+    st.producers_dirty = true;
+    arm_housekeeping(self, params.now_ms + producer_snapshot_interval_ms);
+  }
+  resp.record_count = int32_t(last - base + 1);
+  durable_upto = info ? info->durable_upto : 0;
+  after_log_change(self); // a roll's fsyncs go to the I/O worker
+  wake_parked(self); // followers long-poll for the log end, not the HW: fetch it now
+  return {};
+}
+
+caf::result<produce_response> finish_produce(partition_ptr self, const produce_decision& d,
+                                             produce_response resp, int32_t timeout_ms,
+                                             int64_t durable_upto) {
+  auto& st = self->state;
+  resp.base_offset = d.base_offset;
+  if (resp.log_start_offset == 0 && st.log)
+    resp.log_start_offset = st.log->log_start_offset();
+  switch (d.what) {
+    case produce_decision::action::refuse:
+      run_ready(self);
+      return to_caf_error(d.error);
+    case produce_decision::action::wait:
+      return wait_for_isr(self, resp, timeout_ms, durable_upto);
+    default:
+      run_ready(self);
+      return answer_when_durable(self, resp, durable_upto);
+  }
+}
 
 void mark_write_failed(partition_state& st, const status& why) {
   if (!st.write_error.is_ok())
@@ -279,6 +313,10 @@ partition_api::behavior_type partition_actor(self_ptr self, partition_setup setu
   return {
     [=](produce_atom, produce_request& req) {
       return guarded<produce_response>(self, "produce", [&] { return on_produce(self, req); });
+    },
+    [=](txn_marker_atom, const txn_marker_request& req) {
+      return guarded<produce_response>(self, "transaction marker",
+                                       [&] { return on_txn_marker(self, req); });
     },
     [=](fetch_atom, fetch_request& req) {
       return guarded<fetch_response>(self, "fetch", [&] { return on_fetch(self, req); });

@@ -13,6 +13,8 @@ namespace al {
 
 using partition_api = caf::typed_actor<
   caf::replies_to<produce_atom, produce_request>::with<produce_response>,
+  // WriteTxnMarkers from a transaction coordinator (leader only)
+  caf::replies_to<txn_marker_atom, txn_marker_request>::with<produce_response>,
   caf::replies_to<fetch_atom, fetch_request>::with<fetch_response>,
   caf::replies_to<list_offsets_atom, list_offsets_request>::with<list_offsets_response>,
   // Offsets and replica state of this replica (log start/end, high watermark).

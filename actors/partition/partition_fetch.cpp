@@ -27,7 +27,11 @@ using self_ptr = partition_ptr;
 /// coordinator's loader), read everything the leader has.
 int64_t fetch_limit(const partition_state& st, const fetch_request& req) {
   bool to_log_end = req.replica_id >= 0 || req.isolation == fetch_isolation::log_end;
-  return to_log_end ? st.log->log_end_offset() : st.high_watermark;
+  if (to_log_end)
+    return st.log->log_end_offset();
+  if (req.isolation == fetch_isolation::read_committed) // up to the LSO (issue 16)
+    return st.producers.txns().last_stable_offset(st.high_watermark);
+  return st.high_watermark;
 }
 
 /// Bytes a fetch may get: its max_bytes (0 counts as 1: the first batch, as
@@ -46,6 +50,8 @@ result<fetch_response> read_now(const partition_state& st, const fetch_request& 
   resp.high_watermark = st.high_watermark;
   resp.log_start_offset = st.log->log_start_offset();
   resp.log_end_offset = st.log->log_end_offset();
+  if (req.replica_id < 0)
+    resp.last_stable_offset = st.producers.txns().last_stable_offset(st.high_watermark);
   auto limit = fetch_limit(st, req);
   if (req.offset >= limit)
     return resp; // nothing visible yet
@@ -53,6 +59,9 @@ result<fetch_response> read_now(const partition_state& st, const fetch_request& 
   if (!data)
     return data.error();
   resp.records = std::move(*data);
+  if (req.isolation == fetch_isolation::read_committed) // what the consumer must skip
+    for (auto& a : st.log->aborted_between(req.offset, limit))
+      resp.aborted.push_back(aborted_range{a.producer_id, a.first_offset});
   return resp;
 }
 

@@ -309,7 +309,8 @@ void on_fetched(self_ptr self, const fetch_request& req, fetch_response& resp) {
     while (rest.size >= batch_layout::header_size) {
       auto h = read_batch_header(rest.data);
       if (h.has_producer_id()) {
-        st.producers.on_append(h, wall_clock_ms());
+        auto batch = rest.sub(0, std::min(h.size_in_bytes(), rest.size));
+        on_batch_appended(self, h, batch);
         st.producers_dirty = true;
       }
       rest = rest.sub(h.size_in_bytes(), rest.size - h.size_in_bytes());

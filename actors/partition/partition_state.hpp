@@ -18,6 +18,7 @@
 
 #include "actors/partition/partition_actor.hpp"
 #include "actors/partition/hw_checkpoint_files.hpp"
+#include "actors/partition/produce_machine.hpp"
 #include "actors/partition/producer_state_store.hpp"
 #include "actors/partition/replica_checkpoint_files.hpp"
 #include "actors/partition/replica_machine.hpp"
@@ -181,6 +182,24 @@ struct hw_table_job {
 inline std::string where(const partition_state& st) { return to_string(st.setup.tp); }
 
 // --- partition_actor.cpp ---------------------------------------------------
+/// Why the partition takes no write now (cannot open its log, a failed
+/// write, no replica state), or none.
+caf::error check_writable(const partition_state& st);
+/// The topic's min.insync.replicas.
+int32_t min_insync_replicas(const partition_state& st);
+/// Appends a batch produce_machine admitted (d.what == append): stamps the
+/// decision's leader epoch, writes it and feeds the machine's appended()
+/// (with `marker` for a transaction marker). Updates d, resp and
+/// durable_upto; the error when nothing was written.
+caf::error append_admitted(partition_ptr self, produce_machine& machine,
+                           const produce_params& params, bytes& batch, const batch_header& header,
+                           produce_decision& d, produce_response& resp, int64_t& durable_upto,
+                           const txn_marker* marker = nullptr);
+/// Answers a produce (or marker) as the machine decided: refuse, now (once
+/// durable), or when the ISR has it.
+caf::result<produce_response> finish_produce(partition_ptr self, const produce_decision& d,
+                                             produce_response resp, int32_t timeout_ms,
+                                             int64_t durable_upto);
 /// Records that writing to the log failed in a way that leaves its
 /// durability unknown (see write_error); logs it once.
 void mark_write_failed(partition_state& st, const status& why);
@@ -228,6 +247,14 @@ void fail_parked_before_epoch(partition_ptr self, int32_t leader_epoch);
 /// An expiry timer fired (`timer` names it): parked fetches whose wait is
 /// over get what there is.
 void expire_parked(partition_ptr self, uint64_t timer);
+
+// --- partition_txn.cpp (issue 16) -----------------------------------------
+/// WriteTxnMarkers: appends the COMMIT or ABORT control batch on the
+/// leader, answered once replicated as acks=all.
+caf::result<produce_response> on_txn_marker(partition_ptr self, const txn_marker_request& req);
+/// A follower appended `batch` (a producer's, h its header): producer and
+/// transaction state count it; an ABORT marker goes to the .txnindex.
+void on_batch_appended(partition_ptr self, const batch_header& h, byte_view batch);
 
 // --- partition_replica.cpp -------------------------------------------
 /// Builds the replica machine from the opened log and the setup's metadata.

@@ -113,6 +113,18 @@ void partition_txn_machine::open_at(int64_t producer_id, int64_t first_offset) {
   by_first_.emplace(first_offset, producer_id);
 }
 
+bool partition_txn_machine::restore_open(int64_t producer_id, int64_t first_offset) {
+  if (open_.count(producer_id))
+    return false;
+  open_at(producer_id, first_offset);
+  return true;
+}
+
+void partition_txn_machine::restore_epoch(int64_t producer_id, int16_t epoch) {
+  auto& e = epochs_[producer_id];
+  e = std::max(e, epoch);
+}
+
 std::optional<int64_t> partition_txn_machine::first_unstable_offset() const {
   if (by_first_.empty())
     return std::nullopt;

@@ -76,6 +76,13 @@ public:
   void advance_log_start(int64_t offset);
 
   size_t open_count() const { return open_.size(); }
+  /// Producer id -> first offset of its open transaction.
+  const std::map<int64_t, int64_t>& open_transactions() const { return open_; }
+  /// From a snapshot: the producer's transaction is open from
+  /// `first_offset`; false if it already has one.
+  bool restore_open(int64_t producer_id, int64_t first_offset);
+  /// From a snapshot: the newest epoch seen for the producer.
+  void restore_epoch(int64_t producer_id, int16_t epoch);
   const std::vector<aborted_txn>& aborted() const { return aborted_; }
   std::optional<int64_t> open_since(int64_t producer_id) const;
 

@@ -39,15 +39,39 @@ produce_decision produce_machine::check_producer(const produce_params& p, const 
   return d;
 }
 
+produce_decision produce_machine::admit_marker(const produce_params& p,
+                                               const batch_header& marker) {
+  if (auto refused = check_leadership(p); refused.what == produce_decision::action::refuse)
+    return refused;
+  if (auto st = producers_.txns().check_marker(marker); !st)
+    return refuse({st.code(), where_ + ": " + st.message()});
+  if (auto e = producers_.find(marker.producer_id); e && marker.producer_epoch < e->epoch)
+    return refuse({errc::invalid_producer_epoch,
+                   where_ + ": transaction marker for producer " +
+                     std::to_string(marker.producer_id) + " with epoch " +
+                     std::to_string(marker.producer_epoch) + ", older than " +
+                     std::to_string(e->epoch)});
+  produce_decision d;
+  d.what = produce_decision::action::append;
+  d.leader_epoch = replica_.leader_epoch();
+  return d;
+}
+
 produce_decision produce_machine::appended(const produce_params& p, const batch_header& stamped,
                                            int64_t base, int64_t last, int64_t log_end,
-                                           const status& durable) {
+                                           const status& durable, const txn_marker* marker) {
+  std::optional<aborted_txn> aborted;
   if (stamped.has_producer_id())
-    producers_.on_append(stamped, p.now_ms);
+    aborted = producers_.on_append(stamped, p.now_ms, marker, replica_.high_watermark());
   replica_.on_append(log_end);
-  if (!durable) // written, not durable as the flush policy promised: no ack
-    return refuse(durable);
-  return answer_or_wait(p, base, last);
+  if (!durable) { // written, not durable as the flush policy promised: no ack
+    auto d = refuse(durable);
+    d.aborted = aborted;
+    return d;
+  }
+  auto d = answer_or_wait(p, base, last);
+  d.aborted = aborted;
+  return d;
 }
 
 produce_decision produce_machine::answer_or_wait(const produce_params& p, int64_t base,

@@ -20,6 +20,7 @@
 // has already been handed to replica_machine::wait_for under the caller's
 // ack id; the replica's ready() completes it.
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "actors/partition/producer_state_machine.hpp"
@@ -48,6 +49,9 @@ struct produce_decision {
   status error;
   int64_t base_offset = -1;
   int32_t leader_epoch = -1;
+  /// appended() of an ABORT marker: the transaction it aborted, for the
+  /// segment's .txnindex.
+  std::optional<aborted_txn> aborted;
 };
 
 class produce_machine {
@@ -70,8 +74,16 @@ public:
     return check_producer(p, header);
   }
 
+  /// A transaction marker (WriteTxnMarkers, issue 16) the coordinator asks
+  /// for: leadership and min.insync.replicas as for a produce, then the
+  /// marker's epoch against the newest seen for its producer (an older one
+  /// is INVALID_PRODUCER_EPOCH: a stale coordinator). Says `append`.
+  produce_decision admit_marker(const produce_params& p, const batch_header& marker);
+
+  /// `marker`: what a control batch says (admit_marker's batch).
   produce_decision appended(const produce_params& p, const batch_header& stamped, int64_t base,
-                            int64_t last, int64_t log_end, const status& durable);
+                            int64_t last, int64_t log_end, const status& durable,
+                            const txn_marker* marker = nullptr);
 
 private:
   produce_decision check_leadership(const produce_params& p) const;

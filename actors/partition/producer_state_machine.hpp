@@ -8,8 +8,10 @@
 #include <deque>
 #include <limits>
 #include <map>
+#include <optional>
 #include <string>
 
+#include "actors/partition/partition_txn_machine.hpp"
 #include "storage/batch_header.hpp"
 #include "storage/bytes.hpp"
 #include "storage/status.hpp"
@@ -29,6 +31,11 @@ struct producer_batch_meta {
 struct producer_entry {
   int16_t epoch = 0;
   std::deque<producer_batch_meta> batches; // oldest first, at most max_batches
+  /// When the last transaction marker for this producer was written (-1:
+  /// none). A marker bumps the epoch and clears the batches (the next
+  /// transaction starts at sequence 0); the entry then lives on from this
+  /// time, so the epoch keeps fencing a zombie until it expires.
+  int64_t marker_ms = -1;
 };
 
 class producer_state_table {
@@ -50,12 +57,18 @@ public:
   /// append, or log scan on recovery). Batches without producer id are
   /// ignored. With `now_ms`, a write time in the future (or none) counts as
   /// now_ms, so a producer's clock cannot keep its entry from expiring.
-  void on_append(const batch_header& h, int64_t now_ms = no_clock);
+  /// Transactional batches also go to txns() (issue 16): `marker` is what a
+  /// control batch says (decode_txn_marker; none counts as COMMIT) and
+  /// `high_watermark` the HW then; an ABORT marker's aborted transaction is
+  /// returned, for the segment's .txnindex.
+  std::optional<aborted_txn> on_append(const batch_header& h, int64_t now_ms = no_clock,
+                                       const txn_marker* marker = nullptr,
+                                       int64_t high_watermark = 0);
   /// Forgets batches at or after `offset` (log truncation).
   void truncate_from(int64_t offset);
   /// Kafka's removeExpiredProducers (producer.id.expiration.ms): forgets every
   /// producer whose last write is expiration_ms or more before now_ms.
-  /// (Kafka keeps producers with an ongoing transaction; there are none here.)
+  /// Producers with a transaction open here are kept, as in Kafka.
   /// Returns how many were forgotten.
   size_t expire(int64_t now_ms, int64_t expiration_ms);
 
@@ -63,14 +76,21 @@ public:
   const producer_entry* find(int64_t producer_id) const;
   bool operator==(const producer_state_table& other) const;
 
-  /// Binary snapshot: "ALPS" u32 version, i64 covers_offset, u32 count, then
-  /// per producer: i64 id, i16 epoch, u8 n, n × (i32, i32, i64, i64, i64), and a CRC32C.
+  /// The partition's transactions (open ones, LSO), fed by on_append.
+  const partition_txn_machine& txns() const { return txns_; }
+
+  /// Binary snapshot: "ALPS" u32 version (2), i64 covers_offset, u32 count,
+  /// then per producer: i64 id, i16 epoch, i64 marker_ms, u8 n, n × (i32,
+  /// i32, i64, i64, i64); then u32 open transactions, each i64 producer id
+  /// and i64 first offset; and a CRC32C. Version 1 (no marker_ms, no open
+  /// transactions) is still read.
   bytes snapshot(int64_t covers_offset) const;
   /// Restores a snapshot; returns the offset it covers (scan the log from there).
   result<int64_t> restore(byte_view data, const std::string& where);
 
 private:
   std::map<int64_t, producer_entry> producers_;
+  partition_txn_machine txns_;
 };
 
 } // namespace al

@@ -96,7 +96,7 @@ std::vector<int64_t> producer_snapshot_offsets(const std::string& dir) {
   return out;
 }
 
-result<producer_state_table> load_producer_state(const partition_log& log, std::string* note,
+result<producer_state_table> load_producer_state(partition_log& log, std::string* note,
                                                  int64_t now_ms) {
   std::string said;
   auto offsets = producer_snapshot_offsets(log.dir());
@@ -124,10 +124,34 @@ result<producer_state_table> load_producer_state(const partition_log& log, std::
     said += "no usable snapshot, rebuilt from the log";
   if (note)
     *note = std::move(said);
-  auto scanned =
-    for_each_batch_header(log, from, [&](const batch_header& h) { table.on_append(h, now_ms); });
+  // Transaction markers are read whole (one record each): an ABORT found
+  // past the snapshot goes to its segment's .txnindex again (a crash may
+  // have lost the entry with the page cache; add_aborted ignores one it has).
+  status failed;
+  auto scanned = for_each_batch_header(log, from, [&](const batch_header& h) {
+    if (!failed.is_ok())
+      return;
+    std::optional<txn_marker> marker;
+    if (h.is_control() && h.is_transactional() && h.has_producer_id()) {
+      auto batch = log.read(h.base_offset, h.size_in_bytes(), h.next_offset());
+      auto m = batch ? decode_txn_marker(byte_view{*batch}) : result<txn_marker>{batch.error()};
+      if (!m) {
+        failed = status{m.error().code(), log.dir() + ": transaction marker at offset " +
+                                             std::to_string(h.base_offset) + ": " +
+                                             m.error().message()};
+        return;
+      }
+      marker = *m;
+    }
+    auto aborted = table.on_append(h, now_ms, marker ? &*marker : nullptr, h.base_offset);
+    if (aborted)
+      if (auto st = log.add_aborted(*aborted); !st)
+        failed = st;
+  });
   if (!scanned)
     return scanned;
+  if (!failed.is_ok())
+    return failed;
   return table;
 }
 
@@ -172,7 +196,25 @@ status prune_snapshots(const producer_snapshot_job& job) {
   return status::ok();
 }
 
+/// Every .txnindex in `dir` on disk first: a snapshot covering an ABORT
+/// marker means the restart will not rescan it, so its .txnindex entry
+/// must not be lost with the page cache (issue 16).
+status sync_txn_index_files(const std::string& dir) {
+  auto names = list_directory(dir);
+  if (!names)
+    return names.error();
+  constexpr std::string_view txn_suffix = ".txnindex";
+  for (auto& name : *names)
+    if (name.size() > txn_suffix.size() &&
+        std::string_view(name).substr(name.size() - txn_suffix.size()) == txn_suffix)
+      if (auto st = fsync_path(join_path(dir, name)); !st)
+        return st;
+  return status::ok();
+}
+
 status write_unfenced(const producer_snapshot_job& job) {
+  if (auto st = sync_txn_index_files(job.dir); !st)
+    return st;
   if (auto st = replace_file_durably(job.dir, snapshot_name(job.covers), byte_view{job.data}); !st)
     return st;
   return prune_snapshots(job);

@@ -42,7 +42,7 @@ namespace al {
 /// no later than `now_ms` (producer_state_table::on_append). Called on open
 /// and after every truncation.
 result<producer_state_table> load_producer_state(
-  const partition_log& log, std::string* note,
+  partition_log& log, std::string* note,
   int64_t now_ms = producer_state_table::no_clock);
 
 /// Writes a snapshot covering everything below log.log_end_offset(), then

@@ -10,6 +10,7 @@
 #include "actors/protocol/errors.hpp"
 #include "actors/protocol/messages.hpp"
 #include "actors/store/store_api.hpp"
+#include "actors/txn/txn_machine.hpp"
 
 namespace al {
 
@@ -88,6 +89,14 @@ void actor_config::register_group_types() {
   add_message_type<coordinator_info>("al::coordinator_info");
   add_message_type<group_listing>("al::group_listing");
   add_message_type<partition_counts>("al::partition_counts");
+  // transactions (issue 16)
+  add_message_type<txn_marker_request>("al::txn_marker_request");
+  add_message_type<txn_init_request>("al::txn_init_request");
+  add_message_type<txn_add_partitions_request>("al::txn_add_partitions_request");
+  add_message_type<txn_end_request>("al::txn_end_request");
+  add_message_type<txn_response>("al::txn_response");
+  add_message_type<txn_description>("al::txn_description");
+  add_message_type<std::vector<txn_description>>("al::txn_description_vec");
   // meta.db rows (store actor; in-process only)
   add_message_type<offset_commit>("al::offset_commit");
   add_message_type<committed_offset>("al::committed_offset");

@@ -79,3 +79,16 @@ using committed_atom = caf::atom_constant<caf::atom("committed")>;
 using metrics_atom = caf::atom_constant<caf::atom("metrics")>;
 using member_tick_atom = caf::atom_constant<caf::atom("membertick")>; // consumer_member_machine::tick
 } // namespace al
+
+// Transactions (issue 16): client requests routed to the transaction
+// coordinator of the transactional.id, and the coordinator's markers.
+namespace al {
+using txn_coordinator_atom = caf::atom_constant<caf::atom("txncoord")>; // FindCoordinator(txn)
+using txn_add_atom = caf::atom_constant<caf::atom("txnadd")>;           // AddPartitionsToTxn
+using txn_end_atom = caf::atom_constant<caf::atom("txnend")>;           // EndTxn
+using txn_describe_atom = caf::atom_constant<caf::atom("txndesc")>;     // DescribeTransactions
+using txn_list_atom = caf::atom_constant<caf::atom("txnlist")>;         // ListTransactions
+using txn_marker_atom = caf::atom_constant<caf::atom("txnmarker")>;     // WriteTxnMarkers
+using txn_tick_atom = caf::atom_constant<caf::atom("txntick")>;         // coordinator timer
+using txn_begin_atom = caf::atom_constant<caf::atom("txnbegin")>;       // al::producer -> its actor
+} // namespace al

@@ -129,7 +129,10 @@ constexpr int32_t consumer_replica_id = -1;
 /// to the log end. `log_end` is for readers inside the node (the group
 /// coordinator loading __consumer_offsets as the partition's new leader,
 /// as Kafka's loader reads the local log); the client gateway refuses it.
-enum class fetch_isolation : int8_t { high_watermark = 0, log_end = 1 };
+/// `high_watermark` is Kafka's read_uncommitted; `read_committed` reads up
+/// to the last stable offset (LSO) and gets the aborted transactions of
+/// the range with the records (issue 16, docs/transactions.md).
+enum class fetch_isolation : int8_t { high_watermark = 0, log_end = 1, read_committed = 2 };
 
 struct fetch_request {
   std::string topic;
@@ -150,16 +153,36 @@ typename Inspector::result_type inspect(Inspector& f, fetch_request& x) {
            x.isolation);
 }
 
+/// A transaction aborted in a read_committed fetch's range (Kafka's
+/// FetchResponse AbortedTransaction): the consumer skips the producer's
+/// transactional batches from first_offset up to its ABORT marker.
+struct aborted_range {
+  int64_t producer_id = -1;
+  int64_t first_offset = 0;
+  friend bool operator==(const aborted_range& a, const aborted_range& b) {
+    return a.producer_id == b.producer_id && a.first_offset == b.first_offset;
+  }
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, aborted_range& x) {
+  return f(x.producer_id, x.first_offset);
+}
+
 struct fetch_response {
   int64_t high_watermark = 0;
   int64_t log_start_offset = 0;
   int64_t log_end_offset = 0;
   bytes records; // whole batches, concatenated; may start before the requested offset
+  /// The last stable offset (Kafka's): the HW, or the first offset of the
+  /// oldest open transaction when lower. -1 when not known (a follower's fetch).
+  int64_t last_stable_offset = -1;
+  /// read_committed only: the aborted transactions overlapping the records.
+  std::vector<aborted_range> aborted;
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, fetch_response& x) {
   return f(x.high_watermark, x.log_start_offset,
-           x.log_end_offset, checked(x.records));
+           x.log_end_offset, checked(x.records), x.last_stable_offset, x.aborted);
 }
 
 /// Node-to-node fetch sessions (issue 15; Kafka's fetch per broker pair,
@@ -203,6 +226,25 @@ typename Inspector::result_type inspect(Inspector& f, fetch_set_response& x) {
   return f(x.leader_id, x.answers);
 }
 
+/// WriteTxnMarkers for one partition (issue 16): the transaction
+/// coordinator asks the partition's leader to append a COMMIT or ABORT
+/// control batch for the producer, and is answered once it is replicated
+/// as acks=all would be (the marker's offset in base_offset).
+struct txn_marker_request {
+  std::string topic;
+  int32_t partition = 0;
+  int64_t producer_id = -1;
+  int16_t producer_epoch = -1;
+  bool commit = false;
+  int32_t coordinator_epoch = 0;
+  int32_t timeout_ms = 30000;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, txn_marker_request& x) {
+  return f(x.topic, x.partition, x.producer_id, x.producer_epoch, x.commit, x.coordinator_epoch,
+           x.timeout_ms);
+}
+
 /// ListOffsets special timestamps (Kafka's values).
 constexpr int64_t latest_timestamp = -1;
 constexpr int64_t earliest_timestamp = -2;
@@ -211,10 +253,13 @@ struct list_offsets_request {
   std::string topic;
   int32_t partition = 0;
   int64_t timestamp = latest_timestamp;
+  /// read_committed: `latest` is the last stable offset, not the HW (Kafka's
+  /// ListOffsets isolation level).
+  fetch_isolation isolation = fetch_isolation::high_watermark;
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, list_offsets_request& x) {
-  return f(x.topic, x.partition, x.timestamp);
+  return f(x.topic, x.partition, x.timestamp, x.isolation);
 }
 
 struct list_offsets_response {

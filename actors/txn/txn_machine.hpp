@@ -58,6 +58,12 @@ std::string_view to_string(txn_state s);
 
 inline constexpr int16_t max_producer_epoch = 32767;
 
+/// The internal topic the coordinators write (Kafka's name); a
+/// transactional.id lives on partition abs(hash(id)) % partitions of it,
+/// as in Kafka (offsets_partition_for), and the leader of that partition
+/// coordinates it.
+inline constexpr const char* txn_state_topic_name = "__transaction_state";
+
 /// What the log holds for one transactional.id (one record per transition,
 /// the latest wins; Kafka's TransactionLogValue plus the previous epoch).
 struct txn_log_entry {
@@ -175,6 +181,30 @@ struct txn_description {
   int64_t start_ms = -1;
   std::vector<topic_partition> partitions;
 };
+
+// ---- on the wire (clients and brokers send these; `request` is set by the
+// coordinator actor) -----------------------------------------------------
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, txn_init_request& x) {
+  return f(x.request, x.transactional_id, x.timeout_ms, x.producer_id, x.producer_epoch);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, txn_add_partitions_request& x) {
+  return f(x.request, x.transactional_id, x.producer_id, x.producer_epoch, x.partitions);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, txn_end_request& x) {
+  return f(x.request, x.transactional_id, x.producer_id, x.producer_epoch, x.commit);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, txn_response& x) {
+  return f(x.request, x.error, x.message, x.producer_id, x.producer_epoch);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, txn_description& x) {
+  return f(x.transactional_id, x.state, x.producer_id, x.producer_epoch, x.timeout_ms, x.start_ms,
+           x.partitions);
+}
 
 class txn_machine {
 public:

@@ -16,6 +16,7 @@
 // The status values are Kafka's (txn_state: Empty 0 ... Dead 6).
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "actors/txn/txn_machine.hpp"
 #include "storage/bytes.hpp"
@@ -31,5 +32,21 @@ bytes encode_txn_key(const std::string& transactional_id);
 std::optional<bytes> encode_txn_value(const txn_log_entry& entry);
 /// A record back into an entry; a null value is a tombstone.
 result<txn_log_entry> decode_txn_record(byte_view key, std::optional<byte_view> value);
+
+/// The batch the coordinator appends for one transition: one record,
+/// key and value as above (a tombstone's value is null).
+bytes txn_entry_batch(const txn_log_entry& entry, int64_t timestamp_ms);
+
+/// Reading a __transaction_state partition back (a coordinator's load):
+/// the entries of the whole batches in `data` at or after `from`, in log
+/// order. Records no coordinator writes are skipped and counted, never
+/// stopping the load; a batch that does not decode is an error.
+struct txn_log_reader {
+  std::vector<txn_log_entry> entries;
+  int64_t skipped = 0;
+  std::string first_skipped;
+  /// The offset after the last whole batch read (`from` if none was).
+  result<int64_t> apply(byte_view data, int64_t from);
+};
 
 } // namespace al

@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -159,5 +160,23 @@ private:
   std::map<caf::actor_addr, std::string> names_; ///< connected broker -> "host:port"
   std::map<caf::actor_addr, std::string> lost_;  ///< gone broker -> exit reason
 };
+
+/// A coordinator request (groups, transactions) to broker `to`, retried
+/// every 100 ms while the coordinator is being created or loads (bounded by
+/// --request-timeout-ms): a command-line tool waits for it.
+template <class Response, class... Ts>
+caf::expected<Response> request_while_loading(broker_connection& conn, const client_api& to,
+                                              Ts... xs) {
+  auto deadline = std::chrono::steady_clock::now() + conn.request_timeout();
+  for (;;) {
+    auto r = conn.request_to<Response>(to, conn.request_timeout(), xs...);
+    auto code = r ? errc::none : error_code_of(r.error());
+    bool loading = code == errc::coordinator_not_available ||
+                   code == errc::coordinator_load_in_progress;
+    if (!loading || std::chrono::steady_clock::now() >= deadline)
+      return r;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
 
 } // namespace al::cli

@@ -12,5 +12,7 @@ int consume_group_command(int argc, char** argv);
 /// `actorlog groups list|describe|reset-offsets|delete` (groups_cmd.cpp).
 int groups_command(int argc, char** argv);
 int cluster_command(int argc, char** argv);
+/// `actorlog transactions list|describe` (transactions_cmd.cpp).
+int transactions_command(int argc, char** argv);
 
 } // namespace al::cli

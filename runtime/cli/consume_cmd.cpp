@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "actors/client/aborted_filter.hpp"
 #include "runtime/cli/broker_command.hpp"
 #include "runtime/cli/command_line.hpp"
 #include "runtime/cli/commands.hpp"
@@ -40,6 +41,8 @@ struct consume_options {
   record_print_options print;
   int32_t max_wait_ms = 500;      ///< fetch.max.wait.ms of each long poll
   int32_t max_bytes = 1048576;    ///< max.partition.fetch.bytes
+  /// read_committed: up to the last stable offset, aborted transactions skipped.
+  fetch_isolation isolation = fetch_isolation::high_watermark;
 };
 
 /// Where the loop is in one partition.
@@ -98,7 +101,8 @@ start_cursors(broker_connection& conn, const consume_options& opts,
     if (opts.start.kind != start_position::offset) {
       list_offsets_request req{opts.topic, p,
                                opts.start.kind == start_position::earliest ? earliest_timestamp
-                                                                           : latest_timestamp};
+                                                                           : latest_timestamp,
+                               opts.isolation};
       for (int attempt = 0;; ++attempt) {
         auto to = conn.broker_for(leader_of(leaders, p));
         auto res = to ? conn.request_to<list_offsets_response>(*to, conn.request_timeout(),
@@ -128,6 +132,9 @@ caf::expected<int64_t> print_records(const consume_options& opts, partition_curs
   size_t pos = 0;
   int64_t printed = 0;
   bool whole_batch = false;
+  std::optional<aborted_filter> aborted;
+  if (opts.isolation == fetch_isolation::read_committed)
+    aborted.emplace(resp.aborted);
   while (pos + batch_layout::log_overhead <= all.size && printed != budget) {
     auto length = load_be<int32_t>(all.data + pos + batch_layout::batch_length);
     if (length < 0 || pos + batch_layout::log_overhead + size_t(length) > all.size)
@@ -139,8 +146,10 @@ caf::expected<int64_t> print_records(const consume_options& opts, partition_curs
     if (!batch)
       return make_error(batch.error().code(), batch.error().message());
     whole_batch = true;
+    bool skipped = aborted ? aborted->skip(batch->header, all.sub(pos, size))
+                           : batch->header.is_control();
     pos += size;
-    if (!batch->header.is_control()) {
+    if (!skipped) {
       for (const auto& r : batch->records) {
         if (r.offset < c.next_offset) // a fetch may start mid-batch
           continue;
@@ -208,6 +217,7 @@ caf::expected<int64_t> fetch_loop(broker_connection& conn, const consume_options
     req.offset = cursors[i].next_offset;
     req.max_bytes = cursors[i].max_bytes;
     req.max_wait_ms = int32_t(wait);
+    req.isolation = opts.isolation;
     auto timeout = std::chrono::milliseconds(wait) + conn.request_timeout();
     f.to = *to;
     f.handle = conn.self()->request(*to, timeout, fetch_atom::value, req);
@@ -289,7 +299,10 @@ int consume_command(int argc, char** argv) {
     ("max-wait-ms", "how long the broker holds a fetch that has no records (long poll)",
      cxxopts::value<int32_t>()->default_value("500"))                                     //
     ("max-partition-fetch-bytes", "bytes per partition and fetch",
-     cxxopts::value<int32_t>()->default_value("1048576"));
+     cxxopts::value<int32_t>()->default_value("1048576"))                                 //
+    ("isolation-level", "read_uncommitted (everything up to the high watermark) or "
+                        "read_committed (committed transactions only, up to the last stable offset)",
+     cxxopts::value<std::string>()->default_value("read_uncommitted"));
   auto args = cmd.parse(options, argc, argv);
   if (!args)
     return cmd.exit_status();
@@ -335,6 +348,12 @@ int consume_command(int argc, char** argv) {
   opts.max_bytes = (*args)["max-partition-fetch-bytes"].as<int32_t>();
   if (opts.max_bytes < 1)
     return cmd.usage_error("--max-partition-fetch-bytes must be at least 1");
+  auto isolation = (*args)["isolation-level"].as<std::string>();
+  if (isolation == "read_committed")
+    opts.isolation = fetch_isolation::read_committed;
+  else if (isolation != "read_uncommitted")
+    return cmd.usage_error("--isolation-level: \"" + isolation +
+                           "\" is not read_uncommitted or read_committed");
   auto conn = cmd.connect(*args);
   if (!conn)
     return cmd.exit_status();

@@ -43,6 +43,7 @@ struct group_consume_options {
   std::optional<milliseconds> idle_timeout;
   record_print_options print;
   int32_t max_wait_ms = 500;
+  std::string isolation_level = "read_uncommitted";
 };
 
 /// The offsets after what was printed, per partition (what a commit commits).
@@ -81,6 +82,10 @@ result<group_consume_options> read_options(const cxxopts::ParseResult& args) {
       return bad("--timeout-ms must be at least 1");
     o.idle_timeout = milliseconds(ms);
   }
+  o.isolation_level = args["isolation-level"].as<std::string>();
+  if (o.isolation_level != "read_uncommitted" && o.isolation_level != "read_committed")
+    return bad("--isolation-level: \"" + o.isolation_level +
+               "\" is not read_uncommitted or read_committed");
   o.print.print_key = args.count("print-key") > 0;
   o.print.print_offset = args.count("print-offset") > 0;
   o.print.print_partition = args.count("print-partition") > 0;
@@ -159,7 +164,9 @@ int consume_group_command(int argc, char** argv) {
     ("key-separator", "between printed fields (\\t for a tab)",
      cxxopts::value<std::string>()->default_value("\\t"))                                 //
     ("max-wait-ms", "how long the broker holds a fetch that has no records (long poll)",
-     cxxopts::value<int32_t>()->default_value("500"));
+     cxxopts::value<int32_t>()->default_value("500"))                                     //
+    ("isolation-level", "read_uncommitted or read_committed (committed transactions only)",
+     cxxopts::value<std::string>()->default_value("read_uncommitted"));
   auto args = cmd.parse(options, argc, argv);
   if (!args)
     return cmd.exit_status();
@@ -183,6 +190,7 @@ int consume_group_command(int argc, char** argv) {
     {"enable.auto.commit", "false"}, // we commit what we printed
     {"auto.offset.reset", opts->from_beginning ? "earliest" : "latest"},
     {"fetch.max.wait.ms", std::to_string(opts->max_wait_ms)},
+    {"isolation.level", opts->isolation_level},
     {"request.timeout.ms", std::to_string(conn->request_timeout().count())},
   };
   auto created = consumer::create(conn->self()->home_system(), props,

@@ -63,6 +63,11 @@ void print_record_line(std::ostream& out, const decoded_batch& b, const record_v
     print_opt_text(out, r.key);
     out << " payload: ";
     print_opt_text(out, r.value);
+  } else if (r.key && r.key->size >= 4) { // Kafka's EndTransactionMarker, as Kafka prints it
+    auto type = load_be<int16_t>(r.key->data + 2);
+    out << " endTxnMarker: " << (type == 0 ? "ABORT" : type == 1 ? "COMMIT" : "UNKNOWN");
+    if (r.value && r.value->size >= 6)
+      out << " coordinatorEpoch: " << load_be<int32_t>(r.value->data + 2);
   }
   out << '\n';
 }

@@ -31,19 +31,10 @@ void add_group_option(cxxopts::Options& options) {
 }
 
 /// A group request to broker `to`, retried while the coordinator is being
-/// created or loads (bounded by --request-timeout-ms).
+/// created or loads.
 template <class Response, class... Ts>
 caf::expected<Response> group_request(broker_connection& conn, const client_api& to, Ts... xs) {
-  auto deadline = clock_type::now() + conn.request_timeout();
-  for (;;) {
-    auto r = conn.request_to<Response>(to, conn.request_timeout(), xs...);
-    auto code = r ? errc::none : error_code_of(r.error());
-    bool loading = code == errc::coordinator_not_available ||
-                   code == errc::coordinator_load_in_progress;
-    if (!loading || clock_type::now() >= deadline)
-      return r;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100)); // a command-line tool waits
-  }
+  return request_while_loading<Response>(conn, to, xs...);
 }
 
 struct coordinator {

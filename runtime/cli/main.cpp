@@ -37,6 +37,8 @@ const command commands[] = {
   {"consume", "print the records of a topic (--group G: as a group member)", run_consume},
   {"groups", "list, describe, reset offsets of and delete consumer groups",
    al::cli::groups_command},
+  {"transactions", "list and describe transactions (their coordinators' view)",
+   al::cli::transactions_command},
   {"cluster", "describe the cluster: brokers and controller quorum", al::cli::cluster_command},
   {"dump-log", "print the batches and records of segment or batch files", run_dump_log},
 };

@@ -113,6 +113,11 @@ struct node_config {
   bool unclean_leader_election_enable = false;
   int32_t offsets_topic_num_partitions = 8;
   int32_t offsets_topic_replication_factor = 3;
+  int32_t transaction_state_log_num_partitions = 8;
+  int32_t transaction_state_log_replication_factor = 3;
+  int32_t transaction_state_log_min_isr = 2;
+  int64_t transaction_max_timeout_ms = 900000;
+  int64_t transactional_id_expiration_ms = 604800000;
   int64_t group_initial_rebalance_delay_ms = 3000;
   int32_t offset_metadata_max_bytes = 4096; ///< longer commit metadata: OFFSET_METADATA_TOO_LARGE
   int32_t group_max_size = 1000;            ///< members per group: GROUP_MAX_SIZE_REACHED

@@ -312,6 +312,11 @@ result<std::unique_ptr<node>> node::start(const config::node_config& cfg) {
   bs.producer_id_expiration_ms = cfg.producer_id_expiration_ms;
   bs.offsets_topic_num_partitions = cfg.offsets_topic_num_partitions;
   bs.offsets_topic_replication_factor = cfg.offsets_topic_replication_factor;
+  bs.txn_state_num_partitions = cfg.transaction_state_log_num_partitions;
+  bs.txn_state_replication_factor = cfg.transaction_state_log_replication_factor;
+  bs.txn_state_min_isr = cfg.transaction_state_log_min_isr;
+  bs.txn.max_timeout_ms = int32_t(cfg.transaction_max_timeout_ms);
+  bs.txn.id_expiration_ms = cfg.transactional_id_expiration_ms;
   bs.group_initial_rebalance_delay_ms = int32_t(cfg.group_initial_rebalance_delay_ms);
   bs.offset_metadata_max_bytes = cfg.offset_metadata_max_bytes;
   bs.group_max_size = cfg.group_max_size;

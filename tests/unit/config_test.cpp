@@ -161,7 +161,7 @@ TEST_CASE("the schema: unique names, valid defaults equal to node_config{}", "[c
     k.store(c, *v);
     CHECK(format_value(k, k.load(c)) == k.default_text);
   }
-  CHECK(names.size() == 58);
+  CHECK(names.size() == 63);
 }
 
 TEST_CASE("help text (--help) lists every key with section, type and default", "[config]") {

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <sstream>
 
+#include "actors/partition/partition_txn_machine.hpp"
 #include "runtime/cli/dump_log.hpp"
 
 using namespace al;
@@ -216,4 +217,19 @@ TEST_CASE("dump-log on files: exit status and the command line", "[dump_log]") {
   CHECK(run({"dump-log", "--files", good, good}, text) == 0); // several after --files
   CHECK(count_prefix(split_lines(text), "baseOffset: ") == 2);
   fs::remove_all(dir);
+}
+
+TEST_CASE("dump-log prints a transaction marker as Kafka does", "[dump_log][txn]") {
+  auto commit = build_txn_marker_batch(4242, 3, txn_marker{true, 7}, 1795811941890);
+  auto abort = build_txn_marker_batch(4242, 4, txn_marker{false, 7}, 1795811941891);
+  bytes all = commit;
+  all.insert(all.end(), abort.begin(), abort.end());
+  auto d = dump(all, true);
+  CHECK(d.sound);
+  REQUIRE(d.lines.size() == 5);
+  CHECK(contains(d.lines[1], "producerId: 4242 producerEpoch: 3"));
+  CHECK(contains(d.lines[1], "isTransactional: true isControl: true"));
+  CHECK(contains(d.lines[2], "endTxnMarker: COMMIT coordinatorEpoch: 7"));
+  CHECK_FALSE(contains(d.lines[2], "payload:"));
+  CHECK(contains(d.lines[4], "endTxnMarker: ABORT coordinatorEpoch: 7"));
 }

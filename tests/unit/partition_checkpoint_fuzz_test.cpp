@@ -108,6 +108,19 @@ std::vector<bytes> producer_snapshots() {
     full.on_append(idempotent(1000, 2, i * 3, 3, offset));
   full.on_append(idempotent(1001, 0, 0, 1, offset++));
   full.on_append(idempotent(INT64_MAX, INT16_MAX, INT32_MAX, 1, offset++));
+  // Transactions: one open, one ended by a marker (version 2's fields).
+  auto open = idempotent(1002, 0, 0, 2, offset);
+  open.attributes |= batch_attr::transactional;
+  full.on_append(open);
+  offset += 2;
+  auto data = idempotent(1003, 4, 0, 1, offset++);
+  data.attributes |= batch_attr::transactional;
+  full.on_append(data);
+  batch_header marker = idempotent(1003, 5, -1, 1, offset++);
+  marker.attributes |= batch_attr::transactional | batch_attr::control;
+  txn_marker abort{false, 0};
+  full.on_append(marker, producer_state_table::no_clock, &abort, offset);
+  REQUIRE(full.txns().open_since(1002));
   return {full.snapshot(offset), producer_state_table{}.snapshot(0)};
 }
 
@@ -117,9 +130,9 @@ std::vector<size_t> batch_counts(const bytes& snapshot) {
   std::vector<size_t> out;
   size_t pos = 20;
   for (uint32_t i = load_be<uint32_t>(snapshot.data() + 16); i > 0; --i) {
-    REQUIRE(snapshot.size() - 4 - pos >= 11);
-    out.push_back(snapshot[pos + 10]);
-    pos += 11 + 32 * out.back();
+    REQUIRE(snapshot.size() - 4 - pos >= 19); // id, epoch, marker time, batch count
+    out.push_back(snapshot[pos + 18]);
+    pos += 19 + 32 * out.back();
   }
   return out;
 }
@@ -224,10 +237,10 @@ TEST_CASE("producer snapshot: too many batches or a repeated producer is an erro
   table.on_append(idempotent(2000, 0, 0, 1, 5));
   const bytes valid = table.snapshot(6);
   REQUIRE(check_producer_snapshot(valid));
-  const size_t first = 20, second = first + 11 + 5 * 32;
+  const size_t first = 20, second = first + 19 + 5 * 32;
 
   bytes six = valid; // producer 1000 with a sixth batch
-  six[first + 10] = 6;
+  six[first + 18] = 6;
   six.insert(six.begin() + long(second), six.begin() + long(second - 32),
              six.begin() + long(second));
   reseal(six, trailer::crc32c);

@@ -1,8 +1,13 @@
 // partition_txn_machine (issue 16): open transactions, the last stable
-// offset, aborted transactions for read_committed, markers and cuts.
+// offset, aborted transactions for read_committed, markers and cuts; the
+// producer state's part (markers fence, snapshots keep open transactions)
+// and a read_committed consumer's filter.
 #include <catch2/catch.hpp>
 
+#include "actors/client/aborted_filter.hpp"
 #include "actors/partition/partition_txn_machine.hpp"
+#include "actors/partition/producer_state_machine.hpp"
+#include "storage/crc32c.hpp"
 #include "storage/record_batch.hpp"
 
 using namespace al;
@@ -137,4 +142,126 @@ TEST_CASE("a cut reopens a transaction whose marker it removed, and forgets what
     f.m.truncate_from(5);
     CHECK(f.m.rebuild_needed());
   }
+}
+
+// ---- a read_committed consumer's filter (actors/client/aborted_filter) ------
+
+
+namespace {
+
+/// Whether the filter skips the batch at `base` (built by `make`).
+bool skips(aborted_filter& f, const bytes& b, int64_t base) {
+  bytes copy = b;
+  stamp_base_offset(copy.data(), base);
+  return f.skip(read_batch_header(copy.data()), byte_view{copy});
+}
+
+} // namespace
+
+TEST_CASE("read_committed skips an aborted producer's batches up to its marker, and markers",
+          "[txn][consumer]") {
+  // Producer 7 aborted a transaction from offset 10; producer 8 committed.
+  aborted_filter f({{7, 10}});
+  CHECK_FALSE(skips(f, data_batch(0, 5), 5));        // plain data
+  CHECK_FALSE(skips(f, data_batch(0, 2, 7), 5));     // 7's earlier transaction (committed)
+  CHECK(skips(f, build_txn_marker_batch(7, 0, txn_marker{true, 0}, 1000), 7)); // its marker
+  CHECK(skips(f, data_batch(0, 3, 7), 10));          // 7's aborted transaction
+  CHECK_FALSE(skips(f, data_batch(0, 3, 8), 13));    // 8's, open at the same time
+  CHECK(skips(f, data_batch(0, 1, 7), 16));
+  CHECK(skips(f, build_txn_marker_batch(7, 1, txn_marker{false, 0}, 1000), 17)); // ABORT
+  CHECK_FALSE(skips(f, data_batch(0, 2, 7), 18));    // 7's next transaction: not aborted
+  CHECK(skips(f, build_txn_marker_batch(8, 0, txn_marker{true, 0}, 1000), 20));
+}
+
+TEST_CASE("read_committed: an aborted transaction that began before the fetch offset",
+          "[txn][consumer]") {
+  aborted_filter f({{5, 100}, {6, 40}}); // any order
+  CHECK(skips(f, data_batch(0, 2, 6), 50)); // 6's began at 40, before this fetch
+  CHECK_FALSE(skips(f, data_batch(0, 2, 5), 60)); // 5's begins later, at 100
+  CHECK(skips(f, data_batch(0, 2, 5), 100));
+}
+
+// ---- producer state: markers fence and are snapshotted --------------------
+
+
+namespace {
+
+batch_header header_of(const bytes& b, int64_t base) {
+  bytes copy = b;
+  stamp_base_offset(copy.data(), base);
+  return read_batch_header(copy.data());
+}
+
+} // namespace
+
+TEST_CASE("a marker bumps the producer's epoch: old epochs are fenced, the next transaction "
+          "starts at sequence 0", "[txn][producer]") {
+  producer_state_table t;
+  using V = producer_state_table::verdict;
+  auto d = data_batch(0, 3, 7, 0); // epoch 0, sequence 0..2
+  REQUIRE(t.check(header_of(d, 0)).kind == V::append);
+  t.on_append(header_of(d, 0), 1000);
+  CHECK(t.txns().open_since(7) == 0);
+  CHECK(t.txns().last_stable_offset(3) == 0);
+  txn_marker commit{true, 0};
+  auto m = build_txn_marker_batch(7, 1, commit, 1000); // KIP-890: the end bumps to epoch 1
+  CHECK_FALSE(t.on_append(header_of(m, 3), 1000, &commit, 3));
+  CHECK_FALSE(t.txns().open_since(7));
+  CHECK(t.txns().last_stable_offset(4) == 4);
+  CHECK(t.find(7)->epoch == 1);
+  // The zombie (epoch 0) is refused; epoch 1 must start at sequence 0.
+  auto zombie = t.check(header_of(data_batch(0, 1, 7, 0), 4));
+  CHECK(zombie.kind == V::reject);
+  CHECK(zombie.error.code() == errc::invalid_producer_epoch);
+  bytes next = data_batch(0, 1, 7, 1);
+  CHECK(t.check(header_of(next, 4)).kind == V::append);
+  batch_options late;
+  late.producer_id = 7;
+  late.producer_epoch = 1;
+  late.base_sequence = 5;
+  late.transactional = true;
+  batch_builder lb(late);
+  lb.append(1000, std::nullopt, byte_view{std::string_view{"v"}});
+  CHECK(t.check(header_of(lb.build(), 4)).error.code() == errc::out_of_order_sequence_number);
+  // A marker-only producer does not expire before producer.id.expiration.ms.
+  CHECK(t.expire(1000 + 999, 1000) == 0);
+  CHECK(t.expire(1000 + 1000, 1000) == 1);
+}
+
+TEST_CASE("producer snapshots keep open transactions (version 2) and read version 1",
+          "[txn][producer]") {
+  producer_state_table t;
+  t.on_append(header_of(data_batch(0, 2, 7, 0), 10), 1000); // 7 opens at 10
+  t.on_append(header_of(data_batch(0, 2, 8, 0), 12), 1000); // 8 opens at 12
+  txn_marker abort{false, 0};
+  auto a = t.on_append(header_of(build_txn_marker_batch(8, 1, abort, 1000), 14), 1000, &abort, 14);
+  REQUIRE(a);
+  CHECK(a->first_offset == 12);
+  CHECK(a->last_offset == 14);
+  auto snap = t.snapshot(15);
+  producer_state_table u;
+  auto covers = u.restore(byte_view{snap}, "snap");
+  REQUIRE(covers);
+  CHECK(*covers == 15);
+  CHECK(u == t);
+  CHECK(u.txns().open_since(7) == 10);
+  CHECK_FALSE(u.txns().open_since(8));
+  CHECK(u.find(8)->epoch == 1);
+  CHECK(u.find(8)->marker_ms == 1000);
+  CHECK(u.txns().last_stable_offset(15) == 10);
+  // An open transaction keeps its producer from expiring.
+  CHECK(u.expire(1000 + 5000, 1000) == 1); // 8 goes, 7 stays
+  CHECK(u.find(7));
+  // A version 1 snapshot (before transactions) still loads.
+  bytes v1{'A', 'L', 'P', 'S', 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0, 0};
+  auto crc = crc32c(v1.data(), v1.size());
+  v1.resize(v1.size() + 4);
+  store_be<uint32_t>(v1.data() + 20, crc);
+  producer_state_table w;
+  auto v1_covers = w.restore(byte_view{v1}, "v1");
+  REQUIRE(v1_covers);
+  CHECK(*v1_covers == 9);
+  // An open transaction at or past what the snapshot covers is refused.
+  auto bad = t.snapshot(10);
+  CHECK_FALSE(producer_state_table{}.restore(byte_view{bad}, "bad"));
 }

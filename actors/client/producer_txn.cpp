@@ -1,0 +1,329 @@
+// A transactional producer (issue 16; Kafka's TransactionManager, the
+// client half of KIP-98 with KIP-890's epoch bump per transaction):
+// InitProducerId with the transactional.id, AddPartitionsToTxn before the
+// first batch of each partition in a transaction (the sender holds those
+// batches until then), and EndTxn once every batch is acknowledged. Every
+// coordinator request is retried on Kafka's retriable errors until
+// max.block.ms, finding the coordinator again when it moved.
+#include <chrono>
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include "actors/client/producer_actor.hpp"
+#include "storage/clock.hpp"
+
+namespace al {
+
+namespace {
+
+using self_ptr = producer_actor_ptr;
+using std::chrono::milliseconds;
+
+bool retriable(errc c) {
+  switch (c) {
+    case errc::coordinator_load_in_progress:
+    case errc::coordinator_not_available:
+    case errc::not_coordinator:
+    case errc::concurrent_transactions:
+    case errc::network_exception:
+    case errc::request_timed_out:
+    case errc::broker_not_available:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool fencing(errc c) {
+  return c == errc::producer_fenced || c == errc::invalid_producer_epoch ||
+         c == errc::invalid_producer_id_mapping;
+}
+
+txn_response failure(errc code, std::string message) {
+  txn_response r;
+  r.error = code;
+  r.message = std::move(message);
+  return r;
+}
+
+void retry_after(self_ptr self, std::function<void()> f) {
+  auto& t = self->state.txn;
+  auto id = t.next_retry++;
+  t.retries.emplace(id, std::move(f));
+  self->delayed_send(self, milliseconds(std::max<int64_t>(self->state.cfg.retry_backoff_ms, 1)),
+                     retry_atom::value, id);
+}
+
+/// The coordinator of the transactional id (FindCoordinator, then the
+/// connection to that broker from the metadata).
+void with_coordinator(self_ptr self, int64_t deadline,
+                      std::function<void(result<client_api>)> then) {
+  auto& st = self->state;
+  if (st.txn.coordinator) {
+    then(*st.txn.coordinator);
+    return;
+  }
+  auto again = [self, deadline, then](const status& why) {
+    if (wall_clock_ms() >= deadline) {
+      then(status{why.code(), "cannot find the transaction coordinator: " + why.message()});
+      return;
+    }
+    retry_after(self, [self, deadline, then] { with_coordinator(self, deadline, then); });
+  };
+  refresh_metadata(self, st.view, [self, again, then](const status& s) {
+    auto& st = self->state;
+    auto b = st.view.any_broker();
+    if (!s || !b) {
+      again(s ? status{errc::network_exception, "no broker"} : s);
+      return;
+    }
+    self->request(*b, milliseconds(st.cfg.request_timeout_ms), find_coordinator_atom::value,
+                  txn_coordinator_atom::value, st.txn.id)
+      .then(
+        [self, again, then](const coordinator_info& info) {
+          auto& st = self->state;
+          auto c = st.view.brokers.find(info.node_id);
+          if (c == st.view.brokers.end()) { // not connected yet: the next refresh connects
+            again(status{errc::coordinator_not_available,
+                         "node " + std::to_string(info.node_id) + " not connected"});
+            return;
+          }
+          st.txn.coordinator = c->second;
+          then(c->second);
+        },
+        [again, then](caf::error& err) {
+          auto code = error_code_of(err);
+          if (retriable(code))
+            again(status{code, describe_error(err)});
+          else
+            then(status{code, describe_error(err)});
+        });
+  });
+}
+
+/// A request to the coordinator, retried until `deadline` on retriable errors.
+template <class Atom, class Request>
+void txn_call(self_ptr self, Atom atm, Request req, int64_t deadline,
+              std::function<void(txn_response)> done) {
+  auto again = [self, atm, req, deadline, done](errc code, const std::string& why) {
+    auto& st = self->state;
+    if (code == errc::not_coordinator || code == errc::coordinator_not_available ||
+        code == errc::network_exception)
+      st.txn.coordinator.reset();
+    if (!retriable(code) || wall_clock_ms() >= deadline) {
+      done(failure(code, why));
+      return;
+    }
+    retry_after(self, [self, atm, req, deadline, done] {
+      txn_call(self, atm, req, deadline, done);
+    });
+  };
+  with_coordinator(self, deadline, [self, atm, req, done, again](result<client_api> c) {
+    if (!c) {
+      done(failure(c.error().code(), c.error().message()));
+      return;
+    }
+    self->request(*c, milliseconds(self->state.cfg.request_timeout_ms), atm, req)
+      .then(
+        [done, again](txn_response& r) {
+          if (r.error == errc::none)
+            done(std::move(r));
+          else
+            again(r.error, r.message);
+        },
+        [again](caf::error& err) { again(error_code_of(err), describe_error(err)); });
+  });
+}
+
+int64_t block_deadline(self_ptr self) {
+  return wall_clock_ms() + self->state.cfg.max_block_ms;
+}
+
+/// Fails every batch not sent yet (those of `only` when given), draining
+/// the accumulator first.
+void fail_unsent(self_ptr self, const status& why, const std::set<topic_partition>* only) {
+  auto& st = self->state;
+  producer_drain(self, true);
+  for (auto& [tp, q] : st.queues) {
+    if (only && !only->count(tp))
+      continue;
+    while (!q.pending.empty()) {
+      auto b = std::move(q.pending.front());
+      q.pending.pop_front();
+      producer_fail_batch(self, b, why);
+    }
+    q.retrying = false;
+  }
+}
+
+void after_flush(self_ptr self, std::function<void()> f) {
+  auto& st = self->state;
+  producer_drain(self, true);
+  producer_send_ready(self);
+  if (st.outstanding == 0 && st.acc->pending_records() == 0)
+    f();
+  else
+    st.txn.on_flushed.push_back(std::move(f));
+}
+
+} // namespace
+
+bool producer_txn_holds(producer_state& st, const topic_partition& tp) {
+  if (st.txn.id.empty() || st.txn.added.count(tp))
+    return false;
+  st.txn.wanted.insert(tp);
+  return true;
+}
+
+void producer_txn_add(producer_actor_ptr self) {
+  auto& t = self->state.txn;
+  if (t.adding || t.wanted.empty() || !t.in_transaction || t.fenced)
+    return;
+  txn_add_partitions_request req;
+  req.transactional_id = t.id;
+  req.producer_id = self->state.producer_id;
+  req.producer_epoch = self->state.producer_epoch;
+  req.partitions.assign(t.wanted.begin(), t.wanted.end());
+  t.adding = true;
+  auto asked = std::make_shared<std::set<topic_partition>>(t.wanted);
+  txn_call(self, txn_add_atom::value, req, block_deadline(self),
+           [self, asked](txn_response r) {
+             auto& t = self->state.txn;
+             t.adding = false;
+             if (r.error == errc::none) {
+               for (auto& tp : *asked) {
+                 t.added.insert(tp);
+                 t.wanted.erase(tp);
+               }
+               producer_send_ready(self);
+               return;
+             }
+             status why{r.error, "AddPartitionsToTxn failed: " + r.message};
+             spdlog::warn("producer {}: {}", t.id, why.to_string());
+             producer_txn_failed(self, why);
+             for (auto& tp : *asked)
+               t.wanted.erase(tp);
+             fail_unsent(self, why, asked.get()); // they can never be sent in this transaction
+           });
+}
+
+void producer_txn_failed(producer_actor_ptr self, const status& why) {
+  auto& t = self->state.txn;
+  if (t.id.empty())
+    return;
+  if (fencing(why.code()))
+    t.fenced = true;
+  if (t.error.is_ok())
+    t.error = why;
+}
+
+void producer_txn_flushed(producer_actor_ptr self) {
+  auto waiting = std::move(self->state.txn.on_flushed);
+  self->state.txn.on_flushed.clear();
+  for (auto& f : waiting)
+    f();
+}
+
+void producer_txn_retry(producer_actor_ptr self, uint64_t id) {
+  auto& retries = self->state.txn.retries;
+  auto i = retries.find(id);
+  if (i == retries.end())
+    return;
+  auto f = std::move(i->second);
+  retries.erase(i);
+  f();
+}
+
+caf::result<txn_response> producer_init_transactions(producer_actor_ptr self) {
+  auto& st = self->state;
+  if (st.txn.id.empty())
+    return failure(errc::invalid_request, "producer: init_transactions needs transactional.id");
+  if (st.txn.in_transaction)
+    return failure(errc::invalid_txn_state, "producer: a transaction is open");
+  txn_init_request req;
+  req.transactional_id = st.txn.id;
+  req.timeout_ms = int32_t(st.cfg.transaction_timeout_ms);
+  auto rp = self->make_response_promise<txn_response>();
+  txn_call(self, init_pid_atom::value, req, block_deadline(self), [self, rp](txn_response r) mutable {
+    auto& st = self->state;
+    if (r.error == errc::none) {
+      st.producer_id = r.producer_id;
+      st.producer_epoch = r.producer_epoch;
+      st.next_sequence.clear();
+      st.txn.error = status::ok();
+      st.txn.fenced = false;
+      spdlog::info("producer {}: producer id {} epoch {}", st.txn.id, r.producer_id,
+                   r.producer_epoch);
+    } else if (fencing(r.error)) {
+      st.txn.fenced = true;
+    }
+    rp.deliver(std::move(r));
+  });
+  return rp;
+}
+
+void producer_begin_transaction(producer_actor_ptr self) {
+  auto& t = self->state.txn;
+  t.in_transaction = true;
+  t.added.clear();
+  t.wanted.clear();
+  t.error = status::ok();
+}
+
+caf::result<txn_response> producer_end_transaction(producer_actor_ptr self, bool commit) {
+  auto& st = self->state;
+  if (!st.txn.in_transaction)
+    return failure(errc::invalid_txn_state, "producer: no transaction is open");
+  if (st.txn.fenced)
+    return failure(errc::producer_fenced,
+                   "producer " + st.txn.id + " is fenced by a newer instance: close it");
+  if (commit && !st.txn.error.is_ok())
+    return failure(st.txn.error.code(), "the transaction cannot commit (" +
+                                          st.txn.error.message() + "): abort it");
+  if (!commit) // Kafka aborts what was not sent yet
+    fail_unsent(self, status{errc::invalid_txn_state, "the transaction was aborted"}, nullptr);
+  auto rp = self->make_response_promise<txn_response>();
+  after_flush(self, [self, rp, commit]() mutable {
+    auto& st = self->state;
+    if (commit && !st.txn.error.is_ok()) { // a batch failed while flushing
+      rp.deliver(failure(st.txn.error.code(), "the transaction cannot commit (" +
+                                                st.txn.error.message() + "): abort it"));
+      return;
+    }
+    auto finished = [self](const txn_response& r) {
+      auto& st = self->state;
+      st.txn.in_transaction = false;
+      st.txn.added.clear();
+      st.txn.wanted.clear();
+      st.txn.error = status::ok();
+      if (r.producer_id >= 0) { // KIP-890: the next transaction runs under the bumped epoch
+        st.producer_id = r.producer_id;
+        st.producer_epoch = r.producer_epoch;
+        st.next_sequence.clear();
+      }
+    };
+    if (st.txn.added.empty()) { // nothing was written: nothing to end (as Kafka)
+      txn_response r;
+      finished(r);
+      rp.deliver(r);
+      return;
+    }
+    txn_end_request req;
+    req.transactional_id = st.txn.id;
+    req.producer_id = st.producer_id;
+    req.producer_epoch = st.producer_epoch;
+    req.commit = commit;
+    txn_call(self, txn_end_atom::value, req, block_deadline(self),
+             [self, rp, finished](txn_response r) mutable {
+               if (r.error == errc::none)
+                 finished(r);
+               else if (fencing(r.error))
+                 self->state.txn.fenced = true;
+               rp.deliver(std::move(r));
+             });
+  });
+  return rp;
+}
+
+} // namespace al

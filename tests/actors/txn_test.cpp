@@ -1,0 +1,236 @@
+// Transactions end to end on a real node (issue 16): al::producer with a
+// transactional.id against the node's transaction coordinator, markers in
+// the partitions, and al::consumer with read_committed and
+// read_uncommitted.
+#include <catch2/catch.hpp>
+
+#include <set>
+#include <thread>
+
+#include "actors/client/consumer_client.hpp"
+#include "actors/client/producer_client.hpp"
+#include "actors/txn/txn_machine.hpp"
+#include "live_node.hpp"
+
+using namespace al;
+using namespace al::test;
+
+namespace {
+
+/// Polls until `n` records arrived or `limit` passed; then polls `extra`
+/// longer for records that should not be there.
+std::vector<consumer_record> poll_n(consumer& c, size_t n,
+                                    std::chrono::milliseconds limit = std::chrono::seconds(20),
+                                    std::chrono::milliseconds extra = std::chrono::milliseconds(300)) {
+  std::vector<consumer_record> out;
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  while (out.size() < n && std::chrono::steady_clock::now() < deadline)
+    for (auto& r : c.poll(std::chrono::milliseconds(100)))
+      out.push_back(std::move(r));
+  auto until = std::chrono::steady_clock::now() + extra;
+  while (std::chrono::steady_clock::now() < until)
+    for (auto& r : c.poll(std::chrono::milliseconds(50)))
+      out.push_back(std::move(r));
+  return out;
+}
+
+std::set<std::string> values(const std::vector<consumer_record>& recs) {
+  std::set<std::string> out;
+  for (auto& r : recs)
+    out.insert(r.value.value_or(""));
+  return out;
+}
+
+struct txn_node : live_node {
+  txn_node()
+      : live_node([](config::node_config& c) {
+          c.transaction_state_log_num_partitions = 2;
+          c.group_initial_rebalance_delay_ms = 0;
+        }) {}
+
+  std::unique_ptr<producer> txn_producer(const std::string& id, properties extra = {}) {
+    properties props{{"bootstrap.servers", bootstrap()},
+                     {"transactional.id", id},
+                     {"linger.ms", "1"},
+                     {"max.block.ms", "20000"}};
+    for (auto& [k, v] : extra)
+      props[k] = v;
+    auto p = producer::create(client_sys, props);
+    REQUIRE(p);
+    return std::move(*p);
+  }
+
+  std::unique_ptr<consumer> reader(const std::string& isolation,
+                                   const std::vector<topic_partition>& tps) {
+    auto c = consumer::create(client_sys, {{"bootstrap.servers", bootstrap()},
+                                           {"auto.offset.reset", "earliest"},
+                                           {"isolation.level", isolation}});
+    REQUIRE(c);
+    REQUIRE((*c)->assign(tps));
+    return std::move(*c);
+  }
+
+  template <class T, class... Ts>
+  caf::expected<T> ask(Ts&&... xs) {
+    caf::scoped_actor self{n->system()};
+    caf::expected<T> out{caf::error{}};
+    self->request(caf::actor_cast<broker_api>(n->broker()), std::chrono::seconds(10),
+                  std::forward<Ts>(xs)...)
+      .receive([&](T& x) { out = std::move(x); }, [&](caf::error& err) { out = err; });
+    return out;
+  }
+};
+
+void send_all(producer& p, const std::string& topic, const std::vector<std::string>& vals) {
+  int i = 0;
+  for (auto& v : vals)
+    REQUIRE(p.send({topic, i++ % 2, std::nullopt, v}));
+}
+
+} // namespace
+
+TEST_CASE("read_committed sees committed transactions only; read_uncommitted sees all",
+          "[txn]") {
+  txn_node node;
+  node.create_topic("orders", 2);
+  auto p = node.txn_producer("positions-1");
+  REQUIRE(p->init_transactions());
+  REQUIRE(p->begin_transaction());
+  send_all(*p, "orders", {"c1", "c2", "c3", "c4"});
+  REQUIRE(p->commit_transaction());
+  REQUIRE(p->begin_transaction());
+  send_all(*p, "orders", {"a1", "a2", "a3"});
+  REQUIRE(p->flush()); // written to both partitions, then aborted
+  REQUIRE(p->abort_transaction());
+  REQUIRE(p->begin_transaction());
+  send_all(*p, "orders", {"c5", "c6"});
+  REQUIRE(p->commit_transaction());
+
+  std::vector<topic_partition> tps{{"orders", 0}, {"orders", 1}};
+  auto committed = node.reader("read_committed", tps);
+  CHECK(values(poll_n(*committed, 6)) ==
+        std::set<std::string>{"c1", "c2", "c3", "c4", "c5", "c6"});
+  auto all = node.reader("read_uncommitted", tps);
+  auto every = poll_n(*all, 9);
+  CHECK(values(every) ==
+        std::set<std::string>{"c1", "c2", "c3", "c4", "a1", "a2", "a3", "c5", "c6"});
+  // Three markers per partition (commit, abort, commit) hold offsets too.
+  CHECK(node.log_end_offset({"orders", 0}) == 5 + 3);
+  CHECK(node.log_end_offset({"orders", 1}) == 4 + 3);
+}
+
+TEST_CASE("an open transaction holds read_committed readers at the last stable offset",
+          "[txn]") {
+  txn_node node;
+  node.create_topic("orders", 2);
+  auto before = node.txn_producer("before");
+  REQUIRE(before->init_transactions());
+  REQUIRE(before->begin_transaction());
+  send_all(*before, "orders", {"b1", "b2"});
+  REQUIRE(before->commit_transaction());
+
+  auto p = node.txn_producer("positions-1");
+  REQUIRE(p->init_transactions());
+  REQUIRE(p->begin_transaction());
+  send_all(*p, "orders", {"o1", "o2"});
+  REQUIRE(p->flush()); // acknowledged, not committed
+
+  std::vector<topic_partition> tps{{"orders", 0}, {"orders", 1}};
+  auto committed = node.reader("read_committed", tps);
+  CHECK(values(poll_n(*committed, 3, std::chrono::seconds(2))) ==
+        std::set<std::string>{"b1", "b2"});
+  auto uncommitted = node.reader("read_uncommitted", tps);
+  CHECK(values(poll_n(*uncommitted, 4)) == std::set<std::string>{"b1", "b2", "o1", "o2"});
+  REQUIRE(p->commit_transaction());
+  CHECK(values(poll_n(*committed, 2)) == std::set<std::string>{"o1", "o2"});
+}
+
+TEST_CASE("a new producer with the same transactional.id fences the old one", "[txn]") {
+  txn_node node;
+  node.create_topic("orders", 2);
+  auto zombie = node.txn_producer("positions-1");
+  REQUIRE(zombie->init_transactions());
+  REQUIRE(zombie->begin_transaction());
+  send_all(*zombie, "orders", {"z1", "z2"});
+  REQUIRE(zombie->flush());
+
+  // The replacement: its InitProducerId aborts the zombie's open transaction.
+  auto p = node.txn_producer("positions-1");
+  REQUIRE(p->init_transactions());
+  auto late = zombie->commit_transaction();
+  REQUIRE_FALSE(late);
+  CHECK((late.code() == errc::producer_fenced || late.code() == errc::invalid_producer_epoch));
+  // A zombie's write with its old epoch is refused by the partition.
+  REQUIRE(p->begin_transaction());
+  send_all(*p, "orders", {"n1", "n2"});
+  REQUIRE(p->commit_transaction());
+
+  std::vector<topic_partition> tps{{"orders", 0}, {"orders", 1}};
+  auto committed = node.reader("read_committed", tps);
+  CHECK(values(poll_n(*committed, 2)) == std::set<std::string>{"n1", "n2"});
+}
+
+TEST_CASE("transaction.timeout.ms: the coordinator aborts a transaction left open", "[txn]") {
+  txn_node node;
+  node.create_topic("orders", 2);
+  auto p = node.txn_producer("slow", {{"transaction.timeout.ms", "500"}});
+  REQUIRE(p->init_transactions());
+  REQUIRE(p->begin_transaction());
+  send_all(*p, "orders", {"s1", "s2"});
+  REQUIRE(p->flush());
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  auto late = p->commit_transaction();
+  REQUIRE_FALSE(late); // aborted by the coordinator (the epoch moved on)
+  auto other = node.txn_producer("other");
+  REQUIRE(other->init_transactions());
+  REQUIRE(other->begin_transaction());
+  send_all(*other, "orders", {"k1", "k2"});
+  REQUIRE(other->commit_transaction());
+  std::vector<topic_partition> tps{{"orders", 0}, {"orders", 1}};
+  auto committed = node.reader("read_committed", tps);
+  // The aborted records are skipped and the LSO moved past them.
+  CHECK(values(poll_n(*committed, 2)) == std::set<std::string>{"k1", "k2"});
+}
+
+TEST_CASE("transactions are listed and described by the broker", "[txn]") {
+  txn_node node;
+  node.create_topic("orders", 2);
+  auto p = node.txn_producer("positions-1");
+  REQUIRE(p->init_transactions());
+  REQUIRE(p->begin_transaction());
+  send_all(*p, "orders", {"x"});
+  REQUIRE(p->flush());
+  auto listed = node.ask<std::vector<txn_description>>(txn_list_atom::value);
+  REQUIRE(listed);
+  REQUIRE(listed->size() == 1);
+  CHECK(listed->front().transactional_id == "positions-1");
+  CHECK(listed->front().state == txn_state::ongoing);
+  CHECK(listed->front().partitions == std::vector<topic_partition>{{"orders", 0}});
+  auto described = node.ask<std::vector<txn_description>>(
+    txn_describe_atom::value, std::vector<std::string>{"positions-1", "unknown"});
+  REQUIRE(described);
+  REQUIRE(described->size() == 1);
+  CHECK(described->front().producer_id == p->producer_id());
+  REQUIRE(p->commit_transaction());
+  listed = node.ask<std::vector<txn_description>>(txn_list_atom::value);
+  REQUIRE(listed);
+  REQUIRE(listed->size() == 1);
+  CHECK(listed->front().state == txn_state::complete_commit);
+}
+
+TEST_CASE("transactional producers are refused what Kafka refuses", "[txn]") {
+  txn_node node;
+  node.create_topic("orders", 1);
+  auto p = node.txn_producer("positions-1");
+  CHECK(p->send({"orders", 0, std::nullopt, "x"}).code() == errc::invalid_txn_state);
+  CHECK(p->commit_transaction().code() == errc::invalid_txn_state);
+  auto no_idem = producer::create(node.client_sys, {{"bootstrap.servers", node.bootstrap()},
+                                                    {"transactional.id", "t"},
+                                                    {"enable.idempotence", "false"}});
+  REQUIRE_FALSE(no_idem);
+  CHECK(no_idem.error().code() == errc::invalid_config);
+  auto bad = node.txn_producer("t2", {{"transaction.timeout.ms", "99999999"}});
+  auto init = bad->init_transactions();
+  REQUIRE_FALSE(init);
+  CHECK(init.code() == errc::invalid_transaction_timeout);
+}
