@@ -157,11 +157,17 @@ void fail_unsent(self_ptr self, const status& why, const std::set<topic_partitio
   }
 }
 
+/// Every batch completed and no AddPartitionsToTxn on its way: what the
+/// coordinator has in the transaction is what this producer knows of.
+bool settled(const producer_state& st) {
+  return st.outstanding == 0 && st.acc->pending_records() == 0 && !st.txn.adding;
+}
+
 void after_flush(self_ptr self, std::function<void()> f) {
   auto& st = self->state;
   producer_drain(self, true);
   producer_send_ready(self);
-  if (st.outstanding == 0 && st.acc->pending_records() == 0)
+  if (settled(st))
     f();
   else
     st.txn.on_flushed.push_back(std::move(f));
@@ -197,6 +203,7 @@ void producer_txn_add(producer_actor_ptr self) {
                  t.wanted.erase(tp);
                }
                producer_send_ready(self);
+               producer_txn_flushed(self); // an end may wait for this answer
                return;
              }
              status why{r.error, "AddPartitionsToTxn failed: " + r.message};
@@ -205,6 +212,7 @@ void producer_txn_add(producer_actor_ptr self) {
              for (auto& tp : *asked)
                t.wanted.erase(tp);
              fail_unsent(self, why, asked.get()); // they can never be sent in this transaction
+             producer_txn_flushed(self);
            });
 }
 
@@ -219,6 +227,8 @@ void producer_txn_failed(producer_actor_ptr self, const status& why) {
 }
 
 void producer_txn_flushed(producer_actor_ptr self) {
+  if (!settled(self->state))
+    return;
   auto waiting = std::move(self->state.txn.on_flushed);
   self->state.txn.on_flushed.clear();
   for (auto& f : waiting)
@@ -306,6 +316,9 @@ caf::result<txn_response> producer_end_transaction(producer_actor_ptr self, bool
     if (st.txn.added.empty()) { // nothing was written: nothing to end (as Kafka)
       txn_response r;
       finished(r);
+      // No batch of this epoch reached a partition: the sequences the
+      // dropped batches took are not owed to anyone.
+      st.next_sequence.clear();
       rp.deliver(r);
       return;
     }

@@ -34,6 +34,8 @@ struct live_node {
   caf::actor_system client_sys{ccfg};
 
   /// `tweak` may change the node's config before it starts (e.g. metrics.port).
+  config::node_config cfg; // what the node was started with
+
   explicit live_node(const std::function<void(config::node_config&)>& tweak = {}) {
     spdlog::set_level(spdlog::level::warn);
     static int counter = 0;
@@ -41,7 +43,6 @@ struct live_node {
            ("al-live-" + std::to_string(::getpid()) + "-" + std::to_string(counter++)))
             .string();
     std::filesystem::remove_all(dir);
-    config::node_config cfg;
     cfg.node_id = 1;
     cfg.data_dir = dir;
     cfg.caf_listener = {"127.0.0.1", 0};
@@ -55,6 +56,15 @@ struct live_node {
     REQUIRE(started);
     n = std::move(*started);
   }
+  /// A clean stop and a start on the same data (the ports change).
+  void restart() {
+    n->stop();
+    n.reset();
+    auto started = node::start(cfg);
+    REQUIRE(started);
+    n = std::move(*started);
+  }
+
   ~live_node() {
     n->stop();
     std::filesystem::remove_all(dir);

@@ -4,6 +4,7 @@
 // read_uncommitted.
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <set>
 #include <thread>
 
@@ -233,4 +234,78 @@ TEST_CASE("transactional producers are refused what Kafka refuses", "[txn]") {
   auto init = bad->init_transactions();
   REQUIRE_FALSE(init);
   CHECK(init.code() == errc::invalid_transaction_timeout);
+}
+
+TEST_CASE("after a restart: aborted records stay skipped, the coordinator reloads its "
+          "transactions and times out the one left open", "[txn][restart]") {
+  txn_node node;
+  node.cfg.transaction_max_timeout_ms = 900000;
+  node.create_topic("orders", 2);
+  auto p = node.txn_producer("positions-1", {{"transaction.timeout.ms", "3000"}});
+  REQUIRE(p->init_transactions());
+  REQUIRE(p->begin_transaction());
+  send_all(*p, "orders", {"c1", "c2"});
+  REQUIRE(p->commit_transaction());
+  REQUIRE(p->begin_transaction());
+  send_all(*p, "orders", {"a1", "a2"});
+  REQUIRE(p->flush());
+  REQUIRE(p->abort_transaction());
+  REQUIRE(p->begin_transaction());
+  send_all(*p, "orders", {"open1", "open2"});
+  REQUIRE(p->flush()); // left open across the restart
+  auto pid = p->producer_id();
+  p.reset(); // gone without ending it (close() does not end a transaction)
+
+  node.restart();
+  std::vector<topic_partition> tps{{"orders", 0}, {"orders", 1}};
+  {
+    // The open transaction still holds the LSO: only c1 and c2 are readable.
+    auto committed = node.reader("read_committed", tps);
+    CHECK(values(poll_n(*committed, 3, std::chrono::seconds(1))) ==
+          std::set<std::string>{"c1", "c2"});
+  }
+  // The reloaded coordinator knows the id and aborts the open transaction
+  // when its timeout (from its start, before the restart) passes.
+  std::vector<txn_description> listed;
+  for (int i = 0; i < 100; ++i) {
+    auto l = node.ask<std::vector<txn_description>>(txn_list_atom::value);
+    if (l && l->size() == 1 && l->front().state == txn_state::complete_abort) {
+      listed = *l;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  REQUIRE(listed.size() == 1);
+  CHECK(listed.front().producer_id == pid);
+  auto next = node.txn_producer("positions-1");
+  REQUIRE(next->init_transactions());
+  REQUIRE(next->begin_transaction());
+  send_all(*next, "orders", {"c3", "c4"});
+  REQUIRE(next->commit_transaction());
+  auto committed = node.reader("read_committed", tps);
+  CHECK(values(poll_n(*committed, 4)) == std::set<std::string>{"c1", "c2", "c3", "c4"});
+  auto all = node.reader("read_uncommitted", tps);
+  CHECK(values(poll_n(*all, 8)).size() == 8);
+}
+
+TEST_CASE("abort right after send: unsent records fail, the next transaction is clean", "[txn]") {
+  txn_node node;
+  node.create_topic("orders", 2);
+  auto p = node.txn_producer("positions-1", {{"linger.ms", "50"}});
+  REQUIRE(p->init_transactions());
+  for (int round = 0; round < 5; ++round) {
+    REQUIRE(p->begin_transaction());
+    std::atomic<int> failed{0};
+    for (int i = 0; i < 4; ++i)
+      REQUIRE(p->send({"orders", i % 2, std::nullopt, "a" + std::to_string(round)},
+                      [&](const record_metadata&, const status& s) { failed += s ? 0 : 1; }));
+    REQUIRE(p->abort_transaction());
+    REQUIRE(p->begin_transaction());
+    send_all(*p, "orders", {"c" + std::to_string(round)});
+    REQUIRE(p->commit_transaction());
+  }
+  std::vector<topic_partition> tps{{"orders", 0}, {"orders", 1}};
+  auto committed = node.reader("read_committed", tps);
+  CHECK(values(poll_n(*committed, 5)) ==
+        std::set<std::string>{"c0", "c1", "c2", "c3", "c4"});
 }
