@@ -100,6 +100,7 @@ int main(int argc, char** argv) {
     ("sizes", "record value sizes in bytes", cxxopts::value<std::string>()->default_value("100,1024"))
     ("acks", "produce: acks values", cxxopts::value<std::string>()->default_value("0,1,all"))
     ("partitions", "produce: partition counts", cxxopts::value<std::string>()->default_value("1,4"))
+    ("transactions", "produce: transaction modes, comma-separated: off (idempotent or plain), <N>ms (a transactional producer committing every N ms), <N>rec (every N records); with acks=all", cxxopts::value<std::string>()->default_value("off"))
     ("keys", "produce: distinct record keys, spread by the default partitioner over every partition (0 = null keys, sticky partitioning)", cxxopts::value<uint64_t>()->default_value("0"))
     ("mib", "produce: MiB of values per run", cxxopts::value<double>()->default_value("200"))
     ("records", "produce: records per run (overrides --mib)", cxxopts::value<uint64_t>())
@@ -137,6 +138,7 @@ int main(int argc, char** argv) {
   std::vector<size_t> sizes;
   std::vector<std::string> acks;
   std::vector<int32_t> partitions;
+  std::vector<std::pair<int64_t, uint64_t>> txn_modes; // (commit ms, commit records)
   std::vector<double> rates;
   try {
     args = opts.parse(argc, argv);
@@ -145,6 +147,7 @@ int main(int argc, char** argv) {
                 << "  actorlog-bench produce --client inproc --sizes 100 --acks 1 --partitions 1\n"
                 << "  actorlog-bench latency --client remote --rate 50000 --latency-seconds 20\n"
                 << "  actorlog-bench produce --cluster --acks 1,all --partitions 1,4   # RF=3\n"
+                << "  actorlog-bench produce --client remote --acks all --transactions off,100ms,1000rec\n"
                 << "  actorlog-bench latency --cluster --latency-acks all --rate 50000\n"
                 << "  actorlog-bench produce --client remote,kafka --sizes 100 --acks 1\n"
                 << "  actorlog-bench latency --cluster --client kafka --linger-ms 0\n"
@@ -196,6 +199,22 @@ int main(int argc, char** argv) {
       if (a != "0" && a != "1" && a != "all" && a != "-1")
         throw std::invalid_argument("--acks: \"" + a + "\" is not 0, 1 or all");
     partitions = parse_list<int32_t>(args["partitions"].as<std::string>(), "partitions");
+    for (auto& m : parse_list<std::string>(args["transactions"].as<std::string>(), "transactions")) {
+      auto number = [&](size_t suffix) {
+        auto n = std::stoll(m.substr(0, m.size() - suffix));
+        if (n <= 0)
+          throw std::invalid_argument("--transactions: \"" + m + "\" must be positive");
+        return n;
+      };
+      if (m == "off")
+        txn_modes.push_back({0, 0});
+      else if (m.size() > 2 && m.compare(m.size() - 2, 2, "ms") == 0)
+        txn_modes.push_back({number(2), 0});
+      else if (m.size() > 3 && m.compare(m.size() - 3, 3, "rec") == 0)
+        txn_modes.push_back({0, uint64_t(number(3))});
+      else
+        throw std::invalid_argument("--transactions: \"" + m + "\" is not off, <N>ms or <N>rec");
+    }
     for (auto r : parse_list<int64_t>(args["rate"].as<std::string>(), "rate"))
       rates.push_back(double(r));
   } catch (const std::exception& e) {
@@ -270,11 +289,23 @@ int main(int argc, char** argv) {
     if (scenarios.count("produce")) {
       for (auto size : sizes)
         for (auto& a : acks)
-          for (auto p : partitions) {
+          for (auto p : partitions)
+          for (auto& mode : txn_modes) {
             produce_case c;
             c.record_size = size;
             c.acks = a == "-1" ? "all" : a;
             c.partitions = p;
+            c.txn_commit_ms = mode.first;
+            c.txn_commit_records = mode.second;
+            if (c.transactional() && kafka) {
+              std::cerr << "actorlog-bench: --transactions: the kafka client runs without them\n";
+              continue;
+            }
+            if (c.transactional() && c.acks != "all") {
+              std::cerr << "actorlog-bench: --transactions " << mode.first << "/" << mode.second
+                        << " needs acks=all; skipped for acks=" << c.acks << "\n";
+              continue;
+            }
             c.keys = args["keys"].as<uint64_t>();
             c.records = args.count("records")
                           ? args["records"].as<uint64_t>()

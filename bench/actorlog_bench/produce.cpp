@@ -22,6 +22,10 @@ row produce_row(const std::string& client, target& t, const produce_case& c) {
     .label("partitions", std::to_string(c.partitions));
   if (c.keys > 0)
     r.label("keys", std::to_string(c.keys));
+  if (c.txn_commit_ms > 0)
+    r.label("txn", "every " + std::to_string(c.txn_commit_ms) + " ms");
+  else if (c.txn_commit_records > 0)
+    r.label("txn", "every " + std::to_string(c.txn_commit_records) + " records");
   return r;
 }
 
@@ -38,10 +42,37 @@ row run_produce(target& t, const produce_case& c, const client_settings& cs, pro
   auto topic = next_topic("produce");
   if (!create_topic_for(t, topic, c.partitions, r))
     return r;
-  auto p = producer::create(t.client_system(), producer_props(t, c.acks, cs), t.direct_broker());
+  auto props = producer_props(t, c.acks, cs);
+  if (c.transactional())
+    props["transactional.id"] = "bench-" + topic;
+  auto p = producer::create(t.client_system(), props, t.direct_broker());
   if (!p) {
     r.note = "producer: " + p.error().to_string();
     return r;
+  }
+  // Transactions: one open from the first send, committed every
+  // txn_commit_ms or txn_commit_records (each commit waits for every
+  // acknowledgement, then EndTxn), and once more at the end.
+  uint64_t commits = 0;
+  auto last_commit = bench_clock::now();
+  uint64_t since_commit = 0;
+  auto commit_and_begin = [&](bool again) -> status {
+    if (auto st = (*p)->commit_transaction(); !st)
+      return st;
+    ++commits;
+    last_commit = bench_clock::now();
+    since_commit = 0;
+    return again ? (*p)->begin_transaction() : status::ok();
+  };
+  if (c.transactional()) {
+    if (auto st = (*p)->init_transactions(); !st) {
+      r.note = "init_transactions: " + st.to_string();
+      return r;
+    }
+    if (auto st = (*p)->begin_transaction(); !st) {
+      r.note = "begin_transaction: " + st.to_string();
+      return r;
+    }
   }
   auto records = make_records(topic, c.record_size);
   std::atomic<uint64_t> acked{0};
@@ -63,6 +94,16 @@ row run_produce(target& t, const produce_case& c, const client_settings& cs, pro
   bool timed_out = false;
   std::string error;
   for (; sent < c.records; ++sent) {
+    if (c.transactional() &&
+        ((c.txn_commit_records > 0 && since_commit >= c.txn_commit_records) ||
+         (c.txn_commit_ms > 0 && (since_commit & 127) == 0 &&
+          bench_clock::now() - last_commit >= std::chrono::milliseconds(c.txn_commit_ms)))) {
+      if (auto st = commit_and_begin(true); !st) {
+        error = "commit: " + st.to_string();
+        break;
+      }
+    }
+    ++since_commit;
     if ((sent & 1023) == 0) {
       while (sent - acked.load(std::memory_order_relaxed) - failed.load(std::memory_order_relaxed) >
                window &&
@@ -88,6 +129,9 @@ row run_produce(target& t, const produce_case& c, const client_settings& cs, pro
     }
   }
   auto fl = (*p)->flush(std::chrono::milliseconds(int64_t(c.max_seconds * 1000) + 30000));
+  if (c.transactional() && error.empty())
+    if (auto st = commit_and_begin(false); !st)
+      error = "commit: " + st.to_string();
   // With acks=0 the producer finishes when it has sent, not when the
   // partition has appended: wait for the log end offset too (<= 60 s).
   int64_t in_log = 0;
@@ -105,10 +149,15 @@ row run_produce(target& t, const produce_case& c, const client_settings& cs, pro
   double secs = seconds_since(start);
   (*p)->close();
   p->reset();
-  r.figure("records", double(in_log))
+  // Transactions: the log also holds a marker per partition and commit;
+  // count the records acknowledged.
+  double counted = c.transactional() ? double(acked.load()) : double(in_log);
+  r.figure("records", counted)
     .figure("seconds", secs)
-    .figure("rec/s", double(in_log) / secs)
-    .figure("MB/s", double(in_log) * double(c.record_size) / secs / 1e6);
+    .figure("rec/s", counted / secs)
+    .figure("MB/s", counted * double(c.record_size) / secs / 1e6);
+  if (c.transactional())
+    r.figure("commits", double(commits));
   if (!error.empty())
     r.note = "send failed: " + error;
   else if (!end_error.empty())

@@ -34,6 +34,12 @@ struct produce_case {
   /// so the default partitioner spreads records over every partition
   /// (issue 15: spread produce beside the 4-partition figure).
   uint64_t keys = 0;
+  /// Transactions (issue 16): a transactional producer commits every
+  /// txn_commit_ms (when > 0) or every txn_commit_records (when > 0);
+  /// both 0: no transactions. Needs acks=all.
+  int64_t txn_commit_ms = 0;
+  uint64_t txn_commit_records = 0;
+  bool transactional() const { return txn_commit_ms > 0 || txn_commit_records > 0; }
 };
 
 /// Sends `records` values of record_size bytes (null keys: sticky
