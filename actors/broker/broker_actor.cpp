@@ -501,6 +501,9 @@ broker_api::behavior_type broker_actor(self_ptr self, broker_setup setup) {
       return route_group_request<offset_commit_response>(self, atm, group, offsets);
     },
     [=](list_groups_atom) { return on_list_groups(self); },
+    [=](offset_commit_atom atm, std::string& group, txn_offset_commit_request& req) {
+      return route_group_request<offset_commit_response>(self, atm, group, req);
+    },
     // transactions: broker_txn.cpp
     [=](find_coordinator_atom, txn_coordinator_atom, const std::string& transactional_id) {
       return on_find_txn_coordinator(self, transactional_id);
@@ -510,6 +513,7 @@ broker_api::behavior_type broker_actor(self_ptr self, broker_setup setup) {
       return route_txn_request(self, atm, req);
     },
     [=](txn_end_atom atm, txn_end_request& req) { return route_txn_request(self, atm, req); },
+    [=](txn_add_atom, txn_add_offsets_request& req) { return on_add_offsets(self, req); },
     [=](txn_describe_atom, const std::vector<std::string>& ids) {
       return on_describe_txns(self, ids);
     },

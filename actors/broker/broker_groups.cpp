@@ -243,6 +243,11 @@ void sync_group_coordinators(broker_ptr self) {
   answer_finding(self, st.groups.topic);
 }
 
+void ensure_offsets_topic(broker_ptr self) {
+  if (!offsets_topic(self))
+    create_offsets_topic(self);
+}
+
 caf::result<coordinator_info> on_find_coordinator(broker_ptr self, const std::string& group_id) {
   if (auto st = check_group_id(group_id); !st)
     return to_caf_error(st);

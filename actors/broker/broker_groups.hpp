@@ -42,6 +42,8 @@ caf::result<coordinator_info> find_coordinator(broker_ptr self, coordinator_topi
                                                const std::function<void()>& create);
 
 caf::result<coordinator_info> on_find_coordinator(broker_ptr self, const std::string& group_id);
+/// Creates __consumer_offsets unless it exists or is being created.
+void ensure_offsets_topic(broker_ptr self);
 
 /// The local coordinator of `group_id`, or NOT_COORDINATOR /
 /// COORDINATOR_NOT_AVAILABLE / INVALID_GROUP_ID.

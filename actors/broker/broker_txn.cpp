@@ -229,6 +229,24 @@ caf::result<std::vector<txn_description>> on_describe_txns(broker_ptr self,
   return rp;
 }
 
+caf::result<txn_response> on_add_offsets(broker_ptr self, txn_add_offsets_request& req) {
+  auto t = coordinator_topic(self, offsets_topic_name);
+  if (!t) { // created now; the client retries
+    ensure_offsets_topic(self);
+    txn_response r;
+    r.error = errc::coordinator_not_available;
+    r.message = std::string(offsets_topic_name) + " does not exist yet";
+    return r;
+  }
+  txn_add_partitions_request add;
+  add.transactional_id = std::move(req.transactional_id);
+  add.producer_id = req.producer_id;
+  add.producer_epoch = req.producer_epoch;
+  add.partitions.push_back(topic_partition{
+    offsets_topic_name, offsets_partition_for(req.group_id, int32_t(t->partitions.size()))});
+  return route_txn_request(self, txn_add_atom::value, add);
+}
+
 caf::result<produce_response> on_write_marker(broker_ptr self, txn_marker_request& req) {
   auto& st = self->state;
   auto t = st.image.topics.find(req.topic);
@@ -246,7 +264,26 @@ caf::result<produce_response> on_write_marker(broker_ptr self, txn_marker_reques
     auto local = route_partition(st, req.topic, req.partition);
     if (!local)
       return to_caf_error(local.error());
-    return self->delegate(*local, txn_marker_atom::value, std::move(req));
+    if (req.topic != offsets_topic_name)
+      return self->delegate(*local, txn_marker_atom::value, std::move(req));
+    // In __consumer_offsets the group coordinator of the partition learns
+    // of the marker once it is written: the transaction's offsets take
+    // effect (COMMIT) or go (ABORT).
+    auto rp = self->make_response_promise<produce_response>();
+    auto partition = req.partition;
+    auto pid = req.producer_id;
+    auto commit = req.commit;
+    self->request(*local, std::chrono::milliseconds(req.timeout_ms + 1000),
+                  txn_marker_atom::value, std::move(req))
+      .then(
+        [self, rp, partition, pid, commit](const produce_response& r) mutable {
+          auto c = self->state.groups.coordinators.find(partition);
+          if (c != self->state.groups.coordinators.end())
+            self->send(c->second, txn_marker_atom::value, pid, commit);
+          rp.deliver(r);
+        },
+        [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+    return rp;
   }
   auto peer = peer_broker(self, leader);
   if (!peer)

@@ -36,6 +36,10 @@ caf::result<std::vector<txn_description>> on_list_txns(broker_ptr self);
 caf::result<std::vector<txn_description>> on_describe_txns(broker_ptr self,
                                                            const std::vector<std::string>& ids);
 
+/// AddOffsetsToTxn: the group's __consumer_offsets partition is added to
+/// the transaction at the id's coordinator.
+caf::result<txn_response> on_add_offsets(broker_ptr self, txn_add_offsets_request& req);
+
 /// WriteTxnMarkers for one partition: to the local leader, or (for a
 /// request from this node) to the leader node's broker.
 caf::result<produce_response> on_write_marker(broker_ptr self, txn_marker_request& req);

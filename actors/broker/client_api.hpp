@@ -56,6 +56,9 @@ using client_api = caf::typed_actor<
   // routed to this node's coordinator of the id
   caf::replies_to<find_coordinator_atom, txn_coordinator_atom, std::string>::with<
     coordinator_info>,
+  // AddOffsetsToTxn: the broker adds the group's __consumer_offsets
+  // partition to the transaction at its coordinator
+  caf::replies_to<txn_add_atom, txn_add_offsets_request>::with<txn_response>,
   AL_TXN_REQUESTS>;
 
 } // namespace al

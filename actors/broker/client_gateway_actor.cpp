@@ -186,6 +186,12 @@ client_api::behavior_type client_gateway_actor(self_ptr self, gateway_setup setu
           return caf::result<txn_response>{internal_topic_error("add to a transaction", tp.topic)};
       return relay<txn_response>(self, atm, std::move(req));
     },
+    [=](txn_add_atom atm, txn_add_offsets_request& req) {
+      return relay<txn_response>(self, atm, std::move(req));
+    },
+    [=](offset_commit_atom atm, std::string& group, txn_offset_commit_request& req) {
+      return relay<offset_commit_response>(self, atm, std::move(group), std::move(req));
+    },
     [=](txn_end_atom atm, txn_end_request& req) {
       return relay<txn_response>(self, atm, std::move(req));
     },

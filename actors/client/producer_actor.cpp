@@ -90,6 +90,9 @@ caf::behavior producer_actor(self_ptr self, producer_config cfg,
       return true;
     },
     [=](txn_end_atom, bool commit) { return producer_end_transaction(self, commit); },
+    [=](offset_commit_atom, std::string& group, offset_commit_map& offsets) {
+      return producer_send_offsets(self, std::move(group), std::move(offsets));
+    },
     [=](flush_atom) -> caf::result<bool> {
       producer_drain(self, true);
       producer_send_ready(self);

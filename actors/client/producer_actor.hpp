@@ -40,6 +40,7 @@ struct producer_txn_state {
   std::set<topic_partition> added;       // AddPartitionsToTxn done in this transaction
   std::set<topic_partition> wanted;      // batches wait for these to be added
   bool adding = false;                   // an AddPartitionsToTxn is on its way
+  bool offsets_added = false;            // send_offsets_to_transaction in this transaction
   /// A batch or an AddPartitionsToTxn failed: the transaction can only be
   /// aborted (Kafka's abortable error). Fenced: the producer is done.
   status error;
@@ -134,6 +135,10 @@ caf::result<txn_response> producer_init_transactions(producer_actor_ptr self);
 void producer_begin_transaction(producer_actor_ptr self);
 /// EndTxn once every batch is done (commit refused after a failure).
 caf::result<txn_response> producer_end_transaction(producer_actor_ptr self, bool commit);
+/// send_offsets_to_transaction: AddOffsetsToTxn, then TxnOffsetCommit at
+/// the group's coordinator.
+caf::result<txn_response> producer_send_offsets(producer_actor_ptr self, std::string group_id,
+                                                offset_commit_map offsets);
 /// A retry armed by the transaction code is due.
 void producer_txn_retry(producer_actor_ptr self, uint64_t id);
 

@@ -204,6 +204,25 @@ status producer::commit_transaction() {
   return st;
 }
 
+status producer::send_offsets_to_transaction(const std::map<topic_partition, int64_t>& offsets,
+                                             const std::string& group_id) {
+  if (!in_transaction_)
+    return {errc::invalid_txn_state, "producer: no transaction is open"};
+  if (group_id.empty())
+    return {errc::invalid_request, "producer: send_offsets_to_transaction needs a group id"};
+  offset_commit_map map;
+  for (auto& [tp, offset] : offsets)
+    map[tp] = offset_and_metadata{offset, "", -1};
+  auto timeout = std::chrono::milliseconds(cfg_.max_block_ms + cfg_.request_timeout_ms);
+  auto r = ask<txn_response>(sys_, actor_, timeout, offset_commit_atom::value, group_id, map);
+  if (!r)
+    return r.error();
+  if (r->error != errc::none)
+    return {r->error, "producer " + cfg_.transactional_id + ": send_offsets_to_transaction: " +
+                        r->message};
+  return status::ok();
+}
+
 status producer::abort_transaction() {
   if (!in_transaction_)
     return {errc::invalid_txn_state, "producer: no transaction is open"};

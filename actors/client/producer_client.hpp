@@ -13,6 +13,7 @@
 #include <atomic>
 #include <chrono>
 #include <future>
+#include <map>
 #include <memory>
 #include <mutex>
 
@@ -60,6 +61,12 @@ public:
   /// Drops what was not sent yet and aborts: read_committed consumers never
   /// see the transaction's records.
   status abort_transaction();
+  /// Commits a consumer group's offsets (the next offset to read, per
+  /// partition) inside the transaction: they take effect for the group
+  /// only if the transaction commits (consume-transform-produce,
+  /// exactly once). Kafka's sendOffsetsToTransaction.
+  status send_offsets_to_transaction(const std::map<topic_partition, int64_t>& offsets,
+                                     const std::string& group_id);
 
   caf::actor handle() const { return actor_; }
   const producer_config& config() const { return cfg_; }

@@ -245,6 +245,92 @@ void producer_txn_retry(producer_actor_ptr self, uint64_t id) {
   f();
 }
 
+namespace {
+
+/// TxnOffsetCommit at the group's coordinator (FindCoordinator first),
+/// retried on the coordinator errors until `deadline`.
+void commit_txn_offsets(self_ptr self, const std::string& group_id,
+                        const txn_offset_commit_request& req, int64_t deadline,
+                        std::function<void(txn_response)> done) {
+  auto& st = self->state;
+  auto again = [self, group_id, req, deadline, done](errc code, const std::string& why) {
+    if (!(retriable(code) || code == errc::coordinator_load_in_progress) ||
+        wall_clock_ms() >= deadline) {
+      done(failure(code, "TxnOffsetCommit for group " + group_id + ": " + why));
+      return;
+    }
+    retry_after(self, [self, group_id, req, deadline, done] {
+      commit_txn_offsets(self, group_id, req, deadline, done);
+    });
+  };
+  auto b = st.view.any_broker();
+  if (!b) {
+    refresh_metadata(self, st.view, [again](const status& s) {
+      again(s ? errc::network_exception : s.code(), "no broker");
+    });
+    return;
+  }
+  self->request(*b, milliseconds(st.cfg.request_timeout_ms), find_coordinator_atom::value,
+                group_id)
+    .then(
+      [self, group_id, req, again, done](const coordinator_info& info) {
+        auto& st = self->state;
+        auto c = st.view.brokers.find(info.node_id);
+        if (c == st.view.brokers.end()) {
+          refresh_metadata(self, st.view, [again](const status&) {
+            again(errc::coordinator_not_available, "the coordinator is not connected yet");
+          });
+          return;
+        }
+        self->request(c->second, milliseconds(st.cfg.request_timeout_ms),
+                      offset_commit_atom::value, group_id, req)
+          .then(
+            [again, done](const offset_commit_response& r) {
+              if (r.error == errc::none)
+                done(txn_response{});
+              else
+                again(r.error, std::string(to_string(r.error)));
+            },
+            [again](caf::error& err) { again(error_code_of(err), describe_error(err)); });
+      },
+      [again](caf::error& err) { again(error_code_of(err), describe_error(err)); });
+}
+
+} // namespace
+
+caf::result<txn_response> producer_send_offsets(producer_actor_ptr self, std::string group_id,
+                                                offset_commit_map offsets) {
+  auto& st = self->state;
+  if (!st.txn.in_transaction)
+    return failure(errc::invalid_txn_state, "producer: no transaction is open");
+  if (st.txn.fenced)
+    return failure(errc::producer_fenced, "producer " + st.txn.id + " is fenced");
+  txn_add_offsets_request add{st.txn.id, st.producer_id, st.producer_epoch, group_id};
+  auto rp = self->make_response_promise<txn_response>();
+  auto deadline = block_deadline(self);
+  txn_call(self, txn_add_atom::value, add, deadline,
+           [self, rp, group_id, offsets, deadline](txn_response r) mutable {
+             auto& st = self->state;
+             if (r.error != errc::none) {
+               producer_txn_failed(self, status{r.error, r.message});
+               rp.deliver(std::move(r));
+               return;
+             }
+             st.txn.offsets_added = true;
+             txn_offset_commit_request req;
+             req.transactional_id = st.txn.id;
+             req.producer_id = st.producer_id;
+             req.producer_epoch = st.producer_epoch;
+             req.offsets = offsets;
+             commit_txn_offsets(self, group_id, req, deadline, [self, rp](txn_response c) mutable {
+               if (c.error != errc::none)
+                 producer_txn_failed(self, status{c.error, c.message});
+               rp.deliver(std::move(c));
+             });
+           });
+  return rp;
+}
+
 caf::result<txn_response> producer_init_transactions(producer_actor_ptr self) {
   auto& st = self->state;
   if (st.txn.id.empty())
@@ -276,6 +362,7 @@ caf::result<txn_response> producer_init_transactions(producer_actor_ptr self) {
 void producer_begin_transaction(producer_actor_ptr self) {
   auto& t = self->state.txn;
   t.in_transaction = true;
+  t.offsets_added = false;
   t.added.clear();
   t.wanted.clear();
   t.error = status::ok();
@@ -304,6 +391,7 @@ caf::result<txn_response> producer_end_transaction(producer_actor_ptr self, bool
     auto finished = [self](const txn_response& r) {
       auto& st = self->state;
       st.txn.in_transaction = false;
+      st.txn.offsets_added = false;
       st.txn.added.clear();
       st.txn.wanted.clear();
       st.txn.error = status::ok();
@@ -313,7 +401,7 @@ caf::result<txn_response> producer_end_transaction(producer_actor_ptr self, bool
         st.next_sequence.clear();
       }
     };
-    if (st.txn.added.empty()) { // nothing was written: nothing to end (as Kafka)
+    if (st.txn.added.empty() && !st.txn.offsets_added) { // nothing written: nothing to end
       txn_response r;
       finished(r);
       // No batch of this epoch reached a partition: the sequences the

@@ -30,14 +30,6 @@ void hold(self_ptr self, coordinated_group& g, Req& req) {
   g.waiting.emplace(req.request_id, self->make_response_promise());
 }
 
-std::vector<offset_commit> store_rows(const group_offsets& offsets) {
-  std::vector<offset_commit> rows;
-  for (auto& [tp, v] : offsets)
-    rows.push_back(offset_commit{tp.topic, tp.partition, v.offset, v.leader_epoch, v.metadata,
-                                 v.commit_time_ms});
-  return rows;
-}
-
 /// Feeds append outcomes to the machine in the order the appends were made.
 /// An outcome for another incarnation of the group (deleted, or forgotten
 /// and created again since) is dropped: its machine already answered.
@@ -69,13 +61,19 @@ void persist(self_ptr self, coordinated_group& g, persist_offsets_effect effect)
   auto group_id = effect.group_id;
   auto generation = effect.generation_id;
   auto rows = store_rows(effect.offsets);
+  auto committed = effect.offsets;
   self->request(self->state.setup.log, milliseconds(self->state.setup.request_timeout_ms),
                 produce_atom::value, offsets_append(self, std::move(batch)))
     .then(
-      [=](const produce_response&) {
+      [=](const produce_response& r) {
         if (self->state.setup.store)
           self->send(self->state.setup.store, offset_commit_atom::value, group_id, generation,
                      rows);
+        // A plain commit written after a pending transactional one wins
+        // at its marker (txn_offsets_machine).
+        if (auto g = find_group(self, group_id);
+            g && g->incarnation == incarnation && !g->txn_offsets.producers().empty())
+          g->txn_offsets.on_plain_commit_appended(committed, r.base_offset);
         on_written(self, group_id, incarnation, id, errc::none);
       },
       [=](caf::error& err) {
@@ -221,6 +219,14 @@ caf::error check_group_request(group_coordinator_ptr self, const std::string& gr
   return {};
 }
 
+std::vector<offset_commit> store_rows(const group_offsets& offsets) {
+  std::vector<offset_commit> rows;
+  for (auto& [tp, v] : offsets)
+    rows.push_back(offset_commit{tp.topic, tp.partition, v.offset, v.leader_epoch, v.metadata,
+                                 v.commit_time_ms});
+  return rows;
+}
+
 produce_request offsets_append(group_coordinator_ptr self, bytes batch) {
   produce_request req;
   req.topic = offsets_topic_name;
@@ -252,7 +258,7 @@ void process(group_coordinator_ptr self, const std::string& group_id) {
   // Nothing to remember (as Kafka's cleanup of Empty groups without offsets):
   // forget it, so groups that only ever got a failed request do not pile up.
   if (g->machine->forgettable() && g->waiting.empty() && g->persisting.empty() &&
-      !g->deleting) {
+      !g->deleting && g->txn_offsets.producers().empty()) {
     self->state.groups.erase(group_id);
     return;
   }
@@ -332,6 +338,12 @@ group_coordinator_api::behavior_type group_coordinator_actor(self_ptr self,
       return on_alter_offsets(self, g, offsets);
     },
     [=](list_groups_atom) { return list_coordinated_groups(self); },
+    [=](offset_commit_atom, const std::string& g, txn_offset_commit_request& req) {
+      return on_txn_offset_commit(self, g, req);
+    },
+    [=](txn_marker_atom, int64_t producer_id, bool commit) {
+      on_txn_marker(self, producer_id, commit);
+    },
     [=](metadata_update_atom, partition_counts& counts) { on_topic_counts(self, std::move(counts)); },
     [=](group_tick_atom, const std::string& g, int64_t deadline) {
       if (g.empty()) { // retry a failed load

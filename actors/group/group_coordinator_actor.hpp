@@ -25,6 +25,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <caf/actor_addr.hpp>
 #include <caf/actor_clock.hpp>
@@ -34,6 +36,7 @@
 #include "actors/group/group_coordinator_api.hpp"
 #include "actors/group/group_machine.hpp"
 #include "actors/group/offsets_record.hpp"
+#include "actors/group/txn_offsets_machine.hpp"
 #include "actors/partition/partition_api.hpp"
 #include "actors/store/store_api.hpp"
 
@@ -63,6 +66,8 @@ struct coordinated_group {
   std::map<uint64_t, errc> written; // outcomes that wait for an earlier one
   std::optional<int64_t> timer_at;  // the earliest armed tick
   bool deleting = false;            // tombstones being written
+  /// Offsets committed in open transactions (issue 16), until their markers.
+  txn_offsets_machine txn_offsets;
 };
 
 struct group_coordinator_state {
@@ -76,6 +81,9 @@ struct group_coordinator_state {
   uint64_t groups_created = 0; // each machine's incarnation, part of its member id salt
   caf::actor_clock::time_point clock_base;
   int64_t wall_base_ms = 0;
+  /// Transaction markers that came while loading: applied after the load
+  /// (a marker the load read already has nothing left to apply).
+  std::vector<std::pair<int64_t, bool>> markers_while_loading;
   static constexpr const char* name = "group_coordinator";
 };
 
@@ -99,11 +107,24 @@ coordinated_group& add_group(group_coordinator_ptr self, const std::string& grou
 coordinated_group* find_group(group_coordinator_ptr self, const std::string& group_id);
 /// COORDINATOR_NOT_AVAILABLE while loading, INVALID_GROUP_ID (group_limits.hpp).
 caf::error check_group_request(group_coordinator_ptr self, const std::string& group_id);
+/// meta.db rows for committed offsets (the store's view).
+std::vector<offset_commit> store_rows(const group_offsets& offsets);
 /// An acks=all append of `batch` to this coordinator's offsets partition.
 produce_request offsets_append(group_coordinator_ptr self, bytes batch);
 /// Executes the machine's effects in order (persist, respond, log), then
 /// forgets the group if nothing is left to remember, else re-arms its timer.
 void process(group_coordinator_ptr self, const std::string& group_id);
+
+// group_coordinator_txn.cpp (issue 16)
+/// TxnOffsetCommit: appended as the producer's transactional batch,
+/// pending until its marker.
+caf::result<offset_commit_response> on_txn_offset_commit(group_coordinator_ptr self,
+                                                         const std::string& group_id,
+                                                         txn_offset_commit_request& req);
+/// A marker for `producer_id` reached the offsets partition.
+void on_txn_marker(group_coordinator_ptr self, int64_t producer_id, bool commit);
+/// After a load: the transactional commits still waiting for their markers.
+void restore_pending_txn_offsets(group_coordinator_ptr self, const offsets_loader& loader);
 
 // group_coordinator_admin.cpp
 caf::result<bool> on_delete_group(group_coordinator_ptr self, const std::string& group_id);

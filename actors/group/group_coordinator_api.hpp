@@ -33,7 +33,10 @@ namespace al {
     /* reset offsets (admin): only while the group has no members, else NON_EMPTY_GROUP */      \
     caf::replies_to<alter_offsets_atom, std::string, offset_commit_map>::with<                  \
       offset_commit_response>,                                                                  \
-    caf::replies_to<list_groups_atom>::with<std::vector<group_listing>>
+    caf::replies_to<list_groups_atom>::with<std::vector<group_listing>>,                    \
+    /* TxnOffsetCommit: pending until the producer's transaction ends */                    \
+    caf::replies_to<offset_commit_atom, std::string, txn_offset_commit_request>::with<      \
+      offset_commit_response>
 
 using group_coordinator_api = caf::typed_actor<
   AL_GROUP_REQUESTS,
@@ -42,6 +45,10 @@ using group_coordinator_api = caf::typed_actor<
   // A group's timer armed for a deadline (session, rebalance, initial
   // delay); group "" = retry loading.
   caf::reacts_to<group_tick_atom, std::string, int64_t>,
+  // A transaction marker (producer id, commit?) was written to this
+  // coordinator's offsets partition: its pending transactional offsets
+  // take effect or are dropped (from the broker, after WriteTxnMarkers).
+  caf::reacts_to<txn_marker_atom, int64_t, bool>,
   // Leadership moved away or the broker stops: answer pending requests
   // with NOT_COORDINATOR, then quit.
   caf::reacts_to<unload_atom>>;

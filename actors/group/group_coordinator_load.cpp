@@ -62,6 +62,7 @@ void finish_load(self_ptr self) {
   auto& st = self->state;
   for (auto& [group_id, g] : st.loader.groups())
     add_group(self, group_id, g.offsets, g.max_generation);
+  restore_pending_txn_offsets(self, st.loader);
   sync_store(self);
   st.loaded = true;
   st.loading = false;
@@ -75,6 +76,10 @@ void finish_load(self_ptr self) {
                offsets_topic_name, st.setup.partition, st.groups.size(), st.loader.records(),
                coordinator_now_ms(self) - st.load_started_ms);
   st.loader = offsets_loader{};
+  auto markers = std::move(st.markers_while_loading);
+  st.markers_while_loading.clear();
+  for (auto& [pid, commit] : markers)
+    on_txn_marker(self, pid, commit);
 }
 
 void read_from(self_ptr self, int64_t offset, int32_t max_bytes) {

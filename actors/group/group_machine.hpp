@@ -113,6 +113,9 @@ public:
   bool forgettable() const;
   const partition_counts& topics() const { return topics_; }
   group_description describe() const;
+  /// Offsets committed by a transaction's COMMIT marker (already in the
+  /// log, issue 16): they become the group's committed offsets.
+  void install_offsets(const group_offsets& offsets);
   /// OffsetFetch: all offsets when `partitions` is empty; unknown ones as -1.
   result<group_offsets> fetch_offsets(const std::vector<topic_partition>& partitions) const;
   /// Topics whose partition counts the actor must report (union of subscriptions).

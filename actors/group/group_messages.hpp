@@ -398,4 +398,36 @@ typename Inspector::result_type inspect(Inspector& f, group_listing& x) {
 /// OffsetCommit/alter-offsets payload: partition -> offset to commit.
 using offset_commit_map = std::map<topic_partition, offset_and_metadata>;
 
+/// AddOffsetsToTxn (issue 16): the group's offsets partition joins the
+/// producer's transaction (the broker names it and asks the transaction
+/// coordinator).
+struct txn_add_offsets_request {
+  std::string transactional_id;
+  int64_t producer_id = -1;
+  int16_t producer_epoch = -1;
+  std::string group_id;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, txn_add_offsets_request& x) {
+  return f(x.transactional_id, x.producer_id, x.producer_epoch, x.group_id);
+}
+
+/// TxnOffsetCommit (issue 16): offsets written to __consumer_offsets in
+/// the producer's transaction; they take effect when its COMMIT marker
+/// reaches the offsets partition and are dropped on ABORT. generation_id
+/// and member_id are the consumer's (KIP-447); -1 and "" skip the check.
+struct txn_offset_commit_request {
+  std::string transactional_id;
+  int64_t producer_id = -1;
+  int16_t producer_epoch = -1;
+  int32_t generation_id = -1;
+  std::string member_id;
+  offset_commit_map offsets;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, txn_offset_commit_request& x) {
+  return f(x.transactional_id, x.producer_id, x.producer_epoch, x.generation_id, x.member_id,
+           x.offsets);
+}
+
 } // namespace al

@@ -84,6 +84,11 @@ void group_machine::on_persisted(uint64_t persist_id, errc append_error, int64_t
   respond(commit_response(commit, commit_error_for(append_error)));
 }
 
+void group_machine::install_offsets(const group_offsets& offsets) {
+  for (auto& [tp, row] : offsets)
+    offsets_[tp] = row;
+}
+
 errc commit_error_for(errc append_error) {
   switch (append_error) {
     case errc::none: return errc::none;

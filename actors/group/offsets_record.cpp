@@ -127,7 +127,16 @@ result<int64_t> offsets_loader::apply(byte_view data, int64_t from) {
                       std::to_string(batch->header.base_offset) + " + lastOffsetDelta " +
                       std::to_string(batch->header.last_offset_delta) + " overflows"};
     pos += size;
-    if (!batch->header.is_control()) {
+    const auto& h = batch->header;
+    if (h.is_transactional() && h.has_producer_id()) {
+      // TxnOffsetCommit (issue 16): applied at its producer's COMMIT marker.
+      if (!h.is_control()) {
+        stash_txn_records(*batch, from);
+      } else if (h.base_offset >= from && !batch->records.empty() && batch->records[0].key &&
+                 batch->records[0].key->size >= 4) {
+        end_txn(h.producer_id, load_be<int16_t>(batch->records[0].key->data + 2) == 1);
+      }
+    } else if (!h.is_control()) {
       for (auto& rec : batch->records)
         if (rec.offset >= from)
           apply_record(rec.offset, rec.key, rec.value);
@@ -161,6 +170,7 @@ void offsets_loader::apply_record(int64_t offset, const std::optional<byte_view>
     return skip(skipped_.bad_key, offset,
                 "a key with an empty group id or topic, or a negative partition");
   ++records_;
+  plain_at_[{key.group_id, key.tp}] = offset;
   if (!value) { // the group is listed as deleted even if its commits were compacted away
     groups_[key.group_id].offsets.erase(key.tp);
     return;
@@ -222,6 +232,56 @@ std::vector<std::string> offsets_loader::deleted_groups() const {
     if (g.offsets.empty() && !g.has_metadata)
       out.push_back(id);
   return out;
+}
+
+void offsets_loader::stash_txn_records(const decoded_batch& batch, int64_t from) {
+  auto& list = pending_[batch.header.producer_id];
+  for (auto& rec : batch.records) {
+    if (rec.offset < from)
+      continue;
+    if (!rec.key || !rec.value) {
+      skip(skipped_.bad_key, rec.offset, "a transactional offset commit without key or value");
+      continue;
+    }
+    auto key = decode_offset_key(*rec.key);
+    if (!key || !*key || (*key)->group_id.empty() || (*key)->tp.topic.empty()) {
+      skip(skipped_.bad_key, rec.offset, "a transactional record that is not an offset commit");
+      continue;
+    }
+    auto v = decode_offset_value(*rec.value);
+    if (!v) {
+      count_unreadable(rec.offset, v.error());
+      continue;
+    }
+    auto& k = **key;
+    if (list.empty() || list.back().group_id != k.group_id ||
+        list.back().record_offset != batch.header.base_offset)
+      list.push_back({k.group_id, {}, batch.header.base_offset});
+    list.back().offsets[k.tp] = std::move(*v);
+  }
+}
+
+void offsets_loader::end_txn(int64_t producer_id, bool commit) {
+  auto p = pending_.find(producer_id);
+  if (p == pending_.end())
+    return;
+  if (commit)
+    for (auto& c : p->second)
+      for (auto& [tp, v] : c.offsets) {
+        if (plain_commit_offset(c.group_id, tp) > c.record_offset)
+          continue; // a plain commit written after it wins (as Kafka)
+        ++records_;
+        auto& g = groups_[c.group_id];
+        g.max_generation = std::max(g.max_generation, std::max(v.generation_id, 0));
+        g.offsets[tp] = v;
+      }
+  pending_.erase(p);
+}
+
+int64_t offsets_loader::plain_commit_offset(const std::string& group_id,
+                                            const topic_partition& tp) const {
+  auto i = plain_at_.find({group_id, tp});
+  return i == plain_at_.end() ? -1 : i->second;
 }
 
 } // namespace al

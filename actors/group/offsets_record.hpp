@@ -20,6 +20,7 @@
 
 #include "actors/group/group_messages.hpp"
 #include "storage/bytes.hpp"
+#include "storage/record_batch.hpp"
 #include "storage/status.hpp"
 
 namespace al {
@@ -92,7 +93,27 @@ public:
   /// Why the first skipped or unreadable record was left out ("" if none).
   const std::string& first_skipped() const { return first_skipped_; }
 
+  /// Offsets committed in a transaction whose marker is not in the log yet
+  /// (issue 16): by producer id, the group, its offsets and the commit
+  /// record's offset in the partition, in log order.
+  struct pending_txn_commit {
+    std::string group_id;
+    group_offsets offsets;
+    int64_t record_offset = -1;
+  };
+  const std::map<int64_t, std::vector<pending_txn_commit>>& pending_txn_commits() const {
+    return pending_;
+  }
+  /// The record offset of the latest plain commit (or deletion) of a
+  /// group's partition, -1 if none: orders it against pending transactional ones.
+  int64_t plain_commit_offset(const std::string& group_id, const topic_partition& tp) const;
+
 private:
+  /// A transactional commit batch: its records wait for the producer's marker.
+  void stash_txn_records(const decoded_batch& batch, int64_t from);
+  /// The producer's marker: COMMIT applies what it stashed (unless a later
+  /// plain commit of the key was read), ABORT drops it.
+  void end_txn(int64_t producer_id, bool commit);
   void apply_record(int64_t offset, const std::optional<byte_view>& key,
                     const std::optional<byte_view>& value);
   void apply_group_metadata(int64_t offset, byte_view key, const std::optional<byte_view>& value);
@@ -100,6 +121,8 @@ private:
   void skip(int64_t& counter, int64_t offset, std::string why);
 
   std::map<std::string, loaded_group> groups_;
+  std::map<int64_t, std::vector<pending_txn_commit>> pending_;
+  std::map<std::pair<std::string, topic_partition>, int64_t> plain_at_;
   int64_t records_ = 0;
   int64_t unreadable_ = 0;
   skip_counts skipped_;

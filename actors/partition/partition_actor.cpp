@@ -3,6 +3,7 @@
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
+#include "actors/group/group_placement.hpp"
 #include "actors/partition/partition_housekeeping.hpp"
 #include "actors/partition/partition_state.hpp"
 #include "actors/partition/produce_machine.hpp"
@@ -40,6 +41,10 @@ result<batch_header> check_produced_batch(const partition_state& st, const bytes
     return h.error();
   if (h->is_control())
     return status{errc::invalid_request, where(st) + ": clients cannot write control batches"};
+  if (h->is_transactional() &&
+      (!h->has_producer_id() || (h->base_sequence < 0 && st.setup.tp.topic != offsets_topic_name)))
+    return status{errc::invalid_request,
+                  where(st) + ": a transactional batch needs a producer id and sequence"};
   return h;
 }
 

@@ -18,12 +18,24 @@ producer_state_table::decision producer_state_table::check(const batch_header& h
   AL_ASSERT(h.producer_id >= 0, h.producer_id);
   decision d;
   auto tp = "producer " + std::to_string(h.producer_id);
+  auto it = producers_.find(h.producer_id);
   if (h.base_sequence < 0) {
+    if (h.is_transactional()) {
+      // A coordinator's write in the producer's transaction (TxnOffsetCommit
+      // to __consumer_offsets, which alone takes it): no sequence, the
+      // epoch still fences.
+      if (it != producers_.end() && h.producer_epoch < it->second.epoch) {
+        d.kind = verdict::reject;
+        d.error = {errc::invalid_producer_epoch,
+                   tp + ": epoch " + std::to_string(h.producer_epoch) + " is older than " +
+                     std::to_string(it->second.epoch)};
+      }
+      return d;
+    }
     d.kind = verdict::reject;
     d.error = {errc::invalid_request, tp + ": idempotent batch without a base sequence"};
     return d;
   }
-  auto it = producers_.find(h.producer_id);
   if (it == producers_.end())
     return d; // unknown (or expired) producer: accept, as Kafka does for a fresh id
   auto& e = it->second;

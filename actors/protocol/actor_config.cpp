@@ -97,6 +97,8 @@ void actor_config::register_group_types() {
   add_message_type<txn_response>("al::txn_response");
   add_message_type<txn_description>("al::txn_description");
   add_message_type<std::vector<txn_description>>("al::txn_description_vec");
+  add_message_type<txn_add_offsets_request>("al::txn_add_offsets_request");
+  add_message_type<txn_offset_commit_request>("al::txn_offset_commit_request");
   // meta.db rows (store actor; in-process only)
   add_message_type<offset_commit>("al::offset_commit");
   add_message_type<committed_offset>("al::committed_offset");

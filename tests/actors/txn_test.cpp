@@ -309,3 +309,105 @@ TEST_CASE("abort right after send: unsent records fail, the next transaction is 
   CHECK(values(poll_n(*committed, 5)) ==
         std::set<std::string>{"c0", "c1", "c2", "c3", "c4"});
 }
+
+TEST_CASE("consume-transform-produce: offsets committed in the transaction take effect only "
+          "with it", "[txn][offsets]") {
+  txn_node node;
+  node.create_topic("orders", 2);
+  node.create_topic("positions", 1);
+  {
+    auto plain = producer::create(node.client_sys, {{"bootstrap.servers", node.bootstrap()}});
+    REQUIRE(plain);
+    for (int i = 0; i < 10; ++i)
+      REQUIRE((*plain)->send({"orders", i % 2, std::nullopt, "order-" + std::to_string(i)}));
+    REQUIRE((*plain)->flush());
+  }
+  auto offsets_of = [&](const std::vector<consumer_record>& recs) {
+    std::map<topic_partition, int64_t> next;
+    for (auto& r : recs)
+      next[{r.topic, r.partition}] = std::max(next[{r.topic, r.partition}], r.offset + 1);
+    return next;
+  };
+  std::vector<topic_partition> tps{{"orders", 0}, {"orders", 1}};
+  auto group_consumer = [&]() {
+    auto c = consumer::create(node.client_sys, {{"bootstrap.servers", node.bootstrap()},
+                                                {"group.id", "position-svc"},
+                                                {"enable.auto.commit", "false"},
+                                                {"auto.offset.reset", "earliest"},
+                                                {"isolation.level", "read_committed"}});
+    REQUIRE(c);
+    REQUIRE((*c)->assign(tps));
+    return std::move(*c);
+  };
+  auto p = node.txn_producer("position-svc-0");
+  REQUIRE(p->init_transactions());
+  {
+    // Attempt 1: transforms everything, then aborts: neither the output
+    // nor the consumed offsets count.
+    auto c = group_consumer();
+    auto in = poll_n(*c, 10);
+    REQUIRE(in.size() == 10);
+    REQUIRE(p->begin_transaction());
+    for (auto& r : in)
+      REQUIRE(p->send({"positions", 0, std::nullopt, "pos-" + *r.value}));
+    REQUIRE(p->send_offsets_to_transaction(offsets_of(in), "position-svc"));
+    REQUIRE(p->abort_transaction());
+    auto committed = c->committed(tps);
+    REQUIRE(committed);
+    CHECK(committed->empty());
+  }
+  {
+    // Attempt 2 starts from the committed offsets (none) and commits.
+    auto c = group_consumer();
+    auto in = poll_n(*c, 10);
+    REQUIRE(in.size() == 10);
+    REQUIRE(p->begin_transaction());
+    for (auto& r : in)
+      REQUIRE(p->send({"positions", 0, std::nullopt, "pos-" + *r.value}));
+    REQUIRE(p->send_offsets_to_transaction(offsets_of(in), "position-svc"));
+    REQUIRE(p->commit_transaction());
+    auto committed = c->committed(tps);
+    REQUIRE(committed);
+    CHECK(committed->size() == 2);
+    CHECK(committed->at({"orders", 0}).offset == 5);
+    CHECK(committed->at({"orders", 1}).offset == 5);
+  }
+  // Every order counted exactly once in positions under read_committed.
+  auto out = node.reader("read_committed", {{"positions", 0}});
+  auto positions = poll_n(*out, 10);
+  CHECK(positions.size() == 10);
+  CHECK(values(positions).size() == 10);
+  // The coordinator reloads the committed offsets after a restart, and a
+  // group consumer resumes after them.
+  node.restart();
+  auto c = group_consumer();
+  auto committed = c->committed(tps);
+  REQUIRE(committed);
+  CHECK(committed->size() == 2);
+  CHECK(poll_n(*c, 1, std::chrono::seconds(1)).empty());
+}
+
+TEST_CASE("a fenced producer's transactional offset commit is refused", "[txn][offsets]") {
+  txn_node node;
+  node.create_topic("orders", 1);
+  // __consumer_offsets does not exist yet: AddOffsetsToTxn has it created.
+  auto c = consumer::create(node.client_sys, {{"bootstrap.servers", node.bootstrap()},
+                                              {"group.id", "g"},
+                                              {"enable.auto.commit", "false"}});
+  REQUIRE(c);
+  REQUIRE((*c)->assign({{"orders", 0}}));
+  auto zombie = node.txn_producer("svc");
+  REQUIRE(zombie->init_transactions());
+  REQUIRE(zombie->begin_transaction());
+  REQUIRE(zombie->send_offsets_to_transaction({{{"orders", 0}, 3}}, "g"));
+  auto fresh = node.txn_producer("svc");
+  REQUIRE(fresh->init_transactions()); // aborts the zombie's transaction
+  REQUIRE(fresh->begin_transaction());
+  REQUIRE(fresh->send_offsets_to_transaction({{{"orders", 0}, 7}}, "g"));
+  auto late = zombie->send_offsets_to_transaction({{{"orders", 0}, 9}}, "g");
+  CHECK_FALSE(late);
+  REQUIRE(fresh->commit_transaction());
+  auto committed = (*c)->committed(topic_partition{"orders", 0});
+  REQUIRE(committed);
+  CHECK(*committed == 7);
+}
