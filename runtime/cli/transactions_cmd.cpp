@@ -19,20 +19,6 @@ namespace al::cli {
 
 namespace {
 
-/// Kafka's names for the states (TransactionState in kafka-transactions).
-std::string state_name(txn_state s) {
-  switch (s) {
-    case txn_state::empty: return "Empty";
-    case txn_state::ongoing: return "Ongoing";
-    case txn_state::prepare_commit: return "PrepareCommit";
-    case txn_state::prepare_abort: return "PrepareAbort";
-    case txn_state::complete_commit: return "CompleteCommit";
-    case txn_state::complete_abort: return "CompleteAbort";
-    case txn_state::dead: return "Dead";
-  }
-  return "Unknown";
-}
-
 std::string partitions_text(const std::vector<topic_partition>& tps) {
   std::string out;
   for (auto& tp : tps)
@@ -68,7 +54,7 @@ int list(int argc, char** argv) {
       return cmd.failure(part.error());
     for (auto& d : *part)
       rows[d.transactional_id] = {d.transactional_id, std::to_string(b.id),
-                                  std::to_string(d.producer_id), state_name(d.state)};
+                                  std::to_string(d.producer_id), std::string(to_string(d.state))};
   }
   for (auto& [id, row] : rows)
     table.add_row(row);
@@ -115,7 +101,7 @@ int describe(int argc, char** argv) {
                     "TransactionDurationMs", "TopicPartitions"}};
   bool running = d.start_ms >= 0 && d.state == txn_state::ongoing;
   table.add_row({std::to_string(info->node_id), d.transactional_id, std::to_string(d.producer_id),
-                 std::to_string(d.producer_epoch), state_name(d.state),
+                 std::to_string(d.producer_epoch), std::string(to_string(d.state)),
                  std::to_string(d.timeout_ms), running ? std::to_string(d.start_ms) : "None",
                  running ? std::to_string(wall_clock_ms() - d.start_ms) : "None",
                  partitions_text(d.partitions)});
