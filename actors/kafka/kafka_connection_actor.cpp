@@ -32,9 +32,11 @@ const std::map<int16_t, handler>& handlers() {
     {42, handle_delete_groups},
     {19, handle_create_topics},    {20, handle_delete_topics},
     {22, handle_init_producer_id}, {23, handle_offset_for_leader_epoch},
+    {24, handle_add_partitions_to_txn}, {26, handle_end_txn},
     {32, handle_describe_configs},
     {33, handle_alter_configs},    {37, handle_create_partitions},
     {44, handle_incremental_alter_configs}, {60, handle_describe_cluster},
+    {65, handle_describe_transactions}, {66, handle_list_transactions},
   };
   return table;
 }

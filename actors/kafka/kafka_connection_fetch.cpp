@@ -8,9 +8,10 @@
 // first of those to come back (data or time) ends the wait, and (3) every
 // partition is read once more without waiting, and that is the answer. The
 // other waits are left to expire at their partitions (reads change nothing).
-// Reads stop at the high watermark (the gateway refuses anything else), so
-// read_committed and read_uncommitted see the same records and the last
-// stable offset is the high watermark: there are no transactions yet.
+// Reads stop at the high watermark (read_uncommitted, isolation_level 0) or
+// at the last stable offset (read_committed, 1: the partition also lists the
+// aborted transactions of the range, which the client skips); every answer
+// carries the partition's last stable offset.
 //
 // Fetch v13+ names topics by id (KIP-516): one metadata round trip per fetch
 // maps the ids to names (no cache, so a topic deleted and created again under
@@ -91,7 +92,12 @@ void answer_fetch(conn_ptr self, const request_ctx& ctx, const std::shared_ptr<f
     }
     auto& r = *f->results[i];
     pd.high_watermark = r.high_watermark;
-    pd.last_stable_offset = r.high_watermark;
+    pd.last_stable_offset = r.last_stable_offset >= 0 ? r.last_stable_offset : r.high_watermark;
+    if (tg.req.isolation == fetch_isolation::read_committed) { // null for read_uncommitted
+      pd.aborted_transactions.emplace();
+      for (auto& a : r.aborted)
+        pd.aborted_transactions->push_back({a.producer_id, a.first_offset});
+    }
     pd.log_start_offset = r.log_start_offset;
     // fetch.max.bytes over the whole answer; the first batch goes whatever its size.
     if (!r.records.empty() && (first || int64_t(r.records.size()) <= budget)) {
@@ -148,8 +154,10 @@ bool any_error(const fetch_round& f) {
 }
 
 fetch_target make_target(size_t ti, size_t pi, const kafka::FetchRequest::FetchPartition& p,
-                         const std::string& topic) {
+                         const std::string& topic, int8_t isolation_level) {
   fetch_target tg;
+  tg.req.isolation = isolation_level == 1 ? fetch_isolation::read_committed
+                                          : fetch_isolation::high_watermark;
   tg.topic = ti;
   tg.index = pi;
   tg.req.topic = topic;
@@ -229,7 +237,7 @@ void fetch_by_topic_id(conn_ptr self, const request_ctx& ctx,
               f->refused.push_back({ti, pi, p.partition, errc::unknown_topic_id});
               continue;
             }
-            auto tg = make_target(ti, pi, p, *i->second);
+            auto tg = make_target(ti, pi, p, *i->second, req.isolation_level);
             tg.req.replica_id = v15 ? req.replica_state.replica_id : req.replica_id;
             if (v15)
               tg.req.replica_epoch = req.replica_state.replica_epoch;
@@ -266,7 +274,7 @@ void handle_fetch(conn_ptr self, const request_ctx& ctx, kafka::reader& body) {
   for (size_t ti = 0; ti < req.topics.size(); ++ti) {
     auto& t = req.topics[ti];
     for (size_t pi = 0; pi < t.partitions.size(); ++pi)
-      f->targets.push_back(make_target(ti, pi, t.partitions[pi], t.topic));
+      f->targets.push_back(make_target(ti, pi, t.partitions[pi], t.topic, req.isolation_level));
   }
   start_fetch(self, ctx, f);
 }
@@ -300,8 +308,11 @@ void handle_list_offsets(conn_ptr self, const request_ctx& ctx, kafka::reader& b
         finish();
         continue;
       }
+      // read_committed (v2+): LATEST is the last stable offset.
+      auto isolation = req.isolation_level == 1 ? fetch_isolation::read_committed
+                                                : fetch_isolation::high_watermark;
       self->request(self->state.setup.gateway, gateway_timeout(self), list_offsets_atom::value,
-                    list_offsets_request{req.topics[ti].name, p.partition_index, ts})
+                    list_offsets_request{req.topics[ti].name, p.partition_index, ts, isolation})
         .then(
           [g, ti, pi, finish, v0 = ctx.version == 0](const list_offsets_response& r) {
             auto& o = g->topics[ti].partitions[pi];

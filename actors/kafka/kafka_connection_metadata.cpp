@@ -1,4 +1,5 @@
-// Kafka listener: Metadata, FindCoordinator, DescribeCluster (who is where).
+// Kafka listener: Metadata, FindCoordinator (groups and transactional ids),
+// DescribeCluster (who is where).
 // Brokers are named by their advertised Kafka listener (register_broker_cmd
 // carries it); a broker without one (an older node) is left out.
 #include <memory>
@@ -173,49 +174,59 @@ void handle_find_coordinator(conn_ptr self, const request_ctx& ctx, kafka::reade
   };
   if (keys.empty())
     return reply(self, ctx, g->out);
+  // Kafka's key types: 0 a group, 1 a transactional id (2, share groups: not here).
+  if (req.key_type != 0 && req.key_type != 1) {
+    for (size_t i = 0; i < keys.size(); ++i) {
+      auto& c = g->out.coordinators[i];
+      c.key = keys[i];
+      c.node_id = -1;
+      c.error_code = kafka_code(errc::invalid_request);
+      c.error_message = "key type " + std::to_string(req.key_type) + " is not supported";
+      finish();
+    }
+    return;
+  }
   for (size_t i = 0; i < keys.size(); ++i) {
     auto& c = g->out.coordinators[i];
     c.key = keys[i];
     c.node_id = -1;
-    if (req.key_type != 0) { // transactions: not yet
-      c.error_code = kafka_code(errc::coordinator_not_available);
-      c.error_message = "transaction coordinators are not implemented";
+    auto found = [self, gw, g, i, finish](const coordinator_info& info) {
+      self->request(gw, gateway_timeout(self), metadata_atom::value, brokers_only())
+        .then(
+          [g, i, info, finish](const metadata_response& m) {
+            auto& slot = g->out.coordinators[i];
+            if (auto* b = kafka_endpoint(m, info.node_id)) {
+              slot.node_id = b->id, slot.host = b->kafka_host, slot.port = b->kafka_port;
+              slot.error_message = std::nullopt;
+            } else {
+              slot.error_code = kafka_code(errc::coordinator_not_available);
+              slot.error_message =
+                "node " + std::to_string(info.node_id) + " has no Kafka listener";
+            }
+            finish();
+          },
+          [g, i, finish](const caf::error& err) {
+            g->out.coordinators[i].error_code = kafka_code(errc::coordinator_not_available);
+            g->out.coordinators[i].error_message = describe_error(err);
+            finish();
+          });
+    };
+    auto failed = [g, i, finish](const caf::error& err) {
+      auto code = error_code_of(err);
+      g->out.coordinators[i].error_code =
+        kafka_code(code == errc::request_timed_out || code == errc::network_exception
+                     ? errc::coordinator_not_available
+                     : code);
+      g->out.coordinators[i].error_message = describe_error(err);
       finish();
-      continue;
-    }
-    self->request(gw, gateway_timeout(self), find_coordinator_atom::value, keys[i])
-      .then(
-        [self, gw, g, i, finish](const coordinator_info& info) {
-          self->request(gw, gateway_timeout(self), metadata_atom::value,
-                        brokers_only())
-            .then(
-              [g, i, info, finish](const metadata_response& m) {
-                auto& found = g->out.coordinators[i];
-                if (auto* b = kafka_endpoint(m, info.node_id)) {
-                  found.node_id = b->id, found.host = b->kafka_host, found.port = b->kafka_port;
-                  found.error_message = std::nullopt;
-                } else {
-                  found.error_code = kafka_code(errc::coordinator_not_available);
-                  found.error_message = "node " + std::to_string(info.node_id) +
-                                        " has no Kafka listener";
-                }
-                finish();
-              },
-              [g, i, finish](const caf::error& err) {
-                g->out.coordinators[i].error_code = kafka_code(errc::coordinator_not_available);
-                g->out.coordinators[i].error_message = describe_error(err);
-                finish();
-              });
-        },
-        [g, i, finish](const caf::error& err) {
-          auto code = error_code_of(err);
-          g->out.coordinators[i].error_code =
-            kafka_code(code == errc::request_timed_out || code == errc::network_exception
-                         ? errc::coordinator_not_available
-                         : code);
-          g->out.coordinators[i].error_message = describe_error(err);
-          finish();
-        });
+    };
+    if (req.key_type == 1) // created __transaction_state on first use, as Kafka does
+      self->request(gw, gateway_timeout(self), find_coordinator_atom::value,
+                    txn_coordinator_atom::value, keys[i])
+        .then(found, failed);
+    else
+      self->request(gw, gateway_timeout(self), find_coordinator_atom::value, keys[i])
+        .then(found, failed);
   }
 }
 

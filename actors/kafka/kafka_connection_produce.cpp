@@ -1,7 +1,10 @@
-// Kafka listener: Produce and InitProducerId. The valid partitions of a
-// Produce request go to the gateway as one produce_set_request (each
-// batch's bytes are copied out of the request frame once, into the message
-// the partition appends), and the answers come back in one reply. Requests
+// Kafka listener: Produce (InitProducerId is in kafka_connection_txn.cpp).
+// The valid partitions of a Produce request go to the gateway as one
+// produce_set_request (each batch's bytes are copied out of the request
+// frame once, into the message the partition appends), and the answers come
+// back in one reply. Transactional batches go the same way: the request's
+// transactional_id is not needed (the batches carry the producer id and
+// epoch the partition checks), as in Kafka before KIP-890's verification. Requests
 // of one connection reach each partition in the order they came (CAF keeps
 // the order between two actors, and the broker sends each set's parts in
 // order), which idempotent producers with several requests in flight rely
@@ -14,7 +17,6 @@
 
 #include "actors/kafka/kafka_server.hpp"
 #include "actors/protocol/errors.hpp"
-#include "kafka/protocol/generated/init_producer_id.hpp"
 #include "kafka/protocol/generated/produce.hpp"
 
 namespace al::kafka_server {
@@ -69,11 +71,6 @@ void handle_produce(conn_ptr self, const request_ctx& ctx, kafka::reader& body) 
       g->out.responses[ti].partition_responses[pi].index = p.index;
       if (!valid_acks) {
         fail(ti, pi, errc::invalid_required_acks, "acks " + std::to_string(req.acks));
-        finish();
-        continue;
-      }
-      if (req.transactional_id) {
-        fail(ti, pi, errc::invalid_request, "transactions are not implemented yet");
         finish();
         continue;
       }
@@ -132,36 +129,6 @@ void handle_produce(conn_ptr self, const request_ctx& ctx, kafka::reader& body) 
   // acks=0: the client reads no answer; the appends above still happen, in order.
   if (req.acks == 0)
     reply_nothing(self, ctx);
-}
-
-void handle_init_producer_id(conn_ptr self, const request_ctx& ctx, kafka::reader& body) {
-  kafka::InitProducerIdRequest req;
-  if (!decode(self, ctx, body, req))
-    return;
-  kafka::InitProducerIdResponse out;
-  if (req.transactional_id) {
-    out.error_code = kafka_code(errc::invalid_request); // transactions: issue 16
-    out.producer_epoch = -1;
-    return reply(self, ctx, out);
-  }
-  self->request(self->state.setup.gateway, gateway_timeout(self), init_pid_atom::value)
-    .then(
-      [self, ctx](const producer_id_response& r) {
-        kafka::InitProducerIdResponse ok;
-        ok.producer_id = r.producer_id;
-        ok.producer_epoch = r.producer_epoch;
-        reply(self, ctx, ok);
-      },
-      [self, ctx](const caf::error& err) {
-        kafka::InitProducerIdResponse bad;
-        auto code = error_code_of(err);
-        // The controller is moving: a retriable error the clients know.
-        bad.error_code = kafka_code(code == errc::request_timed_out || code == errc::network_exception
-                                      ? errc::coordinator_not_available
-                                      : code);
-        bad.producer_epoch = -1;
-        reply(self, ctx, bad);
-      });
 }
 
 } // namespace al::kafka_server

@@ -16,8 +16,10 @@
 //                               max_waiting_bytes, beyond which the client is
 //                               not reading its answers and is disconnected),
 //                               ApiVersions
-//   kafka_<api>_actor.cpp       one file per group of APIs: decode the
-//                               request, ask the gateway, encode the answer
+//   kafka_connection_<group>.cpp  one file per group of APIs (metadata,
+//                               produce, fetch, groups, admin, configs, txn):
+//                               decode the request, ask the gateway, encode
+//                               the answer
 //
 // Every broker runs on CAF's multiplexer thread (the middleman's), never on
 // a thread per connection; handlers only decode, copy produce payloads into
@@ -161,6 +163,10 @@ void handle_find_coordinator(conn_ptr self, const request_ctx& ctx, kafka::reade
 void handle_describe_cluster(conn_ptr self, const request_ctx& ctx, kafka::reader& body);
 void handle_produce(conn_ptr self, const request_ctx& ctx, kafka::reader& body);
 void handle_init_producer_id(conn_ptr self, const request_ctx& ctx, kafka::reader& body);
+void handle_add_partitions_to_txn(conn_ptr self, const request_ctx& ctx, kafka::reader& body);
+void handle_end_txn(conn_ptr self, const request_ctx& ctx, kafka::reader& body);
+void handle_describe_transactions(conn_ptr self, const request_ctx& ctx, kafka::reader& body);
+void handle_list_transactions(conn_ptr self, const request_ctx& ctx, kafka::reader& body);
 void handle_fetch(conn_ptr self, const request_ctx& ctx, kafka::reader& body);
 void handle_list_offsets(conn_ptr self, const request_ctx& ctx, kafka::reader& body);
 void handle_offset_for_leader_epoch(conn_ptr self, const request_ctx& ctx, kafka::reader& body);

@@ -268,19 +268,22 @@ void txn_machine::on_end(const txn_end_request& req, int64_t now_ms) {
                                  req.transactional_id + ": no transaction to " +
                                    (req.commit ? "commit" : "abort") + " (state " +
                                    std::string(to_string(c.state)) + ")"));
-  prepare_end(*t, req.commit, r, now_ms, req.commit ? "EndTxn commit" : "EndTxn abort");
+  prepare_end(*t, req.commit, r, now_ms, req.commit ? "EndTxn commit" : "EndTxn abort",
+              req.bump_epoch);
 }
 
 void txn_machine::prepare_end(txn& t, bool commit, std::optional<txn_response> ans,
-                              int64_t now_ms, const std::string& why) {
+                              int64_t now_ms, const std::string& why, bool bump) {
   auto next = t.current;
-  if (next.producer_epoch + 1 >= max_producer_epoch && next.next_producer_id < 0) {
+  if (bump && next.producer_epoch + 1 >= max_producer_epoch && next.next_producer_id < 0) {
     t.end_after = txn::end_after_t{commit, ans, why}; // a new producer id first
     ask_producer_id(t);
     return;
   }
-  // KIP-890: every end bumps the epoch; the markers carry the new one.
-  move_producer(next, next.producer_id, int16_t(next.producer_epoch + 1));
+  // KIP-890: every end bumps the epoch; the markers carry the new one. A
+  // client that keeps its epoch (Kafka's EndTxn v0-4) gets markers at its
+  // epoch, and previous == current recognises its retry of this end.
+  move_producer(next, next.producer_id, int16_t(next.producer_epoch + (bump ? 1 : 0)));
   next.state = commit ? txn_state::prepare_commit : txn_state::prepare_abort;
   t.current.next_producer_id = -1; // only the written entry carries it
   if (ans) {

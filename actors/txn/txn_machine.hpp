@@ -116,6 +116,11 @@ struct txn_end_request {
   int64_t producer_id = -1;
   int16_t producer_epoch = -1;
   bool commit = true;
+  /// KIP-890: the end bumps the epoch and the answer hands on the new one.
+  /// false for Kafka clients before it (EndTxn v0-4), which keep their epoch
+  /// for the next transaction: the markers carry the current epoch (Kafka's
+  /// transaction version 1).
+  bool bump_epoch = true;
 };
 
 /// What a request gets. producer_id/epoch: InitProducerId's result, and
@@ -194,7 +199,8 @@ typename Inspector::result_type inspect(Inspector& f, txn_add_partitions_request
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, txn_end_request& x) {
-  return f(x.request, x.transactional_id, x.producer_id, x.producer_epoch, x.commit);
+  return f(x.request, x.transactional_id, x.producer_id, x.producer_epoch, x.commit,
+           x.bump_epoch);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, txn_response& x) {
@@ -273,9 +279,11 @@ private:
   void persist(txn& t, txn_log_entry next, int64_t now_ms);
   /// Ongoing -> PrepareCommit/PrepareAbort with the epoch bumped (a new
   /// producer id asked for first when the epoch is exhausted). `answer`:
-  /// EndTxn's, sent once the Prepare entry is written.
+  /// EndTxn's, sent once the Prepare entry is written. `bump` false (an
+  /// EndTxn that keeps its epoch): same epoch, previous := current, so a
+  /// retry of this end is recognised as one.
   void prepare_end(txn& t, bool commit, std::optional<txn_response> answer, int64_t now_ms,
-                   const std::string& why);
+                   const std::string& why, bool bump = true);
   void ask_producer_id(txn& t);
   void send_markers(txn& t);
   void complete(txn& t, int64_t now_ms);

@@ -625,3 +625,52 @@ TEST_CASE("seeded runs of two producers sharing a transactional id keep the coor
     }
   }
 }
+
+TEST_CASE("an EndTxn that keeps its epoch (Kafka clients before KIP-890): markers at that "
+          "epoch, the next transaction on it, its retry recognised, zombies still fenced",
+          "[txn]") {
+  driver d;
+  d.init("pos-1");
+  auto p = d.init("pos-1", 5000); // epoch 1: epoch 0 is a zombie
+  REQUIRE(p.producer_epoch == 1);
+  auto end_keeping = [&](int16_t epoch, bool commit) {
+    txn_end_request r;
+    r.request = d.next_request++;
+    r.transactional_id = "pos-1";
+    r.producer_id = p.producer_id;
+    r.producer_epoch = epoch;
+    r.commit = commit;
+    r.bump_epoch = false;
+    d.m.on_end(r, d.now);
+    d.settle();
+    return d.answer_to(r.request);
+  };
+  REQUIRE(d.add("pos-1", p.producer_id, 1, {orders0}).error == errc::none);
+  auto committed = end_keeping(1, true);
+  REQUIRE(committed.error == errc::none);
+  CHECK(committed.producer_epoch == 1);
+  CHECK(d.markers.back().commit);
+  CHECK(d.markers.back().producer_epoch == 1);
+  CHECK(d.state("pos-1") == txn_state::complete_commit);
+  CHECK(end_keeping(1, true).error == errc::none);             // a retry
+  CHECK(end_keeping(1, false).error == errc::invalid_txn_state); // the other outcome
+  CHECK(end_keeping(0, true).error == errc::producer_fenced);    // the zombie
+  CHECK(d.add("pos-1", p.producer_id, 0, {orders0}).error == errc::producer_fenced);
+
+  REQUIRE(d.add("pos-1", p.producer_id, 1, {orders0, positions1}).error == errc::none);
+  REQUIRE(end_keeping(1, false).error == errc::none);
+  CHECK_FALSE(d.markers.back().commit);
+  CHECK(d.markers.back().producer_epoch == 1);
+  CHECK(d.state("pos-1") == txn_state::complete_abort);
+
+  // The coordinator's own abort (transaction.timeout.ms) still bumps: the
+  // kept epoch is fenced from then on.
+  REQUIRE(d.add("pos-1", p.producer_id, 1, {orders0}).error == errc::none);
+  d.now += 5000;
+  d.m.tick(d.now);
+  d.settle();
+  CHECK(d.state("pos-1") == txn_state::complete_abort);
+  CHECK(d.markers.back().producer_epoch == 2);
+  CHECK(end_keeping(1, true).error == errc::producer_fenced);
+  CHECK(d.add("pos-1", p.producer_id, 1, {orders0}).error == errc::producer_fenced);
+}

@@ -38,7 +38,7 @@ APIS = [
     ("DeleteTopics", None, None),
     ("InitProducerId", None, None),
     ("OffsetForLeaderEpoch", None, None),
-    ("AddPartitionsToTxn", None, None),
+    ("AddPartitionsToTxn", 0, 3),  # v4+ is the brokers' batched form (KIP-890): not served
     ("AddOffsetsToTxn", None, None),
     ("EndTxn", None, None),
     ("TxnOffsetCommit", None, None),

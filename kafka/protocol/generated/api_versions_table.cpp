@@ -22,7 +22,7 @@ const api_info api_table[] = {
     {20, "DeleteTopics", 0, 6, 4, 6},
     {22, "InitProducerId", 0, 5, 2, 5},
     {23, "OffsetForLeaderEpoch", 0, 4, 4, 4},
-    {24, "AddPartitionsToTxn", 0, 5, 3, 5},
+    {24, "AddPartitionsToTxn", 0, 3, 3, 5},
     {25, "AddOffsetsToTxn", 0, 4, 3, 4},
     {26, "EndTxn", 0, 4, 3, 4},
     {28, "TxnOffsetCommit", 0, 4, 3, 4},
