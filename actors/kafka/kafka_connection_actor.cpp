@@ -33,6 +33,7 @@ const std::map<int16_t, handler>& handlers() {
     {19, handle_create_topics},    {20, handle_delete_topics},
     {22, handle_init_producer_id}, {23, handle_offset_for_leader_epoch},
     {24, handle_add_partitions_to_txn}, {26, handle_end_txn},
+    {25, handle_add_offsets_to_txn}, {28, handle_txn_offset_commit},
     {32, handle_describe_configs},
     {33, handle_alter_configs},    {37, handle_create_partitions},
     {44, handle_incremental_alter_configs}, {60, handle_describe_cluster},

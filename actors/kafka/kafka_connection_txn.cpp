@@ -9,7 +9,9 @@
 // listener serves) keep their producer epoch from one transaction to the
 // next, so their EndTxn asks the coordinator not to bump it
 // (txn_end_request::bump_epoch = false: Kafka's transaction version 1).
-// AddOffsetsToTxn and TxnOffsetCommit are not served yet.
+// AddOffsetsToTxn goes to the transactional id's coordinator (the broker
+// names the group's __consumer_offsets partition), TxnOffsetCommit to the
+// group's coordinator (NOT_COORDINATOR elsewhere).
 #include <algorithm>
 #include <map>
 #include <memory>
@@ -18,11 +20,13 @@
 #include "actors/kafka/kafka_server.hpp"
 #include "actors/protocol/errors.hpp"
 #include "storage/clock.hpp"
+#include "kafka/protocol/generated/add_offsets_to_txn.hpp"
 #include "kafka/protocol/generated/add_partitions_to_txn.hpp"
 #include "kafka/protocol/generated/describe_transactions.hpp"
 #include "kafka/protocol/generated/end_txn.hpp"
 #include "kafka/protocol/generated/init_producer_id.hpp"
 #include "kafka/protocol/generated/list_transactions.hpp"
+#include "kafka/protocol/generated/txn_offset_commit.hpp"
 
 namespace al::kafka_server {
 
@@ -333,6 +337,69 @@ void handle_list_transactions(conn_ptr self, const request_ctx& ctx, kafka::read
       [self, ctx, out](const caf::error& err) mutable {
         out.error_code = txn_code(err);
         reply(self, ctx, out);
+      });
+}
+
+void handle_add_offsets_to_txn(conn_ptr self, const request_ctx& ctx, kafka::reader& body) {
+  kafka::AddOffsetsToTxnRequest req;
+  if (!decode(self, ctx, body, req))
+    return;
+  txn_add_offsets_request r{req.transactional_id, req.producer_id, req.producer_epoch,
+                            req.group_id};
+  self->request(self->state.setup.gateway, gateway_timeout(self), txn_add_atom::value,
+                std::move(r))
+    .then(
+      [self, ctx](const txn_response& answer) {
+        kafka::AddOffsetsToTxnResponse out;
+        out.error_code = txn_code(answer.error, ctx.version >= 2);
+        reply(self, ctx, out);
+      },
+      [self, ctx](const caf::error& err) {
+        kafka::AddOffsetsToTxnResponse out;
+        out.error_code = txn_code(err);
+        reply(self, ctx, out);
+      });
+}
+
+void handle_txn_offset_commit(conn_ptr self, const request_ctx& ctx, kafka::reader& body) {
+  kafka::TxnOffsetCommitRequest req;
+  if (!decode(self, ctx, body, req))
+    return;
+  txn_offset_commit_request r;
+  r.transactional_id = req.transactional_id;
+  r.producer_id = req.producer_id;
+  r.producer_epoch = req.producer_epoch;
+  r.generation_id = req.generation_id;
+  r.member_id = req.member_id;
+  for (auto& t : req.topics)
+    for (auto& p : t.partitions)
+      r.offsets[topic_partition{t.name, p.partition_index}] = offset_and_metadata{
+        p.committed_offset, p.committed_metadata.value_or(""), p.committed_leader_epoch};
+  // The answer names every partition asked for, with its code.
+  auto answer = [req](auto code_of) {
+    kafka::TxnOffsetCommitResponse out;
+    for (auto& t : req.topics) {
+      kafka::TxnOffsetCommitResponse::TxnOffsetCommitResponseTopic rt;
+      rt.name = t.name;
+      for (auto& p : t.partitions)
+        rt.partitions.push_back({p.partition_index, code_of(topic_partition{t.name, p.partition_index})});
+      out.topics.push_back(std::move(rt));
+    }
+    return out;
+  };
+  bool knows_fenced = ctx.version >= 3;
+  self->request(self->state.setup.gateway, gateway_timeout(self), offset_commit_atom::value,
+                req.group_id, std::move(r))
+    .then(
+      [self, ctx, answer, knows_fenced](const offset_commit_response& resp) {
+        reply(self, ctx, answer([&](const topic_partition& tp) {
+          auto e = resp.partition_errors.find(tp);
+          return txn_code(e != resp.partition_errors.end() ? e->second : resp.error, knows_fenced);
+        }));
+      },
+      [self, ctx, answer](const caf::error& err) {
+        auto code = txn_code(err);
+        reply(self, ctx, answer([code](const topic_partition&) { return code; }));
       });
 }
 

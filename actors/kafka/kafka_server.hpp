@@ -165,6 +165,8 @@ void handle_produce(conn_ptr self, const request_ctx& ctx, kafka::reader& body);
 void handle_init_producer_id(conn_ptr self, const request_ctx& ctx, kafka::reader& body);
 void handle_add_partitions_to_txn(conn_ptr self, const request_ctx& ctx, kafka::reader& body);
 void handle_end_txn(conn_ptr self, const request_ctx& ctx, kafka::reader& body);
+void handle_add_offsets_to_txn(conn_ptr self, const request_ctx& ctx, kafka::reader& body);
+void handle_txn_offset_commit(conn_ptr self, const request_ctx& ctx, kafka::reader& body);
 void handle_describe_transactions(conn_ptr self, const request_ctx& ctx, kafka::reader& body);
 void handle_list_transactions(conn_ptr self, const request_ctx& ctx, kafka::reader& body);
 void handle_fetch(conn_ptr self, const request_ctx& ctx, kafka::reader& body);

@@ -161,13 +161,12 @@ def advertised():
 
 def main():
     keys = advertised()
-    for key, want in [(22, (0, 5)), (24, (0, 3)), (26, (0, 4)), (65, (0, 0)), (66, (0, 1))]:
+    for key, want in [(22, (0, 5)), (24, (0, 3)), (25, (0, 4)), (26, (0, 4)), (28, (0, 4)),
+                      (65, (0, 0)), (66, (0, 1))]:
         check(keys.get(key) == want, "ApiVersions: key %d advertised as %s, expected %s" %
               (key, keys.get(key), want))
-    for key in (25, 28):  # AddOffsetsToTxn, TxnOffsetCommit: not served yet
-        check(key not in keys, "ApiVersions advertises key %d: %s" % (key, keys.get(key)))
-    ok("ApiVersions: AddPartitionsToTxn 0-3, EndTxn 0-4, DescribeTransactions 0, "
-       "ListTransactions 0-1; AddOffsetsToTxn and TxnOffsetCommit not advertised")
+    ok("ApiVersions: AddPartitionsToTxn 0-3, AddOffsetsToTxn 0-4, EndTxn 0-4, "
+       "TxnOffsetCommit 0-4, DescribeTransactions 0, ListTransactions 0-1")
 
     # (a) commit N, abort M.
     p = producer()
@@ -268,7 +267,75 @@ def main():
     ok("a second producer fences the first (its commit raised %s); its own %d records "
        "commit, the fenced producer's %d are aborted; epoch %d -> %d" %
        (fenced.name(), L, K, epoch, d[5]))
+    consume_transform_produce(N + L)
     print("%s %d" % (TXN_ID, pid), flush=True)
+
+
+def consume_transform_produce(n):
+    """(e) Exactly once with confluent-kafka: a read_committed consumer of
+    group ctp-group reads the n committed records, a transactional producer
+    writes one record each to TOPIC-out and sends the consumed offsets to
+    the transaction (AddOffsetsToTxn, TxnOffsetCommit). An aborted attempt
+    first leaves neither output nor offsets; the committed one leaves both."""
+    from confluent_kafka.admin import AdminClient, NewTopic
+    out_topic = TOPIC + "-out"
+    admin = AdminClient({"bootstrap.servers": BOOTSTRAP})  # alive until the result
+    futures = admin.create_topics([NewTopic(out_topic, num_partitions=1, replication_factor=1)])
+    futures[out_topic].result(30)
+    c = Consumer({"bootstrap.servers": BOOTSTRAP, "group.id": "ctp-group",
+                  "isolation.level": "read_committed", "enable.auto.commit": False,
+                  "auto.offset.reset": "earliest"})
+    c.assign([TopicPartition(TOPIC, p, 0) for p in (0, 1)])
+    consumed, next_offset = [], {}
+    end = time.time() + 30
+    while len(consumed) < n and time.time() < end:
+        m = c.poll(0.2)
+        if m is not None and not m.error():
+            consumed.append(m.value().decode())
+            next_offset[m.partition()] = m.offset() + 1
+    check(len(consumed) == n, "ctp: consumed %d of %d committed records" % (len(consumed), n))
+    offsets = [TopicPartition(TOPIC, p, o) for p, o in sorted(next_offset.items())]
+    p = Producer({"bootstrap.servers": BOOTSTRAP, "transactional.id": TXN_ID + "-ctp"})
+    p.init_transactions(30)
+    for attempt, commit in (("aborted", False), ("committed", True)):
+        p.begin_transaction()
+        for v in consumed:
+            p.produce(out_topic, value=("out-" + v).encode())
+        p.send_offsets_to_transaction(offsets, c.consumer_group_metadata(), 30)
+        if commit:
+            p.commit_transaction(30)
+        else:
+            p.abort_transaction(30)
+            got = c.committed([TopicPartition(TOPIC, q) for q in (0, 1)], timeout=10)
+            check(all(t.offset < 0 for t in got),
+                  "ctp: the aborted transaction committed offsets %s" % got)
+    got = c.committed([TopicPartition(TOPIC, q) for q in (0, 1)], timeout=10)
+    check(sorted((t.partition, t.offset) for t in got) ==
+          sorted((t.partition, t.offset) for t in offsets),
+          "ctp: committed offsets %s, expected %s" % (got, offsets))
+    c.close()
+    out = Consumer({"bootstrap.servers": BOOTSTRAP, "group.id": "ctp-check",
+                    "isolation.level": "read_committed", "enable.auto.commit": False,
+                    "auto.offset.reset": "earliest"})
+    out.assign([TopicPartition(out_topic, 0, 0)])
+    got, end = [], time.time() + 20
+    while time.time() < end and len(got) < n:
+        m = out.poll(0.2)
+        if m is not None and not m.error():
+            got.append(m.value().decode())
+    quiet = time.time() + 1.5
+    while time.time() < quiet:
+        m = out.poll(0.2)
+        if m is not None and not m.error():
+            got.append(m.value().decode())
+    out.close()
+    check(sorted(got) == sorted("out-" + v for v in consumed),
+          "ctp: read_committed read %d records of %s, expected each of the %d once"
+          % (len(got), out_topic, n))
+    ok("consume-transform-produce: an aborted attempt leaves no offsets; the committed one "
+       "leaves %d records in %s, each once, and the group's offsets %s (send_offsets_to_"
+       "transaction: AddOffsetsToTxn, TxnOffsetCommit)" %
+       (n, out_topic, [(t.partition, t.offset) for t in offsets]))
 
 
 main()

@@ -7,7 +7,10 @@
 # the HW for read_uncommitted, and read_committed fetches stop at the LSO;
 # DescribeTransactions and ListTransactions (written by hand) show it; a
 # second producer with the same transactional.id fences the first (whose
-# commit fails with a fatal error) and the open records are aborted. Then
+# commit fails with a fatal error) and the open records are aborted; a
+# consume-transform-produce round (send_offsets_to_transaction: aborted,
+# then committed) leaves each output record once and the group's offsets
+# only from the committed attempt. Then
 # actorlog's own CLI (`actorlog transactions list`/`describe`, over CAF)
 # shows the id, and `actorlog consume --isolation-level read_committed` reads
 # what the Kafka client committed.
