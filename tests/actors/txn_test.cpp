@@ -213,9 +213,16 @@ TEST_CASE("transactions are listed and described by the broker", "[txn]") {
   REQUIRE(described->size() == 1);
   CHECK(described->front().producer_id == p->producer_id());
   REQUIRE(p->commit_transaction());
-  listed = node.ask<std::vector<txn_description>>(txn_list_atom::value);
-  REQUIRE(listed);
-  REQUIRE(listed->size() == 1);
+  // EndTxn is answered once PrepareCommit is written; CompleteCommit
+  // follows when the markers are in.
+  for (int i = 0; i < 100; ++i) {
+    listed = node.ask<std::vector<txn_description>>(txn_list_atom::value);
+    REQUIRE(listed);
+    REQUIRE(listed->size() == 1);
+    if (listed->front().state != txn_state::prepare_commit)
+      break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
   CHECK(listed->front().state == txn_state::complete_commit);
 }
 
