@@ -284,35 +284,8 @@ caf::expected<group_coordinator_api> coordinator_for(broker_ptr self,
 
 caf::result<std::vector<group_listing>> on_list_groups(broker_ptr self) {
   forget_ended_coordinators(self);
-  auto& coordinators = self->state.groups.coordinators;
-  if (coordinators.empty())
-    return std::vector<group_listing>{};
-  auto rp = self->make_response_promise<std::vector<group_listing>>();
-  auto out = std::make_shared<std::vector<group_listing>>();
-  auto pending = std::make_shared<size_t>(coordinators.size());
-  auto failed = std::make_shared<caf::error>();
-  auto done = [rp, out, pending, failed]() mutable {
-    if (--*pending > 0)
-      return;
-    if (*failed) {
-      rp.deliver(*failed);
-      return;
-    }
-    std::sort(out->begin(), out->end());
-    rp.deliver(std::move(*out));
-  };
-  for (auto& [p, c] : coordinators)
-    self->request(c, std::chrono::seconds(10), list_groups_atom::value)
-      .then(
-        [out, done](std::vector<group_listing>& part) mutable {
-          out->insert(out->end(), part.begin(), part.end());
-          done();
-        },
-        [failed, done](caf::error& err) mutable {
-          *failed = err; // e.g. a coordinator still loading: the list would be incomplete
-          done();
-        });
-  return rp;
+  return gather_lists<group_listing>(self, self->state.groups.coordinators,
+                                     list_groups_atom::value, std::less<group_listing>{});
 }
 
 } // namespace al

@@ -3,7 +3,10 @@
 // group coordinator actor per __consumer_offsets partition this node leads,
 // creates the offsets topic on the first FindCoordinator, and routes group
 // requests to the coordinator of the group.
+#include <algorithm>
+#include <chrono>
 #include <functional>
+#include <memory>
 #include <string>
 
 #include <caf/expected.hpp>
@@ -48,6 +51,43 @@ void ensure_offsets_topic(broker_ptr self);
 /// The local coordinator of `group_id`, or NOT_COORDINATOR /
 /// COORDINATOR_NOT_AVAILABLE / INVALID_GROUP_ID.
 caf::expected<group_coordinator_api> coordinator_for(broker_ptr self, const std::string& group_id);
+
+/// Asks every coordinator in `coordinators` (partition -> handle) for its
+/// list with `atm` and answers with all of them, sorted by `less`. A
+/// coordinator's error (still loading) fails the answer: the list would be
+/// incomplete.
+template <class T, class Map, class Atom, class Less>
+caf::result<std::vector<T>> gather_lists(broker_ptr self, const Map& coordinators, Atom atm,
+                                         Less less) {
+  if (coordinators.empty())
+    return std::vector<T>{};
+  auto rp = self->template make_response_promise<std::vector<T>>();
+  auto out = std::make_shared<std::vector<T>>();
+  auto pending = std::make_shared<size_t>(coordinators.size());
+  auto failed = std::make_shared<caf::error>();
+  auto done = [rp, out, pending, failed, less]() mutable {
+    if (--*pending > 0)
+      return;
+    if (*failed) {
+      rp.deliver(*failed);
+      return;
+    }
+    std::sort(out->begin(), out->end(), less);
+    rp.deliver(std::move(*out));
+  };
+  for (auto& [p, c] : coordinators)
+    self->request(c, std::chrono::seconds(10), atm)
+      .then(
+        [out, done](std::vector<T>& part) mutable {
+          out->insert(out->end(), part.begin(), part.end());
+          done();
+        },
+        [failed, done](caf::error& err) mutable {
+          *failed = err;
+          done();
+        });
+  return rp;
+}
 
 /// ListGroups over every coordinator on this node.
 caf::result<std::vector<group_listing>> on_list_groups(broker_ptr self);

@@ -165,37 +165,11 @@ caf::expected<txn_coordinator_api> txn_coordinator_for(broker_ptr self,
 
 caf::result<std::vector<txn_description>> on_list_txns(broker_ptr self) {
   forget_ended(self);
-  auto& coordinators = self->state.txns.coordinators;
-  if (coordinators.empty())
-    return std::vector<txn_description>{};
-  auto rp = self->make_response_promise<std::vector<txn_description>>();
-  auto out = std::make_shared<std::vector<txn_description>>();
-  auto pending = std::make_shared<size_t>(coordinators.size());
-  auto failed = std::make_shared<caf::error>();
-  auto done = [rp, out, pending, failed]() mutable {
-    if (--*pending > 0)
-      return;
-    if (*failed) {
-      rp.deliver(*failed);
-      return;
-    }
-    std::sort(out->begin(), out->end(), [](const txn_description& a, const txn_description& b) {
+  return gather_lists<txn_description>(
+    self, self->state.txns.coordinators, txn_list_atom::value,
+    [](const txn_description& a, const txn_description& b) {
       return a.transactional_id < b.transactional_id;
     });
-    rp.deliver(std::move(*out));
-  };
-  for (auto& [p, c] : coordinators)
-    self->request(c, std::chrono::seconds(10), txn_list_atom::value)
-      .then(
-        [out, done](std::vector<txn_description>& part) mutable {
-          out->insert(out->end(), part.begin(), part.end());
-          done();
-        },
-        [failed, done](caf::error& err) mutable {
-          *failed = err; // e.g. still loading: the list would be incomplete
-          done();
-        });
-  return rp;
 }
 
 caf::result<std::vector<txn_description>> on_describe_txns(broker_ptr self,
