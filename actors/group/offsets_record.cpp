@@ -3,6 +3,7 @@
 #include "actors/group/group_limits.hpp"
 #include "actors/group/group_metadata_record.hpp"
 #include "actors/group/offsets_wire.hpp"
+#include "actors/partition/partition_txn_machine.hpp"
 #include "storage/batch_header.hpp"
 #include "storage/record_batch.hpp"
 
@@ -117,7 +118,8 @@ result<int64_t> offsets_loader::apply(byte_view data, int64_t from) {
     auto size = batch_layout::log_overhead + size_t(length);
     if (data.size - pos < size)
       break; // cut off at the end of the read
-    auto batch = decode_batch(data.sub(pos, size), "offsets partition at " + std::to_string(next));
+    auto raw = data.sub(pos, size);
+    auto batch = decode_batch(raw, "offsets partition at " + std::to_string(next));
     if (!batch)
       return batch.error();
     // A damaged baseOffset near INT64_MAX: next_offset() would overflow.
@@ -132,9 +134,9 @@ result<int64_t> offsets_loader::apply(byte_view data, int64_t from) {
       // TxnOffsetCommit (issue 16): applied at its producer's COMMIT marker.
       if (!h.is_control()) {
         stash_txn_records(*batch, from);
-      } else if (h.base_offset >= from && !batch->records.empty() && batch->records[0].key &&
-                 batch->records[0].key->size >= 4) {
-        end_txn(h.producer_id, load_be<int16_t>(batch->records[0].key->data + 2) == 1);
+      } else if (h.base_offset >= from) {
+        if (auto m = decode_txn_marker(raw)) // one that does not decode is no marker
+          end_txn(h.producer_id, m->commit);
       }
     } else if (!h.is_control()) {
       for (auto& rec : batch->records)

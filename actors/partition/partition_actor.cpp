@@ -186,7 +186,6 @@ caf::error append_admitted(partition_ptr self, produce_machine& machine,
                            produce_decision& d, produce_response& resp, int64_t& durable_upto,
                            const txn_marker* marker) {
   auto& st = self->state;
-  resp.log_start_offset = st.log->log_start_offset();
   stamp_partition_leader_epoch(batch.data(), d.leader_epoch);
   const auto end_before = st.log->log_end_offset();
   checkpoint_epochs(self, end_before + 1); // this epoch is handed on with its first record
@@ -221,8 +220,7 @@ caf::result<produce_response> finish_produce(partition_ptr self, const produce_d
                                              int64_t durable_upto) {
   auto& st = self->state;
   resp.base_offset = d.base_offset;
-  if (resp.log_start_offset == 0 && st.log)
-    resp.log_start_offset = st.log->log_start_offset();
+  resp.log_start_offset = st.log->log_start_offset(); // check_writable: the log is open
   switch (d.what) {
     case produce_decision::action::refuse:
       run_ready(self);
