@@ -25,10 +25,18 @@ bool read_committed(const consumer_state& st) {
   return st.cfg.isolation_level == "read_committed";
 }
 
+/// Once none of a partition's fetched records wait in the buffer, what was
+/// skipped after them (control batches, aborted transactions) counts as
+/// consumed too: position() and commits move past it, as in Kafka.
+void settle_consumed(consumer_state::partition_fetch& pf) {
+  if (pf.buffered == 0 && pf.consumed >= 0)
+    pf.consumed = std::max(pf.consumed, pf.position);
+}
+
 /// Appends the records at or after the position; returns the next position.
 /// read_committed: the records of aborted transactions are skipped.
 int64_t buffer_records(consumer_state& st, const topic_partition& tp, const fetch_response& resp,
-                       int64_t position) {
+                       int64_t position, int64_t& buffered) {
   std::optional<aborted_filter> aborted;
   if (read_committed(st))
     aborted.emplace(resp.aborted);
@@ -58,6 +66,7 @@ int64_t buffer_records(consumer_state& st, const topic_partition& tp, const fetc
           cr.headers.emplace_back(std::string(hd.key),
                                   hd.value ? std::string(hd.value->as_string()) : std::string());
         st.buffer.push_back(std::move(cr));
+        ++buffered;
       }
     }
     position = std::max(position, h.next_offset());
@@ -127,7 +136,8 @@ void on_fetched(self_ptr self, const topic_partition& tp, uint64_t epoch,
     return;
   }
   p.high_watermark = resp.high_watermark;
-  p.position = buffer_records(self->state, tp, resp, p.position);
+  p.position = buffer_records(self->state, tp, resp, p.position, p.buffered);
+  settle_consumed(p);
   deliver_poll(self);
   fetch_partition(self, tp);
 }
@@ -230,8 +240,11 @@ void deliver_poll(self_ptr self) {
   out.records.reserve(n);
   for (size_t i = 0; i < n; ++i) {
     auto& r = st.buffer.front();
-    if (auto p = st.parts.find(topic_partition{r.topic, r.partition}); p != st.parts.end())
+    if (auto p = st.parts.find(topic_partition{r.topic, r.partition}); p != st.parts.end()) {
       p->second.consumed = r.offset + 1;
+      --p->second.buffered;
+      settle_consumed(p->second);
+    }
     out.records.push_back(std::move(r));
     st.buffer.pop_front();
   }
@@ -250,6 +263,8 @@ void drop_buffered(self_ptr self, const topic_partition& tp) {
     if (!(r.topic == tp.topic && r.partition == tp.partition))
       kept.push_back(std::move(r));
   st.buffer = std::move(kept);
+  if (auto p = st.parts.find(tp); p != st.parts.end())
+    p->second.buffered = 0;
 }
 
 offset_commit_map consumed_positions(const consumer_state& st,

@@ -72,6 +72,7 @@ struct consumer_state {
     int64_t position = -1;      // next offset to fetch; -1: not initialised yet
     int64_t consumed = -1;      // next offset poll() returns (what a commit commits)
     int64_t high_watermark = -1;
+    int64_t buffered = 0;       // records of this partition waiting in `buffer`
     bool in_flight = false;
     bool paused = false;
     bool awaiting_committed = false; // OffsetFetch pending: no reset, no fetch

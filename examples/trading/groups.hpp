@@ -4,7 +4,11 @@
 //
 //   risk       spawn_consumer (actor style): exposure per account; commits
 //              after every batch (at-least-once)
-//   position   al::consumer, enable.auto.commit: net position per symbol
+//   position   position-service, a process of its own: net position per
+//              symbol, exactly once (reads orders read_committed, writes
+//              `positions` and its offsets in transactions); the first
+//              instance is killed with kill -9 while it holds an open
+//              transaction, its replacement fences it and goes on
 //   audit      al::consumer, commit_sync per poll: counts every order and
 //              checks per-symbol order; its first member crashes with
 //              records processed but not committed, a second member takes
@@ -79,16 +83,48 @@ private:
   caf::actor member_;
 };
 
+/// How trading-demo runs the exactly-once position service.
+struct position_service_options {
+  std::string program;             // the position-service binary
+  std::string output_topic;        // "positions"
+  int32_t output_partitions = 6;
+  offset_map output_start;         // this run's first offsets of the output
+  bool kill_mid_transaction = true;
+};
+
+/// What the position service's run left in `positions`, read back.
+struct position_report {
+  int64_t committed_records = 0;   // read_committed, this run
+  int64_t uncommitted_records = 0; // read_uncommitted, this run (aborted ones included)
+  int64_t held_records = 0;        // written in the transaction open at the kill -9
+  int instances = 0;               // processes started
+  int killed = 0;                  // killed with kill -9 mid-transaction
+  int failed_exits = 0;            // ended by an error of their own (restarted)
+  bool state_consistent = true;    // each record's net = the sum of the symbol's orders so far
+  std::string state_violation;
+};
+
 class position_group : public trading_group {
 public:
-  explicit position_group(demo_context& ctx);
-  /// symbol -> net quantity
+  position_group(demo_context& ctx, position_service_options opts);
+  /// symbol -> net quantity, summed over the committed `positions` records
   std::map<std::string, int64_t> positions() const;
+  position_report report() const;
+  bool kills_mid_transaction() const { return opts_.kill_mid_transaction; }
 
 private:
   void run() override;
+  /// Starts, kills and replaces the service until group `position` has
+  /// committed the end offsets; false when it did not get there.
+  bool supervise();
+  /// Reads this run's `positions` with read_committed (into the ledger and
+  /// the net positions) and with read_uncommitted (counted).
+  void read_back();
+
+  position_service_options opts_;
   mutable std::mutex mtx_;
   std::map<std::string, int64_t> net_;
+  position_report report_;
 };
 
 class audit_group : public trading_group {

@@ -1,10 +1,13 @@
 // trading-demo: actorlog embedded the way a user would. An order service
-// produces BUY/SELL orders keyed by symbol; four consumer groups in the
-// same process read them independently (risk, position, audit, reporting).
+// produces BUY/SELL orders keyed by symbol; four consumer groups read them
+// independently: risk, audit and reporting in this process, position in an
+// exactly-once service process of its own (position-service, supervised
+// from here, killed mid-transaction and replaced).
 // It shows per-symbol ordering, independent offsets per group, replay from
 // an earlier offset, and a crashed member's partitions resuming at the
 // committed offsets (at-least-once, nothing lost). Exit status 0 only when
 // every check passed.
+#include <filesystem>
 #include <iostream>
 
 #include <caf/all.hpp>
@@ -29,7 +32,16 @@ struct demo_options {
   int64_t rate = 0;
   int timeout_s = 0;
   verify_options verify;
+  std::string position_service; // the binary; empty: next to trading-demo
+  bool kill_position_service = true;
 };
+
+/// position-service next to this program (both are built in one directory).
+std::string beside_this_program(const std::string& name) {
+  std::error_code ec;
+  auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? name : (self.parent_path() / name).string();
+}
 
 /// nullopt after --help or a usage error (`rc` says which).
 std::optional<demo_options> parse_options(int argc, char** argv, int& rc) {
@@ -53,6 +65,9 @@ std::optional<demo_options> parse_options(int argc, char** argv, int& rc) {
      cxxopts::value<int>()->default_value("120"))                                          //
     ("tolerate-redelivery", "redeliveries outside audit's crash do not fail the run "
                             "(leader or coordinator moves during fault injection)")        //
+    ("position-service", "the position-service binary (default: beside trading-demo)",
+     cxxopts::value<std::string>()->default_value(""))                                     //
+    ("no-position-kill", "do not kill the position service mid-transaction")             //
     ("log-level", "client log level (spdlog: trace..off)",
      cxxopts::value<std::string>()->default_value("warn"))                                 //
     ("version", "print the version and exit")
@@ -73,6 +88,10 @@ std::optional<demo_options> parse_options(int argc, char** argv, int& rc) {
     o.rate = args["rate"].as<int64_t>();
     o.timeout_s = args["timeout-s"].as<int>();
     o.verify.tolerate_redelivery = args.count("tolerate-redelivery") > 0;
+    o.position_service = args["position-service"].as<std::string>();
+    if (o.position_service.empty())
+      o.position_service = beside_this_program("position-service");
+    o.kill_position_service = args.count("no-position-kill") == 0;
     spdlog::set_level(spdlog::level::from_str(args["log-level"].as<std::string>()));
     std::string bad;
     if (o.orders < 20)
@@ -108,6 +127,15 @@ int run(caf::actor_system& sys, const demo_options& opts) {
     return fail("topic", partitions.error());
   std::cout << "== topic " << opts.topic.name << ": " << (created ? "created" : "exists") << ", "
             << partitions->size() << " partitions" << std::endl;
+  // The position service's output, read back at the end from this run's
+  // first offsets.
+  topic_spec out_spec{"positions", opts.topic.partitions, opts.topic.replication_factor};
+  auto out_partitions = (*admin)->ensure_topic(out_spec, created);
+  if (!out_partitions)
+    return fail("topic positions", out_partitions.error());
+  auto out_start = (*admin)->end_offsets(out_spec.name, *out_partitions);
+  if (!out_start)
+    return fail("end offsets of positions", out_start.error());
   // This run's orders start at the current end offsets; every group starts
   // there too (an OffsetCommit, as `actorlog groups reset-offsets` does).
   auto start = (*admin)->end_offsets(opts.topic.name, *partitions);
@@ -121,7 +149,9 @@ int run(caf::actor_system& sys, const demo_options& opts) {
   std::cout << "== four consumer groups join, the order service sends " << opts.orders
             << " orders keyed by symbol" << std::endl;
   risk_group risk{ctx};
-  position_group position{ctx};
+  position_group position{ctx, {opts.position_service, out_spec.name,
+                                int32_t(out_partitions->size()), *out_start,
+                                opts.kill_position_service}};
   audit_group audit{ctx};
   reporting_group reporting{ctx};
   for (trading_group* g : std::initializer_list<trading_group*>{&risk, &position, &audit,

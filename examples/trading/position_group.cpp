@@ -1,47 +1,216 @@
-// position: a plain al::consumer with enable.auto.commit (what earlier
-// polls returned is committed every auto.commit.interval.ms and on close).
+// position: the exactly-once position service (position_service/), run as
+// a process of its own and supervised from here. The first instance is
+// told to hold a transaction open halfway through the orders and is killed
+// with kill -9 while it does; the next instance (same transactional.id)
+// fences it, which aborts that transaction, restores the net positions from
+// the committed `positions` records and goes on from the committed offsets.
+// An instance that ends by an error of its own (a commit that failed while
+// a leader moved, say) is replaced the same way. At the end `positions` is
+// read back twice: read_committed (every order exactly once) and
+// read_uncommitted (the aborted records are there too).
+#include <csignal>
+#include <thread>
+
 #include <caf/all.hpp>
 
-#include "group_member.hpp"
 #include "groups.hpp"
+#include "positions.hpp"
+#include "service_process.hpp"
 
 namespace trading {
 
 using namespace std::chrono_literals;
 
-position_group::position_group(demo_context& ctx)
-  : trading_group(ctx, "position", "consumer, auto commit") {}
+namespace {
+
+constexpr int max_failed_exits = 5;
+
+std::string offsets_arg(const offset_map& offsets) {
+  std::string out;
+  for (auto& [p, off] : offsets)
+    out += (out.empty() ? "" : ",") + std::to_string(p) + ":" + std::to_string(off);
+  return out;
+}
+
+/// Every record of `topic` in [start, end) per partition, as `isolation`
+/// shows them (read_committed skips aborted records and markers).
+al::result<std::vector<al::consumer_record>> read_range(demo_context& ctx,
+                                                        const std::string& isolation,
+                                                        const std::string& topic,
+                                                        const offset_map& start,
+                                                        const offset_map& end) {
+  auto c = al::consumer::create(ctx.sys, {{"bootstrap.servers", ctx.admin.bootstrap()},
+                                          {"client.id", "trading-positions-" + isolation},
+                                          {"isolation.level", isolation}});
+  if (!c)
+    return c.error();
+  std::vector<al::topic_partition> tps;
+  for (auto& [p, off] : end)
+    tps.push_back({topic, p});
+  if (auto st = (*c)->assign(tps); !st)
+    return st;
+  for (auto& tp : tps)
+    (*c)->seek(tp, start.count(tp.partition) ? start.at(tp.partition) : 0);
+  std::vector<al::consumer_record> out;
+  auto deadline = clock_type::now() + 60s;
+  for (;;) {
+    bool done = true;
+    for (auto& tp : tps) {
+      auto pos = (*c)->position(tp);
+      done = done && pos && *pos >= end.at(tp.partition);
+    }
+    if (done)
+      break;
+    if (clock_type::now() > deadline)
+      return al::status{al::errc::request_timed_out, "reading " + topic + " " + isolation};
+    for (auto& r : (*c)->poll(200ms))
+      if (r.offset < end.at(r.partition))
+        out.push_back(std::move(r));
+  }
+  (*c)->close();
+  return out;
+}
+
+} // namespace
+
+position_group::position_group(demo_context& ctx, position_service_options opts)
+  : trading_group(ctx, "position", "position-service, transactions"), opts_(std::move(opts)) {}
 
 void position_group::run() {
-  al::rebalance_listener listener;
-  listener.on_partitions_assigned = [this](const std::vector<al::topic_partition>& tps) {
-    say("assigned " + std::to_string(tps.size()) + " partitions");
-  };
-  auto c = start_member(ctx_, name(), "position-1",
-                        {{"enable.auto.commit", "true"}, {"auto.commit.interval.ms", "1000"}},
-                        listener);
-  if (!c) {
-    add_check("position member started", false, c.error().to_string());
+  if (!supervise())
     return;
-  }
-  while (!read_everything() && !ctx_.past_deadline()) {
-    for (auto& r : (*c)->poll(200ms)) {
-      auto o = ledger_.on_record(r, 1);
-      if (!o)
-        continue;
-      std::lock_guard<std::mutex> guard{mtx_};
-      net_[o->symbol] += o->signed_quantity();
+  read_back();
+}
+
+bool position_group::supervise() {
+  std::atomic<int64_t> held{-1};
+  int64_t hold_after = opts_.kill_mid_transaction ? std::max<int64_t>(ctx_.orders / 2, 1) : 0;
+  auto caught_up = [&] {
+    auto end = ctx_.end();
+    if (!end)
+      return false;
+    auto c = ctx_.admin.committed(name(), ctx_.topic, ctx_.partitions);
+    return c && *c == *end;
+  };
+  for (;;) {
+    int instance = ++report_.instances;
+    std::vector<std::string> argv{opts_.program,
+                                  "--bootstrap", ctx_.admin.bootstrap(),
+                                  "--input", ctx_.topic,
+                                  "--output", opts_.output_topic,
+                                  "--group", name(),
+                                  "--partitions", std::to_string(ctx_.partitions.size()),
+                                  "--output-partitions", std::to_string(opts_.output_partitions),
+                                  "--output-start", offsets_arg(opts_.output_start),
+                                  "--hold-open-after", std::to_string(hold_after)};
+    held = -1;
+    service_process svc{argv, [&, instance](const std::string& line) {
+                          say("service #" + std::to_string(instance) + ": " + line);
+                          if (line.rfind("HOLDING ", 0) == 0)
+                            held = std::stoll(line.substr(8));
+                        }};
+    say("started position-service #" + std::to_string(instance) + " (pid " +
+        std::to_string(svc.pid()) + ")");
+    auto next_check = clock_type::now();
+    for (;;) {
+      std::this_thread::sleep_for(50ms);
+      if (held >= 0) {
+        svc.signal(SIGKILL);
+        svc.wait();
+        ++report_.killed;
+        report_.held_records += held;
+        hold_after = 0;
+        say("kill -9 position-service #" + std::to_string(instance) +
+            " while it holds an open transaction of " + std::to_string(held.load()) +
+            " records");
+        break;
+      }
+      if (svc.exited()) {
+        int rc = svc.wait();
+        ++report_.failed_exits;
+        say("position-service #" + std::to_string(instance) + " ended with status " +
+            std::to_string(rc) + "; starting another");
+        if (report_.failed_exits > max_failed_exits) {
+          add_check("position service ran", false,
+                    std::to_string(report_.failed_exits) + " instances ended by errors");
+          return false;
+        }
+        if (hold_after > 0) // it failed before its crash point: the next one holds early
+          hold_after = 1;
+        break;
+      }
+      if (ctx_.past_deadline()) {
+        add_check("position read everything", false, "deadline passed");
+        return false;
+      }
+      if (clock_type::now() >= next_check) {
+        next_check = clock_type::now() + 500ms;
+        if (hold_after == 0 && caught_up()) {
+          svc.signal(SIGTERM);
+          int rc = svc.wait();
+          say("position-service #" + std::to_string(instance) + " committed the end offsets, "
+              "stopped (status " + std::to_string(rc) + ")");
+          return true;
+        }
+      }
     }
   }
-  if (!read_everything())
-    add_check("position read everything", false, "deadline passed");
-  (*c)->close(); // commits what poll() returned, leaves the group
-  say("closed after " + std::to_string(ledger_.totals().unique) + " orders (commit on close)");
+}
+
+void position_group::read_back() {
+  auto end = ctx_.admin.end_offsets(opts_.output_topic, [&] {
+    std::vector<int32_t> ids;
+    for (int32_t p = 0; p < opts_.output_partitions; ++p)
+      ids.push_back(p);
+    return ids;
+  }());
+  if (!end) {
+    add_check("positions read back", false, end.error().to_string());
+    return;
+  }
+  auto committed = read_range(ctx_, "read_committed", opts_.output_topic, opts_.output_start, *end);
+  auto uncommitted =
+    read_range(ctx_, "read_uncommitted", opts_.output_topic, opts_.output_start, *end);
+  if (!committed || !uncommitted) {
+    add_check("positions read back", false,
+              (committed ? uncommitted.error() : committed.error()).to_string());
+    return;
+  }
+  std::lock_guard<std::mutex> guard{mtx_};
+  report_.committed_records = int64_t(committed->size());
+  report_.uncommitted_records = int64_t(uncommitted->size());
+  for (auto& r : *committed) {
+    auto u = r.key && r.value ? parse_position(*r.key, *r.value) : std::nullopt;
+    if (!u) {
+      add_check("positions records well formed", false, "offset " + std::to_string(r.offset));
+      continue;
+    }
+    // The ledger sees the order at its place in `orders`: an order counted
+    // twice is a redelivery of its source offset, one never counted a gap.
+    al::consumer_record src{ctx_.topic, u->src_partition, u->src_offset, r.timestamp,
+                            u->applied.symbol, format_order(u->applied), {}};
+    if (!ledger_.on_record(src, 1))
+      continue;
+    auto& n = net_[u->applied.symbol];
+    n += u->applied.signed_quantity();
+    if (n != u->net && report_.state_consistent) {
+      report_.state_consistent = false;
+      report_.state_violation = u->applied.symbol + " at positions offset " +
+                                std::to_string(r.offset) + ": the service said " +
+                                std::to_string(u->net) + ", the orders sum to " +
+                                std::to_string(n);
+    }
+  }
 }
 
 std::map<std::string, int64_t> position_group::positions() const {
   std::lock_guard<std::mutex> guard{mtx_};
   return net_;
+}
+
+position_report position_group::report() const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return report_;
 }
 
 } // namespace trading
