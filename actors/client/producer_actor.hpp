@@ -50,6 +50,15 @@ struct producer_txn_state {
   std::map<uint64_t, std::function<void()>> retries;
   uint64_t next_retry = 1;
   std::vector<std::function<void()>> on_flushed;
+  /// Coordinator requests in flight (by id): the broker each went to and
+  /// what fails it when that connection drops, at once instead of after
+  /// request.timeout.ms (a coordinator's node killed mid-request).
+  struct watched_request {
+    caf::actor_addr broker;
+    std::function<void()> on_drop;
+  };
+  std::map<uint64_t, watched_request> watched;
+  uint64_t next_watch = 1;
 };
 
 struct producer_state {
@@ -141,5 +150,8 @@ caf::result<txn_response> producer_send_offsets(producer_actor_ptr self, std::st
                                                 offset_commit_map offsets);
 /// A retry armed by the transaction code is due.
 void producer_txn_retry(producer_actor_ptr self, uint64_t id);
+/// A broker's connection dropped: the coordinator requests sent to it fail
+/// now (retriable), and it is no longer taken for the coordinator.
+void producer_txn_broker_down(producer_actor_ptr self, const caf::actor_addr& broker);
 
 } // namespace al

@@ -408,6 +408,7 @@ void producer_drain(producer_actor_ptr self, bool force) { drain(self, force); }
 void producer_arm_linger(producer_actor_ptr self) { arm_linger(self); }
 void producer_broker_down(producer_actor_ptr self, const caf::actor_addr& broker) {
   on_broker_down(self, broker);
+  producer_txn_broker_down(self, broker);
 }
 void producer_fail_batch(producer_actor_ptr self, ready_batch& b, const status& why) {
   complete(b, -1, why);

@@ -47,12 +47,45 @@ txn_response failure(errc code, std::string message) {
   return r;
 }
 
-void retry_after(self_ptr self, std::function<void()> f) {
+/// CONCURRENT_TRANSACTIONS mostly means the previous transaction's
+/// markers are still being written (EndTxn answers at PrepareCommit): a
+/// short back-off, as Kafka's producer uses for AddPartitionsToTxn.
+constexpr int64_t concurrent_txn_backoff_ms = 20;
+
+void retry_after(self_ptr self, std::function<void()> f, errc why = errc::none) {
   auto& t = self->state.txn;
   auto id = t.next_retry++;
   t.retries.emplace(id, std::move(f));
-  self->delayed_send(self, milliseconds(std::max<int64_t>(self->state.cfg.retry_backoff_ms, 1)),
-                     retry_atom::value, id);
+  auto backoff = self->state.cfg.retry_backoff_ms;
+  if (why == errc::concurrent_transactions)
+    backoff = std::min(backoff, concurrent_txn_backoff_ms);
+  self->delayed_send(self, milliseconds(std::max<int64_t>(backoff, 1)), retry_atom::value, id);
+}
+
+/// Sends `req` to `to` and hands the answer (or the error) to `on_answer`
+/// once: when the connection to `to` drops first, `on_answer` gets
+/// NETWORK_EXCEPTION at once and the late answer, if any, is dropped.
+template <class Response, class... Ts>
+void watched_request(self_ptr self, const client_api& to,
+                     std::function<void(result<Response>)> on_answer, Ts&&... req) {
+  auto& st = self->state;
+  auto id = st.txn.next_watch++;
+  st.txn.watched.emplace(id, producer_txn_state::watched_request{to.address(), [on_answer] {
+                           on_answer(status{errc::network_exception, "connection lost"});
+                         }});
+  if (st.monitored.insert(to.address()).second)
+    self->monitor(to);
+  auto settle = [self, id] { return self->state.txn.watched.erase(id) > 0; };
+  self->request(to, milliseconds(st.cfg.request_timeout_ms), std::forward<Ts>(req)...)
+    .then(
+      [settle, on_answer](Response& r) {
+        if (settle())
+          on_answer(std::move(r));
+      },
+      [settle, on_answer](caf::error& err) {
+        if (settle())
+          on_answer(status{error_code_of(err), describe_error(err)});
+      });
 }
 
 /// The coordinator of the transactional id (FindCoordinator, then the
@@ -78,27 +111,27 @@ void with_coordinator(self_ptr self, int64_t deadline,
       again(s ? status{errc::network_exception, "no broker"} : s);
       return;
     }
-    self->request(*b, milliseconds(st.cfg.request_timeout_ms), find_coordinator_atom::value,
-                  txn_coordinator_atom::value, st.txn.id)
-      .then(
-        [self, again, then](const coordinator_info& info) {
-          auto& st = self->state;
-          auto c = st.view.brokers.find(info.node_id);
-          if (c == st.view.brokers.end()) { // not connected yet: the next refresh connects
-            again(status{errc::coordinator_not_available,
-                         "node " + std::to_string(info.node_id) + " not connected"});
-            return;
-          }
-          st.txn.coordinator = c->second;
-          then(c->second);
-        },
-        [again, then](caf::error& err) {
-          auto code = error_code_of(err);
-          if (retriable(code))
-            again(status{code, describe_error(err)});
+    watched_request<coordinator_info>(
+      self, *b,
+      [self, again, then](result<coordinator_info> info) {
+        auto& st = self->state;
+        if (!info) {
+          if (retriable(info.error().code()))
+            again(info.error());
           else
-            then(status{code, describe_error(err)});
-        });
+            then(info.error());
+          return;
+        }
+        auto c = st.view.brokers.find(info->node_id);
+        if (c == st.view.brokers.end()) { // not connected yet: the next refresh connects
+          again(status{errc::coordinator_not_available,
+                       "node " + std::to_string(info->node_id) + " not connected"});
+          return;
+        }
+        st.txn.coordinator = c->second;
+        then(c->second);
+      },
+      find_coordinator_atom::value, txn_coordinator_atom::value, st.txn.id);
   });
 }
 
@@ -108,6 +141,8 @@ void txn_call(self_ptr self, Atom atm, Request req, int64_t deadline,
               std::function<void(txn_response)> done) {
   auto again = [self, atm, req, deadline, done](errc code, const std::string& why) {
     auto& st = self->state;
+    spdlog::debug("producer {}: transaction coordinator request failed: {} {}", st.txn.id,
+                  to_string(code), why);
     if (code == errc::not_coordinator || code == errc::coordinator_not_available ||
         code == errc::network_exception)
       st.txn.coordinator.reset();
@@ -115,24 +150,26 @@ void txn_call(self_ptr self, Atom atm, Request req, int64_t deadline,
       done(failure(code, why));
       return;
     }
-    retry_after(self, [self, atm, req, deadline, done] {
-      txn_call(self, atm, req, deadline, done);
-    });
+    retry_after(
+      self, [self, atm, req, deadline, done] { txn_call(self, atm, req, deadline, done); },
+      code);
   };
   with_coordinator(self, deadline, [self, atm, req, done, again](result<client_api> c) {
     if (!c) {
       done(failure(c.error().code(), c.error().message()));
       return;
     }
-    self->request(*c, milliseconds(self->state.cfg.request_timeout_ms), atm, req)
-      .then(
-        [done, again](txn_response& r) {
-          if (r.error == errc::none)
-            done(std::move(r));
-          else
-            again(r.error, r.message);
-        },
-        [again](caf::error& err) { again(error_code_of(err), describe_error(err)); });
+    watched_request<txn_response>(
+      self, *c,
+      [done, again](result<txn_response> r) {
+        if (!r)
+          again(r.error().code(), r.error().message());
+        else if (r->error == errc::none)
+          done(std::move(*r));
+        else
+          again(r->error, r->message);
+      },
+      atm, req);
   });
 }
 
@@ -235,6 +272,23 @@ void producer_txn_flushed(producer_actor_ptr self) {
     f();
 }
 
+void producer_txn_broker_down(producer_actor_ptr self, const caf::actor_addr& broker) {
+  auto& t = self->state.txn;
+  if (t.coordinator && t.coordinator->address() == broker)
+    t.coordinator.reset();
+  std::vector<std::function<void()>> dropped;
+  for (auto i = t.watched.begin(); i != t.watched.end();) {
+    if (i->second.broker == broker) {
+      dropped.push_back(std::move(i->second.on_drop));
+      i = t.watched.erase(i);
+    } else {
+      ++i;
+    }
+  }
+  for (auto& f : dropped)
+    f();
+}
+
 void producer_txn_retry(producer_actor_ptr self, uint64_t id) {
   auto& retries = self->state.txn.retries;
   auto i = retries.find(id);
@@ -254,6 +308,8 @@ void commit_txn_offsets(self_ptr self, const std::string& group_id,
                         std::function<void(txn_response)> done) {
   auto& st = self->state;
   auto again = [self, group_id, req, deadline, done](errc code, const std::string& why) {
+    spdlog::debug("producer {}: TxnOffsetCommit failed: {} {}", self->state.txn.id,
+                  to_string(code), why);
     if (!(retriable(code) || code == errc::coordinator_load_in_progress) ||
         wall_clock_ms() >= deadline) {
       done(failure(code, "TxnOffsetCommit for group " + group_id + ": " + why));
@@ -270,30 +326,34 @@ void commit_txn_offsets(self_ptr self, const std::string& group_id,
     });
     return;
   }
-  self->request(*b, milliseconds(st.cfg.request_timeout_ms), find_coordinator_atom::value,
-                group_id)
-    .then(
-      [self, group_id, req, again, done](const coordinator_info& info) {
-        auto& st = self->state;
-        auto c = st.view.brokers.find(info.node_id);
-        if (c == st.view.brokers.end()) {
-          refresh_metadata(self, st.view, [again](const status&) {
-            again(errc::coordinator_not_available, "the coordinator is not connected yet");
-          });
-          return;
-        }
-        self->request(c->second, milliseconds(st.cfg.request_timeout_ms),
-                      offset_commit_atom::value, group_id, req)
-          .then(
-            [again, done](const offset_commit_response& r) {
-              if (r.error == errc::none)
-                done(txn_response{});
-              else
-                again(r.error, std::string(to_string(r.error)));
-            },
-            [again](caf::error& err) { again(error_code_of(err), describe_error(err)); });
-      },
-      [again](caf::error& err) { again(error_code_of(err), describe_error(err)); });
+  watched_request<coordinator_info>(
+    self, *b,
+    [self, group_id, req, again, done](result<coordinator_info> info) {
+      auto& st = self->state;
+      if (!info) {
+        again(info.error().code(), info.error().message());
+        return;
+      }
+      auto c = st.view.brokers.find(info->node_id);
+      if (c == st.view.brokers.end()) {
+        refresh_metadata(self, st.view, [again](const status&) {
+          again(errc::coordinator_not_available, "the coordinator is not connected yet");
+        });
+        return;
+      }
+      watched_request<offset_commit_response>(
+        self, c->second,
+        [again, done](result<offset_commit_response> r) {
+          if (!r)
+            again(r.error().code(), r.error().message());
+          else if (r->error == errc::none)
+            done(txn_response{});
+          else
+            again(r->error, std::string(to_string(r->error)));
+        },
+        offset_commit_atom::value, group_id, req);
+    },
+    find_coordinator_atom::value, group_id);
 }
 
 } // namespace

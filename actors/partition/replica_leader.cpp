@@ -21,6 +21,9 @@
 namespace al {
 
 namespace {
+/// How long a follower refused as ineligible stays out of proposals at least.
+constexpr int64_t ineligible_backoff_ms = 1000;
+
 bool contains(const std::vector<int32_t>& v, int32_t x) {
   return std::find(v.begin(), v.end(), x) != v.end();
 }
@@ -125,7 +128,13 @@ bool replica_machine::caught_up(const follower_progress& f, int64_t now_ms) cons
          now_ms - f.last_caught_up_ms <= config_.replica_lag_time_max_ms;
 }
 
-bool replica_machine::may_join_isr(const follower_progress& f) const {
+bool replica_machine::may_join_isr(const follower_progress& f, int64_t now_ms) const {
+  // Refused as ineligible: not again until it fetched after the refusal
+  // (a dead broker never does) and the back-off passed (a fenced one that
+  // fetches again is unfenced by its next heartbeats).
+  if (f.refused_ms >= 0 &&
+      (f.last_fetch_ms <= f.refused_ms || now_ms - f.refused_ms < ineligible_backoff_ms))
+    return false;
   // It has everything committed, and it has reached this epoch, so its log
   // is a prefix of ours (it truncated against us before fetching).
   return f.log_end_offset >= hw_ && f.log_end_offset >= epoch_start_offset_;
@@ -164,7 +173,7 @@ void replica_machine::maybe_change_isr(int64_t now_ms) {
     // fetching (an in-doubt proposal holds the HW where a dead follower
     // left it, so "reached the HW" alone would keep re-adding it).
     bool in = contains(isr_, id);
-    if (caught_up(f, now_ms) && (in || may_join_isr(f)))
+    if (caught_up(f, now_ms) && (in || may_join_isr(f, now_ms)))
       desired.push_back(id);
   }
   if (desired == isr_ && maximal_isr_ == isr_)
@@ -216,7 +225,7 @@ void replica_machine::commit_isr(std::vector<int32_t> isr, int32_t partition_epo
   maybe_advance_hw(); // a shrink can let it move
 }
 
-void replica_machine::on_alter_isr_response(const alter_isr_response& resp, int64_t) {
+void replica_machine::on_alter_isr_response(const alter_isr_response& resp, int64_t now_ms) {
   if (role_ != replica_role::leader || resp.proposal_id < epoch_first_proposal_id_)
     return; // not ours, or about a partition epoch we left behind
   if (resp.error == alter_isr_error::none) {
@@ -232,10 +241,23 @@ void replica_machine::on_alter_isr_response(const alter_isr_response& resp, int6
       // for it too). Proposals stay in doubt until then.
       awaiting_metadata_ = true;
       break;
+    case alter_isr_error::ineligible_replica:
+      // Not applied: a member it would add is fenced or restarted. The
+      // proposal stays in doubt (a duplicate may still arrive), so the HW
+      // waits for that member; proposing the committed ISR right away
+      // settles it (a newer partition epoch), and the refused members are
+      // left out until they fetch again.
+      for (auto id : last_proposed_)
+        if (!contains(isr_, id))
+          if (auto f = followers_.find(id); f != followers_.end())
+            f->second.refused_ms = now_ms;
+      last_proposed_.clear();
+      maybe_change_isr(now_ms);
+      break;
     default:
-      // Not applied (ineligible member, malformed). The proposal stays in
-      // doubt (a duplicate may still arrive); we propose again after the
-      // request timeout if it is still what we want.
+      // Not applied (malformed). The proposal stays in doubt (a duplicate
+      // may still arrive); we propose again after the request timeout if
+      // it is still what we want.
       break;
   }
 }

@@ -99,6 +99,12 @@ struct follower_progress {
   int64_t last_fetch_ms = 0;
   int64_t last_fetch_leader_leo = -1; // leader LEO when that fetch came
   int64_t broker_epoch = -1;
+  /// When the controller last refused to add it (INELIGIBLE_REPLICA: its
+  /// broker is fenced, or restarted since); -1: never. It is not proposed
+  /// again until it has fetched since then and a back-off has passed, so a
+  /// dead broker that was caught up when it died is not re-proposed (each
+  /// proposal holds the HW where the dead broker left it).
+  int64_t refused_ms = -1;
 };
 
 class replica_machine {
@@ -185,7 +191,7 @@ private:
   void reset_followers(int64_t now_ms);
   void update_follower(follower_progress& f, int64_t fetch_offset, int64_t now_ms);
   bool caught_up(const follower_progress& f, int64_t now_ms) const;
-  bool may_join_isr(const follower_progress& f) const;
+  bool may_join_isr(const follower_progress& f, int64_t now_ms) const;
   void maybe_advance_hw();
   void complete_acks();
   void fail_acks(errc why);

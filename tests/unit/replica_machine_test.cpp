@@ -395,6 +395,52 @@ TEST_CASE("a proposal in doubt keeps counting for the HW until a newer partition
   CHECK(c.m(1).high_watermark() == 2);
 }
 
+TEST_CASE("a follower refused as ineligible is left out until it fetches again, and the "
+          "doubt is settled at once", "[replication]") {
+  // 3 was caught up when its broker died; the controller fenced it and took
+  // it out of the ISR. Its LEO still equals the leader's, so it looks
+  // caught up: the leader proposes adding it back, and the controller
+  // refuses (INELIGIBLE_REPLICA). Before, the proposal stayed in doubt for
+  // request.timeout.ms and held the HW (acks=all) where 3 left it.
+  cluster c({1, 2, 3});
+  c.metadata(1, 0, {1, 2, 3});
+  c.append(1, {"a"});
+  c.catch_up(2);
+  c.catch_up(3);
+  c.fetch(2);
+  c.fetch(3);
+  c.metadata(1, 0, {1, 2}); // 3 fenced: the controller shrank the ISR
+  c.fetch(2);
+  REQUIRE(c[1].proposals.size() == 1);
+  auto add = c[1].proposals.back();
+  CHECK(add.new_isr == ids{1, 2, 3});
+  CHECK(c.m(1).maximal_isr() == ids{1, 2, 3});
+  c.now += 10;
+  c.m(1).on_alter_isr_response({add.tp, add.proposal_id, alter_isr_error::ineligible_replica,
+                                add.leader_epoch, c.partition_epoch(), {1, 2}},
+                               c.now);
+  c.drain(1);
+  // Settled at once: the committed ISR proposed again (a newer partition
+  // epoch ends the doubt), 3 not proposed again while it does not fetch.
+  REQUIRE(c[1].proposals.size() == 2);
+  CHECK(c[1].proposals.back().new_isr == ids{1, 2});
+  c.commit_proposal(1);
+  CHECK(c.m(1).maximal_isr() == ids{1, 2});
+  auto b = c.produce(1, "b");
+  c.fetch(2);
+  c.fetch(2);
+  CHECK(c.m(1).high_watermark() == 2);
+  REQUIRE(c[1].acks.count(b));
+  CHECK(c[1].acks[b] == errc::none);
+  c.advance(5000);
+  CHECK(c[1].proposals.size() == 2);
+  // 3 comes back (unfenced) and fetches: once past the back-off, it may join.
+  c.catch_up(3);
+  c.fetch(3);
+  REQUIRE(c[1].proposals.size() == 3);
+  CHECK(c[1].proposals.back().new_isr == ids{1, 2, 3});
+}
+
 TEST_CASE("a follower joins the ISR only once it reaches the leader's epoch start (KAFKA-7128)",
           "[replication]") {
   // 1 leads epoch 0 with ISR {1, 2, 4}; 3 is out of sync with just "a".
