@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "storage/batch_scanner.hpp"
+#include "storage/compaction_txns.hpp"
 #include "storage/file.hpp"
 #include "storage/log_filename.hpp"
 #include "storage/record_batch.hpp"
@@ -43,10 +44,11 @@ result<decoded_batch> decode_scanned(const compaction_source& src, const batch_s
   return decode_batch(s.batch(), opts, src.log_path + " position " + std::to_string(s.position()));
 }
 
-status build_key_map(const compaction_plan& plan, key_map& latest) {
+status build_key_map(const compaction_plan& plan, key_map& latest, compaction_txns& txns) {
   for (const auto& src : plan.segments) {
     auto st = for_each_batch(src, [&](const batch_scanner& s) {
-      if (s.header().is_control())
+      txns.observe(s.header());
+      if (s.header().is_control() || txns.aborted(s.header()))
         return status::ok();
       auto decoded = decode_scanned(src, s);
       if (!decoded)
@@ -95,15 +97,29 @@ bytes rebuild_batch(const decoded_batch& d, const std::vector<bool>& keep) {
 struct segment_cleaner {
   const compaction_source& src;
   const key_map& latest;
-  bool tombstones_expired;
+  const compaction_txns& txns;
+  bool horizon_passed; // delete.retention.ms: tombstones and markers may go
   compaction_stats& stats;
   bytes out;
   bool dropped = false;
   bool changed_underneath = false;
+  std::vector<int64_t> removed_markers{};
 
   status add(const batch_scanner& s) {
-    if (s.header().is_control()) { // transaction markers stay as they are
-      out.insert(out.end(), s.batch().begin(), s.batch().end());
+    const auto& h = s.header();
+    if (h.is_control()) { // a transaction marker: goes whole or stays as it is
+      if (horizon_passed && txns.marker_removable(h.base_offset)) {
+        ++stats.markers_removed;
+        removed_markers.push_back(h.base_offset);
+        dropped = true;
+      } else {
+        out.insert(out.end(), s.batch().begin(), s.batch().end());
+      }
+      return status::ok();
+    }
+    if (txns.aborted(h)) {
+      stats.aborted_removed += uint64_t(h.records_count);
+      dropped = true;
       return status::ok();
     }
     auto decoded = decode_scanned(src, s);
@@ -143,7 +159,7 @@ struct segment_cleaner {
       ++stats.records_removed;
       return false;
     }
-    if (!r.value && tombstones_expired) {
+    if (!r.value && horizon_passed) {
       ++stats.tombstones_removed;
       return false;
     }
@@ -154,16 +170,17 @@ struct segment_cleaner {
 result<std::optional<cleaned_segment>> clean_segment(const compaction_plan& plan,
                                                      const compaction_source& src,
                                                      const key_map& latest,
+                                                     const compaction_txns& txns,
                                                      compaction_stats& stats) {
-  // Kafka's rule, roughly: a tombstone lives delete.retention.ms past the
-  // newest record of the segment holding it.
+  // Kafka's rule, roughly: a tombstone (or a marker) lives
+  // delete.retention.ms past the newest record of the segment holding it.
   // Both terms come from clients (a record timestamp, the topic's config, up
   // to INT64_MAX): saturate instead of overflowing into "expired long ago".
   constexpr int64_t max = std::numeric_limits<int64_t>::max();
   const int64_t lifetime = std::max<int64_t>(plan.delete_retention_ms, 0);
   int64_t horizon = src.max_timestamp > max - lifetime ? max : src.max_timestamp + lifetime;
   bool expired = horizon <= plan.now_ms;
-  segment_cleaner cleaner{src, latest, expired, stats, {}};
+  segment_cleaner cleaner{src, latest, txns, expired, stats, {}};
   if (auto st = for_each_batch(src, [&](const batch_scanner& s) { return cleaner.add(s); }); !st)
     return st;
   if (!cleaner.dropped)
@@ -177,7 +194,8 @@ result<std::optional<cleaned_segment>> clean_segment(const compaction_plan& plan
   if (auto st = f->fsync(); !st)
     return st;
   return std::optional<cleaned_segment>{
-    cleaned_segment{src.base_offset, path, src.size_bytes, cleaner.out.size()}};
+    cleaned_segment{src.base_offset, path, src.size_bytes, cleaner.out.size(),
+                    std::move(cleaner.removed_markers)}};
 }
 
 } // namespace
@@ -190,12 +208,13 @@ result<compaction_output> run_compaction(const compaction_plan& plan) {
   if (!any)
     return out;
   key_map latest;
-  if (auto st = build_key_map(plan, latest); !st)
+  compaction_txns txns(plan.aborted, plan.marker_limit);
+  if (auto st = build_key_map(plan, latest, txns); !st)
     return st;
   for (const auto& src : plan.segments) {
     if (!src.clean)
       continue;
-    auto cleaned = clean_segment(plan, src, latest, out.stats);
+    auto cleaned = clean_segment(plan, src, latest, txns, out.stats);
     if (!cleaned)
       return cleaned.error();
     if (*cleaned)

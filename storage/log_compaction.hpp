@@ -10,22 +10,33 @@
 //           fsyncs it. Reads and writes
 //           only files named in the plan; never touches the active segment.
 //   commit  partition_log::commit_compaction: for each output whose source
-//           is unchanged, renames .cleaned -> .swap (the commit point),
+//           is unchanged, drops the .txnindex entries of the ABORT markers
+//           it removes (durably, first: an entry left without its marker
+//           would make a read_committed consumer skip that producer's later
+//           transactions; a marker left without its entry hides nothing, as
+//           its data is gone), renames .cleaned -> .swap (the commit point),
 //           drops the old indexes, renames .swap over the .log, rebuilds the
 //           indexes. A crash leaves .cleaned (deleted on open) or .swap
 //           (completed on open).
 // Rules: a record survives if it is its key's latest; tombstones (null
 // value) survive until segment max timestamp + delete.retention.ms <= now;
 // null-key records are dropped (Kafka rejects them at produce time for
-// compacted topics, so only a policy change lets them in); control batches
-// are kept as they are. Each batch is rebuilt with its original base offset,
+// compacted topics, so only a policy change lets them in). Transactions
+// (compaction_txns.hpp): data batches of aborted transactions are dropped
+// whole and never enter the key map; a marker (control batch) goes once no
+// data batch of its transaction was left when the pass began and its
+// segment is past delete.retention.ms as for tombstones; the .txnindex
+// entry of an ABORT marker goes with it. Each batch is rebuilt with its original base offset,
 // last offset delta, producer id/epoch/sequence and leader epoch, so offsets
 // never change. Segments whose max timestamp is within
 // min.compaction.lag.ms of now are not cleaned.
-// Replicas: only records below the first uncleanable offset (the lower of the
-// high watermark and the active segment's base, Kafka's
-// firstUncleanableOffset) enter the key map, and only segments entirely below
-// it are cleaned. A record above the HW may still be truncated away; letting
+// Replicas and transactions: only records below the first uncleanable
+// offset (the lower of the last stable offset and the active segment's
+// base, Kafka's firstUncleanableOffset) enter the key map, and only segments
+// entirely below it are cleaned. The LSO is the high watermark, or the
+// first offset of the oldest open transaction when lower: an open
+// transaction's records, and everything after them, stay as they are until
+// its marker is in and the LSO has passed it. A record above the HW may still be truncated away; letting
 // it supersede a committed value would lose the key on this replica and make
 // replicas differ below the HW (issue 12, item 3).
 #include <cstdint>
@@ -33,6 +44,7 @@
 #include <vector>
 
 #include "storage/status.hpp"
+#include "storage/txn_index.hpp"
 
 namespace al {
 
@@ -52,6 +64,11 @@ struct compaction_plan {
   /// Records at or above this offset neither count nor get cleaned.
   int64_t first_uncleanable = INT64_MAX;
   std::vector<compaction_source> segments; // every segment, oldest first
+  /// The log's aborted transactions that may hold planned records.
+  std::vector<aborted_txn> aborted;
+  /// Markers at or past this offset stay (the newest producer snapshot's:
+  /// a restart from an older one must find the markers after it).
+  int64_t marker_limit = INT64_MAX;
 };
 
 struct compaction_stats {
@@ -63,6 +80,8 @@ struct compaction_stats {
   uint64_t records_removed = 0;    // superseded by a later record of the key
   uint64_t tombstones_removed = 0; // past delete.retention.ms
   uint64_t null_keys_removed = 0;
+  uint64_t aborted_removed = 0; // records of aborted transactions
+  uint64_t markers_removed = 0; // control batches
 };
 
 struct cleaned_segment {
@@ -70,6 +89,7 @@ struct cleaned_segment {
   std::string cleaned_path;
   uint64_t source_size = 0;
   uint64_t size_bytes = 0;
+  std::vector<int64_t> removed_markers; // offsets of the control batches that went
 };
 
 struct compaction_output {

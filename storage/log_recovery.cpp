@@ -55,8 +55,8 @@ status remove_reported(const std::string& path, const std::string& why,
 }
 
 /// .cleaned: compaction output never committed, drop it. .swap: committed,
-/// so finish it: old indexes go (not the .txnindex: compaction keeps offsets
-/// and markers), the .swap becomes the .log. Index files without a .log are
+/// so finish it: old indexes go (not the .txnindex: compaction keeps offsets,
+/// and wrote it before the commit point), the .swap becomes the .log. Index files without a .log are
 /// left over from a deletion that did not finish.
 status settle_leftovers(const std::string& dir, dir_listing& listing,
                         const std::vector<std::string>& deleted, recovery_report& report) {

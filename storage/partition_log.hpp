@@ -225,11 +225,15 @@ public:
   result<bool> roll_now(int64_t now_ms);
 
   /// Compaction in one call: plan, run, commit. Only records below
-  /// `high_watermark` count (see log_compaction.hpp).
-  result<compaction_stats> compact(int64_t now_ms, int64_t high_watermark);
+  /// `stable_offset` count: the last stable offset (the high watermark when
+  /// no transaction is open); markers at or past `marker_limit` stay (see
+  /// log_compaction.hpp).
+  result<compaction_stats> compact(int64_t now_ms, int64_t stable_offset,
+                                   int64_t marker_limit = no_limit);
   /// Compaction in three steps, so the middle one (which only reads and
   /// writes files named in the plan) can run elsewhere while appends go on.
-  compaction_plan plan_compaction(int64_t now_ms, int64_t high_watermark) const;
+  compaction_plan plan_compaction(int64_t now_ms, int64_t stable_offset,
+                                  int64_t marker_limit = no_limit) const;
   /// Swaps in the cleaned segments whose source is unchanged since the plan.
   result<compaction_stats> commit_compaction(const compaction_plan& plan,
                                              const compaction_output& output);

@@ -8,15 +8,25 @@
 
 namespace al {
 
-compaction_plan partition_log::plan_compaction(int64_t now_ms, int64_t high_watermark) const {
+compaction_plan partition_log::plan_compaction(int64_t now_ms, int64_t stable_offset,
+                                               int64_t marker_limit) const {
   compaction_plan plan;
   plan.dir = dir_;
   plan.now_ms = now_ms;
   plan.delete_retention_ms = config_.delete_retention_ms;
   plan.truncations = truncations_;
-  // Kafka's firstUncleanableOffset: nothing at or above the HW (it may still
-  // be truncated) and nothing in the active segment counts.
-  plan.first_uncleanable = std::min(high_watermark, active().base_offset());
+  plan.marker_limit = marker_limit;
+  // Kafka's firstUncleanableOffset: nothing at or above the LSO (the HW, or
+  // an open transaction's first offset: the HW's records may still be
+  // truncated, an open transaction's outcome is unknown) and nothing in the
+  // active segment counts.
+  plan.first_uncleanable = std::min(stable_offset, active().base_offset());
+  // Every abort known: its records below the bound must neither count nor
+  // stay. Its marker may be above the bound (outcomes are decided before
+  // markers are written, so a marker cut and written again says the same).
+  for (const auto& a : aborted_txns())
+    if (a.first_offset < plan.first_uncleanable)
+      plan.aborted.push_back(a);
   for (size_t i = 0; i < segments_.size(); ++i) {
     const segment& seg = *segments_[i];
     if (seg.base_offset() >= plan.first_uncleanable)
@@ -47,6 +57,8 @@ result<compaction_stats> partition_log::commit_compaction(const compaction_plan&
         return st;
       continue;
     }
+    if (auto st = txns_.remove_markers(cleaned.base_offset, cleaned.removed_markers); !st)
+      return st;
     auto swap = join_path(dir_, swap_file_name(cleaned.base_offset));
     if (auto st = rename_file(cleaned.cleaned_path, swap); !st)
       return st;
@@ -62,9 +74,10 @@ result<compaction_stats> partition_log::commit_compaction(const compaction_plan&
   return stats;
 }
 
-result<compaction_stats> partition_log::compact(int64_t now_ms, int64_t high_watermark) {
+result<compaction_stats> partition_log::compact(int64_t now_ms, int64_t stable_offset,
+                                                int64_t marker_limit) {
   latest_now_ms_ = std::max(latest_now_ms_, now_ms);
-  auto plan = plan_compaction(now_ms, high_watermark);
+  auto plan = plan_compaction(now_ms, stable_offset, marker_limit);
   auto output = run_compaction(plan);
   if (!output)
     return output.error();

@@ -81,6 +81,13 @@ status txn_index::append(const aborted_txn& a) {
   return status::ok();
 }
 
+bytes txn_index::encode_entries(const std::vector<aborted_txn>& entries) {
+  bytes out(entries.size() * entry_size);
+  for (size_t i = 0; i < entries.size(); ++i)
+    encode(entries[i], out.data() + i * entry_size);
+  return out;
+}
+
 std::vector<aborted_txn> overlapping(const std::vector<aborted_txn>& all, int64_t from,
                                      int64_t upto) {
   std::vector<aborted_txn> out;

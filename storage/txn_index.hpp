@@ -60,6 +60,8 @@ public:
 
   /// Appends an entry; its last offset must not be below the last one's.
   status append(const aborted_txn& a);
+  /// The file's bytes for these entries.
+  static bytes encode_entries(const std::vector<aborted_txn>& entries);
   /// Entries that overlap [from, upto).
   std::vector<aborted_txn> overlapping(int64_t from, int64_t upto) const;
   /// Drops entries whose marker is at or past `offset` (log truncation).

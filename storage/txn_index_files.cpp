@@ -73,6 +73,29 @@ void txn_index_files::forget(int64_t base) {
     rebuild_all();
 }
 
+status txn_index_files::remove_markers(int64_t base, const std::vector<int64_t>& markers) {
+  auto it = files_.find(base);
+  if (it == files_.end())
+    return status::ok();
+  std::vector<aborted_txn> kept;
+  for (const auto& a : it->second.index.entries())
+    if (std::find(markers.begin(), markers.end(), a.last_offset) == markers.end())
+      kept.push_back(a);
+  if (kept.size() == it->second.index.entries().size())
+    return status::ok();
+  files_.erase(it); // closed before its name is taken over
+  auto replaced = replace_file_durably(dir_, txn_index_file_name(base),
+                                       byte_view{txn_index::encode_entries(kept)});
+  // Open again whatever is there now: the new entries, or the old ones.
+  auto ix = txn_index::open(path(base), nullptr, &open_file_cache::process());
+  if (ix)
+    files_.emplace(base, open_index{std::move(*ix), false});
+  rebuild_all();
+  if (!replaced)
+    return replaced;
+  return ix ? status::ok() : ix.error();
+}
+
 status txn_index_files::truncate_to(int64_t offset) {
   if (all_.empty() || all_.back().last_offset < offset)
     return status::ok();

@@ -42,6 +42,11 @@ public:
   /// Closes segment `base`'s file and drops its entries; the file stays
   /// for the segment to delete or rename.
   void forget(int64_t base);
+  /// Drops segment `base`'s entries whose marker offset is in `markers`
+  /// (compaction removed those markers): the file is replaced durably
+  /// (written aside, fsynced, renamed), so a crash leaves the old or the
+  /// new entries, never a part.
+  status remove_markers(int64_t base, const std::vector<int64_t>& markers);
   /// Drops the entries whose marker is at or past `offset`, from memory
   /// and from the files, which are fsynced when cut.
   status truncate_to(int64_t offset);

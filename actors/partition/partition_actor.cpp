@@ -88,7 +88,7 @@ caf::result<list_offsets_response> on_list_offsets(self_ptr self,
     resp.offset = st.log->log_start_offset();
   } else if (req.timestamp == latest_timestamp) {
     resp.offset = req.isolation == fetch_isolation::read_committed
-                    ? st.producers.txns().last_stable_offset(st.high_watermark)
+                    ? last_stable_offset(st)
                     : st.high_watermark;
   } else if (req.timestamp == latest_tiered_timestamp) {
     resp.offset = -1;

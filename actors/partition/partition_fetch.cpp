@@ -30,7 +30,7 @@ int64_t fetch_limit(const partition_state& st, const fetch_request& req) {
   if (to_log_end)
     return st.log->log_end_offset();
   if (req.isolation == fetch_isolation::read_committed) // up to the LSO (issue 16)
-    return st.producers.txns().last_stable_offset(st.high_watermark);
+    return last_stable_offset(st);
   return st.high_watermark;
 }
 
@@ -51,7 +51,7 @@ result<fetch_response> read_now(const partition_state& st, const fetch_request& 
   resp.log_start_offset = st.log->log_start_offset();
   resp.log_end_offset = st.log->log_end_offset();
   if (req.replica_id < 0)
-    resp.last_stable_offset = st.producers.txns().last_stable_offset(st.high_watermark);
+    resp.last_stable_offset = last_stable_offset(st);
   auto limit = fetch_limit(st, req);
   if (req.offset >= limit)
     return resp; // nothing visible yet

@@ -23,24 +23,30 @@ void log_compaction(const partition_state& st, const result<compaction_stats>& s
   if (!stats)
     spdlog::error("{}: compaction failed: {}", where(st), stats.error().to_string());
   else if (stats->segments_cleaned > 0 || stats->segments_skipped > 0)
-    spdlog::debug("{}: compacted {} segment(s) ({} skipped), {} -> {} bytes", where(st),
-                  stats->segments_cleaned, stats->segments_skipped, stats->bytes_before,
-                  stats->bytes_after);
+    spdlog::debug("{}: compacted {} segment(s) ({} skipped), {} -> {} bytes, {} aborted "
+                  "record(s) and {} marker(s) removed",
+                  where(st), stats->segments_cleaned, stats->segments_skipped,
+                  stats->bytes_before, stats->bytes_after, stats->aborted_removed,
+                  stats->markers_removed);
 }
 
-/// Compaction (committed records only): planned here, run by the I/O
-/// worker (it reads and rewrites whole segments), committed here. One at a
-/// time; without a worker (tests) all three steps run in line.
+/// Compaction (records below the last stable offset only: committed, and
+/// no open transaction's): planned here, run by the I/O worker (it reads
+/// and rewrites whole segments), committed here. One at a time; without a
+/// worker (tests) all three steps run in line. Markers past the newest
+/// producer snapshot stay: a restart from it must find them.
 void start_compaction(self_ptr self, int64_t now) {
   auto& st = self->state;
   if (st.compaction_running)
     return;
-  auto plan = st.log->plan_compaction(now, st.high_watermark);
+  auto snapshots = producer_snapshot_offsets(st.log->dir());
+  int64_t marker_limit = snapshots.empty() ? partition_log::no_limit : snapshots.back();
+  auto plan = st.log->plan_compaction(now, last_stable_offset(st), marker_limit);
   if (std::none_of(plan.segments.begin(), plan.segments.end(),
                    [](const compaction_source& s) { return s.clean; }))
     return; // nothing cleanable: do not read the log for nothing
   if (!st.setup.io) {
-    log_compaction(st, st.log->compact(now, st.high_watermark));
+    log_compaction(st, st.log->compact(now, last_stable_offset(st), marker_limit));
     return;
   }
   st.compaction_running = true;
@@ -127,12 +133,14 @@ void housekeeping(self_ptr self) {
   st.last_retention_check_ms = now;
   if (st.setup.log.policy.delete_segments) {
     auto deleted = st.log->apply_retention(now, st.high_watermark); // never past the HW
-    if (!deleted)
+    if (!deleted) {
       spdlog::error("{}: retention failed: {}", where(st), deleted.error().to_string());
-    else
+    } else {
       for (auto& d : *deleted)
         spdlog::info("{}: deleted segment {} ({} bytes) by {}", where(st), d.base_offset,
                      d.size_bytes, d.reason);
+      keep_open_transactions(st, deleted->size());
+    }
     after_log_change(self); // the files go on the I/O worker
   }
   if (st.setup.log.policy.compact)

@@ -163,6 +163,7 @@ void advance_log_start(self_ptr self, int64_t offset) {
     spdlog::error("{}", st.open_error.message());
     return;
   }
+  keep_open_transactions(st, deleted->size());
   after_log_change(self);
   spdlog::debug("{}: log start raised to {} with the leader's, {} segment(s) deleted", where(st),
                 st.log->log_start_offset(), deleted->size());

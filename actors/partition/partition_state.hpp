@@ -181,6 +181,21 @@ struct hw_table_job {
 
 inline std::string where(const partition_state& st) { return to_string(st.setup.tp); }
 
+/// The last stable offset (st.log open): where read_committed fetches and
+/// ListOffsets(latest) stop, and what compaction does not pass.
+inline int64_t last_stable_offset(const partition_state& st) {
+  return st.producers.txns().last_stable_offset(st.high_watermark, st.log->log_start_offset());
+}
+
+/// `deleted` segments left the log's head (retention, a raised log start):
+/// while a transaction is open, a fresh producer snapshot keeps it open
+/// across a restart (snapshots below the new log start are not restored,
+/// and a rescan from the log start would not see where it began).
+inline void keep_open_transactions(partition_state& st, size_t deleted) {
+  if (deleted > 0 && st.producers.txns().open_count() > 0)
+    st.producers_dirty = true;
+}
+
 // --- partition_actor.cpp ---------------------------------------------------
 /// Why the partition takes no write now (cannot open its log, a failed
 /// write, no replica state), or none.

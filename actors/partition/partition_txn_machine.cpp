@@ -131,9 +131,10 @@ std::optional<int64_t> partition_txn_machine::first_unstable_offset() const {
   return by_first_.begin()->first;
 }
 
-int64_t partition_txn_machine::last_stable_offset(int64_t high_watermark) const {
+int64_t partition_txn_machine::last_stable_offset(int64_t high_watermark,
+                                                  int64_t log_start_offset) const {
   auto first = first_unstable_offset();
-  return first ? std::min(*first, high_watermark) : high_watermark;
+  return first ? std::min(std::max(*first, log_start_offset), high_watermark) : high_watermark;
 }
 
 std::vector<aborted_txn> partition_txn_machine::aborted_between(int64_t from,

@@ -54,8 +54,11 @@ public:
   /// The first offset of the oldest open transaction, if any.
   std::optional<int64_t> first_unstable_offset() const;
   /// What read_committed may read up to (exclusive): the HW, or the first
-  /// offset of the oldest open transaction when that is lower.
-  int64_t last_stable_offset(int64_t high_watermark) const;
+  /// offset of the oldest open transaction when that is lower, but never
+  /// below the log start (Kafka's rule: retention may delete the head of an
+  /// open transaction; its rest stays unreadable until its marker, and the
+  /// LSO stays an offset a consumer can fetch from).
+  int64_t last_stable_offset(int64_t high_watermark, int64_t log_start_offset = 0) const;
   /// Aborted transactions that overlap [from, upto): what a read_committed
   /// fetch of that range returns with its records.
   std::vector<aborted_txn> aborted_between(int64_t from, int64_t upto) const;

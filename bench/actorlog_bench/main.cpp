@@ -100,7 +100,8 @@ int main(int argc, char** argv) {
     ("sizes", "record value sizes in bytes", cxxopts::value<std::string>()->default_value("100,1024"))
     ("acks", "produce: acks values", cxxopts::value<std::string>()->default_value("0,1,all"))
     ("partitions", "produce: partition counts", cxxopts::value<std::string>()->default_value("1,4"))
-    ("transactions", "produce: transaction modes, comma-separated: off (idempotent or plain), <N>ms (a transactional producer committing every N ms), <N>rec (every N records); with acks=all", cxxopts::value<std::string>()->default_value("off"))
+    ("transactions", "produce, and consume's load: transaction modes, comma-separated: off (idempotent or plain), <N>ms (a transactional producer committing every N ms), <N>rec (every N records); with acks=all", cxxopts::value<std::string>()->default_value("off"))
+    ("isolation-level", "consume: isolation.level of the reads, comma-separated: read_uncommitted, read_committed (each read once per level, beside each other)", cxxopts::value<std::string>()->default_value("read_uncommitted"))
     ("keys", "produce: distinct record keys, spread by the default partitioner over every partition (0 = null keys, sticky partitioning)", cxxopts::value<uint64_t>()->default_value("0"))
     ("mib", "produce: MiB of values per run", cxxopts::value<double>()->default_value("200"))
     ("records", "produce: records per run (overrides --mib)", cxxopts::value<uint64_t>())
@@ -138,7 +139,8 @@ int main(int argc, char** argv) {
   std::vector<size_t> sizes;
   std::vector<std::string> acks;
   std::vector<int32_t> partitions;
-  std::vector<std::pair<int64_t, uint64_t>> txn_modes; // (commit ms, commit records)
+  std::vector<txn_mode> txn_modes;
+  std::vector<std::string> isolation_levels;
   std::vector<double> rates;
   try {
     args = opts.parse(argc, argv);
@@ -148,6 +150,8 @@ int main(int argc, char** argv) {
                 << "  actorlog-bench latency --client remote --rate 50000 --latency-seconds 20\n"
                 << "  actorlog-bench produce --cluster --acks 1,all --partitions 1,4   # RF=3\n"
                 << "  actorlog-bench produce --client remote --acks all --transactions off,100ms,1000rec\n"
+                << "  actorlog-bench consume --client remote --transactions 1000rec \\\n"
+                << "      --isolation-level read_committed,read_uncommitted\n"
                 << "  actorlog-bench latency --cluster --latency-acks all --rate 50000\n"
                 << "  actorlog-bench produce --client remote,kafka --sizes 100 --acks 1\n"
                 << "  actorlog-bench latency --cluster --client kafka --linger-ms 0\n"
@@ -207,7 +211,7 @@ int main(int argc, char** argv) {
         return n;
       };
       if (m == "off")
-        txn_modes.push_back({0, 0});
+        txn_modes.push_back({});
       else if (m.size() > 2 && m.compare(m.size() - 2, 2, "ms") == 0)
         txn_modes.push_back({number(2), 0});
       else if (m.size() > 3 && m.compare(m.size() - 3, 3, "rec") == 0)
@@ -215,6 +219,12 @@ int main(int argc, char** argv) {
       else
         throw std::invalid_argument("--transactions: \"" + m + "\" is not off, <N>ms or <N>rec");
     }
+    isolation_levels = parse_list<std::string>(args["isolation-level"].as<std::string>(),
+                                               "isolation-level");
+    for (auto& l : isolation_levels)
+      if (l != "read_uncommitted" && l != "read_committed")
+        throw std::invalid_argument("--isolation-level: \"" + l +
+                                    "\" is not read_uncommitted or read_committed");
     for (auto r : parse_list<int64_t>(args["rate"].as<std::string>(), "rate"))
       rates.push_back(double(r));
   } catch (const std::exception& e) {
@@ -295,14 +305,13 @@ int main(int argc, char** argv) {
             c.record_size = size;
             c.acks = a == "-1" ? "all" : a;
             c.partitions = p;
-            c.txn_commit_ms = mode.first;
-            c.txn_commit_records = mode.second;
+            c.txn = mode;
             if (c.transactional() && kafka) {
               std::cerr << "actorlog-bench: --transactions: the kafka client runs without them\n";
               continue;
             }
             if (c.transactional() && c.acks != "all") {
-              std::cerr << "actorlog-bench: --transactions " << mode.first << "/" << mode.second
+              std::cerr << "actorlog-bench: --transactions " << mode.describe()
                         << " needs acks=all; skipped for acks=" << c.acks << "\n";
               continue;
             }
@@ -323,17 +332,25 @@ int main(int argc, char** argv) {
           }
     }
     if (scenarios.count("consume")) {
-      for (auto size : sizes) {
-        consume_case c;
-        c.record_size = size;
-        c.partitions = args["consume-partitions"].as<int32_t>();
-        c.records = uint64_t(args["consume-mib"].as<double>() * (1 << 20) / double(size));
-        c.cold = !args.count("no-cold");
-        c.repeat = repeat;
-        c.max_seconds = max_seconds;
-        for (auto& r : consume_fn(kafka)(**t, c, cs, pl))
-          rows.push_back(r.figure("load1", load1()));
-      }
+      for (auto size : sizes)
+        for (auto& mode : txn_modes) {
+          consume_case c;
+          c.record_size = size;
+          c.partitions = args["consume-partitions"].as<int32_t>();
+          c.records = uint64_t(args["consume-mib"].as<double>() * (1 << 20) / double(size));
+          c.cold = !args.count("no-cold");
+          c.repeat = repeat;
+          c.max_seconds = max_seconds;
+          c.txn = mode;
+          c.isolation_levels = isolation_levels;
+          if (kafka && c.labels_isolation()) {
+            std::cerr << "actorlog-bench: consume --transactions/--isolation-level: the kafka "
+                         "client runs without them (--kafka-set isolation.level=...)\n";
+            continue;
+          }
+          for (auto& r : consume_fn(kafka)(**t, c, cs, pl))
+            rows.push_back(r.figure("load1", load1()));
+        }
     }
     if (scenarios.count("latency")) {
       for (auto rate : rates) {

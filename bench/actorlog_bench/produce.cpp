@@ -4,6 +4,7 @@
 
 #include "actors/client/producer_client.hpp"
 #include "bench/actorlog_bench/clients.hpp"
+#include "bench/actorlog_bench/txn_pacer.hpp"
 
 namespace al::bench {
 
@@ -22,10 +23,8 @@ row produce_row(const std::string& client, target& t, const produce_case& c) {
     .label("partitions", std::to_string(c.partitions));
   if (c.keys > 0)
     r.label("keys", std::to_string(c.keys));
-  if (c.txn_commit_ms > 0)
-    r.label("txn", "every " + std::to_string(c.txn_commit_ms) + " ms");
-  else if (c.txn_commit_records > 0)
-    r.label("txn", "every " + std::to_string(c.txn_commit_records) + " records");
+  if (c.transactional())
+    r.label("txn", c.txn.describe());
   return r;
 }
 
@@ -50,29 +49,10 @@ row run_produce(target& t, const produce_case& c, const client_settings& cs, pro
     r.note = "producer: " + p.error().to_string();
     return r;
   }
-  // Transactions: one open from the first send, committed every
-  // txn_commit_ms or txn_commit_records (each commit waits for every
-  // acknowledgement, then EndTxn), and once more at the end.
-  uint64_t commits = 0;
-  auto last_commit = bench_clock::now();
-  uint64_t since_commit = 0;
-  auto commit_and_begin = [&](bool again) -> status {
-    if (auto st = (*p)->commit_transaction(); !st)
-      return st;
-    ++commits;
-    last_commit = bench_clock::now();
-    since_commit = 0;
-    return again ? (*p)->begin_transaction() : status::ok();
-  };
-  if (c.transactional()) {
-    if (auto st = (*p)->init_transactions(); !st) {
-      r.note = "init_transactions: " + st.to_string();
-      return r;
-    }
-    if (auto st = (*p)->begin_transaction(); !st) {
-      r.note = "begin_transaction: " + st.to_string();
-      return r;
-    }
+  txn_pacer txns(**p, c.txn);
+  if (auto st = txns.start(); !st) {
+    r.note = "init/begin transaction: " + st.to_string();
+    return r;
   }
   auto records = make_records(topic, c.record_size);
   std::atomic<uint64_t> acked{0};
@@ -94,16 +74,10 @@ row run_produce(target& t, const produce_case& c, const client_settings& cs, pro
   bool timed_out = false;
   std::string error;
   for (; sent < c.records; ++sent) {
-    if (c.transactional() &&
-        ((c.txn_commit_records > 0 && since_commit >= c.txn_commit_records) ||
-         (c.txn_commit_ms > 0 && (since_commit & 127) == 0 &&
-          bench_clock::now() - last_commit >= std::chrono::milliseconds(c.txn_commit_ms)))) {
-      if (auto st = commit_and_begin(true); !st) {
-        error = "commit: " + st.to_string();
-        break;
-      }
+    if (auto st = txns.before_send(); !st) {
+      error = "commit: " + st.to_string();
+      break;
     }
-    ++since_commit;
     if ((sent & 1023) == 0) {
       while (sent - acked.load(std::memory_order_relaxed) - failed.load(std::memory_order_relaxed) >
                window &&
@@ -129,8 +103,8 @@ row run_produce(target& t, const produce_case& c, const client_settings& cs, pro
     }
   }
   auto fl = (*p)->flush(std::chrono::milliseconds(int64_t(c.max_seconds * 1000) + 30000));
-  if (c.transactional() && error.empty())
-    if (auto st = commit_and_begin(false); !st)
+  if (error.empty())
+    if (auto st = txns.finish(); !st)
       error = "commit: " + st.to_string();
   // With acks=0 the producer finishes when it has sent, not when the
   // partition has appended: wait for the log end offset too (<= 60 s).
@@ -157,7 +131,7 @@ row run_produce(target& t, const produce_case& c, const client_settings& cs, pro
     .figure("rec/s", counted / secs)
     .figure("MB/s", counted * double(c.record_size) / secs / 1e6);
   if (c.transactional())
-    r.figure("commits", double(commits));
+    r.figure("commits", double(txns.commits()));
   if (!error.empty())
     r.note = "send failed: " + error;
   else if (!end_error.empty())

@@ -24,6 +24,21 @@ struct client_settings {
   std::vector<std::pair<std::string, std::string>> kafka_extra;
 };
 
+/// Transactions (issue 16): a transactional producer commits every
+/// commit_ms (when > 0) or every commit_records sends (when > 0); both 0:
+/// no transactions. Needs acks=all.
+struct txn_mode {
+  int64_t commit_ms = 0;
+  uint64_t commit_records = 0;
+  bool on() const { return commit_ms > 0 || commit_records > 0; }
+  /// "every 100 ms", "every 1000 records", "off".
+  std::string describe() const {
+    if (commit_ms > 0)
+      return "every " + std::to_string(commit_ms) + " ms";
+    return commit_records > 0 ? "every " + std::to_string(commit_records) + " records" : "off";
+  }
+};
+
 struct produce_case {
   size_t record_size = 100;
   std::string acks = "1"; // 0 | 1 | all
@@ -34,12 +49,8 @@ struct produce_case {
   /// so the default partitioner spreads records over every partition
   /// (issue 15: spread produce beside the 4-partition figure).
   uint64_t keys = 0;
-  /// Transactions (issue 16): a transactional producer commits every
-  /// txn_commit_ms (when > 0) or every txn_commit_records (when > 0);
-  /// both 0: no transactions. Needs acks=all.
-  int64_t txn_commit_ms = 0;
-  uint64_t txn_commit_records = 0;
-  bool transactional() const { return txn_commit_ms > 0 || txn_commit_records > 0; }
+  txn_mode txn;
+  bool transactional() const { return txn.on(); }
 };
 
 /// Sends `records` values of record_size bytes (null keys: sticky
@@ -55,11 +66,21 @@ struct consume_case {
   bool cold = true; // also measure after a node restart with the page cache evicted
   int repeat = 1;    // hot reads; the best is reported
   double max_seconds = 60;
+  /// The load's producer: plain (acks=1), or transactional (acks=all,
+  /// committing as txn says), so the log holds a marker per partition and
+  /// commit: offsets are then not dense.
+  txn_mode txn;
+  /// Each read is made once per level (isolation.level), in this order.
+  std::vector<std::string> isolation_levels{"read_uncommitted"};
+  /// Whether the rows name the load's transactions and the isolation level.
+  bool labels_isolation() const {
+    return txn.on() || isolation_levels != std::vector<std::string>{"read_uncommitted"};
+  }
 };
 
-/// Loads the records (producer, acks=1), then reads them all from offset 0:
-/// "hot" right away (page cache), and with `cold` again after restarting
-/// the node with its files evicted from the page cache.
+/// Loads the records, then reads them all from offset 0 with each
+/// isolation level: "hot" right away (page cache), and with `cold` again
+/// after restarting the node with its files evicted from the page cache.
 std::vector<row> run_consume(target& t, const consume_case& c, const client_settings& cs,
                              progress_line& pl);
 
@@ -99,13 +120,17 @@ row latency_row(const std::string& client, target& t, const latency_case& c,
                 const client_settings& cs);
 /// Creates the run's topic; on failure the row's note says why and false comes back.
 bool create_topic_for(target& t, const std::string& topic, int32_t partitions, row& r);
-/// The consume scenario once the topic holds its records: the best of
-/// c.repeat hot reads, then (c.cold) a restart with the page cache evicted
-/// and one cold read; then the topic is deleted. `read(cache)` reads every
-/// record once ("hot" or "cold"); a failure is a row with `client` and a note.
+/// The consume scenario once the topic holds its records: per isolation
+/// level the best of c.repeat hot reads, then (c.cold) a restart with the
+/// page cache evicted and one cold read per level; then the topic is
+/// deleted. `read(cache, isolation_level)` reads every record once ("hot"
+/// or "cold"); a failure is a row with `client` and a note. A
+/// read_committed row also gets its rate over the read_uncommitted one's
+/// of the same cache ("vs uncommitted").
 std::vector<row> consume_rounds(target& t, const std::string& topic, const consume_case& c,
                                 const std::string& client,
-                                const std::function<row(const std::string& cache)>& read);
+                                const std::function<row(const std::string& cache,
+                                                        const std::string& isolation)>& read);
 /// A consume row that only says what failed.
 row consume_failure(const std::string& client, const std::string& why);
 
