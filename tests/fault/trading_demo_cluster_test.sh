@@ -35,7 +35,7 @@ leader_of_0() {
 }
 victim=""
 for _ in $(seq 1 100); do
-  victim=$(leader_of_0)
+  victim=$(leader_of_0 || true)
   [ -n "$victim" ] && [ "$victim" != none ] && break
   sleep 0.1
 done
