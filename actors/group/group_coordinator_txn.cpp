@@ -22,6 +22,20 @@ namespace {
 
 using self_ptr = group_coordinator_ptr;
 
+/// KIP-447: a producer that passes its consumer's group metadata (member
+/// id, generation) commits only as a member of the current generation, so
+/// a zombie of an earlier generation is refused; without them (member id
+/// empty, generation -1) nothing is checked. Kafka's doTxnCommitOffsets.
+errc check_txn_member(const group_machine& m, const txn_offset_commit_request& req) {
+  if (m.state() == group_state::dead)
+    return errc::coordinator_not_available;
+  if (!req.member_id.empty() && !m.is_member(req.member_id))
+    return errc::unknown_member_id;
+  if (req.generation_id >= 0 && req.generation_id != m.generation_id())
+    return errc::illegal_generation;
+  return errc::none;
+}
+
 offset_commit_response failed(const txn_offset_commit_request& req, errc code) {
   offset_commit_response r;
   r.error = code;
@@ -70,6 +84,8 @@ caf::result<offset_commit_response> on_txn_offset_commit(group_coordinator_ptr s
   auto* g = find_group(self, group_id);
   if (!g)
     g = &add_group(self, group_id, {}, 0);
+  if (auto code = check_txn_member(*g->machine, req); code != errc::none)
+    return failed(req, code);
   auto offsets = rows_of(req, now);
   auto incarnation = g->incarnation;
   auto pid = req.producer_id;

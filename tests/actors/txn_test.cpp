@@ -432,3 +432,38 @@ TEST_CASE("a fenced producer's transactional offset commit is refused", "[txn][o
   REQUIRE(committed.size() == 1);
   CHECK(committed.begin()->second.offset == 7);
 }
+
+TEST_CASE("TxnOffsetCommit with group metadata commits only as a member of the current "
+          "generation (KIP-447)", "[txn][offsets]") {
+  txn_node node;
+  node.create_topic("orders", 1);
+  auto p = node.txn_producer("svc");
+  REQUIRE(p->init_transactions());
+  REQUIRE(p->begin_transaction());
+  // Without group metadata (actorlog's producer, Kafka's older API): no check.
+  REQUIRE(p->send_offsets_to_transaction({{{"orders", 0}, 1}}, "g"));
+  txn_offset_commit_request req;
+  req.transactional_id = "svc";
+  req.producer_id = p->producer_id();
+  req.producer_epoch = 0;
+  req.offsets[{"orders", 0}].offset = 5;
+  auto ask = [&](const std::string& member, int32_t generation) {
+    req.member_id = member;
+    req.generation_id = generation;
+    auto r = node.ask<offset_commit_response>(offset_commit_atom::value, std::string{"g"}, req);
+    REQUIRE(r);
+    return r->error;
+  };
+  // The group has no members: a member id it does not know, or a
+  // generation it is not at, is a zombie of an earlier generation.
+  CHECK(ask("ghost-1", -1) == errc::unknown_member_id);
+  CHECK(ask("", 3) == errc::illegal_generation);
+  REQUIRE(p->commit_transaction());
+  auto c = consumer::create(node.client_sys, {{"bootstrap.servers", node.bootstrap()},
+                                              {"group.id", "g"},
+                                              {"enable.auto.commit", "false"}});
+  REQUIRE(c);
+  auto committed = committed_when(**c, {{"orders", 0}}, 1);
+  REQUIRE(committed.size() == 1);
+  CHECK(committed.begin()->second.offset == 1); // the refused commits left nothing
+}
