@@ -73,6 +73,7 @@ std::string_view to_string(errc code) {
     AL_ERRC_CASE(group_max_size_reached, "GROUP_MAX_SIZE_REACHED")
     AL_ERRC_CASE(invalid_record, "INVALID_RECORD")
     AL_ERRC_CASE(throttling_quota_exceeded, "THROTTLING_QUOTA_EXCEEDED")
+    AL_ERRC_CASE(unstable_offset_commit, "UNSTABLE_OFFSET_COMMIT")
     AL_ERRC_CASE(unknown_server_error, "UNKNOWN_SERVER_ERROR")
 #undef AL_ERRC_CASE
   }
@@ -98,6 +99,7 @@ bool is_retriable(errc code) {
     case errc::unknown_leader_epoch:
     case errc::rebalance_in_progress:
     case errc::throttling_quota_exceeded:
+    case errc::unstable_offset_commit:
       return true;
     default:
       return false;

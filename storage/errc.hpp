@@ -73,6 +73,7 @@ enum class errc : uint8_t {
   member_id_required = 79,
   group_max_size_reached = 81,
   invalid_record = 87,
+  unstable_offset_commit = 88,
   throttling_quota_exceeded = 89,
   unknown_topic_id = 100,
   invalid_update_version = 119,

@@ -491,6 +491,10 @@ broker_api::behavior_type broker_actor(self_ptr self, broker_setup setup) {
     [=](offset_fetch_atom atm, std::string& group, std::vector<topic_partition>& tps) {
       return route_group_request<group_offsets>(self, atm, group, tps);
     },
+    [=](offset_fetch_atom atm, std::string& group, std::vector<topic_partition>& tps,
+        require_stable_atom stable) {
+      return route_group_request<group_offsets>(self, atm, group, tps, stable);
+    },
     [=](describe_group_atom atm, std::string& group) {
       return route_group_request<group_description>(self, atm, group);
     },

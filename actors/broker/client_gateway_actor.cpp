@@ -164,6 +164,10 @@ client_api::behavior_type client_gateway_actor(self_ptr self, gateway_setup setu
     [=](offset_fetch_atom atm, std::string& group, std::vector<topic_partition>& tps) {
       return relay<group_offsets>(self, atm, std::move(group), std::move(tps));
     },
+    [=](offset_fetch_atom atm, std::string& group, std::vector<topic_partition>& tps,
+        require_stable_atom stable) {
+      return relay<group_offsets>(self, atm, std::move(group), std::move(tps), stable);
+    },
     [=](describe_group_atom atm, std::string& group) {
       return relay<group_description>(self, atm, std::move(group));
     },

@@ -175,6 +175,24 @@ void send_member_request(self_ptr self, member_request req) {
     req.body);
 }
 
+namespace {
+
+/// OffsetFetch at the group's coordinator. A read_committed consumer asks
+/// for stable offsets (KIP-447, as Kafka's do): while a transaction that
+/// commits offsets for these partitions is open, the coordinator answers
+/// UNSTABLE_OFFSET_COMMIT (retriable) rather than offsets its marker may
+/// be about to replace.
+auto fetch_offsets(self_ptr self, std::vector<topic_partition> tps) {
+  auto& st = self->state;
+  if (st.cfg.isolation_level == "read_committed")
+    return self->request(*st.group.coordinator, request_timeout(self), offset_fetch_atom::value,
+                         st.cfg.group_id, std::move(tps), require_stable_atom::value);
+  return self->request(*st.group.coordinator, request_timeout(self), offset_fetch_atom::value,
+                       st.cfg.group_id, std::move(tps));
+}
+
+} // namespace
+
 caf::result<group_offsets> committed(self_ptr self, std::vector<topic_partition> tps) {
   if (self->state.cfg.group_id.empty())
     return make_error(errc::invalid_group_id, "committed() needs group.id");
@@ -184,8 +202,7 @@ caf::result<group_offsets> committed(self_ptr self, std::vector<topic_partition>
       rp.deliver(to_caf_error(found));
       return;
     }
-    self->request(*self->state.group.coordinator, request_timeout(self), offset_fetch_atom::value,
-                  self->state.cfg.group_id, tps)
+    fetch_offsets(self, tps)
       .then([rp](group_offsets& offsets) mutable { rp.deliver(std::move(offsets)); },
             [self, rp](caf::error& err) mutable {
               on_request_failure(self, err);
@@ -214,8 +231,7 @@ void fetch_committed_positions(self_ptr self, const std::vector<topic_partition>
       retry();
       return;
     }
-    self->request(*self->state.group.coordinator, request_timeout(self), offset_fetch_atom::value,
-                  self->state.cfg.group_id, tps)
+    fetch_offsets(self, tps)
       .then(
         [self, tps](group_offsets& offsets) {
           for (auto& tp : tps) {

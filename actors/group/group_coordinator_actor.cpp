@@ -330,8 +330,10 @@ group_coordinator_api::behavior_type group_coordinator_actor(self_ptr self,
         [](mreq& m, const offset_commit_request& r, int64_t t) { m.on_offset_commit(r, t); });
     },
     [=](offset_fetch_atom, const std::string& g, const std::vector<topic_partition>& tps) {
-      return on_offset_fetch(self, g, tps);
+      return on_offset_fetch(self, g, tps, false);
     },
+    [=](offset_fetch_atom, const std::string& g, const std::vector<topic_partition>& tps,
+        require_stable_atom) { return on_offset_fetch(self, g, tps, true); },
     [=](describe_group_atom, const std::string& g) { return on_describe_group(self, g); },
     [=](delete_group_atom, const std::string& g) { return on_delete_group(self, g); },
     [=](alter_offsets_atom, const std::string& g, offset_commit_map& offsets) {

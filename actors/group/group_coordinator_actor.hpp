@@ -128,9 +128,12 @@ void restore_pending_txn_offsets(group_coordinator_ptr self, const offsets_loade
 
 // group_coordinator_admin.cpp
 caf::result<bool> on_delete_group(group_coordinator_ptr self, const std::string& group_id);
+/// `require_stable`: UNSTABLE_OFFSET_COMMIT while one of the partitions
+/// (any, when none are named) has offsets pending in an open transaction.
 caf::result<group_offsets> on_offset_fetch(group_coordinator_ptr self,
                                            const std::string& group_id,
-                                           const std::vector<topic_partition>& partitions);
+                                           const std::vector<topic_partition>& partitions,
+                                           bool require_stable);
 caf::result<group_description> on_describe_group(group_coordinator_ptr self,
                                                  const std::string& group_id);
 caf::result<std::vector<group_listing>> list_coordinated_groups(group_coordinator_ptr self);

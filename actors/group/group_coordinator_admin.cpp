@@ -1,6 +1,7 @@
 // The group coordinator's group-wide requests: DeleteGroups (tombstones),
 // OffsetFetch, DescribeGroups, ListGroups, the partition counts the broker
 // pushes, and unloading.
+#include <algorithm>
 #include <chrono>
 
 #include <caf/all.hpp>
@@ -99,10 +100,20 @@ caf::result<bool> on_delete_group(group_coordinator_ptr self, const std::string&
 
 caf::result<group_offsets> on_offset_fetch(group_coordinator_ptr self,
                                            const std::string& group_id,
-                                           const std::vector<topic_partition>& partitions) {
+                                           const std::vector<topic_partition>& partitions,
+                                           bool require_stable) {
   if (auto err = check_group_request(self, group_id))
     return err;
   auto g = find_group(self, group_id);
+  if (g && require_stable) {
+    auto& pending = g->txn_offsets;
+    bool unstable = partitions.empty() ? !pending.producers().empty()
+                                       : std::any_of(partitions.begin(), partitions.end(),
+                                                     [&](auto& tp) { return pending.has_pending(tp); });
+    if (unstable)
+      return make_error(errc::unstable_offset_commit,
+                        "group " + group_id + " has offsets pending in an open transaction");
+  }
   if (!g) {
     group_offsets none;
     for (auto& tp : partitions)

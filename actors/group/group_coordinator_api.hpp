@@ -28,6 +28,9 @@ namespace al {
     /* OffsetFetch: all of the group's offsets when the list is empty */                        \
     caf::replies_to<offset_fetch_atom, std::string, std::vector<topic_partition>>::with<        \
       group_offsets>,                                                                           \
+    /* require_stable: UNSTABLE_OFFSET_COMMIT while one has offsets pending in a transaction */ \
+    caf::replies_to<offset_fetch_atom, std::string, std::vector<topic_partition>,              \
+                    require_stable_atom>::with<group_offsets>,                                  \
     caf::replies_to<describe_group_atom, std::string>::with<group_description>,                 \
     caf::replies_to<delete_group_atom, std::string>::with<bool>,                                \
     /* reset offsets (admin): only while the group has no members, else NON_EMPTY_GROUP */      \

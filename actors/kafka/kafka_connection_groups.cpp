@@ -212,9 +212,10 @@ namespace {
 /// One group's committed offsets in Kafka's shape (v0-7 and v8+ differ only
 /// in type names): topics sorted by name, partitions in request order, or
 /// every committed one when `all`; -1 for a partition never committed.
+/// `partition_error`: every partition carries it, at offset -1.
 template <class Topic>
 std::vector<Topic> offset_topics(const group_offsets& got, const std::vector<topic_partition>& tps,
-                                 bool all) {
+                                 bool all, errc partition_error = errc::none) {
   std::map<std::string, Topic> by_topic;
   auto add = [&](const topic_partition& tp, const group_offset* o) {
     auto& tr = by_topic[tp.topic];
@@ -224,6 +225,7 @@ std::vector<Topic> offset_topics(const group_offsets& got, const std::vector<top
     p.committed_offset = o ? o->offset : -1;
     p.committed_leader_epoch = o ? o->leader_epoch : -1;
     p.metadata = o ? o->metadata : "";
+    p.error_code = int16_t(partition_error);
     tr.partitions.push_back(std::move(p));
   };
   if (all)
@@ -251,6 +253,23 @@ std::vector<topic_partition> requested(const std::optional<Topics>& topics) {
   return tps;
 }
 
+/// OffsetFetch through the gateway; require_stable (v7+, KIP-447) asks the
+/// coordinator for stable offsets.
+auto ask_offsets(conn_ptr self, const std::string& group, std::vector<topic_partition> tps,
+                 bool require_stable) {
+  auto& gw = self->state.setup.gateway;
+  if (require_stable)
+    return self->request(gw, gateway_timeout(self), offset_fetch_atom::value, group,
+                         std::move(tps), require_stable_atom::value);
+  return self->request(gw, gateway_timeout(self), offset_fetch_atom::value, group, std::move(tps));
+}
+
+/// UNSTABLE_OFFSET_COMMIT is a partition error in Kafka's answer (the client
+/// asks again); the other errors are the group's.
+bool unstable(const caf::error& err) {
+  return error_code_of(err) == errc::unstable_offset_commit;
+}
+
 /// OffsetFetch v8+ (KIP-709): several groups, each asked of its coordinator
 /// and answered with its own error code (NOT_COORDINATOR for a group another
 /// node has), as Kafka does. v9's member id/epoch are KIP-848's; Kafka does
@@ -266,16 +285,19 @@ void offset_fetch_groups(conn_ptr self, const request_ctx& ctx, kafka::OffsetFet
     auto& g = req.groups[i];
     out->groups.push_back({g.group_id, {}, 0});
     auto tps = requested(g.topics);
-    self->request(self->state.setup.gateway, gateway_timeout(self), offset_fetch_atom::value,
-                  g.group_id, tps)
+    ask_offsets(self, g.group_id, tps, req.require_stable)
       .then(
         [out, i, done, tps, all = !g.topics](const group_offsets& got) {
           out->groups[i].topics =
             offset_topics<response::OffsetFetchResponseTopics>(got, tps, all);
           done();
         },
-        [out, i, done](const caf::error& err) {
-          out->groups[i].error_code = group_error(err);
+        [out, i, done, tps](const caf::error& err) {
+          if (unstable(err))
+            out->groups[i].topics = offset_topics<response::OffsetFetchResponseTopics>(
+              {}, tps, false, errc::unstable_offset_commit);
+          else
+            out->groups[i].error_code = group_error(err);
           done();
         });
   }
@@ -290,8 +312,7 @@ void handle_offset_fetch(conn_ptr self, const request_ctx& ctx, kafka::reader& b
   if (ctx.version >= 8)
     return offset_fetch_groups(self, ctx, req);
   auto tps = requested(req.topics);
-  self->request(self->state.setup.gateway, gateway_timeout(self), offset_fetch_atom::value,
-                req.group_id, tps)
+  ask_offsets(self, req.group_id, tps, req.require_stable)
     .then(
       [self, ctx, tps, all = !req.topics](const group_offsets& got) {
         kafka::OffsetFetchResponse out;
@@ -299,8 +320,13 @@ void handle_offset_fetch(conn_ptr self, const request_ctx& ctx, kafka::reader& b
           offset_topics<kafka::OffsetFetchResponse::OffsetFetchResponseTopic>(got, tps, all);
         reply(self, ctx, out);
       },
-      [self, ctx](const caf::error& err) {
+      [self, ctx, tps](const caf::error& err) {
         kafka::OffsetFetchResponse out;
+        if (unstable(err)) {
+          out.topics = offset_topics<kafka::OffsetFetchResponse::OffsetFetchResponseTopic>(
+            {}, tps, false, errc::unstable_offset_commit);
+          return reply(self, ctx, out);
+        }
         out.error_code = group_error(err);
         if (ctx.version < 2) // no top-level error before v2: answer nothing committed
           out.error_code = 0;

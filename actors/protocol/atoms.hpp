@@ -65,6 +65,8 @@ using group_heartbeat_atom = caf::atom_constant<caf::atom("grouphb")>;
 using leave_group_atom = caf::atom_constant<caf::atom("leavegroup")>;
 using offset_commit_atom = caf::atom_constant<caf::atom("offcommit")>;
 using offset_fetch_atom = caf::atom_constant<caf::atom("offfetch")>;
+/// OffsetFetch with require_stable (KIP-447): the last argument.
+using require_stable_atom = caf::atom_constant<caf::atom("reqstable")>;
 using describe_group_atom = caf::atom_constant<caf::atom("descgroup")>;
 using list_groups_atom = caf::atom_constant<caf::atom("listgroups")>;
 using delete_group_atom = caf::atom_constant<caf::atom("delgroup")>;

@@ -467,3 +467,44 @@ TEST_CASE("TxnOffsetCommit with group metadata commits only as a member of the c
   REQUIRE(committed.size() == 1);
   CHECK(committed.begin()->second.offset == 1); // the refused commits left nothing
 }
+
+TEST_CASE("OffsetFetch with require_stable waits for a transaction's offsets (KIP-447)",
+          "[txn][offsets]") {
+  txn_node node;
+  node.create_topic("orders", 1);
+  auto p = node.txn_producer("svc");
+  REQUIRE(p->init_transactions());
+  REQUIRE(p->begin_transaction());
+  REQUIRE(p->send_offsets_to_transaction({{{"orders", 0}, 2}}, "g"));
+  std::vector<topic_partition> tps{{"orders", 0}};
+  auto fetch = [&](bool stable) {
+    return stable ? node.ask<group_offsets>(offset_fetch_atom::value, std::string{"g"}, tps,
+                                            require_stable_atom::value)
+                  : node.ask<group_offsets>(offset_fetch_atom::value, std::string{"g"}, tps);
+  };
+  // Pending in the open transaction: unstable for those who ask, the
+  // previous (no) offset for those who do not.
+  auto stable = fetch(true);
+  REQUIRE_FALSE(stable);
+  CHECK(error_code_of(stable.error()) == errc::unstable_offset_commit);
+  auto plain = fetch(false);
+  REQUIRE(plain);
+  CHECK(plain->at({"orders", 0}).offset == -1);
+  // A read_committed consumer of the group asks for stable offsets too.
+  auto c = consumer::create(node.client_sys, {{"bootstrap.servers", node.bootstrap()},
+                                              {"group.id", "g"},
+                                              {"enable.auto.commit", "false"},
+                                              {"isolation.level", "read_committed"}});
+  REQUIRE(c);
+  REQUIRE((*c)->assign(tps));
+  auto early = (*c)->committed(tps);
+  REQUIRE_FALSE(early);
+  CHECK(early.error().code() == errc::unstable_offset_commit);
+  REQUIRE(p->commit_transaction());
+  for (int i = 0; i < 200 && !fetch(true); ++i) // the marker follows the EndTxn answer
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  auto after = fetch(true);
+  REQUIRE(after);
+  CHECK(after->at({"orders", 0}).offset == 2);
+  CHECK(committed_when(**c, tps, 1).begin()->second.offset == 2);
+}
