@@ -67,6 +67,8 @@ int32_t fault_runner::random_node() { return int32_t(uniform(1, 3)); }
 
 void fault_runner::run_until(clock_type::time_point until) {
   started_ = clock_type::now();
+  if (opts_.kinds.empty()) // no faults: the workload runs alone for the time
+    std::this_thread::sleep_until(until);
   while (!opts_.kinds.empty()) {
     // Every draw happens whether or not it is used, so a seed gives the
     // same schedule however long the cluster takes.
