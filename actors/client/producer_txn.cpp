@@ -108,8 +108,14 @@ void txn_call(self_ptr self, Atom atm, Request req, int64_t deadline,
               std::function<void(txn_response)> done) {
   auto again = [self, atm, req, deadline, done](errc code, const std::string& why) {
     auto& st = self->state;
+    // A coordinator that does not answer in time is looked up again (as
+    // Kafka's client does after a request timeout disconnects): the handle
+    // may be the actor of a node process that was killed and restarted,
+    // which never answers (actorlog-chaos --workload transactional: a
+    // writer whose coordinator's node was killed failed every later
+    // transaction with REQUEST_TIMED_OUT).
     if (code == errc::not_coordinator || code == errc::coordinator_not_available ||
-        code == errc::network_exception)
+        code == errc::network_exception || code == errc::request_timed_out)
       st.txn.coordinator.reset();
     if (!retriable(code) || wall_clock_ms() >= deadline) {
       done(failure(code, why));
