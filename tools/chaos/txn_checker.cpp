@@ -15,6 +15,18 @@ const char* to_string(txn_outcome o) {
   return "?";
 }
 
+std::string outcome_summary(const int64_t (&n)[3]) {
+  return std::to_string(n[0] + n[1] + n[2]) + " (" + std::to_string(n[0]) + " committed, " +
+         std::to_string(n[1]) + " aborted, " + std::to_string(n[2]) + " unknown)";
+}
+
+std::string outcome_summary(const std::vector<txn_entry>& history) {
+  int64_t n[3] = {0, 0, 0};
+  for (auto& t : history)
+    ++n[int(t.outcome)];
+  return outcome_summary(n);
+}
+
 std::string txn_value(int32_t writer, int64_t txn, int32_t index) {
   return "t" + std::to_string(writer) + ":" + std::to_string(txn) + ":" + std::to_string(index);
 }
@@ -102,11 +114,6 @@ places_by_value check_topic(const std::vector<txn_entry>& history,
   return found;
 }
 
-void count_outcomes(const std::vector<txn_entry>& history, int64_t (&out)[3]) {
-  for (auto& t : history)
-    ++out[int(t.outcome)];
-}
-
 /// (e): the group's committed offsets against the copies in the output.
 /// `copied` maps an input record's place to how many distinct copies it has.
 void check_offsets(const txn_observation& obs, const places_by_value& input,
@@ -142,8 +149,10 @@ void check_offsets(const txn_observation& obs, const places_by_value& input,
 
 txn_check_result check_transactions(const txn_observation& obs) {
   txn_check_result r;
-  count_outcomes(obs.writers, r.writer_txns);
-  count_outcomes(obs.copier, r.copier_txns);
+  for (auto& t : obs.writers)
+    ++r.writer_txns[int(t.outcome)];
+  for (auto& t : obs.copier)
+    ++r.copier_txns[int(t.outcome)];
   r.input_read_committed = int64_t(obs.input_committed.size());
   r.input_read_uncommitted = int64_t(obs.input_uncommitted.size());
   r.output_read_committed = int64_t(obs.output_committed.size());

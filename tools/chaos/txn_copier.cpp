@@ -250,14 +250,10 @@ std::vector<group_offsets_sample> txn_copier::offset_samples() const {
 }
 
 std::string txn_copier::progress() const {
-  int64_t counts[3] = {0, 0, 0};
   std::lock_guard<std::mutex> guard{mtx_};
-  for (auto& t : history_)
-    ++counts[int(t.outcome)];
-  return "copier: " + std::to_string(history_.size()) + " transactions (" +
-         std::to_string(counts[0]) + " committed, " + std::to_string(counts[1]) + " aborted, " +
-         std::to_string(counts[2]) + " unknown), " + std::to_string(polled_.size()) +
-         " records polled, " + std::to_string(recoveries_.load()) + " recoveries";
+  return "copier: transactions " + outcome_summary(history_) + ", " +
+         std::to_string(polled_.size()) + " records polled, " +
+         std::to_string(recoveries_.load()) + " recoveries";
 }
 
 } // namespace chaos

@@ -30,6 +30,10 @@ struct txn_entry {
   txn_outcome outcome = txn_outcome::unknown;
 };
 
+/// "N (c committed, a aborted, u unknown)" of a history, or of counts by outcome.
+std::string outcome_summary(const int64_t (&by_outcome)[3]);
+std::string outcome_summary(const std::vector<txn_entry>& history);
+
 std::string txn_value(int32_t writer, int64_t txn, int32_t index);
 /// "<source>@<copier txn id>", and back (false: no '@').
 std::string copy_value(const std::string& source, const std::string& copier_txn);

@@ -6,11 +6,6 @@ namespace chaos {
 
 namespace {
 
-std::string outcomes(const int64_t (&n)[3]) {
-  return std::to_string(n[0] + n[1] + n[2]) + " (" + std::to_string(n[0]) + " committed, " +
-         std::to_string(n[1]) + " aborted, " + std::to_string(n[2]) + " unknown)";
-}
-
 void json_outcomes(std::ostream& out, const char* name, const int64_t (&n)[3]) {
   out << ",\"" << name << "\":{\"committed\":" << n[0] << ",\"aborted\":" << n[1]
       << ",\"unknown\":" << n[2] << "}";
@@ -25,8 +20,8 @@ void print_txn_table(std::ostream& out, const txn_run_report& r) {
       << " (" << r.partitions << " partitions each, RF 3, min.insync.replicas 2)"
       << (r.mutation == "none" ? "" : ", MUTATION " + r.mutation) << "\n";
   faults_row(out, r.faults);
-  row(out, "writer transactions", outcomes(c.writer_txns));
-  row(out, "copier transactions", outcomes(c.copier_txns));
+  row(out, "writer transactions", outcome_summary(c.writer_txns));
+  row(out, "copier transactions", outcome_summary(c.copier_txns));
   row(out, "unknown outcome, resolved",
       std::to_string(c.unknown_visible) + " committed, " + std::to_string(c.unknown_invisible) +
         " not");

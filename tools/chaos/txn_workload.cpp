@@ -164,13 +164,9 @@ std::vector<txn_entry> txn_workload::history() const {
 }
 
 std::string txn_workload::progress() const {
-  int64_t counts[3] = {0, 0, 0};
   std::lock_guard<std::mutex> guard{mtx_};
-  for (auto& t : history_)
-    ++counts[int(t.outcome)];
-  return std::to_string(history_.size()) + " transactions: " + std::to_string(counts[0]) +
-         " committed, " + std::to_string(counts[1]) + " aborted, " + std::to_string(counts[2]) +
-         " unknown; " + std::to_string(recreated_.load()) + " producers replaced";
+  return "writers: transactions " + outcome_summary(history_) + ", " +
+         std::to_string(recreated_.load()) + " producers replaced";
 }
 
 std::vector<std::string> txn_workload::sample_errors() const {
