@@ -30,6 +30,8 @@ if ! timeout 150 "$CHAOS" "${COMMON[@]}" --work-dir "$WORK/run" --duration-s 20 
     --faults leader,kill | tee "$WORK/out.txt"; then
   echo "FAIL: actorlog-chaos --workload transactional --duration-s 20 --seed 1 did not pass" >&2
   show_logs run
+  trap - EXIT # the node logs and data stay for a look
+  echo "node logs and data kept in $WORK/run" >&2
   exit 1
 fi
 grep -q '^RESULT: PASS' "$WORK/out.txt" || { echo "FAIL: no RESULT: PASS line" >&2; exit 1; }

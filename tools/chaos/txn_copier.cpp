@@ -83,6 +83,7 @@ void txn_copier::loop() {
         continue;
       }
       consumer = std::move(*c);
+      log_resume(*consumer);
     }
     bool ok = copy_once(*consumer, slot, n);
     if (!ok)
@@ -145,11 +146,21 @@ bool txn_copier::copy_once(al::consumer& c, txn_producer_slot& slot, int64_t n) 
   } else {
     off = p->send_offsets_to_transaction(offsets, opts_.group);
   }
+  if (!off)
+    spdlog::warn("copier {}: offsets: {}", e.id, off.to_string());
   failed = failed || !off;
   if (failed || abort_on_purpose) {
     auto st = p->abort_transaction(); // never asked to commit: aborted whatever the answer
     record();
-    return st && rewind(c);
+    if (!st) {
+      spdlog::warn("copier {}: abort: {}; recovering", e.id, st.to_string());
+      return false;
+    }
+    if (!rewind(c)) {
+      spdlog::warn("copier {}: the group's committed offsets are unavailable; recovering", e.id);
+      return false;
+    }
+    return true;
   }
   auto st = p->commit_transaction();
   if (st) {
@@ -174,11 +185,53 @@ bool txn_copier::copy_once(al::consumer& c, txn_producer_slot& slot, int64_t n) 
   return false;
 }
 
+namespace {
+
+std::string offsets_text(const group_offsets_sample& s) {
+  std::string out;
+  for (auto& [p, o] : s)
+    out += (out.empty() ? "p" : " p") + std::to_string(p) + "@" + std::to_string(o);
+  return out.empty() ? "none" : out;
+}
+
+} // namespace
+
+void txn_copier::log_resume(al::consumer& c) {
+  std::vector<al::topic_partition> tps;
+  for (int32_t p = 0; p < opts_.partitions; ++p)
+    tps.push_back({opts_.input, p});
+  auto got = c.committed(tps);
+  group_offsets_sample s;
+  if (got)
+    for (auto& [tp, o] : *got)
+      s[tp.partition] = o.offset;
+  spdlog::info("copier: a new consumer; the group's committed offsets {}, the copier's last "
+               "commit {}", got ? offsets_text(s) : "unavailable", offsets_text(committed_));
+  if (got)
+    warn_if_behind(s, "a new consumer");
+}
+
+void txn_copier::warn_if_behind(const group_offsets_sample& group, const char* when) const {
+  for (auto& [p, o] : committed_) {
+    auto g = group.find(p);
+    if (g != group.end() && g->second >= o)
+      continue;
+    spdlog::warn("copier ({}): the group's committed offsets {} are behind the copier's last "
+                 "acknowledged commit {}: what lies between will be copied again",
+                 when, offsets_text(group), offsets_text(committed_));
+    return;
+  }
+}
+
 bool txn_copier::rewind(al::consumer& c) {
   auto tps = c.assignment();
   auto got = c.committed(tps);
   if (!got)
     return false;
+  group_offsets_sample s;
+  for (auto& [tp, o] : *got)
+    s[tp.partition] = o.offset;
+  warn_if_behind(s, "rewind after an abort");
   for (auto& tp : tps) {
     auto i = got->find(tp);
     if (i != got->end())

@@ -84,6 +84,11 @@ private:
   /// Seeks every assigned partition to the group's committed offset.
   bool rewind(al::consumer& c);
   void sample_offsets(al::consumer& c);
+  /// Logs where a new consumer resumes against the copier's last commit.
+  void log_resume(al::consumer& c);
+  /// Warns when the group's committed offsets are behind the copier's last
+  /// acknowledged commit (the next reads would copy records again).
+  void warn_if_behind(const group_offsets_sample& group, const char* when) const;
 
   caf::actor_system& sys_;
   copier_options opts_;
