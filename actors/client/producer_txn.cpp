@@ -108,12 +108,15 @@ void txn_call(self_ptr self, Atom atm, Request req, int64_t deadline,
               std::function<void(txn_response)> done) {
   auto again = [self, atm, req, deadline, done](errc code, const std::string& why) {
     auto& st = self->state;
-    // A coordinator that does not answer in time is looked up again (as
-    // Kafka's client does after a request timeout disconnects): the handle
-    // may be the actor of a node process that was killed and restarted,
-    // which never answers (actorlog-chaos --workload transactional: a
-    // writer whose coordinator's node was killed failed every later
-    // transaction with REQUEST_TIMED_OUT).
+    // A coordinator that does not answer in time is looked up again, and
+    // its connection dropped (as Kafka's client disconnects after a request
+    // timeout): the handle may be the actor of a node process that was
+    // killed and restarted, which never answers, and nothing else drops it
+    // when no produce request went there (actorlog-chaos --workload
+    // transactional: a producer whose coordinator's node was killed failed
+    // every later transaction with REQUEST_TIMED_OUT).
+    if (st.txn.coordinator && (code == errc::request_timed_out || code == errc::network_exception))
+      st.view.forget(*st.txn.coordinator);
     if (code == errc::not_coordinator || code == errc::coordinator_not_available ||
         code == errc::network_exception || code == errc::request_timed_out)
       st.txn.coordinator.reset();
@@ -288,7 +291,8 @@ void commit_txn_offsets(self_ptr self, const std::string& group_id,
           });
           return;
         }
-        self->request(c->second, milliseconds(st.cfg.request_timeout_ms),
+        auto coordinator = c->second;
+        self->request(coordinator, milliseconds(st.cfg.request_timeout_ms),
                       offset_commit_atom::value, group_id, req)
           .then(
             [again, done](const offset_commit_response& r) {
@@ -297,7 +301,12 @@ void commit_txn_offsets(self_ptr self, const std::string& group_id,
               else
                 again(r.error, std::string(to_string(r.error)));
             },
-            [again](caf::error& err) { again(error_code_of(err), describe_error(err)); });
+            [self, again, coordinator](caf::error& err) {
+              auto code = error_code_of(err);
+              if (code == errc::request_timed_out) // reconnect, as txn_call does
+                self->state.view.forget(coordinator);
+              again(code, describe_error(err));
+            });
       },
       [again](caf::error& err) { again(error_code_of(err), describe_error(err)); });
 }
