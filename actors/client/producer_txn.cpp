@@ -143,8 +143,17 @@ void txn_call(self_ptr self, Atom atm, Request req, int64_t deadline,
     auto& st = self->state;
     spdlog::debug("producer {}: transaction coordinator request failed: {} {}", st.txn.id,
                   to_string(code), why);
+    // A coordinator that does not answer in time is looked up again, and
+    // its connection dropped (as Kafka's client disconnects after a request
+    // timeout): the handle may be the actor of a node process that was
+    // killed and restarted, which never answers, and nothing else drops it
+    // when no produce request went there (actorlog-chaos --workload
+    // transactional: a producer whose coordinator's node was killed failed
+    // every later transaction with REQUEST_TIMED_OUT).
+    if (st.txn.coordinator && (code == errc::request_timed_out || code == errc::network_exception))
+      st.view.forget(*st.txn.coordinator);
     if (code == errc::not_coordinator || code == errc::coordinator_not_available ||
-        code == errc::network_exception)
+        code == errc::network_exception || code == errc::request_timed_out)
       st.txn.coordinator.reset();
     if (!retriable(code) || wall_clock_ms() >= deadline) {
       done(failure(code, why));
@@ -341,9 +350,12 @@ void commit_txn_offsets(self_ptr self, const std::string& group_id,
         });
         return;
       }
+      auto coordinator = c->second;
       watched_request<offset_commit_response>(
-        self, c->second,
-        [again, done](result<offset_commit_response> r) {
+        self, coordinator,
+        [self, again, done, coordinator](result<offset_commit_response> r) {
+          if (!r && r.error().code() == errc::request_timed_out)
+            self->state.view.forget(coordinator); // reconnect, as txn_call does
           if (!r)
             again(r.error().code(), r.error().message());
           else if (r->error == errc::none)

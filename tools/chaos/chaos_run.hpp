@@ -1,6 +1,7 @@
 #pragma once
 // One chaos run from start to verdict: cluster up, topic, producers,
-// faults, heal, read back, check, report.
+// faults, heal, read back, check, report; with the idempotent workload
+// (default) or the transactional one.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -25,9 +26,17 @@ struct run_options {
   std::string work_dir;
   bool keep = false;
   bool json = false;
+  std::string workload = "idempotent"; // or "transactional" (docs/chaos.md)
+  // transactional workload
+  int writers = 3;         // transactional producers into the input topic
+  int txns_per_s = 15;     // all writers together
+  int abort_every = 5;     // about one writer transaction in this many aborted on purpose
+  std::string mutation = "none"; // test-only: break the copier (txn_copier.hpp)
 };
 
 /// The exit status: 0 pass, 1 a check failed, 3 the cluster would not run.
 int run(caf::actor_system& sys, const run_options& opts);
+/// The transactional workload (txn_run.cpp); the same exit status.
+int run_transactional(caf::actor_system& sys, const run_options& opts);
 
 } // namespace chaos

@@ -12,15 +12,10 @@
 #include <string>
 #include <vector>
 
+#include "tools/chaos/read_record.hpp"
 #include "tools/chaos/workload.hpp"
 
 namespace chaos {
-
-struct read_record {
-  int32_t partition = -1;
-  int64_t offset = -1;
-  std::string value;
-};
 
 struct check_result {
   int64_t acked = 0;

@@ -54,7 +54,7 @@ double ms_between(clock_type::time_point a, clock_type::time_point b) {
 
 } // namespace
 
-fault_runner::fault_runner(node_processes& procs, cluster_probe& probe, const workload& load,
+fault_runner::fault_runner(node_processes& procs, cluster_probe& probe, const load_view& load,
                            fault_options opts)
   : procs_(procs), probe_(probe), load_(load), opts_(std::move(opts)), rng_(opts_.seed),
     started_(clock_type::now()) {}
@@ -67,6 +67,8 @@ int32_t fault_runner::random_node() { return int32_t(uniform(1, 3)); }
 
 void fault_runner::run_until(clock_type::time_point until) {
   started_ = clock_type::now();
+  if (opts_.kinds.empty()) // no faults: the workload runs alone for the time
+    std::this_thread::sleep_until(until);
   while (!opts_.kinds.empty()) {
     // Every draw happens whether or not it is used, so a seed gives the
     // same schedule however long the cluster takes.
@@ -83,9 +85,7 @@ void fault_runner::run_until(clock_type::time_point until) {
       spdlog::warn("ISR not full {} s after the fault; injecting the next one anyway",
                    opts_.isr_bound.count());
     }
-    auto c = load_.counts();
-    spdlog::info("t={:.1f}s after fault {}: {} sent, {} acked, {} failed, {} in flight",
-                 since_start_s(), count_, c.sent, c.acked, c.failed, c.in_flight);
+    spdlog::info("t={:.1f}s after fault {}: {}", since_start_s(), count_, load_.progress());
   }
 }
 
@@ -173,7 +173,7 @@ void fault_runner::kill_leader(int pause_ms) {
   std::vector<int32_t> candidates;
   if (t)
     for (auto& p : t->partitions)
-      if (p.leader > 0 && load_.ack_count(p.partition) > 0)
+      if (p.leader > 0 && load_.acks().count(p.partition) > 0)
         candidates.push_back(p.partition);
   int pick = uniform(0, 1 << 20); // drawn even when unused
   if (candidates.empty()) {
@@ -195,8 +195,8 @@ void fault_runner::kill_leader(int pause_ms) {
   // Acks the old leader sent before it died arrive within milliseconds;
   // any ack after this grace period comes from a new leader.
   std::this_thread::sleep_for(100ms);
-  auto n0 = load_.ack_count(partition);
-  auto t1 = load_.wait_ack(partition, n0, t0 + opts_.failover_bound);
+  auto n0 = load_.acks().count(partition);
+  auto t1 = load_.acks().wait(partition, n0, t0 + opts_.failover_bound);
   if (t1) {
     stats_.leader_failover_ms.push_back(ms_between(t0, *t1));
     spdlog::info("partition {}: first ack after the leader's death {:.0f} ms after the kill",

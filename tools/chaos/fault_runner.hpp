@@ -21,7 +21,7 @@
 #include <string>
 #include <vector>
 
-#include "tools/chaos/workload.hpp"
+#include "tools/chaos/ack_log.hpp"
 #include "runtime/cluster/cluster_probe.hpp"
 #include "runtime/cluster/node_processes.hpp"
 
@@ -58,7 +58,7 @@ struct fault_options {
 
 class fault_runner {
 public:
-  fault_runner(node_processes& procs, cluster_probe& probe, const workload& load,
+  fault_runner(node_processes& procs, cluster_probe& probe, const load_view& load,
                fault_options opts);
 
   /// Injects faults until `until`; every fault is healed before it returns.
@@ -87,7 +87,7 @@ private:
 
   node_processes& procs_;
   cluster_probe& probe_;
-  const workload& load_;
+  const load_view& load_;
   fault_options opts_;
   std::mt19937_64 rng_;
   fault_stats stats_;

@@ -4,6 +4,8 @@
 // schedule (kill -9, SIGSTOP, clean restart, kill of a partition leader,
 // kill of the active controller), heals, reads every partition back and
 // checks that no acknowledged record was lost, duplicated or reordered.
+// --workload transactional runs transactional writers and a
+// consume-transform-produce copier instead, with Jepsen-style checks.
 // Exit status: 0 pass, 1 a check failed, 2 usage, 3 the cluster would not run.
 #include <unistd.h>
 
@@ -21,6 +23,7 @@
 #include "actors/protocol/actor_config.hpp"
 #include "runtime/version_flag.hpp"
 #include "tools/chaos/chaos_run.hpp"
+#include "tools/chaos/txn_copier.hpp"
 
 namespace fs = std::filesystem;
 
@@ -67,6 +70,18 @@ std::optional<chaos::run_options> parse(int argc, char** argv, int& rc) {
     ("keys", "keys per producer", cxxopts::value<int>()->default_value("8"))                 //
     ("rate", "records per second, all producers together",
      cxxopts::value<int>()->default_value("300"))                                            //
+    ("workload", "idempotent, or transactional (writers in transactions, a read_committed "
+     "copier with send_offsets_to_transaction)",
+     cxxopts::value<std::string>()->default_value("idempotent"))                             //
+    ("writers", "transactional: transactional producers",
+     cxxopts::value<int>()->default_value("3"))                                              //
+    ("txn-rate", "transactional: transactions per second, all writers together",
+     cxxopts::value<int>()->default_value("15"))                                             //
+    ("abort-every", "transactional: about one writer transaction in N is aborted on purpose",
+     cxxopts::value<int>()->default_value("5"))                                              //
+    ("mutate", "test only, transactional: break the copier (offsets-outside-txn, "
+     "read-uncommitted) to show the checks catch it",
+     cxxopts::value<std::string>()->default_value("none"))                                   //
     ("bin-dir", "folder with actorlog-node", cxxopts::value<std::string>()->default_value(here))
     ("config-dir", "folder with node1.ini..node3.ini (default: configs/cluster-3)",
      cxxopts::value<std::string>())                                                          //
@@ -92,6 +107,22 @@ std::optional<chaos::run_options> parse(int argc, char** argv, int& rc) {
     o.producers = args["producers"].as<int>();
     o.keys_per_producer = args["keys"].as<int>();
     o.records_per_s = args["rate"].as<int>();
+    o.workload = args["workload"].as<std::string>();
+    o.writers = args["writers"].as<int>();
+    o.txns_per_s = args["txn-rate"].as<int>();
+    o.abort_every = args["abort-every"].as<int>();
+    o.mutation = args["mutate"].as<std::string>();
+    if (o.workload != "idempotent" && o.workload != "transactional")
+      throw std::invalid_argument("--workload: \"" + o.workload +
+                                  "\" is neither idempotent nor transactional");
+    chaos::copier_mutation m;
+    if (!chaos::parse_copier_mutation(o.mutation, m))
+      throw std::invalid_argument("--mutate: unknown mutation \"" + o.mutation +
+                                  "\" (none, offsets-outside-txn, read-uncommitted)");
+    if (o.mutation != "none" && o.workload != "transactional")
+      throw std::invalid_argument("--mutate needs --workload transactional");
+    if (o.writers < 1 || o.txns_per_s < 1 || o.abort_every < 1)
+      throw std::invalid_argument("--writers, --txn-rate and --abort-every must be at least 1");
     o.bin_dir = args["bin-dir"].as<std::string>();
     o.config_dir = args.count("config-dir") ? args["config-dir"].as<std::string>()
                                             : default_config_dir(o.bin_dir);

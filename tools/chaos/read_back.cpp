@@ -9,10 +9,11 @@ namespace chaos {
 
 read_back_result read_back(caf::actor_system& sys, const std::string& bootstrap,
                            const std::string& topic, const std::vector<int64_t>& end,
-                           std::chrono::seconds bound) {
+                           std::chrono::seconds bound, const read_options& ro) {
   read_back_result out;
   auto c = al::consumer::create(sys, {{"bootstrap.servers", bootstrap},
                                       {"client.id", "chaos-checker"},
+                                      {"isolation.level", ro.isolation},
                                       {"auto.offset.reset", "earliest"},
                                       {"enable.auto.commit", "false"},
                                       {"max.poll.records", "2000"}});
@@ -44,6 +45,10 @@ read_back_result read_back(caf::actor_system& sys, const std::string& bootstrap,
       // Past the end: produced after the end was taken (nothing should be).
       if (r.offset >= end[size_t(r.partition)])
         continue;
+      if (!ro.sentinel.empty() && r.value == ro.sentinel) {
+        next[size_t(r.partition)] = end[size_t(r.partition)];
+        continue;
+      }
       out.records.push_back(read_record{r.partition, r.offset, r.value.value_or("")});
       next[size_t(r.partition)] = std::max(next[size_t(r.partition)], r.offset + 1);
     }
@@ -58,7 +63,7 @@ read_back_result read_back(caf::actor_system& sys, const std::string& bootstrap,
       if (next[p] < end[p])
         parts += " p" + std::to_string(p) + " at " + std::to_string(next[p]) + "/" +
                  std::to_string(end[p]);
-    out.error = "read back incomplete after " + std::to_string(bound.count()) + " s:" + parts;
+    out.error = topic + " (" + ro.isolation + ") read back incomplete after " + std::to_string(bound.count()) + " s:" + parts;
   }
   (*c)->close();
   return out;

@@ -19,8 +19,6 @@ summary_ms summarize(std::vector<double> xs) {
   return s;
 }
 
-namespace {
-
 std::string times(const std::vector<double>& xs, int missed) {
   auto s = summarize(xs);
   std::ostringstream o;
@@ -35,7 +33,7 @@ std::string times(const std::vector<double>& xs, int missed) {
 }
 
 void row(std::ostream& out, const std::string& name, const std::string& value,
-         const char* verdict = "") {
+         const char* verdict) {
   out << "  " << std::left << std::setw(30) << name << std::setw(44) << value << verdict << '\n';
 }
 
@@ -63,19 +61,49 @@ std::string json_string(const std::string& s) {
   return o + "\"";
 }
 
-} // namespace
+void faults_row(std::ostream& out, const fault_stats& f) {
+  std::string kinds;
+  int total = 0;
+  for (auto& [k, n] : f.injected) {
+    kinds += (kinds.empty() ? "" : ", ") + k + " " + std::to_string(n);
+    total += n;
+  }
+  row(out, "faults injected", std::to_string(total) + (kinds.empty() ? "" : " (" + kinds + ")"));
+}
+
+void failover_rows(std::ostream& out, const fault_stats& f, bool isr_full_at_end,
+                   const std::string& replicas_note) {
+  row(out, "leader failover", times(f.leader_failover_ms, f.leader_failover_missed));
+  row(out, "controller failover",
+      times(f.controller_failover_ms, f.controller_failover_missed));
+  row(out, "ISR full at the end", isr_full_at_end ? "yes" : "no");
+  if (!replicas_note.empty())
+    row(out, "replica end offsets", replicas_note);
+}
+
+void json_faults(std::ostream& out, const fault_stats& f) {
+  out << "\"faults\":{";
+  bool first = true;
+  for (auto& [k, n] : f.injected) {
+    out << (first ? "" : ",") << json_string(k) << ":" << n;
+    first = false;
+  }
+  out << "}";
+}
+
+void json_failover(std::ostream& out, const fault_stats& f, bool isr_full_at_end) {
+  out << ",\"leader_failover_ms\":" << json_list(f.leader_failover_ms)
+      << ",\"leader_failover_missed\":" << f.leader_failover_missed
+      << ",\"controller_failover_ms\":" << json_list(f.controller_failover_ms)
+      << ",\"controller_failover_missed\":" << f.controller_failover_missed
+      << ",\"isr_full_at_end\":" << (isr_full_at_end ? "true" : "false");
+}
 
 void print_table(std::ostream& out, const run_report& r) {
   auto& c = r.check;
   out << "actorlog-chaos: seed " << r.seed << ", " << r.duration_s << " s of faults, topic "
       << r.topic << " (" << r.partitions << " partitions, RF 3, min.insync.replicas 2)\n";
-  std::string kinds;
-  int total = 0;
-  for (auto& [k, n] : r.faults.injected) {
-    kinds += (kinds.empty() ? "" : ", ") + k + " " + std::to_string(n);
-    total += n;
-  }
-  row(out, "faults injected", std::to_string(total) + (kinds.empty() ? "" : " (" + kinds + ")"));
+  faults_row(out, r.faults);
   row(out, "records sent", std::to_string(r.load.sent));
   row(out, "records acknowledged", std::to_string(c.acked));
   row(out, "delivery failed (not acked)", std::to_string(r.load.failed));
@@ -89,12 +117,7 @@ void print_table(std::ostream& out, const run_report& r) {
   row(out, "offset gaps", std::to_string(c.offset_gaps), must_be_zero(c.offset_gaps));
   row(out, "unparsable values", std::to_string(c.unparsable), must_be_zero(c.unparsable));
   row(out, "written but not acked", std::to_string(c.unacked_present), "(allowed)");
-  row(out, "leader failover", times(r.faults.leader_failover_ms, r.faults.leader_failover_missed));
-  row(out, "controller failover",
-      times(r.faults.controller_failover_ms, r.faults.controller_failover_missed));
-  row(out, "ISR full at the end", r.isr_full_at_end ? "yes" : "no");
-  if (!r.replicas_note.empty())
-    row(out, "replica end offsets", r.replicas_note);
+  failover_rows(out, r.faults, r.isr_full_at_end, r.replicas_note);
   if (!r.read_error.empty())
     out << "  read back: " << r.read_error << '\n';
   for (auto& s : c.samples)
@@ -105,25 +128,16 @@ void print_table(std::ostream& out, const run_report& r) {
 void print_json(std::ostream& out, const run_report& r) {
   auto& c = r.check;
   out << "{\"seed\":" << r.seed << ",\"duration_s\":" << r.duration_s
-      << ",\"topic\":" << json_string(r.topic) << ",\"partitions\":" << r.partitions
-      << ",\"faults\":{";
-  bool first = true;
-  for (auto& [k, n] : r.faults.injected) {
-    out << (first ? "" : ",") << json_string(k) << ":" << n;
-    first = false;
-  }
-  out << "},\"sent\":" << r.load.sent << ",\"acked\":" << c.acked
+      << ",\"topic\":" << json_string(r.topic) << ",\"partitions\":" << r.partitions << ",";
+  json_faults(out, r.faults);
+  out << ",\"sent\":" << r.load.sent << ",\"acked\":" << c.acked
       << ",\"delivery_failed\":" << r.load.failed << ",\"read\":" << c.read
       << ",\"lost\":" << c.lost << ",\"duplicated\":" << c.duplicated
       << ",\"out_of_order\":" << c.out_of_order << ",\"moved\":" << c.moved
       << ",\"offset_gaps\":" << c.offset_gaps << ",\"unparsable\":" << c.unparsable
-      << ",\"unacked_present\":" << c.unacked_present
-      << ",\"leader_failover_ms\":" << json_list(r.faults.leader_failover_ms)
-      << ",\"leader_failover_missed\":" << r.faults.leader_failover_missed
-      << ",\"controller_failover_ms\":" << json_list(r.faults.controller_failover_ms)
-      << ",\"controller_failover_missed\":" << r.faults.controller_failover_missed
-      << ",\"isr_full_at_end\":" << (r.isr_full_at_end ? "true" : "false")
-      << ",\"read_error\":" << json_string(r.read_error)
+      << ",\"unacked_present\":" << c.unacked_present;
+  json_failover(out, r.faults, r.isr_full_at_end);
+  out << ",\"read_error\":" << json_string(r.read_error)
       << ",\"passed\":" << (r.passed() ? "true" : "false") << "}" << std::endl;
 }
 

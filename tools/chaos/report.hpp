@@ -33,6 +33,23 @@ struct summary_ms {
 };
 summary_ms summarize(std::vector<double> xs);
 
+// Shared by both workloads' tables.
+/// "n x: min / median / max ms", with the misses.
+std::string times(const std::vector<double>& xs, int missed);
+/// One table row: name, value, verdict.
+void row(std::ostream& out, const std::string& name, const std::string& value,
+         const char* verdict = "");
+const char* must_be_zero(int64_t v);
+std::string json_list(const std::vector<double>& xs);
+std::string json_string(const std::string& s);
+/// "faults injected" row; the failover, ISR and replica rows.
+void faults_row(std::ostream& out, const fault_stats& f);
+void failover_rows(std::ostream& out, const fault_stats& f, bool isr_full_at_end,
+                   const std::string& replicas_note);
+/// "faults":{...}; then ,"leader_failover_ms":[...] ... ,"isr_full_at_end":b
+void json_faults(std::ostream& out, const fault_stats& f);
+void json_failover(std::ostream& out, const fault_stats& f, bool isr_full_at_end);
+
 void print_table(std::ostream& out, const run_report& r);
 void print_json(std::ostream& out, const run_report& r);
 

@@ -87,13 +87,11 @@ void workload::send_loop(size_t index) {
 }
 
 void workload::on_ack(int32_t key, int64_t seq, int32_t partition, int64_t offset) {
-  auto now = clock_type::now();
   {
     std::lock_guard<std::mutex> guard{mtx_};
     acked_.push_back(acked_record{partition, offset, key, seq});
-    ack_times_[partition].push_back(now);
   }
-  acked_cv_.notify_all();
+  acks_.record(partition);
 }
 
 void workload::on_failure(int32_t key, int64_t seq, const al::status& st) {
@@ -135,22 +133,10 @@ workload_counts workload::counts() const {
   return c;
 }
 
-size_t workload::ack_count(int32_t partition) const {
-  std::lock_guard<std::mutex> guard{mtx_};
-  auto i = ack_times_.find(partition);
-  return i == ack_times_.end() ? 0 : i->second.size();
-}
-
-std::optional<clock_type::time_point> workload::wait_ack(int32_t partition, size_t index,
-                                                         clock_type::time_point deadline) const {
-  std::unique_lock<std::mutex> lock{mtx_};
-  auto have = [&] {
-    auto i = ack_times_.find(partition);
-    return i != ack_times_.end() && i->second.size() > index;
-  };
-  if (!acked_cv_.wait_until(lock, deadline, have))
-    return std::nullopt;
-  return ack_times_.at(partition)[index];
+std::string workload::progress() const {
+  auto c = counts();
+  return std::to_string(c.sent) + " sent, " + std::to_string(c.acked) + " acked, " +
+         std::to_string(c.failed) + " failed, " + std::to_string(c.in_flight) + " in flight";
 }
 
 std::vector<acked_record> workload::acked() const {

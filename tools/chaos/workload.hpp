@@ -6,12 +6,9 @@
 // acknowledgements of one partition.
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <mutex>
-#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -19,6 +16,7 @@
 #include <caf/fwd.hpp>
 
 #include "storage/status.hpp"
+#include "tools/chaos/ack_log.hpp"
 
 namespace al {
 class producer;
@@ -51,10 +49,10 @@ struct workload_counts {
   int64_t in_flight = 0;
 };
 
-class workload {
+class workload : public load_view {
 public:
   workload(caf::actor_system& sys, workload_options opts);
-  ~workload();
+  ~workload() override;
 
   /// Creates the producers (each obtains a producer id) and starts sending.
   al::status start();
@@ -66,12 +64,8 @@ public:
   void close();
 
   workload_counts counts() const;
-  /// Acknowledgements of `partition` so far.
-  size_t ack_count(int32_t partition) const;
-  /// When the acknowledgement number `index` (0-based) of `partition`
-  /// arrived; waits up to `deadline` for it. Nullopt if it did not.
-  std::optional<std::chrono::steady_clock::time_point>
-  wait_ack(int32_t partition, size_t index, std::chrono::steady_clock::time_point deadline) const;
+  const ack_log& acks() const override { return acks_; }
+  std::string progress() const override;
 
   std::vector<acked_record> acked() const;
   /// The first few delivery errors, for the log.
@@ -91,10 +85,9 @@ private:
   std::atomic<int64_t> failed_{0};
   std::vector<std::unique_ptr<std::atomic<int64_t>>> in_flight_; // per producer
 
+  ack_log acks_;
   mutable std::mutex mtx_;
-  mutable std::condition_variable acked_cv_;
   std::vector<acked_record> acked_;
-  std::map<int32_t, std::vector<std::chrono::steady_clock::time_point>> ack_times_;
   std::vector<std::string> errors_;
 };
 
