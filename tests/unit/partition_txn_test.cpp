@@ -34,8 +34,8 @@ struct fed {
   partition_txn_machine m;
   std::vector<aborted_txn> written; // what would go to .txnindex
 
-  void data(int64_t base, int n, int64_t pid = -1, int64_t hw = 0) {
-    auto b = data_batch(base, n, pid);
+  void data(int64_t base, int n, int64_t pid = -1, int64_t hw = 0, int16_t epoch = 0) {
+    auto b = data_batch(base, n, pid, epoch);
     auto h = read_batch_header(b.data());
     CHECK_FALSE(m.on_batch(h, std::nullopt, hw));
   }
@@ -114,6 +114,46 @@ TEST_CASE("a marker older than the producer's newest epoch is refused", "[txn][p
   auto st = f.m.check_marker(h);
   REQUIRE_FALSE(st);
   CHECK(st.code() == errc::invalid_producer_epoch);
+}
+
+namespace {
+
+status check(const fed& f, int64_t pid, int16_t epoch) {
+  auto b = build_txn_marker_batch(pid, epoch, txn_marker{false, 3}, 1000);
+  return f.m.check_marker(read_batch_header(b.data()));
+}
+
+} // namespace
+
+// Found by the transaction simulation (txn_sim_test, seed 51): a copy of an
+// ABORT marker that arrived late closed the next transaction, whose records
+// carry the epoch that marker handed on.
+TEST_CASE("a late copy of a marker that raised the epoch does not close the next transaction",
+          "[txn][partition]") {
+  fed f;
+  f.data(0, 1, 5, 0, 4);
+  f.marker(1, 5, false, 5); // EndTxn bumped 4 -> 5
+  CHECK(check(f, 5, 5));    // nothing open: a duplicate, harmless
+  f.data(2, 1, 5, 0, 5);    // the next transaction, under epoch 5
+  auto st = check(f, 5, 5);
+  REQUIRE_FALSE(st);
+  CHECK(st.code() == errc::invalid_producer_epoch);
+  CHECK(check(f, 5, 6)); // its own marker
+  SECTION("a cut that removes the raising marker forgets it") {
+    f.m.truncate_from(1);
+    CHECK(check(f, 5, 5));
+  }
+}
+
+TEST_CASE("a producer that keeps its epoch (EndTxn v0-4) ends each transaction at that epoch",
+          "[txn][partition]") {
+  fed f;
+  f.data(0, 1, 5, 0, 3);
+  f.marker(1, 5, true, 3); // no bump: the epoch is not raised
+  f.data(2, 1, 5, 0, 3);
+  CHECK(check(f, 5, 3));
+  f.marker(3, 5, true, 3);
+  CHECK(f.m.open_count() == 0);
 }
 
 TEST_CASE("a cut reopens a transaction whose marker it removed, and forgets what it removed",
