@@ -1,5 +1,6 @@
 #pragma once
-// Data of the whole-cluster simulation (tests/sim/cluster_sim_test.cpp):
+// Data of the whole-cluster simulation (tests/sim/cluster_sim_test.cpp,
+// txn_sim_test.cpp):
 // the knobs one seed picks, the messages nodes exchange, and the log entries
 // the brokers keep. The model and the invariants: docs/replication.md,
 // "Whole-cluster simulation".

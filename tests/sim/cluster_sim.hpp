@@ -4,9 +4,10 @@
 // controller), cluster_broker.hpp (replicas, produce, idempotence,
 // housekeeping), cluster_fetch.hpp (follower fetches, long polls),
 // cluster_disk.hpp (a replica's files), cluster_producers.hpp (idempotent
-// producers), cluster_checks.hpp (invariants); the run loop, faults and the
-// test are in tests/sim/cluster_sim_test.cpp; the faults in
-// cluster_faults.hpp.
+// producers), cluster_checks.hpp (invariants), cluster_txn*.hpp
+// (transactions, only in txn_sim_test.cpp); the run loop in
+// cluster_run.hpp; the faults in cluster_faults.hpp; the tests in
+// cluster_sim_test.cpp and txn_sim_test.cpp.
 #include <deque>
 #include <map>
 #include <memory>

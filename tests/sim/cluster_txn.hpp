@@ -23,11 +23,10 @@
 //   producer id asks: a fresh id at once (the controller's blocks)
 //   responses  to the producer instance that asked (a connection: ordered)
 // Producers: cluster_txn_clients.hpp; invariants: cluster_txn_checks.hpp.
+#include "actors/txn/txn_record.hpp"
 #include "tests/sim/cluster_sim.hpp"
 #include "tests/sim/cluster_txn_checks.hpp"
 #include "tests/sim/cluster_txn_clients.hpp"
-
-#include "actors/txn/txn_record.hpp"
 
 namespace al::cluster_sim {
 
