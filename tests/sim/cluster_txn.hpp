@@ -6,8 +6,9 @@
 // like any other. Every node whose t-0 replica leads hosts a coordinator for
 // that leadership (a deposed leader that does not know it yet keeps one,
 // whose appends fail); on a new leadership it loads as
-// txn_coordinator_load.cpp does: the replica's log from its start to its
-// end through the shipped txn_log_reader, then txn_machine::load. Effects
+// txn_coordinator_load.cpp does: once the replica's HW covers its log end,
+// the log from its start to its end through the shipped txn_log_reader,
+// then txn_machine::load. Effects
 // in the actor's order:
 //   persists   appended to t-0 through the shipped produce_machine, acks=all,
 //              on the coordinator's own node (no network); on_persisted with
@@ -37,6 +38,8 @@ inline void simulation::txn_setup() {
   txn_.begin = double(r_.between(5, 50)) / 1000;
   txn_.zombie = double(r_.between(0, 40)) / 100000;
   txn_.late_marker = r_.chance(0.5) ? 0 : double(r_.between(1, 10)) / 100;
+  txn_.marker_timeout_ms = k_.produce_timeout_ms + k_.request_timeout_ms;
+  txn_.request_timeout_ms = 2 * k_.produce_timeout_ms + k_.request_timeout_ms;
   txn_.stable.assign(size_t(k_.partitions), 0);
   txn_.current.resize(size_t(txn_.clients));
   for (int c = 0; c < txn_.clients; ++c)
@@ -57,8 +60,8 @@ inline void simulation::host_txn(int n) {
   bool leads = r.m && r.m->role() == replica_role::leader;
   if (c.m && (!leads || r.m->leader_epoch() != c.epoch))
     unload_txn(n);
-  if (leads && !c.m)
-    load_txn(n);
+  if (leads && !c.m && r.m->high_watermark() >= r.disk.end())
+    load_txn(n); // once the HW covers the log it reads (else the actor retries)
   if (!c.m || !failure_.empty())
     return;
   std::vector<uint64_t> late;
@@ -71,7 +74,7 @@ inline void simulation::host_txn(int n) {
     c.m->on_persisted(id, errc::request_timed_out, now_);
   }
   for (auto it = c.markers.begin(); it != c.markers.end();) {
-    if (now_ - it->second.sent_at < k_.request_timeout_ms) {
+    if (now_ - it->second.sent_at < txn_.marker_timeout_ms) {
       ++it;
       continue;
     }
@@ -215,6 +218,8 @@ inline void simulation::txn_markers(int n, const txn_write_markers& w) {
 /// An answer to an append of this node's coordinator or to its marker.
 inline void simulation::on_txn_written(int n, const message& m) {
   auto& c = nodes_[size_t(n)].txn;
+  txn_.stats.markers_refused +=
+    m.type != entry_type::txn_state && m.error == errc::invalid_producer_epoch;
   if (!c.m || m.attempt != int32_t(c.load))
     return; // for a coordinator gone since
   if (m.type == entry_type::txn_state) {

@@ -42,7 +42,7 @@ inline void simulation::txn_clients_tick() {
 
 inline void simulation::txn_client_step(int i) {
   auto& x = txn_.instances[size_t(i)];
-  if (x.seq && now_ - x.sent_at >= k_.request_timeout_ms)
+  if (x.seq && now_ - x.sent_at >= txn_.request_timeout_ms)
     x.seq = 0, x.retry_at = now_; // no answer: again
   switch (x.phase) {
     case txn_phase::idle:

@@ -86,20 +86,25 @@ struct txn_instance {
 
 struct txn_stats {
   int64_t committed = 0, aborted = 0, zombies = 0, zombie_refused = 0, fenced = 0, loads = 0,
-          recovered = 0, markers = 0, marker_retries = 0, timeouts = 0, records_checked = 0, late_markers = 0;
+          recovered = 0, markers = 0, marker_retries = 0, timeouts = 0, records_checked = 0, late_markers = 0,
+          markers_refused = 0;
   void add(const txn_stats& s) {
     committed += s.committed, aborted += s.aborted, zombies += s.zombies;
     zombie_refused += s.zombie_refused, fenced += s.fenced, loads += s.loads;
     recovered += s.recovered, markers += s.markers, marker_retries += s.marker_retries;
     timeouts += s.timeouts, records_checked += s.records_checked;
-    late_markers += s.late_markers;
+    late_markers += s.late_markers, markers_refused += s.markers_refused;
   }
 };
 
 struct transactions {
   txn_options opt;
   int clients = 0;
-  int32_t timeout_ms = 0;
+  int32_t timeout_ms = 0; // transaction.timeout.ms
+  // As the actors wait: longer than the acks=all append they wait on (a
+  // coordinator for its marker; a producer for its request, which waits on
+  // the coordinator's append).
+  int64_t marker_timeout_ms = 0, request_timeout_ms = 0;
   double begin = 0, zombie = 0; // per ms
   double late_marker = 0;       // per marker request
   std::vector<txn_instance> instances; // endpoint first_txn_client + index

@@ -82,7 +82,7 @@ uint64_t run_txn_seeds(uint64_t count, txn_totals& total) {
             << " transactional records checked below the LSO, " << t.loads
             << " coordinator loads (" << t.recovered << " transactions found preparing), "
             << t.markers << " markers sent (" << t.marker_retries << " timed out, " << t.late_markers
-            << " late copies), "
+            << " late copies, " << t.markers_refused << " refused as stale), "
             << t.timeouts << " appends timed out, " << t.zombies << " zombies ("
             << t.zombie_refused << " of their writes refused), " << t.fenced
             << " producers stopped; cluster: " << total.cluster.crashes << " crashes, "
@@ -124,6 +124,8 @@ TEST_CASE("transaction simulation: coordinators, markers, zombies, faults", "[cl
     CHECK(total.txn.loads > int64_t(ran));
     CHECK(total.txn.recovered > 0);
     CHECK(total.txn.marker_retries > 0);
+    CHECK(total.txn.late_markers > 0);
+    CHECK(total.txn.markers_refused > 0);
     CHECK(total.txn.zombies > 0);
     CHECK(total.txn.zombie_refused > 0);
     CHECK(total.cluster.crashes > 0);
