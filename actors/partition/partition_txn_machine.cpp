@@ -64,21 +64,20 @@ bytes build_txn_marker_batch(int64_t producer_id, int16_t producer_epoch, const 
   return out;
 }
 
-status partition_txn_machine::check_marker(const batch_header& h) const {
+status partition_txn_machine::check_marker(const batch_header& h, bool epoch_bumped) const {
   auto e = epochs_.find(h.producer_id);
   if (e != epochs_.end() && h.producer_epoch < e->second)
     return status{errc::invalid_producer_epoch,
                   "transaction marker for producer " + std::to_string(h.producer_id) +
                     " with epoch " + std::to_string(h.producer_epoch) + ", older than " +
                     std::to_string(e->second)};
-  auto r = raised_.find(h.producer_id);
-  if (r != raised_.end() && r->second.first == h.producer_epoch && open_.count(h.producer_id))
+  if (epoch_bumped && e != epochs_.end() && h.producer_epoch == e->second &&
+      open_.count(h.producer_id))
     return status{errc::invalid_producer_epoch,
                   "transaction marker for producer " + std::to_string(h.producer_id) +
                     " with epoch " + std::to_string(h.producer_epoch) +
-                    ": the marker at offset " + std::to_string(r->second.second) +
-                    " raised it to that epoch and the open transaction began after it (a late "
-                    "copy of that marker)"};
+                    " (an end that bumped the epoch) would close the transaction open here "
+                    "under that epoch: a late copy of the previous transaction's marker"};
   return status::ok();
 }
 
@@ -87,9 +86,6 @@ std::optional<aborted_txn> partition_txn_machine::on_batch(const batch_header& h
                                                            int64_t high_watermark) {
   if (!h.is_transactional() || !h.has_producer_id())
     return std::nullopt;
-  auto known = epochs_.find(h.producer_id);
-  if (h.is_control() && known != epochs_.end() && h.producer_epoch > known->second)
-    raised_[h.producer_id] = {h.producer_epoch, h.base_offset};
   auto& epoch = epochs_[h.producer_id];
   epoch = std::max(epoch, h.producer_epoch);
   auto open = open_.find(h.producer_id);
@@ -172,8 +168,6 @@ void partition_txn_machine::truncate_from(int64_t offset) {
   aborted_.erase(std::remove_if(aborted_.begin(), aborted_.end(),
                                 [&](const aborted_txn& a) { return a.last_offset >= offset; }),
                  aborted_.end());
-  for (auto i = raised_.begin(); i != raised_.end();)
-    i = i->second.second >= offset ? raised_.erase(i) : std::next(i);
 }
 
 void partition_txn_machine::forget_closed_below(int64_t offset) {

@@ -40,14 +40,14 @@ class partition_txn_machine {
 public:
   /// Checks a marker before it is appended: its epoch must not be older
   /// than the newest epoch seen here for the producer (a stale coordinator
-  /// or a duplicate from before a bump), and it must not close a
-  /// transaction that opened under the epoch an earlier marker of that same
-  /// epoch raised the producer to: that is a late copy of the earlier
-  /// marker (KIP-890 hands the bumped epoch on to the next transaction, so
-  /// the copy's epoch is the open one's; a producer that keeps its epoch,
-  /// Kafka's EndTxn v0-4, gets markers that never raise it, so its next
-  /// marker at the same epoch passes). INVALID_PRODUCER_EPOCH otherwise.
-  status check_marker(const batch_header& h) const;
+  /// or a duplicate from before a bump). A marker of an end that bumped the
+  /// epoch (`epoch_bumped`, KIP-890) carries an epoch above its own
+  /// records', so it must also not close a transaction open here under its
+  /// epoch: that is the next transaction (EndTxn handed the bumped epoch on)
+  /// and the marker a late copy of the previous one's. A producer that keeps
+  /// its epoch (Kafka's EndTxn v0-4) ends every transaction at that epoch.
+  /// INVALID_PRODUCER_EPOCH otherwise.
+  status check_marker(const batch_header& h, bool epoch_bumped) const;
 
   /// A batch now in the log, in log order. A transactional data batch
   /// opens its producer's transaction here unless one is open; a control
@@ -99,9 +99,6 @@ private:
   std::map<int64_t, int64_t> open_;           // producer id -> first offset
   std::multimap<int64_t, int64_t> by_first_;  // the same, by first offset (the LSO)
   std::map<int64_t, int16_t> epochs_;         // producer id -> newest epoch seen
-  /// Producer id -> the epoch a marker raised it to, and that marker's
-  /// offset (forgotten when a cut removes the marker; not in snapshots).
-  std::map<int64_t, std::pair<int16_t, int64_t>> raised_;
   std::vector<aborted_txn> aborted_;          // by last_offset
   struct closed_txn {
     int64_t producer_id;

@@ -166,7 +166,7 @@ inline void simulation::on_produce(int n, const message& m) {
                   m.count,           m.type,          m.producer_epoch, m.payload};
   batch_header header = header_of(first);
   auto d = first.marker()
-             ? machine.admit_marker(params, header)
+             ? machine.admit_marker(params, header, m.epoch_bumped)
              : machine.admit(params, header, [&] { return al::result<batch_header>{header}; });
   if (mutated(m, d)) { // tests only: the epoch check skipped
     d.what = produce_decision::action::append;

@@ -174,6 +174,7 @@ struct message {
   entry_type type = entry_type::data;
   int16_t producer_epoch = 0;
   int32_t payload = -1;
+  bool epoch_bumped = true; // a marker's: its end bumped the epoch
   uint64_t tag = 0;
   std::optional<txn_init_request> init;
   std::optional<txn_add_partitions_request> add;

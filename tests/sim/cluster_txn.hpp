@@ -201,6 +201,7 @@ inline void simulation::txn_markers(int n, const txn_write_markers& w) {
     message m = msg(kind::produce, n, leader, tp.partition);
     m.type = w.commit ? entry_type::commit_marker : entry_type::abort_marker;
     m.producer = w.producer_id, m.producer_epoch = w.producer_epoch, m.count = 1;
+    m.epoch_bumped = w.epoch_bumped;
     m.base_seq = no_sequence;
     m.tag = tag;
     m.attempt = int32_t(c.load);
