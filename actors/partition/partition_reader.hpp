@@ -22,6 +22,11 @@ struct partition_read {
   std::function<result<int64_t>(byte_view, int64_t from)> apply;
   std::function<void()> done;
   std::function<void(const caf::error&)> failed;
+  /// Done only once the HW covers the log end read (else `failed` with
+  /// COORDINATOR_LOAD_IN_PROGRESS, to retry): what was read above the HW
+  /// can still be lost with this leader, so nothing may be decided from it
+  /// (the transaction coordinator sends markers for what it loads).
+  bool committed = false;
 };
 
 /// Reads `tp` through `log` from its log start to its log end, `chunk_bytes`
@@ -46,6 +51,12 @@ void read_partition_to_end(Self* self, partition_api log, topic_partition tp,
           auto next = how->apply(byte_view{resp.records}, offset);
           if (!next) {
             how->failed(to_caf_error(next.error()));
+          } else if (*next >= resp.log_end_offset && how->committed &&
+                     resp.high_watermark < resp.log_end_offset) {
+            how->failed(make_error(errc::coordinator_load_in_progress,
+                                   "read to the log end " + std::to_string(resp.log_end_offset) +
+                                     ", committed only below " +
+                                     std::to_string(resp.high_watermark)));
           } else if (*next >= resp.log_end_offset) {
             how->done();
           } else if (*next == offset && max_bytes > (1 << 29)) {

@@ -29,7 +29,7 @@ caf::result<produce_response> on_txn_marker(partition_ptr self, const txn_marker
   auto batch = build_txn_marker_batch(req.producer_id, req.producer_epoch, marker, params.now_ms);
   auto header = read_batch_header(batch.data());
   produce_machine machine{*st.replica, st.producers, st.produce_where};
-  auto d = machine.admit_marker(params, header);
+  auto d = machine.admit_marker(params, header, req.epoch_bumped);
   produce_response resp;
   int64_t durable_upto = 0;
   resp.record_count = 1;

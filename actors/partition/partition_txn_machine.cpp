@@ -64,13 +64,20 @@ bytes build_txn_marker_batch(int64_t producer_id, int16_t producer_epoch, const 
   return out;
 }
 
-status partition_txn_machine::check_marker(const batch_header& h) const {
+status partition_txn_machine::check_marker(const batch_header& h, bool epoch_bumped) const {
   auto e = epochs_.find(h.producer_id);
   if (e != epochs_.end() && h.producer_epoch < e->second)
     return status{errc::invalid_producer_epoch,
                   "transaction marker for producer " + std::to_string(h.producer_id) +
                     " with epoch " + std::to_string(h.producer_epoch) + ", older than " +
                     std::to_string(e->second)};
+  if (epoch_bumped && e != epochs_.end() && h.producer_epoch == e->second &&
+      open_.count(h.producer_id))
+    return status{errc::invalid_producer_epoch,
+                  "transaction marker for producer " + std::to_string(h.producer_id) +
+                    " with epoch " + std::to_string(h.producer_epoch) +
+                    " (an end that bumped the epoch) would close the transaction open here "
+                    "under that epoch: a late copy of the previous transaction's marker"};
   return status::ok();
 }
 

@@ -40,8 +40,14 @@ class partition_txn_machine {
 public:
   /// Checks a marker before it is appended: its epoch must not be older
   /// than the newest epoch seen here for the producer (a stale coordinator
-  /// or a duplicate from before a bump); INVALID_PRODUCER_EPOCH otherwise.
-  status check_marker(const batch_header& h) const;
+  /// or a duplicate from before a bump). A marker of an end that bumped the
+  /// epoch (`epoch_bumped`, KIP-890) carries an epoch above its own
+  /// records', so it must also not close a transaction open here under its
+  /// epoch: that is the next transaction (EndTxn handed the bumped epoch on)
+  /// and the marker a late copy of the previous one's. A producer that keeps
+  /// its epoch (Kafka's EndTxn v0-4) ends every transaction at that epoch.
+  /// INVALID_PRODUCER_EPOCH otherwise.
+  status check_marker(const batch_header& h, bool epoch_bumped) const;
 
   /// A batch now in the log, in log order. A transactional data batch
   /// opens its producer's transaction here unless one is open; a control

@@ -40,10 +40,10 @@ produce_decision produce_machine::check_producer(const produce_params& p, const 
 }
 
 produce_decision produce_machine::admit_marker(const produce_params& p,
-                                               const batch_header& marker) {
+                                               const batch_header& marker, bool epoch_bumped) {
   if (auto refused = check_leadership(p); refused.what == produce_decision::action::refuse)
     return refused;
-  if (auto st = producers_.txns().check_marker(marker); !st)
+  if (auto st = producers_.txns().check_marker(marker, epoch_bumped); !st)
     return refuse({st.code(), where_ + ": " + st.message()});
   if (auto e = producers_.find(marker.producer_id); e && marker.producer_epoch < e->epoch)
     return refuse({errc::invalid_producer_epoch,

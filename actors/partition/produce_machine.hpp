@@ -77,8 +77,10 @@ public:
   /// A transaction marker (WriteTxnMarkers, issue 16) the coordinator asks
   /// for: leadership and min.insync.replicas as for a produce, then the
   /// marker's epoch against the newest seen for its producer (an older one
-  /// is INVALID_PRODUCER_EPOCH: a stale coordinator). Says `append`.
-  produce_decision admit_marker(const produce_params& p, const batch_header& marker);
+  /// is INVALID_PRODUCER_EPOCH: a stale coordinator; partition_txn_machine::
+  /// check_marker). Says `append`.
+  produce_decision admit_marker(const produce_params& p, const batch_header& marker,
+                                bool epoch_bumped);
 
   /// `marker`: what a control batch says (admit_marker's batch).
   produce_decision appended(const produce_params& p, const batch_header& stamped, int64_t base,

@@ -238,11 +238,15 @@ struct txn_marker_request {
   bool commit = false;
   int32_t coordinator_epoch = 0;
   int32_t timeout_ms = 30000;
+  /// The end bumped the producer's epoch (KIP-890; false for a producer that
+  /// keeps its epoch, Kafka's EndTxn v0-4): the marker's epoch is above its
+  /// records', so it must not close a transaction of its own epoch.
+  bool epoch_bumped = true;
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, txn_marker_request& x) {
   return f(x.topic, x.partition, x.producer_id, x.producer_epoch, x.commit, x.coordinator_epoch,
-           x.timeout_ms);
+           x.timeout_ms, x.epoch_bumped);
 }
 
 /// ListOffsets special timestamps (Kafka's values).

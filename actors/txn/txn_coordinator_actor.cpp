@@ -65,6 +65,7 @@ void write_markers(self_ptr self, const txn_write_markers& m) {
     req.producer_epoch = m.producer_epoch;
     req.commit = m.commit;
     req.coordinator_epoch = st.setup.coordinator_epoch;
+    req.epoch_bumped = m.epoch_bumped;
     req.timeout_ms = int32_t(st.setup.request_timeout_ms);
     auto outcome = [self, m, tp](errc code) {
       if (!self->state.machine)

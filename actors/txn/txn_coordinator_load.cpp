@@ -1,7 +1,10 @@
 // Loading a transaction coordinator: read its __transaction_state
 // partition from the log start to the log end (read_partition_to_end, as
-// the group coordinator's loader), then hand every entry to
-// txn_machine::load, which finishes the transactions found preparing.
+// the group coordinator's loader), once the HW covers all of it (else the
+// load is retried), then hand every entry to txn_machine::load, which
+// finishes the transactions found preparing: a PrepareCommit above the HW
+// of a leader that then fails may be gone on the next one, which would
+// abort what this one committed.
 #include <chrono>
 
 #include <caf/all.hpp>
@@ -61,6 +64,7 @@ void load_txn_partition(txn_coordinator_ptr self) {
   how->apply = [self](byte_view data, int64_t from) { return self->state.reader.apply(data, from); };
   how->done = [self] { finish_load(self); };
   how->failed = [self](const caf::error& err) { retry_load(self, err); };
+  how->committed = true; // markers go out for what it loads (txn_sim_test, seed 943)
   read_partition_to_end(self, st.setup.log,
                         topic_partition{txn_state_topic_name, st.setup.partition},
                         milliseconds(st.setup.request_timeout_ms), st.setup.load_fetch_bytes, how);

@@ -312,6 +312,8 @@ void txn_machine::send_markers(txn& t) {
   m.producer_id = c.producer_id;
   m.producer_epoch = c.producer_epoch;
   m.commit = c.state == txn_state::prepare_commit;
+  m.epoch_bumped =
+    c.producer_id != c.previous_producer_id || c.producer_epoch != c.previous_producer_epoch;
   m.partitions.assign(t.markers_left.begin(), t.markers_left.end());
   t.marker_retry_at = -1;
   ready_.markers.push_back(std::move(m));

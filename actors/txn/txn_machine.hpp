@@ -149,6 +149,10 @@ struct txn_write_markers {
   int16_t producer_epoch = -1;
   bool commit = false;
   std::vector<topic_partition> partitions;
+  /// The end bumped the epoch (previous epoch != this one): the partition
+  /// refuses such a marker where a transaction of its epoch is open (a late
+  /// copy closing the next transaction).
+  bool epoch_bumped = true;
 };
 
 /// A new producer id is needed (the controller hands out blocks); report
@@ -259,6 +263,9 @@ private:
     /// Partitions whose marker is not written yet (Prepare* states).
     std::set<topic_partition> markers_left;
     int64_t marker_retry_at = -1;
+    /// A write failed: the timeout abort is not tried again before this
+    /// (else a coordinator whose appends fail at once retries every tick).
+    int64_t write_retry_at = -1;
     /// Waiting for a producer id (producer_id_ask): an InitProducerId, or
     /// an end whose epoch bump exhausted the epoch.
     std::optional<txn_init_request> init_after;

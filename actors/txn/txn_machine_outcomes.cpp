@@ -27,6 +27,7 @@ void txn_machine::on_persisted(uint64_t persist_id, errc error, int64_t now_ms) 
   t->waiting.clear();
   if (error != errc::none) {
     auto code = persist_error_for(error);
+    t->write_retry_at = now_ms + config_.marker_retry_backoff_ms;
     for (auto& w : waiting)
       answer(error_response(w.request, code,
                             id + ": writing the transaction state failed: " +
@@ -74,8 +75,8 @@ std::optional<int64_t> txn_machine::due_ms(const txn& t) const {
   if (t.pending || t.producer_id_ask != 0)
     return std::nullopt; // an answer comes first
   const auto& c = t.current;
-  if (c.state == txn_state::ongoing && c.start_ms >= 0)
-    return c.start_ms + c.timeout_ms; // transaction.timeout.ms
+  if (c.state == txn_state::ongoing && c.start_ms >= 0) // transaction.timeout.ms
+    return std::max(c.start_ms + c.timeout_ms, t.write_retry_at);
   if (preparing(c.state) && t.marker_retry_at >= 0)
     return t.marker_retry_at; // markers (or the Complete write) again
   if (completed(c.state) && c.producer_id >= 0)

@@ -136,15 +136,25 @@ inline void simulation::drain(int n, int32_t p) {
     drain(n, p);
 }
 
+/// Mutations (tests only): a refusal for an old producer epoch ignored.
+inline bool simulation::mutated(const message& m, const produce_decision& d) const {
+  if (d.what != produce_decision::action::refuse || d.error.code() != errc::invalid_producer_epoch)
+    return false;
+  auto mut = txn_.opt.mutation;
+  return (mut == txn_mutation::marker_any_epoch && m.type != entry_type::txn_data) ||
+         (mut == txn_mutation::data_any_epoch && m.type == entry_type::txn_data);
+}
+
 /// The leader's produce runs the shipped produce_machine (as the partition
 /// actor does); the simulation only writes the batch to its disk model.
 inline void simulation::on_produce(int n, const message& m) {
   int32_t p = m.partition;
   auto& r = rep(n, p);
   auto& mm = *r.m;
-  message out = msg(kind::produce_resp, n, m.from, p);
+  message out = msg(kind::produce_resp, n, m.from, p, m.incarnation);
   out.producer = m.producer, out.base_seq = m.base_seq, out.count = m.count;
   out.attempt = m.attempt;
+  out.type = m.type, out.producer_epoch = m.producer_epoch, out.tag = m.tag;
   produce_params params;
   params.acks = acks_mode::all;
   params.min_insync_replicas = min_isr;
@@ -152,9 +162,16 @@ inline void simulation::on_produce(int n, const message& m) {
   params.now_ms = now_;
   std::string at = where(n, p);
   produce_machine machine{mm, r.producers, at};
-  log_entry first{mm.leader_epoch(), m.producer, m.base_seq, r.disk.end(), m.count};
-  batch_header header;
-  auto d = machine.admit(params, header, [&] { return al::result<batch_header>{header_of(first)}; });
+  log_entry first{mm.leader_epoch(), m.producer,      m.base_seq, r.disk.end(),
+                  m.count,           m.type,          m.producer_epoch, m.payload};
+  batch_header header = header_of(first);
+  auto d = first.marker()
+             ? machine.admit_marker(params, header, m.epoch_bumped)
+             : machine.admit(params, header, [&] { return al::result<batch_header>{header}; });
+  if (mutated(m, d)) { // tests only: the epoch check skipped
+    d.what = produce_decision::action::append;
+    d.leader_epoch = mm.leader_epoch();
+  }
   if (d.what == produce_decision::action::refuse) {
     out.error = d.error.code();
     stats_.refused_two_down += out.error == errc::not_enough_replicas && nodes_down() >= 2;
@@ -164,15 +181,21 @@ inline void simulation::on_produce(int n, const message& m) {
     if (d.leader_epoch != mm.leader_epoch())
       return fail(where(n, p) + " stamps epoch " + std::to_string(d.leader_epoch) +
                   " as leader of epoch " + std::to_string(mm.leader_epoch()));
+    if (m.type == entry_type::txn_data)
+      check_fence(n, m);
     int64_t base = r.disk.end();
     std::vector<log_entry> batch;
-    for (int32_t i = 0; i < m.count; ++i)
-      batch.push_back({d.leader_epoch, m.producer, m.base_seq + i, base, m.count});
+    for (int32_t i = 0; i < m.count; ++i) {
+      batch.push_back(first);
+      batch.back().epoch = d.leader_epoch;
+      batch.back().seq = m.base_seq + i;
+    }
     r.disk.append_batch(batch);
     if (r_.chance(k_.flush))
       r.disk.flush();
+    auto marker = marker_of(first);
     d = machine.appended(params, header_of(batch.front()), base, base + m.count - 1,
-                         r.disk.end(), status::ok());
+                         r.disk.end(), status::ok(), marker ? &*marker : nullptr);
     wake_parked(n, p);
   } else {
     // A retry: answer with the original offsets (retention may have deleted
@@ -238,7 +261,8 @@ inline void simulation::apply_retention(int n, int32_t p) {
   std::vector<int64_t> cuts;
   for (int64_t o = d.log_start; o < bound;) {
     auto& e = d.log[size_t(o)];
-    if (o + e.batch_len > bound || e.seq + e.batch_len > done_below(e.producer))
+    if (o + e.batch_len > bound || e.type != entry_type::data ||
+        e.seq + e.batch_len > done_below(e.producer))
       break;
     cuts.push_back(o += e.batch_len);
   }

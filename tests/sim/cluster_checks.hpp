@@ -40,6 +40,7 @@ inline void simulation::check_tenure(int n, int32_t p) {
   stats_.reelected += r.tenure_epoch >= 0; // leads on in a newer epoch
   r.tenure_epoch = m.leader_epoch();
   r.tenure_hw = m.high_watermark();
+  r.tenure_lso = 0;
   auto [it, fresh] = facts_[size_t(p)].leaders.emplace(m.leader_epoch(), n);
   if (it->second != n)
     return fail("two leaders in epoch " + std::to_string(m.leader_epoch()) + " of t-" +
@@ -67,6 +68,8 @@ inline void simulation::on_hw(int n, int32_t p, int64_t hw) {
                   std::to_string(r.tenure_hw) + " to " + std::to_string(hw));
     r.tenure_hw = hw;
     verify(n, p, hw, true, "leader HW");
+    if (txn_.opt.on && p != txn_state_partition && failure_.empty())
+      check_lso(n, p);
   } else {
     verify(n, p, hw, false, "follower HW");
   }
@@ -108,11 +111,14 @@ inline void simulation::check_producers(int n, int32_t p) {
   auto& r = rep(n, p);
   auto& d = r.disk;
   auto& c = facts_[size_t(p)].committed;
-  std::map<int64_t, const log_entry*> last; // producer -> its last batch
+  std::map<int64_t, const log_entry*> last; // idempotent producer -> its last batch
   for (int64_t o = 0; o < d.log_start; o += c[size_t(o)].batch_len)
-    last[c[size_t(o)].producer] = &c[size_t(o)];
+    if (c[size_t(o)].type == entry_type::data)
+      last[c[size_t(o)].producer] = &c[size_t(o)];
   std::set<int64_t> retained; // producers with a batch in [log start, end)
   for (int64_t o = d.log_start; o < d.end(); o += d.log[size_t(o)].batch_len) {
+    if (d.log[size_t(o)].type != entry_type::data)
+      continue; // transactions: cluster_txn_checks.hpp
     last[d.log[size_t(o)].producer] = &d.log[size_t(o)];
     retained.insert(d.log[size_t(o)].producer);
   }
@@ -149,6 +155,8 @@ inline void simulation::final_checks() {
                     std::to_string(p) + " differs from node 1's");
     std::map<int64_t, int32_t> next; // producer -> the sequence it has next in the log
     for (auto& e : log) {
+      if (e.type != entry_type::data)
+        continue;
       auto& pp = producers_[size_t(e.producer - first_producer)][size_t(p)];
       int32_t& want = next[e.producer];
       while (want < e.seq && pp.failed.count(want)) // a failed batch may be missing

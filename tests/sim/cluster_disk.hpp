@@ -28,6 +28,7 @@
 // appended again. check_producers catches it (docs/replication.md,
 // "Whole-cluster simulation", has the seed).
 #include <map>
+#include <optional>
 #include <vector>
 
 #include "actors/partition/producer_state_machine.hpp"
@@ -40,10 +41,28 @@ inline batch_header header_of(const log_entry& e) {
   batch_header h;
   h.base_offset = e.batch_base;
   h.last_offset_delta = e.batch_len - 1;
-  h.producer_id = e.producer;
-  h.producer_epoch = 0;
-  h.base_sequence = e.seq;
+  h.producer_id = e.type == entry_type::txn_state ? no_producer_id : e.producer;
+  h.producer_epoch = e.type == entry_type::txn_state ? no_producer_epoch : e.producer_epoch;
+  h.base_sequence = e.marker() || e.type == entry_type::txn_state ? no_sequence : e.seq;
+  if (e.type != entry_type::data && e.type != entry_type::txn_state)
+    h.attributes |= batch_attr::transactional;
+  if (e.marker())
+    h.attributes |= batch_attr::control;
   return h;
+}
+
+/// What a marker batch says (decode_txn_marker of the real one).
+inline std::optional<txn_marker> marker_of(const log_entry& e) {
+  if (!e.marker())
+    return std::nullopt;
+  return txn_marker{e.type == entry_type::commit_marker, 0};
+}
+
+/// A batch now in the log, into the producer state (and its
+/// partition_txn_machine), as the partition actor's on_batch_appended does.
+inline void note_batch(producer_state_table& table, const log_entry& e, int64_t hw = 0) {
+  auto m = marker_of(e);
+  table.on_append(header_of(e), producer_state_table::no_clock, m ? &*m : nullptr, hw);
 }
 
 struct replica_disk {
@@ -142,7 +161,7 @@ struct replica_disk {
       return table;
     }
     for (int64_t o = from; o < end(); o += log[size_t(o)].batch_len)
-      table.on_append(header_of(log[size_t(o)]));
+      note_batch(table, log[size_t(o)]);
     return table;
   }
 };

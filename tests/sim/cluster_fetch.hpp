@@ -102,7 +102,7 @@ inline void simulation::on_fetch_resp(int n, const message& m) {
     for (size_t i = 0; i < m.entries.size(); i += size_t(m.entries[i].batch_len)) {
       auto first = m.entries.begin() + std::ptrdiff_t(i);
       r.disk.append_batch({first, first + first->batch_len});
-      r.producers.on_append(header_of(*first));
+      note_batch(r.producers, *first, r.m->high_watermark());
     }
     if (r_.chance(k_.flush))
       r.disk.flush();

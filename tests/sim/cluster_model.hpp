@@ -1,15 +1,18 @@
 #pragma once
-// Data of the whole-cluster simulation (tests/sim/cluster_sim_test.cpp):
+// Data of the whole-cluster simulation (tests/sim/cluster_sim_test.cpp,
+// txn_sim_test.cpp):
 // the knobs one seed picks, the messages nodes exchange, and the log entries
 // the brokers keep. The model and the invariants: docs/replication.md,
 // "Whole-cluster simulation".
 #include <cstdint>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "actors/controller/raft_messages.hpp"
 #include "actors/partition/replica_messages.hpp"
+#include "actors/txn/txn_machine.hpp"
 #include "tests/sim/sim_harness.hpp"
 
 namespace al::cluster_sim {
@@ -17,6 +20,7 @@ namespace al::cluster_sim {
 constexpr int nodes = 3;          // ids 1..3: each a Raft voter and a broker
 constexpr int first_producer = 10; // producers 10, 11, ...: never cut off
 constexpr int32_t min_isr = 2;     // RF 3: one broker may be down
+constexpr int first_txn_client = 100; // transactional producer instances 100, 101, ...
 
 struct knobs {
   int profile; // 0 calm, 1 network, 2 crashes, 3 isr (only when asked for)
@@ -113,6 +117,11 @@ struct knobs {
   }
 };
 
+/// What a batch is (cluster_txn.hpp): an idempotent producer's records, a
+/// transactional producer's, a COMMIT or ABORT marker (a control batch),
+/// or a transaction coordinator's __transaction_state record.
+enum class entry_type : uint8_t { data, txn_data, commit_marker, abort_marker, txn_state };
+
 /// One offset of a partition log; a batch is a run of entries sharing batch_base.
 struct log_entry {
   int32_t epoch = 0;
@@ -120,17 +129,24 @@ struct log_entry {
   int32_t seq = 0;
   int64_t batch_base = 0;
   int32_t batch_len = 0;
+  entry_type type = entry_type::data;
+  int16_t producer_epoch = 0;
+  int32_t payload = -1; // txn_state: the encoded batch (transactions::payloads)
   uint64_t record() const { return uint64_t(producer) << 32 | uint32_t(seq); }
+  bool marker() const {
+    return type == entry_type::commit_marker || type == entry_type::abort_marker;
+  }
   friend bool operator==(const log_entry& a, const log_entry& b) {
     return a.epoch == b.epoch && a.record() == b.record() && a.batch_base == b.batch_base &&
-           a.batch_len == b.batch_len;
+           a.batch_len == b.batch_len && a.type == b.type &&
+           a.producer_epoch == b.producer_epoch && a.payload == b.payload;
   }
   friend bool operator!=(const log_entry& a, const log_entry& b) { return !(a == b); }
 };
 
 enum class kind : uint8_t {
   raft, heartbeat, alter, alter_resp, fetch, fetch_resp, epoch_req, epoch_resp, produce,
-  produce_resp, register_req, register_resp
+  produce_resp, register_req, register_resp, txn_req, txn_resp
 };
 
 struct message {
@@ -152,6 +168,18 @@ struct message {
   int32_t attempt = 0;   // which send of the batch this is (errors of older ones are stale)
   errc error = errc::none;
   int64_t base_offset = -1;
+  // Transactions (cluster_txn.hpp): what a produce writes, and for the
+  // coordinator's appends and markers the request it answers; a client's
+  // request to a coordinator and its answer.
+  entry_type type = entry_type::data;
+  int16_t producer_epoch = 0;
+  int32_t payload = -1;
+  bool epoch_bumped = true; // a marker's: its end bumped the epoch
+  uint64_t tag = 0;
+  std::optional<txn_init_request> init;
+  std::optional<txn_add_partitions_request> add;
+  std::optional<txn_end_request> end;
+  txn_response txn;
 };
 
 inline message msg(kind k, int from, int to, int32_t partition = 0, int64_t to_incarnation = 0) {

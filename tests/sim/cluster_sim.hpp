@@ -4,9 +4,10 @@
 // controller), cluster_broker.hpp (replicas, produce, idempotence,
 // housekeeping), cluster_fetch.hpp (follower fetches, long polls),
 // cluster_disk.hpp (a replica's files), cluster_producers.hpp (idempotent
-// producers), cluster_checks.hpp (invariants); the run loop, faults and the
-// test are in tests/sim/cluster_sim_test.cpp; the faults in
-// cluster_faults.hpp.
+// producers), cluster_checks.hpp (invariants), cluster_txn*.hpp
+// (transactions, only in txn_sim_test.cpp); the run loop in
+// cluster_run.hpp; the faults in cluster_faults.hpp; the tests in
+// cluster_sim_test.cpp and txn_sim_test.cpp.
 #include <deque>
 #include <map>
 #include <memory>
@@ -27,6 +28,7 @@
 #include "tests/sim/cluster_disk.hpp"
 #include "tests/sim/cluster_groups.hpp"
 #include "tests/sim/cluster_model.hpp"
+#include "tests/sim/cluster_txn_model.hpp"
 
 namespace al::cluster_sim {
 
@@ -46,7 +48,7 @@ struct replica {
   std::vector<parked_fetch> parked;    // leader only
   int64_t verified = 0;      // log[log start, verified) matches the committed prefix
   int32_t tenure_epoch = -1; // leader epoch of the current leadership, -1: none
-  int64_t tenure_hw = 0;
+  int64_t tenure_hw = 0, tenure_lso = 0;
 };
 
 /// Controller state of one node: durable (disk) and volatile (the rest).
@@ -74,6 +76,7 @@ struct node {
   controller ctl;
   std::vector<replica> parts;
   std::vector<std::pair<int32_t, int32_t>> pushed; // per partition: leader epoch, partition epoch
+  txn_coordinator txn; // while its replica of the transaction state partition leads
 };
 
 /// One batch of an idempotent producer, from its first send until acked
@@ -108,11 +111,12 @@ struct raft_fact {
 
 class simulation {
 public:
-  explicit simulation(uint64_t seed, bool isr_races = false);
+  explicit simulation(uint64_t seed, bool isr_races = false, txn_options txn = {});
   simulation(const simulation&) = delete;
   std::string run();
   const stats& result() const { return stats_; }
   group_stats group_result() const { return groups_.result(); }
+  txn_stats txn_result() const { return txn_.stats; }
 
 private:
   // cluster_sim_test.cpp: loop, network, liveness
@@ -151,6 +155,7 @@ private:
   void load_producers(int n, int32_t p);
   void drain(int n, int32_t p);
   void on_produce(int n, const message& m);
+  bool mutated(const message& m, const produce_decision& d) const;
   void on_ack(int n, int32_t p, const completed_ack& a);
   void housekeeping(int n, int32_t p);
   void apply_retention(int n, int32_t p);
@@ -168,6 +173,36 @@ private:
   void disconnect(producer_partition& pp, int node, int64_t incarnation);
   void send_batches(int i, int32_t p);
   void on_produce_resp(const message& m);
+
+  // cluster_txn.hpp, cluster_txn_clients.hpp, cluster_txn_checks.hpp
+  void txn_setup();
+  void txn_step();
+  void host_txn(int n);
+  void load_txn(int n);
+  void unload_txn(int n);
+  void answer_txn(int n, const txn_coordinator::route& to, const txn_response& resp);
+  void pump_txn(int n);
+  void txn_append(int n, const txn_persist& p);
+  void txn_markers(int n, const txn_write_markers& w);
+  void on_txn_written(int n, const message& m);
+  void on_txn_request(int n, const message& m);
+  void start_txn_instance(int client);
+  void txn_clients_tick();
+  void txn_client_step(int i);
+  void begin_txn(txn_instance& x);
+  void send_txn_request(int i);
+  void on_txn_resp(const message& m);
+  void stop_txn_instance(int i);
+  void send_txn_batches(int i);
+  void fail_txn_partition(txn_instance& x, int32_t p);
+  void on_txn_produce_resp(const message& m);
+  void note_decision(const txn_write_markers& w);
+  void note_answer(const txn_instance& x);
+  void check_fence(int n, const message& m);
+  void check_lso(int n, int32_t p);
+  bool txn_converged();
+  std::string txn_waiting();
+  void txn_final_checks();
 
   // cluster_checks.hpp
   void check_tenure(int n, int32_t p);
@@ -187,6 +222,7 @@ private:
   std::map<int64_t, int> raft_leaders_;        // term -> node
   std::map<int64_t, raft_fact> raft_committed_; // index -> the entry, as first seen committed
   groups groups_;
+  transactions txn_;
   stats stats_;
   std::string failure_;
   int64_t now_ = 0, heal_at_ = 0, deadline_ = 0;

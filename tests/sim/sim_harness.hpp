@@ -1,7 +1,8 @@
 #pragma once
 // The one simulator harness (TigerBeetle VOPR style) shared by the seeded
 // simulations beside it: raft_sim_test.cpp (Raft alone), cluster_sim_test.cpp
-// (the whole cluster: cluster_*.hpp) and group_sim_test.cpp (its consumer
+// (the whole cluster: cluster_*.hpp), txn_sim_test.cpp (that cluster with
+// transactions, cluster_txn*.hpp) and group_sim_test.cpp (its consumer
 // groups alone, cluster_groups.hpp):
 //
 //   rng            splitmix64; every knob and fault of a run comes from one seed

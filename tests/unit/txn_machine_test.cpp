@@ -161,6 +161,7 @@ TEST_CASE("a committed transaction: partitions added, Prepare written before the
   REQUIRE(d.markers.size() == 1);
   CHECK(d.markers[0].commit);
   CHECK(d.markers[0].producer_epoch == 1);
+  CHECK(d.markers[0].epoch_bumped); // the partitions refuse a late copy in the next transaction
   CHECK(d.markers[0].partitions.size() == 3);
   // A new transaction waits until the markers are out.
   CHECK(d.add("pos-1", p.producer_id, 1, {orders0}).error == errc::concurrent_transactions);
@@ -266,6 +267,35 @@ TEST_CASE("transaction.timeout.ms aborts with a bumped epoch: the zombie's commi
   // The producer that let it time out comes back with epoch 0.
   CHECK(d.end("pos-1", p.producer_id, 0, true).error == errc::producer_fenced);
   CHECK(d.add("pos-1", p.producer_id, 0, {orders0}).error == errc::producer_fenced);
+}
+
+// Seen in txn_sim_test (seed 943): a coordinator whose appends failed at
+// once wrote its timeout abort again at every tick.
+TEST_CASE("a timeout abort whose write fails is tried again after the backoff, not at once",
+          "[txn]") {
+  txn_config c;
+  c.marker_retry_backoff_ms = 100;
+  driver d(c);
+  auto p = d.init("pos-1", 5000);
+  REQUIRE(d.add("pos-1", p.producer_id, 0, {orders0}).error == errc::none);
+  d.hold_writes = true;
+  d.now += 5000;
+  d.m.tick(d.now);
+  d.settle();
+  REQUIRE(d.held.size() == 1);
+  CHECK(d.held[0].entry.state == txn_state::prepare_abort);
+  d.m.on_persisted(d.held[0].persist_id, errc::not_enough_replicas, d.now);
+  d.settle();
+  REQUIRE(d.m.next_deadline_ms());
+  CHECK(*d.m.next_deadline_ms() == d.now + 100);
+  d.m.tick(d.now + 99);
+  d.settle();
+  CHECK(d.held.size() == 1); // nothing written again yet
+  d.hold_writes = false;
+  d.now += 100;
+  d.m.tick(d.now);
+  d.settle();
+  CHECK(d.state("pos-1") == txn_state::complete_abort);
 }
 
 TEST_CASE("InitProducerId during a transaction aborts it first; the caller retries",
@@ -651,6 +681,7 @@ TEST_CASE("an EndTxn that keeps its epoch (Kafka clients before KIP-890): marker
   CHECK(committed.producer_epoch == 1);
   CHECK(d.markers.back().commit);
   CHECK(d.markers.back().producer_epoch == 1);
+  CHECK_FALSE(d.markers.back().epoch_bumped); // the next transaction's records carry it too
   CHECK(d.state("pos-1") == txn_state::complete_commit);
   CHECK(end_keeping(1, true).error == errc::none);             // a retry
   CHECK(end_keeping(1, false).error == errc::invalid_txn_state); // the other outcome
@@ -671,6 +702,7 @@ TEST_CASE("an EndTxn that keeps its epoch (Kafka clients before KIP-890): marker
   d.settle();
   CHECK(d.state("pos-1") == txn_state::complete_abort);
   CHECK(d.markers.back().producer_epoch == 2);
+  CHECK(d.markers.back().epoch_bumped);
   CHECK(end_keeping(1, true).error == errc::producer_fenced);
   CHECK(d.add("pos-1", p.producer_id, 1, {orders0}).error == errc::producer_fenced);
 }
