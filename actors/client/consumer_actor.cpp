@@ -376,6 +376,9 @@ caf::behavior consumer_actor(self_ptr self, consumer_config cfg, caf::actor dire
     if (s.group.coordinator && s.group.coordinator->address() == dm.source)
       on_coordinator_connection_lost(self);
     s.view.forget(dm.source);
+    if (s.group.finding && s.group.finding_from == dm.source)
+      coordinator_lookup_failed(self, status{errc::network_exception,
+                                             "connection lost during FindCoordinator"});
     std::vector<topic_partition> lost;
     for (auto& [tp, pf] : s.parts)
       if (pf.in_flight && pf.broker == dm.source) {

@@ -55,6 +55,9 @@ struct consumer_membership {
   std::optional<client_api> coordinator;
   int32_t coordinator_id = -1;
   bool finding = false;
+  /// The broker the FindCoordinator in flight went to: its connection
+  /// dropping (or its proxy being dead already) fails the lookup at once.
+  caf::actor_addr finding_from;
   std::vector<std::function<void(const status&)>> awaiting_coordinator;
   std::vector<rebalance_event> events;      // for the next poll reply
   std::vector<commit_outcome> commits_done; // finished commit_async calls (user ids)
@@ -152,6 +155,9 @@ void on_poll_for_group(consumer_actor_ptr self);
 void run_member_ready(consumer_actor_ptr self);
 /// The coordinator's connection dropped: a held join or sync is sent again.
 void on_coordinator_connection_lost(consumer_actor_ptr self);
+/// The FindCoordinator in flight failed without an answer (its broker's
+/// connection dropped): the machine retries after its back-off.
+void coordinator_lookup_failed(consumer_actor_ptr self, const status& why);
 
 } // namespace al
 

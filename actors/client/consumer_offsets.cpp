@@ -20,6 +20,7 @@ using std::chrono::milliseconds;
 void finish_finding(self_ptr self, const status& s) {
   auto& g = self->state.group;
   g.finding = false;
+  g.finding_from = caf::actor_addr{};
   if (s)
     g.machine->coordinator_found(consumer_now_ms());
   else
@@ -78,9 +79,20 @@ void find_coordinator(self_ptr self, bool refreshed) {
     return;
   }
   auto broker = *b;
+  // Monitored, so a handle of a node process that died unseen reports at
+  // once (a dead proxy's monitor fires immediately) instead of after
+  // request.timeout.ms; see the down handler (consumer_actor.cpp).
+  st.group.finding_from = broker.address();
+  if (st.monitored.insert(broker.address()).second)
+    self->monitor(broker);
   self->request(broker, request_timeout(self), find_coordinator_atom::value, st.cfg.group_id)
-    .then([self](const coordinator_info& info) { use_coordinator(self, info, false); },
+    .then([self](const coordinator_info& info) {
+            if (self->state.group.finding)
+              use_coordinator(self, info, false);
+          },
           [self, broker](caf::error& err) {
+            if (!self->state.group.finding)
+              return; // failed already: the connection dropped
             auto code = error_code_of(err);
             // No answer in time: the handle may belong to a node process
             // that died unseen (nothing monitored it) and was restarted;
@@ -121,6 +133,10 @@ void defer(self_ptr self, int64_t ms, std::function<void()> fn) {
   auto id = ++self->state.group.next_deferred;
   self->state.group.deferred.emplace(id, std::move(fn));
   self->delayed_send(self, milliseconds(ms), retry_atom::value, id);
+}
+
+void coordinator_lookup_failed(self_ptr self, const status& why) {
+  finish_finding(self, why);
 }
 
 void coordinator_lost(self_ptr self, const std::string& why, bool tell_machine) {
