@@ -221,22 +221,42 @@ auto fetch_offsets(self_ptr self, std::vector<topic_partition> tps) {
 
 } // namespace
 
-caf::result<group_offsets> committed(self_ptr self, std::vector<topic_partition> tps) {
-  if (self->state.cfg.group_id.empty())
-    return make_error(errc::invalid_group_id, "committed() needs group.id");
-  auto rp = self->make_response_promise<group_offsets>();
-  with_coordinator(self, [self, rp, tps](const status& found) mutable {
+namespace {
+
+/// committed(): the OffsetFetch, asked again while the offsets are unstable
+/// (a transaction's marker on its way) until `deadline`, as Kafka's
+/// committed() waits.
+void fetch_committed(self_ptr self, std::vector<topic_partition> tps, int64_t deadline,
+                     caf::response_promise rp) {
+  with_coordinator(self, [self, rp, tps, deadline](const status& found) mutable {
     if (!found) {
       rp.deliver(to_caf_error(found));
       return;
     }
     fetch_offsets(self, tps)
       .then([rp](group_offsets& offsets) mutable { rp.deliver(std::move(offsets)); },
-            [self, rp](caf::error& err) mutable {
+            [self, rp, tps, deadline](caf::error& err) mutable {
+              if (error_code_of(err) == errc::unstable_offset_commit &&
+                  consumer_now_ms() < deadline) {
+                defer(self, self->state.cfg.retry_backoff_ms, [self, tps, deadline, rp] {
+                  fetch_committed(self, tps, deadline, rp);
+                });
+                return;
+              }
               on_request_failure(self, err);
               rp.deliver(std::move(err));
             });
   });
+}
+
+} // namespace
+
+caf::result<group_offsets> committed(self_ptr self, std::vector<topic_partition> tps) {
+  if (self->state.cfg.group_id.empty())
+    return make_error(errc::invalid_group_id, "committed() needs group.id");
+  auto rp = self->make_response_promise<group_offsets>();
+  fetch_committed(self, std::move(tps), consumer_now_ms() + self->state.cfg.request_timeout_ms,
+                  rp);
   return rp;
 }
 
