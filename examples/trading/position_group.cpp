@@ -16,6 +16,7 @@
 #include "groups.hpp"
 #include "positions.hpp"
 #include "service_process.hpp"
+#include "topic_reader.hpp"
 
 namespace trading {
 
@@ -29,45 +30,6 @@ std::string offsets_arg(const offset_map& offsets) {
   std::string out;
   for (auto& [p, off] : offsets)
     out += (out.empty() ? "" : ",") + std::to_string(p) + ":" + std::to_string(off);
-  return out;
-}
-
-/// Every record of `topic` in [start, end) per partition, as `isolation`
-/// shows them (read_committed skips aborted records and markers).
-al::result<std::vector<al::consumer_record>> read_range(demo_context& ctx,
-                                                        const std::string& isolation,
-                                                        const std::string& topic,
-                                                        const offset_map& start,
-                                                        const offset_map& end) {
-  auto c = al::consumer::create(ctx.sys, {{"bootstrap.servers", ctx.admin.bootstrap()},
-                                          {"client.id", "trading-positions-" + isolation},
-                                          {"isolation.level", isolation}});
-  if (!c)
-    return c.error();
-  std::vector<al::topic_partition> tps;
-  for (auto& [p, off] : end)
-    tps.push_back({topic, p});
-  if (auto st = (*c)->assign(tps); !st)
-    return st;
-  for (auto& tp : tps)
-    (*c)->seek(tp, start.count(tp.partition) ? start.at(tp.partition) : 0);
-  std::vector<al::consumer_record> out;
-  auto deadline = clock_type::now() + 60s;
-  for (;;) {
-    bool done = true;
-    for (auto& tp : tps) {
-      auto pos = (*c)->position(tp);
-      done = done && pos && *pos >= end.at(tp.partition);
-    }
-    if (done)
-      break;
-    if (clock_type::now() > deadline)
-      return al::status{al::errc::request_timed_out, "reading " + topic + " " + isolation};
-    for (auto& r : (*c)->poll(200ms))
-      if (r.offset < end.at(r.partition))
-        out.push_back(std::move(r));
-  }
-  (*c)->close();
   return out;
 }
 
@@ -168,9 +130,13 @@ void position_group::read_back() {
     add_check("positions read back", false, end.error().to_string());
     return;
   }
-  auto committed = read_range(ctx_, "read_committed", opts_.output_topic, opts_.output_start, *end);
-  auto uncommitted =
-    read_range(ctx_, "read_uncommitted", opts_.output_topic, opts_.output_start, *end);
+  auto read = [&](const std::string& isolation) {
+    return read_range(ctx_.sys, ctx_.admin.bootstrap(), "trading-positions-" + isolation,
+                      isolation, opts_.output_topic, opts_.output_partitions, opts_.output_start,
+                      *end);
+  };
+  auto committed = read("read_committed");
+  auto uncommitted = read("read_uncommitted");
   if (!committed || !uncommitted) {
     add_check("positions read back", false,
               (committed ? uncommitted.error() : committed.error()).to_string());

@@ -9,13 +9,13 @@
 #include <actorlog/client.hpp>
 
 #include "../positions.hpp"
+#include "../topic_reader.hpp"
 
 namespace trading {
 
 namespace {
 
 using namespace std::chrono_literals;
-using clock_type = std::chrono::steady_clock;
 
 void say(const std::string& text) {
   std::printf("%s\n", text.c_str());
@@ -41,47 +41,19 @@ std::vector<al::topic_partition> partitions_of(const std::string& topic, int32_t
 /// transaction's records never count.
 al::result<std::map<std::string, int64_t>> restore(caf::actor_system& sys,
                                                    const service_options& o, int64_t& records) {
-  auto c = al::consumer::create(sys, {{"bootstrap.servers", o.bootstrap},
-                                      {"isolation.level", "read_committed"},
-                                      {"client.id", o.transactional_id + "-restore"}});
-  if (!c)
-    return c.error();
-  auto tps = partitions_of(o.output, o.output_partitions);
-  if (auto st = (*c)->assign(tps); !st)
-    return st;
-  (*c)->seek_to_end(tps);
-  std::map<int32_t, int64_t> end;
-  for (auto& tp : tps) {
-    auto pos = (*c)->position(tp);
-    if (!pos)
-      return pos.error();
-    end[tp.partition] = *pos;
-    auto from = o.output_start.count(tp.partition) ? o.output_start.at(tp.partition) : 0;
-    (*c)->seek(tp, from);
-  }
+  auto committed = read_range(sys, o.bootstrap, o.transactional_id + "-restore",
+                              "read_committed", o.output, o.output_partitions, o.output_start);
+  if (!committed)
+    return committed.error();
   std::map<std::string, int64_t> net;
-  auto deadline = clock_type::now() + 60s;
-  auto done = [&] {
-    for (auto& tp : tps) {
-      auto pos = (*c)->position(tp);
-      if (!pos || *pos < end[tp.partition])
-        return false;
-    }
-    return true;
-  };
-  while (!done()) {
-    if (clock_type::now() > deadline)
-      return al::status{al::errc::request_timed_out, "restoring positions"};
-    for (auto& r : (*c)->poll(200ms)) {
-      if (!r.key || !r.value)
-        continue;
-      if (auto u = parse_position(*r.key, *r.value)) {
-        net[u->applied.symbol] = u->net;
-        ++records;
-      }
+  for (auto& r : *committed) {
+    if (!r.key || !r.value)
+      continue;
+    if (auto u = parse_position(*r.key, *r.value)) {
+      net[u->applied.symbol] = u->net;
+      ++records;
     }
   }
-  (*c)->close();
   return net;
 }
 
