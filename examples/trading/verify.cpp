@@ -23,6 +23,16 @@ check_result ordering(const std::vector<const trading_group*>& groups) {
   return out;
 }
 
+/// Acknowledged orders the ledger never saw.
+int64_t missing_orders(const production_report& prod, const group_ledger& ledger) {
+  auto seen = ledger.order_ids();
+  int64_t missing = 0;
+  for (size_t id = 0; id < prod.acked.size(); ++id)
+    if (prod.acked[id] && !seen.count(int64_t(id)))
+      ++missing;
+  return missing;
+}
+
 /// Every acknowledged order reached every group that reads to the end.
 check_result nothing_lost(const production_report& prod,
                           const std::vector<const trading_group*>& groups) {
@@ -31,11 +41,7 @@ check_result nothing_lost(const production_report& prod,
   for (auto* g : groups) {
     if (g->name() == "reporting")
       continue; // stops early by design
-    auto seen = g->ledger().order_ids();
-    int64_t lost = 0;
-    for (size_t id = 0; id < prod.acked.size(); ++id)
-      if (prod.acked[id] && !seen.count(int64_t(id)))
-        ++lost;
+    auto lost = missing_orders(prod, g->ledger());
     if (lost > worst) {
       worst = lost;
       out.ok = false;
@@ -110,11 +116,7 @@ std::vector<check_result> exactly_once(const production_report& prod,
   auto r = position.report();
   auto t = position.ledger().totals();
   std::vector<check_result> out;
-  int64_t missing = 0;
-  auto seen = position.ledger().order_ids();
-  for (size_t id = 0; id < prod.acked.size(); ++id)
-    if (prod.acked[id] && !seen.count(int64_t(id)))
-      ++missing;
+  auto missing = missing_orders(prod, position.ledger());
   out.push_back({"positions: every order exactly once", t.redelivered == 0 && missing == 0 &&
                                                           t.malformed == 0 &&
                                                           r.committed_records == t.delivered,
