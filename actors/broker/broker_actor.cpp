@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/broker/broker_groups.hpp"
+#include "actors/broker/broker_peer_call.hpp"
 #include "actors/broker/broker_txn.hpp"
 #include "actors/client/cluster_view.hpp"
 #include "actors/group/group_placement.hpp"
@@ -566,10 +567,9 @@ broker_api::behavior_type broker_actor(self_ptr self, broker_setup setup) {
         return local_only_error(self, "follower fetch");
       if (self->state.setup.replica_fetch_sessions)
         return on_session_fetch(self, node, req);
-      auto b = peer_broker(self, node);
-      if (!b)
-        return to_caf_error(b.error());
-      return self->delegate(*b, fetch_atom::value, std::move(req));
+      auto timeout = peer_call_timeout + std::chrono::milliseconds(req.max_wait_ms);
+      return forward_to_peer<fetch_response>(self, node, timeout, fetch_atom::value,
+                                             std::move(req));
     },
     [=](fetch_atom, fetch_set_request& req) { on_fetch_set(self, req); },
     [=](fetch_atom, fetch_set_response& resp) { on_fetch_answers(self, resp); },
@@ -581,10 +581,8 @@ broker_api::behavior_type broker_actor(self_ptr self, broker_setup setup) {
       -> caf::result<offsets_for_epoch_response> {
       if (!from_this_node(self, "follower epoch query"))
         return local_only_error(self, "follower epoch query");
-      auto b = peer_broker(self, node);
-      if (!b)
-        return to_caf_error(b.error());
-      return self->delegate(*b, epoch_query_atom::value, std::move(tp), std::move(req));
+      return forward_to_peer<offsets_for_epoch_response>(
+        self, node, peer_call_timeout, epoch_query_atom::value, std::move(tp), std::move(req));
     },
   };
 }

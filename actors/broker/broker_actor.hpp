@@ -7,6 +7,7 @@
 // to the controller.
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -157,6 +158,10 @@ struct broker_state {
   std::map<int32_t, broker_api> peers;    // other nodes' brokers (replication)
   std::set<int32_t> connecting;
   std::set<int32_t> cut_peers;            // fault injection: links dropped
+  /// Requests sent on to a peer's broker, by node and id: failed at once
+  /// when that connection drops (broker_peer_call.hpp).
+  std::map<int32_t, std::map<uint64_t, std::function<void(caf::error)>>> peer_calls;
+  uint64_t next_peer_call = 1;
   std::vector<caf::actor> io_workers;     // fsyncing file writes off the scheduler
   /// Every hosted partition's HW (Kafka's replication-offset-checkpoint),
   /// written every hw_checkpoint_interval_ms on the broker's tick.

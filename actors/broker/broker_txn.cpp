@@ -10,6 +10,7 @@
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
+#include "actors/broker/broker_peer_call.hpp"
 #include "actors/group/group_placement.hpp"
 #include "actors/txn/txn_coordinator_actor.hpp"
 
@@ -259,10 +260,9 @@ caf::result<produce_response> on_write_marker(broker_ptr self, txn_marker_reques
         [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
     return rp;
   }
-  auto peer = peer_broker(self, leader);
-  if (!peer)
-    return to_caf_error(peer.error());
-  return self->delegate(*peer, txn_marker_atom::value, std::move(req));
+  auto timeout = std::chrono::milliseconds(req.timeout_ms + 1000);
+  return forward_to_peer<produce_response>(self, leader, timeout, txn_marker_atom::value,
+                                           std::move(req));
 }
 
 } // namespace al

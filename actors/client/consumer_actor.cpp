@@ -81,7 +81,37 @@ void retry_later(self_ptr self, const topic_partition& tp) {
                      retry_atom::value, tp);
 }
 
+/// Marks `pf` as having a request in flight to `leader` and returns the
+/// request's id: only the answer to that id counts (see `is_current`), and
+/// the leader's connection dropping fails it at once (the down handler).
+uint64_t start_request(self_ptr self, consumer_state::partition_fetch& pf,
+                       const client_api& leader) {
+  auto& st = self->state;
+  pf.in_flight = true;
+  pf.request = st.next_fetch_request++;
+  pf.broker = leader->address();
+  if (st.monitored.insert(pf.broker).second)
+    self->monitor(leader);
+  return pf.request;
+}
+
+/// The partition's request in flight, if `rid` is still it: a reply to a
+/// request the down handler gave up on, or to one before a seek that sent
+/// another, is stale.
+consumer_state::partition_fetch* is_current(self_ptr self, const topic_partition& tp,
+                                            uint64_t rid) {
+  auto i = self->state.parts.find(tp);
+  if (i == self->state.parts.end() || i->second.request != rid)
+    return nullptr;
+  i->second.in_flight = false;
+  i->second.request = 0;
+  return &i->second;
+}
+
 /// Sets the position from auto.offset.reset (or an explicit earliest/latest).
+/// Monitored and answered like a fetch: a ListOffsets to a dead broker's
+/// handle would otherwise wait request.timeout.ms (CAF gives no early
+/// error), and a late answer would move a partition that moved on back.
 void reset_position(self_ptr self, const topic_partition& tp, int64_t which) {
   auto& st = self->state;
   auto leader = st.view.leader_handle(tp);
@@ -89,31 +119,29 @@ void reset_position(self_ptr self, const topic_partition& tp, int64_t which) {
     refresh_metadata(self, st.view, [self, tp](const status&) { retry_later(self, tp); });
     return;
   }
-  auto epoch = st.parts[tp].epoch;
-  st.parts[tp].in_flight = true;
+  auto& pf = st.parts[tp];
+  auto epoch = pf.epoch;
+  auto rid = start_request(self, pf, *leader);
   self->request(*leader, std::chrono::milliseconds(st.cfg.request_timeout_ms),
                 list_offsets_atom::value,
                 list_offsets_request{tp.topic, tp.partition, which,
                                      read_committed(st) ? fetch_isolation::read_committed
                                                         : fetch_isolation::high_watermark})
     .then(
-      [self, tp, epoch](const list_offsets_response& r) {
-        auto i = self->state.parts.find(tp);
-        if (i == self->state.parts.end())
-          return; // unassigned meanwhile
-        auto& pf = i->second;
-        pf.in_flight = false;
-        if (pf.epoch != epoch)
-          return;
-        pf.position = std::max<int64_t>(r.offset, 0);
-        pf.consumed = pf.position;
-        fetch_partition(self, tp);
+      [self, tp, epoch, rid](const list_offsets_response& r) {
+        auto* pf = is_current(self, tp, rid);
+        if (!pf)
+          return; // unassigned, or given up on meanwhile
+        if (pf->epoch == epoch && pf->position < 0) {
+          pf->position = std::max<int64_t>(r.offset, 0);
+          pf->consumed = pf->position;
+          pf->reset_to = 0;
+        }
+        fetch_partition(self, tp); // a seek meanwhile: from its position
       },
-      [self, tp](caf::error& err) {
-        auto i = self->state.parts.find(tp);
-        if (i == self->state.parts.end())
+      [self, tp, rid](caf::error& err) {
+        if (!is_current(self, tp, rid))
           return;
-        i->second.in_flight = false;
         spdlog::debug("consumer: list offsets {}: {}", to_string(tp), describe_error(err));
         self->state.view.topics.erase(tp.topic);
         retry_later(self, tp);
@@ -130,7 +158,6 @@ void on_fetched(self_ptr self, const topic_partition& tp, uint64_t epoch,
   if (i == self->state.parts.end())
     return; // unassigned meanwhile
   auto& p = i->second;
-  p.in_flight = false;
   if (p.epoch != epoch || p.revoking) {
     fetch_partition(self, tp); // seek happened: start over from the new position
     return;
@@ -147,11 +174,15 @@ void on_fetch_failed(self_ptr self, const topic_partition& tp, uint64_t epoch,
   auto i = self->state.parts.find(tp);
   if (i == self->state.parts.end())
     return;
-  i->second.in_flight = false;
   auto code = error_code_of(err);
   if (code == errc::offset_out_of_range && i->second.epoch == epoch) {
-    spdlog::info("consumer: {} offset {} out of range, resetting ({})", to_string(tp),
-                 i->second.position, self->state.cfg.auto_offset_reset);
+    // What is buffered ran up to the refused position: dropped, so the
+    // records handed out after the reset follow on from the new position.
+    spdlog::warn("consumer {}: {} offset {} out of range ({}); resetting ({}), {} buffered "
+                 "record(s) dropped", self->state.cfg.client_id, to_string(tp),
+                 i->second.position, describe_error(err), self->state.cfg.auto_offset_reset,
+                 i->second.buffered);
+    drop_buffered(self, tp);
     i->second.position = -1;
     i->second.consumed = -1;
     fetch_partition(self, tp);
@@ -170,16 +201,16 @@ void seek(self_ptr self, const topic_partition& tp, int64_t offset) {
   i->second.awaiting_committed = false; // an explicit position wins over the committed one
   drop_buffered(self, tp);
   if (offset == earliest_timestamp || offset == latest_timestamp) {
-    i->second.position = -2; // being reset: no fetch until the offset is known
+    // Being reset: no fetch until the offset is known. A request in flight
+    // answers first; its epoch is stale, so its answer resets from here.
+    i->second.position = -2;
+    i->second.reset_to = offset;
     i->second.consumed = -1;
-    if (!i->second.in_flight)
-      reset_position(self, tp, offset);
-    else
-      self->delayed_send(self, std::chrono::milliseconds(1), seek_atom::value, tp, offset);
-    return;
+  } else {
+    i->second.position = offset;
+    i->second.consumed = offset;
+    i->second.reset_to = 0;
   }
-  i->second.position = offset;
-  i->second.consumed = offset;
   fetch_partition(self, tp);
 }
 
@@ -295,7 +326,7 @@ void fetch_partition(self_ptr self, const topic_partition& tp) {
                     to_string(tp));
       return;
     }
-    reset_position(self, tp, reset_spec(st));
+    reset_position(self, tp, pf.position == -2 && pf.reset_to != 0 ? pf.reset_to : reset_spec(st));
     return;
   }
   auto leader = st.view.leader_handle(tp);
@@ -317,26 +348,17 @@ void fetch_partition(self_ptr self, const topic_partition& tp) {
   req.max_wait_ms = st.cfg.fetch_max_wait_ms;
   if (read_committed(st))
     req.isolation = fetch_isolation::read_committed;
-  pf.in_flight = true;
   auto epoch = pf.epoch;
-  auto rid = st.next_fetch_request++;
-  pf.request = rid;
-  pf.broker = leader->address();
-  if (st.monitored.insert(pf.broker).second)
-    self->monitor(*leader);
-  auto current = [self, tp, rid] {
-    auto i = self->state.parts.find(tp);
-    return i == self->state.parts.end() || i->second.request == rid;
-  };
+  auto rid = start_request(self, pf, *leader);
   auto timeout = std::chrono::milliseconds(st.cfg.request_timeout_ms + st.cfg.fetch_max_wait_ms);
   self->request(*leader, timeout, fetch_atom::value, std::move(req))
     .then(
-      [self, tp, epoch, current](const fetch_response& resp) {
-        if (current())
+      [self, tp, epoch, rid](const fetch_response& resp) {
+        if (is_current(self, tp, rid))
           on_fetched(self, tp, epoch, resp);
       },
-      [self, tp, epoch, current](caf::error& err) {
-        if (current())
+      [self, tp, epoch, rid](caf::error& err) {
+        if (is_current(self, tp, rid))
           on_fetch_failed(self, tp, epoch, err);
       });
 }

@@ -72,7 +72,8 @@ struct consumer_membership {
 
 struct consumer_state {
   struct partition_fetch {
-    int64_t position = -1;      // next offset to fetch; -1: not initialised yet
+    int64_t position = -1;      // next offset to fetch; -1: not initialised yet, -2: seeking
+    int64_t reset_to = 0;       // position -2: earliest_timestamp or latest_timestamp
     int64_t consumed = -1;      // next offset poll() returns (what a commit commits)
     int64_t high_watermark = -1;
     int64_t buffered = 0;       // records of this partition waiting in `buffer`
@@ -81,7 +82,8 @@ struct consumer_state {
     bool awaiting_committed = false; // OffsetFetch pending: no reset, no fetch
     bool revoking = false;           // being revoked: no fetch
     uint64_t epoch = 0;         // bumped by seek/assign: late fetch replies are ignored
-    uint64_t request = 0;       // the fetch in flight (0: none); other answers are stale
+    uint64_t request = 0;       // the fetch or ListOffsets in flight (0: none); other
+                                // answers are stale
     caf::actor_addr broker;     // where it went: its connection dropping fails it at once
   };
 

@@ -28,10 +28,16 @@ show_logs() {
 
 if ! timeout 150 "$CHAOS" "${COMMON[@]}" --work-dir "$WORK/run" --duration-s 20 \
     --faults leader,kill | tee "$WORK/out.txt"; then
-  echo "FAIL: actorlog-chaos --workload transactional --duration-s 20 --seed 1 did not pass" >&2
   show_logs run
+  # Last, where a CI excerpt (head and tail) shows it: what failed and what
+  # the copier and its clients reported on the way.
+  echo "--- the client side's warnings and errors" >&2
+  grep -E '\] (warning|error) ' "$WORK/out.txt" | tail -40 >&2 || true
+  echo "--- the checks' samples and errors" >&2
+  grep -E '^  +(- |error: )' "$WORK/out.txt" | head -30 >&2 || true
   trap - EXIT # the node logs and data stay for a look
   echo "node logs and data kept in $WORK/run" >&2
+  echo "FAIL: actorlog-chaos --workload transactional --duration-s 20 --seed 1 did not pass" >&2
   exit 1
 fi
 grep -q '^RESULT: PASS' "$WORK/out.txt" || { echo "FAIL: no RESULT: PASS line" >&2; exit 1; }
