@@ -175,18 +175,30 @@ caf::result<std::vector<txn_description>> on_list_txns(broker_ptr self) {
 
 caf::result<std::vector<txn_description>> on_describe_txns(broker_ptr self,
                                                            const std::vector<std::string>& ids) {
+  // Ids coordinated here go to their coordinator; the others are answered
+  // with why not (NOT_COORDINATOR, COORDINATOR_NOT_AVAILABLE), and a
+  // loading coordinator's ids with COORDINATOR_LOAD_IN_PROGRESS, as Kafka's
+  // DescribeTransactions does per id. Unknown ids are left out.
+  auto out = std::make_shared<std::vector<txn_description>>();
+  auto refused = [out](const std::string& id, errc code) {
+    txn_description d;
+    d.transactional_id = id;
+    d.error = code;
+    out->push_back(std::move(d));
+  };
   std::map<int32_t, std::vector<std::string>> by_partition;
   for (auto& id : ids) {
     auto c = txn_coordinator_for(self, id);
-    if (!c)
+    if (!c) {
+      refused(id, error_code_of(c.error()));
       continue;
+    }
     auto info = locate_coordinator(self, txn_state_topic_name, id);
     by_partition[info->partition].push_back(id);
   }
   if (by_partition.empty())
-    return std::vector<txn_description>{};
+    return std::move(*out);
   auto rp = self->make_response_promise<std::vector<txn_description>>();
-  auto out = std::make_shared<std::vector<txn_description>>();
   auto pending = std::make_shared<size_t>(by_partition.size());
   auto done = [rp, out, pending]() mutable {
     if (--*pending == 0)
@@ -200,7 +212,11 @@ caf::result<std::vector<txn_description>> on_describe_txns(broker_ptr self,
           out->insert(out->end(), part.begin(), part.end());
           done();
         },
-        [done](caf::error&) mutable { done(); });
+        [refused, done, part_ids](caf::error& err) mutable {
+          for (auto& id : part_ids)
+            refused(id, error_code_of(err));
+          done();
+        });
   return rp;
 }
 

@@ -251,16 +251,25 @@ void handle_describe_transactions(conn_ptr self, const request_ctx& ctx, kafka::
   self->request(gw, gateway_timeout(self), txn_describe_atom::value, ids)
     .then(
       [self, ctx, out, ids, gw](const std::vector<txn_description>& found) {
-        // The gateway leaves out ids it does not coordinate and unknown ids;
-        // FindCoordinator tells which is which (Kafka answers NOT_COORDINATOR
-        // or TRANSACTIONAL_ID_NOT_FOUND).
+        // The gateway's broker answers an error for the ids it cannot
+        // describe (not its own, its coordinator loading) and leaves out the
+        // unknown ones; for those FindCoordinator tells whether another node
+        // coordinates them (Kafka answers NOT_COORDINATOR or
+        // TRANSACTIONAL_ID_NOT_FOUND).
         std::vector<size_t> missing;
         for (size_t i = 0; i < ids.size(); ++i) {
           auto d = std::find_if(found.begin(), found.end(), [&](const txn_description& x) {
             return x.transactional_id == ids[i];
           });
           kafka::DescribeTransactionsResponse::TransactionState s;
-          if (d != found.end()) {
+          if (d != found.end() && d->error != errc::none) {
+            s.transactional_id = ids[i]; // NOT_COORDINATOR, COORDINATOR_LOAD_IN_PROGRESS, ...
+            s.error_code = kafka_code(d->error);
+            s.transaction_state = "";
+            s.producer_id = -1;
+            s.producer_epoch = -1;
+            s.transaction_start_time_ms = -1;
+          } else if (d != found.end()) {
             s = described(*d);
           } else {
             s.transactional_id = ids[i];

@@ -189,6 +189,9 @@ struct txn_description {
   int32_t timeout_ms = 0;
   int64_t start_ms = -1;
   std::vector<topic_partition> partitions;
+  /// DescribeTransactions only: why this id is not described (NOT_COORDINATOR,
+  /// COORDINATOR_LOAD_IN_PROGRESS, ...); none when it is.
+  errc error = errc::none;
 };
 
 // ---- on the wire (clients and brokers send these; `request` is set by the
@@ -213,7 +216,7 @@ typename Inspector::result_type inspect(Inspector& f, txn_response& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, txn_description& x) {
   return f(x.transactional_id, x.state, x.producer_id, x.producer_epoch, x.timeout_ms, x.start_ms,
-           x.partitions);
+           x.partitions, x.error);
 }
 
 class txn_machine {

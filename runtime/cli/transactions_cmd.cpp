@@ -6,6 +6,7 @@
 #include <iostream>
 #include <map>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "actors/txn/txn_machine.hpp"
@@ -62,6 +63,17 @@ int list(int argc, char** argv) {
   return 0;
 }
 
+bool loading(errc code) {
+  return code == errc::coordinator_load_in_progress || code == errc::coordinator_not_available;
+}
+
+caf::expected<std::vector<txn_description>> describe_once(broker_connection& conn,
+                                                          const client_api& to,
+                                                          const std::string& id) {
+  return request_while_loading<std::vector<txn_description>>(conn, to, txn_describe_atom::value,
+                                                             std::vector<std::string>{id});
+}
+
 int describe(int argc, char** argv) {
   broker_command cmd{"transactions describe"};
   cxxopts::Options options("actorlog transactions describe",
@@ -89,13 +101,22 @@ int describe(int argc, char** argv) {
   auto b = conn->broker_for(info->node_id);
   if (!b)
     return cmd.failure(b.error());
-  auto found = request_while_loading<std::vector<txn_description>>(
-    *conn, *b, txn_describe_atom::value, std::vector<std::string>{id});
+  // The coordinator answers per id; a loading one COORDINATOR_LOAD_IN_PROGRESS.
+  auto deadline = std::chrono::steady_clock::now() + conn->request_timeout();
+  auto found = describe_once(*conn, *b, id);
+  while (found && !found->empty() && loading(found->front().error) &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    found = describe_once(*conn, *b, id);
+  }
   if (!found)
     return cmd.failure(found.error());
   if (found->empty())
     return cmd.failure("TRANSACTIONAL_ID_NOT_FOUND: no transactional id \"" + id + "\"");
   auto& d = found->front();
+  if (d.error != errc::none)
+    return cmd.failure(std::string(to_string(d.error)) + ": transactional id \"" + id +
+                       "\" at node " + std::to_string(info->node_id));
   text_table table{{"CoordinatorId", "TransactionalId", "ProducerId", "ProducerEpoch",
                     "TransactionState", "TransactionTimeoutMs", "CurrentTransactionStartTimeMs",
                     "TransactionDurationMs", "TopicPartitions"}};

@@ -229,6 +229,7 @@ TEST_CASE("transactions are listed and described by the broker", "[txn]") {
   REQUIRE(described);
   REQUIRE(described->size() == 1);
   CHECK(described->front().producer_id == p->producer_id());
+  CHECK(described->front().error == errc::none);
   REQUIRE(p->commit_transaction());
   // EndTxn is answered once PrepareCommit is written; CompleteCommit
   // follows when the markers are in.
