@@ -205,9 +205,17 @@ void txn_machine::on_add_partitions(const txn_add_partitions_request& req, int64
                                  "unknown transactional id " + req.transactional_id +
                                    " (InitProducerId first)"));
   auto r = check_producer(*t, req.request, req.producer_id, req.producer_epoch);
+  auto& c = t->current;
+  // The previous transaction is completing (its markers, then its Complete
+  // entry): this add waits for that rather than being refused at once.
+  bool completing = preparing(c.state) ||
+                    (t->pending && !t->pending->tombstone && completed(t->pending->state));
+  if (completing && (r.error == errc::none || r.error == errc::concurrent_transactions)) {
+    t->waiting_adds.emplace_back(req, now_ms + config_.add_wait_ms);
+    return;
+  }
   if (r.error != errc::none)
     return answer(r);
-  auto& c = t->current;
   if (preparing(c.state))
     return answer(error_response(req.request, errc::concurrent_transactions,
                                  req.transactional_id + " is completing a transaction (" +

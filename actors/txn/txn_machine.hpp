@@ -88,6 +88,12 @@ struct txn_config {
   int32_t max_timeout_ms = 900000;                 // transaction.max.timeout.ms
   int64_t id_expiration_ms = 7 * 24 * 3600 * 1000LL; // transactional.id.expiration.ms
   int64_t marker_retry_backoff_ms = 100;
+  /// An AddPartitionsToTxn that arrives while the producer's previous
+  /// transaction is still completing (markers going out) waits up to this
+  /// long for the completion instead of being refused at once with
+  /// CONCURRENT_TRANSACTIONS, which the client retries only after its
+  /// backoff (20 ms): the next transaction starts as soon as it may.
+  int64_t add_wait_ms = 1000;
 };
 
 // ---- requests -------------------------------------------------------------
@@ -279,6 +285,9 @@ private:
     };
     std::optional<end_after_t> end_after;
     uint64_t producer_id_ask = 0;
+    /// AddPartitionsToTxn waiting for the previous transaction to complete,
+    /// with when they stop waiting (config_.add_wait_ms).
+    std::vector<std::pair<txn_add_partitions_request, int64_t>> waiting_adds;
   };
 
   txn* find(const std::string& id);
@@ -308,6 +317,9 @@ private:
   void begin_markers(txn& t, int64_t now_ms);
   /// When tick() has something to do for `t`, if ever.
   std::optional<int64_t> due_ms(const txn& t) const;
+  /// The previous transaction completed (or a waiting add timed out at
+  /// `now_ms`): the adds that waited for it go on.
+  void release_adds(txn& t, int64_t now_ms, bool timed_out_only);
   void answer(txn_response r) { ready_.responses.push_back(std::move(r)); }
   void event(std::string what) { ready_.events.push_back(std::move(what)); }
 

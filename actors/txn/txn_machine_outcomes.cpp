@@ -39,8 +39,11 @@ void txn_machine::on_persisted(uint64_t persist_id, errc error, int64_t now_ms) 
     return;
   }
   if (written.tombstone) {
+    auto adds = std::move(t->waiting_adds); // none expected: they wait only while completing
     txns_.erase(id);
     event(id + ": expired (transactional.id.expiration.ms)");
+    for (auto& [req, until] : adds)
+      on_add_partitions(req, now_ms); // an unknown id now: answered so
     return;
   }
   t->current = std::move(written);
@@ -51,6 +54,28 @@ void txn_machine::on_persisted(uint64_t persist_id, errc error, int64_t now_ms) 
   } else if (t->current.state == txn_state::complete_commit ||
              t->current.state == txn_state::complete_abort) {
     event(id + ": " + std::string(to_string(t->current.state)));
+    release_adds(*t, now_ms, false);
+  }
+}
+
+void txn_machine::release_adds(txn& t, int64_t now_ms, bool timed_out_only) {
+  std::vector<txn_add_partitions_request> go;
+  auto& adds = t.waiting_adds;
+  for (auto i = adds.begin(); i != adds.end();) {
+    if (timed_out_only && i->second > now_ms) {
+      ++i;
+      continue;
+    }
+    go.push_back(std::move(i->first));
+    i = adds.erase(i);
+  }
+  for (auto& req : go) {
+    if (timed_out_only) // still completing: the client retries after its backoff
+      answer(error_response(req.request, errc::concurrent_transactions,
+                            req.transactional_id + " is still completing a transaction (" +
+                              std::string(to_string(t.current.state)) + "): retry"));
+    else
+      on_add_partitions(req, now_ms); // may find `t` busy again: answered as usual then
   }
 }
 
@@ -85,6 +110,8 @@ std::optional<int64_t> txn_machine::due_ms(const txn& t) const {
 }
 
 void txn_machine::tick(int64_t now_ms) {
+  for (auto& [id, t] : txns_)
+    release_adds(t, now_ms, true);
   for (auto& [id, t] : txns_) {
     auto due = due_ms(t);
     if (!due || now_ms < *due)
@@ -108,9 +135,12 @@ void txn_machine::tick(int64_t now_ms) {
 
 std::optional<int64_t> txn_machine::next_deadline_ms() const {
   std::optional<int64_t> next;
-  for (const auto& [id, t] : txns_)
+  for (const auto& [id, t] : txns_) {
     if (auto due = due_ms(t))
       next = next ? std::min(*next, *due) : *due;
+    for (auto& [req, until] : t.waiting_adds)
+      next = next ? std::min(*next, until) : until;
+  }
   return next;
 }
 

@@ -441,6 +441,36 @@ TEST_CASE("a follower refused as ineligible is left out until it fetches again, 
   CHECK(c[1].proposals.back().new_isr == ids{1, 2, 3});
 }
 
+TEST_CASE("a controller behind the leader's partition epoch: the leader proposes again after "
+          "the request timeout instead of waiting for metadata", "[replication]") {
+  // A new Raft leader answers AlterPartition before it applied the change
+  // that gave the leader its partition epoch: INVALID_UPDATE_VERSION with
+  // an older epoch. No newer metadata comes; waiting for it kept the ISR
+  // short for good (txn_sim_test, 3000 seeds, seed 2414).
+  cluster c({1, 2, 3});
+  c.metadata(1, 0, {1, 2});
+  c.append(1, {"a"});
+  c.catch_up(2);
+  c.catch_up(3);
+  c.fetch(2);
+  c.fetch(3);
+  REQUIRE(c[1].proposals.size() == 1);
+  auto add = c[1].proposals.back();
+  CHECK(add.new_isr == ids{1, 2, 3});
+  c.m(1).on_alter_isr_response({add.tp, add.proposal_id, alter_isr_error::invalid_update_version,
+                                add.leader_epoch, c.partition_epoch() - 1, {}},
+                               c.now);
+  c.drain(1);
+  CHECK(c[1].proposals.size() == 1); // not at once: the same proposal may still land
+  c.advance(501); // the fixture's request.timeout.ms is 500
+  c.fetch(2);
+  c.fetch(3);
+  REQUIRE(c[1].proposals.size() == 2);
+  CHECK(c[1].proposals.back().new_isr == ids{1, 2, 3});
+  c.commit_proposal(1);
+  CHECK(c.m(1).isr() == ids{1, 2, 3});
+}
+
 TEST_CASE("a follower joins the ISR only once it reaches the leader's epoch start (KAFKA-7128)",
           "[replication]") {
   // 1 leads epoch 0 with ISR {1, 2, 4}; 3 is out of sync with just "a".

@@ -163,8 +163,16 @@ TEST_CASE("a committed transaction: partitions added, Prepare written before the
   CHECK(d.markers[0].producer_epoch == 1);
   CHECK(d.markers[0].epoch_bumped); // the partitions refuse a late copy in the next transaction
   CHECK(d.markers[0].partitions.size() == 3);
-  // A new transaction waits until the markers are out.
-  CHECK(d.add("pos-1", p.producer_id, 1, {orders0}).error == errc::concurrent_transactions);
+  // A new transaction waits until the markers are out: its add is held
+  // (add_wait_ms), and answered CONCURRENT_TRANSACTIONS when that runs out.
+  auto early = d.add("pos-1", p.producer_id, 1, {orders0});
+  CHECK(early.request == 0); // no answer yet
+  CHECK(d.m.next_deadline_ms() == d.now + txn_config{}.add_wait_ms);
+  d.now += txn_config{}.add_wait_ms;
+  d.m.tick(d.now);
+  d.settle();
+  CHECK(d.last().error == errc::concurrent_transactions);
+  CHECK(d.state("pos-1") == txn_state::prepare_commit);
   // A retried EndTxn (old epoch) is answered again.
   auto retried = d.end("pos-1", p.producer_id, 0, true);
   CHECK(retried.error == errc::none);
@@ -187,6 +195,42 @@ TEST_CASE("a committed transaction: partitions added, Prepare written before the
   CHECK(d.end("pos-1", p.producer_id, 1, false).producer_epoch == 2);
   CHECK(d.state("pos-1") == txn_state::complete_abort);
   CHECK_FALSE(d.markers.back().commit);
+}
+
+TEST_CASE("the next transaction's AddPartitionsToTxn waits for the previous one to complete, "
+          "then goes on at once",
+          "[txn]") {
+  driver d;
+  auto p = d.init("pos-1");
+  REQUIRE(d.add("pos-1", p.producer_id, 0, {orders0}).error == errc::none);
+  d.hold_markers = true;
+  REQUIRE(d.end("pos-1", p.producer_id, 0, true).error == errc::none);
+  REQUIRE(d.state("pos-1") == txn_state::prepare_commit);
+  txn_add_partitions_request next;
+  next.request = d.next_request++;
+  next.transactional_id = "pos-1";
+  next.producer_id = p.producer_id;
+  next.producer_epoch = 1; // the epoch EndTxn handed on (KIP-890)
+  next.partitions = {positions1};
+  d.m.on_add_partitions(next, d.now);
+  d.settle();
+  CHECK(d.answer_to(next.request).request == 0); // waiting, not refused
+  // A fenced epoch is refused at once, waiting or not.
+  CHECK(d.add("pos-1", p.producer_id, 0, {positions1}).error == errc::producer_fenced);
+  d.now += 5;
+  for (auto& tp : d.markers.back().partitions)
+    d.m.on_marker_written("pos-1", p.producer_id, 1, tp, errc::none, d.now);
+  d.settle();
+  // CompleteCommit written, then the waiting add: the next transaction is open.
+  REQUIRE(d.log.size() >= 2);
+  CHECK(d.log[d.log.size() - 2].state == txn_state::complete_commit);
+  CHECK(d.log.back().state == txn_state::ongoing);
+  CHECK(d.answer_to(next.request).error == errc::none);
+  CHECK(d.state("pos-1") == txn_state::ongoing);
+  CHECK(d.m.describe("pos-1")->partitions == std::vector<topic_partition>{positions1});
+  // Nothing waits any more: no deadline from the add.
+  auto due = d.m.next_deadline_ms();
+  CHECK((!due || *due > d.now + txn_config{}.add_wait_ms));
 }
 
 TEST_CASE("requests for an id whose state change is being written get CONCURRENT_TRANSACTIONS",
