@@ -85,7 +85,8 @@ void only(const txn_check_result& r, int64_t txn_check_result::*check) {
     &txn_check_result::lost,         &txn_check_result::duplicated,
     &txn_check_result::aborted_read, &txn_check_result::partial,
     &txn_check_result::dirty_read,   &txn_check_result::offsets_ahead,
-    &txn_check_result::output_ahead, &txn_check_result::unexpected};
+    &txn_check_result::output_ahead, &txn_check_result::unexpected,
+    &txn_check_result::zombie_commits};
   CHECK_FALSE(r.passed());
   for (auto c : all) {
     INFO("check #" << (c == check ? "under test" : "other") << ", samples: " << r.samples.size());
@@ -235,6 +236,18 @@ TEST_CASE("mutation: output past the final committed offsets fails (e) only", "[
   h.obs.final_offsets[1] = 1; // t0:0:1 (p1@0) is copied, the group says read it again
   auto r = h.check();
   only(r, &txn_check_result::output_ahead);
+}
+
+TEST_CASE("zombies fenced pass; a zombie's commit accepted fails (f) only", "[chaos][txn]") {
+  auto h = clean();
+  h.obs.zombies = 3;
+  auto fenced = h.check();
+  CHECK(fenced.passed());
+  CHECK(fenced.zombies == 3);
+  h.obs.zombie_commits = 1;
+  auto r = h.check();
+  only(r, &txn_check_result::zombie_commits);
+  CHECK(r.zombie_commits == 1);
 }
 
 TEST_CASE("a value no transaction sent is reported as unexpected", "[chaos][txn]") {

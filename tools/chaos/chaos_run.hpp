@@ -31,6 +31,7 @@ struct run_options {
   int writers = 3;         // transactional producers into the input topic
   int txns_per_s = 15;     // all writers together
   int abort_every = 5;     // about one writer transaction in this many aborted on purpose
+  int zombie_every = 0;    // about one copier transaction in this many fenced mid-way (0: none)
   std::string mutation = "none"; // test-only: break the copier (txn_copier.hpp)
 };
 

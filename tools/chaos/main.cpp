@@ -79,6 +79,10 @@ std::optional<chaos::run_options> parse(int argc, char** argv, int& rc) {
      cxxopts::value<int>()->default_value("15"))                                             //
     ("abort-every", "transactional: about one writer transaction in N is aborted on purpose",
      cxxopts::value<int>()->default_value("5"))                                              //
+    ("zombie-every", "transactional: about one copier transaction in N, a new copier "
+     "instance fences the running one mid-transaction, whose commit must then fail "
+     "(0: never)",
+     cxxopts::value<int>()->default_value("0"))                                              //
     ("mutate", "test only, transactional: break the copier (offsets-outside-txn, "
      "read-uncommitted) to show the checks catch it",
      cxxopts::value<std::string>()->default_value("none"))                                   //
@@ -111,6 +115,9 @@ std::optional<chaos::run_options> parse(int argc, char** argv, int& rc) {
     o.writers = args["writers"].as<int>();
     o.txns_per_s = args["txn-rate"].as<int>();
     o.abort_every = args["abort-every"].as<int>();
+    o.zombie_every = args["zombie-every"].as<int>();
+    if (o.zombie_every < 0)
+      throw std::invalid_argument("--zombie-every must be 0 (never) or more");
     o.mutation = args["mutate"].as<std::string>();
     if (o.workload != "idempotent" && o.workload != "transactional")
       throw std::invalid_argument("--workload: \"" + o.workload +

@@ -158,6 +158,11 @@ txn_check_result check_transactions(const txn_observation& obs) {
   r.output_read_committed = int64_t(obs.output_committed.size());
   r.copier_polled = int64_t(obs.copier_polled.size());
   r.offset_samples = int64_t(obs.offset_samples.size());
+  r.zombies = obs.zombies;
+  r.zombie_commits = obs.zombie_commits;
+  if (obs.zombie_commits > 0)
+    sample(r, "zombie: " + std::to_string(obs.zombie_commits) +
+                " replaced copier instance(s) committed after their successor started");
   std::set<std::string> aborted;
   for (auto& t : obs.writers)
     if (t.outcome == txn_outcome::aborted)

@@ -15,6 +15,9 @@
 //       output_ahead   a copy in the output of a record at or past the
 //                      group's final committed offset (it would be copied again)
 //   unexpected         a value no transaction of the history sent
+//   (f) zombie_commits a copier instance replaced mid-transaction (a new
+//                      one with its transactional.id started) still
+//                      committed that transaction (--zombie-every)
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -35,6 +38,7 @@ struct txn_check_result {
   int64_t unknown_invisible = 0;   // ... found absent
   int64_t copier_polled = 0;
   int64_t offset_samples = 0;
+  int64_t zombies = 0;             // copier instances replaced mid-transaction
   // The checks: each must be 0.
   int64_t lost = 0;
   int64_t duplicated = 0;
@@ -44,11 +48,13 @@ struct txn_check_result {
   int64_t offsets_ahead = 0;
   int64_t output_ahead = 0;
   int64_t unexpected = 0;
+  int64_t zombie_commits = 0;
   std::vector<std::string> samples; // the first few violations, one line each
 
   bool passed() const {
     return lost == 0 && duplicated == 0 && aborted_read == 0 && partial == 0 &&
-           dirty_read == 0 && offsets_ahead == 0 && output_ahead == 0 && unexpected == 0;
+           dirty_read == 0 && offsets_ahead == 0 && output_ahead == 0 && unexpected == 0 &&
+           zombie_commits == 0;
   }
 };
 

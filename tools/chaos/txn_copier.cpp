@@ -149,6 +149,10 @@ bool txn_copier::copy_once(al::consumer& c, txn_producer_slot& slot, int64_t n) 
   if (!off)
     spdlog::warn("copier {}: offsets: {}", e.id, off.to_string());
   failed = failed || !off;
+  bool zombie_now = opts_.zombie_every > 0 && !failed && !abort_on_purpose &&
+                    std::uniform_int_distribution<int>(1, opts_.zombie_every)(rng) == 1;
+  if (zombie_now)
+    return replace_mid_transaction(slot, e);
   if (failed || abort_on_purpose) {
     auto st = p->abort_transaction(); // never asked to commit: aborted whatever the answer
     record();
@@ -183,6 +187,30 @@ bool txn_copier::copy_once(al::consumer& c, txn_producer_slot& slot, int64_t n) 
   e.outcome = p->abort_transaction() ? txn_outcome::aborted : txn_outcome::unknown;
   record();
   return false;
+}
+
+bool txn_copier::replace_mid_transaction(txn_producer_slot& slot, txn_entry& e) {
+  // The instance stalls with its transaction open (records and offsets
+  // sent); a new instance starts with its transactional.id, which fences
+  // it and aborts what it left open. Then the old one wakes and commits.
+  auto zombie = slot.release();
+  ++zombies_;
+  if (!slot.get(running_)) { // stopping
+    e.outcome = zombie->abort_transaction() ? txn_outcome::aborted : txn_outcome::unknown;
+  } else if (auto st = zombie->commit_transaction(); st) {
+    e.outcome = txn_outcome::committed;
+    ++zombie_commits_;
+    spdlog::error("copier {}: a zombie's commit was accepted after its successor started", e.id);
+  } else {
+    e.outcome = txn_outcome::aborted; // its successor's InitProducerId aborted it
+    spdlog::info("copier {}: the zombie is fenced: {}", e.id, st.to_string());
+  }
+  zombie->close();
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    history_.push_back(e);
+  }
+  return false; // recover: a new consumer goes on from the group's committed offsets
 }
 
 namespace {

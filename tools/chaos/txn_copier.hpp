@@ -55,6 +55,10 @@ struct copier_options {
   int32_t partitions = 3;
   uint64_t seed = 1;
   int abort_every = 7;
+  /// About one copier transaction in this many (0: none), the instance is
+  /// replaced mid-transaction: a new one starts with its transactional.id
+  /// (fencing it), then the old one tries to commit, which must fail.
+  int zombie_every = 0;
   copier_mutation mutation = copier_mutation::none;
 };
 
@@ -76,11 +80,17 @@ public:
   /// commit_transaction returns), or what there is after `bound`.
   group_offsets_sample final_offsets(std::chrono::seconds bound);
   std::string progress() const;
+  /// Instances replaced mid-transaction, and how many of them still committed.
+  int64_t zombies() const { return zombies_; }
+  int64_t zombie_commits() const { return zombie_commits_; }
 
 private:
   void loop();
   /// One poll and its transaction; false when the copier must recover.
   bool copy_once(al::consumer& c, txn_producer_slot& slot, int64_t n);
+  /// --zombie-every: a new instance fences this one mid-transaction; this
+  /// one's commit must fail. Records `e`; false (recover).
+  bool replace_mid_transaction(txn_producer_slot& slot, txn_entry& e);
   /// Seeks every assigned partition to the group's committed offset.
   bool rewind(al::consumer& c);
   void sample_offsets(al::consumer& c);
@@ -97,6 +107,8 @@ private:
   std::atomic<bool> draining_{false};
   std::atomic<bool> drained_{false};
   std::atomic<int64_t> recoveries_{0};
+  std::atomic<int64_t> zombies_{0};
+  std::atomic<int64_t> zombie_commits_{0};
   std::set<int32_t> sentinel_committed_; // the copier thread only
   group_offsets_sample committed_;       // merged offsets of committed transactions (copier thread)
   mutable std::mutex mtx_;

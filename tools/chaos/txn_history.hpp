@@ -52,6 +52,8 @@ struct txn_observation {
   std::vector<std::string> copier_polled;         // what the copier's read_committed polls returned
   std::vector<group_offsets_sample> offset_samples; // the copier group's offsets, sampled during the run
   group_offsets_sample final_offsets;             // ... after the copier stopped (empty: not known)
+  int64_t zombies = 0;                            // copier instances replaced mid-transaction
+  int64_t zombie_commits = 0;                     // ... whose commit was accepted after that
 };
 
 } // namespace chaos

@@ -43,6 +43,10 @@ void print_txn_table(std::ostream& out, const txn_run_report& r) {
   row(out, "(e) output ahead of offsets", std::to_string(c.output_ahead),
       must_be_zero(c.output_ahead));
   row(out, "unexpected values", std::to_string(c.unexpected), must_be_zero(c.unexpected));
+  if (c.zombies > 0 || c.zombie_commits > 0)
+    row(out, "(f) zombie commits accepted",
+        std::to_string(c.zombie_commits) + " of " + std::to_string(c.zombies) + " zombies",
+        must_be_zero(c.zombie_commits));
   failover_rows(out, r.faults, r.isr_full_at_end, r.replicas_note);
   for (auto& e : r.errors)
     out << "  error: " << e << '\n';
@@ -70,7 +74,8 @@ void print_txn_json(std::ostream& out, const txn_run_report& r) {
       << ",\"lost\":" << c.lost << ",\"duplicated\":" << c.duplicated
       << ",\"aborted_read\":" << c.aborted_read << ",\"partial\":" << c.partial
       << ",\"dirty_read\":" << c.dirty_read << ",\"offsets_ahead\":" << c.offsets_ahead
-      << ",\"output_ahead\":" << c.output_ahead << ",\"unexpected\":" << c.unexpected;
+      << ",\"output_ahead\":" << c.output_ahead << ",\"unexpected\":" << c.unexpected
+      << ",\"zombies\":" << c.zombies << ",\"zombie_commits\":" << c.zombie_commits;
   json_failover(out, r.faults, r.isr_full_at_end);
   std::string errors;
   for (auto& e : r.errors)

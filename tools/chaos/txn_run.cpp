@@ -104,6 +104,7 @@ int run_transactional(caf::actor_system& sys, const run_options& o) {
   copts.partitions = o.partitions;
   copts.seed = o.seed;
   copts.mutation = mutation;
+  copts.zombie_every = o.zombie_every;
   txn_copier copier{sys, copts};
   writers.start();
   copier.start();
@@ -132,6 +133,8 @@ int run_transactional(caf::actor_system& sys, const run_options& o) {
   obs.copier = copier.history();
   obs.copier_polled = copier.polled();
   obs.offset_samples = copier.offset_samples();
+  obs.zombies = copier.zombies();
+  obs.zombie_commits = copier.zombie_commits();
   auto b = procs.bootstrap();
   obs.input_committed = read_all(sys, probe, b, o, rep.input, "read_committed", rep);
   obs.input_uncommitted = read_all(sys, probe, b, o, rep.input, "read_uncommitted", rep);

@@ -43,6 +43,9 @@ public:
   al::producer* get(const std::atomic<bool>& running);
   /// Closes the producer; the next get() starts a new one (same transactional.id).
   void reset();
+  /// Hands the producer over as it is (a transaction may be open): the
+  /// next get() starts a new one, which fences it.
+  std::unique_ptr<al::producer> release() { return std::move(producer_); }
   /// Producers started so far.
   int64_t generation() const { return generation_; }
   /// The last error get() met.
