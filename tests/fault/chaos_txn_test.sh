@@ -7,7 +7,8 @@
 # aborted read, no partial or uncommitted read, the copier's committed
 # offsets never ahead of its output. Then the same short run with the
 # copier broken on purpose (offsets committed outside the transaction)
-# must fail check (e).
+# must fail check (e), and a short run with zombie copiers must have them
+# all fenced (check f).
 # Usage: chaos_txn_test.sh BIN_DIR SRC_DIR
 set -euo pipefail
 BIN_DIR=$1
@@ -60,4 +61,16 @@ if timeout 120 "$CHAOS" "${COMMON[@]}" --work-dir "$WORK/mut" --duration-s 10 --
 fi
 grep -Eq '"offsets_ahead":[1-9]' "$WORK/mut.txt" ||
   { echo "FAIL: the mutation failed, but not with offsets ahead of the output" >&2; tail -40 "$WORK/mut.txt" >&2; exit 1; }
-echo "PASS chaos transactional run (seed 1, 20 s) and its offsets-outside-txn mutation"
+# Zombie copiers: about one copier transaction in 3, a new instance fences
+# the running one mid-transaction; the old one's commit must be refused (f).
+if ! timeout 120 "$CHAOS" "${COMMON[@]}" --work-dir "$WORK/zombie" --duration-s 10 --faults "" \
+    --zombie-every 3 > "$WORK/zombie.txt" 2>&1; then
+  show_logs zombie
+  grep -E '^  +(- |error: )' "$WORK/zombie.txt" | head -30 >&2 || true
+  trap - EXIT
+  echo "FAIL: actorlog-chaos --zombie-every 3 did not pass (kept in $WORK/zombie)" >&2
+  exit 1
+fi
+grep -Eq '"zombies":[1-9][0-9]*,"zombie_commits":0' "$WORK/zombie.txt" ||
+  { echo "FAIL: no zombie copier was fenced" >&2; tail -20 "$WORK/zombie.txt" >&2; exit 1; }
+echo "PASS chaos transactional run (seed 1, 20 s), its offsets-outside-txn mutation, and zombie copiers fenced"
