@@ -148,6 +148,16 @@ bool known_state_name(const std::string& name) {
   return names.count(name) > 0;
 }
 
+/// An id DescribeTransactions could not describe; its error code is set by the caller.
+kafka::DescribeTransactionsResponse::TransactionState not_described(const std::string& id) {
+  kafka::DescribeTransactionsResponse::TransactionState s;
+  s.transactional_id = id;
+  s.producer_id = -1;
+  s.producer_epoch = -1;
+  s.transaction_start_time_ms = -1;
+  return s;
+}
+
 kafka::DescribeTransactionsResponse::TransactionState described(const txn_description& d) {
   kafka::DescribeTransactionsResponse::TransactionState s;
   s.transactional_id = d.transactional_id;
@@ -263,20 +273,12 @@ void handle_describe_transactions(conn_ptr self, const request_ctx& ctx, kafka::
           });
           kafka::DescribeTransactionsResponse::TransactionState s;
           if (d != found.end() && d->error != errc::none) {
-            s.transactional_id = ids[i]; // NOT_COORDINATOR, COORDINATOR_LOAD_IN_PROGRESS, ...
+            s = not_described(ids[i]); // NOT_COORDINATOR, COORDINATOR_LOAD_IN_PROGRESS, ...
             s.error_code = kafka_code(d->error);
-            s.transaction_state = "";
-            s.producer_id = -1;
-            s.producer_epoch = -1;
-            s.transaction_start_time_ms = -1;
           } else if (d != found.end()) {
             s = described(*d);
           } else {
-            s.transactional_id = ids[i];
-            s.transaction_state = "";
-            s.producer_id = -1;
-            s.producer_epoch = -1;
-            s.transaction_start_time_ms = -1;
+            s = not_described(ids[i]);
             missing.push_back(i);
           }
           out->transaction_states.push_back(std::move(s));
