@@ -161,22 +161,35 @@ private:
   std::map<caf::actor_addr, std::string> lost_;  ///< gone broker -> exit reason
 };
 
+/// A coordinator that is being created or loads: a command-line tool waits.
+inline bool coordinator_loading(errc code) {
+  return code == errc::coordinator_not_available || code == errc::coordinator_load_in_progress;
+}
+
 /// A coordinator request (groups, transactions) to broker `to`, retried
 /// every 100 ms while the coordinator is being created or loads (bounded by
-/// --request-timeout-ms): a command-line tool waits for it.
-template <class Response, class... Ts>
-caf::expected<Response> request_while_loading(broker_connection& conn, const client_api& to,
-                                              Ts... xs) {
+/// --request-timeout-ms): the request fails so, or `loading(answer)` says
+/// the answer carries such an error (per item, as DescribeTransactions).
+template <class Response, class Loading, class... Ts>
+caf::expected<Response> request_while_answer_loading(broker_connection& conn,
+                                                     const client_api& to, Loading loading,
+                                                     Ts... xs) {
   auto deadline = std::chrono::steady_clock::now() + conn.request_timeout();
   for (;;) {
     auto r = conn.request_to<Response>(to, conn.request_timeout(), xs...);
-    auto code = r ? errc::none : error_code_of(r.error());
-    bool loading = code == errc::coordinator_not_available ||
-                   code == errc::coordinator_load_in_progress;
-    if (!loading || std::chrono::steady_clock::now() >= deadline)
+    bool again = r ? loading(*r) : coordinator_loading(error_code_of(r.error()));
+    if (!again || std::chrono::steady_clock::now() >= deadline)
       return r;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
+}
+
+/// The same for requests whose answer carries no error of its own.
+template <class Response, class... Ts>
+caf::expected<Response> request_while_loading(broker_connection& conn, const client_api& to,
+                                              Ts... xs) {
+  return request_while_answer_loading<Response>(
+    conn, to, [](const Response&) { return false; }, xs...);
 }
 
 } // namespace al::cli

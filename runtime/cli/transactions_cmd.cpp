@@ -6,7 +6,6 @@
 #include <iostream>
 #include <map>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "actors/txn/txn_machine.hpp"
@@ -63,17 +62,6 @@ int list(int argc, char** argv) {
   return 0;
 }
 
-bool loading(errc code) {
-  return code == errc::coordinator_load_in_progress || code == errc::coordinator_not_available;
-}
-
-caf::expected<std::vector<txn_description>> describe_once(broker_connection& conn,
-                                                          const client_api& to,
-                                                          const std::string& id) {
-  return request_while_loading<std::vector<txn_description>>(conn, to, txn_describe_atom::value,
-                                                             std::vector<std::string>{id});
-}
-
 int describe(int argc, char** argv) {
   broker_command cmd{"transactions describe"};
   cxxopts::Options options("actorlog transactions describe",
@@ -102,13 +90,12 @@ int describe(int argc, char** argv) {
   if (!b)
     return cmd.failure(b.error());
   // The coordinator answers per id; a loading one COORDINATOR_LOAD_IN_PROGRESS.
-  auto deadline = std::chrono::steady_clock::now() + conn->request_timeout();
-  auto found = describe_once(*conn, *b, id);
-  while (found && !found->empty() && loading(found->front().error) &&
-         std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    found = describe_once(*conn, *b, id);
-  }
+  auto found = request_while_answer_loading<std::vector<txn_description>>(
+    *conn, *b,
+    [](const std::vector<txn_description>& d) {
+      return !d.empty() && coordinator_loading(d.front().error);
+    },
+    txn_describe_atom::value, std::vector<std::string>{id});
   if (!found)
     return cmd.failure(found.error());
   if (found->empty())
