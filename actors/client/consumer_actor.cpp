@@ -129,13 +129,13 @@ void reset_position(self_ptr self, const topic_partition& tp, int64_t which) {
                                                         : fetch_isolation::high_watermark})
     .then(
       [self, tp, epoch, rid](const list_offsets_response& r) {
-        auto* pf = is_current(self, tp, rid);
-        if (!pf)
+        auto* p = is_current(self, tp, rid);
+        if (!p)
           return; // unassigned, or given up on meanwhile
-        if (pf->epoch == epoch && pf->position < 0) {
-          pf->position = std::max<int64_t>(r.offset, 0);
-          pf->consumed = pf->position;
-          pf->reset_to = 0;
+        if (p->epoch == epoch && p->position < 0) {
+          p->position = std::max<int64_t>(r.offset, 0);
+          p->consumed = p->position;
+          p->reset_to = 0;
         }
         fetch_partition(self, tp); // a seek meanwhile: from its position
       },
@@ -152,12 +152,8 @@ int64_t reset_spec(const consumer_state& st) {
   return st.cfg.auto_offset_reset == "earliest" ? earliest_timestamp : latest_timestamp;
 }
 
-void on_fetched(self_ptr self, const topic_partition& tp, uint64_t epoch,
-                const fetch_response& resp) {
-  auto i = self->state.parts.find(tp);
-  if (i == self->state.parts.end())
-    return; // unassigned meanwhile
-  auto& p = i->second;
+void on_fetched(self_ptr self, const topic_partition& tp, consumer_state::partition_fetch& p,
+                uint64_t epoch, const fetch_response& resp) {
   if (p.epoch != epoch || p.revoking) {
     fetch_partition(self, tp); // seek happened: start over from the new position
     return;
@@ -169,22 +165,18 @@ void on_fetched(self_ptr self, const topic_partition& tp, uint64_t epoch,
   fetch_partition(self, tp);
 }
 
-void on_fetch_failed(self_ptr self, const topic_partition& tp, uint64_t epoch,
-                     const caf::error& err) {
-  auto i = self->state.parts.find(tp);
-  if (i == self->state.parts.end())
-    return;
+void on_fetch_failed(self_ptr self, const topic_partition& tp,
+                     consumer_state::partition_fetch& p, uint64_t epoch, const caf::error& err) {
   auto code = error_code_of(err);
-  if (code == errc::offset_out_of_range && i->second.epoch == epoch) {
+  if (code == errc::offset_out_of_range && p.epoch == epoch) {
     // What is buffered ran up to the refused position: dropped, so the
     // records handed out after the reset follow on from the new position.
     spdlog::warn("consumer {}: {} offset {} out of range ({}); resetting ({}), {} buffered "
-                 "record(s) dropped", self->state.cfg.client_id, to_string(tp),
-                 i->second.position, describe_error(err), self->state.cfg.auto_offset_reset,
-                 i->second.buffered);
+                 "record(s) dropped", self->state.cfg.client_id, to_string(tp), p.position,
+                 describe_error(err), self->state.cfg.auto_offset_reset, p.buffered);
     drop_buffered(self, tp);
-    i->second.position = -1;
-    i->second.consumed = -1;
+    p.position = -1;
+    p.consumed = -1;
     fetch_partition(self, tp);
     return;
   }
@@ -354,12 +346,12 @@ void fetch_partition(self_ptr self, const topic_partition& tp) {
   self->request(*leader, timeout, fetch_atom::value, std::move(req))
     .then(
       [self, tp, epoch, rid](const fetch_response& resp) {
-        if (is_current(self, tp, rid))
-          on_fetched(self, tp, epoch, resp);
+        if (auto* p = is_current(self, tp, rid))
+          on_fetched(self, tp, *p, epoch, resp);
       },
       [self, tp, epoch, rid](caf::error& err) {
-        if (is_current(self, tp, rid))
-          on_fetch_failed(self, tp, epoch, err);
+        if (auto* p = is_current(self, tp, rid))
+          on_fetch_failed(self, tp, *p, epoch, err);
       });
 }
 
