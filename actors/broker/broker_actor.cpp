@@ -245,6 +245,7 @@ broker_api::behavior_type broker_actor(self_ptr self, broker_setup setup) {
         auto node = i->first;
         spdlog::info("broker {}: lost connection to node {}", self->state.setup.node_id, node);
         peers.erase(i);
+        fail_peer_calls(self, node);
         on_peer_lost(self, node);
         return;
       }

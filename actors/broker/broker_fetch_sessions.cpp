@@ -21,7 +21,6 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/broker/broker_actor.hpp"
-#include "actors/broker/broker_peer_call.hpp"
 #include "actors/protocol/errors.hpp"
 
 namespace al {
@@ -217,7 +216,6 @@ void flush_sessions(self_ptr self) {
 }
 
 void on_peer_lost(self_ptr self, int32_t node) {
-  fail_peer_calls(self, node);
   fail_waits(self, self->state.sessions.machine.drop_leader(node),
              make_error(errc::network_exception,
                         "lost the connection to node " + std::to_string(node)));
