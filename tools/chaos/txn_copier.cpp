@@ -114,10 +114,6 @@ bool txn_copier::copy_once(al::consumer& c, txn_producer_slot& slot, int64_t n) 
   auto* p = slot.get(running_);
   if (!p)
     return false;
-  auto record = [&] {
-    std::lock_guard<std::mutex> guard{mtx_};
-    history_.push_back(e);
-  };
   if (auto st = p->begin_transaction(); !st) {
     spdlog::warn("copier {}: begin: {}", e.id, st.to_string());
     return false;
@@ -155,7 +151,7 @@ bool txn_copier::copy_once(al::consumer& c, txn_producer_slot& slot, int64_t n) 
     return replace_mid_transaction(slot, e);
   if (failed || abort_on_purpose) {
     auto st = p->abort_transaction(); // never asked to commit: aborted whatever the answer
-    record();
+    record(e);
     if (!st) {
       spdlog::warn("copier {}: abort: {}; recovering", e.id, st.to_string());
       return false;
@@ -169,7 +165,7 @@ bool txn_copier::copy_once(al::consumer& c, txn_producer_slot& slot, int64_t n) 
   auto st = p->commit_transaction();
   if (st) {
     e.outcome = txn_outcome::committed;
-    record();
+    record(e);
     sentinel_committed_.insert(sentinels.begin(), sentinels.end());
     for (auto& [tp, o] : offsets)
       committed_[tp.partition] = o;
@@ -185,8 +181,13 @@ bool txn_copier::copy_once(al::consumer& c, txn_producer_slot& slot, int64_t n) 
   }
   spdlog::warn("copier {}: commit: {}", e.id, st.to_string());
   e.outcome = p->abort_transaction() ? txn_outcome::aborted : txn_outcome::unknown;
-  record();
+  record(e);
   return false;
+}
+
+void txn_copier::record(const txn_entry& e) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  history_.push_back(e);
 }
 
 bool txn_copier::replace_mid_transaction(txn_producer_slot& slot, txn_entry& e) {
@@ -206,10 +207,7 @@ bool txn_copier::replace_mid_transaction(txn_producer_slot& slot, txn_entry& e) 
     spdlog::info("copier {}: the zombie is fenced: {}", e.id, st.to_string());
   }
   zombie->close();
-  {
-    std::lock_guard<std::mutex> guard{mtx_};
-    history_.push_back(e);
-  }
+  record(e);
   return false; // recover: a new consumer goes on from the group's committed offsets
 }
 

@@ -91,6 +91,8 @@ private:
   /// --zombie-every: a new instance fences this one mid-transaction; this
   /// one's commit must fail. Records `e`; false (recover).
   bool replace_mid_transaction(txn_producer_slot& slot, txn_entry& e);
+  /// Adds a finished transaction to the history.
+  void record(const txn_entry& e);
   /// Seeks every assigned partition to the group's committed offset.
   bool rewind(al::consumer& c);
   void sample_offsets(al::consumer& c);
