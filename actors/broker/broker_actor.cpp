@@ -272,6 +272,13 @@ broker_api::behavior_type broker_actor(self_ptr self, broker_setup setup) {
       auto p = route(self, req.topic, req.partition);
       if (!p)
         return to_caf_error(p.error());
+      // Only a produce set names its transactional.id, which verification
+      // needs (broker_produce.cpp).
+      if (transactional_producer(req.batch))
+        return make_error(errc::invalid_request,
+                          "a transactional batch for " + req.topic + "-" +
+                            std::to_string(req.partition) +
+                            " must come in a produce set request with its transactional id");
       return self->delegate(*p, atm, std::move(req));
     },
     [=](produce_atom, produce_set_request& req) { return on_produce_set(self, req); },
@@ -330,6 +337,9 @@ broker_api::behavior_type broker_actor(self_ptr self, broker_setup setup) {
                    st.setup.incarnation);
         ++st.heartbeats_sent;
       }
+      // No transaction stays open longer than transaction.max.timeout.ms:
+      // a confirmation unused for that long belongs to none.
+      st.verify.expire(wall_clock_ms() - st.setup.txn.max_timeout_ms);
       if (auto now = wall_clock_ms(); now - st.last_hw_write_ms >= hw_checkpoint_interval_ms) {
         st.last_hw_write_ms = now;
         for (const auto& table : {st.hw_table, st.recovery_table}) {
@@ -398,6 +408,9 @@ broker_api::behavior_type broker_actor(self_ptr self, broker_setup setup) {
     },
     [=](txn_list_atom) { return on_list_txns(self); },
     [=](txn_marker_atom, txn_marker_request& req) { return on_write_marker(self, req); },
+    [=](txn_verify_atom atm, txn_add_partitions_request& req) {
+      return route_txn_request(self, atm, req);
+    },
     // replication
     [=](epoch_query_atom atm, topic_partition& tp, offsets_for_epoch_request& req)
       -> caf::result<offsets_for_epoch_response> {

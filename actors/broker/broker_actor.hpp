@@ -10,6 +10,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -20,6 +21,7 @@
 
 #include "actors/broker/broker_api.hpp"
 #include "actors/broker/fetch_session_machine.hpp"
+#include "actors/broker/txn_verify_machine.hpp"
 #include "actors/controller/controller_api.hpp"
 #include "actors/group/group_coordinator_api.hpp"
 #include "actors/partition/hw_checkpoint_files.hpp"
@@ -125,6 +127,7 @@ struct hosted_partition {
 };
 
 struct produce_gather; // broker_produce.cpp
+struct parked_produce; // broker_produce.cpp
 
 /// Fetch sessions between nodes (broker_fetch_sessions.cpp).
 struct broker_fetch_sessions {
@@ -175,6 +178,12 @@ struct broker_state {
   /// partition actor that stops holding an answer never gives it).
   std::map<uint64_t, std::shared_ptr<produce_gather>> produce_sets;
   uint64_t next_produce_set = 1;
+  /// KIP-890 part 1 (broker_produce.cpp): a transactional batch that would
+  /// open a transaction waits, by token, until the coordinator of its
+  /// transactional.id confirms it (txn_verify_machine).
+  txn_verify_machine verify;
+  std::map<uint64_t, std::shared_ptr<parked_produce>> verify_parked;
+  uint64_t next_verify_token = 1;
   broker_fetch_sessions sessions;
   static constexpr const char* name = "broker";
 };
@@ -188,6 +197,14 @@ result<partition_api> route_partition(const broker_state& st, const std::string&
 caf::result<produce_set_response> on_produce_set(broker_api::stateful_pointer<broker_state> self,
                                                  produce_set_request& req);
 void expire_produce_set(broker_api::stateful_pointer<broker_state> self, uint64_t set);
+/// The producer id and epoch of a transactional data batch; none for
+/// anything else (a control batch from a client is the partition's to
+/// refuse, a short or garbled one its validator's).
+std::optional<std::pair<int64_t, int16_t>> transactional_producer(const bytes& batch);
+/// A marker for `producer_id` goes to the partition now: its transactional
+/// batches after this are verified again (txn_verify_machine::on_marker).
+void verify_marker(broker_api::stateful_pointer<broker_state> self, const topic_partition& tp,
+                   int64_t producer_id);
 /// Sends `heartbeat_atom, node, incarnation` to `controller` every
 /// interval_ms, from the first message on (broker_heartbeat.cpp).
 caf::behavior heartbeat_actor(caf::event_based_actor* self, controller_api controller,

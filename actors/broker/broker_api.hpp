@@ -45,6 +45,10 @@ using broker_api = client_api::extend<
   // WriteTxnMarkers from a transaction coordinator, for a partition led
   // here (or, from this node's own coordinator, led elsewhere)
   caf::replies_to<txn_marker_atom, txn_marker_request>::with<produce_response>,
+  // KIP-890 part 1: the broker of a partition leader asks whether a
+  // producer's transactional batch belongs to an ongoing transaction; the
+  // broker of the id's coordinator answers (broker_produce.cpp)
+  caf::replies_to<txn_verify_atom, txn_add_partitions_request>::with<txn_response>,
   caf::replies_to<peer_atom, int32_t, topic_partition, offsets_for_epoch_request>::with<
     offsets_for_epoch_response>>;
 

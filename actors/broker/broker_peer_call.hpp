@@ -36,29 +36,41 @@ inline bool end_peer_call(broker_state& st, int32_t node, uint64_t id) {
 
 } // namespace detail
 
+/// Sends `xs...` to node `node`'s broker: `on_answer(Response&)` with its
+/// answer, or `on_error(caf::error)` with its error, with NETWORK_EXCEPTION
+/// when the connection drops first, or at once when there is none.
+template <class Response, class OnAnswer, class OnError, class... Ts>
+void call_peer(broker_api::stateful_pointer<broker_state> self, int32_t node,
+               std::chrono::milliseconds timeout, OnAnswer on_answer, OnError on_error,
+               Ts&&... xs) {
+  auto peer = peer_broker(self, node);
+  if (!peer)
+    return on_error(to_caf_error(peer.error()));
+  auto& st = self->state;
+  auto id = st.next_peer_call++;
+  st.peer_calls[node][id] = [on_error](caf::error err) mutable { on_error(std::move(err)); };
+  self->request(*peer, timeout, std::forward<Ts>(xs)...)
+    .then(
+      [self, node, id, on_answer](Response& r) mutable {
+        if (detail::end_peer_call(self->state, node, id))
+          on_answer(r);
+      },
+      [self, node, id, on_error](caf::error& err) mutable {
+        if (detail::end_peer_call(self->state, node, id))
+          on_error(std::move(err));
+      });
+}
+
 /// Sends `xs...` to node `node`'s broker; its answer (or error) answers the
 /// current request.
 template <class Response, class... Ts>
 caf::result<Response> forward_to_peer(broker_api::stateful_pointer<broker_state> self,
                                       int32_t node, std::chrono::milliseconds timeout,
                                       Ts&&... xs) {
-  auto peer = peer_broker(self, node);
-  if (!peer)
-    return to_caf_error(peer.error());
   auto rp = self->template make_response_promise<Response>();
-  auto& st = self->state;
-  auto id = st.next_peer_call++;
-  st.peer_calls[node][id] = [rp](caf::error err) mutable { rp.deliver(std::move(err)); };
-  self->request(*peer, timeout, std::forward<Ts>(xs)...)
-    .then(
-      [self, node, id, rp](Response& r) mutable {
-        if (detail::end_peer_call(self->state, node, id))
-          rp.deliver(std::move(r));
-      },
-      [self, node, id, rp](caf::error& err) mutable {
-        if (detail::end_peer_call(self->state, node, id))
-          rp.deliver(std::move(err));
-      });
+  call_peer<Response>(
+    self, node, timeout, [rp](Response& r) mutable { rp.deliver(std::move(r)); },
+    [rp](caf::error err) mutable { rp.deliver(std::move(err)); }, std::forward<Ts>(xs)...);
   return rp;
 }
 

@@ -6,13 +6,25 @@
 // such request per leader broker instead of one per partition: with 10 000
 // partitions that is what keeps the node's network thread and timers out
 // of the per-partition cost (issue 15).
+//
+// A transactional batch that would open a transaction is held until the
+// coordinator of the request's transactional.id confirms the producer has
+// that partition in its ongoing transaction (KIP-890 part 1,
+// txn_verify_machine.hpp); batches and markers reach the partition in the
+// order this actor handles them.
+#include <optional>
 #include <vector>
 
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
 #include "actors/broker/broker_actor.hpp"
+#include "actors/broker/broker_peer_call.hpp"
+#include "actors/broker/broker_txn.hpp"
 #include "actors/protocol/errors.hpp"
+#include "storage/batch_header.hpp"
+#include "storage/bytes.hpp"
+#include "storage/clock.hpp"
 
 namespace al {
 
@@ -40,6 +52,18 @@ void fill_error(produce_part_result& r, const caf::error& err) {
   else
     r.message = describe_error(err);
 }
+
+int32_t leader_epoch_of(const broker_state& st, const topic_partition& tp) {
+  auto t = st.image.topics.find(tp.topic);
+  if (t == st.image.topics.end() || tp.partition < 0 ||
+      tp.partition >= int32_t(t->second.partitions.size()))
+    return -1;
+  return t->second.partitions[size_t(tp.partition)].leader_epoch;
+}
+
+/// How long the broker waits for a coordinator's confirmation; the batch
+/// then fails with NOT_ENOUGH_REPLICAS and the client retries it.
+constexpr std::chrono::milliseconds verify_timeout{10000};
 
 } // namespace
 
@@ -72,6 +96,115 @@ struct produce_gather {
   }
 };
 
+std::optional<std::pair<int64_t, int16_t>> transactional_producer(const bytes& batch) {
+  if (batch.size() < batch_layout::header_size ||
+      int8_t(batch[batch_layout::magic]) != current_magic)
+    return std::nullopt;
+  auto attrs = load_be<int16_t>(batch.data() + batch_layout::attributes);
+  if (!(attrs & batch_attr::transactional) || (attrs & batch_attr::control))
+    return std::nullopt;
+  return std::make_pair(load_be<int64_t>(batch.data() + batch_layout::producer_id),
+                        load_be<int16_t>(batch.data() + batch_layout::producer_epoch));
+}
+
+/// A transactional batch waiting for its coordinator's confirmation.
+struct parked_produce {
+  std::shared_ptr<produce_gather> g;
+  size_t index = 0;
+  partition_api partition;
+  produce_request request;
+};
+
+namespace {
+
+void fail_part(self_ptr self, produce_gather& g, size_t i, errc code, std::string message) {
+  if (!g.take(i))
+    return;
+  g.out.results[i].error = code;
+  g.out.results[i].message = std::move(message);
+  g.finish_one(self);
+}
+
+/// Part i to its partition actor. No timer per part: the partition answers
+/// (acks=all by timeout_ms; the set's expiry covers one that stops first),
+/// or the request bounces with an error if the partition actor is gone.
+void send_part(self_ptr self, std::shared_ptr<produce_gather> g, size_t i,
+               const partition_api& partition, produce_request one) {
+  self->request(partition, caf::infinite, produce_atom::value, std::move(one))
+    .then(
+      [self, g, i](produce_response& r) {
+        if (!g->take(i))
+          return;
+        g->out.results[i].response = r;
+        g->finish_one(self);
+      },
+      [self, g, i](caf::error& err) {
+        if (!g->take(i))
+          return;
+        fill_error(g->out.results[i], err);
+        g->finish_one(self);
+      });
+}
+
+void run_verify(self_ptr self);
+
+void verify_answered(self_ptr self, uint64_t call, errc code, const std::string& message) {
+  self->state.verify.on_answer(call, code, message, wall_clock_ms());
+  run_verify(self);
+}
+
+/// Asks the coordinator of the call's transactional.id, here or on its node.
+void send_verify_call(self_ptr self, const txn_verify_call& c) {
+  auto call = c.call;
+  auto on_answer = [self, call](txn_response& r) {
+    verify_answered(self, call, r.error, r.message);
+  };
+  auto on_error = [self, call](caf::error err) {
+    verify_answered(self, call, error_code_of(err), describe_error(err));
+  };
+  txn_add_partitions_request q;
+  q.transactional_id = c.transactional_id;
+  q.producer_id = c.producer_id;
+  q.producer_epoch = c.producer_epoch;
+  q.partitions.push_back(c.tp);
+  auto where = locate_coordinator(self, txn_state_topic_name, c.transactional_id);
+  if (!where)
+    return on_error(std::move(where.error()));
+  if (where->node_id != self->state.setup.node_id)
+    return call_peer<txn_response>(self, where->node_id, verify_timeout, on_answer, on_error,
+                                   txn_verify_atom::value, std::move(q));
+  auto coordinator = txn_coordinator_for(self, c.transactional_id);
+  if (!coordinator)
+    return on_error(std::move(coordinator.error()));
+  self->request(*coordinator, verify_timeout, txn_verify_atom::value, std::move(q))
+    .then(on_answer, [on_error](caf::error& err) { on_error(std::move(err)); });
+}
+
+/// Sends the machine's questions, and the batches it let through (to their
+/// partitions) or refused (answered with the error).
+void run_verify(self_ptr self) {
+  auto& st = self->state;
+  for (auto& o : st.verify.take_outcomes()) {
+    auto i = st.verify_parked.find(o.token);
+    if (i == st.verify_parked.end())
+      continue;
+    auto parked = std::move(i->second);
+    st.verify_parked.erase(i);
+    if (o.error == errc::none)
+      send_part(self, parked->g, parked->index, parked->partition, std::move(parked->request));
+    else
+      fail_part(self, *parked->g, parked->index, o.error, std::move(o.message));
+  }
+  for (auto& c : st.verify.take_calls())
+    send_verify_call(self, c);
+}
+
+} // namespace
+
+void verify_marker(self_ptr self, const topic_partition& tp, int64_t producer_id) {
+  self->state.verify.on_marker(tp, producer_id);
+}
+
 caf::result<produce_set_response> on_produce_set(self_ptr self, produce_set_request& req) {
   if (req.parts.empty())
     return produce_set_response{};
@@ -99,10 +232,7 @@ caf::result<produce_set_response> on_produce_set(self_ptr self, produce_set_requ
     auto& part = req.parts[i];
     auto p = route_partition(self->state, part.topic, part.partition);
     if (!p) {
-      g->done[i] = true;
-      g->out.results[i].error = p.error().code();
-      g->out.results[i].message = p.error().message();
-      g->finish_one(self);
+      fail_part(self, *g, i, p.error().code(), p.error().message());
       continue;
     }
     produce_request one;
@@ -111,24 +241,29 @@ caf::result<produce_set_response> on_produce_set(self_ptr self, produce_set_requ
     one.acks = req.acks;
     one.timeout_ms = req.timeout_ms;
     one.batch = std::move(part.batch);
-    // No timer per part: the partition answers (acks=all by timeout_ms;
-    // the set's expiry covers one that stops first), or the request bounces
-    // with an error if the partition actor is gone.
-    self->request(*p, caf::infinite, produce_atom::value, std::move(one))
-      .then(
-        [self, g, i](produce_response& r) {
-          if (!g->take(i))
-            return;
-          g->out.results[i].response = r;
-          g->finish_one(self);
-        },
-        [self, g, i](caf::error& err) {
-          if (!g->take(i))
-            return;
-          fill_error(g->out.results[i], err);
-          g->finish_one(self);
-        });
+    auto producer = transactional_producer(one.batch);
+    if (!producer) {
+      send_part(self, g, i, *p, std::move(one));
+      continue;
+    }
+    if (req.transactional_id.empty()) {
+      fail_part(self, *g, i, errc::invalid_request,
+                "a transactional batch for " + one.topic + "-" + std::to_string(one.partition) +
+                  " in a produce request without a transactional id");
+      continue;
+    }
+    txn_write w;
+    w.token = self->state.next_verify_token++;
+    w.transactional_id = req.transactional_id;
+    w.tp = topic_partition{one.topic, one.partition};
+    w.producer_id = producer->first;
+    w.producer_epoch = producer->second;
+    w.leader_epoch = leader_epoch_of(self->state, w.tp);
+    self->state.verify_parked.emplace(
+      w.token, std::make_shared<parked_produce>(parked_produce{g, i, *p, std::move(one)}));
+    self->state.verify.admit(w, wall_clock_ms());
   }
+  run_verify(self);
   return rp;
 }
 

@@ -255,6 +255,7 @@ caf::result<produce_response> on_write_marker(broker_ptr self, txn_marker_reques
     auto local = route_partition(st, req.topic, req.partition);
     if (!local)
       return to_caf_error(local.error());
+    verify_marker(self, topic_partition{req.topic, req.partition}, req.producer_id);
     if (req.topic != offsets_topic_name)
       return self->delegate(*local, txn_marker_atom::value, std::move(req));
     // In __consumer_offsets the group coordinator of the partition learns

@@ -59,6 +59,7 @@ caf::result<produce_set_response> on_produce_set(self_ptr self, produce_atom atm
   produce_set_request rest;
   rest.acks = req.acks;
   rest.timeout_ms = req.timeout_ms;
+  rest.transactional_id = std::move(req.transactional_id);
   for (auto i : kept)
     rest.parts.push_back(std::move(req.parts[i]));
   auto rp = self->make_response_promise<produce_set_response>();

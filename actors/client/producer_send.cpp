@@ -150,6 +150,7 @@ void send_request(self_ptr self, const client_api& leader, std::vector<ready_bat
   produce_set_request req;
   req.acks = st.cfg.acks;
   req.timeout_ms = int32_t(st.cfg.request_timeout_ms);
+  req.transactional_id = st.txn.id;
   req.parts.reserve(batches.size());
   bool fire_and_forget = st.cfg.acks == acks_mode::none;
   for (auto& b : batches) {

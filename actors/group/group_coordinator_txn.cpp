@@ -67,6 +67,46 @@ bytes txn_commit_batch(const std::string& group_id, const txn_offset_commit_requ
   return batch;
 }
 
+/// Appends the producer's batch through the broker, which asks the
+/// transaction coordinator whether the producer added this partition to its
+/// transaction before the batch may open one here (KIP-890 part 1), and
+/// keeps it in order with the markers it sends to the partition. Without a
+/// broker (unit tests) the batch goes straight to the partition.
+template <class OnWritten, class OnError>
+void append_txn_batch(self_ptr self, const std::string& transactional_id, bytes batch,
+                      OnWritten on_written, OnError on_error) {
+  auto timeout = std::chrono::milliseconds(self->state.setup.request_timeout_ms + 1000);
+  auto one = offsets_append(self, std::move(batch));
+  auto broker = caf::actor_cast<caf::actor>(self->state.setup.owner);
+  if (!broker) {
+    self->request(self->state.setup.log, timeout, produce_atom::value, std::move(one))
+      .then(on_written, on_error);
+    return;
+  }
+  produce_set_request set;
+  set.acks = one.acks;
+  set.timeout_ms = one.timeout_ms;
+  set.transactional_id = transactional_id;
+  set.parts.push_back(produce_part{std::move(one.topic), one.partition, std::move(one.batch)});
+  self->request(broker, timeout, produce_atom::value, std::move(set))
+    .then(
+      [on_written, on_error](produce_set_response& r) mutable {
+        if (r.results.size() != 1) {
+          caf::error err = make_error(errc::unknown_server_error,
+                                      "the broker answered a one-partition produce with " +
+                                        std::to_string(r.results.size()) + " results");
+          return on_error(err);
+        }
+        auto& result = r.results.front();
+        if (result.error != errc::none) {
+          caf::error err = make_error(result.error, result.message);
+          return on_error(err);
+        }
+        on_written(result.response);
+      },
+      on_error);
+}
+
 } // namespace
 
 caf::result<offset_commit_response> on_txn_offset_commit(group_coordinator_ptr self,
@@ -90,11 +130,8 @@ caf::result<offset_commit_response> on_txn_offset_commit(group_coordinator_ptr s
   auto incarnation = g->incarnation;
   auto pid = req.producer_id;
   auto rp = self->make_response_promise<offset_commit_response>();
-  self->request(self->state.setup.log,
-                std::chrono::milliseconds(self->state.setup.request_timeout_ms + 1000),
-                produce_atom::value,
-                offsets_append(self, txn_commit_batch(group_id, req, offsets, now)))
-    .then(
+  append_txn_batch(
+      self, req.transactional_id, txn_commit_batch(group_id, req, offsets, now),
       [self, rp, group_id, incarnation, pid, offsets](const produce_response& r) mutable {
         auto* grp = find_group(self, group_id);
         if (!grp || grp->incarnation != incarnation) { // deleted meanwhile
@@ -109,9 +146,12 @@ caf::result<offset_commit_response> on_txn_offset_commit(group_coordinator_ptr s
         auto code = error_code_of(err);
         spdlog::warn("group {}: transactional offset commit of producer {} failed: {}", group_id,
                      req.producer_id, describe_error(err));
-        // The producer's epoch was fenced at the partition: the client's
-        // own error; the others as a coordinator would map them.
-        if (code != errc::invalid_producer_epoch && code != errc::producer_fenced)
+        // The producer's epoch was fenced at the partition, or its
+        // transaction does not hold this partition (the broker's check
+        // with the transaction coordinator): the client's own error; the
+        // others as a coordinator would map them.
+        if (code != errc::invalid_producer_epoch && code != errc::producer_fenced &&
+            code != errc::invalid_txn_state && code != errc::invalid_producer_id_mapping)
           code = commit_error_for(code);
         rp.deliver(failed(req, code));
       });

@@ -2,9 +2,9 @@
 // The valid partitions of a Produce request go to the gateway as one
 // produce_set_request (each batch's bytes are copied out of the request
 // frame once, into the message the partition appends), and the answers come
-// back in one reply. Transactional batches go the same way: the request's
-// transactional_id is not needed (the batches carry the producer id and
-// epoch the partition checks), as in Kafka before KIP-890's verification. Requests
+// back in one reply. Transactional batches go the same way with the
+// request's transactional_id: the broker asks that id's coordinator before
+// such a batch opens a transaction (KIP-890 part 1, broker_produce.cpp). Requests
 // of one connection reach each partition in the order they came (CAF keeps
 // the order between two actors, and the broker sends each set's parts in
 // order), which idempotent producers with several requests in flight rely
@@ -63,6 +63,7 @@ void handle_produce(conn_ptr self, const request_ctx& ctx, kafka::reader& body) 
   produce_set_request set;
   set.acks = acks;
   set.timeout_ms = std::max(0, req.timeout_ms);
+  set.transactional_id = req.transactional_id.value_or("");
   std::vector<std::pair<size_t, size_t>> where; // set.parts[k] answers (topic, partition)
   for (size_t ti = 0; ti < req.topic_data.size(); ++ti) {
     auto& t = req.topic_data[ti];

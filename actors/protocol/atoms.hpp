@@ -91,6 +91,7 @@ using txn_end_atom = caf::atom_constant<caf::atom("txnend")>;           // EndTx
 using txn_describe_atom = caf::atom_constant<caf::atom("txndesc")>;     // DescribeTransactions
 using txn_list_atom = caf::atom_constant<caf::atom("txnlist")>;         // ListTransactions
 using txn_marker_atom = caf::atom_constant<caf::atom("txnmarker")>;     // WriteTxnMarkers
+using txn_verify_atom = caf::atom_constant<caf::atom("txnverify")>;     // KIP-890 verification
 using txn_tick_atom = caf::atom_constant<caf::atom("txntick")>;         // coordinator timer
 using txn_begin_atom = caf::atom_constant<caf::atom("txnbegin")>;       // al::producer -> its actor
 } // namespace al

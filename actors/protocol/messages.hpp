@@ -97,10 +97,15 @@ struct produce_set_request {
   acks_mode acks = acks_mode::all;
   int32_t timeout_ms = 30000;
   std::vector<produce_part> parts;
+  /// The producer's transactional.id (Kafka's Produce v3+), empty for
+  /// others. A transactional batch that opens a transaction is checked
+  /// with that id's coordinator first (KIP-890 part 1); one in a request
+  /// without an id is refused.
+  std::string transactional_id;
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, produce_set_request& x) {
-  return f(x.acks, x.timeout_ms, x.parts);
+  return f(x.acks, x.timeout_ms, x.parts, x.transactional_id);
 }
 
 /// One partition's answer: `error` none and `response`, or the error and

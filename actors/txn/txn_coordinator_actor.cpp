@@ -233,6 +233,12 @@ txn_coordinator_api::behavior_type txn_coordinator_actor(txn_coordinator_ptr sel
         m.on_end(r, now);
       });
     },
+    [=](txn_verify_atom, const txn_add_partitions_request& req) -> txn_response {
+      if (!self->state.loaded)
+        return refused(errc::coordinator_load_in_progress,
+                       "the transaction coordinator of " + where(self) + " is loading");
+      return self->state.machine->verify(req);
+    },
     [=](txn_describe_atom,
         const std::vector<std::string>& ids) -> caf::result<std::vector<txn_description>> {
       if (!self->state.loaded)

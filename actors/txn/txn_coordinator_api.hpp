@@ -31,6 +31,9 @@ namespace al {
 
 using txn_coordinator_api = caf::typed_actor<
   AL_TXN_REQUESTS,
+  // KIP-890 part 1: a partition leader's broker asks before a producer's
+  // transactional batch opens a transaction there (txn_machine::verify).
+  caf::replies_to<txn_verify_atom, txn_add_partitions_request>::with<txn_response>,
   // The machine's deadline (timeouts, marker retries, expiry), or a load retry.
   caf::reacts_to<txn_tick_atom>,
   // Leadership moved away or the broker stops: answer pending requests

@@ -257,6 +257,16 @@ public:
   std::optional<int64_t> next_deadline_ms() const;
 
   // ---- queries ------------------------------------------------------------
+  /// KIP-890 part 1, a partition leader's question before a producer's
+  /// transactional batch opens a transaction there: is every partition of
+  /// `req` in the ongoing transaction of (producer_id, producer_epoch)?
+  /// none when so (as the log holds it: a partition whose add is still
+  /// being written is CONCURRENT_TRANSACTIONS, as is a transaction whose
+  /// end is being written); INVALID_TXN_STATE when a partition is not in
+  /// it or no transaction is ongoing; the producer's errors as for any
+  /// request (INVALID_PRODUCER_ID_MAPPING, PRODUCER_FENCED, ...). Changes
+  /// nothing.
+  txn_response verify(const txn_add_partitions_request& req) const;
   std::optional<txn_description> describe(const std::string& transactional_id) const;
   /// Every id, or only those in `states` when it is not empty.
   std::vector<txn_description> list(const std::set<txn_state>& states = {}) const;

@@ -169,6 +169,46 @@ void txn_machine::load(const std::vector<txn_log_entry>& log, int64_t now_ms) {
   }
 }
 
+txn_response txn_machine::verify(const txn_add_partitions_request& req) const {
+  auto i = txns_.find(req.transactional_id);
+  if (i == txns_.end())
+    return error_response(req.request, errc::invalid_producer_id_mapping,
+                          "unknown transactional id " + req.transactional_id);
+  const auto& t = i->second;
+  const auto& c = t.current;
+  // The producer's checks without the pending write: an add of another
+  // partition being written does not stop writes to the ones added.
+  if (req.producer_id != c.producer_id)
+    return error_response(req.request, errc::invalid_producer_id_mapping,
+                          "transactional id " + c.transactional_id + " has producer id " +
+                            std::to_string(c.producer_id) + ", not " +
+                            std::to_string(req.producer_id));
+  if (req.producer_epoch != c.producer_epoch)
+    return error_response(req.request,
+                          req.producer_epoch < c.producer_epoch ? errc::producer_fenced
+                                                                : errc::invalid_producer_epoch,
+                          "producer epoch " + std::to_string(req.producer_epoch) + " of " +
+                            c.transactional_id + " is not the coordinator's " +
+                            std::to_string(c.producer_epoch));
+  bool ending = t.pending && t.pending->state != txn_state::ongoing;
+  for (const auto& tp : req.partitions) {
+    bool added = c.state == txn_state::ongoing &&
+                 std::binary_search(c.partitions.begin(), c.partitions.end(), tp);
+    bool adding = t.pending && t.pending->state == txn_state::ongoing &&
+                  std::binary_search(t.pending->partitions.begin(), t.pending->partitions.end(), tp);
+    if ((added && ending) || (!added && adding))
+      return error_response(req.request, errc::concurrent_transactions,
+                            c.transactional_id + ": a state change for " + to_string(tp) +
+                              " is being written");
+    if (!added)
+      return error_response(req.request, errc::invalid_txn_state,
+                            to_string(tp) + " is not in an ongoing transaction of " +
+                              c.transactional_id + " (state " + std::string(to_string(c.state)) +
+                              ")");
+  }
+  return error_response(req.request, errc::none, "");
+}
+
 std::optional<txn_description> txn_machine::describe(const std::string& transactional_id) const {
   auto i = txns_.find(transactional_id);
   if (i == txns_.end() || i->second.current.producer_id < 0)

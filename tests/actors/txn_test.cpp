@@ -12,6 +12,7 @@
 #include "actors/client/producer_client.hpp"
 #include "actors/txn/txn_machine.hpp"
 #include "live_node.hpp"
+#include "storage/record_batch.hpp"
 
 using namespace al;
 using namespace al::test;
@@ -103,6 +104,18 @@ void send_all(producer& p, const std::string& topic, const std::vector<std::stri
   int i = 0;
   for (auto& v : vals)
     REQUIRE(p.send({topic, i++ % 2, std::nullopt, v}));
+}
+
+/// One record in a transactional batch of (producer_id, epoch) at sequence `seq`.
+bytes txn_batch(int64_t producer_id, int16_t epoch, int32_t seq, const std::string& value) {
+  batch_options o;
+  o.producer_id = producer_id;
+  o.producer_epoch = epoch;
+  o.base_sequence = seq;
+  o.transactional = true;
+  batch_builder b(o);
+  b.append(1000, std::nullopt, byte_view(std::string_view(value)));
+  return b.build();
 }
 
 } // namespace
@@ -511,4 +524,75 @@ TEST_CASE("OffsetFetch with require_stable waits for a transaction's offsets (KI
   REQUIRE(after);
   CHECK(after->at({"orders", 0}).offset == 2);
   CHECK(committed_when(**c, tps, 1).begin()->second.offset == 2);
+}
+
+TEST_CASE("a transactional write its coordinator does not confirm is refused and holds no "
+          "reader (KIP-890 part 1)",
+          "[txn][verify]") {
+  txn_node node;
+  node.create_topic("orders", 2);
+  auto p = node.txn_producer("svc");
+  REQUIRE(p->init_transactions());
+  REQUIRE(p->begin_transaction());
+  REQUIRE(p->send({"orders", 0, std::nullopt, "in-txn"}));
+  REQUIRE(p->flush()); // orders-0 added and written
+  auto pid = p->producer_id();
+  auto produce = [&](const std::string& id, int32_t partition, bytes batch) {
+    produce_set_request set;
+    set.transactional_id = id;
+    set.parts.push_back(produce_part{"orders", partition, std::move(batch)});
+    auto r = node.ask<produce_set_response>(produce_atom::value, set);
+    REQUIRE(r);
+    REQUIRE(r->results.size() == 1);
+    return r->results[0];
+  };
+  // orders-1 is not in the transaction: the batch would open one no
+  // coordinator knows of, and hold orders-1's last stable offset for good.
+  auto not_added = produce("svc", 1, txn_batch(pid, 0, 0, "hanging"));
+  CHECK(not_added.error == errc::invalid_txn_state);
+  CHECK(not_added.message.find("orders-1") != std::string::npos);
+  CHECK(produce("", 1, txn_batch(pid, 0, 0, "no-id")).error == errc::invalid_request);
+  CHECK(produce("nobody", 1, txn_batch(pid, 0, 0, "x")).error ==
+        errc::invalid_producer_id_mapping);
+  CHECK(produce("svc", 1, txn_batch(pid + 1, 0, 0, "x")).error ==
+        errc::invalid_producer_id_mapping);
+  CHECK(produce("svc", 0, txn_batch(pid, 1, 0, "x")).error == errc::invalid_producer_epoch);
+  // The single-partition request has no transactional id to verify with.
+  produce_request one;
+  one.topic = "orders";
+  one.partition = 1;
+  one.batch = txn_batch(pid, 0, 0, "single");
+  auto single = node.ask<produce_response>(produce_atom::value, one);
+  REQUIRE_FALSE(single);
+  CHECK(error_code_of(single.error()) == errc::invalid_request);
+  // A TxnOffsetCommit without AddOffsetsToTxn: refused the same way.
+  node.create_topic("input", 1);
+  txn_offset_commit_request commit;
+  commit.transactional_id = "svc";
+  commit.producer_id = pid;
+  commit.producer_epoch = 0;
+  commit.offsets[{"input", 0}].offset = 5;
+  std::optional<errc> offsets_error;
+  for (int i = 0; i < 100; ++i) { // FindCoordinator creates __consumer_offsets
+    node.ask<coordinator_info>(find_coordinator_atom::value, std::string{"g"});
+    auto r = node.ask<offset_commit_response>(offset_commit_atom::value, std::string{"g"}, commit);
+    offsets_error = r ? r->error : error_code_of(r.error());
+    if (offsets_error != errc::coordinator_not_available && offsets_error != errc::not_coordinator &&
+        offsets_error != errc::coordinator_load_in_progress)
+      break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  INFO("offset commit error " << (offsets_error ? int(*offsets_error) : -1));
+  CHECK(offsets_error == errc::invalid_txn_state);
+
+  // The transaction itself goes on, and orders-1 is readable under
+  // read_committed up to its end: nothing hangs there.
+  REQUIRE(p->send({"orders", 0, std::nullopt, "in-txn-2"}));
+  REQUIRE(p->commit_transaction());
+  auto plain = producer::create(node.client_sys, {{"bootstrap.servers", node.bootstrap()}});
+  REQUIRE(plain);
+  REQUIRE((*plain)->send({"orders", 1, std::nullopt, "plain"}));
+  REQUIRE((*plain)->flush());
+  auto committed = node.reader("read_committed", {{"orders", 0}, {"orders", 1}});
+  CHECK(values(poll_n(*committed, 3)) == std::set<std::string>{"in-txn", "in-txn-2", "plain"});
 }

@@ -750,3 +750,72 @@ TEST_CASE("an EndTxn that keeps its epoch (Kafka clients before KIP-890): marker
   CHECK(end_keeping(1, true).error == errc::producer_fenced);
   CHECK(d.add("pos-1", p.producer_id, 1, {orders0}).error == errc::producer_fenced);
 }
+
+TEST_CASE("verify (KIP-890 part 1): only an added partition of the producer's ongoing "
+          "transaction may be written; nothing changes",
+          "[txn]") {
+  driver d;
+  auto p = d.init("pos-1");
+  auto verify = [&](int64_t pid, int16_t epoch, topic_partition tp,
+                    const std::string& id = "pos-1") {
+    txn_add_partitions_request q;
+    q.request = 7;
+    q.transactional_id = id;
+    q.producer_id = pid;
+    q.producer_epoch = epoch;
+    q.partitions = {std::move(tp)};
+    auto r = d.m.verify(q);
+    CHECK(r.request == 7);
+    return r.error;
+  };
+  // Empty: nothing ongoing.
+  CHECK(verify(p.producer_id, 0, orders0) == errc::invalid_txn_state);
+  CHECK(verify(p.producer_id, 0, orders0, "nobody") == errc::invalid_producer_id_mapping);
+  REQUIRE(d.add("pos-1", p.producer_id, 0, {orders0}).error == errc::none);
+  auto writes = d.log.size();
+  CHECK(verify(p.producer_id, 0, orders0) == errc::none);
+  CHECK(verify(p.producer_id, 0, positions1) == errc::invalid_txn_state); // not added
+  CHECK(verify(p.producer_id + 1, 0, orders0) == errc::invalid_producer_id_mapping);
+  CHECK(verify(p.producer_id, 1, orders0) == errc::invalid_producer_epoch);
+  CHECK(d.log.size() == writes);
+  CHECK(d.state("pos-1") == txn_state::ongoing);
+
+  // An add of another partition being written: the added one may still be
+  // written, the one being added not yet.
+  d.hold_writes = true;
+  txn_add_partitions_request add;
+  add.request = 99;
+  add.transactional_id = "pos-1";
+  add.producer_id = p.producer_id;
+  add.producer_epoch = 0;
+  add.partitions = {positions1};
+  d.m.on_add_partitions(add, d.now);
+  d.settle();
+  REQUIRE(d.held.size() == 1);
+  CHECK(verify(p.producer_id, 0, orders0) == errc::none);
+  CHECK(verify(p.producer_id, 0, positions1) == errc::concurrent_transactions);
+  d.m.on_persisted(d.held[0].persist_id, errc::none, d.now);
+  d.held.clear();
+  d.settle();
+  CHECK(verify(p.producer_id, 0, positions1) == errc::none);
+
+  // The end being written: no more writes confirmed.
+  txn_end_request end;
+  end.request = 100;
+  end.transactional_id = "pos-1";
+  end.producer_id = p.producer_id;
+  end.producer_epoch = 0;
+  d.m.on_end(end, d.now);
+  d.settle();
+  REQUIRE(d.held.size() == 1);
+  CHECK(verify(p.producer_id, 0, orders0) == errc::concurrent_transactions);
+  d.hold_writes = false;
+  d.m.on_persisted(d.held[0].persist_id, errc::none, d.now);
+  d.settle();
+  // Prepared with the epoch bumped: the old epoch is fenced, the new one
+  // has no transaction yet.
+  CHECK(verify(p.producer_id, 0, orders0) == errc::producer_fenced);
+  CHECK(verify(p.producer_id, 1, orders0) == errc::invalid_txn_state);
+  CHECK(d.state("pos-1") == txn_state::complete_commit);
+  CHECK(verify(p.producer_id, 1, orders0) == errc::invalid_txn_state);
+}
