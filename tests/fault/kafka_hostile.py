@@ -23,8 +23,8 @@ import time
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 import kafka_raw
 from kafka_raw import (Reader, api_versions_v0, api_versions_v3, compact_string, fail, frame,
-                       header_v1, header_v2, i8, i16, i32, i64, parse_api_versions, read_response,
-                       string, uvarint)
+                       header_v1, header_v2, i8, i16, i32, i64, parse_api_versions,
+                       parse_produce_v9, produce_v9, read_response, record_batch, string, uvarint)
 
 PID, PORT, MAX_CONNECTIONS, MAX_BYTES = (int(x) for x in sys.argv[1:5])
 SEED = int(os.environ.get("AL_TEST_SEED", str(int(time.time()) % 1000000)))
@@ -373,57 +373,6 @@ def attack_metadata_garbled():
         s = connect()
         s.sendall(frame(payload))
         expect_closed(s, what)
-
-
-def crc32c(data):
-    crc = 0xFFFFFFFF
-    for b in data:
-        crc ^= b
-        for _ in range(8):
-            crc = (crc >> 1) ^ (0x82F63B78 if crc & 1 else 0)
-    return crc ^ 0xFFFFFFFF
-
-
-def record_batch(records_claim=None):
-    """A v2 record batch with one record (value "hostile", null key, valid
-    CRC-32C); records_claim overrides batchLength."""
-    # attributes, timestamp delta, offset delta, key length -1, value length 7, value, no headers
-    rec_body = i8(0) + b"\x00" + b"\x00" + b"\x01" + b"\x0e" + b"hostile" + b"\x00"
-    rec = bytes([len(rec_body) * 2]) + rec_body  # zigzag varint length (< 64)
-    now = int(time.time() * 1000)
-    crc_part = (i16(0) + i32(0) + i64(now) + i64(now) + i64(-1) + i16(-1) + i32(-1) + i32(1) + rec)
-    after_len = i32(0) + i8(2) + struct.pack(">I", crc32c(crc_part)) + crc_part
-    length = len(after_len) if records_claim is None else records_claim
-    return i64(0) + i32(length) + after_len
-
-
-def produce_v9(corr, records_field):
-    body = (uvarint(0) + i16(-1) + i32(5000)  # transactional id null, acks -1, timeout
-            + uvarint(2) + compact_string("hostile") + uvarint(2) + i32(0) + records_field
-            + uvarint(0) + uvarint(0) + uvarint(0))
-    return frame(header_v2(0, 9, corr) + body)
-
-
-def parse_produce_v9(r):
-    """[(topic, partition, error_code)]"""
-    out = []
-    for _ in range(r.uvarint() - 1):
-        name = r.compact_string()
-        for _ in range(r.uvarint() - 1):
-            idx, err = r.i32(), r.i16()
-            r.i64(), r.i64(), r.i64()
-            for _ in range(r.uvarint() - 1):
-                r.i32()
-                r.compact_string()
-                r.tagged_fields()
-            r.compact_string()
-            r.tagged_fields()
-            out.append((name, idx, err))
-        r.tagged_fields()
-    r.i32()
-    r.tagged_fields()
-    r.done()
-    return out
 
 
 def attack_produce_overclaim():

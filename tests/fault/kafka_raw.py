@@ -1,5 +1,5 @@
 """Kafka's wire encoding written by hand (struct, standard library only), for
-the raw-protocol tests (kafka_hostile.py, kafka_versions.py): every byte sent
+the raw-protocol tests (kafka_hostile.py, kafka_versions.py, kafka_txn.py): every byte sent
 is known, and an answer is read field by field.
 
 Failures print one FAIL line (plus FAIL_NOTE, e.g. a random seed) and exit 1.
@@ -222,3 +222,61 @@ def parse_api_versions(r, version):
         r.tagged_fields()
     r.done()
     return err, keys
+
+
+def crc32c(data):
+    crc = 0xFFFFFFFF
+    for b in data:
+        crc ^= b
+        for _ in range(8):
+            crc = (crc >> 1) ^ (0x82F63B78 if crc & 1 else 0)
+    return crc ^ 0xFFFFFFFF
+
+
+def record_batch(records_claim=None, producer_id=-1, producer_epoch=-1, base_sequence=-1,
+                 transactional=False):
+    """A v2 record batch with one record (value "hostile", null key, valid
+    CRC-32C); records_claim overrides batchLength; a producer id, epoch and
+    sequence, and the transactional attribute (bit 4) when given."""
+    # attributes, timestamp delta, offset delta, key length -1, value length 7, value, no headers
+    rec_body = i8(0) + b"\x00" + b"\x00" + b"\x01" + b"\x0e" + b"hostile" + b"\x00"
+    rec = bytes([len(rec_body) * 2]) + rec_body  # zigzag varint length (< 64)
+    now = int(time.time() * 1000)
+    attributes = 0x10 if transactional else 0
+    crc_part = (i16(attributes) + i32(0) + i64(now) + i64(now) + i64(producer_id) +
+                i16(producer_epoch) + i32(base_sequence) + i32(1) + rec)
+    after_len = i32(0) + i8(2) + struct.pack(">I", crc32c(crc_part)) + crc_part
+    length = len(after_len) if records_claim is None else records_claim
+    return i64(0) + i32(length) + after_len
+
+
+def produce_v9(corr, records_field, topic="hostile", partition=0, transactional_id=None):
+    """Produce v9, acks -1, one partition; records_field is the compact
+    records bytes (length prefix included)."""
+    txn = uvarint(0) if transactional_id is None else compact_string(transactional_id)
+    body = (txn + i16(-1) + i32(5000)
+            + uvarint(2) + compact_string(topic) + uvarint(2) + i32(partition) + records_field
+            + uvarint(0) + uvarint(0) + uvarint(0))
+    return frame(header_v2(0, 9, corr) + body)
+
+
+def parse_produce_v9(r):
+    """[(topic, partition, error_code)]"""
+    out = []
+    for _ in range(r.uvarint() - 1):
+        name = r.compact_string()
+        for _ in range(r.uvarint() - 1):
+            idx, err = r.i32(), r.i16()
+            r.i64(), r.i64(), r.i64()
+            for _ in range(r.uvarint() - 1):
+                r.i32()
+                r.compact_string()
+                r.tagged_fields()
+            r.compact_string()
+            r.tagged_fields()
+            out.append((name, idx, err))
+        r.tagged_fields()
+    r.i32()
+    r.tagged_fields()
+    r.done()
+    return out

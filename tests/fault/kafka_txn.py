@@ -19,12 +19,14 @@ import time
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
 from kafka_raw import (api_versions_v3, compact_array, compact_string, connect, fail, frame,
-                       header_v2, i64, parse_api_versions, read_response, uvarint)
+                       header_v2, i64, parse_api_versions, parse_produce_v9, produce_v9,
+                       read_response, record_batch, uvarint)
 
 PORT, TOPIC, TXN_ID = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 BOOTSTRAP = "127.0.0.1:%d" % PORT
 N, M, K, L = 20, 10, 6, 4  # committed, aborted, left open (then fenced), the new producer's
 TRANSACTIONAL_ID_NOT_FOUND = 105
+INVALID_REQUEST, INVALID_TXN_STATE = 42, 48
 CORR = [0]
 
 
@@ -267,8 +269,46 @@ def main():
     ok("a second producer fences the first (its commit raised %s); its own %d records "
        "commit, the fenced producer's %d are aborted; epoch %d -> %d" %
        (fenced.name(), L, K, epoch, d[5]))
+    write_outside_a_transaction(d[4], d[5])
     consume_transform_produce(N + L)
     print("%s %d" % (TXN_ID, pid), flush=True)
+
+
+def raw_produce(batch, transactional_id):
+    CORR[0] += 1
+    s = connect(PORT, timeout=10)
+    try:
+        s.sendall(produce_v9(CORR[0], uvarint(len(batch) + 1) + batch, TOPIC, 0,
+                             transactional_id))
+        r = read_response(s, time.time() + 10, "Produce v9", CORR[0], header_version=1)
+    finally:
+        s.close()
+    return parse_produce_v9(r)
+
+
+def write_outside_a_transaction(pid, epoch):
+    """(d2) KIP-890 part 1: a transactional batch of a producer whose
+    transaction is over (written by hand: clients add a partition before
+    writing to it) is refused, and opens no transaction no coordinator knows
+    of, which would hold read_committed readers for good."""
+    before = high_watermarks("read_uncommitted")
+    batch = record_batch(producer_id=pid, producer_epoch=epoch, base_sequence=1000,
+                         transactional=True)
+    parts = raw_produce(batch, TXN_ID)
+    check(parts == [(TOPIC, 0, INVALID_TXN_STATE)],
+          "a transactional batch after the transaction's end: %s, expected INVALID_TXN_STATE"
+          % parts)
+    parts = raw_produce(batch, None)
+    check(parts == [(TOPIC, 0, INVALID_REQUEST)],
+          "a transactional batch without a transactional id: %s, expected INVALID_REQUEST"
+          % parts)
+    after, committed = high_watermarks("read_uncommitted"), high_watermarks("read_committed")
+    check(after == before and committed == after,
+          "after the refused writes: high watermarks %s (before %s), last stable offsets %s"
+          % (after, before, committed))
+    ok("a transactional batch outside a transaction (Produce v9 by hand) is refused with "
+       "INVALID_TXN_STATE, one without a transactional id with INVALID_REQUEST; nothing "
+       "written, last stable offsets %s at the high watermarks" % committed)
 
 
 def consume_transform_produce(n):

@@ -145,9 +145,23 @@ inline bool simulation::mutated(const message& m, const produce_decision& d) con
          (mut == txn_mutation::data_any_epoch && m.type == entry_type::txn_data);
 }
 
+/// A produce reaches the node's broker: a transactional data batch waits
+/// for its coordinator's confirmation first (KIP-890 part 1, verify_produce
+/// in cluster_txn.hpp, as broker_produce.cpp); a marker ends its producer's
+/// confirmation on that partition (as broker_txn.cpp's on_write_marker).
+inline void simulation::on_produce(int n, const message& m) {
+  auto mut = txn_.opt.mutation;
+  if (m.type == entry_type::txn_data && mut != txn_mutation::no_verification &&
+      mut != txn_mutation::data_any_epoch) // that mutation tests the partition's own check
+    return verify_produce(n, m);
+  if (m.type == entry_type::commit_marker || m.type == entry_type::abort_marker)
+    nodes_[size_t(n)].verify.on_marker({"t", m.partition}, m.producer);
+  leader_produce(n, m);
+}
+
 /// The leader's produce runs the shipped produce_machine (as the partition
 /// actor does); the simulation only writes the batch to its disk model.
-inline void simulation::on_produce(int n, const message& m) {
+inline void simulation::leader_produce(int n, const message& m) {
   int32_t p = m.partition;
   auto& r = rep(n, p);
   auto& mm = *r.m;

@@ -106,6 +106,9 @@ inline void simulation::crash(int n, bool machine) {
     std::cerr << now_ << (machine ? " machine crash " : " crash ") << n << "\n";
   auto& nd = nodes_[size_t(n)];
   nd.ctl.raft.reset();
+  nd.verify = txn_verify_machine{};
+  nd.verify_parked.clear();
+  nd.verify_calls.clear();
   for (int32_t p = 0; p < k_.partitions; ++p) {
     auto& r = rep(n, p);
     r.m.reset();

@@ -146,7 +146,8 @@ struct log_entry {
 
 enum class kind : uint8_t {
   raft, heartbeat, alter, alter_resp, fetch, fetch_resp, epoch_req, epoch_resp, produce,
-  produce_resp, register_req, register_resp, txn_req, txn_resp
+  produce_resp, register_req, register_resp, txn_req, txn_resp,
+  verify_req, verify_resp // KIP-890 part 1: a partition leader's node asks a coordinator
 };
 
 struct message {

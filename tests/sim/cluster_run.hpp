@@ -171,6 +171,8 @@ inline void simulation::deliver(const message& m) {
       return fail("a produce answer sent to a node");
     case kind::txn_req: return on_txn_request(n, m);
     case kind::txn_resp: return fail("a coordinator's answer sent to a node");
+    case kind::verify_req: return on_verify_req(n, m);
+    case kind::verify_resp: return on_verify_resp(n, m);
   }
   drain(n, p);
 }

@@ -77,6 +77,13 @@ struct node {
   std::vector<replica> parts;
   std::vector<std::pair<int32_t, int32_t>> pushed; // per partition: leader epoch, partition epoch
   txn_coordinator txn; // while its replica of the transaction state partition leads
+  // KIP-890 part 1 (cluster_txn.hpp): the broker's verification of
+  // transactional writes, the shipped txn_verify_machine, with the produce
+  // requests it holds and its questions in flight.
+  txn_verify_machine verify;
+  std::map<uint64_t, message> verify_parked; // token -> the produce
+  std::map<uint64_t, int64_t> verify_calls;  // call -> sent at
+  uint64_t next_verify_token = 1;
 };
 
 /// One batch of an idempotent producer, from its first send until acked
@@ -155,6 +162,7 @@ private:
   void load_producers(int n, int32_t p);
   void drain(int n, int32_t p);
   void on_produce(int n, const message& m);
+  void leader_produce(int n, const message& m);
   bool mutated(const message& m, const produce_decision& d) const;
   void on_ack(int n, int32_t p, const completed_ack& a);
   void housekeeping(int n, int32_t p);
@@ -186,6 +194,11 @@ private:
   void txn_markers(int n, const txn_write_markers& w);
   void on_txn_written(int n, const message& m);
   void on_txn_request(int n, const message& m);
+  void verify_produce(int n, const message& m);
+  void pump_verify(int n);
+  void on_verify_req(int n, const message& m);
+  void on_verify_resp(int n, const message& m);
+  void expire_verify(int n);
   void start_txn_instance(int client);
   void txn_clients_tick();
   void txn_client_step(int i);

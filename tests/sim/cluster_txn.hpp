@@ -23,6 +23,11 @@
 //              request_timed_out if none comes
 //   producer id asks: a fresh id at once (the controller's blocks)
 //   responses  to the producer instance that asked (a connection: ordered)
+// A transactional batch reaching a leader's node waits in that node's
+// shipped txn_verify_machine until the coordinator its metadata names
+// confirms the partition is in the producer's ongoing transaction
+// (txn_machine::verify over the network; KIP-890 part 1); a marker ends a
+// producer's confirmation on its partition.
 // Producers: cluster_txn_clients.hpp; invariants: cluster_txn_checks.hpp.
 #include "actors/txn/txn_record.hpp"
 #include "tests/sim/cluster_sim.hpp"
@@ -48,8 +53,10 @@ inline void simulation::txn_setup() {
 
 inline void simulation::txn_step() {
   for (int n = 1; n <= nodes && failure_.empty(); ++n)
-    if (nodes_[size_t(n)].life.up)
+    if (nodes_[size_t(n)].life.up) {
       host_txn(n);
+      expire_verify(n);
+    }
   txn_clients_tick();
 }
 
@@ -270,6 +277,103 @@ inline void simulation::on_txn_request(int n, const message& m) {
     }
   }
   pump_txn(n);
+}
+
+// ---- KIP-890 part 1: the broker's verification of transactional writes ------
+
+/// A transactional batch reaches the leader's node: it waits in the shipped
+/// txn_verify_machine, under its producer's transactional.id (what the
+/// produce request names), as broker_produce.cpp holds it.
+inline void simulation::verify_produce(int n, const message& m) {
+  auto& nd = nodes_[size_t(n)];
+  txn_write w;
+  w.token = nd.next_verify_token++;
+  w.transactional_id =
+    "x" + std::to_string(txn_.instances[size_t(m.from - first_txn_client)].client);
+  w.tp = {"t", m.partition};
+  w.producer_id = m.producer;
+  w.producer_epoch = m.producer_epoch;
+  auto& r = rep(n, m.partition);
+  w.leader_epoch = r.m ? r.m->leader_epoch() : -1;
+  nd.verify_parked.emplace(w.token, m);
+  nd.verify.admit(w, now_);
+  pump_verify(n);
+}
+
+/// The machine's outcomes (a batch on to the partition, or answered with
+/// its error) and questions (to the coordinator the node's metadata names;
+/// none named: COORDINATOR_NOT_AVAILABLE at once).
+inline void simulation::pump_verify(int n) {
+  auto& nd = nodes_[size_t(n)];
+  for (auto& o : nd.verify.take_outcomes()) {
+    auto it = nd.verify_parked.find(o.token);
+    if (it == nd.verify_parked.end())
+      continue;
+    message m = it->second;
+    nd.verify_parked.erase(it);
+    if (o.error == errc::none) {
+      ++txn_.stats.verified;
+      leader_produce(n, m);
+      continue;
+    }
+    message out = msg(kind::produce_resp, n, m.from, m.partition, m.incarnation);
+    out.producer = m.producer, out.base_seq = m.base_seq, out.count = m.count;
+    out.attempt = m.attempt, out.type = m.type, out.producer_epoch = m.producer_epoch;
+    out.error = o.error;
+    send(out);
+  }
+  for (auto& c : nd.verify.take_calls()) {
+    auto* d = described(n, txn_state_partition);
+    int to = d ? d->leader : 0;
+    if (to <= 0) {
+      nd.verify.on_answer(c.call, errc::coordinator_not_available, "no coordinator", now_);
+      pump_verify(n);
+      continue;
+    }
+    nd.verify_calls[c.call] = now_;
+    message q = msg(kind::verify_req, n, to, c.tp.partition, nodes_[size_t(to)].life.incarnation);
+    q.incarnation = nd.life.incarnation;
+    q.tag = c.call;
+    q.add = txn_add_partitions_request{0, c.transactional_id, c.producer_id, c.producer_epoch,
+                                       {c.tp}};
+    send(q);
+  }
+}
+
+/// The coordinator's side: the shipped txn_machine::verify, as
+/// txn_coordinator_actor.cpp answers it.
+inline void simulation::on_verify_req(int n, const message& m) {
+  auto& c = nodes_[size_t(n)].txn;
+  message out = msg(kind::verify_resp, n, m.from, m.partition, m.incarnation);
+  out.tag = m.tag;
+  if (!c.m || !m.add)
+    out.txn.error = errc::not_coordinator;
+  else
+    out.txn = c.m->verify(*m.add);
+  send(out);
+}
+
+inline void simulation::on_verify_resp(int n, const message& m) {
+  auto& nd = nodes_[size_t(n)];
+  if (!nd.verify_calls.erase(m.tag))
+    return; // timed out already, or a duplicate
+  nd.verify.on_answer(m.tag, m.txn.error, m.txn.message, now_);
+  pump_verify(n);
+}
+
+/// Questions without an answer time out (the broker's verify_timeout).
+inline void simulation::expire_verify(int n) {
+  auto& nd = nodes_[size_t(n)];
+  std::vector<uint64_t> late;
+  for (auto& [call, at] : nd.verify_calls)
+    if (now_ - at >= k_.request_timeout_ms)
+      late.push_back(call);
+  for (auto call : late) {
+    nd.verify_calls.erase(call);
+    nd.verify.on_answer(call, errc::request_timed_out, "no answer", now_);
+  }
+  if (!late.empty())
+    pump_verify(n);
 }
 
 } // namespace al::cluster_sim

@@ -49,7 +49,7 @@ inline void simulation::note_answer(const txn_instance& x) {
   ++txn_.stats.committed;
   auto& acked = txn_.acked[key];
   for (auto& b : x.batches)
-    for (int32_t k = 0; k < b.count; ++k)
+    for (int32_t k = 0; k < b.count && !b.stray; ++k) // a stray batch was refused
       acked.push_back({b.partition, b.offset + k});
 }
 

@@ -15,6 +15,8 @@
 //   Zombies: now and then a new process starts while the old one goes on
 //   with its transaction (batches, retries, EndTxn) as if nothing
 //   happened; the new one's InitProducerId must fence it.
+#include <algorithm>
+
 #include "tests/sim/cluster_sim.hpp"
 
 namespace al::cluster_sim {
@@ -75,6 +77,17 @@ inline void simulation::begin_txn(txn_instance& x) {
       x.batches.push_back(tb);
     }
   }
+  // Now and then a batch to a partition left out of the transaction (a
+  // client's bug, or a hostile one): verification must refuse it.
+  if (r_.chance(0.1))
+    for (int32_t p = 1; p < k_.partitions; ++p)
+      if (std::find(x.partitions.begin(), x.partitions.end(), p) == x.partitions.end()) {
+        txn_batch tb;
+        tb.partition = p, tb.seq = 0, tb.count = 1, tb.stray = true;
+        x.batches.push_back(tb);
+        ++txn_.stats.stray;
+        break;
+      }
   x.commit = r_.chance(0.8);
   x.phase = txn_phase::add;
 }
@@ -164,7 +177,10 @@ inline void simulation::send_txn_batches(int i) {
     if (now_ < b.retry_at)
       continue;
     if (b.attempt >= 6) { // delivery.timeout.ms: the transaction can only abort
-      fail_txn_partition(x, b.partition);
+      if (b.stray)
+        b.failed = true; // never part of it
+      else
+        fail_txn_partition(x, b.partition);
       continue;
     }
     int from = int(r_.between(1, nodes));
@@ -207,6 +223,21 @@ inline void simulation::on_txn_produce_resp(const message& m) {
       !it->node || m.attempt != it->attempt || m.producer_epoch != x.epoch)
     return; // to a request given up on
   it->node = 0;
+  if (it->stray) {
+    if (m.error == errc::none)
+      return fail("a transactional batch to t-" + std::to_string(m.partition) +
+                  " outside its producer's transaction was written at offset " +
+                  std::to_string(m.base_offset) + " (producer " + std::to_string(m.producer) +
+                  " epoch " + std::to_string(m.producer_epoch) +
+                  "): no marker closes it, a hanging transaction");
+    if (is_retriable(m.error)) {
+      it->retry_at = now_ + r_.between(1, 50);
+      return;
+    }
+    it->failed = true;
+    ++txn_.stats.stray_refused;
+    return;
+  }
   if (m.error == errc::none) {
     it->acked = true;
     it->offset = m.base_offset;

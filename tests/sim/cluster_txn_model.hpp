@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "actors/broker/txn_verify_machine.hpp"
 #include "actors/txn/txn_machine.hpp"
 #include "storage/bytes.hpp"
 #include "tests/sim/cluster_model.hpp"
@@ -27,6 +28,7 @@ enum class txn_mutation : uint8_t {
   data_any_epoch,     // a partition appends a transactional batch of a fenced epoch
   answer_before_write, // EndTxn(commit) answered before PrepareCommit is written
   no_markers_on_load, // a coordinator that loads does not finish what it finds preparing
+  no_verification,    // brokers let transactional batches through unverified (before KIP-890 part 1)
 };
 
 struct txn_options {
@@ -66,6 +68,9 @@ struct txn_batch {
   int64_t incarnation = 0; // ... process; 0: not in flight
   int64_t sent_at = 0, retry_at = 0, offset = -1;
   bool acked = false, failed = false;
+  /// Written to a partition not in the transaction (a client's bug or a
+  /// hostile one): the broker's verification must refuse it.
+  bool stray = false;
 };
 
 /// One process of a transactional producer (a transactional.id's
@@ -87,13 +92,14 @@ struct txn_instance {
 struct txn_stats {
   int64_t committed = 0, aborted = 0, zombies = 0, zombie_refused = 0, fenced = 0, loads = 0,
           recovered = 0, markers = 0, marker_retries = 0, timeouts = 0, records_checked = 0, late_markers = 0,
-          markers_refused = 0;
+          markers_refused = 0, verified = 0, stray = 0, stray_refused = 0;
   void add(const txn_stats& s) {
     committed += s.committed, aborted += s.aborted, zombies += s.zombies;
     zombie_refused += s.zombie_refused, fenced += s.fenced, loads += s.loads;
     recovered += s.recovered, markers += s.markers, marker_retries += s.marker_retries;
     timeouts += s.timeouts, records_checked += s.records_checked;
     late_markers += s.late_markers, markers_refused += s.markers_refused;
+    verified += s.verified, stray += s.stray, stray_refused += s.stray_refused;
   }
 };
 

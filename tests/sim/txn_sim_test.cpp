@@ -26,6 +26,12 @@
 //                        written
 //   no_markers_on_load   a coordinator that takes over does not write the
 //                        markers of transactions it finds preparing
+//   no_verification      brokers let every transactional batch through
+//                        (before KIP-890 part 1): a batch to a partition
+//                        left out of its transaction opens one no marker
+//                        closes
+// (data_any_epoch also turns verification off: it tests the partition's own
+// epoch check, which verification would otherwise stand in front of.)
 // --seed N replays one seed; AL_SEED_COUNT=M runs M seeds (a longer
 // sweep); AL_TXN_MUTATION=<name> runs them with a mutation (replays a
 // mutation's failing seed); AL_CLUSTER_TRACE=1 prints every message and
@@ -42,8 +48,12 @@ using namespace al;
 
 namespace {
 
-constexpr const char* mutation_names[] = {"none", "marker_any_epoch", "data_any_epoch",
-                                           "answer_before_write", "no_markers_on_load"};
+constexpr const char* mutation_names[] = {"none",
+                                           "marker_any_epoch",
+                                           "data_any_epoch",
+                                           "answer_before_write",
+                                           "no_markers_on_load",
+                                           "no_verification"};
 
 /// AL_TXN_MUTATION=<name> replays a mutation's seeds in the first case.
 cluster_sim::txn_mutation mutation_from_env() {
@@ -53,7 +63,7 @@ cluster_sim::txn_mutation mutation_from_env() {
       return cluster_sim::txn_mutation(i);
   if (env)
     FAIL("AL_TXN_MUTATION=" << env << ": not a mutation (marker_any_epoch, data_any_epoch, "
-                                      "answer_before_write, no_markers_on_load)");
+                                      "answer_before_write, no_markers_on_load, no_verification)");
   return cluster_sim::txn_mutation::none;
 }
 
@@ -84,7 +94,9 @@ uint64_t run_txn_seeds(uint64_t count, txn_totals& total) {
             << t.markers << " markers sent (" << t.marker_retries << " timed out, " << t.late_markers
             << " late copies, " << t.markers_refused << " refused as stale), "
             << t.timeouts << " appends timed out, " << t.zombies << " zombies ("
-            << t.zombie_refused << " of their writes refused), " << t.fenced
+            << t.zombie_refused << " of their writes refused), " << t.verified
+            << " batches verified, " << t.stray << " written outside their transaction ("
+            << t.stray_refused << " refused), " << t.fenced
             << " producers stopped; cluster: " << total.cluster.crashes << " crashes, "
             << total.cluster.leader_epochs << " leader epochs, " << total.cluster.dropped
             << " messages dropped\n";
@@ -128,6 +140,8 @@ TEST_CASE("transaction simulation: coordinators, markers, zombies, faults", "[cl
     CHECK(total.txn.markers_refused > 0);
     CHECK(total.txn.zombies > 0);
     CHECK(total.txn.zombie_refused > 0);
+    CHECK(total.txn.verified > 0);
+    CHECK(total.txn.stray_refused > 0);
     CHECK(total.cluster.crashes > 0);
   }
 }
@@ -139,6 +153,7 @@ TEST_CASE("transaction simulation: the checks catch broken rules", "[cluster][si
          std::pair{m::data_any_epoch, "zombie write accepted"},
          std::pair{m::answer_before_write, "no decision was written"},
          std::pair{m::no_markers_on_load, "liveness"},
+         std::pair{m::no_verification, "hanging transaction"},
        }) {
     auto name = mutation_names[size_t(mutation)];
     auto c = first_caught(mutation, symptom, 300);
