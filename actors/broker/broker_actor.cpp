@@ -23,6 +23,9 @@ namespace {
 
 using self_ptr = broker_api::stateful_pointer<broker_state>;
 
+/// Between connect attempts to a node that refused the last one.
+constexpr int64_t peer_reconnect_backoff_ms = 500;
+
 } // namespace
 
 result<broker_api> peer_broker(self_ptr self, int32_t id) {
@@ -37,15 +40,27 @@ result<broker_api> peer_broker(self_ptr self, int32_t id) {
   auto b = st.image.brokers.find(id);
   if (b == st.image.brokers.end())
     return status{errc::broker_not_available, "node " + std::to_string(id) + " is not registered"};
+  if (auto r = st.reconnect_at.find(id); r != st.reconnect_at.end() && wall_clock_ms() < r->second)
+    return status{errc::network_exception, "node " + std::to_string(id) +
+                                             " is unreachable (the last connect failed)"};
   if (st.connecting.insert(id).second) {
     connect_actor<broker_api>(self, b->second.host, b->second.peer_port, [self, id](result<broker_api> h) {
       auto& state = self->state;
       state.connecting.erase(id);
       if (!h) {
-        spdlog::warn("broker {}: cannot reach node {}: {}", state.setup.node_id, id,
-                     h.error().to_string());
+        // Callers retry (marker retries every 100-200 ms while a node is
+        // down): one warning per streak, and a pause between attempts.
+        bool first = state.reconnect_at.count(id) == 0;
+        state.reconnect_at[id] = wall_clock_ms() + peer_reconnect_backoff_ms;
+        if (first)
+          spdlog::warn("broker {}: cannot reach node {}: {} (retrying every {} ms)",
+                       state.setup.node_id, id, h.error().to_string(), peer_reconnect_backoff_ms);
+        else
+          spdlog::debug("broker {}: still cannot reach node {}: {}", state.setup.node_id, id,
+                        h.error().to_string());
         return;
       }
+      state.reconnect_at.erase(id);
       spdlog::info("broker {}: connected to node {}", state.setup.node_id, id);
       self->monitor(*h);
       state.peers[id] = *h;

@@ -160,6 +160,9 @@ struct broker_state {
   broker_txn_state txns;
   std::map<int32_t, broker_api> peers;    // other nodes' brokers (replication)
   std::set<int32_t> connecting;
+  /// A node whose connect failed: no new attempt before this time (wall
+  /// clock ms), and one warning per streak of failures, not one per retry.
+  std::map<int32_t, int64_t> reconnect_at;
   std::set<int32_t> cut_peers;            // fault injection: links dropped
   /// Requests sent on to a peer's broker, by node and id: failed at once
   /// when that connection drops (broker_peer_call.hpp).

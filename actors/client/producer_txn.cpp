@@ -105,8 +105,8 @@ void with_coordinator(self_ptr self, int64_t deadline,
     retry_after(self, [self, deadline, then] { with_coordinator(self, deadline, then); });
   };
   refresh_metadata(self, st.view, [self, again, then](const status& s) {
-    auto& st = self->state;
-    auto b = st.view.any_broker();
+    auto& ps = self->state;
+    auto b = ps.view.any_broker();
     if (!s || !b) {
       again(s ? status{errc::network_exception, "no broker"} : s);
       return;
@@ -114,7 +114,7 @@ void with_coordinator(self_ptr self, int64_t deadline,
     watched_request<coordinator_info>(
       self, *b,
       [self, again, then](result<coordinator_info> info) {
-        auto& st = self->state;
+        auto& s2 = self->state;
         if (!info) {
           if (retriable(info.error().code()))
             again(info.error());
@@ -122,16 +122,16 @@ void with_coordinator(self_ptr self, int64_t deadline,
             then(info.error());
           return;
         }
-        auto c = st.view.brokers.find(info->node_id);
-        if (c == st.view.brokers.end()) { // not connected yet: the next refresh connects
+        auto c = s2.view.brokers.find(info->node_id);
+        if (c == s2.view.brokers.end()) { // not connected yet: the next refresh connects
           again(status{errc::coordinator_not_available,
                        "node " + std::to_string(info->node_id) + " not connected"});
           return;
         }
-        st.txn.coordinator = c->second;
+        s2.txn.coordinator = c->second;
         then(c->second);
       },
-      find_coordinator_atom::value, txn_coordinator_atom::value, st.txn.id);
+      find_coordinator_atom::value, txn_coordinator_atom::value, ps.txn.id);
   });
 }
 
@@ -241,22 +241,22 @@ void producer_txn_add(producer_actor_ptr self) {
   auto asked = std::make_shared<std::set<topic_partition>>(t.wanted);
   txn_call(self, txn_add_atom::value, req, block_deadline(self),
            [self, asked](txn_response r) {
-             auto& t = self->state.txn;
-             t.adding = false;
+             auto& tx = self->state.txn;
+             tx.adding = false;
              if (r.error == errc::none) {
                for (auto& tp : *asked) {
-                 t.added.insert(tp);
-                 t.wanted.erase(tp);
+                 tx.added.insert(tp);
+                 tx.wanted.erase(tp);
                }
                producer_send_ready(self);
                producer_txn_flushed(self); // an end may wait for this answer
                return;
              }
              status why{r.error, "AddPartitionsToTxn failed: " + r.message};
-             spdlog::warn("producer {}: {}", t.id, why.to_string());
+             spdlog::warn("producer {}: {}", tx.id, why.to_string());
              producer_txn_failed(self, why);
              for (auto& tp : *asked)
-               t.wanted.erase(tp);
+               tx.wanted.erase(tp);
              fail_unsent(self, why, asked.get()); // they can never be sent in this transaction
              producer_txn_flushed(self);
            });
@@ -338,14 +338,14 @@ void commit_txn_offsets(self_ptr self, const std::string& group_id,
   watched_request<coordinator_info>(
     self, *b,
     [self, group_id, req, again, done](result<coordinator_info> info) {
-      auto& st = self->state;
+      auto& s = self->state;
       if (!info) {
         again(info.error().code(), info.error().message());
         return;
       }
-      auto c = st.view.brokers.find(info->node_id);
-      if (c == st.view.brokers.end()) {
-        refresh_metadata(self, st.view, [again](const status&) {
+      auto c = s.view.brokers.find(info->node_id);
+      if (c == s.view.brokers.end()) {
+        refresh_metadata(self, s.view, [again](const status&) {
           again(errc::coordinator_not_available, "the coordinator is not connected yet");
         });
         return;
@@ -382,17 +382,17 @@ caf::result<txn_response> producer_send_offsets(producer_actor_ptr self, std::st
   auto deadline = block_deadline(self);
   txn_call(self, txn_add_atom::value, add, deadline,
            [self, rp, group_id, offsets, deadline](txn_response r) mutable {
-             auto& st = self->state;
+             auto& s2 = self->state;
              if (r.error != errc::none) {
                producer_txn_failed(self, status{r.error, r.message});
                rp.deliver(std::move(r));
                return;
              }
-             st.txn.offsets_added = true;
+             s2.txn.offsets_added = true;
              txn_offset_commit_request req;
-             req.transactional_id = st.txn.id;
-             req.producer_id = st.producer_id;
-             req.producer_epoch = st.producer_epoch;
+             req.transactional_id = s2.txn.id;
+             req.producer_id = s2.producer_id;
+             req.producer_epoch = s2.producer_epoch;
              req.offsets = offsets;
              commit_txn_offsets(self, group_id, req, deadline, [self, rp](txn_response c) mutable {
                if (c.error != errc::none)
@@ -414,17 +414,17 @@ caf::result<txn_response> producer_init_transactions(producer_actor_ptr self) {
   req.timeout_ms = int32_t(st.cfg.transaction_timeout_ms);
   auto rp = self->make_response_promise<txn_response>();
   txn_call(self, init_pid_atom::value, req, block_deadline(self), [self, rp](txn_response r) mutable {
-    auto& st = self->state;
+    auto& s = self->state;
     if (r.error == errc::none) {
-      st.producer_id = r.producer_id;
-      st.producer_epoch = r.producer_epoch;
-      st.next_sequence.clear();
-      st.txn.error = status::ok();
-      st.txn.fenced = false;
-      spdlog::info("producer {}: producer id {} epoch {}", st.txn.id, r.producer_id,
+      s.producer_id = r.producer_id;
+      s.producer_epoch = r.producer_epoch;
+      s.next_sequence.clear();
+      s.txn.error = status::ok();
+      s.txn.fenced = false;
+      spdlog::info("producer {}: producer id {} epoch {}", s.txn.id, r.producer_id,
                    r.producer_epoch);
     } else if (fencing(r.error)) {
-      st.txn.fenced = true;
+      s.txn.fenced = true;
     }
     rp.deliver(std::move(r));
   });
@@ -454,38 +454,38 @@ caf::result<txn_response> producer_end_transaction(producer_actor_ptr self, bool
     fail_unsent(self, status{errc::invalid_txn_state, "the transaction was aborted"}, nullptr);
   auto rp = self->make_response_promise<txn_response>();
   after_flush(self, [self, rp, commit]() mutable {
-    auto& st = self->state;
-    if (commit && !st.txn.error.is_ok()) { // a batch failed while flushing
-      rp.deliver(failure(st.txn.error.code(), "the transaction cannot commit (" +
-                                                st.txn.error.message() + "): abort it"));
+    auto& s = self->state;
+    if (commit && !s.txn.error.is_ok()) { // a batch failed while flushing
+      rp.deliver(failure(s.txn.error.code(), "the transaction cannot commit (" +
+                                                s.txn.error.message() + "): abort it"));
       return;
     }
     auto finished = [self](const txn_response& r) {
-      auto& st = self->state;
-      st.txn.in_transaction = false;
-      st.txn.offsets_added = false;
-      st.txn.added.clear();
-      st.txn.wanted.clear();
-      st.txn.error = status::ok();
+      auto& s2 = self->state;
+      s2.txn.in_transaction = false;
+      s2.txn.offsets_added = false;
+      s2.txn.added.clear();
+      s2.txn.wanted.clear();
+      s2.txn.error = status::ok();
       if (r.producer_id >= 0) { // KIP-890: the next transaction runs under the bumped epoch
-        st.producer_id = r.producer_id;
-        st.producer_epoch = r.producer_epoch;
-        st.next_sequence.clear();
+        s2.producer_id = r.producer_id;
+        s2.producer_epoch = r.producer_epoch;
+        s2.next_sequence.clear();
       }
     };
-    if (st.txn.added.empty() && !st.txn.offsets_added) { // nothing written: nothing to end
+    if (s.txn.added.empty() && !s.txn.offsets_added) { // nothing written: nothing to end
       txn_response r;
       finished(r);
       // No batch of this epoch reached a partition: the sequences the
       // dropped batches took are not owed to anyone.
-      st.next_sequence.clear();
+      s.next_sequence.clear();
       rp.deliver(r);
       return;
     }
     txn_end_request req;
-    req.transactional_id = st.txn.id;
-    req.producer_id = st.producer_id;
-    req.producer_epoch = st.producer_epoch;
+    req.transactional_id = s.txn.id;
+    req.producer_id = s.producer_id;
+    req.producer_epoch = s.producer_epoch;
     req.commit = commit;
     txn_call(self, txn_end_atom::value, req, block_deadline(self),
              [self, rp, finished](txn_response r) mutable {

@@ -71,9 +71,9 @@ void persist(self_ptr self, coordinated_group& g, persist_offsets_effect effect)
                      rows);
         // A plain commit written after a pending transactional one wins
         // at its marker (txn_offsets_machine).
-        if (auto g = find_group(self, group_id);
-            g && g->incarnation == incarnation && !g->txn_offsets.producers().empty())
-          g->txn_offsets.on_plain_commit_appended(committed, r.base_offset);
+        if (auto grp = find_group(self, group_id);
+            grp && grp->incarnation == incarnation && !grp->txn_offsets.producers().empty())
+          grp->txn_offsets.on_plain_commit_appended(committed, r.base_offset);
         on_written(self, group_id, incarnation, id, errc::none);
       },
       [=](caf::error& err) {

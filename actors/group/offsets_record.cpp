@@ -5,6 +5,7 @@
 #include "actors/group/offsets_wire.hpp"
 #include "actors/partition/partition_txn_machine.hpp"
 #include "storage/batch_header.hpp"
+#include "storage/batch_walk.hpp"
 #include "storage/record_batch.hpp"
 
 namespace al {
@@ -109,43 +110,22 @@ bytes offset_tombstone_batch(const std::string& group_id,
 }
 
 result<int64_t> offsets_loader::apply(byte_view data, int64_t from) {
-  int64_t next = from;
-  size_t pos = 0;
-  while (data.size - pos >= batch_layout::log_overhead) {
-    auto length = load_be<int32_t>(data.data + pos + batch_layout::batch_length);
-    if (length < 0)
-      return status{errc::corrupt_message, "offsets partition: negative batch length"};
-    auto size = batch_layout::log_overhead + size_t(length);
-    if (data.size - pos < size)
-      break; // cut off at the end of the read
-    auto raw = data.sub(pos, size);
-    auto batch = decode_batch(raw, "offsets partition at " + std::to_string(next));
-    if (!batch)
-      return batch.error();
-    // A damaged baseOffset near INT64_MAX: next_offset() would overflow.
-    if (batch->header.base_offset > INT64_MAX - 1 - batch->header.last_offset_delta)
-      return status{errc::corrupt_message,
-                    "offsets partition at " + std::to_string(next) + ": baseOffset " +
-                      std::to_string(batch->header.base_offset) + " + lastOffsetDelta " +
-                      std::to_string(batch->header.last_offset_delta) + " overflows"};
-    pos += size;
-    const auto& h = batch->header;
+  return walk_batches(data, from, "offsets partition", [&](byte_view raw, const decoded_batch& batch) {
+    const auto& h = batch.header;
     if (h.is_transactional() && h.has_producer_id()) {
       // TxnOffsetCommit (issue 16): applied at its producer's COMMIT marker.
       if (!h.is_control()) {
-        stash_txn_records(*batch, from);
+        stash_txn_records(batch, from);
       } else if (h.base_offset >= from) {
         if (auto m = decode_txn_marker(raw)) // one that does not decode is no marker
           end_txn(h.producer_id, m->commit);
       }
     } else if (!h.is_control()) {
-      for (auto& rec : batch->records)
+      for (auto& rec : batch.records)
         if (rec.offset >= from)
           apply_record(rec.offset, rec.key, rec.value);
     }
-    next = std::max(next, batch->header.next_offset());
-  }
-  return next;
+  });
 }
 
 void offsets_loader::skip(int64_t& counter, int64_t offset, std::string why) {

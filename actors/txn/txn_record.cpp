@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "actors/group/offsets_wire.hpp"
+#include "storage/batch_walk.hpp"
 #include "storage/record_batch.hpp"
 
 namespace al {
@@ -139,39 +140,23 @@ bytes txn_entry_batch(const txn_log_entry& entry, int64_t timestamp_ms) {
 }
 
 result<int64_t> txn_log_reader::apply(byte_view data, int64_t from) {
-  int64_t next = from;
-  size_t pos = 0;
-  while (data.size - pos >= batch_layout::log_overhead) {
-    auto length = load_be<int32_t>(data.data + pos + batch_layout::batch_length);
-    if (length < 0)
-      return status{errc::corrupt_message, "transaction log: negative batch length"};
-    auto size = batch_layout::log_overhead + size_t(length);
-    if (data.size - pos < size)
-      break; // cut off at the end of the read
-    auto batch = decode_batch(data.sub(pos, size), "transaction log at " + std::to_string(next));
-    if (!batch)
-      return batch.error();
-    if (batch->header.base_offset > INT64_MAX - 1 - batch->header.last_offset_delta)
-      return status{errc::corrupt_message,
-                    "transaction log at " + std::to_string(next) + ": offsets overflow"};
-    pos += size;
-    if (!batch->header.is_control())
-      for (auto& rec : batch->records) {
-        if (rec.offset < from)
-          continue;
-        auto e = rec.key ? decode_txn_record(*rec.key, rec.value)
-                         : result<txn_log_entry>{status{errc::corrupt_message, "no key"}};
-        if (e) {
-          entries.push_back(std::move(*e));
-        } else {
-          ++skipped;
-          if (first_skipped.empty())
-            first_skipped = "record " + std::to_string(rec.offset) + ": " + e.error().to_string();
-        }
+  return walk_batches(data, from, "transaction log", [&](byte_view, const decoded_batch& batch) {
+    if (batch.header.is_control())
+      return;
+    for (auto& rec : batch.records) {
+      if (rec.offset < from)
+        continue;
+      auto e = rec.key ? decode_txn_record(*rec.key, rec.value)
+                       : result<txn_log_entry>{status{errc::corrupt_message, "no key"}};
+      if (e) {
+        entries.push_back(std::move(*e));
+      } else {
+        ++skipped;
+        if (first_skipped.empty())
+          first_skipped = "record " + std::to_string(rec.offset) + ": " + e.error().to_string();
       }
-    next = std::max(next, batch->header.next_offset());
-  }
-  return next;
+    }
+  });
 }
 
 } // namespace al
