@@ -783,14 +783,7 @@ TEST_CASE("verify (KIP-890 part 1): only an added partition of the producer's on
   // An add of another partition being written: the added one may still be
   // written, the one being added not yet.
   d.hold_writes = true;
-  txn_add_partitions_request add;
-  add.request = 99;
-  add.transactional_id = "pos-1";
-  add.producer_id = p.producer_id;
-  add.producer_epoch = 0;
-  add.partitions = {positions1};
-  d.m.on_add_partitions(add, d.now);
-  d.settle();
+  CHECK(d.add("pos-1", p.producer_id, 0, {positions1}).request == 0); // not answered yet
   REQUIRE(d.held.size() == 1);
   CHECK(verify(p.producer_id, 0, orders0) == errc::none);
   CHECK(verify(p.producer_id, 0, positions1) == errc::concurrent_transactions);
@@ -800,13 +793,7 @@ TEST_CASE("verify (KIP-890 part 1): only an added partition of the producer's on
   CHECK(verify(p.producer_id, 0, positions1) == errc::none);
 
   // The end being written: no more writes confirmed.
-  txn_end_request end;
-  end.request = 100;
-  end.transactional_id = "pos-1";
-  end.producer_id = p.producer_id;
-  end.producer_epoch = 0;
-  d.m.on_end(end, d.now);
-  d.settle();
+  CHECK(d.end("pos-1", p.producer_id, 0, true).request == 0); // not answered yet
   REQUIRE(d.held.size() == 1);
   CHECK(verify(p.producer_id, 0, orders0) == errc::concurrent_transactions);
   d.hold_writes = false;
