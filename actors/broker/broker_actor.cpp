@@ -340,6 +340,11 @@ broker_api::behavior_type broker_actor(self_ptr self, broker_setup setup) {
         return;
       apply_image(self, std::move(image));
     },
+    [=](metadata_update_atom, metadata_delta& delta) {
+      if (!from_this_node(self, "metadata update"))
+        return;
+      apply_delta(self, std::move(delta));
+    },
     [=](controller_atom) { return caf::actor_cast<caf::actor>(self->state.setup.controller); },
     [=](tick_atom) {
       if (!from_this_node(self, "tick"))

@@ -158,6 +158,12 @@ struct broker_state {
   caf::actor heartbeater;         // heartbeat_thread on, once registered
   broker_group_state groups;
   broker_txn_state txns;
+  /// The image held this process's registration when last applied: the
+  /// hosted partitions follow it (broker_hosting.cpp).
+  bool image_acted = false;
+  /// A delta did not fit the image: the controller's whole image is on its
+  /// way, and deltas are dropped until it comes.
+  bool awaiting_full_image = false;
   std::map<int32_t, broker_api> peers;    // other nodes' brokers (replication)
   std::set<int32_t> connecting;
   /// A node whose connect failed: no new attempt before this time (wall

@@ -24,6 +24,8 @@ namespace al {
 using broker_api = client_api::extend<
   // from the controller: the current metadata image
   caf::reacts_to<metadata_update_atom, metadata_image>,
+  // the local controller's pushes: what changed since the last one
+  caf::reacts_to<metadata_update_atom, metadata_delta>,
   // the controller actor (untyped handle; actor_cast to controller_api)
   caf::replies_to<controller_atom>::with<caf::actor>,
   caf::reacts_to<tick_atom>,

@@ -264,6 +264,8 @@ controller_api::behavior_type controller_actor(controller_ptr self, controller_s
         caf::actor broker) -> caf::result<metadata_image> {
       settle(self);
       auto& st = self->state;
+      if (caf::actor_cast<caf::actor>(st.local_broker) != broker)
+        st.machine.mark_full(); // a new broker: its first push is the whole image
       st.local_broker = caf::actor_cast<broker_api>(broker);
       if (is_active(st))
         return on_register(self, b, incarnation);

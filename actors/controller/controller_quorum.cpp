@@ -153,8 +153,10 @@ void on_batch(controller_ptr self) {
   if (st.setup.store)
     self->send(st.setup.store, apply_atom::value, st.machine.last_applied_offset(),
                st.machine.image());
+  // The broker gets what changed since its last push (the store collapses
+  // whole images, which its SQLite view needs anyway).
   if (st.local_broker)
-    self->send(st.local_broker, metadata_update_atom::value, st.machine.image());
+    self->send(st.local_broker, metadata_update_atom::value, st.machine.take_delta());
 }
 
 bool is_active(const controller_state& st) {

@@ -6,7 +6,10 @@
 // rejected at apply time with the same error the planner would give.
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "actors/controller/metadata_commands.hpp"
 #include "actors/protocol/admin_messages.hpp"
@@ -18,6 +21,27 @@ struct metadata_image {
   std::map<int32_t, broker_description> brokers;
   std::map<int32_t, int64_t> broker_incarnations;
   int64_t last_offset = -1; // offset of the last applied command
+  int64_t next_producer_id = 0;
+};
+
+/// What changed in the image since the last metadata_machine::take_delta():
+/// the controller's push to its node's broker (issue 15: a push of the whole
+/// image, 10 000 partitions, cost a copy and a walk over every partition for
+/// each batch of applied commands). Topics created or altered (partitions
+/// added, configs) come whole, as they are now; partitions whose leader or
+/// ISR changed come alone (an election storm over one 10 000-partition
+/// topic sends the partitions elected, not the topic); deleted topics by
+/// name; the brokers, incarnations and counters whole (a few entries).
+/// `full`: `topics` holds every topic and replaces the receiver's (the
+/// first delta, and the one after a restore).
+struct metadata_delta {
+  bool full = true;
+  std::map<std::string, topic_description> topics;
+  std::map<std::string, std::vector<partition_description>> partitions; // by topic
+  std::vector<std::string> deleted;
+  std::map<int32_t, broker_description> brokers;
+  std::map<int32_t, int64_t> broker_incarnations;
+  int64_t last_offset = -1;
   int64_t next_producer_id = 0;
 };
 
@@ -66,7 +90,16 @@ public:
   status apply(const metadata_command& cmd, int64_t offset);
 
   /// Replaces the image (restore from a snapshot or from the SQLite view).
-  void restore(metadata_image image) { image_ = std::move(image); }
+  void restore(metadata_image image) {
+    image_ = std::move(image);
+    full_ = true;
+  }
+
+  /// The changes applied since the last call (or everything, the first time,
+  /// after restore() and after mark_full()).
+  metadata_delta take_delta();
+  /// The next delta carries the whole image (a new receiver).
+  void mark_full() { full_ = true; }
 
 private:
   std::vector<std::vector<int32_t>> assign_replicas(const std::string& name,
@@ -84,6 +117,9 @@ private:
                              const partition_description& p) const;
 
   metadata_image image_;
+  std::set<std::string> changed_; // topics created, altered or deleted since the last delta
+  std::set<std::pair<std::string, int32_t>> changed_partitions_; // leader / ISR changes
+  bool full_ = true;
 };
 
 } // namespace al
@@ -92,5 +128,10 @@ namespace al {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, metadata_image& x) {
   return f(x.topics, x.brokers, x.broker_incarnations, x.last_offset, x.next_producer_id);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, metadata_delta& x) {
+  return f(x.full, x.topics, x.partitions, x.deleted, x.brokers, x.broker_incarnations,
+           x.last_offset, x.next_producer_id);
 }
 } // namespace al

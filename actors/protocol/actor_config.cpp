@@ -52,6 +52,7 @@ actor_config::actor_config() {
   add_message_type<metadata_request>("al::metadata_request");
   add_message_type<metadata_response>("al::metadata_response");
   add_message_type<metadata_image>("al::metadata_image");
+  add_message_type<metadata_delta>("al::metadata_delta");
   add_message_type<raft_wire>("al::raft_wire");
   add_message_type<offsets_for_epoch_request>("al::offsets_for_epoch_request");
   add_message_type<offsets_for_epoch_response>("al::offsets_for_epoch_response");

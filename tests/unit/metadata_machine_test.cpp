@@ -306,3 +306,89 @@ TEST_CASE("every planned partition change carries its ISR members' incarnations"
   CHECK(std::get<change_partition_cmd>(*logged).broker_epochs == expected);
   REQUIRE(m.apply(*logged, 7)); // an election adds nobody: nothing to re-check
 }
+
+TEST_CASE("take_delta: the whole image first, then only the topics changed since, deletions by "
+          "name; whole again after a restore or mark_full",
+          "[metadata]") {
+  auto m = with_brokers(3);
+  for (auto name : {"orders", "fills", "audit"}) {
+    auto cmd = m.plan_create_topic(topic(name, 2, 3), {}, std::string("id-") + name);
+    REQUIRE(cmd);
+    REQUIRE(m.apply(*cmd, m.last_applied_offset() + 1));
+  }
+  auto first = m.take_delta();
+  CHECK(first.full);
+  CHECK(first.topics.size() == 3);
+  CHECK(first.brokers.size() == 3);
+  CHECK(first.last_offset == m.last_applied_offset());
+
+  auto empty = m.take_delta(); // nothing applied since
+  CHECK_FALSE(empty.full);
+  CHECK(empty.topics.empty());
+  CHECK(empty.deleted.empty());
+  CHECK(empty.brokers.size() == 3); // the small parts always whole
+
+  auto p = m.find_topic("orders")->partitions[1];
+  REQUIRE(m.apply(change_partition_cmd{"orders", 1, p.replicas[1], {p.replicas[1]}, true},
+                  m.last_applied_offset() + 1));
+  auto del = m.plan_delete_topic("audit");
+  REQUIRE(del);
+  REQUIRE(m.apply(*del, m.last_applied_offset() + 1));
+  // Rejected (no such topic): nothing to send.
+  CHECK_FALSE(m.apply(change_partition_cmd{"ghost", 0, 1, {1}, true},
+                      m.last_applied_offset() + 1));
+  alter_topic_request alter;
+  alter.name = "fills";
+  alter.set_configs = {{"retention.ms", "1000"}};
+  auto configs = m.plan_alter_configs(alter);
+  REQUIRE(configs);
+  REQUIRE(m.apply(*configs, m.last_applied_offset() + 1));
+  auto d = m.take_delta();
+  CHECK_FALSE(d.full);
+  // The election alone, not its topic; the altered topic whole.
+  REQUIRE(d.partitions.size() == 1);
+  REQUIRE(d.partitions.at("orders").size() == 1);
+  auto& elected = d.partitions.at("orders").front();
+  CHECK(elected.partition == 1);
+  CHECK(elected.leader == p.replicas[1]);
+  CHECK(elected.leader_epoch == p.leader_epoch + 1);
+  REQUIRE(d.topics.size() == 1);
+  CHECK(d.topics.at("fills").configs.at("retention.ms") == "1000");
+  CHECK(d.deleted == std::vector<std::string>{"audit"});
+  CHECK(d.last_offset == m.last_applied_offset());
+
+  // Merged into the first delta's topics, the deltas give the image.
+  auto merged = first.topics;
+  for (auto& [name, t] : d.topics)
+    merged[name] = t;
+  for (auto& [name, parts] : d.partitions)
+    for (auto& part : parts)
+      merged[name].partitions[size_t(part.partition)] = part;
+  for (auto& name : d.deleted)
+    merged.erase(name);
+  auto same = [](const std::map<std::string, topic_description>& a,
+                 const std::map<std::string, topic_description>& b) {
+    if (a.size() != b.size())
+      return false;
+    for (auto& [name, t] : a) {
+      auto o = b.find(name);
+      if (o == b.end() || o->second.partitions.size() != t.partitions.size())
+        return false;
+      for (size_t i = 0; i < t.partitions.size(); ++i) {
+        auto &x = t.partitions[i], &y = o->second.partitions[i];
+        if (x.leader != y.leader || x.leader_epoch != y.leader_epoch || x.isr != y.isr ||
+            x.replicas != y.replicas || x.partition_epoch != y.partition_epoch)
+          return false;
+      }
+    }
+    return true;
+  };
+  CHECK(same(merged, m.image().topics));
+
+  m.mark_full();
+  CHECK(m.take_delta().topics.size() == 2);
+  m.restore(m.image());
+  auto after_restore = m.take_delta();
+  CHECK(after_restore.full);
+  CHECK(same(after_restore.topics, m.image().topics));
+}
