@@ -1360,3 +1360,30 @@ TEST_CASE_METHOD(session_fixture,
     CHECK(n.code() == errc::not_leader_or_follower);
   }
 }
+
+TEST_CASE_METHOD(node_fixture,
+                 "metadata deltas: the broker follows them, and one that does not fit its image "
+                 "makes it take the controller's whole image",
+                 "[broker][metadata]") {
+  REQUIRE(create_topic("orders", 1));
+  REQUIRE(produce("orders", 0, batch_of({{"k", "v1"}})));
+  // A delta naming a partition of a topic the broker's image lacks, far
+  // ahead of the metadata log: it cannot be merged.
+  metadata_delta bogus;
+  bogus.full = false;
+  partition_description p;
+  p.partition = 0;
+  p.leader = 1;
+  p.replicas = {1};
+  p.isr = {1};
+  bogus.partitions["nosuch"].push_back(p);
+  bogus.last_offset = 1000000;
+  self->send(broker, metadata_update_atom::value, bogus);
+  sched.run();
+  // The broker took the controller's whole image instead (its offset, not
+  // the bogus one): the deltas after it apply, so a new topic is hosted.
+  REQUIRE(create_topic("fills", 1));
+  CHECK(produce("fills", 0, batch_of({{"k", "v"}})));
+  CHECK(produce("orders", 0, batch_of({{"k", "v2"}})));
+  CHECK(produce("nosuch", 0, batch_of({{"k", "v"}})).code() == errc::unknown_topic_or_partition);
+}
