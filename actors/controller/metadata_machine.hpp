@@ -115,6 +115,8 @@ private:
   status apply_one(const allocate_producer_ids_cmd& c);
   status check_added_members(const change_partition_cmd& c,
                              const partition_description& p) const;
+  /// Remembers what `cmd` changes for the next delta (metadata_delta.cpp).
+  void note_change(const metadata_command& cmd);
 
   metadata_image image_;
   std::set<std::string> changed_; // topics created, altered or deleted since the last delta
