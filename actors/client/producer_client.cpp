@@ -60,21 +60,30 @@ result<std::unique_ptr<producer>> producer::create(caf::actor_system& sys, const
 
 producer::~producer() { close(); }
 
+int32_t producer::cached_partition_count(const std::string& topic) const {
+  auto* counts = partition_counts_.load(std::memory_order_acquire);
+  if (!counts)
+    return -1;
+  auto i = counts->find(topic);
+  return i == counts->end() ? -1 : i->second;
+}
+
 result<int32_t> producer::partition_count(const std::string& topic) {
-  {
-    std::lock_guard<std::mutex> guard{mtx_};
-    auto i = partition_counts_.find(topic);
-    if (i != partition_counts_.end())
-      return i->second;
-  }
+  if (auto cached = cached_partition_count(topic); cached >= 0)
+    return cached;
   auto n = ask<int32_t>(sys_, actor_,
                         std::chrono::milliseconds(cfg_.max_block_ms + cfg_.request_timeout_ms),
                         metadata_atom::value, topic);
   if (!n)
     return n;
   std::lock_guard<std::mutex> guard{mtx_};
-  partition_counts_[topic] = *n;
-  return n;
+  auto* now = partition_counts_.load(std::memory_order_acquire);
+  auto next = now ? std::make_unique<std::map<std::string, int32_t>>(*now)
+                  : std::make_unique<std::map<std::string, int32_t>>();
+  next->emplace(topic, *n); // a count cached meanwhile by another thread stays
+  partition_counts_.store(next.get(), std::memory_order_release);
+  count_maps_.push_back(std::move(next));
+  return cached_partition_count(topic);
 }
 
 status producer::send(const producer_record& rec, send_callback cb) {
@@ -85,27 +94,18 @@ status producer::send(const producer_record& rec, send_callback cb) {
             "producer " + cfg_.transactional_id + ": send() outside a transaction (begin_transaction first)"};
   topic_partition tp{rec.topic, rec.partition};
   const bool sticky = rec.partition == -1 && !rec.key;
-  int32_t count = -1;
-  {
-    // Hot path: one lock for the cached partition count and the sticky
-    // choice (a profile showed three lock/unlock pairs per record).
-    std::lock_guard<std::mutex> guard{mtx_};
-    auto i = partition_counts_.find(rec.topic);
-    if (i != partition_counts_.end()) {
-      count = i->second;
-      if (sticky)
-        tp.partition = sticky_.partition(count);
-    }
-  }
+  // Hot path: the cached partition count without a lock; the sticky
+  // choice (records without key or partition) under one.
+  int32_t count = cached_partition_count(rec.topic);
   if (count < 0) {
     auto n = partition_count(rec.topic);
     if (!n)
       return n.error();
     count = *n;
-    if (sticky) {
-      std::lock_guard<std::mutex> guard{mtx_};
-      tp.partition = sticky_.partition(count);
-    }
+  }
+  if (sticky) {
+    std::lock_guard<std::mutex> guard{mtx_};
+    tp.partition = sticky_.partition(count);
   }
   if (rec.partition >= count || rec.partition < -1)
     return {errc::unknown_topic_or_partition,
