@@ -53,21 +53,9 @@ txn_machine::txn* txn_machine::find(const std::string& id) {
 txn_response txn_machine::check_producer(const txn& t, uint64_t request, int64_t producer_id,
                                          int16_t producer_epoch) const {
   const auto& c = t.current;
-  if (producer_id != c.producer_id)
-    return error_response(request, errc::invalid_producer_id_mapping,
-                          "transactional id " + c.transactional_id + " has producer id " +
-                            std::to_string(c.producer_id) + ", not " +
-                            std::to_string(producer_id));
-  if (producer_epoch < c.producer_epoch)
-    return error_response(request, errc::producer_fenced,
-                          "producer epoch " + std::to_string(producer_epoch) + " of " +
-                            c.transactional_id + " is fenced by epoch " +
-                            std::to_string(c.producer_epoch));
-  if (producer_epoch > c.producer_epoch)
-    return error_response(request, errc::invalid_producer_epoch,
-                          "producer epoch " + std::to_string(producer_epoch) + " of " +
-                            c.transactional_id + " is ahead of the coordinator's " +
-                            std::to_string(c.producer_epoch));
+  if (auto r = check_producer_identity(c, request, producer_id, producer_epoch);
+      r.error != errc::none)
+    return r;
   if (t.pending || t.producer_id_ask != 0)
     return error_response(request, errc::concurrent_transactions,
                           c.transactional_id + ": a state change is being written");

@@ -176,20 +176,12 @@ txn_response txn_machine::verify(const txn_add_partitions_request& req) const {
                           "unknown transactional id " + req.transactional_id);
   const auto& t = i->second;
   const auto& c = t.current;
-  // The producer's checks without the pending write: an add of another
-  // partition being written does not stop writes to the ones added.
-  if (req.producer_id != c.producer_id)
-    return error_response(req.request, errc::invalid_producer_id_mapping,
-                          "transactional id " + c.transactional_id + " has producer id " +
-                            std::to_string(c.producer_id) + ", not " +
-                            std::to_string(req.producer_id));
-  if (req.producer_epoch != c.producer_epoch)
-    return error_response(req.request,
-                          req.producer_epoch < c.producer_epoch ? errc::producer_fenced
-                                                                : errc::invalid_producer_epoch,
-                          "producer epoch " + std::to_string(req.producer_epoch) + " of " +
-                            c.transactional_id + " is not the coordinator's " +
-                            std::to_string(c.producer_epoch));
+  // The producer's checks without check_producer's one on the pending
+  // write: an add of another partition being written does not stop writes
+  // to the ones added.
+  if (auto r = check_producer_identity(c, req.request, req.producer_id, req.producer_epoch);
+      r.error != errc::none)
+    return r;
   bool ending = t.pending && t.pending->state != txn_state::ongoing;
   for (const auto& tp : req.partitions) {
     bool added = c.state == txn_state::ongoing &&
