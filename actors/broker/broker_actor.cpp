@@ -11,6 +11,7 @@
 #include "actors/broker/broker_hosting.hpp"
 #include "actors/broker/broker_peer_call.hpp"
 #include "actors/broker/broker_txn.hpp"
+#include "actors/controller/image_lookup.hpp"
 #include "actors/group/group_placement.hpp"
 #include "actors/partition/partition_state.hpp"
 #include "actors/protocol/errors.hpp"
@@ -32,9 +33,7 @@ result<partition_api> route_partition(const broker_state& st, const std::string&
   auto hosted = st.routes.find(topic_partition{topic, partition});
   if (hosted != st.routes.end())
     return hosted->second;
-  auto t = st.image.topics.find(topic);
-  if (t == st.image.topics.end() || partition < 0 ||
-      partition >= int32_t(t->second.partitions.size()))
+  if (!find_partition(st.image, topic, partition))
     return status{errc::unknown_topic_or_partition,
                   topic + "-" + std::to_string(partition) + " does not exist"};
   return status{errc::not_leader_or_follower,

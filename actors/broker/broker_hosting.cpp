@@ -10,6 +10,7 @@
 
 #include "actors/broker/broker_groups.hpp"
 #include "actors/broker/broker_txn.hpp"
+#include "actors/controller/image_lookup.hpp"
 #include "actors/partition/partition_state.hpp"
 #include "storage/topic_config.hpp"
 
@@ -104,13 +105,9 @@ bool registered_in_image(const broker_state& st) {
 std::map<topic_partition, hosted_partition>::iterator remove_if_gone(
   self_ptr self, std::map<topic_partition, hosted_partition>::iterator i) {
   auto& st = self->state;
-  auto t = st.image.topics.find(i->first.topic);
-  bool gone = t == st.image.topics.end() ||
-              i->first.partition >= int32_t(t->second.partitions.size());
-  if (!gone) {
-    auto& reps = t->second.partitions[size_t(i->first.partition)].replicas;
-    gone = std::find(reps.begin(), reps.end(), st.setup.node_id) == reps.end();
-  }
+  auto* described = find_partition(st.image, i->first.topic, i->first.partition);
+  bool gone = !described || std::find(described->replicas.begin(), described->replicas.end(),
+                                       st.setup.node_id) == described->replicas.end();
   if (!gone)
     return std::next(i);
   spdlog::info("broker: {} removed", to_string(i->first));
@@ -235,17 +232,16 @@ void apply_delta(self_ptr self, metadata_delta delta) {
       st.image.topics[name] = std::move(t);
     }
     for (auto& [name, parts] : delta.partitions) {
-      auto t = st.image.topics.find(name);
       for (auto& p : parts) {
-        if (t == st.image.topics.end() || p.partition < 0 ||
-            p.partition >= int32_t(t->second.partitions.size())) {
+        auto* held = find_partition(st.image, name, p.partition);
+        if (!held) {
           spdlog::error("broker {}: metadata delta at {} changes {}-{}, which the image does not "
                         "hold; asking for the whole image",
                         st.setup.node_id, delta.last_offset, name, p.partition);
           return request_full_image(self);
         }
         changed.partitions.insert(topic_partition{name, p.partition});
-        t->second.partitions[size_t(p.partition)] = std::move(p);
+        *held = std::move(p);
       }
     }
     for (auto& name : delta.deleted) {

@@ -21,6 +21,7 @@
 #include "actors/broker/broker_actor.hpp"
 #include "actors/broker/broker_peer_call.hpp"
 #include "actors/broker/broker_txn.hpp"
+#include "actors/controller/image_lookup.hpp"
 #include "actors/protocol/errors.hpp"
 #include "storage/batch_header.hpp"
 #include "storage/bytes.hpp"
@@ -54,11 +55,8 @@ void fill_error(produce_part_result& r, const caf::error& err) {
 }
 
 int32_t leader_epoch_of(const broker_state& st, const topic_partition& tp) {
-  auto t = st.image.topics.find(tp.topic);
-  if (t == st.image.topics.end() || tp.partition < 0 ||
-      tp.partition >= int32_t(t->second.partitions.size()))
-    return -1;
-  return t->second.partitions[size_t(tp.partition)].leader_epoch;
+  auto* p = find_partition(st.image, tp.topic, tp.partition);
+  return p ? p->leader_epoch : -1;
 }
 
 /// How long the broker waits for a coordinator's confirmation; the batch

@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/broker/broker_peer_call.hpp"
+#include "actors/controller/image_lookup.hpp"
 #include "actors/group/group_placement.hpp"
 #include "actors/txn/txn_coordinator_actor.hpp"
 
@@ -240,12 +241,11 @@ caf::result<txn_response> on_add_offsets(broker_ptr self, txn_add_offsets_reques
 
 caf::result<produce_response> on_write_marker(broker_ptr self, txn_marker_request& req) {
   auto& st = self->state;
-  auto t = st.image.topics.find(req.topic);
-  if (t == st.image.topics.end() || req.partition < 0 ||
-      req.partition >= int32_t(t->second.partitions.size()))
+  auto* described = find_partition(st.image, req.topic, req.partition);
+  if (!described)
     return make_error(errc::unknown_topic_or_partition,
                       req.topic + "-" + std::to_string(req.partition) + " does not exist");
-  auto leader = t->second.partitions[size_t(req.partition)].leader;
+  auto leader = described->leader;
   auto& sender = self->current_sender();
   bool from_peer = sender && sender->node() != self->node();
   if (leader == st.setup.node_id || from_peer || leader < 0) {

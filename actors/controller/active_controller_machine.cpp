@@ -2,14 +2,15 @@
 
 #include <utility>
 
+#include "actors/controller/image_lookup.hpp"
+
 namespace al {
 
 void fill_alter_response(alter_isr_response& r, const metadata_image& image) {
-  auto t = image.topics.find(r.tp.topic);
-  if (t == image.topics.end() || r.tp.partition < 0 ||
-      r.tp.partition >= int32_t(t->second.partitions.size()))
+  auto* described = find_partition(image, r.tp.topic, r.tp.partition);
+  if (!described)
     return;
-  auto& p = t->second.partitions[size_t(r.tp.partition)];
+  auto& p = *described;
   r.leader_epoch = p.leader_epoch;
   r.partition_epoch = p.partition_epoch;
   r.isr = p.isr;

@@ -3,6 +3,7 @@
 #include <type_traits>
 #include <variant>
 
+#include "actors/controller/image_lookup.hpp"
 #include "actors/controller/metadata_machine.hpp"
 
 namespace al {
@@ -40,10 +41,9 @@ metadata_delta metadata_machine::take_delta() {
     for (auto& [name, index] : changed_partitions_) {
       if (changed_.count(name))
         continue; // the topic comes whole
-      auto t = image_.topics.find(name);
-      if (t == image_.topics.end() || index < 0 || index >= int32_t(t->second.partitions.size()))
-        continue; // a rejected change of something that does not exist
-      d.partitions[name].push_back(t->second.partitions[size_t(index)]);
+      if (auto* p = find_partition(image_, name, index))
+        d.partitions[name].push_back(*p);
+      // else: a rejected change of something that does not exist
     }
   }
   d.brokers = image_.brokers;
