@@ -357,6 +357,20 @@ status replace_file(const std::string& dir, const std::string& name, byte_view c
   return replace_file_impl(dir, name, contents, false);
 }
 
+status overwrite_file(const std::string& dir, const std::string& name, byte_view contents) {
+  auto f = file::open(join_path(dir, name), open_mode::create);
+  if (!f)
+    return f.error();
+  if (auto st = f->pwrite(contents, 0); !st)
+    return st;
+  // Cut to the new length, never to zero first: ext4 flushes a file
+  // emptied and rewritten at its close (auto_da_alloc).
+  if (f->size() != contents.size)
+    if (auto st = f->truncate(contents.size); !st)
+      return st;
+  return f->close();
+}
+
 result<bytes> read_whole_file(const std::string& path) {
   auto f = file::open(path, open_mode::read_only);
   if (!f)

@@ -4,9 +4,10 @@
 // one small text file each in the partition folder. CAF-free.
 //
 //   leader-epoch-checkpoint   "0\n<n>\n<epoch> <start offset>\n..." (Kafka's
-//                             format), rewritten (renamed into place, no
-//                             fsync; by the partition's I/O worker in a
-//                             node) when a new epoch gets its first record,
+//                             format), created empty with a new log and
+//                             rewritten in place (overwrite_file: no new
+//                             inode, no fsync; by the partition's I/O
+//                             worker in a node) when a new epoch gets its first record,
 //                             after truncation and on a role change; it may
 //                             land after those records. A load cuts it to
 //                             the log and checks

@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -10,6 +11,7 @@
 #include <limits>
 
 #include "actors/broker/client_gateway_actor.hpp"
+#include "actors/partition/replica_checkpoint_files.hpp"
 #include "node_fixture.hpp"
 
 using namespace al;
@@ -1025,6 +1027,34 @@ TEST_CASE_METHOD(partition_fixture,
   sched.run();
   for (const auto& e : std::filesystem::directory_iterator(parent))
     CHECK_FALSE(is_deleted_dir_name(e.path().filename().string()));
+}
+
+TEST_CASE_METHOD(partition_fixture,
+                 "a new partition's leader-epoch-checkpoint is created with its log, then "
+                 "rewritten in place",
+                 "[broker][io][replication]") {
+  auto p = spawn_with_worker("t");
+  auto& st = state_of(p);
+  auto path = st.setup.dir + "/" + epoch_checkpoint_name;
+  auto text = [&] {
+    auto data = read_whole_file(path);
+    REQUIRE(data);
+    return std::string(data->begin(), data->end());
+  };
+  auto inode = [&] {
+    struct stat sb {};
+    REQUIRE(::stat(path.c_str(), &sb) == 0);
+    return sb.st_ino;
+  };
+  // Created with the log (on the I/O worker), before any record: the
+  // first record does not create a file (issue 15).
+  REQUIRE(std::filesystem::exists(path));
+  CHECK(text() == "0\n0\n");
+  auto created = inode();
+  REQUIRE(produce_to(p, value_batch(10), acks_mode::leader));
+  sched.run();
+  CHECK(text() == "0\n1\n0 0\n");
+  CHECK(inode() == created);
 }
 
 TEST_CASE_METHOD(partition_fixture,

@@ -1,7 +1,10 @@
 // Loading leader-epoch-checkpoint against the log it describes
-// (replica_checkpoint_files.cpp). The file is renamed into place without
-// fsync, so after an OS crash it may be any older version; a load must use
-// it only when it agrees with the batches' epochs, else rebuild from them.
+// (replica_checkpoint_files.cpp). The file is rewritten in place without
+// fsync, so after an OS crash it may be any older version or a mix of two;
+// a load must use it only when it agrees with the batches' epochs, else
+// rebuild from them.
+#include <sys/stat.h>
+
 #include <catch2/catch.hpp>
 
 #include "actors/partition/replica_checkpoint_files.hpp"
@@ -84,5 +87,37 @@ TEST_CASE("a leader-epoch-checkpoint from before a truncation is rebuilt", "[rep
   d.append(2);
   std::string note;
   CHECK(d.load(note) == std::vector<epoch_entry>{{0, 0}, {2, 3}});
+  CHECK(rebuilt(note));
+}
+
+TEST_CASE("a leader-epoch-checkpoint is rewritten in place; a torn rewrite is rebuilt",
+          "[replication]") {
+  log_dir d;
+  for (int32_t e : {0, 0, 1, 1, 3})
+    d.append(e);
+  auto file = d.path + "/" + epoch_checkpoint_name;
+  d.write_checkpoint({{0, 0}, {1, 2}, {3, 4}});
+  struct stat before {};
+  REQUIRE(::stat(file.c_str(), &before) == 0);
+  // Shorter: the old tail is cut, and the file keeps its inode (no new
+  // file per rewrite: issue 15).
+  d.write_checkpoint({{0, 0}});
+  struct stat after {};
+  REQUIRE(::stat(file.c_str(), &after) == 0);
+  CHECK(after.st_ino == before.st_ino);
+  CHECK(after.st_size == off_t(format_epoch_checkpoint(leader_epoch_cache{{{0, 0}}}).size()));
+  std::vector<epoch_entry> truth{{0, 0}, {1, 2}, {3, 4}};
+  std::string note;
+  auto torn = [&](const std::string& text) {
+    REQUIRE(overwrite_file(d.path, epoch_checkpoint_name,
+                           byte_view{std::string_view{text}}));
+  };
+  // What a crash in the middle of a rewrite may leave.
+  SECTION("the new head over the old tail (cut not reached)") { torn("0\n1\n0 0\n2 4\n3 4\n"); }
+  SECTION("half a line") { torn("0\n3\n0 0\n1 2\n3"); }
+  SECTION("the old count, new entries") { torn("0\n3\n0 0\n1 2\n"); }
+  SECTION("zeros") { torn(std::string(12, '\0')); }
+  SECTION("empty") { torn(""); }
+  CHECK(d.load(note) == truth);
   CHECK(rebuilt(note));
 }
