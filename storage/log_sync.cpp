@@ -48,6 +48,13 @@ result<bool> partition_log::flush_for_time(int64_t now_ms) {
 status partition_log::flush() {
   if (auto st = txns_.sync(); !st) // entries added since, maybe after their marker's fsync
     return st;
+  if (unsynced_truncation_ != 0) { // a cut whose job is still out: settled here
+    if (auto st = active().flush(); !st)
+      return st;
+    if (auto st = fsync_directory(dir_); !st)
+      return st;
+    unsynced_truncation_ = 0;
+  }
   if (flushed_offset_ == log_end_offset_ && pending_syncs_.empty())
     return status::ok();
   if (auto st = sync_pending_segments(); !st)
@@ -79,6 +86,21 @@ status partition_log::queue_active_flush() {
   cover_txn_index(*job);
   sync_jobs_.push_back(std::move(*job));
   ++active_flushes_;
+  return status::ok();
+}
+
+status partition_log::queue_truncation_sync() {
+  auto job = new_sync_job(active(), log_end_offset_);
+  if (!job)
+    return job.error();
+  job->active_flush = true;
+  job->truncation = true;
+  job->truncations = truncations_;
+  job->dir = dir_; // the unlinked segments
+  cover_txn_index(*job);
+  sync_jobs_.push_back(std::move(*job));
+  ++active_flushes_;
+  unsynced_truncation_ = truncations_;
   return status::ok();
 }
 
@@ -154,6 +176,8 @@ status partition_log::sync_pending_segments() {
 status partition_log::segment_synced(const segment_sync_job& job) {
   if (job.active_flush) {
     active_flushes_ = std::max(active_flushes_ - 1, 0);
+    if (job.truncation && job.truncations == unsynced_truncation_)
+      unsynced_truncation_ = 0;
     // Everything below upto was in the active segment or before it; closed
     // segments still waiting for their own job keep the offset below them.
     // After a cut, offsets below upto may have been written anew: no move.

@@ -320,24 +320,34 @@ status partition_log::truncate_to(int64_t offset) {
       return st;
     return create_first_segment(offset, latest_now_ms_);
   }
+  // With deferred syncs nothing is fsynced here (issue 15): one job makes
+  // the cut durable (the kept .log, its .txnindex, the folder) on the I/O
+  // worker, and until it is back truncation_unsynced() holds the follower's
+  // next fetch, so nothing is written anew past the cut before the cut is
+  // on disk.
+  bool in_line = !defer_roll_syncs_;
   size_t keep = segment_index_for(offset);
-  if (auto st = remove_segments_from(keep + 1, nullptr, ""); !st)
+  if (auto st = remove_segments_from(keep + 1, nullptr, "", in_line); !st)
     return st;
   prune_pending(); // the segment cut now is active again: its sync is moot
-  if (auto st = active().truncate_to(offset); !st)
+  if (auto st = active().truncate_to(offset, in_line); !st)
     return st;
   log_end_offset_ = active().next_offset();
-  if (auto st = txns_.truncate_to(log_end_offset_); !st) // the markers cut
+  if (auto st = txns_.truncate_to(log_end_offset_, in_line); !st) // the markers cut
     return st;
   flushed_offset_ = std::min(flushed_offset_, log_end_offset_);
-  if (auto st = flush(); !st)
+  if (in_line) {
+    if (auto st = flush(); !st)
+      return st;
+  } else if (auto st = queue_truncation_sync(); !st) {
     return st;
+  }
   check_invariants();
   return status::ok();
 }
 
 status partition_log::remove_segments_from(size_t first, recovery_report* report,
-                                           const std::string& why) {
+                                           const std::string& why, bool sync_dir) {
   if (first >= segments_.size())
     return status::ok();
   while (segments_.size() > first) {
@@ -356,7 +366,7 @@ status partition_log::remove_segments_from(size_t first, recovery_report* report
     pending_syncs_.clear();
   else
     prune_pending();
-  return fsync_directory(dir_);
+  return sync_dir ? fsync_directory(dir_) : status::ok();
 }
 
 status partition_log::create_first_segment(int64_t base_offset, int64_t now_ms) {

@@ -87,6 +87,9 @@ struct segment_sync_job {
   /// (`truncations`, the log's count when made).
   bool active_flush = false;
   uint64_t truncations = 0;
+  /// The job of a truncation (active_flush too): it also fsyncs the
+  /// folder, and its return ends partition_log::truncation_unsynced().
+  bool truncation = false;
 };
 
 /// Segment files retention (or a raised log start) took out of the log,
@@ -156,7 +159,10 @@ public:
   /// Removes every batch whose last offset is >= offset, across segments;
   /// a batch holding `offset` goes whole, so the log end offset becomes the
   /// end of the last batch kept. Below the log start: the log is emptied and
-  /// restarts at `offset`. Durable on return.
+  /// restarts at `offset`. Durable on return, except with deferred syncs:
+  /// then one job (take_sync_jobs, `truncation`) fsyncs the kept .log, its
+  /// .txnindex and the folder, and truncation_unsynced() is true until it
+  /// is back (or a flush() did the same). The emptying case is always in line.
   status truncate_to(int64_t offset);
   /// Kafka's truncateFullyAndStartAt: deletes every segment and restarts the
   /// empty log at `offset` (log start = log end = offset), whatever the old
@@ -191,6 +197,10 @@ public:
   /// covers every append made meanwhile: group commit, one fsync for many
   /// flush.messages acknowledgements. Without deferred syncs: flush().
   status want_durable(int64_t upto);
+  /// With deferred syncs, a truncate_to's cut is on disk only when its job
+  /// (take_sync_jobs) has come back: until then this is true, and the
+  /// owner writes nothing anew past the cut (a follower holds its fetches).
+  bool truncation_unsynced() const { return unsynced_truncation_ != 0; }
   /// flush() if flush.ms has passed since the last flush and data is
   /// unflushed. Returns whether it flushed. With defer_roll_syncs the
   /// fsync is queued as a segment_sync_job (active_flush) instead, and the
@@ -311,7 +321,10 @@ private:
   status drop_files(segment& seg);
   /// The folder fsync after drop_files, unless the deletes are deferred.
   status sync_drops();
-  status remove_segments_from(size_t first, recovery_report* report, const std::string& why);
+  /// `sync_dir`: fsync the folder after the unlinks (else the caller's
+  /// job does).
+  status remove_segments_from(size_t first, recovery_report* report, const std::string& why,
+                              bool sync_dir = true);
   /// Loads the .txnindex of every segment that has one (`bases`), then
   /// drops entries past the recovered log end.
   status load_txn_indexes(const std::vector<int64_t>& bases, recovery_report& report);
@@ -361,6 +374,11 @@ private:
   /// and the active_flush jobs out at the I/O worker.
   int64_t durable_wanted_ = 0;
   int active_flushes_ = 0;
+  /// The truncations_ count of the cut whose job is out (0: none).
+  uint64_t unsynced_truncation_ = 0;
+  /// truncate_to with deferred syncs: an active_flush job for the cut
+  /// (kept .log, its .txnindex, the folder).
+  status queue_truncation_sync();
 };
 
 } // namespace al

@@ -276,7 +276,7 @@ result<segment_read> segment::read_batches(uint64_t position, size_t max_bytes,
   return res;
 }
 
-status segment::truncate_to(int64_t offset) {
+status segment::truncate_to(int64_t offset, bool sync) {
   auto found = find_batch(offset);
   if (!found)
     return found.error();
@@ -290,7 +290,7 @@ status segment::truncate_to(int64_t offset) {
   if (auto st = scan_tail(); !st)
     return st;
   unsynced_ = true;
-  return flush();
+  return sync ? flush() : status::ok();
 }
 
 status segment::flush() {

@@ -79,7 +79,9 @@ public:
 
   /// Removes every batch whose last offset is >= offset (a batch holding
   /// `offset` goes whole) and fsyncs.
-  status truncate_to(int64_t offset);
+  /// `sync`: fdatasync the cut .log before returning; without it the
+  /// caller makes the cut durable (partition_log's truncation job).
+  status truncate_to(int64_t offset, bool sync = true);
   /// fdatasync of the .log.
   status flush();
   /// Writes both index files (only what changed) and, when `durable`,

@@ -96,7 +96,7 @@ status txn_index_files::remove_markers(int64_t base, const std::vector<int64_t>&
   return ix ? status::ok() : ix.error();
 }
 
-status txn_index_files::truncate_to(int64_t offset) {
+status txn_index_files::truncate_to(int64_t offset, bool sync) {
   if (all_.empty() || all_.back().last_offset < offset)
     return status::ok();
   for (auto& [base, f] : files_) {
@@ -106,7 +106,12 @@ status txn_index_files::truncate_to(int64_t offset) {
     if (f.index.entries().size() == before)
       continue;
     // Durable, so an entry cut here cannot come back after a crash to name
-    // offsets that the log has written anew.
+    // offsets that the log has written anew (with !sync: before the caller
+    // writes anything anew).
+    if (!sync) {
+      f.dirty = true;
+      continue;
+    }
     if (auto st = f.index.fsync(); !st)
       return st;
     f.dirty = false;

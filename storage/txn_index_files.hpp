@@ -48,8 +48,9 @@ public:
   /// new entries, never a part.
   status remove_markers(int64_t base, const std::vector<int64_t>& markers);
   /// Drops the entries whose marker is at or past `offset`, from memory
-  /// and from the files, which are fsynced when cut.
-  status truncate_to(int64_t offset);
+  /// and from the files, which are fsynced when cut (`sync`; else they
+  /// are left dirty, and the caller's job or the next sync() fsyncs them).
+  status truncate_to(int64_t offset, bool sync = true);
   /// fsyncs the dirty files, and the folder when a file is new.
   status sync();
   /// sync(), then closes the files; the entries stay readable.

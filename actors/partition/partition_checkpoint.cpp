@@ -101,6 +101,7 @@ void after_log_change(self_ptr self) {
           if (auto more = s.log->segment_synced(done); !more)
             mark_write_failed(s, more); // the next fsync could not be queued
           after_log_change(self); // hands on that next fsync, answers who waited
+          release_held_requests(self);
         },
         [=](caf::error& err) {
           mark_write_failed(self->state, status{errc::kafka_storage_error,
@@ -115,6 +116,16 @@ void after_log_change(self_ptr self) {
   }
   store_recovery_point(st);
   deliver_durable(self);
+}
+
+void release_held_requests(self_ptr self) {
+  auto& st = self->state;
+  if (st.held_requests.empty() || (st.log && st.log->truncation_unsynced()))
+    return;
+  auto held = std::move(st.held_requests);
+  st.held_requests.clear();
+  for (auto& send : held)
+    send();
 }
 
 caf::result<produce_response> answer_when_durable(self_ptr self, produce_response resp,

@@ -198,6 +198,10 @@ void send_epoch_query(self_ptr self, const offsets_for_epoch_request& req) {
   auto& st = self->state;
   if (!st.setup.broker)
     return;
+  if (st.log && st.log->truncation_unsynced()) { // the cut is not on disk yet
+    st.held_requests.push_back([self, req] { send_epoch_query(self, req); });
+    return;
+  }
   self->request(broker_of(st), std::chrono::milliseconds(replica_request_timeout_ms),
                 peer_atom::value, req.leader_id, st.setup.tp, req)
     .then(
@@ -325,6 +329,10 @@ void send_fetch(self_ptr self, const replica_fetch_request& rf) {
   auto& st = self->state;
   if (!st.setup.broker)
     return;
+  if (st.log && st.log->truncation_unsynced()) { // nothing written past the cut before it is on disk
+    st.held_requests.push_back([self, rf] { send_fetch(self, rf); });
+    return;
+  }
   fetch_request req;
   req.topic = st.setup.tp.topic;
   req.partition = st.setup.tp.partition;

@@ -7,6 +7,7 @@
 // log, the I/O workers).
 #include <cstdint>
 #include <exception>
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -97,6 +98,11 @@ struct partition_state {
   std::unique_ptr<replica_machine> replica; // null while the log cannot be opened
   std::map<uint64_t, waiting_produce> waiting; // acks=all, by ack id
   std::multimap<int64_t, durable_wait> durable_waits; // by the offset they wait for
+  /// The follower's fetches and OffsetsForLeaderEpoch requests made while
+  /// its log's last cut is not on disk yet (partition_log::
+  /// truncation_unsynced): sent when the cut's job is back, as if the
+  /// network had delayed them (release_held_requests).
+  std::vector<std::function<void()>> held_requests;
   uint64_t next_ack_id = 1;
   std::vector<epoch_entry> saved_epochs;   // what leader-epoch-checkpoint holds
   /// The HW's cell in setup.hw_table (the node's
@@ -301,6 +307,8 @@ void checkpoint_hw(partition_ptr self, bool durable);
 /// segment syncs to the I/O worker (in line without one) and stores its
 /// flushed offset in the node's recovery-point table.
 void after_log_change(partition_ptr self);
+/// Sends the requests held while a cut was not on disk, once it is.
+void release_held_requests(partition_ptr self);
 /// A produce whose fsync (flush.messages) is not done yet waits for it;
 /// the others are answered now.
 caf::result<produce_response> answer_when_durable(partition_ptr self, produce_response resp,

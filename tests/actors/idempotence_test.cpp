@@ -318,3 +318,82 @@ TEST_CASE_METHOD(two_replicas, "a failed flush after the append neither duplicat
   CHECK(state_of(a).log->flushed_offset() == 2);
   CHECK(log_values(a) == std::vector<std::string>{"p0", "p1"});
 }
+
+// Issue 15: a follower's truncation is fsynced by its I/O worker, not on
+// the scheduler. Until that job is back the follower fetches nothing, so
+// nothing is written past the cut before the cut is on disk (a cut
+// .txnindex entry or batch could otherwise come back after an OS crash
+// over offsets written anew). The worker here holds truncation jobs until
+// the test lets them run; every other job goes to a real I/O worker.
+namespace {
+
+using release_atom = caf::atom_constant<caf::atom("release")>;
+
+struct held_cuts {
+  std::vector<std::pair<caf::response_promise, segment_sync_job>> jobs;
+  /// Runs the held jobs and answers the partition, in order.
+  void release() {
+    for (auto& [rp, job] : jobs) {
+      auto done = run_segment_sync(job);
+      rp.deliver(done ? std::string{} : done.to_string());
+    }
+    jobs.clear();
+  }
+};
+
+caf::behavior cut_holding_worker(caf::event_based_actor* self, caf::actor real,
+                                 std::shared_ptr<held_cuts> held) {
+  return {
+    [=](segment_sync_atom a, segment_sync_job& job) -> caf::result<std::string> {
+      if (!job.truncation) {
+        self->delegate(real, a, std::move(job));
+        return caf::delegated<std::string>{};
+      }
+      auto rp = self->make_response_promise();
+      held->jobs.emplace_back(rp, std::move(job));
+      return caf::delegated<std::string>{};
+    },
+    [=](open_log_atom a, open_partition_job& j) { return self->delegate(real, a, std::move(j)); },
+    [=](epoch_checkpoint_atom a, epoch_checkpoint_job& j) { self->send(real, a, std::move(j)); },
+    [=](producer_snapshot_atom a, producer_snapshot_job& j) { self->send(real, a, std::move(j)); },
+    [=](delete_files_atom a, file_delete_job& j) { self->send(real, a, std::move(j)); },
+    [=](release_atom) { held->release(); }, // promises are kept by their actor
+  };
+}
+
+} // namespace
+
+TEST_CASE_METHOD(two_replicas, "a follower fetches nothing past its cut until the I/O worker "
+                               "has made the cut durable",
+                 "[idempotence][truncation][io]") {
+  auto real = sys.spawn(io_worker_actor);
+  auto held = std::make_shared<held_cuts>();
+  auto io = sys.spawn(cut_holding_worker, real, held);
+  spawned.push_back(real);
+  spawned.push_back(io);
+  auto with_worker = [&](partition_setup& ps) { // as on a node: deferred syncs
+    ps.io = io;
+    ps.recovery_table = std::make_shared<hw_checkpoint_table>(dir, recovery_table_name);
+  };
+  auto a = start(1, leadership(1, 0, {1, 2}), with_worker);
+  start(2, leadership(1, 0, {1, 2}));
+  REQUIRE(produce_to(a, idempotent(pid, 0, 0, "p0"), acks_mode::all)); // on both
+  crash(2);
+  REQUIRE(produce_to(a, idempotent(pid, 0, 1, "p1"))); // A only
+  auto b = start(2, leadership(2, 1, {2}));
+  REQUIRE(produce_to(b, batch_of({{"k", "q1"}})));
+  metadata(a, leadership(2, 1, {2}));
+  // A cut p1 (in the page cache) and handed the fsync to its worker, which
+  // holds it: no fetch went out, q1 is not here yet.
+  REQUIRE(held->jobs.size() == 1);
+  CHECK(held->jobs[0].second.truncation);
+  CHECK(log_end(a) == 1);
+  CHECK(state_of(a).log->truncation_unsynced());
+  CHECK_FALSE(state_of(a).held_requests.empty());
+  caf::anon_send(io, release_atom::value);
+  sched.run();
+  CHECK_FALSE(state_of(a).log->truncation_unsynced());
+  CHECK(state_of(a).held_requests.empty());
+  CHECK(log_end(a) == 2); // fetched q1 once the cut was on disk
+  CHECK(log_values(a) == std::vector<std::string>{"p0", "q1"});
+}

@@ -105,14 +105,70 @@ TEST_CASE("a truncation into a pending segment voids its job; later rolls sync a
   REQUIRE(jobs.size() == 2);
   auto cut = segs[1].base_offset + 2; // inside the second segment
   ok(log->truncate_to(cut));
-  CHECK(log->flushed_offset() == log->log_end_offset()); // truncation is durable on return
+  // Nothing fsynced in line: the cut's fsyncs are a job of their own.
+  CHECK(log->truncation_unsynced());
+  CHECK(log->flushed_offset() < log->log_end_offset());
+  auto cut_jobs = log->take_sync_jobs();
+  REQUIRE(cut_jobs.size() == 1);
+  CHECK(cut_jobs[0].truncation);
+  CHECK(cut_jobs[0].dir == dir.path()); // the third segment's unlinked names
+  CHECK(cut_jobs[0].upto == log->log_end_offset());
   run_all(*log, jobs); // the segment of jobs[1] was cut, then is active again
+  CHECK(log->truncation_unsynced());
+  run_all(*log, cut_jobs);
+  CHECK_FALSE(log->truncation_unsynced());
+  CHECK(log->flushed_offset() == log->log_end_offset());
   fill_to(*log, 4);
   auto again = log->take_sync_jobs();
   REQUIRE(again.size() == 2);
   run_all(*log, again);
   CHECK(log->flushed_offset() == log->segments().back().base_offset);
   CHECK(read_all(*log).size() == size_t(log->log_end_offset()));
+}
+
+TEST_CASE("a truncation's job: a flush settles it in line, a later cut voids it, and without "
+          "deferred syncs the cut is durable on return",
+          "[deferred_roll]") {
+  temp_dir dir("droll-cutjob");
+  SECTION("flush") {
+    auto log = deferred_log(dir.path(), partition_log::trust_closed);
+    fill_to(*log, 2);
+    auto rolls = log->take_sync_jobs();
+    ok(log->truncate_to(log->log_end_offset() - 3));
+    CHECK(log->truncation_unsynced());
+    ok(log->flush());
+    CHECK_FALSE(log->truncation_unsynced());
+    CHECK(log->flushed_offset() == log->log_end_offset());
+    run_all(*log, rolls);
+    run_all(*log, log->take_sync_jobs()); // the late job changes nothing
+    CHECK_FALSE(log->truncation_unsynced());
+    CHECK(log->flushed_offset() == log->log_end_offset());
+  }
+  SECTION("a second cut before the first job is back") {
+    auto log = deferred_log(dir.path(), partition_log::trust_closed);
+    fill_to(*log, 2);
+    auto rolls = log->take_sync_jobs();
+    ok(log->truncate_to(log->log_end_offset() - 3));
+    auto first = log->take_sync_jobs();
+    ok(log->truncate_to(log->log_end_offset() - 3));
+    auto second = log->take_sync_jobs();
+    REQUIRE(first.size() == 1);
+    REQUIRE(second.size() == 1);
+    run_all(*log, rolls);
+    run_all(*log, first);
+    CHECK(log->truncation_unsynced()); // the second cut is not on disk yet
+    run_all(*log, second);
+    CHECK_FALSE(log->truncation_unsynced());
+    CHECK(log->flushed_offset() == log->log_end_offset());
+  }
+  SECTION("in line") {
+    auto log = ok(partition_log::open(dir.path(), small_config(), 0));
+    fill_to(*log, 2);
+    ok(log->truncate_to(log->log_end_offset() - 3));
+    CHECK_FALSE(log->truncation_unsynced());
+    CHECK(log->flushed_offset() == log->log_end_offset());
+    CHECK(log->take_sync_jobs().empty());
+  }
 }
 
 TEST_CASE("open scans the segments past the recovery point and finds damage there",
@@ -327,12 +383,23 @@ TEST_CASE("flush.messages with deferred syncs: the append waits for a job, and a
     CHECK(append(20).durable_upto == 20);
     auto out = log->take_sync_jobs();
     REQUIRE(out.size() == 1);
-    ok(log->truncate_to(17)); // cuts the batch 15..19 whole, durable on return
+    ok(log->truncate_to(17)); // cuts the batch 15..19 whole; its fsync is a job
     CHECK(log->log_end_offset() == 15);
     CHECK(log->flushed_offset() == 15);
-    CHECK(append(21).durable_upto == 20); // new records at 15..19, one job still out
+    CHECK(log->truncation_unsynced());
+    auto cut = log->take_sync_jobs();
+    REQUIRE(cut.size() == 1);
+    CHECK(cut[0].truncation);
+    // New records at 15..19 (a node's follower would hold them until the
+    // cut's job is back; the log's offsets must be right either way), with
+    // two jobs out: no job of their own.
+    CHECK(append(21).durable_upto == 20);
     CHECK(log->take_sync_jobs().empty());
     run_all(*log, out); // voided: written before the cut
+    CHECK(log->flushed_offset() == 15);
+    CHECK(log->truncation_unsynced());
+    run_all(*log, cut);
+    CHECK_FALSE(log->truncation_unsynced());
     CHECK(log->flushed_offset() == 15);
     auto again = log->take_sync_jobs();
     REQUIRE(again.size() == 1);
