@@ -42,6 +42,13 @@ std::string txn_index_file_name(int64_t base_offset) {
   return with_suffix(base_offset, ".txnindex");
 }
 
+bool is_spare_file_name(std::string_view name) {
+  for (const char* spare : spare_file_names)
+    if (name == spare)
+      return true;
+  return false;
+}
+
 bool is_deleted_file_name(std::string_view name) {
   constexpr std::string_view tail = deleted_suffix;
   if (name.size() <= tail.size() || name.substr(name.size() - tail.size()) != tail)

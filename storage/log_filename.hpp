@@ -11,6 +11,8 @@
 //                                     renamed over the .log
 //   <any of the first four>.deleted   a segment retention removed, waiting
 //                                     for the I/O worker to delete it
+//   spare.log, spare.index,           empty files an I/O worker made ahead of
+//   spare.timeindex                   the next roll, renamed into place then
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -38,7 +40,12 @@ constexpr const char* deleted_suffix = ".deleted";
 /// Whether `name` is a segment or index file waiting to be deleted.
 bool is_deleted_file_name(std::string_view name);
 
-/// Parses any of the names above but `.deleted` ones; nullopt for anything else.
+/// The spare files, in the order log, index, time index.
+constexpr const char* spare_file_names[] = {"spare.log", "spare.index", "spare.timeindex"};
+/// Whether `name` is one of them.
+bool is_spare_file_name(std::string_view name);
+
+/// Parses any of the names above but `.deleted` and spare ones; nullopt for anything else.
 std::optional<parsed_log_file_name> parse_log_file_name(std::string_view name);
 
 } // namespace al

@@ -32,6 +32,11 @@ result<dir_listing> read_listing(const std::string& dir, std::vector<std::string
       deleted.push_back(name);
       continue;
     }
+    if (is_spare_file_name(name)) { // made again when the next roll nears; no event:
+      if (auto st = remove_file(join_path(dir, name)); !st) // a clean stop leaves them too
+        return st;
+      continue;
+    }
     auto parsed = parse_log_file_name(name);
     if (!parsed)
       continue; // not ours (e.g. a checkpoint file of another component)

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "storage/file.hpp"
+#include "storage/log_filename.hpp"
 #include "storage/partition_log.hpp"
 
 namespace al {
@@ -251,6 +252,58 @@ status run_file_delete(const file_delete_job& job) {
     if (auto st = remove_file(path); !st)
       return st;
   return fsync_directory(job.dir);
+}
+
+} // namespace al
+
+namespace al {
+
+status run_spare_files(const spare_files_job& job) {
+  for (const char* name : spare_file_names) {
+    auto f = file::open(join_path(job.dir, name), open_mode::create);
+    if (!f)
+      return f.error();
+    if (auto st = f->close(); !st)
+      return st;
+  }
+  return status::ok();
+}
+
+spare_files_job partition_log::take_spare_job() {
+  spare_files_job job;
+  if (spare_wanted_) {
+    spare_wanted_ = false;
+    job.dir = dir_;
+  }
+  return job;
+}
+
+void partition_log::spare_files_ready(bool ok) {
+  spare_asked_ = false;
+  spare_ready_ = ok && !closed_;
+}
+
+void partition_log::maybe_ask_spare(int64_t now_ms) {
+  if (!defer_roll_syncs_ || spare_ready_ || spare_asked_ || closed_)
+    return;
+  const segment& seg = active();
+  bool half_full = seg.size_bytes() >= uint64_t(config_.segment_bytes) / 2;
+  bool half_old = config_.segment_ms != log_config::never && !seg.empty() &&
+                  now_ms - seg.created_ms() >= config_.segment_ms / 2;
+  if (!half_full && !half_old)
+    return;
+  spare_asked_ = spare_wanted_ = true;
+}
+
+void partition_log::use_spare_files(const segment& out, int64_t next_base) {
+  spare_ready_ = false;
+  const std::string targets[] = {join_path(dir_, log_file_name(next_base)), out.index_path(),
+                                 out.time_index_path()};
+  for (size_t i = 0; i < 3; ++i) {
+    // A failed rename leaves the roll to create that file itself.
+    if (!path_exists(targets[i]))
+      (void)rename_file(join_path(dir_, spare_file_names[i]), targets[i]);
+  }
 }
 
 } // namespace al

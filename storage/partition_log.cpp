@@ -162,8 +162,10 @@ status partition_log::maybe_roll(const batch_header& h, int64_t now_ms, bool& ro
     h.last_offset() - seg.base_offset() > std::numeric_limits<int32_t>::max();
   bool full = !seg.empty() && seg.size_bytes() + h.size_in_bytes() > uint64_t(config_.segment_bytes);
   bool old = !seg.empty() && now_ms - seg.created_ms() >= config_.segment_ms;
-  if (!offset_overflow && !full && !old)
+  if (!offset_overflow && !full && !old) {
+    maybe_ask_spare(now_ms);
     return status::ok();
+  }
   rolled = true;
   return roll(h.base_offset, now_ms);
 }
@@ -177,6 +179,8 @@ status partition_log::roll(int64_t base_offset, int64_t now_ms) {
     // below the outgoing segment's base, so a crash before it scans that
     // segment on open.
     segment& out = active();
+    if (spare_ready_)
+      use_spare_files(out, base_offset); // no new inode here (issue 15)
     if (auto st = out.seal(); !st)
       return st;
     auto seg = segment::create(dir_, base_offset, config_.index_interval_bytes, now_ms, false);

@@ -108,6 +108,22 @@ void after_log_change(self_ptr self) {
                                                 "segment sync: " + describe_error(err)});
         });
   }
+  if (auto spare = st.log->take_spare_job(); !spare.dir.empty()) {
+    if (!st.setup.io) {
+      st.log->spare_files_ready(bool(run_spare_files(spare)));
+    } else {
+      self->request(st.setup.io, caf::infinite, segment_sync_atom::value, std::move(spare))
+        .then(
+          [=](bool made) {
+            if (self->state.log)
+              self->state.log->spare_files_ready(made);
+          },
+          [=](caf::error&) {
+            if (self->state.log)
+              self->state.log->spare_files_ready(false);
+          });
+    }
+  }
   if (auto doomed = st.log->take_delete_job(); !doomed.paths.empty()) {
     if (st.setup.io)
       caf::anon_send(st.setup.io, delete_files_atom::value, std::move(doomed));

@@ -79,6 +79,12 @@ caf::behavior io_worker_actor(caf::event_based_actor* self) {
         spdlog::error("segment {} in {} not synced: {}", job.base_offset, job.dir, done.to_string());
       return done ? std::string{} : done.to_string();
     },
+    [](segment_sync_atom, const spare_files_job& job) { // the next roll's files
+      auto made = run_spare_files(job);
+      if (!made)
+        spdlog::warn("spare segment files in {} not created: {}", job.dir, made.to_string());
+      return bool(made);
+    },
     [](delete_files_atom, const file_delete_job& job) {
       if (auto st = run_file_delete(job); !st)
         spdlog::error("deleting {} file(s) in {}: {}", job.paths.size(), job.dir, st.to_string());

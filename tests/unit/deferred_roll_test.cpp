@@ -4,6 +4,8 @@
 // settles pending jobs, and opening a log scans every segment past its
 // recovery point, so damage there is found, while segments below it are
 // trusted through their indexes.
+#include <sys/stat.h>
+
 #include "log_test_support.hpp"
 
 #include "storage/log_filename.hpp"
@@ -433,4 +435,65 @@ TEST_CASE("flush.messages with deferred syncs: the append waits for a job, and a
     CHECK(log->flushed_offset() == log->log_end_offset());
     CHECK(runs < 40); // fewer fsync jobs than acknowledgements waiting for one
   }
+}
+
+namespace {
+ino_t inode_of(const std::string& path) {
+  struct stat sb {};
+  REQUIRE(::stat(path.c_str(), &sb) == 0);
+  return sb.st_ino;
+}
+} // namespace
+
+TEST_CASE("a roll renames the spare files its I/O worker made into place: no file is created "
+          "in line; a leftover spare is removed on open",
+          "[deferred_roll][spare]") {
+  temp_dir dir("droll-spare");
+  auto log = deferred_log(dir.path(), partition_log::trust_closed);
+  auto append = [&] {
+    auto batch = numbered_batch(5, 1000, int(log->log_end_offset()), 40);
+    ok(log->append(batch, 1000));
+  };
+  CHECK(log->take_spare_job().dir.empty());
+  // The first segment got its index files with the log; a segment a roll
+  // makes gets them at its own roll. Roll once without spares.
+  fill_to(*log, 2);
+  run_all(*log, log->take_sync_jobs());
+  (void)log->take_spare_job();
+  log->spare_files_ready(false);
+  // Asked for once the active segment is half full, once.
+  spare_files_job job;
+  while (job.dir.empty() && log->segment_count() == 2)
+    append(), job = log->take_spare_job();
+  REQUIRE(log->segment_count() == 2);
+  CHECK(job.dir == dir.path());
+  CHECK(log->take_spare_job().dir.empty()); // taken
+  ok(run_spare_files(job));
+  ino_t spare[3];
+  for (size_t i = 0; i < 3; ++i)
+    spare[i] = inode_of(dir.file(spare_file_names[i]));
+  log->spare_files_ready(true);
+  auto out_base = log->segments().back().base_offset;
+  CHECK_FALSE(path_exists(dir.file(index_file_name(out_base))));
+  while (log->segment_count() == 2)
+    append();
+  auto next_base = log->segments().back().base_offset;
+  for (const char* name : spare_file_names)
+    CHECK_FALSE(path_exists(dir.file(name)));
+  CHECK(inode_of(dir.file(log_file_name(next_base))) == spare[0]);
+  CHECK(inode_of(dir.file(index_file_name(out_base))) == spare[1]);
+  CHECK(inode_of(dir.file(time_index_file_name(out_base))) == spare[2]);
+  run_all(*log, log->take_sync_jobs());
+  // The renamed files hold what the log wrote: a reopen trusting the
+  // closed segment reads every record through its indexes.
+  auto end = log->log_end_offset();
+  ok(log->close());
+  log.reset();
+  ok(run_spare_files(spare_files_job{dir.path()})); // as if a crash left a spare
+  recovery_report report;
+  auto again = deferred_log(dir.path(), partition_log::trust_closed, &report);
+  CHECK(again->log_end_offset() == end);
+  CHECK(read_all(*again).size() == size_t(end));
+  for (const char* name : spare_file_names)
+    CHECK_FALSE(path_exists(dir.file(name)));
 }
