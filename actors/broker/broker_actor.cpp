@@ -13,6 +13,7 @@
 #include "actors/broker/broker_txn.hpp"
 #include "actors/controller/image_lookup.hpp"
 #include "actors/group/group_placement.hpp"
+#include "actors/partition/partition_expiry.hpp"
 #include "actors/partition/partition_state.hpp"
 #include "actors/protocol/errors.hpp"
 #include "storage/clock.hpp"
@@ -163,6 +164,15 @@ void on_exit(self_ptr self, caf::exit_msg& em) {
       w = self->spawn<caf::detached + caf::linked>(io_worker_actor);
       return;
     }
+  if (st.expiry_sweeper && st.expiry_sweeper.address() == em.source) {
+    // Partitions keep poking the old handle; the new one arms itself after
+    // each sweep, so a bucket added earlier than its wake-up waits for it.
+    spdlog::error("broker {}: long-poll expiry sweeper failed ({}); starting a new one",
+                  st.setup.node_id, describe_error(em.reason));
+    st.expiry_sweeper = self->spawn<caf::linked>(expiry_sweeper_actor, st.expiry_wheel);
+    caf::anon_send(st.expiry_sweeper, tick_atom::value);
+    return;
+  }
   spdlog::warn("broker {}: exit of an unknown linked actor ignored: {}", st.setup.node_id,
                describe_error(em.reason));
 }
@@ -220,6 +230,9 @@ broker_api::behavior_type broker_actor(self_ptr self, broker_setup setup) {
   });
   for (int32_t i = 0; i < self->state.setup.io_threads; ++i)
     self->state.io_workers.push_back(self->spawn<caf::detached + caf::linked>(io_worker_actor));
+  self->state.expiry_wheel = std::make_shared<expiry_wheel>(expiry_wheel_granularity_ns);
+  self->state.expiry_sweeper =
+    self->spawn<caf::linked>(expiry_sweeper_actor, self->state.expiry_wheel);
   if (!self->state.io_workers.empty()) { // folders of deleted partitions a crash left behind
     std::error_code ec;
     for (const auto& e : std::filesystem::directory_iterator(self->state.setup.data_dir, ec))

@@ -11,6 +11,7 @@
 #include <limits>
 
 #include "actors/broker/client_gateway_actor.hpp"
+#include "actors/partition/partition_expiry.hpp"
 #include "actors/partition/replica_checkpoint_files.hpp"
 #include "node_fixture.hpp"
 
@@ -66,8 +67,16 @@ TEST_CASE_METHOD(node_fixture, "a long-poll fetch times out empty at fetch.max.w
   sched.advance_time(std::chrono::milliseconds(499));
   sched.run();
   CHECK(self->mailbox().empty());
-  sched.advance_time(std::chrono::milliseconds(1));
-  sched.run();
+  // The node's expiry wheel has 10 ms buckets: answered at 500 ms, at most
+  // 10 ms later (partition_expiry.hpp).
+  int waited = 499;
+  while (self->mailbox().empty() && waited < 520) {
+    sched.advance_time(std::chrono::milliseconds(1));
+    sched.run();
+    ++waited;
+  }
+  CHECK(waited >= 500);
+  CHECK(waited <= 510);
   collect(rh, out);
   REQUIRE(out);
   CHECK(out.value->records.empty());
@@ -582,6 +591,52 @@ TEST_CASE_METHOD(partition_fixture, "many parked fetches share few expiry timers
   }
   CHECK(st.parked.empty());
   CHECK(st.expiry_timers.empty());
+}
+
+TEST_CASE_METHOD(partition_fixture,
+                 "partitions on the node's expiry wheel arm no timers; one sweeper expires their "
+                 "long polls on time",
+                 "[broker][fetch][expiry]") {
+  auto wheel = std::make_shared<expiry_wheel>(expiry_wheel_granularity_ns);
+  auto sweeper = sys.spawn(expiry_sweeper_actor, wheel);
+  extra.push_back(sweeper);
+  std::vector<partition_api> parts;
+  for (int i = 0; i < 5; ++i)
+    parts.push_back(spawn_partition("t" + std::to_string(i), [&](partition_setup& ps) {
+      ps.expiry_wheel = wheel;
+      ps.expiry_sweeper = sweeper;
+    }));
+  sched.run();
+  auto timers_before = sched.clock().schedule().size();
+  std::vector<decltype(fetch_from(parts[0], fetch_req("t0", 0, 0, 500)))> handles;
+  for (int i = 0; i < 5; ++i) // 500 ms, then 300 ms: an earlier bucket pokes the sweeper
+    handles.push_back(fetch_from(parts[size_t(i)], fetch_req("t" + std::to_string(i), 0, 0,
+                                                            i < 3 ? 500 : 300)));
+  CHECK(wheel->size() == 5);
+  // The partitions armed nothing; the sweeper holds the only wake-ups (the
+  // 500 ms bucket, then the earlier 300 ms one).
+  CHECK(sched.clock().schedule().size() - timers_before <= 2);
+  for (auto& p : parts)
+    CHECK(state_of(p).parked.size() == 1);
+  sched.advance_time(std::chrono::milliseconds(299));
+  sched.run();
+  for (auto& p : parts)
+    CHECK(state_of(p).parked.size() == 1); // never early
+  sched.advance_time(std::chrono::milliseconds(11));
+  sched.run();
+  for (int i = 0; i < 5; ++i)
+    CHECK(state_of(parts[size_t(i)]).parked.size() == (i < 3 ? 1u : 0u));
+  sched.advance_time(std::chrono::milliseconds(200));
+  sched.run();
+  for (auto& p : parts)
+    CHECK(state_of(p).parked.empty());
+  for (auto& h : handles) {
+    reply<fetch_response> out;
+    collect(h, out);
+    REQUIRE(out);
+    CHECK(out.value->records.empty());
+  }
+  CHECK(wheel->size() == 0);
 }
 
 TEST_CASE_METHOD(partition_fixture, "a parked fetch wakes when min bytes arrive, not before",
