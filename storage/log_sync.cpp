@@ -78,30 +78,20 @@ result<segment_sync_job> partition_log::new_sync_job(const segment& seg, int64_t
   return job;
 }
 
-status partition_log::queue_active_flush() {
+status partition_log::queue_active_flush(bool truncation) {
   auto job = new_sync_job(active(), log_end_offset_);
   if (!job)
     return job.error();
   job->active_flush = true;
   job->truncations = truncations_;
+  if (truncation) {
+    job->truncation = true;
+    job->dir = dir_; // the unlinked segments
+    unsynced_truncation_ = truncations_;
+  }
   cover_txn_index(*job);
   sync_jobs_.push_back(std::move(*job));
   ++active_flushes_;
-  return status::ok();
-}
-
-status partition_log::queue_truncation_sync() {
-  auto job = new_sync_job(active(), log_end_offset_);
-  if (!job)
-    return job.error();
-  job->active_flush = true;
-  job->truncation = true;
-  job->truncations = truncations_;
-  job->dir = dir_; // the unlinked segments
-  cover_txn_index(*job);
-  sync_jobs_.push_back(std::move(*job));
-  ++active_flushes_;
-  unsynced_truncation_ = truncations_;
   return status::ok();
 }
 

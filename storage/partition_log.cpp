@@ -343,7 +343,7 @@ status partition_log::truncate_to(int64_t offset) {
   if (in_line) {
     if (auto st = flush(); !st)
       return st;
-  } else if (auto st = queue_truncation_sync(); !st) {
+  } else if (auto st = queue_active_flush(true); !st) {
     return st;
   }
   check_invariants();

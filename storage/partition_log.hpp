@@ -317,8 +317,10 @@ private:
                           recovery_report& report, int64_t recovery_point);
   /// Queues a sync job for closed segment `seg` ending at `upto`.
   status queue_sync(segment& seg, int64_t upto);
-  /// Queues an active_flush job up to the log end.
-  status queue_active_flush();
+  /// Queues an active_flush job up to the log end; `truncation`: the job
+  /// of a truncate_to with deferred syncs (it also fsyncs the folder, for
+  /// the unlinked segments, and ends truncation_unsynced()).
+  status queue_active_flush(bool truncation = false);
   /// A job for `seg` with a descriptor of its own, numbered, ending at `upto`.
   result<segment_sync_job> new_sync_job(const segment& seg, int64_t upto);
   /// flush.ms is due: flush() in line (true), or with deferred syncs an
@@ -407,9 +409,6 @@ private:
   void maybe_ask_spare(int64_t now_ms);
   /// The truncations_ count of the cut whose job is out (0: none).
   uint64_t unsynced_truncation_ = 0;
-  /// truncate_to with deferred syncs: an active_flush job for the cut
-  /// (kept .log, its .txnindex, the folder).
-  status queue_truncation_sync();
 };
 
 } // namespace al
