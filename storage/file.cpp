@@ -357,16 +357,19 @@ status replace_file(const std::string& dir, const std::string& name, byte_view c
   return replace_file_impl(dir, name, contents, false);
 }
 
-status overwrite_file(const std::string& dir, const std::string& name, byte_view contents) {
-  auto f = file::open(join_path(dir, name), open_mode::create);
+status overwrite_file(const std::string& path, byte_view data, uint64_t position, bool durable) {
+  auto f = file::open(path, open_mode::create);
   if (!f)
     return f.error();
-  if (auto st = f->pwrite(contents, 0); !st)
+  if (auto st = f->pwrite(data, position); !st)
     return st;
   // Cut to the new length, never to zero first: ext4 flushes a file
   // emptied and rewritten at its close (auto_da_alloc).
-  if (f->size() != contents.size)
-    if (auto st = f->truncate(contents.size); !st)
+  if (f->size() != position + data.size)
+    if (auto st = f->truncate(position + data.size); !st)
+      return st;
+  if (durable)
+    if (auto st = f->fsync(); !st)
       return st;
   return f->close();
 }

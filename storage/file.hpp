@@ -102,14 +102,17 @@ status replace_file_durably(const std::string& dir, const std::string& name, byt
 /// whose every such state is safe to load (a high watermark is a lower
 /// bound: a cut number is smaller, an empty file counts as none).
 status replace_file(const std::string& dir, const std::string& name, byte_view contents);
-/// Rewrites dir/name in place (created if missing): the new bytes at
-/// position 0, then the file cut to their length; no fsync, no new inode,
-/// no change to the folder. replace_file creates and renames a file each
+/// Writes `data` at `position` of the file at `path` (created if missing)
+/// and cuts the file at position + data.size, fsynced when `durable`; no
+/// new inode, no change to the folder. Position 0 with the whole content
+/// is a rewrite in place: replace_file creates and renames a file each
 /// time, and with 10 000 partitions ext4's search for a free inode among
 /// recently deleted ones made that the slowest step of a first write
-/// (issue 15). A crash may leave any mix of old and new bytes: only for
-/// files whose loader checks them and rebuilds a bad one.
-status overwrite_file(const std::string& dir, const std::string& name, byte_view contents);
+/// (issue 15). Without `durable` a crash may leave any mix of old and new
+/// bytes: only for files whose loader checks them and rebuilds a bad one
+/// (index files, leader-epoch-checkpoint).
+status overwrite_file(const std::string& path, byte_view data, uint64_t position = 0,
+                      bool durable = false);
 /// The whole file; NOT_FOUND-style errors name the path.
 result<bytes> read_whole_file(const std::string& path);
 

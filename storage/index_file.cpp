@@ -16,22 +16,6 @@ result<std::optional<bytes>> read_index_file(const std::string& path) {
   return std::optional<bytes>{std::move(data)};
 }
 
-status write_index_file(const std::string& path, byte_view data, uint64_t position,
-                        bool durable) {
-  auto f = file::open(path, open_mode::create);
-  if (!f)
-    return f.error();
-  if (auto st = f->pwrite(data, position); !st)
-    return st;
-  if (f->size() != position + data.size)
-    if (auto st = f->truncate(position + data.size); !st)
-      return st;
-  if (durable)
-    if (auto st = f->fsync(); !st)
-      return st;
-  return f->close();
-}
-
 status broken_index(const std::string& path, const std::string& why) {
   return status{errc::corrupt_message, path + ": " + why};
 }

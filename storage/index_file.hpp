@@ -13,17 +13,13 @@
 #include <vector>
 
 #include "storage/bytes.hpp"
+#include "storage/file.hpp"
 #include "storage/status.hpp"
 
 namespace al {
 
 /// The file's bytes, or nullopt when it does not exist.
 result<std::optional<bytes>> read_index_file(const std::string& path);
-
-/// Writes `data` at `position` and cuts the file there plus data.size,
-/// then fsyncs when `durable`. position 0 with the whole content is a rewrite.
-status write_index_file(const std::string& path, byte_view data, uint64_t position,
-                        bool durable = true);
 
 /// A broken or missing index file: corrupt_message "<path>: <why>".
 status broken_index(const std::string& path, const std::string& why);
@@ -116,7 +112,7 @@ status flush_index_entries(const std::string& path, const std::vector<Entry>& en
   bytes buf((entries.size() - from) * entry_size);
   for (size_t i = from; i < entries.size(); ++i)
     encode(&buf[(i - from) * entry_size], entries[i]);
-  if (auto st = write_index_file(path, buf, from * entry_size, durable); !st)
+  if (auto st = overwrite_file(path, buf, from * entry_size, durable); !st)
     return st;
   sync.written(entries.size());
   return status::ok();

@@ -137,7 +137,8 @@ result<int64_t> parse_hw_checkpoint(std::string_view text, const std::string& wh
 }
 
 status save_epoch_checkpoint(const std::string& dir, const leader_epoch_cache& cache) {
-  return overwrite_file(dir, epoch_checkpoint_name, as_bytes(format_epoch_checkpoint(cache)));
+  return overwrite_file(join_path(dir, epoch_checkpoint_name),
+                        as_bytes(format_epoch_checkpoint(cache)));
 }
 
 result<leader_epoch_cache> load_epoch_cache(const partition_log& log, std::string* note) {

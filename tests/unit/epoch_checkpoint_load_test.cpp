@@ -109,8 +109,7 @@ TEST_CASE("a leader-epoch-checkpoint is rewritten in place; a torn rewrite is re
   std::vector<epoch_entry> truth{{0, 0}, {1, 2}, {3, 4}};
   std::string note;
   auto torn = [&](const std::string& text) {
-    REQUIRE(overwrite_file(d.path, epoch_checkpoint_name,
-                           byte_view{std::string_view{text}}));
+    REQUIRE(overwrite_file(file, byte_view{std::string_view{text}}));
   };
   // What a crash in the middle of a rewrite may leave.
   SECTION("the new head over the old tail (cut not reached)") { torn("0\n1\n0 0\n2 4\n3 4\n"); }
