@@ -164,13 +164,13 @@ void on_exit(self_ptr self, caf::exit_msg& em) {
       w = self->spawn<caf::detached + caf::linked>(io_worker_actor);
       return;
     }
-  if (st.expiry_sweeper && st.expiry_sweeper.address() == em.source) {
+  if (st.timer_sweeper && st.timer_sweeper.address() == em.source) {
     // Partitions keep poking the old handle; the new one arms itself after
     // each sweep, so a bucket added earlier than its wake-up waits for it.
-    spdlog::error("broker {}: long-poll expiry sweeper failed ({}); starting a new one",
+    spdlog::error("broker {}: partition timer sweeper failed ({}); starting a new one",
                   st.setup.node_id, describe_error(em.reason));
-    st.expiry_sweeper = self->spawn<caf::linked>(expiry_sweeper_actor, st.expiry_wheel);
-    caf::anon_send(st.expiry_sweeper, tick_atom::value);
+    st.timer_sweeper = self->spawn<caf::linked>(timer_sweeper_actor, st.timer_wheel);
+    caf::anon_send(st.timer_sweeper, tick_atom::value);
     return;
   }
   spdlog::warn("broker {}: exit of an unknown linked actor ignored: {}", st.setup.node_id,
@@ -230,9 +230,9 @@ broker_api::behavior_type broker_actor(self_ptr self, broker_setup setup) {
   });
   for (int32_t i = 0; i < self->state.setup.io_threads; ++i)
     self->state.io_workers.push_back(self->spawn<caf::detached + caf::linked>(io_worker_actor));
-  self->state.expiry_wheel = std::make_shared<expiry_wheel>(expiry_wheel_granularity_ns);
-  self->state.expiry_sweeper =
-    self->spawn<caf::linked>(expiry_sweeper_actor, self->state.expiry_wheel);
+  self->state.timer_wheel = std::make_shared<timer_wheel>(timer_wheel_granularity_ns);
+  self->state.timer_sweeper =
+    self->spawn<caf::linked>(timer_sweeper_actor, self->state.timer_wheel);
   if (!self->state.io_workers.empty()) { // folders of deleted partitions a crash left behind
     std::error_code ec;
     for (const auto& e : std::filesystem::directory_iterator(self->state.setup.data_dir, ec))

@@ -175,9 +175,10 @@ struct broker_state {
   std::map<int32_t, std::map<uint64_t, std::function<void(caf::error)>>> peer_calls;
   uint64_t next_peer_call = 1;
   std::vector<caf::actor> io_workers;     // fsyncing file writes off the scheduler
-  /// Long-poll expiry for every hosted partition (partition_expiry.hpp).
-  std::shared_ptr<deadline_wheel<caf::actor>> expiry_wheel;
-  caf::actor expiry_sweeper;
+  /// Every hosted partition's timers (partition_expiry.hpp): long polls,
+  /// housekeeping, replica ticks.
+  std::shared_ptr<deadline_wheel<caf::actor>> timer_wheel;
+  caf::actor timer_sweeper;
   /// Every hosted partition's HW (Kafka's replication-offset-checkpoint),
   /// written every hw_checkpoint_interval_ms on the broker's tick.
   std::shared_ptr<hw_checkpoint_table> hw_table;

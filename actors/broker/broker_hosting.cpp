@@ -46,8 +46,8 @@ void spawn_partition(self_ptr self, const topic_description& t, const partition_
   ps.broker = caf::actor_cast<caf::actor>(self);
   ps.hw_table = st.hw_table;
   ps.recovery_table = st.recovery_table;
-  ps.expiry_wheel = st.expiry_wheel;
-  ps.expiry_sweeper = st.expiry_sweeper;
+  ps.timer_wheel = st.timer_wheel;
+  ps.timer_sweeper = st.timer_sweeper;
   if (!st.io_workers.empty()) // one worker per partition: its writes stay in order
     ps.io = st.io_workers[topic_partition_hash{}(tp) % st.io_workers.size()];
   ps.replica_lag_time_max_ms = st.setup.replica_lag_time_max_ms;

@@ -1,9 +1,9 @@
 #pragma once
-// A node's wheel of deadlines (issue 15, item 3). Partitions register the
-// moment a parked long poll expires here instead of arming a timer each:
-// 10 000 partitions long-polled by one consumer put 20 000 timers a second
-// into CAF's clock (a mutex, a tree insert and a clock-thread wake-up
-// each). Deadlines fall into buckets of `granularity`; one sweeper takes a
+// A node's wheel of deadlines (issue 15, item 3). Partitions register their
+// timers here (a parked long poll's expiry, housekeeping, replica ticks)
+// instead of arming a CAF timer each: 10 000 partitions long-polled by one
+// consumer put 20 000 timers a second into CAF's clock (a mutex, a tree
+// insert and a clock-thread wake-up each). Deadlines fall into buckets of `granularity`; one sweeper takes a
 // bucket when it is due, never before any deadline in it, at most one
 // granularity after. Thread-safe (partitions on every scheduler thread add,
 // the sweeper takes). CAF-free: Handle is whatever the sweeper notifies.
@@ -21,7 +21,8 @@ class deadline_wheel {
 public:
   struct entry {
     Handle who;
-    uint64_t key; // handed back with the notice (the partition's timer key)
+    uint64_t key;     // handed back with the notice (the partition's timer key)
+    uint8_t kind = 0; // which notice (the owner's enum)
   };
 
   /// `granularity` and every deadline in the same unit (nanoseconds of the
@@ -30,11 +31,11 @@ public:
 
   /// Registers `who` for `due`. True when this is now the earliest bucket
   /// pending: the sweeper may be armed for later and must hear of it.
-  bool add(int64_t due, Handle who, uint64_t key) {
+  bool add(int64_t due, Handle who, uint64_t key, uint8_t kind = 0) {
     auto bucket = bucket_of(due);
     std::lock_guard<std::mutex> guard{mtx_};
     bool earliest = buckets_.empty() || bucket < buckets_.begin()->first;
-    buckets_[bucket].push_back(entry{std::move(who), key});
+    buckets_[bucket].push_back(entry{std::move(who), key, kind});
     ++size_;
     return earliest;
   }

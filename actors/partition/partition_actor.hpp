@@ -48,11 +48,12 @@ struct partition_setup {
   /// the segments past it. Null: every closed segment is trusted, and
   /// rolls fsync in line (tests without a broker).
   std::shared_ptr<hw_checkpoint_table> recovery_table;
-  /// The node's long-poll expiry (partition_expiry.hpp): parked fetches'
-  /// deadlines go to the wheel, the sweeper sends the expire_atom. Null:
-  /// the partition arms its own timers (tests without a broker).
-  std::shared_ptr<deadline_wheel<caf::actor>> expiry_wheel;
-  caf::actor expiry_sweeper;
+  /// The node's partition timers (partition_expiry.hpp): long-poll
+  /// expiries, housekeeping and replica ticks go to the wheel, the sweeper
+  /// sends their messages. Null: the partition arms its own timers (tests
+  /// without a broker).
+  std::shared_ptr<deadline_wheel<caf::actor>> timer_wheel;
+  caf::actor timer_sweeper;
   int64_t replica_lag_time_max_ms = 30000;
   int32_t replica_fetch_max_bytes = 1048576;
   int64_t housekeeping_interval_ms = 1000;

@@ -1,4 +1,4 @@
-// The node's long-poll expiry sweeper (partition_expiry.hpp).
+// The node's partition timer sweeper (partition_expiry.hpp).
 #include "actors/partition/partition_expiry.hpp"
 
 #include <chrono>
@@ -13,12 +13,22 @@ int64_t wheel_time(caf::actor_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
 }
 
-caf::behavior expiry_sweeper_actor(caf::stateful_actor<expiry_sweeper_state>* self,
-                                   std::shared_ptr<expiry_wheel> wheel) {
+caf::behavior timer_sweeper_actor(caf::stateful_actor<timer_sweeper_state>* self,
+                                  std::shared_ptr<timer_wheel> wheel) {
   auto sweep = [self, wheel] {
     auto now = wheel_time(self->clock().now());
     for (auto& e : wheel->take_due(now))
-      self->send(e.who, expire_atom::value, e.key);
+      switch (wheel_timer(e.kind)) {
+        case wheel_timer::expire:
+          self->send(e.who, expire_atom::value, e.key);
+          break;
+        case wheel_timer::housekeeping:
+          self->send(e.who, tick_atom::value);
+          break;
+        case wheel_timer::replica_tick:
+          self->send(e.who, replica_tick_atom::value);
+          break;
+      }
     auto next = wheel->next_due();
     if (!next)
       return;

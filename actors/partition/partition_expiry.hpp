@@ -1,10 +1,12 @@
 #pragma once
-// The node's long-poll expiry (issue 15, item 3): one sweeper actor per
-// node and a deadline_wheel the partitions share. A partition with a
-// parked fetch adds its deadline to the wheel (a mutex and a push) instead
-// of arming a timer of its own; the sweeper wakes when the earliest bucket
-// is due and sends each partition in it its expire_atom. The partitions'
-// own code (partition_fetch.cpp) is unchanged past that message.
+// The node's partition timers (issue 15, item 3): one sweeper actor per
+// node and a deadline_wheel the partitions share. A partition adds each
+// timer it needs (a parked fetch's expiry, its next housekeeping, its next
+// replica tick) to the wheel (a mutex and a push) instead of arming a CAF
+// timer of its own; the sweeper wakes when the earliest bucket is due and
+// sends each partition in it the message the timer names. The partitions'
+// handlers are the same as for their own timers.
+#include <cstdint>
 #include <memory>
 #include <set>
 
@@ -16,21 +18,28 @@
 
 namespace al {
 
-using expiry_wheel = deadline_wheel<caf::actor>;
+using timer_wheel = deadline_wheel<caf::actor>;
 
-/// Buckets of 10 ms: a parked fetch is answered at most 10 ms after its
-/// fetch.max.wait.ms (partition_fetch.cpp groups its own deadlines as much).
-constexpr int64_t expiry_wheel_granularity_ns = 10'000'000;
+/// What a wheel entry sends when it is due.
+enum class wheel_timer : uint8_t {
+  expire,       // (expire_atom, key): parked fetches due by then
+  housekeeping, // tick_atom: retention, flush.ms, snapshots
+  replica_tick, // replica_tick_atom: the replica machine's tick, acks=all timeouts
+};
 
-struct expiry_sweeper_state {
+/// Buckets of 10 ms: a timer fires at most 10 ms after its due time
+/// (partition_fetch.cpp groups its own long-poll deadlines as much).
+constexpr int64_t timer_wheel_granularity_ns = 10'000'000;
+
+struct timer_sweeper_state {
   std::set<int64_t> armed; // when the pending wake-ups fire (ns, the actor clock)
-  static constexpr const char* name = "expiry-sweeper";
+  static constexpr const char* name = "timer-sweeper";
 };
 
 /// tick_atom: a partition added an earlier bucket than any pending (or
 /// nothing was pending); (tick_atom, int64_t): an armed wake-up.
-caf::behavior expiry_sweeper_actor(caf::stateful_actor<expiry_sweeper_state>* self,
-                                   std::shared_ptr<expiry_wheel> wheel);
+caf::behavior timer_sweeper_actor(caf::stateful_actor<timer_sweeper_state>* self,
+                                  std::shared_ptr<timer_wheel> wheel);
 
 /// The actor clock's time as the wheel counts it (ns).
 int64_t wheel_time(caf::actor_clock::time_point t);

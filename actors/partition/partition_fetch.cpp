@@ -113,13 +113,8 @@ void arm_expiry(self_ptr self, caf::actor_clock::time_point deadline) {
   if (!timers.empty() && *timers.begin() <= deadline + expiry_granularity)
     return; // that one fires first; it re-arms for what is left
   timers.insert(deadline);
-  auto& setup = self->state.setup;
-  if (setup.expiry_wheel && setup.expiry_sweeper) { // the node's wheel, no timer of our own
-    if (setup.expiry_wheel->add(wheel_time(deadline), caf::actor_cast<caf::actor>(self),
-                                timer_key(deadline)))
-      caf::anon_send(setup.expiry_sweeper, tick_atom::value); // earlier than it is armed for
+  if (arm_on_wheel(self, deadline, wheel_timer::expire, timer_key(deadline)))
     return;
-  }
   auto delay = std::max(deadline - self->clock().now(), caf::actor_clock::duration_type{0});
   self->delayed_send(self, delay, expire_atom::value, timer_key(deadline));
 }

@@ -229,8 +229,19 @@ void arm_housekeeping(self_ptr self, int64_t due_ms) {
   if (!st.housekeeping_timers.empty() && *st.housekeeping_timers.begin() <= due_ms)
     return; // an earlier one will reschedule
   st.housekeeping_timers.insert(due_ms);
-  self->delayed_send(self, std::chrono::milliseconds(std::max<int64_t>(due_ms - wall_clock_ms(), 1)),
-                     tick_atom::value);
+  auto delay = std::chrono::milliseconds(std::max<int64_t>(due_ms - wall_clock_ms(), 1));
+  if (!arm_on_wheel(self, self->clock().now() + delay, wheel_timer::housekeeping))
+    self->delayed_send(self, delay, tick_atom::value);
+}
+
+bool arm_on_wheel(self_ptr self, caf::actor_clock::time_point at, wheel_timer kind, uint64_t key) {
+  auto& setup = self->state.setup;
+  if (!setup.timer_wheel || !setup.timer_sweeper)
+    return false;
+  if (setup.timer_wheel->add(wheel_time(at), caf::actor_cast<caf::actor>(self), key,
+                             uint8_t(kind)))
+    caf::anon_send(setup.timer_sweeper, tick_atom::value); // earlier than it is armed for
+  return true;
 }
 
 std::string deleted_dir_name(const std::string& dir) {

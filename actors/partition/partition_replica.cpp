@@ -416,7 +416,9 @@ void arm_replica_tick(self_ptr self) {
   if (!st.replica_tick_timers.empty() && *st.replica_tick_timers.begin() <= at)
     return; // one fires first, and arms again
   st.replica_tick_timers.insert(at);
-  self->delayed_send(self, std::chrono::milliseconds(at - now), replica_tick_atom::value);
+  auto delay = std::chrono::milliseconds(at - now);
+  if (!arm_on_wheel(self, self->clock().now() + delay, wheel_timer::replica_tick))
+    self->delayed_send(self, delay, replica_tick_atom::value);
 }
 
 void on_replica_metadata(self_ptr self, const partition_description& d) {

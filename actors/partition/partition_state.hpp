@@ -19,6 +19,7 @@
 
 #include "actors/partition/partition_actor.hpp"
 #include "actors/partition/hw_checkpoint_files.hpp"
+#include "actors/partition/partition_expiry.hpp"
 #include "actors/partition/produce_machine.hpp"
 #include "actors/partition/producer_state_store.hpp"
 #include "actors/partition/replica_checkpoint_files.hpp"
@@ -323,7 +324,13 @@ void deliver_durable(partition_ptr self);
 /// How often the producer state is snapshotted while producers write.
 constexpr int64_t producer_snapshot_interval_ms = 30000;
 
-// --- partition_actor.cpp (timers) -------------------------------------
+// --- partition_housekeeping.cpp, partition_replica.cpp (timers) ------
+/// Puts a timer on the node's wheel (partition_expiry.hpp), when the
+/// partition has one: the sweeper sends what `kind` names (with `key`) at
+/// `at`, at most one bucket late. False without a wheel (tests without a
+/// broker): the caller arms a CAF timer of its own.
+bool arm_on_wheel(partition_ptr self, caf::actor_clock::time_point at, wheel_timer kind,
+                  uint64_t key = 0);
 /// Makes sure housekeeping runs by `due_ms` (wall clock): one timer per due
 /// time, none when an earlier one is pending.
 void arm_housekeeping(partition_ptr self, int64_t due_ms);

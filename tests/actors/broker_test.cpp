@@ -9,6 +9,7 @@
 #include <fstream>
 #include <functional>
 #include <limits>
+#include <thread>
 
 #include "actors/broker/client_gateway_actor.hpp"
 #include "actors/partition/partition_expiry.hpp"
@@ -346,7 +347,9 @@ TEST_CASE_METHOD(node_fixture, "the partition's timer applies retention to close
   REQUIRE(before);
   CHECK(before.value->log_start_offset == 0);
   CHECK(before.value->log_end_offset == 40);
-  sched.advance_time(std::chrono::milliseconds(1000)); // housekeeping tick
+  // The housekeeping tick, on the node's timer wheel: at most one 10 ms
+  // bucket after its 1 s.
+  sched.advance_time(std::chrono::milliseconds(1010));
   sched.run();
   auto after = ask<partition_description>(broker, stats_atom::value, topic_partition{"ticks", 0});
   REQUIRE(after);
@@ -597,14 +600,14 @@ TEST_CASE_METHOD(partition_fixture,
                  "partitions on the node's expiry wheel arm no timers; one sweeper expires their "
                  "long polls on time",
                  "[broker][fetch][expiry]") {
-  auto wheel = std::make_shared<expiry_wheel>(expiry_wheel_granularity_ns);
-  auto sweeper = sys.spawn(expiry_sweeper_actor, wheel);
+  auto wheel = std::make_shared<timer_wheel>(timer_wheel_granularity_ns);
+  auto sweeper = sys.spawn(timer_sweeper_actor, wheel);
   extra.push_back(sweeper);
   std::vector<partition_api> parts;
   for (int i = 0; i < 5; ++i)
     parts.push_back(spawn_partition("t" + std::to_string(i), [&](partition_setup& ps) {
-      ps.expiry_wheel = wheel;
-      ps.expiry_sweeper = sweeper;
+      ps.timer_wheel = wheel;
+      ps.timer_sweeper = sweeper;
     }));
   sched.run();
   auto timers_before = sched.clock().schedule().size();
@@ -637,6 +640,72 @@ TEST_CASE_METHOD(partition_fixture,
     CHECK(out.value->records.empty());
   }
   CHECK(wheel->size() == 0);
+}
+
+TEST_CASE_METHOD(partition_fixture,
+                 "partitions on the node's wheel arm no housekeeping or replica-tick timers; the "
+                 "sweeper sends both",
+                 "[broker][expiry][replication]") {
+  auto wheel = std::make_shared<timer_wheel>(timer_wheel_granularity_ns);
+  auto sweeper = sys.spawn(timer_sweeper_actor, wheel);
+  extra.push_back(sweeper);
+  auto sink = sys.spawn([]() -> caf::behavior { return {[](tick_atom) {}}; }); // the "broker"
+  extra.push_back(sink);
+  sched.run();
+  auto timers_before = sched.clock().schedule().size();
+  auto p = spawn_partition("t", [&](partition_setup& ps) {
+    ps.timer_wheel = wheel;
+    ps.timer_sweeper = sweeper;
+    ps.broker = sink;
+    ps.producer_id_expiration_ms = 1;
+    ps.housekeeping_interval_ms = 1000;
+    ps.state.replicas = {1, 2}; // follower 2 never fetches: acks=all waits
+    ps.state.isr = {1, 2};
+  });
+  auto& st = state_of(p);
+  // The first housekeeping is on the wheel; the only CAF timer is the
+  // sweeper's wake-up for it.
+  CHECK(wheel->size() == 1);
+  CHECK(st.housekeeping_timers.size() == 1);
+  CHECK(sched.clock().schedule().size() - timers_before <= 1);
+  batch_options o;
+  o.producer_id = 1000;
+  o.producer_epoch = 0;
+  o.base_sequence = 0;
+  batch_builder b{o};
+  b.append(1700000000000, std::nullopt, byte_view{std::string_view{"v"}});
+  REQUIRE(produce_to(p, b.build(), acks_mode::leader));
+  CHECK(st.producers.producer_count() == 1);
+  // acks=all waits for follower 2: its timeout is the replica tick's work,
+  // and the tick goes on the wheel too.
+  auto size_before_wait = wheel->size();
+  auto timers_before_wait = sched.clock().schedule().size();
+  produce_request req;
+  req.topic = "t";
+  req.acks = acks_mode::all;
+  req.timeout_ms = 1;
+  req.batch = value_batch(10);
+  auto h = self->request(p, caf::infinite, produce_atom::value, std::move(req));
+  sched.run();
+  REQUIRE(st.waiting.size() == 1);
+  CHECK(st.replica_tick_timers.size() == 1);
+  CHECK(wheel->size() > size_before_wait);
+  CHECK(sched.clock().schedule().size() - timers_before_wait <= 1); // the sweeper's, if earlier
+  std::this_thread::sleep_for(std::chrono::milliseconds(3)); // the 1 ms deadline (wall clock)
+  sched.advance_time(std::chrono::milliseconds(199)); // the tick is 200 ms out: never early
+  sched.run();
+  CHECK(st.waiting.size() == 1);
+  sched.advance_time(std::chrono::milliseconds(11));
+  sched.run();
+  CHECK(st.waiting.empty());
+  reply<produce_response> r;
+  collect(h, r);
+  CHECK(r.code() == errc::request_timed_out);
+  // Housekeeping at 1 s (on the wheel) forgets the idle producer.
+  std::this_thread::sleep_for(std::chrono::milliseconds(2)); // producer.id.expiration.ms = 1
+  sched.advance_time(std::chrono::milliseconds(800));
+  sched.run();
+  CHECK(st.producers.producer_count() == 0);
 }
 
 TEST_CASE_METHOD(partition_fixture, "a parked fetch wakes when min bytes arrive, not before",
