@@ -194,7 +194,7 @@ bool settled(std::vector<consumer*> cs, size_t partitions) {
 
 } // namespace
 
-TEST_CASE("two members split the partitions (every assignor); a leaver's partitions move",
+TEST_CASE("two members split the partitions (every assignor), a leaver's partitions move",
           "[group][live]") {
   group_cluster cluster;
   cluster.create_topic("orders", 4);
@@ -310,7 +310,7 @@ TEST_CASE("at-least-once: a member closed before committing hands its records on
   CHECK(offsets[1].size() == 50);
 }
 
-TEST_CASE("committed offsets survive a node restart; auto commit on close", "[group][live]") {
+TEST_CASE("committed offsets survive a node restart, auto commit on close", "[group][live]") {
   group_cluster cluster;
   cluster.create_topic("orders", 2);
   cluster.produce("orders", 2, 10);

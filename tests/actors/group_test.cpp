@@ -224,7 +224,7 @@ TEST_CASE("FindCoordinator creates the compacted offsets topic and names this br
   CHECK(empty.code() == errc::invalid_group_id);
 }
 
-TEST_CASE("join, sync and heartbeat through the broker; a newcomer's join is held",
+TEST_CASE("join, sync and heartbeat through the broker, a newcomer's join is held",
           "[group]") {
   dir_guard d;
   group_node n(d.dir);
@@ -587,7 +587,7 @@ TEST_CASE("records no coordinator writes are skipped when the offsets partition 
   CHECK(a.generation == 1);
 }
 
-TEST_CASE("odd partition counts, stray errors and exits leave the coordinator serving; "
+TEST_CASE("odd partition counts, stray errors and exits leave the coordinator serving, "
           "a killed one is replaced",
           "[group][limits]") {
   dir_guard d;
@@ -621,7 +621,7 @@ TEST_CASE("odd partition counts, stray errors and exits leave the coordinator se
   CHECK(commit(n, "g", member{}, orders(1), 5) == errc::none);
 }
 
-TEST_CASE("JoinGroup is checked before a group exists; groups with nothing left are forgotten",
+TEST_CASE("JoinGroup is checked before a group exists, groups with nothing left are forgotten",
           "[group][limits]") {
   dir_guard d;
   group_node n(d.dir, [](broker_setup& bs) { bs.group_max_size = 1; });

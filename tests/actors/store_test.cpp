@@ -33,7 +33,7 @@ metadata_image image_with_topics(int n) {
 
 } // namespace
 
-TEST_CASE("store: queued images collapse into the newest; flush writes it at once",
+TEST_CASE("store: queued images collapse into the newest, flush writes it at once",
           "[store]") {
   auto dir = (std::filesystem::temp_directory_path() /
               ("al-store-test-" + std::to_string(::getpid())))

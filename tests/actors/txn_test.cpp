@@ -120,7 +120,7 @@ bytes txn_batch(int64_t producer_id, int16_t epoch, int32_t seq, const std::stri
 
 } // namespace
 
-TEST_CASE("read_committed sees committed transactions only; read_uncommitted sees all",
+TEST_CASE("read_committed sees committed transactions only, read_uncommitted sees all",
           "[txn]") {
   txn_node node;
   node.create_topic("orders", 2);

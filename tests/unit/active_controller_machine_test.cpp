@@ -85,7 +85,7 @@ bool is(const metadata_command& c) {
 
 } // namespace
 
-TEST_CASE("a registration is answered once applied; the same one again at once", "[controller]") {
+TEST_CASE("a registration is answered once applied, the same one again at once", "[controller]") {
   quorum q;
   broker_description b{1, "h", 9101, false, 0, "", 0};
   q.m.on_register(7, b, 1, q.meta.image(), 0);
@@ -146,7 +146,7 @@ TEST_CASE("a silent broker is fenced after the session timeout, once per timeout
   CHECK(q.partition().isr.size() == 2);
 }
 
-TEST_CASE("a fenced broker that heartbeats with its current incarnation is unfenced; an old "
+TEST_CASE("a fenced broker that heartbeats with its current incarnation is unfenced, an old "
           "incarnation renews nothing",
           "[controller]") {
   auto q = cluster_of_three();

@@ -302,7 +302,7 @@ void check_sticky(const random_case& c, const group_assignment& a) {
 
 } // namespace
 
-TEST_CASE("randomized: every assignor is complete; sticky is balanced and minimal",
+TEST_CASE("randomized: every assignor is complete, sticky is balanced and minimal",
           "[assignor][random]") {
   uint64_t first = 1, count = 500;
   if (auto* env = std::getenv("AL_SEED")) {

@@ -238,7 +238,7 @@ TEST_CASE("mutation: output past the final committed offsets fails (e) only", "[
   only(r, &txn_check_result::output_ahead);
 }
 
-TEST_CASE("zombies fenced pass; a zombie's commit accepted fails (f) only", "[chaos][txn]") {
+TEST_CASE("zombies fenced pass, a zombie's commit accepted fails (f) only", "[chaos][txn]") {
   auto h = clean();
   h.obs.zombies = 3;
   auto fenced = h.check();

@@ -469,7 +469,7 @@ TEST_CASE("every file in configs/ loads", "[config]") {
   }
 }
 
-TEST_CASE("listeners takes Kafka's PLAINTEXT://host:port; advertised.listeners defaults to it",
+TEST_CASE("listeners takes Kafka's PLAINTEXT://host:port, advertised.listeners defaults to it",
           "[config][kafka]") {
   auto kafka = [](const std::string& lines) {
     return node_section + lines + cluster_section;

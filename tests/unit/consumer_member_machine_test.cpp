@@ -142,7 +142,7 @@ TEST_CASE("eager: the member revokes everything before it rejoins, then claims w
   CHECK(sub.generation_id == 1);
 }
 
-TEST_CASE("cooperative: the member rejoins owning its partitions; only what it loses is revoked",
+TEST_CASE("cooperative: the member rejoins owning its partitions, only what it loses is revoked",
           "[consumer_member]") {
   member c("cooperative-sticky");
   c.join({t0, t1}, 1);
@@ -291,7 +291,7 @@ TEST_CASE("fenced: ILLEGAL_GENERATION keeps the member id, UNKNOWN_MEMBER_ID for
   CHECK(c.sent<join_group_request>().protocols.at(0).subscription.owned_partitions.empty());
 }
 
-TEST_CASE("stale answers are ignored; a lost join is sent again", "[consumer_member]") {
+TEST_CASE("stale answers are ignored, a lost join is sent again", "[consumer_member]") {
   member c;
   c.first_join();
   auto first = c.seq();

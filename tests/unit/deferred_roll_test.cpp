@@ -50,7 +50,7 @@ void damage(const std::string& dir, int64_t base) {
 
 } // namespace
 
-TEST_CASE("a deferred roll queues its fsyncs; the flushed offset passes the segment when they ran",
+TEST_CASE("a deferred roll queues its fsyncs, the flushed offset passes the segment when they ran",
           "[deferred_roll]") {
   temp_dir dir("droll-basic");
   auto log = deferred_log(dir.path(), partition_log::trust_closed);
@@ -84,7 +84,7 @@ TEST_CASE("jobs that finish out of order move the flushed offset only past synce
   CHECK(log->flushed_offset() == segs[2].base_offset);
 }
 
-TEST_CASE("a flush syncs pending segments in line; their late jobs change nothing",
+TEST_CASE("a flush syncs pending segments in line, their late jobs change nothing",
           "[deferred_roll]") {
   temp_dir dir("droll-flush");
   auto log = deferred_log(dir.path(), partition_log::trust_closed);
@@ -97,7 +97,7 @@ TEST_CASE("a flush syncs pending segments in line; their late jobs change nothin
   CHECK(log->flushed_offset() == log->log_end_offset());
 }
 
-TEST_CASE("a truncation into a pending segment voids its job; later rolls sync again",
+TEST_CASE("a truncation into a pending segment voids its job, later rolls sync again",
           "[deferred_roll]") {
   temp_dir dir("droll-trunc");
   auto log = deferred_log(dir.path(), partition_log::trust_closed);
@@ -258,7 +258,7 @@ TEST_CASE("close syncs pending segments: a reopen trusting every closed segment 
   CHECK(read_all(*log).size() == size_t(log->log_end_offset()));
 }
 
-TEST_CASE("deferred deletes: retention renames a segment's files to .deleted and queues them; "
+TEST_CASE("deferred deletes: retention renames a segment's files to .deleted and queues them, "
           "open removes any left behind",
           "[deferred_roll][retention]") {
   temp_dir dir("ddelete");
@@ -446,7 +446,7 @@ ino_t inode_of(const std::string& path) {
 } // namespace
 
 TEST_CASE("a roll renames the spare files its I/O worker made into place: no file is created "
-          "in line; a leftover spare is removed on open",
+          "in line, a leftover spare is removed on open",
           "[deferred_roll][spare]") {
   temp_dir dir("droll-spare");
   auto log = deferred_log(dir.path(), partition_log::trust_closed);

@@ -90,7 +90,7 @@ TEST_CASE("a leader-epoch-checkpoint from before a truncation is rebuilt", "[rep
   CHECK(rebuilt(note));
 }
 
-TEST_CASE("a leader-epoch-checkpoint is rewritten in place; a torn rewrite is rebuilt",
+TEST_CASE("a leader-epoch-checkpoint is rewritten in place, a torn rewrite is rebuilt",
           "[replication]") {
   log_dir d;
   for (int32_t e : {0, 0, 1, 1, 3})

@@ -43,7 +43,7 @@ TEST_CASE("fetches queue per leader node and leave together, in arrival order") 
   CHECK(m.size() == 3); // sent, waiting for answers
 }
 
-TEST_CASE("an answer finds the fetch it answers; stale and foreign answers find nothing") {
+TEST_CASE("an answer finds the fetch it answers, stale and foreign answers find nothing") {
   fetch_session_machine m;
   m.add(1, fetch("a", 0, 5, 4), 10);
   SECTION("not sent yet: an answer cannot be for it") {

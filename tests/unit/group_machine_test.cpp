@@ -171,7 +171,7 @@ TEST_CASE("one member: join, sync, stable, owns every partition", "[group]") {
   CHECK(d.heartbeat(a, 1) == errc::none);
 }
 
-TEST_CASE("a second member triggers a rebalance; partitions split without overlap", "[group]") {
+TEST_CASE("a second member triggers a rebalance, partitions split without overlap", "[group]") {
   group_driver d;
   auto [a, b] = two_stable_members(d);
   CHECK(d.m.generation_id() == 2);
@@ -220,7 +220,7 @@ TEST_CASE("a commit with a stale generation gets ILLEGAL_GENERATION", "[group]")
   CHECK(fetched->at(orders(1)).offset == -1);
 }
 
-TEST_CASE("the commit reply waits for persistence; a failed write is reported", "[group]") {
+TEST_CASE("the commit reply waits for persistence, a failed write is reported", "[group]") {
   group_driver d;
   auto [a, join] = d.join_new();
   d.sync(a, 1);
@@ -330,7 +330,7 @@ TEST_CASE("members that do not rejoin within the rebalance timeout are dropped",
   CHECK(d.take<join_group_response>(c_join)->generation_id == 3);
 }
 
-TEST_CASE("leave triggers a rebalance; the last member leaving empties the group", "[group]") {
+TEST_CASE("leave triggers a rebalance, the last member leaving empties the group", "[group]") {
   group_driver d;
   auto [a, b] = two_stable_members(d);
   CHECK(d.leave(b) == errc::none);
@@ -746,7 +746,7 @@ TEST_CASE("the members of a generation whose write failed are told what the log 
   CHECK(sync_error_for(errc::message_too_large) == errc::unknown_server_error);
 }
 
-TEST_CASE("a rebalance during the metadata write voids it; its late outcome is ignored",
+TEST_CASE("a rebalance during the metadata write voids it, its late outcome is ignored",
           "[group][fencing]") {
   group_driver d;
   auto [a, a_join] = d.join_new();

@@ -242,7 +242,7 @@ TEST_CASE("relay: a member missing from the leader's assignments gets empty byte
   CHECK(d.m.assignment().count("nobody") == 0);
 }
 
-TEST_CASE("relay: consumer-protocol bytes are decoded; bytes that do not decode give an empty "
+TEST_CASE("relay: consumer-protocol bytes are decoded, bytes that do not decode give an empty "
           "list",
           "[group][relay]") {
   relay_driver d;
@@ -347,7 +347,7 @@ TEST_CASE("relay: SyncGroup v5's protocol type and name must be the group's", "[
   CHECK_FALSE(d.take<sync_group_response>(ok)); // parked for the leader, as any sync
 }
 
-TEST_CASE("relay: a mixed group; the Kafka member leads and assigns to the CAF member",
+TEST_CASE("relay: a mixed group, the Kafka member leads and assigns to the CAF member",
           "[group][relay]") {
   relay_driver d(0);
   // C (ours) alone: a server-side generation that C leads.
@@ -426,7 +426,7 @@ TEST_CASE("relay: a mixed group; the Kafka member leads and assigns to the CAF m
   CHECK(d.m.assignment().at(c).size() == 6);
 }
 
-TEST_CASE("relay: a leader that never syncs is removed by its session timeout; the group "
+TEST_CASE("relay: a leader that never syncs is removed by its session timeout, the group "
           "rebalances",
           "[group][relay]") {
   relay_driver d;

@@ -65,7 +65,7 @@ TEST_CASE("a cut or damaged HW table loads what it can, never a higher value", "
   CHECK(parse_hw_table("0\n1\n 0 5\n", &bad).empty()); // no topic
 }
 
-TEST_CASE("attached partitions are read live; erased ones go; writes only on change",
+TEST_CASE("attached partitions are read live, erased ones go, writes only on change",
           "[hw_table]") {
   table_dir d;
   d.write("0\n2\norders 0 10\nold 0 5\n");

@@ -455,7 +455,7 @@ TEST_CASE("Fetch v13 response: topic id, UNKNOWN_TOPIC_ID", "[kafka][golden]") {
 
 // ---- Metadata, FindCoordinator, Heartbeat, JoinGroup -------------------------------
 
-TEST_CASE("Metadata v1 request: null topics = all; null refused in v0", "[kafka][golden]") {
+TEST_CASE("Metadata v1 request: null topics = all, null refused in v0", "[kafka][golden]") {
   bytes_t all = {0xff, 0xff, 0xff, 0xff}; // topics: int32 -1 = null
   golden<MetadataRequest>(all, 1, [](const MetadataRequest& r) { CHECK_FALSE(r.topics); });
   auto s = decode_error<MetadataRequest>(all, 0);

@@ -190,7 +190,7 @@ TEST_CASE("min.compaction.lag.ms keeps recent segments as they are", "[compactio
   CHECK(read_all(*log).size() == 4);
 }
 
-TEST_CASE("appends between plan and commit are fine; a truncation voids the plan",
+TEST_CASE("appends between plan and commit are fine, a truncation voids the plan",
           "[compaction]") {
   auto seed = test_seed();
   INFO("seed " << seed);

@@ -308,7 +308,7 @@ TEST_CASE("every planned partition change carries its ISR members' incarnations"
 }
 
 TEST_CASE("take_delta: the whole image first, then only the topics changed since, deletions by "
-          "name; whole again after a restore or mark_full",
+          "name, whole again after a restore or mark_full",
           "[metadata]") {
   auto m = with_brokers(3);
   for (auto name : {"orders", "fills", "audit"}) {

@@ -439,7 +439,7 @@ TEST_CASE("a future timestamp does not hold off segment.ms after a restart", "[p
   CHECK(ok(log->append(b3, 62'000)).rolled);
 }
 
-TEST_CASE("discard closes a log without writing its indexes; close writes them",
+TEST_CASE("discard closes a log without writing its indexes, close writes them",
           "[partition_log]") {
   // What a deleted partition does with its log: nothing more is written or
   // flushed before the folder goes.

@@ -76,7 +76,7 @@ TEST_CASE("a marker batch reads back as the marker it was built from", "[txn][pa
   CHECK(not_marker.error().message().find("not a control batch") != std::string::npos);
 }
 
-TEST_CASE("open transactions hold the last stable offset; an abort is recorded for "
+TEST_CASE("open transactions hold the last stable offset, an abort is recorded for "
           "read_committed",
           "[txn][partition]") {
   fed f;

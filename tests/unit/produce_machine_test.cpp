@@ -106,7 +106,7 @@ TEST_CASE("produce: an invalid batch is refused with the validator's error", "[p
   CHECK(d.error.code() == errc::corrupt_message);
 }
 
-TEST_CASE("produce: acks=all waits in the replica machine; a retry is a duplicate with the "
+TEST_CASE("produce: acks=all waits in the replica machine, a retry is a duplicate with the "
           "first offsets",
           "[produce]") {
   leader l;

@@ -184,7 +184,7 @@ raft_message msg(raft_msg type, raft_node_id from, raft_node_id to, int64_t term
 
 } // namespace
 
-TEST_CASE("§5.2 a follower campaigns after a random timeout in [T, 2T); a majority elects it",
+TEST_CASE("§5.2 a follower campaigns after a random timeout between T and 2T, a majority elects it",
           "[raft]") {
   cluster c(3, paper_raft);
   int ticks = 0;
@@ -256,7 +256,7 @@ TEST_CASE("§5.2 a voter grants one vote per term, and a restart does not forget
   CHECK(rd.hard_state->voted_for == 2);
 }
 
-TEST_CASE("§5.1 a stale term is rejected and its sender steps down; §5.2 a candidate yields to "
+TEST_CASE("§5.1 a stale term is rejected and its sender steps down, §5.2 a candidate yields to "
           "a leader of its term", "[raft]") {
   cluster c(3, paper_raft);
   c.elect(1);
@@ -425,7 +425,7 @@ TEST_CASE("A follower refuses proposals with NOT_CONTROLLER naming the leader", 
 }
 
 TEST_CASE("Check-quorum: a leader cut off from the majority steps down within an election "
-          "timeout; the majority elects another", "[raft]") {
+          "timeout, the majority elects another", "[raft]") {
   cluster c(3);
   c.elect(1);
   c.isolate(1);
@@ -502,7 +502,7 @@ TEST_CASE("§7 a follower that holds the snapshot's last entry keeps its log and
   CHECK(rd.messages[0].match_index == 3);
 }
 
-TEST_CASE("Restart: term, vote, log and commit come back from storage; what a crash cut off "
+TEST_CASE("Restart: term, vote, log and commit come back from storage, what a crash cut off "
           "before advance() is lost and was never promised", "[raft]") {
   cluster c(3);
   c.elect(1);
@@ -565,7 +565,7 @@ std::vector<std::tuple<int64_t, int32_t, std::string, size_t>> raw(const raft_st
 
 } // namespace
 
-TEST_CASE("raft_storage: one Kafka batch per entry (offset = index - 1, leader epoch = term); "
+TEST_CASE("raft_storage: one Kafka batch per entry (offset = index - 1, leader epoch = term), "
           "hard state and log survive a reopen", "[raft][storage]") {
   test::temp_dir dir("raft-storage");
   {
@@ -594,8 +594,8 @@ TEST_CASE("raft_storage: one Kafka batch per entry (offset = index - 1, leader e
   CHECK(m.log().last_index() == 3);
 }
 
-TEST_CASE("raft_storage: a snapshot install empties the log behind a marker; recovery drops "
-          "the tail of an install a crash cut short; local snapshots keep the log",
+TEST_CASE("raft_storage: a snapshot install empties the log behind a marker, recovery drops "
+          "the tail of an install a crash cut short, local snapshots keep the log",
           "[raft][storage]") {
   test::temp_dir dir("raft-snapshot");
   auto s = raft_storage::open(dir.path(), 1000);

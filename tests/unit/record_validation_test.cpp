@@ -83,7 +83,7 @@ TEST_CASE("a compacted topic's validation rejects a null key and names the recor
   CHECK(validate_records(byte_view{tombstones}, keys, scratch, "t-0").has_value());
 }
 
-TEST_CASE("validating an uncompressed batch allocates nothing; compressed reuse the scratch",
+TEST_CASE("validating an uncompressed batch allocates nothing, compressed reuse the scratch",
           "[record_batch][validate]") {
   const std::string where = "produce to orders-0";
   bytes scratch;

@@ -341,7 +341,7 @@ TEST_CASE("a follower that catches up to the HW and this epoch joins the ISR aga
   CHECK(c.m(1).can_accept_acks_all(3));
 }
 
-TEST_CASE("acks=all completes once the HW passes the record; min.insync.replicas",
+TEST_CASE("acks=all completes once the HW passes the record, min.insync.replicas",
           "[replication]") {
   cluster c({1, 2, 3});
   c.metadata(1, 0, {1, 2, 3});
@@ -508,7 +508,7 @@ TEST_CASE("a follower joins the ISR only once it reaches the leader's epoch star
 // ---------------------------------------------------------------------------
 // Fencing by leader epoch.
 
-TEST_CASE("requests with another leader epoch are fenced; a newer one changes nothing",
+TEST_CASE("requests with another leader epoch are fenced, a newer one changes nothing",
           "[replication]") {
   cluster c({1, 2, 3});
   c.metadata(1, 0, {1, 2, 3});
@@ -957,7 +957,7 @@ TEST_CASE("AlterPartition: compare-and-set on leader epoch and partition epoch",
   CHECK(plan_alter_isr(img, 7, r).error == alter_isr_error::unknown_topic_or_partition);
 }
 
-TEST_CASE("next_tick_ms: a leader with caught-up followers needs no timer; a lagging ISR member "
+TEST_CASE("next_tick_ms: a leader with caught-up followers needs no timer, a lagging ISR member "
           "is due exactly when it stops counting as caught up",
           "[replication][timers]") {
   cluster c({1, 2, 3});

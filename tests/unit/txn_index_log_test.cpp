@@ -185,7 +185,7 @@ TEST_CASE("a torn last .txnindex entry is cut and reported on open", "[txn][reco
   CHECK(entries_on_disk(dir, 0) == 2);
 }
 
-TEST_CASE("a damaged .txnindex is reported and emptied; the open goes on", "[txn][recovery]") {
+TEST_CASE("a damaged .txnindex is reported and emptied, the open goes on", "[txn][recovery]") {
   temp_dir dir("txnlog-corrupt");
   auto log = open_log(dir.path(), small_config());
   fill_to(*log, 3);

@@ -34,7 +34,7 @@ TEST_CASE("txn index entries are Kafka's 34 bytes and read back after a reopen",
   CHECK(file_bytes(path).size() == txn_index::entry_size);
 }
 
-TEST_CASE("a torn last txn index entry is cut on open; a damaged one is refused by name",
+TEST_CASE("a torn last txn index entry is cut on open, a damaged one is refused by name",
           "[txn][index]") {
   temp_dir dir("txnindex-damage");
   auto path = dir.file(txn_index_file_name(0));

@@ -342,7 +342,7 @@ TEST_CASE("a timeout abort whose write fails is tried again after the backoff, n
   CHECK(d.state("pos-1") == txn_state::complete_abort);
 }
 
-TEST_CASE("InitProducerId during a transaction aborts it first; the caller retries",
+TEST_CASE("InitProducerId during a transaction aborts it first, the caller retries",
           "[txn]") {
   driver d;
   auto p = d.init("pos-1");
@@ -362,7 +362,7 @@ TEST_CASE("InitProducerId during a transaction aborts it first; the caller retri
   CHECK(d.state("pos-1") == txn_state::empty);
 }
 
-TEST_CASE("markers that fail are sent again after the backoff; a deleted partition counts as done",
+TEST_CASE("markers that fail are sent again after the backoff, a deleted partition counts as done",
           "[txn]") {
   txn_config c;
   c.marker_retry_backoff_ms = 100;
@@ -752,7 +752,7 @@ TEST_CASE("an EndTxn that keeps its epoch (Kafka clients before KIP-890): marker
 }
 
 TEST_CASE("verify (KIP-890 part 1): only an added partition of the producer's ongoing "
-          "transaction may be written; nothing changes",
+          "transaction may be written, nothing changes",
           "[txn]") {
   driver d;
   auto p = d.init("pos-1");

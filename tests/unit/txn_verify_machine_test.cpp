@@ -65,7 +65,7 @@ using tokens = std::vector<uint64_t>;
 } // namespace
 
 TEST_CASE("the first batch asks the coordinator, the ones behind it wait in order, then all "
-          "pass; later batches of that epoch pass at once",
+          "pass, later batches of that epoch pass at once",
           "[txn][verify]") {
   driver d;
   auto a = d.write(orders0, 42, 0);
@@ -89,7 +89,7 @@ TEST_CASE("the first batch asks the coordinator, the ones behind it wait in orde
   CHECK(d.m.entries() == 3);
 }
 
-TEST_CASE("a refusal answers the batches of that epoch with the produce error; retriable "
+TEST_CASE("a refusal answers the batches of that epoch with the produce error, retriable "
           "coordinator trouble becomes NOT_ENOUGH_REPLICAS",
           "[txn][verify]") {
   driver d;
@@ -149,7 +149,7 @@ TEST_CASE("an answer that crossed a marker confirms nothing: the batches ask aga
   CHECK(d.outcomes.size() == 1);
 }
 
-TEST_CASE("another epoch or another partition leader epoch asks again; batches behind a "
+TEST_CASE("another epoch or another partition leader epoch asks again, batches behind a "
           "question keep their order across epochs",
           "[txn][verify]") {
   driver d;
@@ -172,7 +172,7 @@ TEST_CASE("another epoch or another partition leader epoch asks again; batches b
   CHECK(d.calls.size() == 4);
 }
 
-TEST_CASE("confirmations unused for longer than the bound are forgotten; questions in flight "
+TEST_CASE("confirmations unused for longer than the bound are forgotten, questions in flight "
           "are kept",
           "[txn][verify]") {
   driver d;
