@@ -89,9 +89,14 @@ struct producer_state {
   struct in_flight_request {
     std::vector<ready_batch> batches; // parts[i] of the request
     caf::actor_addr broker;
+    bool open = false; // carries batches taken open from the accumulator
   };
   std::map<uint64_t, std::shared_ptr<in_flight_request>> requests;
   std::map<caf::actor_addr, int32_t> broker_in_flight; // requests per broker
+  /// Requests per broker that carry open batches (taken before they were
+  /// full): at most one at a time, so that while a broker is busy the
+  /// partitions' batches keep filling instead of going out in fragments.
+  std::map<caf::actor_addr, int32_t> broker_open_in_flight;
   uint64_t next_request = 1;
   uint64_t round = 0; // send_ready calls
   std::set<caf::actor_addr> monitored;

@@ -1,7 +1,11 @@
 #pragma once
 // Shared helpers of the scenarios: client properties for a target, payloads.
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdint>
+#include <fstream>
+#include <sstream>
 #include <random>
 #include <string>
 #include <vector>
@@ -16,6 +20,43 @@ using bench_clock = std::chrono::steady_clock;
 
 inline double seconds_since(bench_clock::time_point t) {
   return std::chrono::duration<double>(bench_clock::now() - t).count();
+}
+
+/// CPU seconds (user + system, every thread) a process has used so far,
+/// from /proc/<pid>/stat; pid 0: this process. -1 when it cannot be read.
+inline double process_cpu_seconds(int pid = 0) {
+  std::ifstream in(pid == 0 ? std::string("/proc/self/stat")
+                            : "/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(in, line))
+    return -1;
+  auto close = line.rfind(')'); // the command name may hold spaces
+  if (close == std::string::npos)
+    return -1;
+  std::istringstream fields(line.substr(close + 2));
+  std::string f;
+  double utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && (fields >> f); ++i) { // fields 14 and 15: utime, stime
+    if (i == 14)
+      utime = std::stod(f);
+    else if (i == 15)
+      stime = std::stod(f);
+  }
+  return (utime + stime) / double(::sysconf(_SC_CLK_TCK));
+}
+
+/// CPU seconds used so far by this process and by the target's nodes.
+struct cpu_reading {
+  double client = 0;
+  double nodes = 0;
+};
+
+inline cpu_reading read_cpu(const std::vector<int>& node_pids) {
+  cpu_reading r;
+  r.client = process_cpu_seconds();
+  for (int pid : node_pids)
+    r.nodes += process_cpu_seconds(pid);
+  return r;
 }
 
 inline properties producer_props(target& t, const std::string& acks, const client_settings& cs) {

@@ -68,6 +68,8 @@ row run_produce(target& t, const produce_case& c, const client_settings& cs, pro
   const uint64_t window = std::max<uint64_t>(1, uint64_t(cs.buffer_bytes) / (c.record_size + 16));
   pl.begin("produce " + to_string(t.kind()) + " " + std::to_string(c.record_size) + " B acks=" +
            c.acks + " partitions=" + std::to_string(c.partitions));
+  auto pids = t.node_pids();
+  auto cpu_start = read_cpu(pids);
   auto start = bench_clock::now();
   auto deadline = start + std::chrono::duration<double>(c.max_seconds);
   uint64_t sent = 0;
@@ -110,6 +112,7 @@ row run_produce(target& t, const produce_case& c, const client_settings& cs, pro
   // the clock stops there. (It used to stop after the end offsets below,
   // one request per partition: about 4 s of 10 000 partitions' runs.)
   auto acked_secs = seconds_since(start);
+  auto cpu_end = read_cpu(pids);
   // With acks=0 the producer finishes when it has sent, not when the
   // partition has appended: wait for the log end offset too (<= 60 s).
   // Either way the count is what the log holds.
@@ -135,6 +138,15 @@ row run_produce(target& t, const produce_case& c, const client_settings& cs, pro
     .figure("seconds", secs)
     .figure("rec/s", counted / secs)
     .figure("MB/s", counted * double(c.record_size) / secs / 1e6);
+  // CPU per record, from the start to flush(): a per-record cost that a
+  // busy machine does not distort the way it distorts records/s. The
+  // client's figure is this whole process (with an in-process node, the
+  // node's CPU is in it).
+  if (counted > 0 && c.acks != "0") {
+    r.figure("client us/rec", (cpu_end.client - cpu_start.client) * 1e6 / counted);
+    if (!pids.empty())
+      r.figure("node us/rec", (cpu_end.nodes - cpu_start.nodes) * 1e6 / counted);
+  }
   if (c.transactional())
     r.figure("commits", double(txns.commits()));
   if (!error.empty())

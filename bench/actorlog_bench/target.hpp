@@ -65,6 +65,10 @@ public:
   /// Every data directory (for cache eviction).
   virtual std::vector<std::string> data_dirs() const = 0;
 
+  /// The node processes' pids (none in process: the nodes' CPU is then
+  /// the bench's own).
+  virtual std::vector<int> node_pids() const { return {}; }
+
   /// Replication factor of the topics the scenarios create.
   virtual int32_t replication_factor() const { return 1; }
 

@@ -56,6 +56,12 @@ public:
     return out;
   }
   int32_t replication_factor() const override { return rf_; }
+  std::vector<int> node_pids() const override {
+    std::vector<int> out;
+    for (auto& n : procs_.nodes())
+      out.push_back(int(n.pid));
+    return out;
+  }
 
   std::string describe() const override {
     std::string pids;

@@ -10,6 +10,7 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <thread>
 
 #include <caf/all.hpp>
 
@@ -183,7 +184,50 @@ TEST_CASE("the producer sends one request per broker holding many partitions' ba
   CHECK(largest_batch >= 20);
 }
 
-TEST_CASE("max.request.size bounds a produce request; a larger batch goes alone",
+/// Sends `rounds` x `per_round` keyed records, `pause_ms` apart, without
+/// waiting for them; returns what the broker saw in flight at most while
+/// they were sent, then flushes.
+int paced_in_flight(producer& p, broker_log& log, int rounds, int per_round, int pause_ms) {
+  int i = 0;
+  for (int r = 0; r < rounds; ++r) {
+    for (int k = 0; k < per_round; ++k, ++i)
+      REQUIRE(p.send({"t", -1, "k" + std::to_string(i % 1000), "value-" + std::to_string(i)}, {}));
+    std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms));
+  }
+  int seen = 0;
+  {
+    std::lock_guard<std::mutex> g{log.mtx};
+    seen = log.max_in_flight_seen;
+  }
+  REQUIRE(p.flush(std::chrono::seconds(30)));
+  return seen;
+}
+
+TEST_CASE("open batches ride one request per broker at a time, full ones use every slot",
+          "[client][producer]") {
+  SECTION("batches that never fill: one request in flight, batches grow meanwhile") {
+    fixture f{200, 50};
+    auto p = f.make({{"max.in.flight.requests.per.connection", "5"}});
+    // 200 records every 5 ms over 200 partitions for 0.5 s: with five
+    // requests of open batches at a time, each would carry a record or two
+    // per partition.
+    CHECK(paced_in_flight(*p, *f.log, 100, 200, 5) == 1);
+    std::lock_guard<std::mutex> g{f.log->mtx};
+    int32_t largest_batch = 0;
+    for (auto& r : f.log->requests)
+      for (auto c : r.records)
+        largest_batch = std::max(largest_batch, c);
+    INFO("requests: " << f.log->requests.size());
+    CHECK(largest_batch >= 5);
+  }
+  SECTION("batches closed by batch.size: several requests in flight") {
+    fixture f{4, 50};
+    auto p = f.make({{"max.in.flight.requests.per.connection", "5"}, {"batch.size", "200"}});
+    CHECK(paced_in_flight(*p, *f.log, 50, 200, 5) > 1);
+  }
+}
+
+TEST_CASE("max.request.size bounds a produce request, a larger batch goes alone",
           "[client][producer]") {
   fixture f{50, 5};
   auto p = f.make({{"max.request.size", "4000"}, {"batch.size", "16384"}});
