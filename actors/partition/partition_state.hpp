@@ -3,6 +3,7 @@
 // its source files share: partition_actor.cpp (requests, housekeeping),
 // partition_fetch.cpp (fetches and long polls),
 // partition_replica.cpp (driving the replica_machine),
+// partition_follower.cpp (the follower's requests and log changes),
 // partition_checkpoint.cpp (checkpoints) and partition_io.cpp (opening the
 // log, the I/O workers).
 #include <cstdint>
@@ -295,6 +296,31 @@ caf::result<produce_response> wait_for_isr(partition_ptr self, produce_response 
                                            int32_t timeout_ms, int64_t durable_upto);
 /// Replica timer: ISR shrink, request timeouts, acks=all deadlines, HW checkpoint.
 void replica_tick(partition_ptr self);
+/// How long a follower's fetch waits at the leader when there is nothing
+/// new. The leader answers it at once when records arrive or its HW moves
+/// (wake_parked), so this only sets the idle cost: every partition
+/// replica pays a fetch round trip per wait (Kafka's replica.fetch.wait.max.ms
+/// is 500 ms, but per broker pair, not per partition). 500 ms cost three
+/// idle nodes with 3000 partitions half of each node's CPU (issue 15).
+constexpr int32_t follower_max_wait_ms = 5000;
+constexpr int64_t replica_request_timeout_ms = 2000;
+/// The code a failed fetch or OffsetsForLeaderEpoch reports to the machine:
+/// never NONE, a failure without a code counts as a lost connection.
+errc replica_request_error(const caf::error& err);
+/// Rebuilds the machine from what is on disk (start, or after a failed
+/// follower append left the machine ahead of the log).
+void reset_machine(partition_ptr self);
+// --- partition_follower.cpp ------------------------------------------
+/// Cuts the log at `offset` (the machine's truncate_to).
+void truncate_log(partition_ptr self, int64_t offset);
+/// The leader's log starts past ours: start over, empty, at its log start.
+void restart_log(partition_ptr self, int64_t offset);
+/// The leader's log start, taken from a fetch answer: what this log kept
+/// below it is never read again (Kafka's maybeIncrementLogStartOffset).
+void advance_log_start(partition_ptr self, int64_t offset);
+void send_epoch_query(partition_ptr self, const offsets_for_epoch_request& req);
+/// The next fetch to the leader; its answer is appended and shown to the machine.
+void send_fetch(partition_ptr self, const replica_fetch_request& rf);
 // --- partition_checkpoint.cpp ----------------------------------------
 /// Writes leader-epoch-checkpoint when the cache changed below `end` (the
 /// log end when negative): entries at or past it describe no record yet.
