@@ -432,6 +432,22 @@ struct partition_fixture : node_fixture {
     return rh;
   }
 
+  /// The node's timer wheel and its sweeper, as a broker makes them.
+  struct node_timers {
+    std::shared_ptr<timer_wheel> wheel;
+    caf::actor sweeper;
+    void apply(partition_setup& ps) const {
+      ps.timer_wheel = wheel;
+      ps.timer_sweeper = sweeper;
+    }
+  };
+  node_timers spawn_timers() {
+    node_timers t{std::make_shared<timer_wheel>(timer_wheel_granularity_ns), {}};
+    t.sweeper = sys.spawn(timer_sweeper_actor, t.wheel);
+    extra.push_back(t.sweeper);
+    return t;
+  }
+
   bool alive(const partition_api& p) {
     auto d = ask<partition_description>(p, stats_atom::value);
     return d.answered && d.value.has_value();
@@ -600,15 +616,12 @@ TEST_CASE_METHOD(partition_fixture,
                  "partitions on the node's expiry wheel arm no timers, one sweeper expires their "
                  "long polls on time",
                  "[broker][fetch][expiry]") {
-  auto wheel = std::make_shared<timer_wheel>(timer_wheel_granularity_ns);
-  auto sweeper = sys.spawn(timer_sweeper_actor, wheel);
-  extra.push_back(sweeper);
+  auto timers = spawn_timers();
+  auto& wheel = timers.wheel;
   std::vector<partition_api> parts;
   for (int i = 0; i < 5; ++i)
-    parts.push_back(spawn_partition("t" + std::to_string(i), [&](partition_setup& ps) {
-      ps.timer_wheel = wheel;
-      ps.timer_sweeper = sweeper;
-    }));
+    parts.push_back(
+      spawn_partition("t" + std::to_string(i), [&](partition_setup& ps) { timers.apply(ps); }));
   sched.run();
   auto timers_before = sched.clock().schedule().size();
   auto on_wheel = wheel->size(); // each partition's first housekeeping
@@ -648,16 +661,14 @@ TEST_CASE_METHOD(partition_fixture,
                  "partitions on the node's wheel arm no housekeeping or replica-tick timers, the "
                  "sweeper sends both",
                  "[broker][expiry][replication]") {
-  auto wheel = std::make_shared<timer_wheel>(timer_wheel_granularity_ns);
-  auto sweeper = sys.spawn(timer_sweeper_actor, wheel);
-  extra.push_back(sweeper);
+  auto timers = spawn_timers();
+  auto& wheel = timers.wheel;
   auto sink = sys.spawn([]() -> caf::behavior { return {[](tick_atom) {}}; }); // the "broker"
   extra.push_back(sink);
   sched.run();
   auto timers_before = sched.clock().schedule().size();
   auto p = spawn_partition("t", [&](partition_setup& ps) {
-    ps.timer_wheel = wheel;
-    ps.timer_sweeper = sweeper;
+    timers.apply(ps);
     ps.broker = sink;
     ps.producer_id_expiration_ms = 1;
     ps.housekeeping_interval_ms = 1000;
