@@ -218,7 +218,7 @@ TEST_CASE("open batches ride one request per broker at a time, full ones use eve
       for (auto c : r.records)
         largest_batch = std::max(largest_batch, c);
     INFO("requests: " << f.log->requests.size());
-    CHECK(largest_batch >= 5);
+    CHECK(largest_batch >= 3); // ~10 rounds per 50 ms answer: ~10 records each
   }
   SECTION("batches closed by batch.size: several requests in flight") {
     fixture f{4, 50};
