@@ -12,7 +12,7 @@ aborted_filter::aborted_filter(std::vector<aborted_range> aborted) : pending_(st
   });
 }
 
-bool aborted_filter::skip(const batch_header& h, byte_view bytes) {
+bool aborted_filter::skip(const batch_header& h, byte_view batch) {
   if (!h.has_producer_id())
     return h.is_control();
   // Transactions that began at or before this batch's end are now in force.
@@ -22,7 +22,7 @@ bool aborted_filter::skip(const batch_header& h, byte_view bytes) {
   }
   if (h.is_control()) {
     // The producer's transaction ends here: its later batches are another one.
-    auto m = decode_txn_marker(bytes);
+    auto m = decode_txn_marker(batch);
     if (!m || !m->commit)
       aborted_producers_.erase(h.producer_id);
     return true;

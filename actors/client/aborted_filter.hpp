@@ -20,9 +20,9 @@ class aborted_filter {
 public:
   explicit aborted_filter(std::vector<aborted_range> aborted);
 
-  /// Whether the records of this batch (`bytes`: the whole batch) are
+  /// Whether the records of this batch (`batch`: all of its bytes) are
   /// skipped. Call once per batch, in log order.
-  bool skip(const batch_header& h, byte_view bytes);
+  bool skip(const batch_header& h, byte_view batch);
 
 private:
   std::vector<aborted_range> pending_; // by first offset, descending (pop from the back)

@@ -87,7 +87,7 @@ int64_t housekeeping_due_ms(const partition_state& st, int64_t now) {
   const auto& log = st.setup.log;
   if (log.flush_ms != log_config::never)
     due = std::min(due, now + st.setup.housekeeping_interval_ms);
-  if (st.producers_dirty)
+  if (periodic_snapshot_wanted(st))
     due = std::min(due, st.last_snapshot_ms + producer_snapshot_interval_ms);
   if (st.producers.producer_count() > 0)
     due = std::min(due, st.last_producer_expiry_ms +
@@ -116,7 +116,7 @@ void housekeeping(self_ptr self) {
                     st.producers.producer_count());
     }
   }
-  if (st.producers_dirty && now - st.last_snapshot_ms >= producer_snapshot_interval_ms) {
+  if (periodic_snapshot_wanted(st) && now - st.last_snapshot_ms >= producer_snapshot_interval_ms) {
     // Taken here, written (fsync) by the I/O worker unless a truncation
     // voids it first (the fence).
     auto job = prepare_producer_snapshot(st.producers, *st.log, st.fence);
@@ -125,7 +125,7 @@ void housekeeping(self_ptr self) {
     } else if (auto saved = write_snapshot_job(job); !saved) {
       spdlog::error("{}: {}", where(st), saved.error().to_string());
     }
-    st.producers_dirty = false;
+    producer_snapshot_taken(st);
     st.last_snapshot_ms = now;
   }
   if (now - st.last_retention_check_ms < st.setup.retention_check_interval_ms)
@@ -177,7 +177,7 @@ caf::result<bool> on_flush(self_ptr self) {
   if (st.producers_dirty) {
     if (auto saved = save_producer_state(st.producers, *st.log); !saved)
       return to_caf_error(saved);
-    st.producers_dirty = false;
+    producer_snapshot_taken(st);
   }
   return true;
 }

@@ -93,6 +93,12 @@ struct partition_state {
   /// the log is truncated, restarted or deleted (producer_state_store.hpp).
   std::shared_ptr<snapshot_fence> fence = std::make_shared<snapshot_fence>();
   bool producers_dirty = false;            // changed since the last snapshot
+  /// Bytes of producer batches appended since the last snapshot: a
+  /// periodic snapshot waits for producer_snapshot_min_bytes of them.
+  int64_t unsnapshotted_bytes = 0;
+  /// A snapshot is needed whatever the bytes (an open transaction whose
+  /// first batches retention deleted).
+  bool snapshot_required = false;
   bool compaction_running = false;         // a compaction_job is at the I/O worker
   int64_t last_snapshot_ms = 0;
   int64_t last_producer_expiry_ms = 0;
@@ -201,7 +207,7 @@ inline int64_t last_stable_offset(const partition_state& st) {
 /// and a rescan from the log start would not see where it began).
 inline void keep_open_transactions(partition_state& st, size_t deleted) {
   if (deleted > 0 && st.producers.txns().open_count() > 0)
-    st.producers_dirty = true;
+    st.producers_dirty = st.snapshot_required = true;
 }
 
 // --- partition_actor.cpp ---------------------------------------------------
@@ -349,6 +355,36 @@ void deliver_when_durable(partition_ptr self, produce_response resp, int64_t dur
 void deliver_durable(partition_ptr self);
 /// How often the producer state is snapshotted while producers write.
 constexpr int64_t producer_snapshot_interval_ms = 30000;
+/// ... once this many bytes of their batches were appended since the last
+/// snapshot. A snapshot only spares a restart's scan of the batch headers
+/// after it (the log is the truth), and costs a file, two fsyncs and a
+/// rename: 10 000 replicas each snapshotting every 30 s made 330 a second
+/// on each of three nodes (bench/RESULTS.md). Kafka snapshots at roll and
+/// shutdown only. So a restart after kill -9 scans at most this much, or
+/// 30 s of appends, past a partition's newest snapshot.
+constexpr int64_t producer_snapshot_min_bytes = 1 << 20;
+
+/// A batch with a producer id was appended (leader or follower): the table
+/// changed. True when a periodic snapshot just became wanted (the caller
+/// makes sure housekeeping runs for it).
+inline bool note_producer_batch(partition_state& st, size_t batch_bytes) {
+  bool wanted_before = st.producers_dirty && st.unsnapshotted_bytes >= producer_snapshot_min_bytes;
+  st.producers_dirty = true;
+  st.unsnapshotted_bytes += int64_t(batch_bytes);
+  return !wanted_before && st.unsnapshotted_bytes >= producer_snapshot_min_bytes;
+}
+
+/// Whether the periodic snapshot is wanted (once its interval passed).
+inline bool periodic_snapshot_wanted(const partition_state& st) {
+  return st.producers_dirty &&
+         (st.snapshot_required || st.unsnapshotted_bytes >= producer_snapshot_min_bytes);
+}
+
+/// A snapshot of the table as it stands was taken (or queued).
+inline void producer_snapshot_taken(partition_state& st) {
+  st.producers_dirty = st.snapshot_required = false;
+  st.unsnapshotted_bytes = 0;
+}
 
 // --- partition_housekeeping.cpp, partition_replica.cpp (timers) ------
 /// Puts a timer on the node's wheel (partition_expiry.hpp), when the

@@ -13,8 +13,9 @@
 // - After a truncation the table is rebuilt with load_producer_state, never
 //   trimmed: every batch still in the log is in the dedup window again.
 // - Snapshots are taken from the table as it stands, covering the log end
-//   at that moment. The partition's periodic snapshots are written by its
-//   I/O worker (issue 15); a snapshot_fence keeps a queued one from landing
+//   at that moment. The partition's periodic snapshots (every 30 s once a
+//   MiB of producer batches came since the last: producer_snapshot_min_bytes)
+//   are written by its I/O worker (issue 15); a snapshot_fence keeps a queued one from landing
 //   after a truncation: the partition bumps the fence's generation, under
 //   its mutex, before it deletes or loads snapshots, and the worker writes
 //   a job only while the generation it was prepared under still holds.

@@ -13,6 +13,7 @@
 
 #include "actors/broker/client_gateway_actor.hpp"
 #include "actors/partition/partition_expiry.hpp"
+#include "actors/partition/producer_state_store.hpp"
 #include "actors/partition/replica_checkpoint_files.hpp"
 #include "node_fixture.hpp"
 
@@ -760,6 +761,66 @@ TEST_CASE_METHOD(partition_fixture, "producer ids expire after producer.id.expir
   sched.advance_time(std::chrono::milliseconds(1000)); // housekeeping
   sched.run();
   CHECK(st.producers.producer_count() == 0);
+}
+
+TEST_CASE_METHOD(partition_fixture,
+                 "producer snapshots wait for a MiB of producer batches, an open transaction "
+                 "cut by retention wants one whatever the bytes",
+                 "[broker][idempotence]") {
+  auto p = spawn_partition("t", [](partition_setup& ps) { ps.housekeeping_interval_ms = 1000; });
+  auto& st = state_of(p);
+  int32_t seq = 0;
+  auto idempotent_batch = [&](size_t value_size) {
+    batch_options o;
+    o.producer_id = 1000;
+    o.producer_epoch = 0;
+    o.base_sequence = seq++;
+    batch_builder b{o};
+    std::string v(value_size, 'v');
+    b.append(1700000000000, std::nullopt, byte_view{std::string_view{v}});
+    return b.build();
+  };
+  auto housekeeping = [&] {
+    caf::anon_send(p, tick_atom::value);
+    sched.run();
+  };
+  // A few small batches: the table changed, but a restart would scan only
+  // them; no snapshot (the first one is due at once by the clock).
+  for (int i = 0; i < 5; ++i)
+    REQUIRE(produce_to(p, idempotent_batch(100), acks_mode::leader));
+  housekeeping();
+  CHECK(st.producers_dirty);
+  CHECK(st.unsnapshotted_bytes < producer_snapshot_min_bytes);
+  CHECK(producer_snapshot_offsets(st.log->dir()).empty());
+  // A MiB more: the next housekeeping snapshots the table.
+  for (int i = 0; i < 20; ++i)
+    REQUIRE(produce_to(p, idempotent_batch(64 * 1024), acks_mode::leader));
+  CHECK(st.unsnapshotted_bytes >= producer_snapshot_min_bytes);
+  housekeeping();
+  CHECK_FALSE(st.producers_dirty);
+  CHECK(st.unsnapshotted_bytes == 0);
+  auto taken = producer_snapshot_offsets(st.log->dir());
+  REQUIRE(taken.size() == 1);
+  CHECK(taken.back() == st.log->log_end_offset());
+  // Retention deleting segments under an open transaction wants a snapshot
+  // whatever the bytes (keep_open_transactions), once 30 s have passed.
+  batch_options o;
+  o.producer_id = 2000;
+  o.producer_epoch = 0;
+  o.base_sequence = 0;
+  o.transactional = true;
+  batch_builder tb{o};
+  tb.append(1700000000000, std::nullopt, byte_view{std::string_view{"t"}});
+  auto txn = tb.build();
+  st.producers.on_append(read_batch_header(txn.data()));
+  REQUIRE(st.producers.txns().open_count() == 1);
+  producer_snapshot_taken(st);
+  CHECK_FALSE(periodic_snapshot_wanted(st));
+  keep_open_transactions(st, 0); // nothing deleted: nothing wanted
+  CHECK_FALSE(periodic_snapshot_wanted(st));
+  keep_open_transactions(st, 1);
+  CHECK(periodic_snapshot_wanted(st));
+  CHECK(st.unsnapshotted_bytes == 0);
 }
 
 TEST_CASE_METHOD(partition_fixture, "a partition survives unexpected messages and errors",
