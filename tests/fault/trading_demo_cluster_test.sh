@@ -53,5 +53,9 @@ for line in "RESULT: PASS" "lost acknowledged orders *ok *0" \
             "positions: state restored exactly *ok" "kill -9 position-service #[0-9]* while it holds"; do
   grep -q -- "$line" "$OUT" || fail "no line matching '$line' in the demo's output"
 done
-grep -q "FAILED" "$OUT" && fail "a check failed"
+# A failed row of the checks table. (Not any "FAILED": a position-service
+# instance that fails on a transient error, e.g. NOT_ENOUGH_REPLICAS while
+# the killed node is still in the ISR, says "FAILED ..." and is replaced by
+# design; that matched here and failed a run now and then.)
+grep -qE '^[^[].* FAILED( |$)' "$OUT" && fail "a check failed"
 echo "PASS exactly-once trading demo on three nodes with a leader killed"
