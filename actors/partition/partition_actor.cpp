@@ -204,8 +204,8 @@ caf::error append_admitted(partition_ptr self, produce_machine& machine,
   if (d.aborted) // an ABORT marker: its segment's .txnindex names the transaction
     if (auto added = st.log->add_aborted(*d.aborted); !added)
       mark_write_failed(st, added);
-  if (header.has_producer_id() && note_producer_batch(st, batch.size()))
-    arm_housekeeping(self, housekeeping_due_ms(st, params.now_ms));
+  if (header.has_producer_id())
+    note_producer_batch(self, batch.size());
   resp.record_count = int32_t(last - base + 1);
   durable_upto = info ? info->durable_upto : 0;
   after_log_change(self); // a roll's fsyncs go to the I/O worker

@@ -12,7 +12,6 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/broker/broker_api.hpp"
-#include "actors/partition/partition_housekeeping.hpp"
 #include "actors/partition/partition_state.hpp"
 #include "actors/partition/producer_state_store.hpp"
 #include "actors/protocol/errors.hpp"
@@ -143,8 +142,7 @@ void on_fetched(self_ptr self, const fetch_request& req, fetch_response& resp) {
       if (h.has_producer_id()) {
         auto batch = rest.sub(0, std::min(h.size_in_bytes(), rest.size));
         on_batch_appended(self, h, batch);
-        if (note_producer_batch(st, batch.size))
-          arm_housekeeping(self, housekeeping_due_ms(st, wall_clock_ms()));
+        note_producer_batch(self, batch.size);
       }
       rest = rest.sub(h.size_in_bytes(), rest.size - h.size_in_bytes());
     }

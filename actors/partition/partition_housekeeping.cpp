@@ -234,6 +234,15 @@ void arm_housekeeping(self_ptr self, int64_t due_ms) {
     self->delayed_send(self, delay, tick_atom::value);
 }
 
+void note_producer_batch(self_ptr self, size_t batch_bytes) {
+  auto& st = self->state;
+  bool wanted_before = periodic_snapshot_wanted(st);
+  st.producers_dirty = true;
+  st.unsnapshotted_bytes += int64_t(batch_bytes);
+  if (!wanted_before && periodic_snapshot_wanted(st))
+    arm_housekeeping(self, housekeeping_due_ms(st, wall_clock_ms()));
+}
+
 bool arm_on_wheel(self_ptr self, caf::actor_clock::time_point at, wheel_timer kind, uint64_t key) {
   auto& setup = self->state.setup;
   if (!setup.timer_wheel || !setup.timer_sweeper)

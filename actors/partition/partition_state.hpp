@@ -364,16 +364,6 @@ constexpr int64_t producer_snapshot_interval_ms = 30000;
 /// 30 s of appends, past a partition's newest snapshot.
 constexpr int64_t producer_snapshot_min_bytes = 1 << 20;
 
-/// A batch with a producer id was appended (leader or follower): the table
-/// changed. True when a periodic snapshot just became wanted (the caller
-/// makes sure housekeeping runs for it).
-inline bool note_producer_batch(partition_state& st, size_t batch_bytes) {
-  bool wanted_before = st.producers_dirty && st.unsnapshotted_bytes >= producer_snapshot_min_bytes;
-  st.producers_dirty = true;
-  st.unsnapshotted_bytes += int64_t(batch_bytes);
-  return !wanted_before && st.unsnapshotted_bytes >= producer_snapshot_min_bytes;
-}
-
 /// Whether the periodic snapshot is wanted (once its interval passed).
 inline bool periodic_snapshot_wanted(const partition_state& st) {
   return st.producers_dirty &&
@@ -396,6 +386,9 @@ bool arm_on_wheel(partition_ptr self, caf::actor_clock::time_point at, wheel_tim
 /// Makes sure housekeeping runs by `due_ms` (wall clock): one timer per due
 /// time, none when an earlier one is pending.
 void arm_housekeeping(partition_ptr self, int64_t due_ms);
+/// A batch with a producer id was appended (leader or follower): the table
+/// changed; once a periodic snapshot is wanted, housekeeping runs for it.
+void note_producer_batch(partition_ptr self, size_t batch_bytes);
 /// Starts the replica tick if the partition needs one and it is not running.
 void arm_replica_tick(partition_ptr self);
 
